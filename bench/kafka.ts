@@ -1,0 +1,193 @@
+/**
+ * `node bench/kafka.ts [--records N] [--python-records N] [--partitions 1,4]`: produce and consume
+ * records/s on a real Kafka (RUNNEL_TEST_KAFKA or 127.0.0.1:9092) for runnel's kafka broker, beside a plain
+ * KafkaJS loop and the seeds' own stack, a kafka-python loop, in the same run, on the same broker, with the
+ * same records (small buzz-like JSON, keyed by author, 1000 per batch). Figures, not assertions.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaBroker } from '../src/brokers/kafka/kafka-broker.ts';
+import { kafkaAnswers } from '../src/brokers/kafka/server.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    'python-records': { type: 'string', default: '50000' },
+    partitions: { type: 'string', default: '1,4' },
+    batch: { type: 'string', default: '1000' },
+  },
+});
+const N = Number(args.records);
+const PY_N = Number(args['python-records']);
+const BATCH = Number(args.batch);
+const ADDRESS = process.env.RUNNEL_TEST_KAFKA ?? '127.0.0.1:9092';
+const run = Date.now().toString(36);
+
+const authors = ['Alice', 'Bob', 'Charlie', 'Eve', 'Mallory', 'Trent', 'Peggy', 'Victor'];
+const records = Array.from({ length: N }, (_, i) => {
+  const author = authors[i % authors.length]!;
+  return {
+    key: author,
+    value: {
+      message: `I just loved Python! It was amazing. #${i}`,
+      author,
+      timestamp: '2025-01-01 12:00:00',
+      category: 'tech',
+      sentiment: 0.87,
+      keyword_mentioned: 'python',
+      message_length: 42,
+    },
+  };
+});
+
+interface Row {
+  client: string;
+  partitions: number;
+  produce: number;
+  consume: number;
+}
+const rows: Row[] = [];
+const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+
+async function runnel(partitions: number): Promise<Row> {
+  const b = new KafkaBroker(`kafka://${ADDRESS}`);
+  await b.connect();
+  const topic = `bench-runnel-${partitions}-${run}`;
+  await b.createTopic(topic, { partitions });
+  let t = performance.now();
+  for (let i = 0; i < N; i += BATCH) await b.produce(topic, records.slice(i, i + BATCH));
+  const produce = rate(N, performance.now() - t);
+  const c = b.consumer({ group: `${topic}-g`, topics: [topic] });
+  t = performance.now();
+  let got = 0;
+  while (got < N) got += (await c.poll({ maxRecords: BATCH * 5 })).length;
+  const consume = rate(N, performance.now() - t);
+  await c.close();
+  await b.deleteTopic(topic);
+  await b.close();
+  return { client: 'runnel', partitions, produce, consume };
+}
+
+async function kafkajs(partitions: number): Promise<Row> {
+  const kafka = new Kafka({ clientId: 'bench', brokers: [ADDRESS], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = `bench-kafkajs-${partitions}-${run}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let t = performance.now();
+  for (let i = 0; i < N; i += BATCH) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.slice(i, i + BATCH).map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
+    });
+  }
+  const produce = rate(N, performance.now() - t);
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: `${topic}-g` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let got = 0;
+  t = performance.now();
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString());
+        got += batch.messages.length;
+        if (got >= N) resolve();
+      },
+    });
+  });
+  const consume = rate(N, performance.now() - t);
+  await consumer.disconnect();
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.disconnect();
+  return { client: 'kafkajs', partitions, produce, consume };
+}
+
+/** The seeds' producer/consumer shape: KafkaProducer.send per message + flush, KafkaConsumer iteration. */
+const PYTHON = `
+import json, sys, time
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+addr, topic, partitions, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rows = [json.loads(l) for l in open(path)]
+admin = KafkaAdminClient(bootstrap_servers=addr)
+admin.create_topics([NewTopic(topic, partitions, 1)])
+p = KafkaProducer(bootstrap_servers=addr, acks='all', key_serializer=str.encode,
+                  value_serializer=lambda v: json.dumps(v).encode())
+t = time.perf_counter()
+for r in rows: p.send(topic, key=r['key'], value=r['value'])
+p.flush()
+produce = len(rows) / (time.perf_counter() - t)
+c = KafkaConsumer(topic, bootstrap_servers=addr, group_id=topic + '-g', auto_offset_reset='earliest',
+                  enable_auto_commit=False, value_deserializer=lambda b: json.loads(b.decode()))
+got, t = 0, time.perf_counter()
+while got < len(rows):
+    for recs in c.poll(timeout_ms=500, max_records=5000).values(): got += len(recs)
+consume = len(rows) / (time.perf_counter() - t)
+c.close(); p.close(); admin.delete_topics([topic]); admin.close()
+print(json.dumps({'produce': round(produce), 'consume': round(consume)}))
+`;
+
+function findPython(): string | undefined {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(py, ['-c', 'import kafka'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return undefined;
+}
+
+function python(py: string, partitions: number): Row {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-py-'));
+  const data = join(dir, 'records.jsonl');
+  writeFileSync(
+    data,
+    `${records
+      .slice(0, PY_N)
+      .map((r) => JSON.stringify(r))
+      .join('\n')}\n`,
+  );
+  const script = join(dir, 'bench.py');
+  writeFileSync(script, PYTHON);
+  const topic = `bench-python-${partitions}-${run}`;
+  const r = spawnSync(py, [script, ADDRESS, topic, String(partitions), data], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kafka-python loop failed: ${r.stderr.trim().split('\n').pop()}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { produce: number; consume: number };
+  return { client: `kafka-python (${PY_N} rec)`, partitions, ...out };
+}
+
+if (!(await kafkaAnswers(ADDRESS))) {
+  console.error(`no Kafka at ${ADDRESS}: start one with: node scripts/kafka/ctl.ts start`);
+  process.exit(1);
+}
+const py = findPython();
+console.log(
+  `Kafka at ${ADDRESS}; ${N} records of ~${JSON.stringify(records[0]!.value).length} B, ${BATCH} per batch, acks=all`,
+);
+for (const partitions of args.partitions.split(',').map(Number)) {
+  rows.push(await runnel(partitions));
+  rows.push(await kafkajs(partitions));
+  if (py) rows.push(python(py, partitions));
+  else console.log('kafka-python not installed (apt-get install -y python3-kafka): skipped');
+}
+const fmt = (n: number) => n.toLocaleString('en-US').padStart(10);
+console.log(
+  `\n${'client'.padEnd(24)} ${'parts'.padStart(5)} ${'produce/s'.padStart(10)} ${'consume/s'.padStart(10)}  runnel ×`,
+);
+for (const r of rows) {
+  const base = rows.find((x) => x.client === 'runnel' && x.partitions === r.partitions)!;
+  const ratio =
+    r.client === 'runnel'
+      ? ''
+      : `produce ${(base.produce / r.produce).toFixed(1)}×, consume ${(base.consume / r.consume).toFixed(1)}×`;
+  console.log(
+    `${r.client.padEnd(24)} ${String(r.partitions).padStart(5)} ${fmt(r.produce)} ${fmt(r.consume)}  ${ratio}`,
+  );
+}

@@ -1,0 +1,77 @@
+import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import { createSource } from '../../core/connector-registry.ts';
+import { envNumber, rateFromInterval, sinksFor } from '../settings.ts';
+import { BuzzStatsProcessor } from './buzz-stats.ts';
+
+/** The seeds' table: same name and columns as buzzline-05's `streamed_messages`, plus a real id. */
+const MESSAGE_COLUMNS = [
+  { name: 'message', type: 'text' },
+  { name: 'author', type: 'text' },
+  { name: 'timestamp', type: 'text' },
+  { name: 'category', type: 'text' },
+  { name: 'sentiment', type: 'real' },
+  { name: 'keyword_mentioned', type: 'text' },
+  { name: 'message_length', type: 'integer' },
+] as const;
+
+export const buzzApp: AppDefinition = {
+  name: 'buzz',
+  title: 'Buzz messages',
+  description:
+    'Generated author/message stream (the buzzline projects): counts by author and category, sentiment, lengths',
+  build(options): PipelineSpec {
+    const topic = options.env.BUZZ_TOPIC || 'buzz';
+    const stats = `${topic}.stats`;
+    const rate =
+      options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
+    const seed =
+      options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer');
+    const source = createSource('generator', { rate, seed });
+    return {
+      app: 'buzz',
+      topics: { [topic]: { partitions: 1 }, [stats]: { partitions: 1 } },
+      sources: [{ source, topic }],
+      processors: [new BuzzStatsProcessor(topic, stats)],
+      sinks: [
+        ...sinksFor('buzz', topic, 'streamed_messages', options.sinks, options.dataDir, [...MESSAGE_COLUMNS]),
+        ...sinksFor(
+          'buzz',
+          stats,
+          'buzz_stats',
+          options.sinks.filter((k) => k === 'jsonl'),
+          options.dataDir,
+        ),
+      ],
+    };
+  },
+  panels: [
+    { id: 'flow', title: 'Message flow over time', type: 'cumulative', topic: 'buzz', fields: {} },
+    { id: 'authors', title: 'Messages by author', type: 'bar', topic: 'buzz.stats', fields: { y: 'byAuthor' } },
+    {
+      id: 'sentiment',
+      title: 'Sentiment trend',
+      type: 'line',
+      topic: 'buzz',
+      fields: { y: 'sentiment' },
+      options: {
+        min: 0,
+        max: 1,
+        zones: [
+          { from: 0.7, to: 1, label: 'Positive', color: 'green' },
+          { from: 0.3, to: 0.7, label: 'Neutral', color: 'yellow' },
+          { from: 0, to: 0.3, label: 'Negative', color: 'red' },
+        ],
+        average: 'sentiment.mean',
+      },
+    },
+    {
+      id: 'length',
+      title: 'Message length',
+      type: 'histogram',
+      topic: 'buzz.stats',
+      fields: { y: 'length.histogram' },
+      options: { marks: ['length.mean', 'length.median'], unit: 'chars' },
+    },
+    { id: 'categories', title: 'Messages by category', type: 'bar', topic: 'buzz.stats', fields: { y: 'byCategory' } },
+  ],
+};

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { SinkBinding } from '../core/app.ts';
+import { createSink } from '../core/connector-registry.ts';
+import { ErrorCodes, RunnelError } from '../core/errors.ts';
+
+/** Reads a numeric setting from the environment / `.env`, naming the key and value when it is not a number. */
+export function envNumber(
+  env: Record<string, string | undefined>,
+  key: string,
+  fallback: number,
+  check: (n: number) => boolean = Number.isFinite,
+  rule = 'a number',
+): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) {
+    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${key} must be ${rule} (got ${JSON.stringify(raw)})`, {
+      value: raw,
+    });
+  }
+  return n;
+}
+
+/** A seed `*_INTERVAL_SECONDS` key becomes a rate in records/s, so an existing `.env` keeps its pace. */
+export function rateFromInterval(env: Record<string, string | undefined>, keys: string[], fallback: number): number {
+  for (const key of keys) {
+    if (env[key] === undefined) continue;
+    const seconds = envNumber(env, key, 0, (n) => n >= 0, 'a number of seconds >= 0');
+    return seconds === 0 ? 0 : 1 / seconds;
+  }
+  return fallback;
+}
+
+export interface Column {
+  name: string;
+  type: 'text' | 'integer' | 'real' | 'boolean' | 'json';
+}
+
+/**
+ * The sinks an app attaches to one topic: `<dataDir>/<topic>.jsonl`, and a table in `<dataDir>/<app>.sqlite`
+ * and `<dataDir>/<app>.duckdb` with the same columns and a real `id` key.
+ */
+export function sinksFor(
+  app: string,
+  topic: string,
+  table: string,
+  kinds: string[],
+  dataDir: string,
+  columns?: Column[],
+): SinkBinding[] {
+  const out: SinkBinding[] = [];
+  for (const kind of kinds) {
+    const name = `${kind}-${topic}`;
+    let config: Record<string, unknown>;
+    if (kind === 'jsonl') config = { path: join(dataDir, `${topic}.jsonl`) };
+    else if (kind === 'sqlite' || kind === 'duckdb') {
+      config = { path: join(dataDir, `${app}.${kind}`), table, ...(columns ? { columns } : {}) };
+    } else config = { path: join(dataDir, `${topic}.${kind}`) };
+    const sink = createSink(kind, config);
+    // Sink names must be unique per app (each is its own consumer group), so qualify by topic.
+    out.push({ sink: Object.assign(sink, { name }), topic });
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import { createSource } from '../../core/connector-registry.ts';
+import { StallDetector } from '../../processing/stall-detector.ts';
+import { envNumber, rateFromInterval, sinksFor } from '../settings.ts';
+import { ensureSmokerSample } from './sample.ts';
+
+export const smokerApp: AppDefinition = {
+  name: 'smoker',
+  title: 'Smart smoker',
+  description: 'Replays smoker temperatures from a CSV and raises an alert when the temperature stalls',
+  build(options): PipelineSpec {
+    const env = options.env;
+    const topic = env.SMOKER_TOPIC || 'smoker';
+    const alerts = `${topic}.alerts`;
+    const window = envNumber(
+      env,
+      'SMOKER_ROLLING_WINDOW_SIZE',
+      10,
+      (n) => Number.isInteger(n) && n >= 2,
+      'an integer >= 2',
+    );
+    const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
+    const path = options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv'));
+    // Replay by event time (60 = one CSV minute per second) unless a fixed rate is asked for.
+    const pacing =
+      options.rate !== undefined
+        ? { rate: options.rate }
+        : options.speed !== undefined
+          ? { speed: options.speed }
+          : env.SMOKER_INTERVAL_SECONDS !== undefined
+            ? { rate: rateFromInterval(env, ['SMOKER_INTERVAL_SECONDS'], 1) }
+            : { speed: 60 };
+    const source = createSource('csv', {
+      path,
+      timestampColumn: 'timestamp',
+      columns: { temperature: 'number' },
+      ...pacing,
+    });
+    return {
+      app: 'smoker',
+      topics: { [topic]: { partitions: 1 }, [alerts]: { partitions: 1 } },
+      sources: [{ source, topic }],
+      processors: [new StallDetector({ input: topic, output: alerts, window, threshold })],
+      sinks: [
+        ...sinksFor('smoker', topic, 'smoker_readings', options.sinks, options.dataDir, [
+          { name: 'timestamp', type: 'text' },
+          { name: 'temperature', type: 'real' },
+        ]),
+        ...sinksFor('smoker', alerts, 'smoker_alerts', options.sinks, options.dataDir, [
+          { name: 'type', type: 'text' },
+          { name: 'timestamp', type: 'text' },
+          { name: 'at', type: 'integer' },
+          { name: 'temperature', type: 'real' },
+          { name: 'min', type: 'real' },
+          { name: 'max', type: 'real' },
+          { name: 'window', type: 'integer' },
+          { name: 'threshold', type: 'real' },
+        ]),
+      ],
+    };
+  },
+  panels: [
+    {
+      id: 'temperature',
+      title: 'Temperature over time',
+      type: 'line',
+      topic: 'smoker',
+      fields: { x: 'timestamp', y: 'temperature' },
+      options: { unit: '°F', marks: { topic: 'smoker.alerts', start: 'stall_started', end: 'stall_ended' } },
+    },
+    {
+      id: 'stall',
+      title: 'Stall alert',
+      type: 'alert',
+      topic: 'smoker.alerts',
+      fields: { active: 'type', label: 'timestamp' },
+      options: { activeWhen: 'stall_started', message: 'Stall detected: temperature flat within the threshold' },
+    },
+  ],
+};

@@ -1,0 +1,70 @@
+import { ErrorCodes, isRunnelError, RunnelError } from '../../core/errors.ts';
+
+/** @platformatic/kafka nests errors (MultipleErrors → ResponseError → ProtocolError): walk them all. */
+export function leafErrors(err: unknown, out: Array<Record<string, unknown>> = [], depth = 0): typeof out {
+  if (typeof err !== 'object' || err === null || depth > 8) return out;
+  const e = err as Record<string, unknown>;
+  const children = Array.isArray(e.errors) ? (e.errors as unknown[]) : [];
+  if (children.length === 0 && e.cause === undefined) out.push(e);
+  for (const child of children) leafErrors(child, out, depth + 1);
+  if (e.cause !== undefined) leafErrors(e.cause, out, depth + 1);
+  if (children.length === 0 && e.cause !== undefined) out.push(e);
+  return out;
+}
+
+/** The Kafka protocol error names (e.g. TOPIC_ALREADY_EXISTS) anywhere in an error tree. */
+export function apiIds(err: unknown): Set<string> {
+  return new Set(leafErrors(err).flatMap((e) => (typeof e.apiId === 'string' ? [e.apiId] : [])));
+}
+
+/** The client reports a missing topic as a UserError "Unknown topic X." after metadata, or as a protocol error. */
+export function isUnknownTopic(err: unknown): boolean {
+  const ids = apiIds(err);
+  if (ids.has('UNKNOWN_TOPIC_OR_PARTITION') || ids.has('UNKNOWN_TOPIC_ID')) return true;
+  return leafErrors(err).some((e) => /^Unknown topic /.test(String(e.message ?? '')));
+}
+
+const NETWORK_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+const OS_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/** Whether backing off and trying again can help: the broker is away, moving leaders, or rebalancing. */
+export function isRetriable(err: unknown): boolean {
+  return leafErrors(err).some(
+    (e) =>
+      NETWORK_CODES.has(String(e.code)) ||
+      OS_CODES.has(String(e.code)) ||
+      e.canRetry === true ||
+      e.needsRejoin === true ||
+      e.hasStaleMetadata === true,
+  );
+}
+
+export const START_HINT = 'start one with: runnel kafka start';
+
+/**
+ * Maps a client error to one runnel line. Unreachable brokers become BROKER_UNAVAILABLE naming the address
+ * (retriable, so pipelines back off and resume); anything else keeps Kafka's own words.
+ */
+export function toKafkaError(err: unknown, address: string, what: string): RunnelError {
+  if (isRunnelError(err)) return err;
+  const leaves = leafErrors(err);
+  const detail =
+    leaves
+      .map((e) => String(e.message ?? ''))
+      .filter(Boolean)
+      .pop() ?? String(err);
+  if (isUnknownTopic(err)) {
+    return new RunnelError(ErrorCodes.TOPIC_NOT_FOUND, `${what}: topic not found on Kafka at ${address}`, {
+      retriable: true,
+      cause: err,
+    });
+  }
+  if (isRetriable(err)) {
+    const network = leaves.some((e) => NETWORK_CODES.has(String(e.code)) || OS_CODES.has(String(e.code)));
+    const message = network
+      ? `${what}: Kafka at ${address} is not reachable (${detail.replace(/\.$/, '')}); ${START_HINT}`
+      : `${what}: Kafka at ${address}: ${detail}`;
+    return new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, message, { retriable: true, cause: err, value: address });
+  }
+  return new RunnelError(ErrorCodes.INTERNAL, `${what}: Kafka at ${address}: ${detail}`, { cause: err });
+}

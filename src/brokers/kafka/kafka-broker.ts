@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Admin,
+  type BaseOptions,
+  ConnectionPool,
+  Consumer as KConsumer,
+  ProduceAcks,
+  Producer,
+} from '@platformatic/kafka';
+import type { Broker, Consumer, ConsumerOptions, GroupOffset, TopicConfig, TopicInfo } from '../../core/broker.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { partitionForKey } from '../../core/partitioner.ts';
+import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
+import { decodeBatches, type EncodedMessage, encodeRecord } from './codec.ts';
+import { type KafkaUrl, parseKafkaUrl } from './config.ts';
+import { apiIds, isUnknownTopic, START_HINT, toKafkaError } from './errors.ts';
+import { clamp, fetchOnce, type KafkaClient, partitionBounds } from './fetcher.ts';
+import { KafkaConsumer } from './kafka-consumer.ts';
+
+/** Kafka rejects a batch over max.message.bytes (1 MiB by default): produce in chunks below it. */
+const CHUNK_BYTES = 768 * 1024;
+
+/**
+ * The `kafka://` broker over @platformatic/kafka. Keys are placed with Java Kafka's partitioner
+ * (murmur2 & 0x7fffffff, see core/partitioner.ts), computed here rather than by the client, whose default
+ * (murmur2 >>> 0) disagrees with Java clients for half of all keys when the partition count is not a
+ * power of two. That keeps placement identical to the local broker and to every Java/Python producer.
+ */
+export class KafkaBroker implements Broker {
+  readonly url: string;
+  readonly kind = 'kafka';
+  readonly config: KafkaUrl;
+  readonly address: string;
+  #admin: Admin | undefined;
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #reader: { client: KafkaClient; pool: ConnectionPool } | undefined;
+  #partitions = new Map<string, number>();
+  #rr = 0;
+
+  constructor(url: string) {
+    this.url = url;
+    this.config = parseKafkaUrl(url);
+    this.address = this.config.brokers.join(',');
+  }
+
+  #base(role: string): BaseOptions {
+    return {
+      clientId: `${this.config.clientId}-${role}`,
+      bootstrapBrokers: this.config.brokers,
+      connectTimeout: 3000,
+      timeout: 30_000,
+      retries: 3,
+      retryDelay: 300,
+    };
+  }
+
+  get admin(): Admin {
+    if (!this.#admin) {
+      this.#admin = new Admin(this.#base('admin'));
+      this.#admin.on('error', () => {});
+    }
+    return this.#admin;
+  }
+
+  async connect(): Promise<void> {
+    // A one-off probe without retries, so a dead address fails in ~3 s instead of after the retry budget.
+    const probe = new Admin({ ...this.#base('probe'), retries: 0 });
+    probe.on('error', () => {});
+    try {
+      await probe.metadata({ topics: [] });
+    } catch (err) {
+      const e = toKafkaError(err, this.address, 'connect');
+      throw new RunnelError(
+        ErrorCodes.BROKER_UNAVAILABLE,
+        `cannot reach Kafka at ${this.address}: ${firstCause(err)}; ${START_HINT}`,
+        { retriable: true, cause: e, value: this.address },
+      );
+    } finally {
+      await probe.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const closing: Array<Promise<unknown>> = [];
+    if (this.#producer) closing.push(this.#producer.close(true));
+    if (this.#admin) closing.push(this.#admin.close());
+    if (this.#reader) closing.push(this.#reader.client.close(true), this.#reader.pool.close());
+    this.#producer = undefined;
+    this.#admin = undefined;
+    this.#reader = undefined;
+    await Promise.allSettled(closing);
+  }
+
+  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toKafkaError(err, this.address, what);
+    }
+  }
+
+  async createTopic(name: string, config: TopicConfig = {}): Promise<void> {
+    const partitions = config.partitions ?? this.config.partitions;
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        `topic ${name}: partitions must be an integer >= 1 (got ${partitions})`,
+      );
+    }
+    const configs: Array<{ name: string; value: string }> = [];
+    if (config.retentionMs !== undefined) configs.push({ name: 'retention.ms', value: String(config.retentionMs) });
+    if (config.retentionBytes !== undefined)
+      configs.push({ name: 'retention.bytes', value: String(config.retentionBytes) });
+    await this.#run(`create topic ${name}`, async () => {
+      try {
+        await this.admin.createTopics({
+          topics: [name],
+          partitions,
+          replicas: config.replicationFactor ?? this.config.replicationFactor,
+          configs,
+        });
+      } catch (err) {
+        if (!apiIds(err).has('TOPIC_ALREADY_EXISTS')) throw err;
+        // Idempotent, and it may grow the topic, as on the local broker (never shrinks).
+        const current = (await this.#metadata(name))?.partitionsCount ?? partitions;
+        if (config.partitions !== undefined && config.partitions > current) {
+          await this.admin.createPartitions({ topics: [{ name, count: config.partitions }] });
+        }
+      }
+      await this.#awaitLeaders(name);
+    });
+  }
+
+  /** Topic creation is asynchronous in Kafka: wait until every partition has a leader. */
+  async #awaitLeaders(name: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const t = await this.#metadata(name, true);
+      if (t?.partitions.every((p) => p && p.leader >= 0)) {
+        this.#partitions.set(name, t.partitionsCount);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async #metadata(name: string, forceUpdate = false) {
+    try {
+      // No retries: an unknown topic is an answer, not a failure (the client would retry it 3 times).
+      const md = await this.admin.metadata({ topics: [name], forceUpdate, retries: 0 });
+      return md.topics.get(name);
+    } catch (err) {
+      if (isUnknownTopic(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.#partitions.delete(name);
+    await this.#run(`delete topic ${name}`, async () => {
+      try {
+        await this.admin.deleteTopics({ topics: [name] });
+      } catch (err) {
+        if (!isUnknownTopic(err)) throw err;
+      }
+    });
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    const names = await this.#run('list topics', () => this.admin.listTopics());
+    const out: TopicInfo[] = [];
+    for (const name of names.filter((n) => !n.startsWith('__')).sort()) {
+      const info = await this.describeTopic(name);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  async describeTopic(name: string): Promise<TopicInfo | undefined> {
+    return this.#run(`describe topic ${name}`, async () => {
+      const t = await this.#metadata(name, true);
+      if (!t) return undefined;
+      this.#partitions.set(name, t.partitionsCount);
+      const all = Array.from({ length: t.partitionsCount }, (_, partition) => ({ topic: name, partition }));
+      const bounds = await partitionBounds(this.reader.client, all);
+      return {
+        name,
+        partitions: all.map(({ partition }) => {
+          const b = bounds.get(`${name}:${partition}`) ?? { start: 0, end: 0 };
+          return { partition, startOffset: b.start, endOffset: b.end };
+        }),
+      };
+    });
+  }
+
+  get producer(): Producer<Buffer, Buffer, Buffer, Buffer> {
+    if (!this.#producer) {
+      // acks=all + idempotence: a retried send is neither lost nor written twice by the broker.
+      this.#producer = new Producer({ ...this.#base('producer'), acks: ProduceAcks.ALL, idempotent: true });
+      this.#producer.on('error', () => {});
+    }
+    return this.#producer;
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
+    let n = this.#partitions.get(topic);
+    if (n === undefined) {
+      const t = await this.#metadata(topic);
+      if (!t) await this.createTopic(topic);
+      n = this.#partitions.get(topic) ?? t?.partitionsCount ?? this.config.partitions;
+      this.#partitions.set(topic, n);
+    }
+    return n;
+  }
+
+  async produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]> {
+    if (records.length === 0) return [];
+    return this.#run(`produce to ${topic}`, async () => {
+      const n = await this.#partitionCount(topic);
+      const now = Date.now();
+      const messages: EncodedMessage[] = new Array(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        messages[i] = encodeRecord(topic, this.#choosePartition(topic, n, r), r, now);
+      }
+      const positions: RecordPosition[] = new Array(records.length);
+      // One chunk at a time: a chunk retried by the client must not be overtaken by the next one.
+      for (const c of chunk(messages)) await this.#send(c, positions);
+      return positions;
+    });
+  }
+
+  async #send(c: { start: number; messages: EncodedMessage[] }, positions: RecordPosition[]): Promise<void> {
+    const result = await this.producer.send({ messages: c.messages });
+    const base = new Map((result.offsets ?? []).map((o) => [o.partition, Number(o.offset)]));
+    // Within one send, records of a partition land consecutively from its base offset, in order.
+    const seen = new Map<number, number>();
+    for (let i = 0; i < c.messages.length; i++) {
+      const m = c.messages[i]!;
+      const k = seen.get(m.partition) ?? 0;
+      seen.set(m.partition, k + 1);
+      positions[c.start + i] = { topic: m.topic, partition: m.partition, offset: (base.get(m.partition) ?? 0) + k };
+    }
+  }
+
+  #choosePartition(topic: string, n: number, r: OutgoingRecord): number {
+    if (r.partition !== undefined) {
+      if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
+        throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${r.partition}`);
+      }
+      return r.partition;
+    }
+    if (n === 1) return 0;
+    if (r.key !== undefined && r.key !== null) return partitionForKey(r.key, n);
+    return this.#rr++ % n;
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    return new KafkaConsumer(options, {
+      brokers: this.config.brokers,
+      address: this.address,
+      clientId: this.config.clientId,
+    });
+  }
+
+  async listGroups(group?: string): Promise<GroupOffset[]> {
+    return this.#run('list groups', async () => {
+      const groups = group
+        ? [group]
+        : [...(await this.admin.listGroups()).values()]
+            .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+            .map((g) => g.id);
+      if (groups.length === 0) return [];
+      const listed = await this.admin.listConsumerGroupOffsets({ groups });
+      const rows: Array<Omit<GroupOffset, 'endOffset' | 'lag'>> = [];
+      for (const g of listed) {
+        for (const t of g.topics) {
+          for (const p of t.partitions) {
+            if (p.committedOffset >= 0n)
+              rows.push({
+                group: g.groupId,
+                topic: t.name,
+                partition: p.partitionIndex,
+                committed: Number(p.committedOffset),
+              });
+          }
+        }
+      }
+      if (rows.length === 0) return [];
+      const ends = await partitionBounds(this.reader.client, rows);
+      return rows
+        .map((r) => {
+          const endOffset = ends.get(`${r.topic}:${r.partition}`)?.end ?? r.committed;
+          return { ...r, endOffset, lag: Math.max(0, endOffset - r.committed) };
+        })
+        .sort((a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    });
+  }
+
+  /** A client that never joins a group: Fetch and ListOffsets for tail, the dashboard and describeTopic. */
+  get reader(): { client: KafkaClient; pool: ConnectionPool } {
+    if (!this.#reader) {
+      const base = this.#base('reader');
+      const client = new KConsumer({ ...base, groupId: `runnel-reader-${randomUUID()}`, autocommit: false });
+      client.on('error', () => {});
+      this.#reader = { client, pool: new ConnectionPool(base.clientId, { connectTimeout: 3000 }) };
+    }
+    return this.#reader;
+  }
+
+  async read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<StreamRecord[]> {
+    return this.#run(`read ${topic}[${partition}]`, async () => {
+      if (!(await this.#metadata(topic))) return [];
+      const { client, pool } = this.reader;
+      const out: StreamRecord[] = [];
+      let offset = fromOffset;
+      for (let round = 0; round < 100 && out.length < maxRecords; round++) {
+        const r = await fetchOnce(client, pool, [{ topic, partition, offset }], {
+          maxWaitMs: 0,
+          maxBytes: 8 << 20,
+          partitionMaxBytes: 4 << 20,
+        });
+        if (r.outOfRange.length > 0) {
+          const b = (await partitionBounds(client, [{ topic, partition }])).get(`${topic}:${partition}`)!;
+          const next = clamp(offset, b);
+          if (next === offset || next >= b.end) break;
+          offset = next;
+          continue;
+        }
+        const p = r.partitions[0];
+        if (!p || p.next <= offset) break;
+        decodeBatches(topic, partition, p.batches, offset, out);
+        offset = p.next;
+      }
+      return out.slice(0, maxRecords);
+    });
+  }
+}
+
+function chunk(messages: EncodedMessage[]): Array<{ start: number; messages: EncodedMessage[] }> {
+  const out: Array<{ start: number; messages: EncodedMessage[] }> = [];
+  let cur: EncodedMessage[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const size = m.value.length + (m.key?.length ?? 0) + 32;
+    if (cur.length > 0 && bytes + size > CHUNK_BYTES) {
+      out.push({ start, messages: cur });
+      cur = [];
+      start = i;
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push({ start, messages: cur });
+  return out;
+}
+
+/** The OS-level reason (connection refused, timeout) rather than the client's wrapper message. */
+function firstCause(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown; errors?: unknown[] } | undefined;
+  let message = e?.message ?? String(err);
+  for (let i = 0; i < 8 && e; i++) {
+    if (e.message) message = e.message;
+    e = (e.cause ?? e.errors?.[0]) as typeof e;
+  }
+  return message.replace(/\.$/, '');
+}

@@ -1,0 +1,305 @@
+import { ConnectionPool, Consumer as KConsumer, type RecordsBatch } from '@platformatic/kafka';
+import { sleep } from '../../core/backoff.ts';
+import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import { decodeBatches } from './codec.ts';
+import { toKafkaError } from './errors.ts';
+import { clamp, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
+
+/** Bounded read-ahead: past this many buffered records we stop fetching until poll drains them. */
+const MAX_BUFFERED = 20_000;
+const FETCH_WAIT_MS = 250;
+
+interface Assigned {
+  topic: string;
+  partition: number;
+  /** Next offset to fetch; undefined until resolved from the committed offset (or startFrom). */
+  position: number | undefined;
+  /** Bumped by seek and reassignment, so a response to an older request is recognised and dropped. */
+  epoch: number;
+  /** Decoded records, oldest first. */
+  buffer: StreamRecord[];
+  /** Fetched but not yet decoded, oldest first. */
+  pending: Array<{ batches: RecordsBatch[]; from: number; count: number }>;
+}
+
+export interface KafkaConsumerDeps {
+  brokers: string[];
+  address: string;
+  clientId: string;
+}
+
+/**
+ * A group member over Kafka's classic group protocol. @platformatic/kafka keeps the membership (join,
+ * heartbeats, rebalances); positions, read-ahead and commits are ours, with autocommit off: the runtime
+ * commits only after its output is durable.
+ */
+export class KafkaConsumer implements Consumer {
+  readonly #o: ConsumerOptions;
+  readonly #deps: KafkaConsumerDeps;
+  readonly #client: KafkaClient;
+  readonly #pool: ConnectionPool;
+  #assigned = new Map<string, Assigned>();
+  #pendingSeeks = new Map<string, SeekTarget>();
+  #joining: Promise<void> | undefined;
+  #joined = false;
+  #inflight: Promise<void> | undefined;
+  #error: unknown;
+  #buffered = 0;
+  #next = 0;
+  #closed = false;
+
+  constructor(options: ConsumerOptions, deps: KafkaConsumerDeps) {
+    if (options.topics.length === 0)
+      throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
+    this.#o = options;
+    this.#deps = deps;
+    const clientId = options.clientId ?? `${deps.clientId}-${options.group}`;
+    this.#client = new KConsumer({
+      clientId,
+      groupId: options.group,
+      bootstrapBrokers: deps.brokers,
+      autocommit: false,
+      // A killed member's partitions move after this; 6 s is the broker's minimum, 10 s leaves headroom.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 15_000,
+      connectTimeout: 3000,
+      retries: 3,
+      retryDelay: 300,
+    });
+    // Fetches long-poll; on their own connections they never delay heartbeats or commits.
+    this.#pool = new ConnectionPool(`${clientId}-fetch`, { connectTimeout: 3000 });
+    this.#client.on('consumer:group:join', (p) => this.#onAssignment(p.assignments ?? []));
+    // A rejoin that fails (broker away) stops the client's heartbeats: poll joins again.
+    this.#client.on('error', () => {
+      this.#joined = false;
+    });
+    this.#client.on('consumer:heartbeat:error', () => {});
+  }
+
+  assignment(): Array<{ topic: string; partition: number }> {
+    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  seek(topic: string, partition: number, target: SeekTarget): void {
+    this.#pendingSeeks.set(tpKey(topic, partition), target);
+    const a = this.#assigned.get(tpKey(topic, partition));
+    if (a) this.#reset(a);
+  }
+
+  async poll(options: PollOptions = {}): Promise<StreamRecord[]> {
+    if (this.#closed) throw new RunnelError(ErrorCodes.INTERNAL, 'poll on a closed consumer');
+    const max = options.maxRecords ?? 1000;
+    const deadline = Date.now() + (options.maxWaitMs ?? 500);
+    for (;;) {
+      this.#throwPending();
+      if (this.#buffered > 0) {
+        // Start the next fetch first and let it reach the socket, so the broker works while we decode.
+        if (this.#prefetch()) await new Promise<void>((r) => setImmediate(r));
+        return this.#drain(max);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || options.signal?.aborted) return [];
+      if (!this.#joined) this.#joining ??= this.#join();
+      else this.#prefetch();
+      const waitFor = this.#joined ? this.#inflight : this.#joining;
+      if (!waitFor) {
+        await sleep(Math.min(left, 50), options.signal);
+        continue;
+      }
+      await Promise.race([waitFor.catch(() => {}), sleep(left, options.signal)]);
+    }
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    try {
+      await this.#client.commit({
+        offsets: offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: BigInt(o.offset),
+          leaderEpoch: -1,
+        })),
+      });
+    } catch (err) {
+      throw toKafkaError(err, this.#deps.address, `commit for group ${this.#o.group}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Leaving the group lets the others take our partitions at once; bounded, as the broker may be gone.
+    await withTimeout(this.#client.close(), 5000).catch(() => this.#client.close(true).catch(() => {}));
+    await withTimeout(this.#pool.close(), 2000).catch(() => {});
+  }
+
+  #throwPending(): void {
+    if (this.#error === undefined) return;
+    const err = this.#error;
+    this.#error = undefined;
+    throw toKafkaError(err, this.#deps.address, `consume ${this.#o.topics.join(',')}`);
+  }
+
+  async #join(): Promise<void> {
+    try {
+      track(this.#client, this.#o.topics);
+      await this.#client.joinGroup({});
+      this.#joined = true;
+    } catch (err) {
+      this.#error = err;
+    } finally {
+      this.#joining = undefined;
+    }
+  }
+
+  #onAssignment(assignments: Array<{ topic: string; partitions: number[] }>): void {
+    const next = new Map<string, Assigned>();
+    for (const { topic, partitions } of assignments) {
+      for (const partition of partitions) {
+        const key = tpKey(topic, partition);
+        // Eager rebalancing: a partition we keep was never owned by anyone else, so our position stands.
+        next.set(
+          key,
+          this.#assigned.get(key) ?? { topic, partition, position: undefined, epoch: 0, buffer: [], pending: [] },
+        );
+      }
+    }
+    for (const [key, a] of this.#assigned) {
+      if (!next.has(key)) this.#reset(a);
+    }
+    this.#assigned = next;
+  }
+
+  #reset(a: Assigned): void {
+    this.#buffered -= a.buffer.length + a.pending.reduce((n, c) => n + c.count, 0);
+    a.buffer = [];
+    a.pending = [];
+    a.position = undefined;
+    a.epoch++;
+  }
+
+  /** Committed offset, a pending seek, or startFrom, for partitions that have no position yet. */
+  async #resolvePositions(): Promise<void> {
+    const todo = [...this.#assigned.values()].filter((a) => a.position === undefined);
+    if (todo.length === 0) return;
+    const epochs = new Map(todo.map((a) => [a, a.epoch]));
+    const byTopic = new Map<string, number[]>();
+    for (const a of todo) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
+    const committed = await this.#client.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    });
+    const bounds = await partitionBounds(this.#client, todo);
+    for (const a of todo) {
+      if (epochs.get(a) !== a.epoch || this.#assigned.get(tpKey(a.topic, a.partition)) !== a) continue;
+      const b = bounds.get(`${a.topic}:${a.partition}`) ?? { start: 0, end: 0 };
+      const seek =
+        this.#pendingSeeks.get(tpKey(a.topic, a.partition)) ?? this.#o.positionOnAssign?.(a.topic, a.partition);
+      const c = Number(committed.get(a.topic)?.[a.partition] ?? -1n);
+      if (seek !== undefined) this.#pendingSeeks.delete(tpKey(a.topic, a.partition));
+      if (seek === 'beginning') a.position = b.start;
+      else if (seek === 'end') a.position = b.end;
+      else if (typeof seek === 'number') a.position = clamp(seek, b);
+      else if (c >= 0) a.position = clamp(c, b);
+      else a.position = this.#o.startFrom === 'end' ? b.end : b.start;
+    }
+  }
+
+  /** Starts a fetch unless one is out or the buffer is full; true when it started one. */
+  #prefetch(): boolean {
+    if (this.#inflight || this.#closed || !this.#joined || this.#buffered >= MAX_BUFFERED) return false;
+    this.#inflight = this.#fetch()
+      .then((got) => {
+        this.#inflight = undefined;
+        // Keep the pipe full while records flow: the next round trip overlaps the caller's decode and work.
+        if (got > 0) this.#prefetch();
+      })
+      .catch((err) => {
+        this.#inflight = undefined;
+        this.#error = err;
+      });
+    return true;
+  }
+
+  /** One fetch round; returns how many records it buffered. */
+  async #fetch(): Promise<number> {
+    await this.#resolvePositions();
+    const ready = [...this.#assigned.values()].filter((a) => a.position !== undefined);
+    if (ready.length === 0) {
+      // Nothing assigned (yet): wait a little instead of spinning through poll.
+      await sleep(50);
+      return 0;
+    }
+    const asked = new Map(
+      ready.map((a) => [tpKey(a.topic, a.partition), { a, epoch: a.epoch, position: a.position! }]),
+    );
+    const T0 = performance.now();
+    const r = await fetchOnce(
+      this.#client,
+      this.#pool,
+      ready.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position! })),
+      { maxWaitMs: FETCH_WAIT_MS, maxBytes: 16 << 20, partitionMaxBytes: 8 << 20 },
+    );
+    if (process.env.KDEBUG)
+      console.log(
+        'F',
+        T0.toFixed(1),
+        (performance.now() - T0).toFixed(1),
+        r.partitions.map((p) => p.count).join(','),
+        this.#buffered,
+      );
+    let got = 0;
+    for (const p of r.partitions) {
+      const q = asked.get(tpKey(p.topic, p.partition));
+      // Seeked, revoked or reassigned while the request was out: this answer is for an old position.
+      if (!q || q.a.epoch !== q.epoch || q.a.position !== q.position) continue;
+      if (p.count > 0) q.a.pending.push({ batches: p.batches, from: p.offset, count: p.count });
+      this.#buffered += p.count;
+      got += p.count;
+      q.a.position = p.next;
+    }
+    if (r.outOfRange.length > 0) {
+      const bounds = await partitionBounds(this.#client, r.outOfRange);
+      for (const t of r.outOfRange) {
+        const q = asked.get(tpKey(t.topic, t.partition));
+        const b = bounds.get(`${t.topic}:${t.partition}`);
+        if (q && b && q.a.epoch === q.epoch && q.a.position === q.position) q.a.position = clamp(t.offset, b);
+      }
+    }
+    return got;
+  }
+
+  /** Round-robin over partitions so one busy partition cannot starve the others; order kept per partition. */
+  #drain(max: number): StreamRecord[] {
+    const parts = [...this.#assigned.values()].filter((a) => a.buffer.length > 0 || a.pending.length > 0);
+    const out: StreamRecord[] = [];
+    const share = Math.max(1, Math.ceil(max / parts.length));
+    for (let i = 0; i < parts.length && out.length < max; i++) {
+      const a = parts[(this.#next + i) % parts.length]!;
+      const want = Math.min(share, max - out.length);
+      while (a.buffer.length < want && a.pending.length > 0) {
+        const chunk = a.pending.shift()!;
+        const before = a.buffer.length;
+        decodeBatches(a.topic, a.partition, chunk.batches, chunk.from, a.buffer);
+        // The count was an upper bound (records before `from` are skipped): settle the difference.
+        this.#buffered += a.buffer.length - before - chunk.count;
+      }
+      const take = a.buffer.splice(0, want);
+      for (const r of take) out.push(r);
+    }
+    this.#next++;
+    this.#buffered -= out.length;
+    return out;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

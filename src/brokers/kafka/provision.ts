@@ -1,0 +1,211 @@
+/**
+ * Finds or fetches a runnable Apache Kafka (jars from Maven Central, or KAFKA_HOME) and writes the
+ * single-node KRaft config. Starting and stopping the server live in server.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+
+/**
+ * The newest 4.1 patch on Maven Central (4.1.3 does not exist yet). @platformatic/kafka is tested against
+ * 3.5–4.2; 4.1 is a mature 4.x line, KRaft only, and its POM resolves with only log4j 2 added.
+ */
+export const KAFKA_VERSION = '4.1.2';
+export const DEFAULT_PORT = 9092;
+export const HOST = '127.0.0.1';
+
+/** scripts/kafka sits three levels up from both src/brokers/kafka and dist/brokers/kafka. */
+export const SCRIPTS_DIR = fileURLToPath(new URL('../../../scripts/kafka/', import.meta.url));
+
+export interface KafkaServerOptions {
+  port?: number;
+  /** Where server.properties, the log, the pid file and the topic data live. */
+  dataDir?: string;
+  /** Where fetched jars are cached (default RUNNEL_KAFKA_CACHE or ~/.cache/runnel). */
+  cacheDir?: string;
+  /** A Kafka distribution to use instead of fetching jars (default KAFKA_HOME). */
+  kafkaHome?: string;
+  version?: string;
+  log?: (line: string) => void;
+}
+
+export interface KafkaLayout {
+  port: number;
+  controllerPort: number;
+  version: string;
+  libsDir: string;
+  dataDir: string;
+  logDirs: string;
+  configFile: string;
+  logFile: string;
+  pidFile: string;
+  fromKafkaHome: boolean;
+  log: (line: string) => void;
+}
+
+export function cacheRoot(cacheDir?: string): string {
+  return resolve(cacheDir ?? process.env.RUNNEL_KAFKA_CACHE ?? join(homedir(), '.cache', 'runnel'));
+}
+
+export function layout(o: KafkaServerOptions = {}): KafkaLayout {
+  const port = o.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `kafka port must be an integer 1-65534 (got ${port})`, {
+      value: port,
+    });
+  }
+  const root = cacheRoot(o.cacheDir);
+  const version = o.version ?? KAFKA_VERSION;
+  const home = o.kafkaHome ?? process.env.KAFKA_HOME;
+  const dataDir = resolve(o.dataDir ?? join(root, `kafka-run-${port}`));
+  return {
+    port,
+    controllerPort: port + 1,
+    version,
+    libsDir: home ? join(resolve(home), 'libs') : join(root, `kafka-${version}`, 'libs'),
+    dataDir,
+    logDirs: join(dataDir, 'kraft-logs'),
+    configFile: join(dataDir, 'server.properties'),
+    logFile: join(dataDir, 'server.log'),
+    pidFile: join(dataDir, 'kafka.pid'),
+    fromKafkaHome: Boolean(home),
+    log: o.log ?? (() => {}),
+  };
+}
+
+/** One line telling the user what to install, instead of a spawn ENOENT stack. */
+export function requireJava(): void {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new RunnelError(
+      ErrorCodes.DEPENDENCY_MISSING,
+      'Java not found: Kafka needs Java 17+ (install it, e.g. apt-get install openjdk-17-jre-headless)',
+    );
+  }
+  const major = Number(/version "(?:1\.)?(\d+)/.exec(r.stderr)?.[1] ?? 0);
+  if (major > 0 && major < 17) {
+    throw new RunnelError(ErrorCodes.DEPENDENCY_MISSING, `Java ${major} found but Kafka 4 needs Java 17+`, {
+      value: major,
+    });
+  }
+}
+
+const MARKER = '.runnel-complete';
+
+/** The jar folder, fetching it with Maven on first use; a half-finished fetch is never used. */
+export function ensureJars(l: KafkaLayout): { fetched: boolean; ms: number } {
+  const started = Date.now();
+  if (l.fromKafkaHome) {
+    if (!existsSync(l.libsDir) || !readdirSync(l.libsDir).some((f) => /^kafka_2\.1\d-.*\.jar$/.test(f))) {
+      throw new RunnelError(ErrorCodes.DEPENDENCY_MISSING, `KAFKA_HOME has no Kafka jars in ${l.libsDir}`, {
+        value: l.libsDir,
+      });
+    }
+    return { fetched: false, ms: 0 };
+  }
+  if (existsSync(join(l.libsDir, MARKER))) return { fetched: false, ms: 0 };
+  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (mvn.error || mvn.status !== 0) {
+    throw new RunnelError(
+      ErrorCodes.DEPENDENCY_MISSING,
+      'neither KAFKA_HOME nor Maven found: install Maven (apt-get install maven) to fetch Kafka from Maven Central, or set KAFKA_HOME to a Kafka distribution',
+    );
+  }
+  const tmp = `${l.libsDir}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  l.log(`fetching Apache Kafka ${l.version} jars from Maven Central into ${l.libsDir}`);
+  const r = spawnSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(SCRIPTS_DIR, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+      '-DincludeScope=runtime',
+      `-Dkafka.version=${l.version}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    const why = `${r.stdout}\n${r.stderr}`.split('\n').find((s) => s.includes('ERROR')) ?? r.error?.message ?? '';
+    throw new RunnelError(
+      ErrorCodes.DEPENDENCY_MISSING,
+      `could not fetch Kafka ${l.version} with Maven: ${why.trim()}`,
+      { retriable: true, value: l.version },
+    );
+  }
+  writeFileSync(join(tmp, MARKER), `${l.version}\n`);
+  rmSync(l.libsDir, { recursive: true, force: true });
+  mkdirSync(join(l.libsDir, '..'), { recursive: true });
+  // Rename is atomic: a concurrent or interrupted start sees either no folder or a complete one.
+  renameSync(tmp, l.libsDir);
+  return { fetched: true, ms: Date.now() - started };
+}
+
+/** Kafka's cluster id: base64url of 16 random bytes, and Kafka's tools reject ids starting with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export function writeServerConfig(l: KafkaLayout): void {
+  mkdirSync(l.dataDir, { recursive: true });
+  const template = readFileSync(join(SCRIPTS_DIR, 'server.properties.template'), 'utf8');
+  const text = template
+    .replaceAll('{{HOST}}', HOST)
+    .replaceAll('{{PORT}}', String(l.port))
+    .replaceAll('{{CONTROLLER_PORT}}', String(l.controllerPort))
+    // Java properties treat backslashes as escapes; forward slashes work on every OS.
+    .replaceAll('{{LOG_DIRS}}', l.logDirs.replaceAll('\\', '/'));
+  writeFileSync(l.configFile, text);
+}
+
+/** JVM flags shared by the storage tool and the server: both logging configs, so 3.x and 4.x jars log. */
+export function jvmArgs(l: KafkaLayout): string[] {
+  return [
+    `-Dlog4j2.configurationFile=${join(SCRIPTS_DIR, 'log4j2.properties')}`,
+    `-Dlog4j.configuration=file:${join(SCRIPTS_DIR, 'log4j.properties')}`,
+    '-cp',
+    // Passed unexpanded: the JVM expands the wildcard itself, and no shell is involved.
+    `${l.libsDir}/*`,
+  ];
+}
+
+/** Formats the storage once; a formatted directory is kept, so topics survive stop/start. */
+export function formatStorage(l: KafkaLayout): boolean {
+  if (existsSync(join(l.logDirs, 'meta.properties'))) return false;
+  const r = spawnSync(
+    'java',
+    [
+      ...jvmArgs(l),
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      newClusterId(),
+      '-c',
+      l.configFile,
+      '--ignore-formatted',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) {
+    const why = `${r.stderr}\n${r.stdout}`
+      .split('\n')
+      .filter((s) => s.trim())
+      .pop();
+    throw new RunnelError(ErrorCodes.INTERNAL, `formatting Kafka storage in ${l.logDirs} failed: ${why ?? r.error}`, {
+      value: l.logDirs,
+    });
+  }
+  return true;
+}

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { LocalBroker } from './local-broker.ts';
+
+const tempUrl = () => `local:${join(mkdtempSync(join(tmpdir(), 'runnel-local-')), 'broker.db')}`;
+
+async function open(url = tempUrl()): Promise<LocalBroker> {
+  const b = new LocalBroker(url);
+  await b.connect();
+  return b;
+}
+
+test('records come back in order per partition, same key same partition', async () => {
+  const b = await open();
+  await b.createTopic('t', { partitions: 3 });
+  const keys = ['Alice', 'Bob', 'Charlie', 'Eve'];
+  const positions = await b.produce(
+    't',
+    Array.from({ length: 400 }, (_, i) => ({ key: keys[i % 4]!, value: { i, key: keys[i % 4] } })),
+  );
+  const partitionOf = new Map<string, number>();
+  for (const [i, p] of positions.entries()) {
+    const k = keys[i % 4]!;
+    if (partitionOf.has(k)) assert.equal(partitionOf.get(k), p.partition, `key ${k} moved partition`);
+    partitionOf.set(k, p.partition);
+  }
+  const c = b.consumer({ group: 'g', topics: ['t'] });
+  const seen: Array<{ partition: number; offset: number; i: number }> = [];
+  for (let tries = 0; seen.length < 400 && tries < 50; tries++) {
+    for (const r of await c.poll({ maxRecords: 64, maxWaitMs: 50 })) {
+      seen.push({ partition: r.partition, offset: r.offset, i: (r.value as { i: number }).i });
+    }
+  }
+  assert.equal(seen.length, 400);
+  for (let p = 0; p < 3; p++) {
+    const mine = seen.filter((s) => s.partition === p);
+    for (let j = 1; j < mine.length; j++) {
+      assert.equal(mine[j]!.offset, mine[j - 1]!.offset + 1, 'offsets contiguous');
+      assert.ok(mine[j]!.i > mine[j - 1]!.i, 'production order kept within a partition');
+    }
+  }
+  await c.close();
+  await b.close();
+});
+
+test('committed offsets survive a restart; seek moves the position', async () => {
+  const url = tempUrl();
+  let b = await open(url);
+  await b.produce(
+    't',
+    Array.from({ length: 10 }, (_, i) => ({ value: i })),
+  );
+  let c = b.consumer({ group: 'g', topics: ['t'] });
+  const first = await c.poll({ maxRecords: 4 });
+  assert.deepEqual(
+    first.map((r) => r.value),
+    [0, 1, 2, 3],
+  );
+  await c.commit([{ topic: 't', partition: 0, offset: 4 }]);
+  await c.close();
+  await b.close();
+  b = await open(url);
+  c = b.consumer({ group: 'g', topics: ['t'] });
+  assert.deepEqual(
+    (await c.poll({ maxRecords: 2 })).map((r) => r.value),
+    [4, 5],
+  );
+  c.seek('t', 0, 8);
+  assert.deepEqual(
+    (await c.poll()).map((r) => r.value),
+    [8, 9],
+  );
+  c.seek('t', 0, 'beginning');
+  assert.equal((await c.poll()).length, 10);
+  const [lag] = await b.listGroups('g');
+  assert.deepEqual(
+    { committed: lag!.committed, end: lag!.endOffset, lag: lag!.lag },
+    { committed: 4, end: 10, lag: 6 },
+  );
+  await c.close();
+  await b.close();
+});
+
+test('two members of one group split the partitions; when one leaves the other takes all', async () => {
+  const b = await open();
+  await b.createTopic('t', { partitions: 4 });
+  const c1 = b.consumer({ group: 'g', topics: ['t'] });
+  const c2 = b.consumer({ group: 'g', topics: ['t'] });
+  c1.assignment();
+  const a2 = c2.assignment();
+  const a1 = c1.assignment();
+  assert.equal(a1.length + a2.length, 4);
+  assert.equal(a1.length, 2);
+  const overlap = a1.filter((x) => a2.some((y) => y.partition === x.partition));
+  assert.deepEqual(overlap, []);
+  await c2.close();
+  assert.equal(c1.assignment().length, 4);
+  await c1.close();
+  await b.close();
+});
+
+test('retention by size drops whole old batches and consumers skip ahead', async () => {
+  const b = await open();
+  await b.createTopic('r', { retentionBytes: 2000 });
+  for (let i = 0; i < 20; i++) await b.produce('r', [{ value: { i, pad: 'x'.repeat(200) } }]);
+  const removed = b.enforceRetention();
+  assert.ok(removed > 0);
+  const info = (await b.describeTopic('r'))!;
+  assert.ok(info.partitions[0]!.startOffset > 0);
+  assert.equal(info.partitions[0]!.endOffset, 20);
+  const c = b.consumer({ group: 'g', topics: ['r'] });
+  const got = await c.poll();
+  assert.equal(got[0]!.offset, info.partitions[0]!.startOffset);
+  assert.equal(got[got.length - 1]!.offset, 19);
+  await c.close();
+  await b.close();
+});
+
+test('retention by age uses append time, not event time', async () => {
+  const b = await open();
+  await b.createTopic('old', { retentionMs: 60_000 });
+  // Event time from 2025: must survive, it was appended just now.
+  await b.produce('old', [{ value: 1, timestamp: Date.UTC(2025, 0, 1) }]);
+  assert.equal(b.enforceRetention(), 0);
+  assert.equal(b.enforceRetention(Date.now() + 120_000), 1);
+  await b.close();
+});
+
+test('kill -9 during appends: acknowledged records all present, no torn or reused offsets', async () => {
+  const url = tempUrl();
+  const path = url.slice('local:'.length);
+  const writer = `
+    import { LocalBroker } from ${JSON.stringify(new URL('./local-broker.ts', import.meta.url).pathname)};
+    const b = new LocalBroker(${JSON.stringify(url)});
+    await b.connect();
+    for (let batch = 0; ; batch++) {
+      const size = 1 + (batch % 50);
+      const recs = Array.from({ length: size }, (_, i) => ({ key: 'k' + (i % 3), value: { batch, i, pad: 'x'.repeat((batch * 37 + i * 101) % 20000) } }));
+      const pos = await b.produce('crash', recs);
+      process.stdout.write(pos[pos.length - 1].offset + '\\n');
+    }`;
+  let acked = -1;
+  for (let round = 0; round < 5; round++) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', writer], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let lines = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) {
+          if (!line) continue;
+          acked = Math.max(acked, Number(line));
+          // Kill after a varying amount of progress, so the kill lands mid-append at different points.
+          if (++lines === 20 + round * 13) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((r) => child.once('exit', r).once('close', r));
+  }
+  const db = new DatabaseSync(path);
+  assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+  db.close();
+  const b = await open(url);
+  const info = (await b.describeTopic('crash'))!;
+  const end = info.partitions[0]!.endOffset;
+  assert.ok(end > acked, `every acknowledged offset (${acked}) is present (end ${end})`);
+  const all = await b.read('crash', 0, 0, end + 10);
+  assert.equal(all.length, end);
+  for (const [i, r] of all.entries()) assert.equal(r.offset, i, 'offsets contiguous from 0, none reused');
+  for (const r of all) assert.equal(typeof (r.value as { batch: number }).batch, 'number');
+  await b.close();
+});

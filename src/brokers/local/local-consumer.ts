@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import type { LocalBroker } from './local-broker.ts';
+
+/** How often a member says it is alive, and how long silence means it is gone (its partitions move). */
+export const HEARTBEAT_MS = 500;
+export const SESSION_TIMEOUT_MS = 6000;
+
+interface Assigned {
+  topic: string;
+  topicId: number;
+  partition: number;
+  position: number;
+}
+
+/**
+ * A group member on the local broker. Membership lives in the shared file: every member heartbeats and
+ * computes the same deterministic assignment (partitions dealt round-robin over the live members sorted by
+ * id), so two processes in one group split the partitions without a coordinator.
+ */
+export class LocalConsumer implements Consumer {
+  readonly #broker: LocalBroker;
+  readonly #options: ConsumerOptions;
+  readonly #member = randomUUID();
+  #assigned = new Map<string, Assigned>();
+  #pendingSeeks = new Map<string, SeekTarget>();
+  #lastHeartbeat = 0;
+  #next = 0;
+  #closed = false;
+
+  constructor(broker: LocalBroker, options: ConsumerOptions) {
+    if (options.topics.length === 0)
+      throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
+    this.#broker = broker;
+    this.#options = options;
+  }
+
+  assignment(): Array<{ topic: string; partition: number }> {
+    this.#maybeRebalance(true);
+    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  seek(topic: string, partition: number, target: SeekTarget): void {
+    this.#pendingSeeks.set(tpKey(topic, partition), target);
+  }
+
+  async poll(options: PollOptions = {}): Promise<StreamRecord[]> {
+    if (this.#closed) throw new RunnelError(ErrorCodes.INTERNAL, 'poll on a closed consumer');
+    const max = options.maxRecords ?? 1000;
+    const deadline = Date.now() + (options.maxWaitMs ?? 500);
+    for (;;) {
+      this.#maybeRebalance(false);
+      const records = this.#fetch(max);
+      const left = deadline - Date.now();
+      if (records.length > 0 || left <= 0 || options.signal?.aborted) return records;
+      await this.#broker.notifier.wait(Math.min(left, HEARTBEAT_MS), options.signal);
+    }
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const now = Date.now();
+    this.#broker.transaction(() => {
+      const upsert = this.#broker.stmt(
+        `INSERT INTO group_offsets(grp, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at`,
+      );
+      for (const o of offsets) upsert.run(this.#options.group, o.topic, o.partition, o.offset, now);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Leaving explicitly lets the other members take our partitions at once instead of after a timeout.
+    try {
+      this.#broker.transaction(() => {
+        this.#broker
+          .stmt('DELETE FROM group_members WHERE grp = ? AND member = ?')
+          .run(this.#options.group, this.#member);
+      });
+    } catch {
+      // The broker may already be closed; the session timeout then frees our partitions.
+    }
+  }
+
+  #fetch(max: number): StreamRecord[] {
+    const parts = [...this.#assigned.values()];
+    if (parts.length === 0) return [];
+    const out: StreamRecord[] = [];
+    // Start from a rotating partition so one busy partition cannot starve the others.
+    for (let i = 0; i < parts.length && out.length < max; i++) {
+      const a = parts[(this.#next + i) % parts.length]!;
+      this.#applySeek(a);
+      let rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length);
+      if (rows.length === 0) {
+        // Retention may have removed what we were about to read: continue from the oldest record held.
+        const start = this.#partitionBounds(a).start;
+        if (start > a.position) {
+          a.position = start;
+          rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length);
+        }
+      }
+      if (rows.length > 0) {
+        a.position = rows[rows.length - 1]!.offset + 1;
+        for (const r of rows) out.push(r);
+      }
+    }
+    this.#next++;
+    return out;
+  }
+
+  #partitionBounds(a: Assigned): { start: number; end: number } {
+    const row = this.#broker
+      .stmt('SELECT start_offset AS start, next_offset AS end FROM partitions WHERE topic_id = ? AND partition = ?')
+      .get(a.topicId, a.partition) as { start: number; end: number } | undefined;
+    return row ?? { start: 0, end: 0 };
+  }
+
+  #applySeek(a: Assigned): void {
+    const key = tpKey(a.topic, a.partition);
+    const target = this.#pendingSeeks.get(key);
+    if (target === undefined) return;
+    this.#pendingSeeks.delete(key);
+    const { start, end } = this.#partitionBounds(a);
+    a.position = target === 'beginning' ? start : target === 'end' ? end : Math.max(start, target);
+  }
+
+  #maybeRebalance(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#lastHeartbeat < HEARTBEAT_MS) return;
+    this.#lastHeartbeat = now;
+    const { group, topics } = this.#options;
+    const b = this.#broker;
+    const members = b.transaction(() => {
+      b.stmt(
+        `INSERT INTO group_members(grp, member, topics, client_id, heartbeat) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(grp, member) DO UPDATE SET heartbeat = excluded.heartbeat`,
+      ).run(group, this.#member, JSON.stringify(topics), this.#options.clientId ?? null, now);
+      b.stmt('DELETE FROM group_members WHERE grp = ? AND heartbeat < ?').run(group, now - SESSION_TIMEOUT_MS);
+      return b.stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member').all(group) as Array<{
+        member: string;
+        topics: string;
+      }>;
+    });
+    const wanted = new Map<string, { topic: string; topicId: number; partition: number }>();
+    for (const topic of topics) {
+      const t = b.topic(topic) ?? undefined;
+      const fresh = t ? b.refreshTopic(topic) : undefined;
+      if (!fresh) continue;
+      const subscribers = members
+        .filter((m) => (JSON.parse(m.topics) as string[]).includes(topic))
+        .map((m) => m.member);
+      const me = subscribers.indexOf(this.#member);
+      if (me < 0) continue;
+      for (let p = 0; p < fresh.partitions; p++) {
+        if (p % subscribers.length === me) wanted.set(tpKey(topic, p), { topic, topicId: fresh.id, partition: p });
+      }
+    }
+    for (const key of [...this.#assigned.keys()]) if (!wanted.has(key)) this.#assigned.delete(key);
+    for (const [key, w] of wanted) {
+      if (this.#assigned.has(key)) continue;
+      this.#assigned.set(key, { ...w, position: this.#initialPosition(w.topic, w.topicId, w.partition) });
+    }
+  }
+
+  #initialPosition(topic: string, topicId: number, partition: number): number {
+    const committed = this.#broker
+      .stmt('SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?')
+      .get(this.#options.group, topic, partition) as { offset: number } | undefined;
+    const bounds = this.#partitionBounds({ topic, topicId, partition, position: 0 });
+    const own = this.#options.positionOnAssign?.(topic, partition);
+    if (own === 'beginning') return bounds.start;
+    if (own === 'end') return bounds.end;
+    if (typeof own === 'number') return Math.min(Math.max(own, bounds.start), bounds.end);
+    if (committed) return Math.max(committed.offset, bounds.start);
+    return this.#options.startFrom === 'end' ? bounds.end : bounds.start;
+  }
+}

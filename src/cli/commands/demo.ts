@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { apps } from '../../apps/index.ts';
+import { runPipeline } from '../../core/pipeline.ts';
+import type { ComponentStatus } from '../../core/status.ts';
+import { appOptions, loadEnv, logger, numberFlag, openBroker, type PipelineFlags, stateDir } from '../context.ts';
+import { stopOnSignals } from '../signals.ts';
+
+interface DemoFlags extends PipelineFlags {
+  port?: number;
+  host?: string;
+  dashboard: boolean;
+}
+
+/** Every app at once on one broker, with the dashboard: the one command a new user runs first. */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run every app at once and serve the live dashboard')
+    .option(
+      '--limit <n>',
+      'stop each source after N records',
+      numberFlag('--limit', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+    )
+    .option(
+      '--port <n>',
+      'dashboard port',
+      numberFlag('--port', (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'a port number'),
+      8080,
+    )
+    .option('--host <host>', 'dashboard address (non-loopback needs the printed token)', '127.0.0.1')
+    .option('--no-dashboard', 'only print live one-line summaries')
+    .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb (default all)')
+    .action(async (flags: DemoFlags) => {
+      const env = loadEnv(flags.envFile);
+      const log = logger(flags, 'demo');
+      const broker = await openBroker(flags, env);
+      const controller = new AbortController();
+      const release = stopOnSignals(controller, log);
+      const statuses = new Map<string, ComponentStatus[]>();
+      let dashboard: { url: string; close(): Promise<void> } | undefined;
+      try {
+        if (flags.dashboard) dashboard = await startDashboardIfBuilt(broker, flags, log);
+        const runs = await Promise.all(
+          apps.map(async (app) => {
+            const spec = await app.build(appOptions(flags, env));
+            return runPipeline({
+              broker,
+              spec,
+              log: logger(flags, app.name),
+              stateDir: stateDir(flags),
+              signal: controller.signal,
+              ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+              onStatus: (s) => statuses.set(app.name, s),
+            });
+          }),
+        );
+        const ticker = setInterval(() => log.info(summaryLine(statuses)), 5000);
+        ticker.unref();
+        try {
+          await Promise.all(runs.map((r) => r.done));
+        } finally {
+          clearInterval(ticker);
+        }
+        log.info(summaryLine(new Map(apps.map((a, i) => [a.name, runs[i]!.statuses()]))));
+        // With the dashboard up, finished replays stay visible until the user stops the demo.
+        if (dashboard && !controller.signal.aborted) {
+          log.info(`all pipelines finished; dashboard still at ${dashboard.url} (Ctrl-C to stop)`);
+          await new Promise<void>((resolve) =>
+            controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
+        }
+      } finally {
+        release();
+        await dashboard?.close();
+        await broker.close();
+      }
+    });
+}
+
+function summaryLine(statuses: Map<string, ComponentStatus[]>): string {
+  return [...statuses]
+    .map(([app, list]) => {
+      const produced = list.filter((s) => s.component === 'source').reduce((n, s) => n + s.records, 0);
+      const sinks = list.filter((s) => s.component === 'sink');
+      const slowest = sinks.length ? Math.min(...sinks.map((s) => s.records)) : 0;
+      const dlq = list.reduce((n, s) => n + s.dlq, 0);
+      const bad = list.filter((s) => s.state === 'retrying' || s.state === 'failed').map((s) => `${s.name} ${s.state}`);
+      return `${app}: ${produced} produced, ${slowest} in every sink${dlq ? `, ${dlq} dead letters` : ''}${bad.length ? ` (${bad.join(', ')})` : ''}`;
+    })
+    .join(' | ');
+}
+
+async function startDashboardIfBuilt(
+  broker: Awaited<ReturnType<typeof openBroker>>,
+  flags: DemoFlags,
+  log: ReturnType<typeof logger>,
+): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  // The dashboard server is optional at this layer: `--no-dashboard` and builds without it still run.
+  const server = (await import('../../server/index.ts').catch(() => undefined)) as
+    | { startDashboard?: (o: Record<string, unknown>) => Promise<{ url: string; close(): Promise<void> }> }
+    | undefined;
+  if (!server?.startDashboard) {
+    log.warn('dashboard not available in this build; printing summaries instead');
+    return undefined;
+  }
+  const d = await server.startDashboard({ broker, apps, host: flags.host, port: flags.port, log });
+  log.info(`dashboard: ${d.url}`);
+  return d;
+}

@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { sleep } from '../../core/backoff.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import type { StreamRecord } from '../../core/record.ts';
+import { type CommonFlags, logger, numberFlag, openBroker } from '../context.ts';
+import { stopOnSignals } from '../signals.ts';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function registerInspectCommands(program: Command): void {
+  program
+    .command('topics')
+    .description('list topics with partitions, records held and end offsets')
+    .action(async (flags: CommonFlags) => {
+      const broker = await openBroker(flags);
+      try {
+        const rows = [['TOPIC', 'PARTITIONS', 'RECORDS', 'END OFFSETS']];
+        for (const t of await broker.listTopics()) {
+          const held = t.partitions.reduce((n, p) => n + (p.endOffset - p.startOffset), 0);
+          rows.push([
+            t.name,
+            String(t.partitions.length),
+            String(held),
+            t.partitions.map((p) => p.endOffset).join(','),
+          ]);
+        }
+        process.stdout.write(`${table(rows)}\n`);
+      } finally {
+        await broker.close();
+      }
+    });
+
+  program
+    .command('groups')
+    .description('consumer groups: committed offset and lag per topic partition')
+    .option('--group <name>', 'only this group')
+    .action(async (flags: CommonFlags & { group?: string }) => {
+      const broker = await openBroker(flags);
+      try {
+        const rows = [['GROUP', 'TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG']];
+        for (const g of await broker.listGroups(flags.group)) {
+          rows.push([g.group, g.topic, String(g.partition), String(g.committed), String(g.endOffset), String(g.lag)]);
+        }
+        process.stdout.write(`${table(rows)}\n`);
+      } finally {
+        await broker.close();
+      }
+    });
+
+  program
+    .command('tail')
+    .argument('<topic>')
+    .description('print records of a topic as JSON lines (the last N, then new ones as they arrive)')
+    .option('--from-beginning', 'start at the oldest record held')
+    .option(
+      '-n, --lines <n>',
+      'start with the last N records per partition',
+      numberFlag('-n', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+      10,
+    )
+    .option('--no-follow', 'exit after printing what the topic holds')
+    .action(async (topic: string, flags: CommonFlags & { fromBeginning?: boolean; lines: number; follow: boolean }) => {
+      const broker = await openBroker(flags);
+      const controller = new AbortController();
+      const release = stopOnSignals(controller, logger(flags));
+      try {
+        const info = await broker.describeTopic(topic);
+        if (!info) {
+          const known = (await broker.listTopics()).map((t) => t.name).join(', ');
+          throw new RunnelError(
+            ErrorCodes.TOPIC_NOT_FOUND,
+            `topic "${topic}" does not exist on ${broker.url} (topics: ${known || 'none'})`,
+            { value: topic },
+          );
+        }
+        const positions = info.partitions.map((p) => ({
+          partition: p.partition,
+          at: flags.fromBeginning ? p.startOffset : Math.max(p.startOffset, p.endOffset - flags.lines),
+        }));
+        const print = (records: StreamRecord[]) => {
+          for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
+        };
+        for (;;) {
+          let got = 0;
+          for (const pos of positions) {
+            const records = await broker.read(topic, pos.partition, pos.at, 1000);
+            if (records.length > 0) pos.at = records[records.length - 1]!.offset + 1;
+            got += records.length;
+            print(records);
+          }
+          if (got > 0) continue;
+          if (!flags.follow || controller.signal.aborted) break;
+          await sleep(100, controller.signal);
+          if (controller.signal.aborted) break;
+        }
+      } finally {
+        release();
+        await broker.close();
+      }
+    });
+}

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { findApp } from '../../apps/index.ts';
+import { runPipeline } from '../../core/pipeline.ts';
+import { appOptions, loadEnv, logger, numberFlag, openBroker, type PipelineFlags, stateDir } from '../context.ts';
+import { Progress } from '../progress.ts';
+import { stopOnSignals } from '../signals.ts';
+
+type Mode = 'run' | 'produce' | 'consume';
+
+export function addPipelineFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--limit <n>',
+      'stop the source after N records, exit 0 once every sink has committed them',
+      numberFlag('--limit', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+    )
+    .option(
+      '--rate <n>',
+      'records per second, 0 = as fast as possible',
+      numberFlag('--rate', (n) => n >= 0, 'a number >= 0'),
+    )
+    .option(
+      '--speed <x>',
+      'replay by event time, x times faster (csv)',
+      numberFlag('--speed', (n) => n > 0, 'a number > 0'),
+    )
+    .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb (default all)')
+    .option('--csv <file>', 'input file for apps that replay a CSV (smoker)')
+    .option('--seed <n>', 'random seed for generated data', numberFlag('--seed', Number.isInteger, 'an integer'));
+}
+
+/** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
+export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
+  const env = loadEnv(flags.envFile);
+  const app = findApp(appName);
+  const log = logger(flags, app.name);
+  const spec = await app.build(appOptions(flags, env));
+  const broker = await openBroker(flags, env);
+  const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
+  const total = flags.limit !== undefined && roles.consumers && roles.sources ? flags.limit : undefined;
+  const progress = new Progress({ ...(total === undefined ? {} : { total }), quiet: flags.quiet ?? false });
+  const controller = new AbortController();
+  const release = stopOnSignals(controller, log);
+  log.info(
+    `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
+  );
+  try {
+    const pipeline = runPipeline({
+      broker,
+      spec,
+      log,
+      roles,
+      stateDir: stateDir(flags),
+      signal: controller.signal,
+      ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+      ...(flags.drain ? { drain: true } : {}),
+      onStatus: (s) => progress.update(s),
+    });
+    await pipeline.done;
+    progress.update(pipeline.statuses());
+    progress.stop();
+    summarize(pipeline.statuses(), log);
+  } finally {
+    progress.stop();
+    release();
+    await broker.close();
+  }
+}
+
+function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
+  for (const s of statuses) {
+    const extra = s.dlq ? `, ${s.dlq} dead-lettered` : '';
+    log.info(`${s.component} ${s.name}: ${s.records} records${extra}${s.target ? ` → ${s.target}` : ''}`);
+  }
+}
+
+export function registerPipelineCommands(program: Command): void {
+  addPipelineFlags(
+    program
+      .command('run')
+      .argument('<app>', 'buzz | smoker')
+      .description('run an app: sources, processors and sinks in one process'),
+  ).action((app: string, flags: PipelineFlags) => runApp(app, 'run', flags));
+  addPipelineFlags(
+    program
+      .command('produce')
+      .argument('<app>')
+      .description("run only an app's sources (pair with `runnel consume` in another terminal)"),
+  ).action((app: string, flags: PipelineFlags) => runApp(app, 'produce', flags));
+  addPipelineFlags(
+    program
+      .command('consume')
+      .argument('<app>')
+      .description("run only an app's processors and sinks, reading what `runnel produce` wrote")
+      .option('--drain', 'exit once everything already on the topics is processed and committed'),
+  ).action((app: string, flags: PipelineFlags & { drain?: boolean }) => runApp(app, 'consume', flags));
+}

@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import type { AppOptions } from '../core/app.ts';
+import type { Broker } from '../core/broker.ts';
+import { createBroker, DEFAULT_BROKER_URL } from '../core/broker-registry.ts';
+import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import '../brokers/index.ts';
+import '../connectors/sources/index.ts';
+import '../connectors/sinks/index.ts';
+
+export interface CommonFlags {
+  broker?: string;
+  dataDir?: string;
+  stateDir?: string;
+  envFile?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export interface PipelineFlags extends CommonFlags {
+  limit?: number;
+  rate?: number;
+  speed?: number;
+  sinks?: string;
+  csv?: string;
+  seed?: number;
+}
+
+export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb'];
+
+/** `.env` in the working directory (or --env-file), under the real environment, which wins. */
+export function loadEnv(envFile?: string): Record<string, string | undefined> {
+  const path = resolve(envFile ?? '.env');
+  let fromFile: Record<string, string> = {};
+  if (existsSync(path)) fromFile = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  else if (envFile) throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `env file not found: ${path}`, { value: envFile });
+  return { ...fromFile, ...process.env };
+}
+
+/**
+ * `--broker` > RUNNEL_BROKER > local default. A bare `kafka` uses the seeds' KAFKA_BROKER_ADDRESS, so an
+ * existing `.env` that points at a cluster keeps working with `--broker kafka`.
+ */
+export function brokerUrl(flag: string | undefined, env: Record<string, string | undefined>): string {
+  const url = flag ?? env.RUNNEL_BROKER ?? DEFAULT_BROKER_URL;
+  if (url === 'kafka') return `kafka://${env.KAFKA_BROKER_ADDRESS ?? '127.0.0.1:9092'}`;
+  if (url === 'local') return DEFAULT_BROKER_URL;
+  return url;
+}
+
+export async function openBroker(flags: CommonFlags, env = loadEnv(flags.envFile)): Promise<Broker> {
+  const broker = await createBroker(brokerUrl(flags.broker, env));
+  await broker.connect();
+  return broker;
+}
+
+export function logger(flags: CommonFlags, prefix?: string): Logger {
+  return createLogger({ verbose: flags.verbose ?? false, quiet: flags.quiet ?? false, ...(prefix ? { prefix } : {}) });
+}
+
+export function parseSinks(list: string | undefined): string[] {
+  if (list === undefined) return [...SINK_KINDS];
+  const kinds = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const k of kinds) {
+    if (!SINK_KINDS.includes(k)) {
+      throw new RunnelError(ErrorCodes.CONFIG_INVALID, `--sinks: unknown sink "${k}" (use ${SINK_KINDS.join(', ')})`, {
+        value: k,
+      });
+    }
+  }
+  return kinds;
+}
+
+export function appOptions(flags: PipelineFlags, env: Record<string, string | undefined>): AppOptions {
+  return {
+    dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
+    sinks: parseSinks(flags.sinks),
+    env,
+    ...(flags.rate === undefined ? {} : { rate: flags.rate }),
+    ...(flags.speed === undefined ? {} : { speed: flags.speed }),
+    ...(flags.csv === undefined ? {} : { input: resolve(flags.csv) }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+  };
+}
+
+export function stateDir(flags: CommonFlags): string {
+  return resolve(flags.stateDir ?? '.runnel/state');
+}
+
+/** Commander option parsers that name the flag and the bad value. */
+export function numberFlag(name: string, check: (n: number) => boolean, rule: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) {
+      throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${name} must be ${rule} (got ${JSON.stringify(raw)})`, {
+        value: raw,
+      });
+    }
+    return n;
+  };
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { formatError } from '../core/errors.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerInspectCommands } from './commands/inspect.ts';
+import { registerPipelineCommands } from './commands/pipeline.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
+
+const program = new Command('runnel')
+  .description('real-time streaming data: sources → topics → processors → sinks → live dashboard')
+  .version('0.1.0')
+  .option('--broker <url>', 'local:<file> (default local:.runnel/broker.db) or kafka://host:port; env RUNNEL_BROKER')
+  .option('--data-dir <dir>', 'where sinks write (default ./data; env BASE_DATA_DIR)')
+  .option('--state-dir <dir>', 'where processors keep state (default ./.runnel/state)')
+  .option('--env-file <file>', 'settings file (default ./.env if present)')
+  .option('-v, --verbose', 'print stack traces and debug lines')
+  .option('-q, --quiet', 'no progress output')
+  .showHelpAfterError()
+  .exitOverride();
+
+// Global flags are merged into every command's own so handlers see one object.
+program.hook('preAction', (_root, action) => {
+  Object.assign(action.opts(), { ...program.opts(), ...action.opts() });
+});
+
+registerPipelineCommands(program);
+registerInspectCommands(program);
+registerVerifyCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  process.stderr.write(`runnel: ${formatError(err)}\n`);
+  if (program.opts().verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+}

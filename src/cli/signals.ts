@@ -1,0 +1,24 @@
+import type { Logger } from '../core/log.ts';
+
+/**
+ * First SIGINT/SIGTERM: stop gracefully (finish and commit the batch in hand). Second: exit at once;
+ * nothing uncommitted is lost, it is read again on the next start.
+ */
+export function stopOnSignals(controller: AbortController, log: Logger): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      log.info(`${signal}: stopping after the current batch (again to force)`);
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

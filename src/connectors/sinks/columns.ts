@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import type { StreamRecord } from '../../core/record.ts';
+
+export const COLUMN_TYPES = ['text', 'integer', 'real', 'boolean', 'json'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+export interface Column {
+  name: string;
+  type: ColumnType;
+}
+
+/** Identifiers are validated, never quoted-and-hoped: config must not be able to inject SQL. */
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const identifier = z
+  .string()
+  .regex(IDENTIFIER, 'must be a SQL identifier: letters, digits and _, not starting with a digit');
+
+export const tableSinkSchema = z.strictObject({
+  path: z.string().min(1),
+  table: identifier,
+  columns: z
+    .array(z.strictObject({ name: identifier, type: z.enum(COLUMN_TYPES) }))
+    .min(1)
+    .optional(),
+});
+export type TableSinkConfig = z.infer<typeof tableSinkSchema>;
+
+/** Where a record came from, kept beside its columns so every row can be traced and deduplicated. */
+export const META_COLUMNS = ['_topic', '_partition', '_offset', '_key', '_timestamp'] as const;
+
+/** The row key is `id`, unless the records have an `id` field of their own; then it is `_id`. */
+export function keyColumn(columns: Column[]): string {
+  return columns.some((c) => c.name === 'id') ? '_id' : 'id';
+}
+
+/**
+ * Columns from the first batch when none are configured: numbers are `integer` only if every value
+ * seen is whole (so 0.5 in the first batch does not get truncated later), objects become JSON text.
+ */
+export function inferColumns(records: StreamRecord[]): Column[] {
+  const types = new Map<string, ColumnType>();
+  for (const r of records) {
+    if (!r.value || typeof r.value !== 'object' || Array.isArray(r.value)) continue;
+    for (const [name, v] of Object.entries(r.value)) {
+      if (!IDENTIFIER.test(name) || v === null || v === undefined) continue;
+      const t: ColumnType =
+        typeof v === 'number'
+          ? Number.isInteger(v)
+            ? 'integer'
+            : 'real'
+          : typeof v === 'boolean'
+            ? 'boolean'
+            : typeof v === 'string'
+              ? 'text'
+              : 'json';
+      const prev = types.get(name);
+      const numeric = (x: ColumnType | undefined) => x === 'integer' || x === 'real';
+      // First type seen wins, except that a whole number column widens to real when a fraction shows up.
+      types.set(name, prev === undefined ? t : prev !== t && numeric(prev) && numeric(t) ? 'real' : prev);
+    }
+  }
+  return [...types].map(([name, type]) => ({ name, type }));
+}
+
+export type Cell = string | number | boolean | null;
+
+/** The record's values in column order, or a SCHEMA_MISMATCH naming the field and the value. */
+export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
+  const v = record.value;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    throw new RunnelError(
+      ErrorCodes.SCHEMA_MISMATCH,
+      `record value must be an object to become a row (got ${JSON.stringify(v)?.slice(0, 80)})`,
+      {
+        value: v,
+      },
+    );
+  }
+  const obj = v as Record<string, unknown>;
+  return columns.map((c) => {
+    const x = obj[c.name];
+    if (x === null || x === undefined) return null;
+    const ok =
+      c.type === 'json' ||
+      (c.type === 'text' && typeof x === 'string') ||
+      (c.type === 'integer' && Number.isInteger(x)) ||
+      (c.type === 'real' && typeof x === 'number' && Number.isFinite(x)) ||
+      (c.type === 'boolean' && typeof x === 'boolean');
+    if (!ok) {
+      throw new RunnelError(
+        ErrorCodes.SCHEMA_MISMATCH,
+        `field "${c.name}" must be ${c.type} (got ${JSON.stringify(x)?.slice(0, 80)})`,
+        {
+          value: x,
+        },
+      );
+    }
+    return c.type === 'json' ? JSON.stringify(x) : (x as Cell);
+  });
+}

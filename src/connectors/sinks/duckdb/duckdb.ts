@@ -1,0 +1,197 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
+import { ErrorCodes, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
+import {
+  type Cell,
+  type Column,
+  inferColumns,
+  keyColumn,
+  META_COLUMNS,
+  rowOf,
+  type TableSinkConfig,
+} from '../columns.ts';
+
+const SQL_TYPE = { text: 'VARCHAR', integer: 'BIGINT', real: 'DOUBLE', boolean: 'BOOLEAN', json: 'VARCHAR' } as const;
+
+/** DuckDB locks a file per process: sinks writing tables of one file share one instance, closed by the last. */
+const instances = new Map<string, { instance: Promise<DuckDBInstance>; refs: number }>();
+
+async function acquire(path: string): Promise<DuckDBInstance> {
+  let entry = instances.get(path);
+  if (!entry) {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    entry = { instance: DuckDBInstance.create(path), refs: 0 };
+    instances.set(path, entry);
+    entry.instance.catch(() => instances.delete(path));
+  }
+  entry.refs++;
+  return entry.instance;
+}
+
+async function release(path: string): Promise<void> {
+  const entry = instances.get(path);
+  if (!entry || --entry.refs > 0) return;
+  instances.delete(path);
+  (await entry.instance).closeSync();
+}
+
+/**
+ * Rows into a DuckDB table with the same columns as the sqlite sink and a real `id` from a sequence (the
+ * seeds' table had none, so their `ORDER BY id` failed). Rows go in through the Appender — DuckDB is
+ * ~500× slower row by row — inside one transaction with the positions they reach: exactly-once.
+ */
+export class DuckdbSink implements Sink {
+  name = 'duckdb';
+  readonly target: string;
+  readonly #c: TableSinkConfig;
+  #conn: DuckDBConnection | undefined;
+  #columns: Column[] | undefined;
+  #created = false;
+
+  constructor(config: TableSinkConfig) {
+    this.#c = config;
+    this.target = `${config.path} (table ${config.table})`;
+    this.#columns = config.columns;
+  }
+
+  async open(): Promise<void> {
+    try {
+      mkdirSync(dirname(this.#c.path), { recursive: true });
+      const instance = await acquire(this.#c.path);
+      this.#conn = await instance.connect();
+      await this.#conn.run(`CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table VARCHAR NOT NULL, topic VARCHAR NOT NULL,
+        partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY(sink_table, topic, partition))`);
+      const existing = (
+        await this.#conn.runAndReadAll(
+          `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${this.#c.table}' ORDER BY ordinal_position`,
+        )
+      ).getRows() as Array<[string, string]>;
+      if (existing.length > 0 && !this.#columns) {
+        const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
+        this.#columns = existing
+          .filter(([name]) => !skip.has(name))
+          .map(([name, type]) => ({
+            name,
+            type: type === 'BIGINT' ? 'integer' : type === 'DOUBLE' ? 'real' : type === 'BOOLEAN' ? 'boolean' : 'text',
+          }));
+      }
+      if (this.#columns) await this.#createTable(this.#columns);
+    } catch (err) {
+      await this.close().catch(() => {});
+      throw this.#error(err);
+    }
+  }
+
+  async #createTable(columns: Column[]): Promise<void> {
+    const t = this.#c.table;
+    const key = keyColumn(columns);
+    const cols = columns.map((c) => `${c.name} ${SQL_TYPE[c.type]}`).join(', ');
+    await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS ${t}_id_seq START 1`);
+    await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${t} (${key} BIGINT PRIMARY KEY DEFAULT nextval('${t}_id_seq'), ${cols},
+      _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
+    // The Appender cannot fill a sequence default, so rows are appended to a per-connection staging
+    // table and moved over with one INSERT … SELECT, which takes ids from the sequence in order.
+    await this.#conn!.run(`CREATE TEMP TABLE IF NOT EXISTS ${t}_staging (${cols},
+      _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
+    this.#created = true;
+  }
+
+  async storedPositions(): Promise<TopicPartitionOffset[]> {
+    const reader = await this.#conn!.runAndReadAll(
+      `SELECT topic, partition, next_offset FROM runnel_offsets WHERE sink_table = '${this.#c.table}'`,
+    );
+    return (reader.getRows() as Array<[string, number, bigint]>).map(([topic, partition, offset]) => ({
+      topic,
+      partition,
+      offset: Number(offset),
+    }));
+  }
+
+  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+    const conn = this.#conn!;
+    if (!this.#columns) this.#columns = inferColumns(records);
+    if (!this.#created) await this.#createTable(this.#columns);
+    const columns = this.#columns;
+    const rejected: NonNullable<SinkWriteResult['rejected']> = [];
+    const rows: Array<{ r: StreamRecord; cells: Cell[] }> = [];
+    for (const r of records) {
+      try {
+        rows.push({ r, cells: rowOf(r, columns) });
+      } catch (err) {
+        if (!isRunnelError(err)) throw err;
+        rejected.push({ record: r, error: err });
+      }
+    }
+    try {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const t = this.#c.table;
+        const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
+        for (const { r, cells } of rows) appendRow(appender, columns, cells, r);
+        appender.flushSync();
+        appender.closeSync();
+        const names = [...columns.map((c) => c.name), ...META_COLUMNS].join(', ');
+        await conn.run(`INSERT INTO ${t} (${names}) SELECT ${names} FROM ${t}_staging ORDER BY _partition, _offset`);
+        await conn.run(`DELETE FROM ${t}_staging`);
+        for (const p of positions) {
+          await conn.run(
+            `INSERT INTO runnel_offsets VALUES ('${this.#c.table}', $1, $2, $3)
+             ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+            [p.topic, p.partition, p.offset],
+          );
+        }
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    } catch (err) {
+      throw this.#error(err);
+    }
+    return { rejected };
+  }
+
+  async verify(): Promise<void> {
+    await this.open();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (!this.#conn) return;
+    this.#conn.closeSync();
+    this.#conn = undefined;
+    this.#created = false;
+    if (!this.#c.columns) this.#columns = undefined;
+    await release(this.#c.path);
+  }
+
+  #error(err: unknown): RunnelError {
+    const e = toRunnelError(err, ErrorCodes.SINK_WRITE_FAILED);
+    if (e.code === ErrorCodes.DISK_FULL || e.code === ErrorCodes.SINK_WRITE_FAILED) return e;
+    return new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `duckdb ${this.#c.path}: ${e.message.split('\n')[0]}`, {
+      retriable: true,
+      cause: err,
+    });
+  }
+}
+
+function appendRow(a: DuckDBAppender, columns: Column[], cells: Cell[], r: StreamRecord): void {
+  columns.forEach((c, i) => {
+    const v = cells[i];
+    if (v === null || v === undefined) a.appendNull();
+    else if (c.type === 'integer') a.appendBigInt(BigInt(v as number));
+    else if (c.type === 'real') a.appendDouble(v as number);
+    else if (c.type === 'boolean') a.appendBoolean(v as boolean);
+    else a.appendVarchar(v as string);
+  });
+  a.appendVarchar(r.topic);
+  a.appendInteger(r.partition);
+  a.appendBigInt(BigInt(r.offset));
+  if (r.key === null) a.appendNull();
+  else a.appendVarchar(r.key);
+  a.appendBigInt(BigInt(r.timestamp));
+  a.endRow();
+}

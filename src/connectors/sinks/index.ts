@@ -1,0 +1,31 @@
+import { registerConnector } from '../../core/connector-registry.ts';
+import { tableSinkSchema } from './columns.ts';
+import { DuckdbSink } from './duckdb/duckdb.ts';
+import { JsonlSink } from './jsonl/jsonl.ts';
+import { jsonlSinkSchema } from './jsonl/spec.ts';
+import { SqliteSink } from './sqlite/sqlite.ts';
+
+registerConnector({
+  kind: 'sink',
+  name: 'jsonl',
+  description: 'appends each record value as a JSON line; positions kept beside the file (exactly-once)',
+  schema: jsonlSinkSchema,
+  create: (c) => new JsonlSink(c),
+});
+
+registerConnector({
+  kind: 'sink',
+  name: 'sqlite',
+  description: 'rows in a SQLite table with an id key; positions in the same transaction (exactly-once)',
+  schema: tableSinkSchema,
+  create: (c) => new SqliteSink(c),
+});
+
+registerConnector({
+  kind: 'sink',
+  name: 'duckdb',
+  description: 'rows in a DuckDB table (same columns as sqlite) via the Appender; positions in the same transaction',
+  schema: tableSinkSchema,
+  // duckdb.ts imports the native DuckDB binding only when the sink opens.
+  create: (c) => new DuckdbSink(c),
+});

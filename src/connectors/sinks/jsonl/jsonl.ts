@@ -1,0 +1,149 @@
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
+import { ErrorCodes, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
+
+export interface JsonlSinkConfig {
+  path: string;
+  fsync: boolean;
+}
+
+/** What is kept beside the file: the positions its content reaches and the file's length at that point. */
+interface Checkpoint {
+  positions: TopicPartitionOffset[];
+  length: number;
+}
+
+/**
+ * One record value per line, as the seeds' JSONL files. Exactly-once without a database: after the lines
+ * are appended (and fsynced), `<path>.offsets.json` records the positions and the file length, replaced
+ * atomically by rename. On open, anything past that length — a torn half line from a kill -9, or whole
+ * lines whose positions never got recorded — is cut, and the runtime resumes from the recorded positions.
+ */
+export class JsonlSink implements Sink {
+  name = 'jsonl';
+  readonly target: string;
+  readonly #c: JsonlSinkConfig;
+  #fd: number | undefined;
+  #checkpoint: Checkpoint = { positions: [], length: 0 };
+
+  constructor(config: JsonlSinkConfig) {
+    this.#c = config;
+    this.target = config.path;
+  }
+
+  get checkpointPath(): string {
+    return `${this.#c.path}.offsets.json`;
+  }
+
+  async open(): Promise<void> {
+    try {
+      mkdirSync(dirname(this.#c.path), { recursive: true });
+      const fd = openSync(this.#c.path, 'a+');
+      this.#fd = fd;
+      const size = fstatSync(fd).size;
+      const saved = this.#readCheckpoint();
+      if (saved) {
+        this.#checkpoint = saved;
+        if (size > saved.length) ftruncateSync(fd, saved.length);
+        else if (size < saved.length) {
+          // Someone shortened the file behind our back: believe the file, keep the positions.
+          this.#checkpoint.length = size;
+        }
+      } else {
+        // A file we did not write (or whose checkpoint is gone): keep its whole lines, cut a torn tail.
+        this.#checkpoint = { positions: [], length: this.#wholeLinesLength(fd, size) };
+        if (this.#checkpoint.length < size) ftruncateSync(fd, this.#checkpoint.length);
+      }
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
+  #readCheckpoint(): Checkpoint | undefined {
+    try {
+      const c = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as Checkpoint;
+      if (Array.isArray(c.positions) && Number.isInteger(c.length)) return c;
+    } catch {}
+    return undefined;
+  }
+
+  #wholeLinesLength(fd: number, size: number): number {
+    const chunk = Buffer.alloc(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, n).lastIndexOf(10);
+      if (nl >= 0) return start + nl + 1;
+      end = start;
+    }
+    return 0;
+  }
+
+  async storedPositions(): Promise<TopicPartitionOffset[]> {
+    return this.#checkpoint.positions;
+  }
+
+  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+    const fd = this.#fd!;
+    let text = '';
+    for (const r of records) text += `${JSON.stringify(r.value === undefined ? null : r.value)}\n`;
+    const bytes = Buffer.from(text);
+    try {
+      writeSync(fd, bytes);
+      if (this.#c.fsync) fsyncSync(fd);
+      const merged = new Map(this.#checkpoint.positions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
+      for (const p of positions) merged.set(`${p.topic}\u0000${p.partition}`, p);
+      const next: Checkpoint = { positions: [...merged.values()], length: this.#checkpoint.length + bytes.length };
+      const tmp = `${this.checkpointPath}.tmp`;
+      writeFileSync(tmp, JSON.stringify(next));
+      if (this.#c.fsync) {
+        const t = openSync(tmp, 'r');
+        fsyncSync(t);
+        closeSync(t);
+      }
+      renameSync(tmp, this.checkpointPath);
+      this.#checkpoint = next;
+    } catch (err) {
+      // Leave the file as the checkpoint describes it, so a retry does not duplicate the partial write.
+      try {
+        ftruncateSync(fd, this.#checkpoint.length);
+      } catch {}
+      throw this.#error(err);
+    }
+    return {};
+  }
+
+  async verify(): Promise<void> {
+    await this.open();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  #error(err: unknown): RunnelError {
+    const e = toRunnelError(err, ErrorCodes.SINK_WRITE_FAILED);
+    if (e.code === ErrorCodes.DISK_FULL) return e;
+    return new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `cannot write ${this.#c.path}: ${e.message}`, {
+      retriable: true,
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import type { TopicConfig } from './broker.ts';
+import type { Processor, Sink, Source } from './connector.ts';
+
+/** A dashboard panel, declared by the app so new apps add panels without touching the dashboard. */
+export interface PanelSpec {
+  id: string;
+  title: string;
+  /** line: value over time; bar: counts by a field; histogram: distribution of a numeric field;
+   * alert: banner while the latest record of the topic says active; table: latest records. */
+  type: 'line' | 'cumulative' | 'bar' | 'histogram' | 'alert' | 'table' | 'stat';
+  topic: string;
+  /** Field names inside the record value (dot paths), meaning depends on `type`. */
+  fields: { x?: string; y?: string; group?: string; label?: string; active?: string; columns?: string[] };
+  /** Extra display hints (colour zones, marks), free-form per type. */
+  options?: Record<string, unknown>;
+}
+
+export interface SourceBinding {
+  source: Source;
+  topic: string;
+}
+
+export interface SinkBinding {
+  sink: Sink;
+  topic: string;
+}
+
+/** Everything an app runs; `runnel run` starts all of it, `produce`/`consume` split it across processes. */
+export interface PipelineSpec {
+  app: string;
+  topics: Record<string, TopicConfig>;
+  sources: SourceBinding[];
+  processors: Processor[];
+  sinks: SinkBinding[];
+}
+
+export interface AppOptions {
+  /** Folder for sink output (`<dataDir>/<app>.sqlite`, `<dataDir>/<topic>.jsonl`). */
+  dataDir: string;
+  /** Sink kinds to attach, e.g. ['jsonl', 'sqlite', 'duckdb']. */
+  sinks: string[];
+  /** Source pacing: records per second, 0 = as fast as possible; undefined = the app's default. */
+  rate?: number;
+  /** Event-time replay speed multiplier for replays (csv). */
+  speed?: number;
+  /** Input file for apps that replay one (smoker --csv). */
+  input?: string;
+  /** Seed for apps with randomness, so runs are reproducible. */
+  seed?: number;
+  /** Settings from the environment and `.env` (seed projects' keys honoured). */
+  env: Record<string, string | undefined>;
+}
+
+export interface AppDefinition {
+  name: string;
+  title: string;
+  description: string;
+  build(options: AppOptions): PipelineSpec | Promise<PipelineSpec>;
+  panels: PanelSpec[];
+}

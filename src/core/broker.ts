@@ -1,0 +1,101 @@
+import type { OutgoingRecord, RecordPosition, StreamRecord, TopicPartitionOffset } from './record.ts';
+
+export interface TopicConfig {
+  /** Number of partitions when the topic is created (default 1). Never shrinks an existing topic. */
+  partitions?: number;
+  /** Delete records older than this (ms). Undefined = broker default. */
+  retentionMs?: number;
+  /** Keep at most this many bytes per partition. Undefined = unlimited. */
+  retentionBytes?: number;
+  /** Replication factor, honoured by brokers that replicate (kafka). */
+  replicationFactor?: number;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  /** First offset still held (after retention). */
+  startOffset: number;
+  /** Offset the next record will get (the "high watermark"). */
+  endOffset: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  partitions: PartitionInfo[];
+  retentionMs?: number;
+  retentionBytes?: number;
+}
+
+export interface GroupOffset {
+  group: string;
+  topic: string;
+  partition: number;
+  /** Next offset the group will read. */
+  committed: number;
+  endOffset: number;
+  lag: number;
+}
+
+export type SeekTarget = number | 'beginning' | 'end';
+
+export interface ConsumerOptions {
+  group: string;
+  topics: string[];
+  /** Where to start on partitions with no committed offset (default 'beginning', as the seeds' `earliest`). */
+  startFrom?: 'beginning' | 'end';
+  /** Client id shown in group listings. */
+  clientId?: string;
+  /**
+   * Where to start a partition each time it is assigned to this member (at join and after every
+   * rebalance), overriding the group's committed offset; undefined falls back to it. Exactly-once sinks
+   * keep their positions with their output, and a partition that moves away and back must resume from
+   * there, not from the group commit (which lags the sink's own store): Kafka's onPartitionsAssigned + seek.
+   */
+  positionOnAssign?: (topic: string, partition: number) => SeekTarget | undefined;
+}
+
+export interface PollOptions {
+  maxRecords?: number;
+  /** How long to wait for records when none are ready (default 500 ms). */
+  maxWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Consumer {
+  /** Records from the assigned partitions, in offset order per partition; [] after maxWaitMs. */
+  poll(options?: PollOptions): Promise<StreamRecord[]>;
+  /** Commit positions (next offset to read) for the group. Never call before the output is durable. */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Move the read position of one partition; takes effect on the next poll. */
+  seek(topic: string, partition: number, target: SeekTarget): void;
+  /** The partitions this member owns now (changes on rebalance). */
+  assignment(): Array<{ topic: string; partition: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where topics live. Everything above the broker uses only this interface, so the same app runs on
+ * `local:` and `kafka://` with only the URL changed.
+ */
+export interface Broker {
+  readonly url: string;
+  readonly kind: string;
+  /** Connects (or opens the file); fails fast with BROKER_UNAVAILABLE naming the address. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  /** Idempotent: creating an existing topic is a no-op (it may grow its partitions). */
+  createTopic(name: string, config?: TopicConfig): Promise<void>;
+  deleteTopic(name: string): Promise<void>;
+  listTopics(): Promise<TopicInfo[]>;
+  /** Undefined when the topic does not exist. */
+  describeTopic(name: string): Promise<TopicInfo | undefined>;
+  /** Appends records; resolves once they are durable. Creates the topic on demand. */
+  produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]>;
+  consumer(options: ConsumerOptions): Consumer;
+  /** Committed offsets and lag of every group (or one). */
+  listGroups(group?: string): Promise<GroupOffset[]>;
+  /** Reads records without a group, e.g. for `tail` and the dashboard's history. */
+  read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<StreamRecord[]>;
+}
+
+export type BrokerFactory = (url: string) => Broker | Promise<Broker>;

@@ -1,0 +1,38 @@
+import type { RunnelError } from './errors.ts';
+import type { OutgoingRecord, StreamRecord } from './record.ts';
+
+export const dlqTopic = (topic: string): string => `${topic}.dlq`;
+
+/** What a dead-letter record holds: why it failed, where it came from, and the payload as received. */
+export interface DeadLetter {
+  error: { code: string; message: string };
+  source: { topic?: string; partition?: number; offset?: number; position?: string };
+  raw: string;
+  ts: number;
+}
+
+function deadLetter(error: RunnelError, source: DeadLetter['source'], raw: string, key: string | null): OutgoingRecord {
+  const value: DeadLetter = { error: { code: error.code, message: error.message }, source, raw, ts: Date.now() };
+  const headers: Record<string, string> = { 'error.code': error.code, 'error.message': error.message.slice(0, 500) };
+  if (source.topic !== undefined) headers['source.topic'] = source.topic;
+  if (source.partition !== undefined) headers['source.partition'] = String(source.partition);
+  if (source.offset !== undefined) headers['source.offset'] = String(source.offset);
+  if (source.position !== undefined) headers['source.position'] = source.position;
+  return { key, value, headers };
+}
+
+/** A record consumed from a topic that a processor or sink could not handle. */
+export function deadLetterForRecord(record: StreamRecord, error: RunnelError): OutgoingRecord {
+  const raw = typeof record.value === 'string' ? record.value : JSON.stringify(record.value);
+  return deadLetter(
+    error,
+    { topic: record.topic, partition: record.partition, offset: record.offset },
+    raw ?? 'undefined',
+    record.key,
+  );
+}
+
+/** Input a source could not parse (a bad CSV row, a line that is not JSON). */
+export function deadLetterForInput(topic: string, error: RunnelError, raw: string, position: string): OutgoingRecord {
+  return deadLetter(error, { topic, position }, raw, null);
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { PipelineSpec } from './app.ts';
+import { sleep } from './backoff.ts';
+import type { Broker } from './broker.ts';
+import { dlqTopic } from './dlq.ts';
+import type { Logger } from './log.ts';
+import type { TopicPartitionOffset } from './record.ts';
+import type { ConsumerLoop } from './runners/consumer-loop.ts';
+import { ProcessorRunner } from './runners/processor-runner.ts';
+import { SinkRunner } from './runners/sink-runner.ts';
+import { runSource } from './runners/source-runner.ts';
+import { StateStore } from './state-store.ts';
+import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC, StatusCell } from './status.ts';
+
+export interface RunOptions {
+  broker: Broker;
+  spec: PipelineSpec;
+  log: Logger;
+  /** Which halves run in this process: `produce` = sources only, `consume` = processors and sinks. */
+  roles?: { sources: boolean; consumers: boolean };
+  /** Stop the sources after this many records each. */
+  limit?: number;
+  /** Consumers only: stop once caught up with what the topics held when they started. */
+  drain?: boolean;
+  /** Folder for processor state (`<stateDir>/<app>.state.db`). */
+  stateDir: string;
+  /** Stops everything gracefully: in-flight batches are finished and committed. */
+  signal?: AbortSignal;
+  statusIntervalMs?: number;
+  onStatus?: (statuses: ComponentStatus[]) => void;
+}
+
+export interface RunningPipeline {
+  /** Resolves when the pipeline finished (input ended or drained) or was stopped; rejects on a fatal error. */
+  done: Promise<void>;
+  stop(): void;
+  statuses(): ComponentStatus[];
+}
+
+/**
+ * Runs an app's sources, processors and sinks on one broker. With finite input (a file, `--limit`) it
+ * waits until every processor and sink has committed everything the sources produced, then exits; this
+ * is what makes `runnel run buzz --limit 10000` end with exactly 10000 rows in every sink.
+ */
+export function runPipeline(o: RunOptions): RunningPipeline {
+  const roles = o.roles ?? { sources: true, consumers: true };
+  const { spec, broker, log } = o;
+  const stopSources = new AbortController();
+  const stopConsumers = new AbortController();
+  const onExternalStop = () => {
+    stopSources.abort();
+    stopConsumers.abort();
+  };
+  o.signal?.addEventListener('abort', onExternalStop, { once: true });
+  const pipelineId = randomUUID().slice(0, 8);
+  const cells: StatusCell[] = [];
+  const cell = (component: ComponentKind, name: string, topics: string[], target?: string) => {
+    const c = new StatusCell({
+      app: spec.app,
+      pipeline: pipelineId,
+      pid: process.pid,
+      component,
+      name,
+      topics,
+      ...(target ? { target } : {}),
+    });
+    cells.push(c);
+    return c;
+  };
+  const statuses = () => cells.map((c) => ({ ...c.status }));
+
+  const done = (async () => {
+    await createTopics(broker, spec, roles);
+    const store =
+      roles.consumers && spec.processors.length > 0
+        ? new StateStore(join(o.stateDir, `${spec.app}.state.db`))
+        : undefined;
+    const publisher = publishStatus(broker, statuses, o.statusIntervalMs ?? 1000, o.onStatus);
+    const tasks: Array<Promise<void>> = [];
+    const processorLoops: Array<{ loop: ConsumerLoop; inputs: string[] }> = [];
+    const sinkLoops: Array<{ loop: ConsumerLoop; inputs: string[] }> = [];
+    let failure: unknown;
+    const track = (p: Promise<void>) =>
+      tasks.push(
+        p.catch((err: unknown) => {
+          failure ??= err;
+          onExternalStop();
+        }),
+      );
+    try {
+      if (roles.consumers) {
+        for (const processor of spec.processors) {
+          const r = new ProcessorRunner({
+            broker,
+            app: spec.app,
+            processor,
+            store: store!,
+            log,
+            signal: stopConsumers.signal,
+            status: cell('processor', processor.name, processor.inputs),
+          });
+          processorLoops.push({ loop: r.loop, inputs: processor.inputs });
+          track(r.loop.run());
+        }
+        for (const binding of spec.sinks) {
+          const r = new SinkRunner({
+            broker,
+            app: spec.app,
+            binding,
+            log,
+            signal: stopConsumers.signal,
+            status: cell('sink', binding.sink.name, [binding.topic], binding.sink.target),
+          });
+          sinkLoops.push({ loop: r.loop, inputs: [binding.topic] });
+          track(r.run());
+        }
+      }
+      const sources = roles.sources
+        ? spec.sources.map(({ source, topic }) =>
+            runSource({
+              broker,
+              source,
+              topic,
+              log,
+              signal: stopSources.signal,
+              status: cell('source', source.name, [topic]),
+              ...(o.limit === undefined ? {} : { limit: o.limit }),
+            }),
+          )
+        : [];
+      const sourcesDone = Promise.all(sources).catch((err: unknown) => {
+        failure ??= err;
+        onExternalStop();
+      });
+      if (roles.sources && roles.consumers) {
+        await sourcesDone;
+        if (!stopConsumers.signal.aborted) await drain(broker, processorLoops, sinkLoops, stopConsumers.signal);
+        stopConsumers.abort();
+      } else if (roles.sources) {
+        await sourcesDone;
+      } else if (o.drain) {
+        await drain(broker, processorLoops, sinkLoops, stopConsumers.signal);
+        stopConsumers.abort();
+      }
+      await Promise.all(tasks);
+    } finally {
+      stopSources.abort();
+      stopConsumers.abort();
+      await Promise.all(tasks);
+      await publisher.stop();
+      store?.close();
+      o.signal?.removeEventListener('abort', onExternalStop);
+    }
+    if (failure) throw failure;
+  })();
+
+  return { done, stop: onExternalStop, statuses };
+}
+
+async function createTopics(broker: Broker, spec: PipelineSpec, roles: { sources: boolean; consumers: boolean }) {
+  const names = new Set<string>(Object.keys(spec.topics));
+  for (const s of spec.sources) names.add(s.topic);
+  for (const p of spec.processors) for (const t of [...p.inputs, ...p.outputs]) names.add(t);
+  for (const s of spec.sinks) names.add(s.topic);
+  void roles;
+  for (const name of names) await broker.createTopic(name, spec.topics[name] ?? {});
+  for (const s of spec.sources) await broker.createTopic(dlqTopic(s.topic), {});
+  await broker.createTopic(STATUS_TOPIC, { retentionMs: STATUS_RETENTION_MS });
+}
+
+async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartitionOffset[]> {
+  const out: TopicPartitionOffset[] = [];
+  for (const topic of topics) {
+    const info = await broker.describeTopic(topic);
+    for (const p of info?.partitions ?? []) out.push({ topic, partition: p.partition, offset: p.endOffset });
+  }
+  return out;
+}
+
+/** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
+async function drain(
+  broker: Broker,
+  processors: Array<{ loop: ConsumerLoop; inputs: string[] }>,
+  sinks: Array<{ loop: ConsumerLoop; inputs: string[] }>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const stage of [processors, sinks]) {
+    for (const { loop, inputs } of stage) {
+      const targets = await endOffsets(broker, inputs);
+      while (!signal.aborted && !loop.caughtUp(targets)) await sleep(20, signal);
+    }
+  }
+}
+
+function publishStatus(
+  broker: Broker,
+  statuses: () => ComponentStatus[],
+  intervalMs: number,
+  onStatus?: (s: ComponentStatus[]) => void,
+): { stop(): Promise<void> } {
+  let pending: Promise<unknown> = Promise.resolve();
+  const publish = () => {
+    const list = statuses();
+    onStatus?.(list);
+    if (list.length === 0) return;
+    // Best effort: a broker hiccup must not stop the pipeline, the next tick retries.
+    pending = broker
+      .produce(
+        STATUS_TOPIC,
+        list.map((s) => ({ key: `${s.app}/${s.component}/${s.name}`, value: s })),
+      )
+      .catch(() => {});
+  };
+  const timer = setInterval(publish, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      publish();
+      await pending;
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { Broker, Consumer } from '../broker.ts';
+import type { Logger } from '../log.ts';
+import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
+import { retrying } from '../retry.ts';
+import type { StatusCell } from '../status.ts';
+
+export interface ConsumerLoopOptions {
+  broker: Broker;
+  group: string;
+  topics: string[];
+  status: StatusCell;
+  log: Logger;
+  /** Stops polling; the batch in hand is still finished and committed. */
+  signal: AbortSignal;
+  /** When the component keeps its own positions (exactly-once), they override the group's commits. */
+  storedPositions?: () => Promise<TopicPartitionOffset[]>;
+  /** Makes the batch's effects durable (write, produce); throwing is retried, never skipped. */
+  handle(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<void>;
+  maxRecords?: number;
+  /** Retry every handle error (sinks) instead of only retriable ones. */
+  retryAlways?: boolean;
+}
+
+/** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
+export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
+  const next = new Map<string, TopicPartitionOffset>();
+  for (const r of records) {
+    const k = tpKey(r.topic, r.partition);
+    const cur = next.get(k);
+    if (!cur || cur.offset < r.offset + 1)
+      next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+  }
+  return [...next.values()];
+}
+
+/**
+ * The at-least-once loop shared by processors and sinks: poll, make the batch durable, then commit. A
+ * failing handle is retried with backoff holding the same batch, so a slow or dead target slows only
+ * its own consumer (bounded memory: one batch), never the broker or other components.
+ */
+export class ConsumerLoop {
+  readonly positions = new Map<string, number>();
+  /** With storedPositions: the next offset the component's own store holds, per partition. */
+  readonly #stored = new Map<string, number>();
+  #consumer: Consumer | undefined;
+  readonly #o: ConsumerLoopOptions;
+
+  constructor(options: ConsumerLoopOptions) {
+    this.#o = options;
+  }
+
+  /** True when this component has committed at least `targets` (next offsets) on every partition. */
+  caughtUp(targets: TopicPartitionOffset[]): boolean {
+    return targets.every((t) => (this.positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
+  }
+
+  async run(): Promise<void> {
+    const o = this.#o;
+    const retry = { signal: o.signal, log: o.log, status: o.status };
+    if (o.storedPositions) await this.#loadStored();
+    else
+      for (const g of await o.broker.listGroups(o.group)) this.positions.set(tpKey(g.topic, g.partition), g.committed);
+    const consumer = o.broker.consumer({
+      group: o.group,
+      topics: o.topics,
+      clientId: o.group,
+      // The component's own store is the truth, at join and whenever a rebalance hands a partition back.
+      // A partition it never wrote is read from the start, so deleting a sink's file rebuilds it.
+      ...(o.storedPositions
+        ? { positionOnAssign: (t: string, p: number) => this.#stored.get(tpKey(t, p)) ?? ('beginning' as const) }
+        : {}),
+    });
+    this.#consumer = consumer;
+    try {
+      o.status.set('ok');
+      while (!o.signal.aborted) {
+        const records = await retrying(
+          `${o.status.status.name}: poll`,
+          () => consumer.poll({ maxRecords: o.maxRecords ?? 2000, maxWaitMs: 250, signal: o.signal }),
+          retry,
+        );
+        const fresh = o.storedPositions ? this.#notYetStored(records) : records;
+        if (fresh.length === 0) continue;
+        const positions = positionsOf(fresh);
+        // A polled batch is finished even if stopping was asked meanwhile (retrying only gives up on a
+        // stop after a failure): that makes SIGTERM a clean stop, consumed == committed. Abandoning a
+        // failing batch on stop is safe too: it was not committed, so it is read again on restart.
+        const name = o.status.status.name;
+        await retrying(`${name}: write`, () => o.handle(fresh, positions), {
+          ...retry,
+          always: o.retryAlways ?? false,
+        });
+        if (o.storedPositions) for (const p of positions) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
+        await retrying(`${name}: commit`, () => consumer.commit(positions), retry);
+        for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
+        o.status.status.records += fresh.length;
+        o.status.status.ts = Date.now();
+      }
+      o.status.set('stopped');
+    } catch (err) {
+      if (!o.signal.aborted) o.status.set('failed', (err as Error).message);
+      else o.status.set('stopped');
+      if (!o.signal.aborted) throw err;
+    } finally {
+      await consumer.close().catch(() => {});
+      this.#consumer = undefined;
+    }
+  }
+
+  async #loadStored(): Promise<void> {
+    const o = this.#o;
+    for (const p of await o.storedPositions!()) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
+    for (const topic of o.topics) {
+      for (const p of (await o.broker.describeTopic(topic))?.partitions ?? []) {
+        const key = tpKey(topic, p.partition);
+        this.positions.set(key, this.#stored.get(key) ?? p.startOffset);
+      }
+    }
+  }
+
+  /**
+   * Drops records the component already holds: a guard against any rewind (a fetch answered for an old
+   * position, a broker that resets a partition), so an exactly-once store never sees an offset twice.
+   */
+  #notYetStored(records: StreamRecord[]): StreamRecord[] {
+    let out: StreamRecord[] | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const below = r.offset < (this.#stored.get(tpKey(r.topic, r.partition)) ?? -1);
+      if (below && !out) out = records.slice(0, i);
+      else if (!below && out) out.push(r);
+    }
+    return out ?? records;
+  }
+
+  get consumer(): Consumer | undefined {
+    return this.#consumer;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Broker } from '../broker.ts';
+import type { Processor, ProcessorContext } from '../connector.ts';
+import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
+import { ErrorCodes, toRunnelError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { type OutgoingRecord, type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
+import type { StateStore } from '../state-store.ts';
+import type { StatusCell } from '../status.ts';
+import { ConsumerLoop } from './consumer-loop.ts';
+
+export const processorGroup = (app: string, name: string): string => `runnel.${app}.proc.${name}`;
+
+export interface ProcessorRunOptions {
+  broker: Broker;
+  app: string;
+  processor: Processor;
+  store: StateStore;
+  status: StatusCell;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+interface Computed {
+  batch: StreamRecord[];
+  outputs: Map<string, OutgoingRecord[]>;
+}
+
+/**
+ * Runs a processor: outputs are produced before the state snapshot and input positions are saved
+ * together, so a crash repeats at most the outputs of one batch and never double-counts state.
+ */
+export class ProcessorRunner {
+  readonly loop: ConsumerLoop;
+  readonly #positions = new Map<string, TopicPartitionOffset>();
+  #computed: Computed | undefined;
+
+  constructor(o: ProcessorRunOptions) {
+    const { processor: p, store } = o;
+    const key = `${o.app}/${p.name}`;
+    const saved = store.load(key);
+    if (saved) {
+      p.restore(saved.state as never);
+      for (const pos of saved.positions) this.#positions.set(tpKey(pos.topic, pos.partition), pos);
+    }
+    this.loop = new ConsumerLoop({
+      broker: o.broker,
+      group: processorGroup(o.app, p.name),
+      topics: p.inputs,
+      status: o.status,
+      log: o.log,
+      signal: o.signal,
+      storedPositions: async () => [...this.#positions.values()],
+      handle: async (records, positions) => {
+        // Compute once per batch: a retried produce must not feed the same records to the state twice.
+        if (this.#computed?.batch !== records) this.#computed = { batch: records, outputs: this.#compute(o, records) };
+        for (const [topic, out] of this.#computed.outputs) await o.broker.produce(topic, out);
+        for (const pos of positions) this.#positions.set(tpKey(pos.topic, pos.partition), pos);
+        store.save(key, p.snapshot(), [...this.#positions.values()]);
+        this.#computed = undefined;
+      },
+    });
+  }
+
+  #compute(o: ProcessorRunOptions, records: StreamRecord[]): Map<string, OutgoingRecord[]> {
+    const outputs = new Map<string, OutgoingRecord[]>();
+    const ctx: ProcessorContext = {
+      emit: (topic, record) => {
+        const list = outputs.get(topic);
+        if (list) list.push(record);
+        else outputs.set(topic, [record]);
+      },
+      log: o.log,
+    };
+    let dead = 0;
+    for (const r of records) {
+      try {
+        o.processor.process(r, ctx);
+      } catch (err) {
+        const e = toRunnelError(err, ErrorCodes.PROCESSING_FAILED);
+        ctx.emit(dlqTopic(r.topic), deadLetterForRecord(r, e));
+        if (dead++ === 0)
+          o.log.warn(
+            `${o.processor.name}: ${r.topic}@${r.partition}:${r.offset}: ${e.message} (sent to ${dlqTopic(r.topic)})`,
+          );
+      }
+    }
+    o.status.status.dlq += dead;
+    o.processor.flush?.(ctx);
+    return outputs;
+  }
+}

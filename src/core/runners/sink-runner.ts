@@ -1,0 +1,68 @@
+import type { SinkBinding } from '../app.ts';
+import type { Broker } from '../broker.ts';
+import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
+import type { Logger } from '../log.ts';
+import { retrying } from '../retry.ts';
+import type { StatusCell } from '../status.ts';
+import { ConsumerLoop } from './consumer-loop.ts';
+
+export const sinkGroup = (app: string, sinkName: string): string => `runnel.${app}.sink.${sinkName}`;
+
+export interface SinkRunOptions {
+  broker: Broker;
+  app: string;
+  binding: SinkBinding;
+  status: StatusCell;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/** One sink, its own consumer group: it catches up from its own position and fails alone. */
+export class SinkRunner {
+  readonly loop: ConsumerLoop;
+  readonly #o: SinkRunOptions;
+
+  constructor(o: SinkRunOptions) {
+    this.#o = o;
+    const { sink, topic } = o.binding;
+    this.loop = new ConsumerLoop({
+      broker: o.broker,
+      group: sinkGroup(o.app, sink.name),
+      topics: [topic],
+      status: o.status,
+      log: o.log,
+      signal: o.signal,
+      retryAlways: true,
+      ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!() } : {}),
+      handle: async (records, positions) => {
+        const result = await sink.write(records, positions);
+        const rejected = result?.rejected ?? [];
+        if (rejected.length > 0) {
+          await o.broker.produce(
+            dlqTopic(topic),
+            rejected.map((r) => deadLetterForRecord(r.record, r.error)),
+          );
+          o.status.status.dlq += rejected.length;
+          o.log.warn(
+            `${sink.name}: ${rejected.length} record(s) rejected to ${dlqTopic(topic)}: ${rejected[0]!.error.message}`,
+          );
+        }
+      },
+    });
+  }
+
+  async run(): Promise<void> {
+    const { sink } = this.#o.binding;
+    const retry = { signal: this.#o.signal, log: this.#o.log, status: this.#o.status, always: true };
+    await retrying(
+      `${sink.name}: open ${sink.target}`,
+      () => sink.open({ signal: this.#o.signal, log: this.#o.log }),
+      retry,
+    );
+    try {
+      if (!this.#o.signal.aborted) await this.loop.run();
+    } finally {
+      await sink.close().catch((err: unknown) => this.#o.log.warn(`${sink.name}: close: ${(err as Error).message}`));
+    }
+  }
+}

@@ -1,0 +1,41 @@
+export const STATUS_TOPIC = '_runnel.status';
+/** Status records are only interesting while fresh; an hour is plenty for a dashboard opened late. */
+export const STATUS_RETENTION_MS = 3600_000;
+
+export type ComponentKind = 'source' | 'processor' | 'sink';
+export type ComponentState = 'starting' | 'ok' | 'retrying' | 'stopped' | 'failed' | 'done';
+
+/** What every running component reports, in-process (events) and on `_runnel.status` (other processes). */
+export interface ComponentStatus {
+  app: string;
+  /** A process-unique id of the running pipeline. */
+  pipeline: string;
+  pid: number;
+  component: ComponentKind;
+  name: string;
+  topics: string[];
+  state: ComponentState;
+  lastError?: string;
+  /** Records handled so far (produced by a source, consumed by a processor or sink). */
+  records: number;
+  /** Records sent to a dead-letter topic. */
+  dlq: number;
+  /** Where it writes, for sinks. */
+  target?: string;
+  ts: number;
+}
+
+export class StatusCell {
+  readonly status: ComponentStatus;
+
+  constructor(init: Omit<ComponentStatus, 'state' | 'records' | 'dlq' | 'ts'>) {
+    this.status = { ...init, state: 'starting', records: 0, dlq: 0, ts: Date.now() };
+  }
+
+  set(state: ComponentState, lastError?: string): void {
+    this.status.state = state;
+    if (lastError !== undefined) this.status.lastError = lastError;
+    else if (state === 'ok') delete this.status.lastError;
+    this.status.ts = Date.now();
+  }
+}

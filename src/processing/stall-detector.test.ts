@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ProcessorContext } from '../core/connector.ts';
+import { silentLogger } from '../core/log.ts';
+import type { OutgoingRecord, StreamRecord } from '../core/record.ts';
+import { lessOrClose } from './rolling-window.ts';
+import { type StallAlert, StallDetector } from './stall-detector.ts';
+
+function feed(d: StallDetector, temps: number[]): StallAlert[] {
+  const out: OutgoingRecord[] = [];
+  const ctx: ProcessorContext = { emit: (_t, r) => out.push(r), log: silentLogger };
+  temps.forEach((temperature, i) => {
+    const rec: StreamRecord = {
+      topic: 'smoker',
+      partition: 0,
+      offset: i,
+      key: null,
+      value: { timestamp: `t${i}`, temperature },
+      timestamp: i * 60_000,
+      headers: {},
+    };
+    d.process(rec, ctx);
+  });
+  return out.map((r) => r.value as StallAlert);
+}
+
+test('float noise does not hide a stall: 142.2-142.0 and 100.2-100.0 both count as within 0.2', () => {
+  assert.ok(lessOrClose(142.2 - 142.0, 0.2));
+  assert.ok(lessOrClose(100.2 - 100.0, 0.2));
+  assert.ok(!lessOrClose(100.3 - 100.0, 0.2));
+  const d = new StallDetector({ input: 'smoker', output: 'alerts', window: 4, threshold: 0.2 });
+  const alerts = feed(d, [99, 99.5, 100.0, 100.2, 100.0, 100.2, 100.0, 101]);
+  assert.deepEqual(
+    alerts.map((a) => [a.type, a.timestamp]),
+    [
+      ['stall_started', 't5'],
+      ['stall_ended', 't7'],
+    ],
+  );
+});
+
+test('no alert until the window is full', () => {
+  const d = new StallDetector({ input: 's', output: 'a', window: 5, threshold: 0.2 });
+  assert.deepEqual(feed(d, [100, 100, 100, 100]), []);
+});
+
+test('state snapshot/restore continues the same window', () => {
+  const a = new StallDetector({ input: 's', output: 'a', window: 3, threshold: 0.2 });
+  feed(a, [100, 100.1]);
+  const b = new StallDetector({ input: 's', output: 'a', window: 3, threshold: 0.2 });
+  b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+  assert.equal(feed(b, [100.2])[0]?.type, 'stall_started');
+});
+
+test('a reading without a numeric temperature is rejected with the field named', () => {
+  const d = new StallDetector({ input: 's', output: 'a', window: 3, threshold: 0.2 });
+  const ctx: ProcessorContext = { emit: () => {}, log: silentLogger };
+  assert.throws(
+    () =>
+      d.process(
+        { topic: 's', partition: 0, offset: 0, key: null, value: { temperature: 'hot' }, timestamp: 0, headers: {} },
+        ctx,
+      ),
+    /temperature/,
+  );
+});

@@ -1,0 +1,157 @@
+import type { AppDefinition } from '../core/app.ts';
+import type { Broker } from '../core/broker.ts';
+import type { StreamRecord } from '../core/record.ts';
+import { type ComponentStatus, STATUS_TOPIC } from '../core/status.ts';
+import type { AppView, ComponentView, GroupStat, Overview, TopicStat } from './protocol.ts';
+import type { Tailer } from './tailer.ts';
+
+/** A component silent for longer than this (status comes every second) is shown as stale. */
+const STALE_MS = 5_000;
+/** Finished or vanished components stay listed this long, so a crash is seen, then forgotten. */
+const FORGET_MS = 10 * 60_000;
+const RATE_WINDOW_MS = 3_000;
+const SPARK_POINTS = 60;
+
+/**
+ * The health of everything on the broker: topic sizes and records/s (from end-offset deltas, so it
+ * costs one metadata call, not reading the data), consumer-group lag, and the status every running
+ * pipeline publishes on `_runnel.status`, from this process or any other.
+ */
+export class OverviewModel {
+  readonly #broker: Broker;
+  readonly #apps: AppDefinition[];
+  readonly #statuses = new Map<string, ComponentStatus>();
+  readonly #samples = new Map<string, Array<[number, number]>>();
+  readonly #spark = new Map<string, number[]>();
+  #current: Overview = {
+    ts: 0,
+    apps: [],
+    topics: [],
+    groups: [],
+    totals: { rate: 0, records: 0, dlq: 0, maxLag: 0, running: 0 },
+  };
+  #close: (() => void) | undefined;
+
+  constructor(broker: Broker, apps: AppDefinition[]) {
+    this.#broker = broker;
+    this.#apps = apps;
+  }
+
+  async start(tailer: Tailer): Promise<void> {
+    const sub = await tailer.subscribe(STATUS_TOPIC, (records) => this.#takeStatus(records));
+    this.#takeStatus(sub.history);
+    this.#close = sub.close;
+    await this.refresh();
+  }
+
+  stop(): void {
+    this.#close?.();
+  }
+
+  current(): Overview {
+    return this.#current;
+  }
+
+  /** The current figures, refreshed first when older than a second (nobody was watching). */
+  async fresh(now = Date.now()): Promise<Overview> {
+    return now - this.#current.ts > 1000 ? this.refresh(now) : this.#current;
+  }
+
+  topic(name: string): TopicStat | undefined {
+    return this.#current.topics.find((t) => t.name === name);
+  }
+
+  #takeStatus(records: StreamRecord[]): void {
+    for (const r of records) {
+      const s = r.value as ComponentStatus | null;
+      if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') continue;
+      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, s);
+    }
+  }
+
+  async refresh(now = Date.now()): Promise<Overview> {
+    const [infos, groups] = await Promise.all([this.#broker.listTopics(), this.#broker.listGroups()]);
+    const totals = new Map(infos.map((t) => [t.name, t.partitions.reduce((n, p) => n + p.endOffset, 0)]));
+    const topics: TopicStat[] = infos.map((t) => {
+      const total = totals.get(t.name)!;
+      return {
+        name: t.name,
+        partitions: t.partitions.length,
+        total,
+        held: t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0),
+        rate: this.#rate(t.name, total, now),
+        history: this.#spark.get(t.name) ?? [],
+        internal: t.name.startsWith('_'),
+        dlq: totals.get(`${t.name}.dlq`) ?? 0,
+      };
+    });
+    const byGroup = new Map<string, GroupStat>();
+    for (const g of groups) {
+      const k = `${g.group}\u0000${g.topic}`;
+      const cur = byGroup.get(k) ?? { group: g.group, topic: g.topic, committed: 0, end: 0, lag: 0 };
+      cur.committed += g.committed;
+      cur.end += g.endOffset;
+      cur.lag += g.lag;
+      byGroup.set(k, cur);
+    }
+    const apps = this.#appViews(now, totals);
+    const plain = topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
+    this.#current = {
+      ts: now,
+      apps,
+      topics,
+      groups: [...byGroup.values()],
+      totals: {
+        rate: plain.reduce((n, t) => n + t.rate, 0),
+        records: plain.reduce((n, t) => n + t.total, 0),
+        dlq: topics.filter((t) => t.name.endsWith('.dlq')).reduce((n, t) => n + t.total, 0),
+        maxLag: Math.max(0, ...[...byGroup.values()].map((g) => g.lag)),
+        running: apps.filter((a) => a.running).length,
+      },
+    };
+    return this.#current;
+  }
+
+  /** records/s over the last few seconds; also feeds a one-value-a-second sparkline. */
+  #rate(topic: string, total: number, now: number): number {
+    const samples = this.#samples.get(topic) ?? [];
+    samples.push([now, total]);
+    while (samples.length > 2 && now - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
+    this.#samples.set(topic, samples);
+    const [t0, n0] = samples[0]!;
+    const rate = now > t0 ? Math.max(0, ((total - n0) * 1000) / (now - t0)) : 0;
+    const spark = this.#spark.get(topic) ?? [];
+    // The first sample has nothing to compare with: no point rather than a false 0.
+    if (samples.length < 2) return rate;
+    spark.push(rate);
+    if (spark.length > SPARK_POINTS) spark.shift();
+    this.#spark.set(topic, spark);
+    return rate;
+  }
+
+  #appViews(now: number, totals: Map<string, number>): AppView[] {
+    for (const [k, s] of this.#statuses) if (now - s.ts > FORGET_MS) this.#statuses.delete(k);
+    const components = [...this.#statuses.values()].map((s): ComponentView => ({ ...s, stale: now - s.ts > STALE_MS }));
+    const names = [...new Set([...this.#apps.map((a) => a.name), ...components.map((c) => c.app)])];
+    return names.map((name) => {
+      const def = this.#apps.find((a) => a.name === name);
+      const mine = components
+        .filter((c) => c.app === name)
+        .sort((a, b) => order(a.component) - order(b.component) || a.name.localeCompare(b.name));
+      const topics = [
+        ...new Set([...(def?.panels.map((p) => p.topic) ?? []), ...mine.flatMap((c) => c.topics)]),
+      ].sort();
+      return {
+        name,
+        title: def?.title ?? name,
+        declared: def !== undefined,
+        running: mine.some((c) => !c.stale && (c.state === 'ok' || c.state === 'retrying' || c.state === 'starting')),
+        components: mine,
+        topics,
+        dlq: topics.reduce((n, t) => n + (totals.get(`${t}.dlq`) ?? 0), 0),
+      };
+    });
+  }
+}
+
+const order = (kind: string): number => ['source', 'processor', 'sink'].indexOf(kind);

@@ -1,0 +1,294 @@
+import uPlot from 'uplot';
+import type { AppView, ComponentView, GroupStat, Overview, TopicStat } from '../../server/protocol.ts';
+import { live } from '../api.ts';
+import { sparkline } from '../charts/sparkline.ts';
+import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
+import { clear, fmtAgo, fmtCompact, fmtInt, fmtRate, h } from '../dom.ts';
+import type { View } from './view.ts';
+
+/** Everything on the broker at a glance: apps and their components, topics, lag, dead letters. */
+export function overviewView(): View {
+  const tiles = h('div', { class: 'tiles' });
+  const chartBox = h('div', { class: 'chart' });
+  const apps = h('div', { class: 'app-cards' });
+  const topics = h('div', { class: 'table-wrap' });
+  const groups = h('div', { class: 'table-wrap' });
+  const el = h(
+    'div',
+    { class: 'page overview' },
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        {},
+        h('h1', { text: 'Overview' }),
+        h('p', { class: 'muted', text: 'Every pipeline and topic on this broker, live.' }),
+      ),
+    ),
+    tiles,
+    h(
+      'section',
+      { class: 'panel wide' },
+      h(
+        'header',
+        {},
+        h('h3', { text: 'Throughput by topic' }),
+        h('div', { class: 'summary', text: 'records/s, last minute' }),
+      ),
+      h('div', { class: 'chart-wrap' }, chartBox),
+    ),
+    h('h2', { text: 'Apps' }),
+    apps,
+    h(
+      'div',
+      { class: 'two-col' },
+      h('section', {}, h('h2', { text: 'Topics' }), topics),
+      h('section', {}, h('h2', { text: 'Consumer groups' }), groups),
+    ),
+  );
+
+  let chart: uPlot | undefined;
+  let chartTopics = '';
+  const unobserve = autosize(chartBox, () => chart);
+  const colorOf = (name: string, all: string[]) => PALETTE[Math.max(0, all.indexOf(name)) % PALETTE.length]!;
+
+  const render = (o: Overview) => {
+    el.setAttribute('data-loaded', 'true');
+    clear(tiles);
+    const declared = o.apps.filter((a) => a.declared).length;
+    tiles.append(
+      tile('Records/s', fmtRate(o.totals.rate).replace('/s', ''), 'all topics'),
+      tile('Records', fmtCompact(o.totals.records), 'on data topics'),
+      tile('Apps running', `${o.totals.running}`, `of ${Math.max(declared, o.apps.length)}`),
+      tile('Max lag', fmtCompact(o.totals.maxLag), 'records behind', o.totals.maxLag > 1000 ? 'warn' : ''),
+      tile('Dead letters', fmtCompact(o.totals.dlq), 'records that failed', o.totals.dlq > 0 ? 'bad' : ''),
+    );
+    const data = o.topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
+    const names = data.map((t) => t.name);
+    const n = Math.max(2, ...data.map((t) => t.history.length));
+    const now = o.ts / 1000;
+    const xs = Array.from({ length: n }, (_, i) => now - (n - 1 - i));
+    const series = data.map((t) => [...Array(n - t.history.length).fill(null), ...t.history] as Array<number | null>);
+    if (!chart || chartTopics !== names.join('\n')) {
+      chart?.destroy();
+      chartTopics = names.join('\n');
+      chart = new uPlot(
+        {
+          ...boxSize(chartBox),
+          series: [
+            {},
+            ...names.map((name) => ({
+              label: name,
+              stroke: colorOf(name, names),
+              width: 2,
+              fill: alpha(colorOf(name, names), 0.06),
+              points: { show: false },
+            })),
+          ],
+          // Always the last minute, so the first seconds after opening do not stretch across the chart.
+          scales: {
+            x: {
+              time: true,
+              range: (u) => {
+                const xs = u.data[0];
+                const end = xs[xs.length - 1] ?? Date.now() / 1000;
+                return [end - 60, end];
+              },
+            },
+            y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] },
+          },
+          axes: [timeAxis(), axis('records/s', { size: 56, values: (_u, t) => t.map(fmtCompact) })],
+          legend: { show: true, live: false },
+          cursor: { show: false },
+        },
+        [xs, ...series] as uPlot.AlignedData,
+        chartBox,
+      );
+    } else chart.setData([xs, ...series] as uPlot.AlignedData);
+
+    clear(apps);
+    for (const a of o.apps) apps.appendChild(appCard(a));
+    clear(topics);
+    topics.appendChild(
+      topicTable(
+        o.topics.filter((t) => !t.internal),
+        names,
+      ),
+    );
+    clear(groups);
+    groups.appendChild(groupTable(o.groups));
+  };
+
+  const stream = live('/api/live/overview', {}, { overview: render });
+  return {
+    el,
+    destroy() {
+      stream.close();
+      unobserve();
+      chart?.destroy();
+    },
+  };
+}
+
+function tile(label: string, value: string, note: string, tone = ''): HTMLElement {
+  return h(
+    'div',
+    { class: `tile ${tone}`.trim() },
+    h('div', { class: 'tile-label', text: label }),
+    h('div', { class: 'tile-value', text: value }),
+    h('div', { class: 'tile-note', text: note }),
+  );
+}
+
+function health(a: AppView): { label: string; tone: string } {
+  if (a.components.some((c) => !c.stale && c.state === 'failed')) return { label: 'failed', tone: 'bad' };
+  if (a.components.some((c) => !c.stale && c.state === 'retrying')) return { label: 'degraded', tone: 'warn' };
+  if (a.running) return { label: 'running', tone: 'good' };
+  return { label: a.components.length ? 'stopped' : 'not running', tone: 'idle' };
+}
+
+function appCard(a: AppView): HTMLElement {
+  const hl = health(a);
+  const title = a.declared
+    ? h('a', { href: `#/apps/${encodeURIComponent(a.name)}`, text: a.title })
+    : h('span', { text: a.title });
+  return h(
+    'section',
+    { class: 'app-card', 'data-app': a.name, 'data-running': String(a.running) },
+    h(
+      'header',
+      {},
+      h('div', {}, h('h3', {}, title), h('div', { class: 'muted small', text: a.name })),
+      h(
+        'div',
+        { class: 'app-badges' },
+        a.dlq > 0 ? h('span', { class: 'pill bad', text: `${fmtInt(a.dlq)} dead letters` }) : null,
+        h('span', { class: `pill ${hl.tone}`, text: hl.label }),
+      ),
+    ),
+    a.components.length === 0
+      ? h('p', { class: 'muted small', text: `No pipeline has reported yet. Start one: runnel run ${a.name}` })
+      : h(
+          'div',
+          { class: 'scroll-x' },
+          h(
+            'table',
+            { class: 'grid compact' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['', 'component', 'state', 'records', 'dead letters', 'target · last error'].map((t) =>
+                  h('th', { text: t }),
+                ),
+              ),
+            ),
+            h('tbody', {}, ...a.components.map(componentRow)),
+          ),
+        ),
+  );
+}
+
+function componentRow(c: ComponentView): HTMLElement {
+  const state = c.stale && !['done', 'stopped', 'failed'].includes(c.state) ? 'stale' : c.state;
+  const tone =
+    { ok: 'good', done: 'idle', stopped: 'idle', starting: 'idle', retrying: 'warn', failed: 'bad', stale: 'warn' }[
+      state
+    ] ?? 'idle';
+  const note = c.lastError ?? c.target ?? c.topics.join(', ');
+  return h(
+    'tr',
+    { 'data-component': `${c.component}/${c.name}`, 'data-state': state },
+    h('td', {}, h('span', { class: `kind ${c.component}`, text: c.component })),
+    h('td', {}, h('div', { text: c.name }), h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` })),
+    h('td', {}, h('span', { class: `pill ${tone}`, text: state })),
+    h('td', { class: 'num', text: fmtInt(c.records) }),
+    h('td', { class: `num ${c.dlq > 0 ? 'bad-text' : ''}`, text: fmtInt(c.dlq) }),
+    h('td', { class: `ellipsis ${c.lastError ? 'bad-text' : 'muted'}`, title: note, text: note }),
+  );
+}
+
+function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
+  return h(
+    'table',
+    { class: 'grid' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['topic', 'partitions', 'records', 'records/s', 'last minute', 'dead letters'].map((t) =>
+          h('th', { text: t }),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...topics.map((t) =>
+        h(
+          'tr',
+          { 'data-topic': t.name },
+          h(
+            'td',
+            {},
+            h('a', {
+              href: `#/topics/${encodeURIComponent(t.name)}`,
+              class: t.name.endsWith('.dlq') && t.total > 0 ? 'bad-text' : '',
+              text: t.name,
+            }),
+          ),
+          h('td', { class: 'num', text: String(t.partitions) }),
+          h('td', { class: 'num', text: fmtInt(t.total) }),
+          h('td', { class: 'num', text: fmtRate(t.rate) }),
+          h(
+            'td',
+            {},
+            sparkline(
+              t.history,
+              charted.includes(t.name) ? PALETTE[charted.indexOf(t.name) % PALETTE.length] : undefined,
+            ),
+          ),
+          h(
+            'td',
+            { class: 'num' },
+            t.dlq > 0
+              ? h('a', {
+                  class: 'pill bad',
+                  href: `#/topics/${encodeURIComponent(`${t.name}.dlq`)}`,
+                  text: fmtInt(t.dlq),
+                })
+              : h('span', { class: 'muted', text: t.name.endsWith('.dlq') ? '–' : '0' }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function groupTable(groups: GroupStat[]): HTMLElement {
+  if (groups.length === 0) return h('p', { class: 'muted', text: 'No consumer group has committed yet.' });
+  return h(
+    'table',
+    { class: 'grid' },
+    h('thead', {}, h('tr', {}, ...['group', 'topic', 'committed', 'lag'].map((t) => h('th', { text: t })))),
+    h(
+      'tbody',
+      {},
+      ...groups.map((g) =>
+        h(
+          'tr',
+          { 'data-group': g.group },
+          h('td', { class: 'ellipsis', title: g.group, text: g.group.replace(/^runnel\./, '') }),
+          h('td', { text: g.topic }),
+          h('td', { class: 'num', text: fmtInt(g.committed) }),
+          h('td', { class: `num ${g.lag > 0 ? 'warn-text' : 'good-text'}`, text: fmtInt(g.lag) }),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,184 @@
+import type { RecordView, TopicDelta, TopicSnapshot, TopicStat } from '../../server/protocol.ts';
+import { getJson, live } from '../api.ts';
+import { clear, fmtDateTime, fmtInt, fmtRate, h, preview } from '../dom.ts';
+import { deadLetterOf, recordDetail } from './record-detail.ts';
+import type { View } from './view.ts';
+
+const MAX_ROWS = 500;
+
+/**
+ * Topic browser: every topic on the left; the chosen one tails live on the right, filtered on the
+ * server (by key, a field, or any text), newest first. Clicking a row opens the whole record; a
+ * dead-letter topic shows each record's reason, source and raw payload as columns.
+ */
+export function topicsView(selected: string | undefined): View {
+  const list = h('nav', { class: 'topic-list' });
+  const main = h('div', { class: 'topic-main' });
+  const el = h('div', { class: 'page topics-page' }, list, main);
+  let stopList = () => {};
+
+  const refreshList = async () => {
+    const topics = await getJson<TopicStat[]>('/api/topics').catch(() => undefined);
+    if (!topics) return;
+    clear(list);
+    list.appendChild(h('div', { class: 'list-title', text: 'Topics' }));
+    for (const t of topics) {
+      const dlq = t.name.endsWith('.dlq');
+      list.appendChild(
+        h(
+          'a',
+          {
+            href: `#/topics/${encodeURIComponent(t.name)}`,
+            class: `topic-item ${t.name === selected ? 'active' : ''} ${dlq && t.total > 0 ? 'dlq' : ''} ${t.internal ? 'internal' : ''}`,
+          },
+          h('span', { class: 'ellipsis', text: t.name }),
+          h('span', { class: `count ${dlq && t.total > 0 ? 'bad' : ''}`, text: fmtInt(t.total) }),
+        ),
+      );
+    }
+    if (selected === undefined && topics.length > 0) {
+      location.hash = `#/topics/${encodeURIComponent(topics.find((t) => !t.internal)?.name ?? topics[0]!.name)}`;
+    }
+  };
+  void refreshList();
+  const listTimer = setInterval(refreshList, 3000);
+  stopList = () => clearInterval(listTimer);
+
+  if (selected === undefined) {
+    main.appendChild(
+      h('p', { class: 'muted', text: 'No topics yet. Start a pipeline (runnel run buzz) and they appear here.' }),
+    );
+    return { el, destroy: () => stopList() };
+  }
+  const topic = selected;
+  const isDlq = topic.endsWith('.dlq');
+  const stats = h('div', { class: 'topic-stats muted' });
+  const filter = h('input', {
+    type: 'search',
+    class: 'filter',
+    placeholder: 'filter: text, key:abc or field=value',
+    maxlength: 200,
+    'aria-label': 'filter records',
+  });
+  const pause = h('button', { type: 'button', class: 'btn', text: 'Pause' });
+  const status = h('span', { class: 'muted small' });
+  const tbody = h('tbody');
+  const detail = h('aside', { class: 'record-detail', hidden: true });
+  const head = isDlq ? ['time', 'reason', 'source', 'raw payload'] : ['time', 'partition · offset', 'key', 'value'];
+  main.append(
+    h(
+      'div',
+      { class: 'page-head' },
+      h('div', {}, h('h1', { class: isDlq ? 'bad-text' : '', text: topic }), stats),
+      h('div', { class: 'toolbar' }, filter, pause, status),
+    ),
+    h(
+      'div',
+      { class: 'records-and-detail' },
+      h(
+        'div',
+        { class: 'table-wrap records' },
+        h(
+          'table',
+          { class: `grid records-table ${isDlq ? 'dlq' : ''}` },
+          h('thead', {}, h('tr', {}, ...head.map((t, i) => h('th', { class: `col-${i}`, text: t })))),
+          tbody,
+        ),
+      ),
+      detail,
+    ),
+  );
+
+  let paused = false;
+  let held: RecordView[] = [];
+  let rows = 0;
+  const showStat = (s: TopicStat | undefined) => {
+    if (s)
+      stats.textContent = `${s.partitions} partition${s.partitions === 1 ? '' : 's'} · ${fmtInt(s.total)} record${s.total === 1 ? '' : 's'} · ${fmtRate(s.rate)}${s.dlq ? ` · ${fmtInt(s.dlq)} dead letters` : ''}`;
+  };
+  const row = (r: RecordView): HTMLElement => {
+    const dl = isDlq ? deadLetterOf(r.value) : undefined;
+    const cells = dl
+      ? [dl.reason, dl.source, preview(dl.raw, 300)]
+      : [`${r.partition} · ${r.offset}`, r.key ?? '–', preview(r.value)];
+    const tr = h(
+      'tr',
+      { 'data-offset': r.offset, 'data-partition': r.partition, tabindex: 0 },
+      h('td', { class: 'nowrap', text: fmtDateTime(r.timestamp) }),
+      // Dead-letter reasons and sources wrap (up to three lines): they are what the user came to read.
+      ...cells.map((t, i) =>
+        dl && i < 2
+          ? h('td', { class: 'wrap' }, h('div', { class: 'clamp', title: t, text: t }))
+          : h('td', { class: i === cells.length - 1 ? 'ellipsis mono' : 'ellipsis', text: t }),
+      ),
+    );
+    const open = () => {
+      for (const sel of tbody.querySelectorAll('tr.selected')) sel.classList.remove('selected');
+      tr.classList.add('selected');
+      void recordDetail(topic, r, detail);
+    };
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', (e) => e.key === 'Enter' && open());
+    return tr;
+  };
+  const prepend = (records: RecordView[]) => {
+    const frag = document.createDocumentFragment();
+    for (let i = records.length - 1; i >= 0; i--) frag.appendChild(row(records[i]!));
+    tbody.insertBefore(frag, tbody.firstChild);
+    rows += records.length;
+    while (rows > MAX_ROWS && tbody.lastChild) {
+      tbody.removeChild(tbody.lastChild);
+      rows--;
+    }
+  };
+
+  let stream: { close(): void } | undefined;
+  const connect = () => {
+    stream?.close();
+    stream = live(`/api/live/topics/${encodeURIComponent(topic)}`, filter.value ? { filter: filter.value } : {}, {
+      snapshot: (s: TopicSnapshot) => {
+        clear(tbody);
+        rows = 0;
+        held = [];
+        prepend(s.records);
+        showStat(s.stat);
+        status.textContent = s.exists ? '' : 'topic does not exist yet: waiting';
+        el.setAttribute('data-loaded', 'true');
+      },
+      delta: (d: TopicDelta) => {
+        showStat(d.stat);
+        if (d.records.length === 0) return;
+        if (paused) {
+          held = [...held, ...d.records].slice(-MAX_ROWS);
+          status.textContent = `${held.length} new while paused`;
+        } else prepend(d.records);
+        if (d.skipped > 0 && !paused)
+          status.textContent = `showing the newest; ${fmtInt(d.skipped)} more matched in the last tick`;
+      },
+    });
+  };
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  filter.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(connect, 300);
+  });
+  pause.addEventListener('click', () => {
+    paused = !paused;
+    pause.textContent = paused ? 'Resume' : 'Pause';
+    pause.classList.toggle('active', paused);
+    if (!paused) {
+      prepend(held);
+      held = [];
+      status.textContent = '';
+    }
+  });
+  connect();
+  return {
+    el,
+    destroy() {
+      stopList();
+      clearTimeout(debounce);
+      stream?.close();
+    },
+  };
+}

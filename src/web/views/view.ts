@@ -1,0 +1,5 @@
+/** A page: its element, and what to stop (streams, timers, charts) when the user navigates away. */
+export interface View {
+  el: HTMLElement;
+  destroy(): void;
+}

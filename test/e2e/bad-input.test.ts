@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+
+test('a CSV with a missing and a non-numeric temperature: good rows delivered, bad rows dead-lettered with file:line', async () => {
+  const ws = workspace();
+  const csv = join(ws.dir, 'bad.csv');
+  writeFileSync(
+    csv,
+    'timestamp,temperature\n2025-01-01 15:00:00,70.4\n2025-01-01 15:01:00,\n2025-01-01 15:02:00,abc\n2025-01-01 15:03:00,71.6\n',
+  );
+  const r = await runCli(['run', 'smoker', '--csv', csv, '--rate', '0', '--sinks', 'jsonl,sqlite', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = sqliteRows<{ temperature: number }>(
+    join(ws.dir, 'data', 'smoker.sqlite'),
+    'SELECT temperature FROM smoker_readings ORDER BY id',
+  );
+  assert.deepEqual(
+    rows.map((x) => x.temperature),
+    [70.4, 71.6],
+  );
+  const tail = await runCli(['tail', 'smoker.dlq', '--from-beginning', '--no-follow', ...ws.flags]);
+  assert.equal(tail.code, 0, tail.stderr);
+  const dead = tail.stdout
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          value: { error: { code: string; message: string }; source: { position: string }; raw: string };
+        },
+    );
+  assert.equal(dead.length, 2);
+  assert.deepEqual(
+    dead.map((d) => d.value.source.position),
+    [`${csv}:3`, `${csv}:4`],
+  );
+  assert.match(dead[1]!.value.error.message, /temperature/);
+  assert.match(dead[1]!.value.raw, /abc/);
+});
+
+test('a JSONL line that is not JSON goes to the dead-letter topic; the others are delivered', async () => {
+  const ws = workspace();
+  const file = join(ws.dir, 'in.jsonl');
+  writeFileSync(file, '{"message":"a","author":"Alice"}\nnot json\n{"message":"b","author":"Bob"}\n');
+  // The json source exercised through the library API, as a user's own pipeline would use it.
+  const script = `
+    import '${new URL('../../src/brokers/index.ts', import.meta.url).pathname}';
+    import '${new URL('../../src/connectors/sources/index.ts', import.meta.url).pathname}';
+    import '${new URL('../../src/connectors/sinks/index.ts', import.meta.url).pathname}';
+    import { createBroker } from '${new URL('../../src/core/broker-registry.ts', import.meta.url).pathname}';
+    import { createSource, createSink } from '${new URL('../../src/core/connector-registry.ts', import.meta.url).pathname}';
+    import { runPipeline } from '${new URL('../../src/core/pipeline.ts', import.meta.url).pathname}';
+    import { createLogger } from '${new URL('../../src/core/log.ts', import.meta.url).pathname}';
+    const broker = await createBroker(${JSON.stringify(ws.broker)});
+    await broker.connect();
+    await runPipeline({ broker, log: createLogger({ quiet: true }), stateDir: ${JSON.stringify(join(ws.dir, 'state'))},
+      spec: { app: 'j', topics: {}, processors: [],
+        sources: [{ source: createSource('json', { path: ${JSON.stringify(file)} }), topic: 'in' }],
+        sinks: [{ sink: createSink('jsonl', { path: ${JSON.stringify(join(ws.dir, 'out.jsonl'))} }), topic: 'in' }] } }).done;
+    const dead = await broker.read('in.dlq', 0, 0, 10);
+    console.log(JSON.stringify(dead.map((d) => d.value)));
+    await broker.close();`;
+  const { spawnSync } = await import('node:child_process');
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const dead = JSON.parse(out.stdout) as Array<{ source: { position: string }; raw: string }>;
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0]!.source.position, `${file}:2`);
+  assert.equal(dead[0]!.raw, 'not json');
+  assert.deepEqual(
+    jsonlValues<{ message: string }>(join(ws.dir, 'out.jsonl')).map((v) => v.message),
+    ['a', 'b'],
+  );
+});
+
+test('a missing input file and a CSV without the timestamp column fail with one clear line', async () => {
+  const ws = workspace();
+  const missing = await runCli(['run', 'smoker', '--csv', join(ws.dir, 'nope.csv'), ...ws.flags]);
+  assert.equal(missing.code, 1);
+  const lines = missing.stderr.trim().split('\n');
+  assert.match(lines[lines.length - 1]!, /^runnel: RUNNEL_FILE_NOT_FOUND: .*nope\.csv/);
+  assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace without --verbose');
+
+  const noTs = join(ws.dir, 'nots.csv');
+  writeFileSync(noTs, 'time,temperature\n15:00,70.4\n');
+  const r = await runCli(['run', 'smoker', '--csv', noTs, '--rate', '0', ...ws.flags]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /RUNNEL_INPUT_MALFORMED: .*nots\.csv.*timestamp/);
+});
+
+test('config errors name the offending field and value', async () => {
+  const ws = workspace();
+  const rate = await runCli(['run', 'buzz', '--rate', '-5', ...ws.flags]);
+  assert.equal(rate.code, 1);
+  assert.match(rate.stderr, /RUNNEL_CONFIG_INVALID: --rate must be a number >= 0 \(got "-5"\)/);
+  const sinks = await runCli(['run', 'buzz', '--sinks', 'jsonl,parquet', ...ws.flags]);
+  assert.match(sinks.stderr, /RUNNEL_CONFIG_INVALID: --sinks: unknown sink "parquet"/);
+  const env = await runCli(['run', 'smoker', '--rate', '0', ...ws.flags], {
+    env: { SMOKER_STALL_THRESHOLD_F: 'warm' },
+  });
+  assert.match(env.stderr, /RUNNEL_CONFIG_INVALID: SMOKER_STALL_THRESHOLD_F must be a number >= 0 \(got "warm"\)/);
+  const app = await runCli(['run', 'weather', ...ws.flags]);
+  assert.match(app.stderr, /RUNNEL_UNKNOWN_APP: unknown app "weather" \(known: buzz, smoker\)/);
+  const broker = await runCli(['topics', '--broker', 'mqtt://x']);
+  assert.match(broker.stderr, /RUNNEL_BROKER_URL_INVALID: broker URL "mqtt:\/\/x"/);
+});
+
+test('an unwritable sink is retried and reported while the other sinks complete; nothing is lost', async () => {
+  const ws = workspace();
+  const { mkdirSync, rmSync } = await import('node:fs');
+  // A folder where the jsonl file should be: the jsonl sink cannot write, sqlite can.
+  const jsonlPath = join(ws.dir, 'data', 'buzz.jsonl');
+  mkdirSync(jsonlPath, { recursive: true });
+  const r = await runCli(['run', 'buzz', '--limit', '200', '--rate', '0', '--sinks', 'jsonl,sqlite', ...ws.flags], {
+    timeoutMs: 8000,
+  });
+  assert.notEqual(r.code, 0, 'a --limit run cannot finish while one of its sinks is down');
+  assert.match(r.stderr, /jsonl-buzz.*RUNNEL_SINK_WRITE_FAILED.*retrying/);
+  const rows = sqliteRows<{ n: number }>(
+    join(ws.dir, 'data', 'buzz.sqlite'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.equal(rows[0]!.n, 200, 'the healthy sink kept going');
+  rmSync(jsonlPath, { recursive: true });
+  const ok = await runCli(['consume', 'buzz', '--sinks', 'jsonl', '--drain', ...ws.flags]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(jsonlValues(jsonlPath).length, 200, 'the failed sink catches up from the broker');
+});

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { duckdbRows, jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+
+const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+
+test('runnel run buzz --limit 10000 --rate 0 leaves exactly 10000 rows in sqlite, duckdb and jsonl', async () => {
+  const ws = workspace();
+  const r = await runCli(['run', 'buzz', '--limit', '10000', '--rate', '0', '--seed', '42', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const data = join(ws.dir, 'data');
+  const sqlite = sqliteRows<{ n: number; ids: number; offsets: number }>(
+    join(data, 'buzz.sqlite'),
+    'SELECT count(*) AS n, count(DISTINCT id) AS ids, count(DISTINCT _offset) AS offsets FROM streamed_messages',
+  )[0]!;
+  assert.deepEqual({ ...sqlite }, { n: 10000, ids: 10000, offsets: 10000 });
+  const duck = await duckdbRows<{ n: bigint | number }>(
+    join(data, 'buzz.duckdb'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.equal(Number(duck[0]!.n), 10000);
+  // The seeds' README query failed on their DuckDB table (no id); ours has one.
+  const latest = await duckdbRows<{ id: number }>(
+    join(data, 'buzz.duckdb'),
+    'SELECT * FROM streamed_messages ORDER BY id DESC LIMIT 10',
+  );
+  assert.equal(latest.length, 10);
+  const lines = jsonlValues<{ message: string; author: string; category: string }>(join(data, 'buzz.jsonl'));
+  assert.equal(lines.length, 10000);
+  assert.match(lines[0]!.message, /^I just \w+ .+! It was \w+\.$/);
+  // The stats processor saw every message exactly once.
+  const stats = jsonlValues<{ total: number; byAuthor: Record<string, number> }>(join(data, 'buzz.stats.jsonl'));
+  const last = stats[stats.length - 1]!;
+  assert.equal(last.total, 10000);
+  const byAuthor = new Map<string, number>();
+  for (const l of lines) byAuthor.set(l.author, (byAuthor.get(l.author) ?? 0) + 1);
+  assert.deepEqual(last.byAuthor, Object.fromEntries(byAuthor));
+});
+
+test('producer and consumer in separate processes on one local broker file: all consumed, in order', async () => {
+  const ws = workspace();
+  const producer = runCli(['produce', 'buzz', '--limit', '3000', '--rate', '3000', '--seed', '7', ...ws.flags]);
+  const consumer = runCli(['consume', 'buzz', '--sinks', 'jsonl,sqlite', ...ws.flags, '--drain']);
+  const [p, c1] = await Promise.all([producer, consumer]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(c1.code, 0, c1.stderr);
+  // The first consumer may have drained before the producer finished; a second drain picks up the rest.
+  const c2 = await runCli(['consume', 'buzz', '--sinks', 'jsonl,sqlite', ...ws.flags, '--drain']);
+  assert.equal(c2.code, 0, c2.stderr);
+  const rows = sqliteRows<{ _offset: number; message: string }>(
+    join(ws.dir, 'data', 'buzz.sqlite'),
+    'SELECT _offset, message FROM streamed_messages ORDER BY id',
+  );
+  assert.equal(rows.length, 3000);
+  rows.forEach((row, i) => {
+    assert.equal(row._offset, i, 'rows arrive in offset order');
+  });
+  const lines = jsonlValues<{ message: string }>(join(ws.dir, 'data', 'buzz.jsonl'));
+  assert.deepEqual(
+    lines.map((l) => l.message),
+    rows.map((r) => r.message),
+  );
+  const groups = await runCli(['groups', ...ws.flags]);
+  assert.match(groups.stdout, /runnel\.buzz\.sink\.sqlite-buzz\s+buzz\s+0\s+3000\s+3000\s+0/);
+});
+
+/** The stall rule from the seed, computed here from the data: window of N, max − min ≤ threshold. */
+function expectedStalls(temps: number[], times: string[], window: number, threshold: number) {
+  const events: Array<[string, string]> = [];
+  let stalled = false;
+  for (let i = 0; i < temps.length; i++) {
+    const w = temps.slice(Math.max(0, i - window + 1), i + 1);
+    // Work in tenths of a degree: exact for one-decimal readings, so no float tolerance is needed here.
+    const now =
+      w.length === window &&
+      Math.round(Math.max(...w) * 10) - Math.round(Math.min(...w) * 10) <= Math.round(threshold * 10);
+    if (now !== stalled) events.push([now ? 'stall_started' : 'stall_ended', times[i]!]);
+    stalled = now;
+  }
+  return events;
+}
+
+test('smoker on the seeds smoker_temps.csv reports stalls exactly where the rule says', async () => {
+  const ws = workspace();
+  const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl,sqlite', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const { readFileSync } = await import('node:fs');
+  const rows = readFileSync(SMOKER_CSV, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const expected = expectedStalls(
+    rows.map((x) => Number(x[1])),
+    rows.map((x) => x[0]!),
+    10,
+    0.2,
+  );
+  assert.ok(expected.length > 0, 'the data has a stall');
+  const alerts = jsonlValues<{ type: string; timestamp: string }>(join(ws.dir, 'data', 'smoker.alerts.jsonl'));
+  assert.deepEqual(
+    alerts.map((a) => [a.type, a.timestamp]),
+    expected,
+  );
+  assert.match(r.stderr, /STALL DETECTED at 2025-01-01 18:08:00/);
+  const readings = sqliteRows<{ n: number }>(
+    join(ws.dir, 'data', 'smoker.sqlite'),
+    'SELECT count(*) AS n FROM smoker_readings',
+  );
+  assert.equal(readings[0]!.n, 240);
+});
+
+test('smoker honours the seeds .env keys for window and threshold', async () => {
+  const ws = workspace();
+  const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl', ...ws.flags], {
+    env: { SMOKER_ROLLING_WINDOW_SIZE: '5', SMOKER_STALL_THRESHOLD_F: '0.2' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = jsonlValues<{ type: string; timestamp: string; window: number }>(
+    join(ws.dir, 'data', 'smoker.alerts.jsonl'),
+  );
+  // The seed's own analysis: with window 5 the first stall fires at row index 183 (18:03).
+  assert.deepEqual(
+    [alerts[0]!.type, alerts[0]!.timestamp, alerts[0]!.window],
+    ['stall_started', '2025-01-01 18:03:00', 5],
+  );
+});

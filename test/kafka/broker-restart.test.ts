@@ -1,0 +1,116 @@
+/**
+ * The broker goes away mid-run and comes back: operations fail with retriable BROKER_UNAVAILABLE (so the
+ * runtime backs off), the same broker and consumer objects resume, and nothing committed or produced is
+ * lost. Uses its own Kafka on another port so the shared test broker is never stopped.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import { kafkaStatus, startKafka, stopKafka } from '../../src/brokers/kafka/server.ts';
+import { isRunnelError } from '../../src/core/errors.ts';
+import type { StreamRecord } from '../../src/core/record.ts';
+import { needService } from '../helpers/services.ts';
+
+const PORT = Number(process.env.RUNNEL_TEST_KAFKA_RESTART_PORT ?? 19392);
+const hasJava = spawnSync('java', ['-version']).status === 0;
+
+/** What the runtime's `retrying` does: retry retriable errors with a pause, fail on anything else. */
+async function retrying<T>(fn: () => Promise<T>, errors: unknown[], timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isRunnelError(err) || !err.retriable || Date.now() > deadline) throw err;
+      errors.push(err);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+test('Kafka stopped and restarted mid-run: retriable errors, then everything resumes with no loss', {
+  timeout: 240_000,
+}, async (t) => {
+  if (!needService(t, 'java', hasJava, 'apt-get install -y openjdk-17-jre-headless')) return;
+  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-kafka-restart-'));
+  const server = { port: PORT, dataDir };
+  const first = await startKafka(server);
+  assert.equal(first.ready, true);
+  t.after(() => stopKafka(server));
+  assert.equal((await kafkaStatus(server)).running, true);
+
+  const b = new KafkaBroker(`kafka://127.0.0.1:${PORT}`);
+  await b.connect();
+  t.after(() => b.close());
+  const topic = 'restart';
+  await b.createTopic(topic, { partitions: 2 });
+  await b.produce(
+    topic,
+    Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 10}`, value: { i } })),
+  );
+
+  const c = b.consumer({ group: 'restart-g', topics: [topic] });
+  t.after(() => c.close());
+  const seen = new Map<string, StreamRecord>();
+  const take = (records: StreamRecord[]) => {
+    for (const r of records) seen.set(`${r.partition}:${r.offset}`, r);
+  };
+  while (seen.size < 500) take(await c.poll({ maxRecords: 100 }));
+  const committed = new Map<number, number>();
+  for (const r of seen.values()) committed.set(r.partition, Math.max(committed.get(r.partition) ?? 0, r.offset + 1));
+  await c.commit([...committed].map(([partition, offset]) => ({ topic, partition, offset })));
+
+  const stopped = await stopKafka(server);
+  assert.equal(stopped.stopped, true);
+  assert.equal((await kafkaStatus(server)).ready, false);
+
+  // While it is down: produce fails, retriably, naming the address.
+  await assert.rejects(
+    b.produce(topic, [{ value: 'while-down' }]),
+    (e: unknown) =>
+      isRunnelError(e) &&
+      e.retriable &&
+      e.code === 'RUNNEL_BROKER_UNAVAILABLE' &&
+      e.message.includes(`127.0.0.1:${PORT}`),
+  );
+  const pollErrors: unknown[] = [];
+  const downUntil = Date.now() + 3000;
+  while (Date.now() < downUntil) {
+    try {
+      take(await c.poll({ maxRecords: 100, maxWaitMs: 200 }));
+    } catch (err) {
+      pollErrors.push(err);
+    }
+  }
+  assert.ok(
+    pollErrors.every((e) => isRunnelError(e) && e.retriable),
+    'every poll error while down is retriable',
+  );
+
+  const again = await startKafka(server);
+  assert.equal(again.ready, true);
+  const errors: unknown[] = [];
+  await retrying(
+    () =>
+      b.produce(
+        topic,
+        Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 10}`, value: { i: 1000 + i } })),
+      ),
+    errors,
+  );
+  const deadline = Date.now() + 90_000;
+  while (seen.size < 2000 && Date.now() < deadline) take(await retrying(() => c.poll({ maxRecords: 500 }), errors));
+  assert.equal(seen.size, 2000, 'every record produced before and after the restart is consumed');
+  const values = new Set([...seen.values()].map((r) => (r.value as { i: number }).i));
+  assert.equal(values.size, 2000);
+  const info = await b.describeTopic(topic);
+  assert.equal(
+    info?.partitions.reduce((n, p) => n + p.endOffset, 0),
+    2000,
+    'the failed produce while down wrote nothing',
+  );
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseKafkaUrl } from '../../src/brokers/kafka/config.ts';
+import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import { layout, newClusterId, writeServerConfig } from '../../src/brokers/kafka/provision.ts';
+import { createBroker } from '../../src/core/broker-registry.ts';
+import { formatError, isRunnelError } from '../../src/core/errors.ts';
+import '../../src/brokers/index.ts';
+
+test('kafka URLs: one or more host:port, options in the query, bad ones named', () => {
+  assert.deepEqual(parseKafkaUrl('kafka://127.0.0.1:9092'), {
+    brokers: ['127.0.0.1:9092'],
+    partitions: 1,
+    replicationFactor: 1,
+    clientId: 'runnel',
+  });
+  assert.deepEqual(parseKafkaUrl('kafka://a:1,b:2?partitions=3&replicationFactor=2&clientId=x'), {
+    brokers: ['a:1', 'b:2'],
+    partitions: 3,
+    replicationFactor: 2,
+    clientId: 'x',
+  });
+  assert.deepEqual(parseKafkaUrl('kafka://broker').brokers, ['broker:9092']);
+  for (const bad of ['kafka://', 'kafka://a:b', 'kafka://a:1?partitions=0']) {
+    assert.throws(
+      () => parseKafkaUrl(bad),
+      (e: unknown) => isRunnelError(e) && e.code === 'RUNNEL_BROKER_URL_INVALID',
+    );
+  }
+});
+
+test('the registry maps kafka:// to the Kafka broker', async () => {
+  const b = await createBroker('kafka://127.0.0.1:9092');
+  assert.equal(b.kind, 'kafka');
+  await b.close();
+});
+
+test('connect to a dead address fails fast with one line naming it and how to start Kafka', async () => {
+  // A port that was just free: nothing listens there.
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const b = new KafkaBroker(`kafka://127.0.0.1:${port}`);
+  const started = Date.now();
+  await assert.rejects(b.connect(), (e: unknown) => {
+    const line = formatError(e);
+    assert.match(line, new RegExp(`^RUNNEL_BROKER_UNAVAILABLE: cannot reach Kafka at 127\\.0\\.0\\.1:${port}`));
+    assert.match(line, /start one with: runnel kafka start$/);
+    assert.ok(!line.includes('\n'));
+    assert.equal((e as { retriable: boolean }).retriable, true);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  await b.close();
+});
+
+test('server.properties: single-node KRaft on 127.0.0.1, controller on port+1; cluster ids Kafka accepts', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-kafka-cfg-'));
+  const l = layout({ port: 19500, dataDir });
+  writeServerConfig(l);
+  const text = readFileSync(l.configFile, 'utf8');
+  assert.match(text, /^process\.roles=broker,controller$/m);
+  assert.match(text, /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:19500,CONTROLLER:\/\/127\.0\.0\.1:19501$/m);
+  assert.match(text, /^controller\.quorum\.voters=1@127\.0\.0\.1:19501$/m);
+  assert.ok(text.includes(`log.dirs=${join(dataDir, 'kraft-logs')}`));
+  const settings = text.split('\n').filter((line) => !line.startsWith('#'));
+  assert.ok(!settings.some((line) => line.includes('{{')), 'every placeholder filled');
+  for (let i = 0; i < 200; i++) {
+    const id = newClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  }
+  assert.throws(() => layout({ port: 70000 }), /port must be/);
+});
