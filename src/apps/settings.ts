@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import type { SinkBinding } from '../core/app.ts';
-import { createSink } from '../core/connector-registry.ts';
+import { splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
+import type { AppOptions, SinkBinding } from '../core/app.ts';
+import type { Source } from '../core/connector.ts';
+import { createSink, createSource } from '../core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 
 /** Reads a numeric setting from the environment / `.env`, naming the key and value when it is not a number. */
@@ -38,25 +40,50 @@ export interface Column {
 }
 
 /**
- * The sinks an app attaches to one topic: `<dataDir>/<topic>.jsonl`, and a table in `<dataDir>/<app>.sqlite`
- * and `<dataDir>/<app>.duckdb` with the same columns and a real `id` key.
+ * The Kafka cluster the `kafka` sink mirrors into: RUNNEL_KAFKA_SINK (a kafka:// URL), else the seeds'
+ * KAFKA_BROKER_ADDRESS, else 127.0.0.1:9092.
+ */
+export function kafkaSinkUrl(env: Record<string, string | undefined>): string {
+  return env.RUNNEL_KAFKA_SINK || `kafka://${env.KAFKA_BROKER_ADDRESS || '127.0.0.1:9092'}`;
+}
+
+/** `--from kafka://host:port/topic`: the app reads an existing Kafka topic instead of running its own source. */
+export function sourceFrom(options: AppOptions): Source | undefined {
+  if (options.from === undefined) return undefined;
+  const at = splitKafkaTopicUrl(options.from);
+  if (!at) {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `--from must be kafka://host:port/topic (got ${JSON.stringify(options.from)})`,
+      { value: options.from },
+    );
+  }
+  return createSource('kafka', at);
+}
+
+/**
+ * The sinks an app attaches to one topic: `<dataDir>/<topic>.jsonl`, a table in `<dataDir>/<app>.sqlite`
+ * and `<dataDir>/<app>.duckdb` with the same columns and a real `id` key, and (opt-in) the same topic
+ * mirrored into Kafka.
  */
 export function sinksFor(
   app: string,
   topic: string,
   table: string,
   kinds: string[],
-  dataDir: string,
+  options: Pick<AppOptions, 'dataDir' | 'env'>,
   columns?: Column[],
 ): SinkBinding[] {
   const out: SinkBinding[] = [];
+  const { dataDir } = options;
   for (const kind of kinds) {
     const name = `${kind}-${topic}`;
     let config: Record<string, unknown>;
     if (kind === 'jsonl') config = { path: join(dataDir, `${topic}.jsonl`) };
     else if (kind === 'sqlite' || kind === 'duckdb') {
       config = { path: join(dataDir, `${app}.${kind}`), table, ...(columns ? { columns } : {}) };
-    } else config = { path: join(dataDir, `${topic}.${kind}`) };
+    } else if (kind === 'kafka') config = { url: kafkaSinkUrl(options.env), topic };
+    else config = { path: join(dataDir, `${topic}.${kind}`) };
     const sink = createSink(kind, config);
     // Sink names must be unique per app (each is its own consumer group), so qualify by topic.
     out.push({ sink: Object.assign(sink, { name }), topic });

@@ -25,10 +25,13 @@ export interface PipelineFlags extends CommonFlags {
   speed?: number;
   sinks?: string;
   csv?: string;
+  from?: string;
   seed?: number;
 }
 
-export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb'];
+export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb', 'kafka'];
+/** Kafka mirroring is opt-in: it needs a cluster, and the default must run with nothing but Node. */
+export const DEFAULT_SINKS = ['jsonl', 'sqlite', 'duckdb'];
 
 /** `.env` in the working directory (or --env-file), under the real environment, which wins. */
 export function loadEnv(envFile?: string): Record<string, string | undefined> {
@@ -61,7 +64,7 @@ export function logger(flags: CommonFlags, prefix?: string): Logger {
 }
 
 export function parseSinks(list: string | undefined): string[] {
-  if (list === undefined) return [...SINK_KINDS];
+  if (list === undefined) return [...DEFAULT_SINKS];
   const kinds = list
     .split(',')
     .map((s) => s.trim())
@@ -84,6 +87,7 @@ export function appOptions(flags: PipelineFlags, env: Record<string, string | un
     ...(flags.rate === undefined ? {} : { rate: flags.rate }),
     ...(flags.speed === undefined ? {} : { speed: flags.speed }),
     ...(flags.csv === undefined ? {} : { input: resolve(flags.csv) }),
+    ...(flags.from === undefined ? {} : { from: flags.from }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
   };
 }

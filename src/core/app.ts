@@ -45,6 +45,8 @@ export interface AppOptions {
   speed?: number;
   /** Input file for apps that replay one (smoker --csv). */
   input?: string;
+  /** An existing Kafka topic to read the app's input from instead of its own source (`kafka://host:port/topic`). */
+  from?: string;
   /** Seed for apps with randomness, so runs are reproducible. */
   seed?: number;
   /** Settings from the environment and `.env` (seed projects' keys honoured). */

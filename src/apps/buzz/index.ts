@@ -1,6 +1,6 @@
 import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
 import { createSource } from '../../core/connector-registry.ts';
-import { envNumber, rateFromInterval, sinksFor } from '../settings.ts';
+import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { BuzzStatsProcessor } from './buzz-stats.ts';
 
 /** The seeds' table: same name and columns as buzzline-05's `streamed_messages`, plus a real id. */
@@ -26,20 +26,20 @@ export const buzzApp: AppDefinition = {
       options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
     const seed =
       options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer');
-    const source = createSource('generator', { rate, seed });
+    const source = sourceFrom(options) ?? createSource('generator', { rate, seed });
     return {
       app: 'buzz',
       topics: { [topic]: { partitions: 1 }, [stats]: { partitions: 1 } },
       sources: [{ source, topic }],
       processors: [new BuzzStatsProcessor(topic, stats)],
       sinks: [
-        ...sinksFor('buzz', topic, 'streamed_messages', options.sinks, options.dataDir, [...MESSAGE_COLUMNS]),
+        ...sinksFor('buzz', topic, 'streamed_messages', options.sinks, options, [...MESSAGE_COLUMNS]),
         ...sinksFor(
           'buzz',
           stats,
           'buzz_stats',
-          options.sinks.filter((k) => k === 'jsonl'),
-          options.dataDir,
+          options.sinks.filter((k) => k === 'jsonl' || k === 'kafka'),
+          options,
         ),
       ],
     };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
 import { createSource } from '../../core/connector-registry.ts';
 import { StallDetector } from '../../processing/stall-detector.ts';
-import { envNumber, rateFromInterval, sinksFor } from '../settings.ts';
+import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { ensureSmokerSample } from './sample.ts';
 
 export const smokerApp: AppDefinition = {
@@ -21,7 +21,8 @@ export const smokerApp: AppDefinition = {
       'an integer >= 2',
     );
     const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
-    const path = options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv'));
+    const from = sourceFrom(options);
+    const path = from ? '' : (options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv')));
     // Replay by event time (60 = one CSV minute per second) unless a fixed rate is asked for.
     const pacing =
       options.rate !== undefined
@@ -31,23 +32,25 @@ export const smokerApp: AppDefinition = {
           : env.SMOKER_INTERVAL_SECONDS !== undefined
             ? { rate: rateFromInterval(env, ['SMOKER_INTERVAL_SECONDS'], 1) }
             : { speed: 60 };
-    const source = createSource('csv', {
-      path,
-      timestampColumn: 'timestamp',
-      columns: { temperature: 'number' },
-      ...pacing,
-    });
+    const source =
+      from ??
+      createSource('csv', {
+        path,
+        timestampColumn: 'timestamp',
+        columns: { temperature: 'number' },
+        ...pacing,
+      });
     return {
       app: 'smoker',
       topics: { [topic]: { partitions: 1 }, [alerts]: { partitions: 1 } },
       sources: [{ source, topic }],
       processors: [new StallDetector({ input: topic, output: alerts, window, threshold })],
       sinks: [
-        ...sinksFor('smoker', topic, 'smoker_readings', options.sinks, options.dataDir, [
+        ...sinksFor('smoker', topic, 'smoker_readings', options.sinks, options, [
           { name: 'timestamp', type: 'text' },
           { name: 'temperature', type: 'real' },
         ]),
-        ...sinksFor('smoker', alerts, 'smoker_alerts', options.sinks, options.dataDir, [
+        ...sinksFor('smoker', alerts, 'smoker_alerts', options.sinks, options, [
           { name: 'type', type: 'text' },
           { name: 'timestamp', type: 'text' },
           { name: 'at', type: 'integer' },

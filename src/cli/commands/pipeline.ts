@@ -24,8 +24,9 @@ export function addPipelineFlags(cmd: Command): Command {
       'replay by event time, x times faster (csv)',
       numberFlag('--speed', (n) => n > 0, 'a number > 0'),
     )
-    .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb (default all)')
+    .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)')
     .option('--csv <file>', 'input file for apps that replay a CSV (smoker)')
+    .option('--from <url>', "read the app's input from an existing Kafka topic: kafka://host:port/topic")
     .option('--seed <n>', 'random seed for generated data', numberFlag('--seed', Number.isInteger, 'an integer'));
 }
 

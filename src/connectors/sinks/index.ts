@@ -3,6 +3,8 @@ import { tableSinkSchema } from './columns.ts';
 import { DuckdbSink } from './duckdb/duckdb.ts';
 import { JsonlSink } from './jsonl/jsonl.ts';
 import { jsonlSinkSchema } from './jsonl/spec.ts';
+import { KafkaSink } from './kafka/kafka.ts';
+import { kafkaSinkSchema } from './kafka/spec.ts';
 import { SqliteSink } from './sqlite/sqlite.ts';
 
 registerConnector({
@@ -28,4 +30,12 @@ registerConnector({
   schema: tableSinkSchema,
   // duckdb.ts imports the native DuckDB binding only when the sink opens.
   create: (c) => new DuckdbSink(c),
+});
+
+registerConnector({
+  kind: 'sink',
+  name: 'kafka',
+  description: 'mirrors a topic into a Kafka cluster, keys and headers kept (at-least-once)',
+  schema: kafkaSinkSchema,
+  create: (c) => new KafkaSink(c),
 });

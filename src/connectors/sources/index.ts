@@ -5,6 +5,8 @@ import { GeneratorSource } from './generator/generator.ts';
 import { generatorSchema } from './generator/spec.ts';
 import { JsonSource } from './json/json.ts';
 import { jsonSchema } from './json/spec.ts';
+import { KafkaSource } from './kafka/kafka.ts';
+import { kafkaSourceSchema } from './kafka/spec.ts';
 
 registerConnector({
   kind: 'source',
@@ -26,4 +28,12 @@ registerConnector({
   description: 'a JSONL or JSON array file, once or followed as it grows',
   schema: jsonSchema,
   create: (c) => new JsonSource(c),
+});
+registerConnector({
+  kind: 'source',
+  name: 'kafka',
+  description: 'an existing Kafka topic written by any client (JSON parsed, other values as text)',
+  schema: kafkaSourceSchema,
+  // kafka.ts reaches Kafka through the broker registry, so the client loads only when it is used.
+  create: (c) => new KafkaSource(c),
 });

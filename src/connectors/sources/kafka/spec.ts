@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { kafkaUrl } from '../../kafka-url.ts';
+
+/**
+ * `url` + `topic`: an existing Kafka topic, written by any client (JSON values arrive parsed, anything
+ * else as text). `group`: the consumer group that keeps this source's position (default
+ * `runnel.source.<topic>`). `startFrom`: where a new group starts. `follow: false` stops once caught up
+ * with what the topic held at start, for a one-off import.
+ */
+export const kafkaSourceSchema = z.strictObject({
+  url: kafkaUrl,
+  topic: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Kafka topic name (letters, digits, . _ -)'),
+  group: z.string().min(1).optional(),
+  startFrom: z.enum(['beginning', 'end']).default('beginning'),
+  follow: z.boolean().default(true),
+  batch: z.number().int().positive().max(100_000).default(2000),
+});
+export type KafkaSourceConfig = z.infer<typeof kafkaSourceSchema>;

@@ -1,0 +1,142 @@
+/**
+ * The `kafka` source and sink, and the seeds' own producers: a topic written by another Kafka client (here
+ * kcat, sending exactly what the seed's Python `csv_producer_case` sends) is consumed by runnel unchanged,
+ * read into a local pipeline with `--from`, and results mirrored back into Kafka with `--sinks kafka`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import '../../src/brokers/index.ts';
+import '../../src/connectors/sinks/index.ts';
+import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import { createSink } from '../../src/core/connector-registry.ts';
+import { isRunnelError } from '../../src/core/errors.ts';
+import { unique } from '../broker-conformance/suite.ts';
+import { jsonlValues, runCli, workspace } from '../helpers/cli.ts';
+import { needService } from '../helpers/services.ts';
+import { KAFKA_ADDRESS, KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
+
+const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+
+interface Alert {
+  type: string;
+  temperature: number;
+  min: number;
+  max: number;
+}
+const alertShape = (a: Alert) => [a.type, a.temperature, a.min, a.max];
+
+/** The seed producer's messages: `{"timestamp": utcnow().isoformat(), "temperature": float(row)}`, no key. */
+function seedProducerLines(): string[] {
+  const rows = readFileSync(SMOKER_CSV, 'utf8').trim().split('\n').slice(1);
+  const start = Date.UTC(2026, 10, 24, 7, 0, 0);
+  return rows.map((row, i) => {
+    const temperature = Number(row.split(',')[1]);
+    const ts = new Date(start + i * 5000).toISOString().replace('Z', '123');
+    return JSON.stringify({ timestamp: ts, temperature });
+  });
+}
+
+async function ready(t: TestContext): Promise<boolean> {
+  if (!needService(t, 'kcat', hasKcat, 'apt-get install -y kcat')) return false;
+  return needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW);
+}
+
+function kcatProduce(topic: string, lines: string[]): void {
+  const r = spawnSync('kcat', ['-b', KAFKA_ADDRESS, '-P', '-t', topic], {
+    input: `${lines.join('\n')}\n`,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, `kcat -P failed: ${r.stderr}`);
+}
+
+/** Alerts the smoker app raises on the seeds' CSV on the local broker: the reference for the Kafka paths. */
+async function localAlerts(): Promise<Alert[]> {
+  const ws = workspace();
+  const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl', ...ws.flags], {
+    env: { SMOKER_TOPIC: 'smoker' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = jsonlValues<Alert>(join(ws.dir, 'data', 'smoker.alerts.jsonl'));
+  assert.ok(alerts.length > 0, 'the seeds data has a stall');
+  return alerts;
+}
+
+test("runnel consume smoker reads the topic the seed's own Python producer writes (smoker_csv)", {
+  timeout: 180_000,
+}, async (t) => {
+  if (!(await ready(t))) return;
+  const topic = unique('smoker_csv');
+  kcatProduce(topic, seedProducerLines());
+  const ws = workspace('runnel-kafka-seed-');
+  const flags = ws.flags.map((f) => (f === ws.broker ? KAFKA_URL : f));
+  // The seeds' .env names the topic; runnel's consumer side needs nothing else.
+  const r = await runCli(['consume', 'smoker', '--drain', '--sinks', 'jsonl', ...flags], {
+    env: { SMOKER_TOPIC: topic },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(jsonlValues(join(ws.dir, 'data', `${topic}.jsonl`)).length, 240);
+  const alerts = jsonlValues<Alert>(join(ws.dir, 'data', `${topic}.alerts.jsonl`));
+  assert.deepEqual(alerts.map(alertShape), (await localAlerts()).map(alertShape));
+  assert.match(r.stderr, /STALL DETECTED at 2026-11-24T07:/, 'alerts name the seed message timestamps');
+});
+
+test('--from reads an existing Kafka topic into a local pipeline; --sinks kafka mirrors the results back', {
+  timeout: 180_000,
+}, async (t) => {
+  if (!(await ready(t))) return;
+  const input = unique('smoker_csv');
+  const lines = seedProducerLines();
+  kcatProduce(input, lines);
+  const ws = workspace('runnel-kafka-from-');
+  const mirror = unique('mirror');
+  const r = await runCli(
+    ['run', 'smoker', '--from', `${KAFKA_URL}/${input}`, '--limit', '240', '--sinks', 'jsonl,kafka', ...ws.flags],
+    { env: { SMOKER_TOPIC: mirror, RUNNEL_KAFKA_SINK: KAFKA_URL } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const expected = (await localAlerts()).map(alertShape);
+  const alerts = jsonlValues<Alert>(join(ws.dir, 'data', `${mirror}.alerts.jsonl`));
+  assert.deepEqual(alerts.map(alertShape), expected);
+
+  // The mirror on Kafka holds the readings in order, and the alerts, with their source positions.
+  const kafka = new KafkaBroker(KAFKA_URL);
+  await kafka.connect();
+  t.after(() => kafka.close());
+  const readings = await kafka.read(mirror, 0, 0, 1000);
+  assert.deepEqual(
+    readings.map((x) => x.value),
+    lines.map((l) => JSON.parse(l)),
+  );
+  assert.equal(readings[5]!.headers['runnel.source'], `${mirror}/0/5`);
+  const mirroredAlerts = await kafka.read(`${mirror}.alerts`, 0, 0, 1000);
+  assert.deepEqual(
+    mirroredAlerts.map((x) => alertShape(x.value as Alert)),
+    expected,
+  );
+});
+
+test('kafka connector config errors name the field and value; --from must name a topic', async () => {
+  assert.throws(
+    () => createSink('kafka', { url: 'http://127.0.0.1:9092', topic: 'x' }),
+    (e: unknown) =>
+      isRunnelError(e) && /sink kafka: url: must be kafka:\/\/host:port.*"http:\/\/127\.0\.0\.1:9092"/.test(e.message),
+  );
+  assert.throws(
+    () => createSink('kafka', { url: KAFKA_URL, topic: 'a b' }),
+    (e: unknown) => isRunnelError(e) && /topic: must be a Kafka topic name/.test(e.message),
+  );
+  const ws = workspace();
+  const r = await runCli(['run', 'smoker', '--from', 'kafka://127.0.0.1:9092', '--limit', '1', ...ws.flags]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0]!,
+    /RUNNEL_CONFIG_INVALID: --from must be kafka:\/\/host:port\/topic \(got "kafka:\/\/127\.0\.0\.1:9092"\)/,
+  );
+});
