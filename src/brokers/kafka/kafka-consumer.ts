@@ -236,21 +236,12 @@ export class KafkaConsumer implements Consumer {
     const asked = new Map(
       ready.map((a) => [tpKey(a.topic, a.partition), { a, epoch: a.epoch, position: a.position! }]),
     );
-    const T0 = performance.now();
     const r = await fetchOnce(
       this.#client,
       this.#pool,
       ready.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position! })),
       { maxWaitMs: FETCH_WAIT_MS, maxBytes: 16 << 20, partitionMaxBytes: 8 << 20 },
     );
-    if (process.env.KDEBUG)
-      console.log(
-        'F',
-        T0.toFixed(1),
-        (performance.now() - T0).toFixed(1),
-        r.partitions.map((p) => p.count).join(','),
-        this.#buffered,
-      );
     let got = 0;
     for (const p of r.partitions) {
       const q = asked.get(tpKey(p.topic, p.partition));
