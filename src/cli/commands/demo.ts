@@ -80,12 +80,22 @@ export function registerDemoCommand(program: Command): void {
 function summaryLine(statuses: Map<string, ComponentStatus[]>): string {
   return [...statuses]
     .map(([app, list]) => {
-      const produced = list.filter((s) => s.component === 'source').reduce((n, s) => n + s.records, 0);
+      const sources = list.filter((s) => s.component === 'source');
+      const produced = sources.reduce((n, s) => n + s.records, 0);
+      const inputs = new Set(sources.flatMap((s) => s.topics));
       const sinks = list.filter((s) => s.component === 'sink');
-      const slowest = sinks.length ? Math.min(...sinks.map((s) => s.records)) : 0;
+      // "In every sink" is about the records produced; derived topics (alerts, stats) are shown by count,
+      // or an app with no alert yet would read as if its sinks were stuck at 0.
+      const own = sinks.filter((s) => s.topics.some((t) => inputs.has(t)));
+      const slowest = own.length ? Math.min(...own.map((s) => s.records)) : 0;
+      const derived = new Map<string, number>();
+      for (const s of sinks) {
+        for (const t of s.topics) if (!inputs.has(t)) derived.set(t, Math.max(derived.get(t) ?? 0, s.records));
+      }
+      const extra = [...derived].map(([t, n]) => `, ${t} ${n}`).join('');
       const dlq = list.reduce((n, s) => n + s.dlq, 0);
       const bad = list.filter((s) => s.state === 'retrying' || s.state === 'failed').map((s) => `${s.name} ${s.state}`);
-      return `${app}: ${produced} produced, ${slowest} in every sink${dlq ? `, ${dlq} dead letters` : ''}${bad.length ? ` (${bad.join(', ')})` : ''}`;
+      return `${app}: ${produced} produced, ${slowest} in every sink${extra}${dlq ? `, ${dlq} dead letters` : ''}${bad.length ? ` (${bad.join(', ')})` : ''}`;
     })
     .join(' | ');
 }

@@ -98,3 +98,9 @@ export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
     return c.type === 'json' ? JSON.stringify(x) : (x as Cell);
   });
 }
+
+/**
+ * Quotes a validated identifier for SQL. Names are checked against IDENTIFIER first, so this only guards
+ * against reserved words: the smoker alert's `at` column is one in DuckDB, `order` or `group` in both.
+ */
+export const quoted = (name: string): string => `"${name}"`;

@@ -10,6 +10,7 @@ import {
   inferColumns,
   keyColumn,
   META_COLUMNS,
+  quoted,
   rowOf,
   type TableSinkConfig,
 } from '../columns.ts';
@@ -88,13 +89,13 @@ export class DuckdbSink implements Sink {
   async #createTable(columns: Column[]): Promise<void> {
     const t = this.#c.table;
     const key = keyColumn(columns);
-    const cols = columns.map((c) => `${c.name} ${SQL_TYPE[c.type]}`).join(', ');
-    await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS ${t}_id_seq START 1`);
-    await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${t} (${key} BIGINT PRIMARY KEY DEFAULT nextval('${t}_id_seq'), ${cols},
+    const cols = columns.map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}`).join(', ');
+    await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS "${t}_id_seq" START 1`);
+    await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${quoted(t)} (${quoted(key)} BIGINT PRIMARY KEY DEFAULT nextval('"${t}_id_seq"'), ${cols},
       _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
     // The Appender cannot fill a sequence default, so rows are appended to a per-connection staging
     // table and moved over with one INSERT … SELECT, which takes ids from the sequence in order.
-    await this.#conn!.run(`CREATE TEMP TABLE IF NOT EXISTS ${t}_staging (${cols},
+    await this.#conn!.run(`CREATE TEMP TABLE IF NOT EXISTS "${t}_staging" (${cols},
       _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
     this.#created = true;
   }
@@ -133,9 +134,11 @@ export class DuckdbSink implements Sink {
         for (const { r, cells } of rows) appendRow(appender, columns, cells, r);
         appender.flushSync();
         appender.closeSync();
-        const names = [...columns.map((c) => c.name), ...META_COLUMNS].join(', ');
-        await conn.run(`INSERT INTO ${t} (${names}) SELECT ${names} FROM ${t}_staging ORDER BY _partition, _offset`);
-        await conn.run(`DELETE FROM ${t}_staging`);
+        const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
+        await conn.run(
+          `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
+        );
+        await conn.run(`DELETE FROM "${t}_staging"`);
         for (const p of positions) {
           await conn.run(
             `INSERT INTO runnel_offsets VALUES ('${this.#c.table}', $1, $2, $3)

@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
-import { type Column, inferColumns, keyColumn, META_COLUMNS, rowOf, type TableSinkConfig } from '../columns.ts';
+import { type Column, inferColumns, keyColumn, META_COLUMNS, quoted, rowOf, type TableSinkConfig } from '../columns.ts';
 
 const SQL_TYPE = { text: 'TEXT', integer: 'INTEGER', real: 'REAL', boolean: 'INTEGER', json: 'TEXT' } as const;
 
@@ -34,7 +34,10 @@ export class SqliteSink implements Sink {
       db.exec(`CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
         next_offset INTEGER NOT NULL, PRIMARY KEY(sink_table, topic, partition))`);
       this.#db = db;
-      const existing = db.prepare(`PRAGMA table_info(${this.#c.table})`).all() as Array<{ name: string; type: string }>;
+      const existing = db.prepare(`PRAGMA table_info(${quoted(this.#c.table)})`).all() as Array<{
+        name: string;
+        type: string;
+      }>;
       if (existing.length > 0 && !this.#columns) {
         // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever).
         const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
@@ -51,14 +54,14 @@ export class SqliteSink implements Sink {
   #createTable(columns: Column[]): void {
     const db = this.#db!;
     const key = keyColumn(columns);
-    const cols = columns.map((c) => `${c.name} ${SQL_TYPE[c.type]}`).join(', ');
-    db.exec(`CREATE TABLE IF NOT EXISTS ${this.#c.table} (${key} INTEGER PRIMARY KEY, ${cols},
+    const cols = columns.map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}`).join(', ');
+    db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(this.#c.table)} (${quoted(key)} INTEGER PRIMARY KEY, ${cols},
       _topic TEXT, _partition INTEGER, _offset INTEGER, _key TEXT, _timestamp INTEGER, UNIQUE(_topic, _partition, _offset))`);
-    const names = [...columns.map((c) => c.name), ...META_COLUMNS];
+    const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS];
     this.#insert = db.prepare(
       // A record already stored (a replay from an older position) is skipped, never a write that fails
       // forever: the sink stays idempotent even if its offsets table is lost or a group commit lags.
-      `INSERT INTO ${this.#c.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+      `INSERT INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
        ON CONFLICT(_topic, _partition, _offset) DO NOTHING`,
     );
   }
