@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { LocalBroker } from './local-broker.ts';
+import { LocalBroker, MAX_BATCH_RECORDS } from './local-broker.ts';
 
 const tempUrl = () => `local:${join(mkdtempSync(join(tmpdir(), 'runnel-local-')), 'broker.db')}`;
 
@@ -178,4 +178,79 @@ test('kill -9 during appends: acknowledged records all present, no torn or reuse
   for (const [i, r] of all.entries()) assert.equal(r.offset, i, 'offsets contiguous from 0, none reused');
   for (const r of all) assert.equal(typeof (r.value as { batch: number }).batch, 'number');
   await b.close();
+});
+
+test('a big produce is stored as bounded batches; reads cut anywhere inside them, nothing shared', async () => {
+  const b = await open();
+  await b.createTopic('big', { partitions: 1 });
+  const n = 2 * MAX_BATCH_RECORDS + 500;
+  const positions = await b.produce(
+    'big',
+    Array.from({ length: n }, (_, i) => ({
+      key: `k${i}`,
+      value: { i },
+      headers: (i % 2 ? { odd: 'yes' } : {}) as Record<string, string>,
+    })),
+  );
+  assert.deepEqual(
+    positions.map((p) => p.offset),
+    Array.from({ length: n }, (_, i) => i),
+  );
+  const stored = b.db.prepare('SELECT base_offset, last_offset FROM batches ORDER BY last_offset').all();
+  assert.deepEqual(
+    stored.map((r) => [r.base_offset, r.last_offset]),
+    [
+      [0, MAX_BATCH_RECORDS - 1],
+      [MAX_BATCH_RECORDS, 2 * MAX_BATCH_RECORDS - 1],
+      [2 * MAX_BATCH_RECORDS, n - 1],
+    ],
+  );
+  // Polls of an odd size cross batch boundaries: every offset once, in order, with its key and headers.
+  const c = b.consumer({ group: 'g', topics: ['big'] });
+  const seen: number[] = [];
+  for (let tries = 0; seen.length < n && tries < 100; tries++) {
+    for (const r of await c.poll({ maxRecords: 333, maxWaitMs: 20 })) {
+      assert.equal(r.key, `k${r.offset}`);
+      assert.deepEqual(r.headers, r.offset % 2 ? { odd: 'yes' } : {});
+      seen.push((r.value as { i: number }).i);
+      (r.value as { i: number }).i = -1; // a consumer that mutates what it got must not change later reads
+    }
+  }
+  assert.deepEqual(
+    seen,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  // Seeking back into a batch this consumer already stopped inside reads it afresh.
+  c.seek('big', 0, 1500);
+  const again = await c.poll({ maxRecords: 3, maxWaitMs: 20 });
+  assert.deepEqual(
+    again.map((r) => [r.offset, (r.value as { i: number }).i]),
+    [
+      [1500, 1500],
+      [1501, 1501],
+      [1502, 1502],
+    ],
+  );
+  const middle = await b.read('big', 0, 999, 3);
+  assert.deepEqual(
+    middle.map((r) => r.offset),
+    [999, 1000, 1001],
+  );
+  await c.close();
+  await b.close();
+});
+
+test('a broker file from another schema version is refused with one line saying what to do', async () => {
+  const url = tempUrl();
+  const b = await open(url);
+  b.db.prepare("UPDATE meta SET v = '1' WHERE k = 'schema_version'").run();
+  await b.close();
+  await assert.rejects(open(url), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'RUNNEL_BROKER_UNAVAILABLE');
+    assert.match(
+      e.message,
+      /cannot open local broker file .*: it holds broker schema 1 and this runnel reads 2: remove/,
+    );
+    return true;
+  });
 });

