@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { apps } from '../apps/index.ts';
 import { formatError } from '../core/errors.ts';
+import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
+import { registerKafkaCommand } from './commands/kafka.ts';
 import { registerPipelineCommands } from './commands/pipeline.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { type CommonFlags, openBroker } from './context.ts';
 
 const program = new Command('runnel')
   .description('real-time streaming data: sources → topics → processors → sinks → live dashboard')
@@ -27,6 +31,8 @@ registerPipelineCommands(program);
 registerInspectCommands(program);
 registerVerifyCommand(program);
 registerDemoCommand(program);
+registerDashboardCommand(program, { resolveBroker: (flags) => openBroker(flags as CommonFlags), apps: () => apps });
+registerKafkaCommand(program);
 
 try {
   await program.parseAsync(process.argv);

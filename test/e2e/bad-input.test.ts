@@ -129,3 +129,19 @@ test('an unwritable sink is retried and reported while the other sinks complete;
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(jsonlValues(jsonlPath).length, 200, 'the failed sink catches up from the broker');
 });
+
+test('output written from another broker is refused with one line, not resumed past missing records', async () => {
+  const ws = workspace();
+  const first = await runCli(['run', 'buzz', '--limit', '50', '--rate', '0', ...ws.flags]);
+  assert.equal(first.code, 0, first.stderr);
+  // The same data and state folders, a new (empty) broker file: resuming at offset 50 would skip records.
+  const flags = ws.flags.map((f) => (f === ws.broker ? `${ws.broker}.new` : f));
+  const second = await runCli(['run', 'buzz', '--limit', '5', '--rate', '0', ...flags], { timeoutMs: 60_000 });
+  assert.equal(second.code, 1, second.stderr);
+  const lines = second.stderr.trim().split('\n');
+  assert.match(
+    lines.at(-1)!,
+    /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*holds buzz\/0 up to offset 50, but that partition on local:.*\.new ends at \d+: .*another --data-dir/,
+  );
+  assert.equal(lines.filter((l) => l.startsWith('runnel:')).length, 1);
+});

@@ -83,8 +83,10 @@ function expectedStalls(temps: number[], times: string[], window: number, thresh
 
 test('smoker on the seeds smoker_temps.csv reports stalls exactly where the rule says', async () => {
   const ws = workspace();
-  const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl,sqlite', ...ws.flags]);
+  // Every default sink: smoker's readings and alerts share one DuckDB file (once lost a table that way).
+  const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', ...ws.flags]);
   assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /retrying/);
   const { readFileSync } = await import('node:fs');
   const rows = readFileSync(SMOKER_CSV, 'utf8')
     .trim()
@@ -109,6 +111,17 @@ test('smoker on the seeds smoker_temps.csv reports stalls exactly where the rule
     'SELECT count(*) AS n FROM smoker_readings',
   );
   assert.equal(readings[0]!.n, 240);
+  const duck = join(ws.dir, 'data', 'smoker.duckdb');
+  const inDuck = await duckdbRows<{ n: bigint }>(duck, 'SELECT count(*) AS n FROM smoker_readings');
+  assert.equal(Number(inDuck[0]!.n), 240);
+  const duckAlerts = await duckdbRows<{ type: string; timestamp: string }>(
+    duck,
+    'SELECT type, timestamp FROM smoker_alerts ORDER BY id',
+  );
+  assert.deepEqual(
+    duckAlerts.map((a) => [a.type, a.timestamp]),
+    expected,
+  );
 });
 
 test('smoker honours the seeds .env keys for window and threshold', async () => {

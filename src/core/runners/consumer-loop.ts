@@ -1,4 +1,5 @@
 import type { Broker, Consumer } from '../broker.ts';
+import { ErrorCodes, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
@@ -113,7 +114,19 @@ export class ConsumerLoop {
     for (const topic of o.topics) {
       for (const p of (await o.broker.describeTopic(topic))?.partitions ?? []) {
         const key = tpKey(topic, p.partition);
-        this.positions.set(key, this.#stored.get(key) ?? p.startOffset);
+        const stored = this.#stored.get(key);
+        // Offsets never go back on one broker, so output that is ahead of the log came from another one
+        // (a new broker file, another cluster, a reset): resuming would silently skip records.
+        if (stored !== undefined && stored > p.endOffset) {
+          throw new RunnelError(
+            ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+            `${o.status.status.name}: its output already holds ${topic}/${p.partition} up to offset ${stored}, ` +
+              `but that partition on ${o.broker.url} ends at ${p.endOffset}: the output was written from another ` +
+              'broker (or this one was reset); use another --data-dir (and --state-dir), or remove the old output',
+            { value: stored },
+          );
+        }
+        this.positions.set(key, stored ?? p.startOffset);
       }
     }
   }

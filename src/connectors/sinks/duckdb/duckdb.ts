@@ -17,16 +17,31 @@ import {
 
 const SQL_TYPE = { text: 'VARCHAR', integer: 'BIGINT', real: 'DOUBLE', boolean: 'BOOLEAN', json: 'VARCHAR' } as const;
 
+const OFFSETS_TABLE = `CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table VARCHAR NOT NULL, topic VARCHAR NOT NULL,
+  partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY(sink_table, topic, partition))`;
+
 /** DuckDB locks a file per process: sinks writing tables of one file share one instance, closed by the last. */
 const instances = new Map<string, { instance: Promise<DuckDBInstance>; refs: number }>();
 
-async function acquire(path: string): Promise<DuckDBInstance> {
+function acquire(path: string): Promise<DuckDBInstance> {
   let entry = instances.get(path);
   if (!entry) {
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    entry = { instance: DuckDBInstance.create(path), refs: 0 };
+    // Registered before any await: two sinks opening the same file at once (smoker's readings and
+    // alerts) must get one instance. Two instances on one file lost a table and corrupted the file.
+    const instance = import('@duckdb/node-api').then(async ({ DuckDBInstance }) => {
+      const created = await DuckDBInstance.create(path);
+      // Once per file, not per sink: concurrent CREATEs on two connections are a write-write conflict.
+      const conn = await created.connect();
+      try {
+        await conn.run(OFFSETS_TABLE);
+      } finally {
+        conn.closeSync();
+      }
+      return created;
+    });
+    entry = { instance, refs: 0 };
     instances.set(path, entry);
-    entry.instance.catch(() => instances.delete(path));
+    instance.catch(() => instances.delete(path));
   }
   entry.refs++;
   return entry.instance;
@@ -63,8 +78,6 @@ export class DuckdbSink implements Sink {
       mkdirSync(dirname(this.#c.path), { recursive: true });
       const instance = await acquire(this.#c.path);
       this.#conn = await instance.connect();
-      await this.#conn.run(`CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table VARCHAR NOT NULL, topic VARCHAR NOT NULL,
-        partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY(sink_table, topic, partition))`);
       const existing = (
         await this.#conn.runAndReadAll(
           `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${this.#c.table}' ORDER BY ordinal_position`,

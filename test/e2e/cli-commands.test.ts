@@ -1,0 +1,67 @@
+/**
+ * The CLI as a user meets it: every command the README shows exists in the real entry point, and the
+ * long-running ones (`dashboard`, `kafka status`) work through it, not only through their modules.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { runCli, startCli, workspace } from '../helpers/cli.ts';
+
+const README = new URL('../../README.md', import.meta.url).pathname;
+
+/** `npx runnel <command> [<subcommand>]` from every shell line of the README. */
+function readmeCommands(): string[] {
+  const found = new Set<string>();
+  for (const m of readFileSync(README, 'utf8').matchAll(/npx runnel ([a-z]+)(?: (start|stop|status))?/g)) {
+    found.add(m[2] ? `${m[1]} ${m[2]}` : m[1]!);
+  }
+  return [...found].sort();
+}
+
+test('every command the README shows exists in the CLI (its --help works)', async () => {
+  const commands = readmeCommands();
+  for (const must of ['demo', 'run', 'produce', 'consume', 'topics', 'tail', 'groups', 'verify', 'dashboard']) {
+    assert.ok(commands.includes(must), `the README shows runnel ${must}`);
+  }
+  assert.ok(commands.includes('kafka start'), 'the README shows runnel kafka start');
+  for (const c of commands) {
+    const r = await runCli([...c.split(' '), '--help'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, `runnel ${c} --help: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: runnel /m, `runnel ${c} --help prints its usage`);
+  }
+});
+
+test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {
+  const ws = workspace();
+  const child = startCli(['dashboard', '--port', '0', '--broker', ws.broker]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL after 20 s: ${stdout} ${stderr}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+  });
+  const info = await fetch(new URL('/api/info', url));
+  assert.equal(info.status, 200);
+  const body = (await info.json()) as { apps: Array<{ name: string }> };
+  assert.deepEqual(
+    body.apps.map((a) => a.name),
+    ['buzz', 'smoker'],
+  );
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  assert.equal(await exit, 0, stderr);
+});
+
+test('runnel kafka status (the real CLI) answers for a port with no broker: not running, exit 1', async () => {
+  const r = await runCli(['kafka', 'status', '--port', '9555'], { timeoutMs: 30_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^kafka not running on 127\.0\.0\.1:9555; ready: no/);
+});
