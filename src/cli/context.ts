@@ -69,6 +69,15 @@ export function parseSinks(list: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  if (kinds.length === 0) {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `--sinks: name at least one of ${SINK_KINDS.join(', ')} (got "${list}")`,
+      {
+        value: list,
+      },
+    );
+  }
   for (const k of kinds) {
     if (!SINK_KINDS.includes(k)) {
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, `--sinks: unknown sink "${k}" (use ${SINK_KINDS.join(', ')})`, {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { apps } from '../apps/index.ts';
 import { formatError } from '../core/errors.ts';

@@ -13,6 +13,13 @@ test('a CSV with a missing and a non-numeric temperature: good rows delivered, b
   );
   const r = await runCli(['run', 'smoker', '--csv', csv, '--rate', '0', '--sinks', 'jsonl,sqlite', ...ws.flags]);
   assert.equal(r.code, 0, r.stderr);
+  // One warning line per bad row, naming the file and line once.
+  const warned = r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq'));
+  assert.equal(warned.length, 2, r.stderr);
+  assert.match(
+    warned[0]!,
+    new RegExp(`csv: ${csv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: [^/]*\\(sent to smoker\\.dlq\\)$`),
+  );
   const rows = sqliteRows<{ temperature: number }>(
     join(ws.dir, 'data', 'smoker.sqlite'),
     'SELECT temperature FROM smoker_readings ORDER BY id',
@@ -144,4 +151,14 @@ test('output written from another broker is refused with one line, not resumed p
     /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*holds buzz\/0 up to offset 50, but that partition on local:.*\.new ends at \d+: .*another --data-dir/,
   );
   assert.equal(lines.filter((l) => l.startsWith('runnel:')).length, 1);
+});
+
+test('--sinks with no sink named is a config error, not a run that writes nothing', async () => {
+  const ws = workspace();
+  const r = await runCli(['run', 'buzz', '--limit', '1', '--sinks', '', ...ws.flags]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr.trim(),
+    'runnel: RUNNEL_CONFIG_INVALID: --sinks: name at least one of jsonl, sqlite, duckdb, kafka (got "")',
+  );
 });

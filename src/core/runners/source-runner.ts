@@ -36,7 +36,9 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
           if (o.limit !== undefined && produced + good.length >= o.limit) continue;
           good.push(item.record);
         } else {
-          log.warn(`${source.name}: ${item.position}: ${item.error.message} (sent to ${dlqTopic(topic)})`);
+          // Sources usually name the position in the message already (file:line): say it once.
+          const where = item.error.message.startsWith(item.position) ? '' : `${item.position}: `;
+          log.warn(`${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`);
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
         }
       }
