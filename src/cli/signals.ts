@@ -9,7 +9,7 @@ export function stopOnSignals(controller: AbortController, log: Logger): () => v
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      log.info(`${signal}: stopping after the current batch (again to force)`);
+      log.info(`${signal}: stopping: sources now, consumers once they hold what was produced (again to force)`);
       controller.abort();
     } else {
       process.exit(130);

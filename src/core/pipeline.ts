@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Stops everything gracefully: in-flight batches are finished and committed. */
   signal?: AbortSignal;
   statusIntervalMs?: number;
+  /** On stop, how long consumers may catch up with what the sources produced (default 3 s). */
+  stopGraceMs?: number;
   onStatus?: (statuses: ComponentStatus[]) => void;
 }
 
@@ -43,14 +45,24 @@ export interface RunningPipeline {
  * waits until every processor and sink has committed everything the sources produced, then exits; this
  * is what makes `runnel run buzz --limit 10000` end with exactly 10000 rows in every sink.
  */
+const STOP_GRACE_MS = 3000;
+
 export function runPipeline(o: RunOptions): RunningPipeline {
   const roles = o.roles ?? { sources: true, consumers: true };
   const { spec, broker, log } = o;
   const stopSources = new AbortController();
   const stopConsumers = new AbortController();
+  let grace: NodeJS.Timeout | undefined;
   const onExternalStop = () => {
     stopSources.abort();
-    stopConsumers.abort();
+    if (!(roles.sources && roles.consumers)) {
+      stopConsumers.abort();
+      return;
+    }
+    // Sources stop at once; consumers first catch up with what was already produced (so a stopped demo
+    // leaves no lag), for a few seconds at most: a failing sink must not hold Ctrl-C hostage, and what
+    // it misses stays on the topic for its next start.
+    grace ??= setTimeout(() => stopConsumers.abort(), o.stopGraceMs ?? STOP_GRACE_MS);
   };
   o.signal?.addEventListener('abort', onExternalStop, { once: true });
   const pipelineId = randomUUID().slice(0, 8);
@@ -150,6 +162,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       await Promise.all(tasks);
       await publisher.stop();
       store?.close();
+      clearTimeout(grace);
       o.signal?.removeEventListener('abort', onExternalStop);
     }
     if (failure) throw failure;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { duckdbRows, jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+import { duckdbRows, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 
 const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
 
@@ -138,4 +138,45 @@ test('smoker honours the seeds .env keys for window and threshold', async () => 
     [alerts[0]!.type, alerts[0]!.timestamp, alerts[0]!.window],
     ['stall_started', '2025-01-01 18:03:00', 5],
   );
+});
+
+test('Ctrl-C on a running pipeline: sources stop, every sink catches up, exit 0, no lag left', async () => {
+  const ws = workspace();
+  const child = startCli(['run', 'buzz', '--rate', '2000', ...ws.flags]);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const jsonl = join(ws.dir, 'data', 'buzz.jsonl');
+  const deadline = Date.now() + 30_000;
+  while (jsonlValues(jsonl).length < 100) {
+    assert.ok(Date.now() < deadline, `no progress: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exit, 0, stderr);
+  const groups = await runCli(['groups', ...ws.flags]);
+  assert.equal(groups.code, 0, groups.stderr);
+  const lags = groups.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/));
+  assert.ok(lags.length >= 5, groups.stdout);
+  assert.deepEqual(
+    lags.filter((cols) => cols.at(-1) !== '0'),
+    [],
+    'every group caught up',
+  );
+  const produced = jsonlValues(jsonl).length;
+  const rows = sqliteRows<{ n: number }>(
+    join(ws.dir, 'data', 'buzz.sqlite'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  const duck = await duckdbRows<{ n: bigint }>(
+    join(ws.dir, 'data', 'buzz.duckdb'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.deepEqual([rows[0]!.n, Number(duck[0]!.n)], [produced, produced]);
+  const topics = await runCli(['topics', ...ws.flags]);
+  assert.match(topics.stdout, new RegExp(`^buzz\\s.*\\b${produced}\\b`, 'm'), topics.stdout);
 });
