@@ -231,7 +231,10 @@ export class LocalBroker implements Broker {
       const ts = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? Math.trunc(r.timestamp) : now;
       const headers = r.headers && Object.keys(r.headers).length > 0 ? JSON.stringify(r.headers) : 'null';
       let group = byPartition.get(partition);
-      if (!group) byPartition.set(partition, (group = { indices: [], json: [] }));
+      if (!group) {
+        group = { indices: [], json: [] };
+        byPartition.set(partition, group);
+      }
       group.indices.push(i);
       group.json.push(`[${key === null ? 'null' : JSON.stringify(key)},${value},${ts},${headers}]`);
     }
