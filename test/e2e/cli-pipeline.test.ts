@@ -180,3 +180,21 @@ test('Ctrl-C on a running pipeline: sources stop, every sink catches up, exit 0,
   const topics = await runCli(['topics', ...ws.flags]);
   assert.match(topics.stdout, new RegExp(`^buzz\\s.*\\b${produced}\\b`, 'm'), topics.stdout);
 });
+
+test('processor state belongs to its topics: the smoker pointed at a new topic starts a fresh window', async () => {
+  const ws = workspace();
+  const alerts = async (topic: string) => {
+    const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl', ...ws.flags], {
+      env: { SMOKER_TOPIC: topic },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return jsonlValues<{ type: string; timestamp: string }>(join(ws.dir, 'data', `${topic}.alerts.jsonl`)).map((a) => [
+      a.type,
+      a.timestamp,
+    ]);
+  };
+  // The seeds' file ends inside a stall; a window carried over would 'end' it at the new topic's first reading.
+  const first = await alerts('smoker_a');
+  assert.deepEqual(first, [['stall_started', '2025-01-01 18:08:00']]);
+  assert.deepEqual(await alerts('smoker_b'), first);
+});

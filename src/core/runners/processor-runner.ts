@@ -36,7 +36,9 @@ export class ProcessorRunner {
 
   constructor(o: ProcessorRunOptions) {
     const { processor: p, store } = o;
-    const key = `${o.app}/${p.name}`;
+    // State belongs to the topics it was built from: an app pointed at another topic (SMOKER_TOPIC=…)
+    // starts fresh instead of carrying a stall window over from the old one.
+    const key = `${o.app}/${p.name}/${[...p.inputs].sort().join(',')}`;
     const saved = store.load(key);
     if (saved) {
       p.restore(saved.state as never);
