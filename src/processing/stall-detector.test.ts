@@ -6,10 +6,12 @@ import type { OutgoingRecord, StreamRecord } from '../core/record.ts';
 import { lessOrClose } from './rolling-window.ts';
 import { type StallAlert, StallDetector } from './stall-detector.ts';
 
-function feed(d: StallDetector, temps: number[]): StallAlert[] {
+/** Readings a minute apart, from minute `start` (event time only moves forward within one cook). */
+function feed(d: StallDetector, temps: number[], start = 0): StallAlert[] {
   const out: OutgoingRecord[] = [];
   const ctx: ProcessorContext = { emit: (_t, r) => out.push(r), log: silentLogger };
-  temps.forEach((temperature, i) => {
+  temps.forEach((temperature, j) => {
+    const i = start + j;
     const rec: StreamRecord = {
       topic: 'smoker',
       partition: 0,
@@ -49,7 +51,7 @@ test('state snapshot/restore continues the same window', () => {
   feed(a, [100, 100.1]);
   const b = new StallDetector({ input: 's', output: 'a', window: 3, threshold: 0.2 });
   b.restore(JSON.parse(JSON.stringify(a.snapshot())));
-  assert.equal(feed(b, [100.2])[0]?.type, 'stall_started');
+  assert.equal(feed(b, [100.2], 2)[0]?.type, 'stall_started');
 });
 
 test('a reading without a numeric temperature is rejected with the field named', () => {
@@ -62,5 +64,39 @@ test('a reading without a numeric temperature is rejected with the field named',
         ctx,
       ),
     /temperature/,
+  );
+});
+
+test('a replay that starts over ends an open stall at the old series end and starts a fresh window', () => {
+  const out: OutgoingRecord[] = [];
+  const ctx: ProcessorContext = { emit: (_t, r) => out.push(r), log: silentLogger };
+  const d = new StallDetector({ input: 'smoker', output: 'alerts', window: 3, threshold: 0.2 });
+  const cook = [70, 100, 160, 160.1, 160]; // stalls at the 5th reading
+  let offset = 0;
+  for (const run of [cook, cook]) {
+    run.forEach((temperature, i) => {
+      d.process(
+        {
+          topic: 'smoker',
+          partition: 0,
+          offset: offset++,
+          key: null,
+          value: { timestamp: `t${i}`, temperature },
+          timestamp: i * 60_000,
+          headers: {},
+        },
+        ctx,
+      );
+    });
+  }
+  const alerts = out.map((r) => r.value as StallAlert);
+  assert.deepEqual(
+    alerts.map((a) => [a.type, a.timestamp, a.reason ?? '']),
+    [
+      ['stall_started', 't4', ''],
+      ['stall_ended', 't4', 'replay restarted'],
+      // The second cook stalls where the first did: its window did not start with the old readings.
+      ['stall_started', 't4', ''],
+    ],
   );
 });

@@ -26,11 +26,21 @@ export interface StallAlert {
   max: number;
   window: number;
   threshold: number;
+  /** Why a stall ended other than by the temperature moving: 'replay restarted'. */
+  reason?: string;
+}
+
+/** The reading before the current one: a replay that starts over is seen as event time going back. */
+interface LastReading {
+  at: number;
+  timestamp: string;
+  temperature: number;
 }
 
 interface State {
   values: number[];
   stalled: boolean;
+  last?: LastReading;
 }
 
 /**
@@ -44,6 +54,7 @@ export class StallDetector implements Processor<State> {
   readonly #o: StallDetectorOptions;
   readonly #window: RollingWindow;
   #stalled = false;
+  #last: LastReading | undefined;
 
   constructor(o: StallDetectorOptions) {
     this.#o = o;
@@ -66,13 +77,16 @@ export class StallDetector implements Processor<State> {
         },
       );
     }
+    const timestamp = typeof value?.timestamp === 'string' ? value.timestamp : new Date(record.timestamp).toISOString();
+    if (this.#last && record.timestamp < this.#last.at) this.#restartSeries(record, ctx);
+    this.#last = { at: record.timestamp, timestamp, temperature };
     this.#window.push(temperature);
     const stalled = this.#window.full && lessOrClose(this.#window.max - this.#window.min, this.#o.threshold);
     if (stalled === this.#stalled) return;
     this.#stalled = stalled;
     const alert: StallAlert = {
       type: stalled ? 'stall_started' : 'stall_ended',
-      timestamp: typeof value?.timestamp === 'string' ? value.timestamp : new Date(record.timestamp).toISOString(),
+      timestamp,
       at: record.timestamp,
       temperature,
       min: this.#window.min,
@@ -88,12 +102,39 @@ export class StallDetector implements Processor<State> {
     );
   }
 
+  /**
+   * The same CSV replayed again onto the topic (the seeds' producers start over each run): the window
+   * must not mix two cooks. A stall still open ends at the old series' last reading, saying why, so the
+   * dashboard's banner clears; the new series starts with an empty window.
+   */
+  #restartSeries(record: StreamRecord, ctx: ProcessorContext): void {
+    const last = this.#last!;
+    if (this.#stalled) {
+      const alert: StallAlert = {
+        type: 'stall_ended',
+        timestamp: last.timestamp,
+        at: last.at,
+        temperature: last.temperature,
+        min: this.#window.min,
+        max: this.#window.max,
+        window: this.#o.window,
+        threshold: this.#o.threshold,
+        reason: 'replay restarted',
+      };
+      ctx.emit(this.#o.output, { key: record.key, value: alert, timestamp: last.at });
+      ctx.log.info(`stall ended at ${last.timestamp}: the replay started over`);
+    }
+    this.#stalled = false;
+    this.#window.restore([]);
+  }
+
   snapshot(): State {
-    return { values: this.#window.values(), stalled: this.#stalled };
+    return { values: this.#window.values(), stalled: this.#stalled, ...(this.#last ? { last: this.#last } : {}) };
   }
 
   restore(state: State): void {
     this.#window.restore(state.values);
     this.#stalled = state.stalled;
+    this.#last = state.last;
   }
 }
