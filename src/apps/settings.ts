@@ -47,18 +47,23 @@ export function kafkaSinkUrl(env: Record<string, string | undefined>): string {
   return env.RUNNEL_KAFKA_SINK || `kafka://${env.KAFKA_BROKER_ADDRESS || '127.0.0.1:9092'}`;
 }
 
-/** `--from kafka://host:port/topic`: the app reads an existing Kafka topic instead of running its own source. */
+/**
+ * `--from`: the app reads existing input instead of running its own source: a Kafka topic
+ * (`kafka://host:port/topic`, the `kafka` source) or a JSON/JSONL file (the `json` source; `--follow`
+ * keeps reading as it grows, through truncation and rotation).
+ */
 export function sourceFrom(options: AppOptions): Source | undefined {
   if (options.from === undefined) return undefined;
   const at = splitKafkaTopicUrl(options.from);
-  if (!at) {
+  if (at) return createSource('kafka', at);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(options.from) || !/\.jsonl?$/i.test(options.from)) {
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
-      `--from must be kafka://host:port/topic (got ${JSON.stringify(options.from)})`,
+      `--from must be kafka://host:port/topic or a .json/.jsonl file (got ${JSON.stringify(options.from)})`,
       { value: options.from },
     );
   }
-  return createSource('kafka', at);
+  return createSource('json', { path: options.from, follow: options.follow ?? false });
 }
 
 /**

@@ -26,6 +26,7 @@ export interface PipelineFlags extends CommonFlags {
   sinks?: string;
   csv?: string;
   from?: string;
+  follow?: boolean;
   seed?: number;
 }
 
@@ -96,7 +97,10 @@ export function appOptions(flags: PipelineFlags, env: Record<string, string | un
     ...(flags.rate === undefined ? {} : { rate: flags.rate }),
     ...(flags.speed === undefined ? {} : { speed: flags.speed }),
     ...(flags.csv === undefined ? {} : { input: resolve(flags.csv) }),
-    ...(flags.from === undefined ? {} : { from: flags.from }),
+    ...(flags.from === undefined
+      ? {}
+      : { from: /^[a-z][a-z0-9+.-]*:\/\//i.test(flags.from) ? flags.from : resolve(flags.from) }),
+    ...(flags.follow ? { follow: true } : {}),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
   };
 }

@@ -47,6 +47,8 @@ export interface AppOptions {
   input?: string;
   /** An existing Kafka topic to read the app's input from instead of its own source (`kafka://host:port/topic`). */
   from?: string;
+  /** With a file in `from`: keep reading as it grows. */
+  follow?: boolean;
   /** Seed for apps with randomness, so runs are reproducible. */
   seed?: number;
   /** Settings from the environment and `.env` (seed projects' keys honoured). */

@@ -198,3 +198,33 @@ test('processor state belongs to its topics: the smoker pointed at a new topic s
   assert.deepEqual(first, [['stall_started', '2025-01-01 18:08:00']]);
   assert.deepEqual(await alerts('smoker_b'), first);
 });
+
+test("--from a JSON file: the seeds' buzz.json replayed through buzz into every sink", async () => {
+  const ws = workspace();
+  const BUZZ_JSON = new URL('../../../shared/data/buzz.json', import.meta.url).pathname;
+  const { readFileSync } = await import('node:fs');
+  const messages = JSON.parse(readFileSync(BUZZ_JSON, 'utf8')) as Array<{ message: string; author: string }>;
+  const r = await runCli(['run', 'buzz', '--from', BUZZ_JSON, ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const data = join(ws.dir, 'data');
+  assert.deepEqual(
+    jsonlValues<{ message: string }>(join(data, 'buzz.jsonl')).map((m) => m.message),
+    messages.map((m) => m.message),
+  );
+  const rows = sqliteRows<{ n: number }>(join(data, 'buzz.sqlite'), 'SELECT count(*) AS n FROM streamed_messages');
+  const duck = await duckdbRows<{ n: bigint }>(
+    join(data, 'buzz.duckdb'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.deepEqual([rows[0]!.n, Number(duck[0]!.n)], [messages.length, messages.length]);
+  const byAuthor: Record<string, number> = {};
+  for (const m of messages) byAuthor[m.author] = (byAuthor[m.author] ?? 0) + 1;
+  const stats = jsonlValues<{ total: number; byAuthor: Record<string, number> }>(join(data, 'buzz.stats.jsonl'));
+  assert.deepEqual(stats.at(-1)?.byAuthor, byAuthor);
+  const bad = await runCli(['run', 'buzz', '--from', 'notes.txt', ...ws.flags]);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr.trim(),
+    /^runnel: RUNNEL_CONFIG_INVALID: --from must be kafka:\/\/host:port\/topic or a \.json\/\.jsonl file \(got ".*notes\.txt"\)$/,
+  );
+});

@@ -137,6 +137,6 @@ test('kafka connector config errors name the field and value; --from must name a
   assert.equal(lines.length, 1, r.stderr);
   assert.match(
     lines[0]!,
-    /RUNNEL_CONFIG_INVALID: --from must be kafka:\/\/host:port\/topic \(got "kafka:\/\/127\.0\.0\.1:9092"\)/,
+    /RUNNEL_CONFIG_INVALID: --from must be kafka:\/\/host:port\/topic or a \.json\/\.jsonl file \(got "kafka:\/\/127\.0\.0\.1:9092"\)/,
   );
 });

@@ -26,7 +26,8 @@ export function addPipelineFlags(cmd: Command): Command {
     )
     .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)')
     .option('--csv <file>', 'input file for apps that replay a CSV (smoker)')
-    .option('--from <url>', "read the app's input from an existing Kafka topic: kafka://host:port/topic")
+    .option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file")
+    .option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)')
     .option('--seed <n>', 'random seed for generated data', numberFlag('--seed', Number.isInteger, 'an integer'));
 }
 
