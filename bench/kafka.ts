@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     'python-records': { type: 'string', default: '50000' },
     partitions: { type: 'string', default: '1,4' },
     batch: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const N = Number(args.records);
@@ -171,11 +172,32 @@ const py = findPython();
 console.log(
   `Kafka at ${ADDRESS}; ${N} records of ~${JSON.stringify(records[0]!.value).length} B, ${BATCH} per batch, acks=all`,
 );
+// An untimed round first: a freshly started broker's JVM is cold, and whichever client ran first paid
+// for its warm-up (runnel's 1-partition consume measured 0.26 M rec/s cold, 0.55 M warm).
+await runnel(1);
+await kafkajs(1);
+// Two cores shared with the broker's JVM make single runs swing by ±40%: each figure is the median of
+// ROUNDS runs, the clients interleaved so drift hits them alike.
+const ROUNDS = Number(args.rounds);
+console.log(`(after one untimed warm-up round of each Node client; medians of ${ROUNDS} interleaved runs)`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const partitions of args.partitions.split(',').map(Number)) {
-  rows.push(await runnel(partitions));
-  rows.push(await kafkajs(partitions));
-  if (py) rows.push(python(py, partitions));
-  else console.log('kafka-python not installed (apt-get install -y python3-kafka): skipped');
+  const runs: Row[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.push(await runnel(partitions));
+    runs.push(await kafkajs(partitions));
+    if (py) runs.push(python(py, partitions));
+  }
+  if (!py) console.log('kafka-python not installed (apt-get install -y python3-kafka): skipped');
+  for (const client of [...new Set(runs.map((r) => r.client))]) {
+    const mine = runs.filter((r) => r.client === client);
+    rows.push({
+      client,
+      partitions,
+      produce: median(mine.map((r) => r.produce)),
+      consume: median(mine.map((r) => r.consume)),
+    });
+  }
 }
 const fmt = (n: number) => n.toLocaleString('en-US').padStart(10);
 console.log(
