@@ -20,7 +20,8 @@ const SPARK_POINTS = 60;
 export class OverviewModel {
   readonly #broker: Broker;
   readonly #apps: AppDefinition[];
-  readonly #statuses = new Map<string, ComponentStatus>();
+  /** Each component's latest status and when it was published (`ts` is its last activity, not its last word). */
+  readonly #statuses = new Map<string, { status: ComponentStatus; seen: number }>();
   readonly #samples = new Map<string, Array<[number, number]>>();
   readonly #spark = new Map<string, number[]>();
   #current: Overview = {
@@ -65,7 +66,9 @@ export class OverviewModel {
     for (const r of records) {
       const s = r.value as ComponentStatus | null;
       if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') continue;
-      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, s);
+      // Published every second even when idle: staleness is silence, not a quiet topic (an alerts sink
+      // with no stall yet is alive).
+      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, { status: s, seen: Math.max(r.timestamp, s.ts) });
     }
   }
 
@@ -130,8 +133,10 @@ export class OverviewModel {
   }
 
   #appViews(now: number, totals: Map<string, number>): AppView[] {
-    for (const [k, s] of this.#statuses) if (now - s.ts > FORGET_MS) this.#statuses.delete(k);
-    const components = [...this.#statuses.values()].map((s): ComponentView => ({ ...s, stale: now - s.ts > STALE_MS }));
+    for (const [k, s] of this.#statuses) if (now - s.seen > FORGET_MS) this.#statuses.delete(k);
+    const components = [...this.#statuses.values()].map(
+      ({ status, seen }): ComponentView => ({ ...status, stale: now - seen > STALE_MS }),
+    );
     const names = [...new Set([...this.#apps.map((a) => a.name), ...components.map((c) => c.app)])];
     return names.map((name) => {
       const def = this.#apps.find((a) => a.name === name);
