@@ -228,3 +228,33 @@ test("--from a JSON file: the seeds' buzz.json replayed through buzz into every 
     /^runnel: RUNNEL_CONFIG_INVALID: --from must be kafka:\/\/host:port\/topic or a \.json\/\.jsonl file \(got ".*notes\.txt"\)$/,
   );
 });
+
+test('the smoker run twice on one topic: the replay closes the open stall, with its reason in every sink', async () => {
+  const ws = workspace();
+  for (let run = 0; run < 2; run++) {
+    const r = await runCli(['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', ...ws.flags]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const expected = [
+    ['stall_started', '2025-01-01 18:08:00', null],
+    ['stall_ended', '2025-01-01 18:59:00', 'replay restarted'],
+    ['stall_started', '2025-01-01 18:08:00', null],
+  ];
+  const sql = 'SELECT type, timestamp, reason FROM smoker_alerts ORDER BY id';
+  const fromSqlite = sqliteRows<{ type: string; timestamp: string; reason: string | null }>(
+    join(ws.dir, 'data', 'smoker.sqlite'),
+    sql,
+  );
+  assert.deepEqual(
+    fromSqlite.map((a) => [a.type, a.timestamp, a.reason]),
+    expected,
+  );
+  const fromDuck = await duckdbRows<{ type: string; timestamp: string; reason: string | null }>(
+    join(ws.dir, 'data', 'smoker.duckdb'),
+    sql,
+  );
+  assert.deepEqual(
+    fromDuck.map((a) => [a.type, a.timestamp, a.reason]),
+    expected,
+  );
+});

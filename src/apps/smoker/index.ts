@@ -59,6 +59,7 @@ export const smokerApp: AppDefinition = {
           { name: 'max', type: 'real' },
           { name: 'window', type: 'integer' },
           { name: 'threshold', type: 'real' },
+          { name: 'reason', type: 'text' },
         ]),
       ],
     };

@@ -67,7 +67,9 @@ export function registerKafkaCommand(program: Command): void {
         : s.ready
           ? 'answering (not started by runnel)'
           : 'not running';
-      process.stdout.write(`kafka ${state} on ${s.address}; ready: ${s.ready ? 'yes' : 'no'}; data ${s.dataDir}\n`);
+      process.stdout.write(
+        `kafka ${state} on ${s.address}; ready: ${s.ready ? 'yes' : 'no'}; data ${s.dataDir}; log ${s.dataDir}/server.log\n`,
+      );
       if (!s.ready) process.exitCode = 1;
     },
   );
