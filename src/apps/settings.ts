@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
+import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
 import type { AppOptions, SinkBinding } from '../core/app.ts';
 import type { Source } from '../core/connector.ts';
 import { createSink, createSource } from '../core/connector-registry.ts';
@@ -44,7 +44,7 @@ export interface Column {
  * KAFKA_BROKER_ADDRESS, else 127.0.0.1:9092.
  */
 export function kafkaSinkUrl(env: Record<string, string | undefined>): string {
-  return env.RUNNEL_KAFKA_SINK || `kafka://${env.KAFKA_BROKER_ADDRESS || '127.0.0.1:9092'}`;
+  return env.RUNNEL_KAFKA_SINK || seedsKafkaUrl(env);
 }
 
 /**

@@ -7,6 +7,7 @@ import { createBroker, DEFAULT_BROKER_URL } from '../core/broker-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import '../brokers/index.ts';
+import { seedsKafkaUrl } from '../connectors/kafka-url.ts';
 import '../connectors/sources/index.ts';
 import '../connectors/sinks/index.ts';
 
@@ -49,7 +50,7 @@ export function loadEnv(envFile?: string): Record<string, string | undefined> {
  */
 export function brokerUrl(flag: string | undefined, env: Record<string, string | undefined>): string {
   const url = flag ?? env.RUNNEL_BROKER ?? DEFAULT_BROKER_URL;
-  if (url === 'kafka') return `kafka://${env.KAFKA_BROKER_ADDRESS ?? '127.0.0.1:9092'}`;
+  if (url === 'kafka') return seedsKafkaUrl(env);
   if (url === 'local') return DEFAULT_BROKER_URL;
   return url;
 }

@@ -11,3 +11,8 @@ export function splitKafkaTopicUrl(raw: string): { url: string; topic: string } 
   const m = /^(kafka:\/\/[^/?#\s]+)\/([A-Za-z0-9._-]+)(\?[^#\s]*)?$/.exec(raw);
   return m ? { url: `${m[1]}${m[3] ?? ''}`, topic: m[2]! } : undefined;
 }
+
+/** The seeds' `KAFKA_BROKER_ADDRESS` (host:port) as a URL, else Kafka's usual 127.0.0.1:9092. */
+export function seedsKafkaUrl(env: Record<string, string | undefined>): string {
+  return `kafka://${env.KAFKA_BROKER_ADDRESS || '127.0.0.1:9092'}`;
+}

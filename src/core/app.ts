@@ -45,7 +45,7 @@ export interface AppOptions {
   speed?: number;
   /** Input file for apps that replay one (smoker --csv). */
   input?: string;
-  /** An existing Kafka topic to read the app's input from instead of its own source (`kafka://host:port/topic`). */
+  /** Existing input instead of the app's own source: `kafka://host:port/topic` or a .json/.jsonl file. */
   from?: string;
   /** With a file in `from`: keep reading as it grows. */
   follow?: boolean;

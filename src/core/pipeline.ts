@@ -40,13 +40,14 @@ export interface RunningPipeline {
   statuses(): ComponentStatus[];
 }
 
+/** On stop, how long consumers may catch up with what the sources produced. */
+const STOP_GRACE_MS = 3000;
+
 /**
  * Runs an app's sources, processors and sinks on one broker. With finite input (a file, `--limit`) it
  * waits until every processor and sink has committed everything the sources produced, then exits; this
  * is what makes `runnel run buzz --limit 10000` end with exactly 10000 rows in every sink.
  */
-const STOP_GRACE_MS = 3000;
-
 export function runPipeline(o: RunOptions): RunningPipeline {
   const roles = o.roles ?? { sources: true, consumers: true };
   const { spec, broker, log } = o;

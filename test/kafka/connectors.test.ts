@@ -4,7 +4,6 @@
  * read into a local pipeline with `--from`, and results mirrored back into Kafka with `--sinks kafka`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -16,10 +15,10 @@ import { isRunnelError } from '../../src/core/errors.ts';
 import { unique } from '../broker-conformance/suite.ts';
 import { jsonlValues, runCli, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
-import { KAFKA_ADDRESS, KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
+import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
+import { hasKcat, KCAT_HOW, kcatProduce } from './kcat.ts';
 
 const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
-const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
 interface Alert {
   type: string;
@@ -41,17 +40,8 @@ function seedProducerLines(): string[] {
 }
 
 async function ready(t: TestContext): Promise<boolean> {
-  if (!needService(t, 'kcat', hasKcat, 'apt-get install -y kcat')) return false;
+  if (!needService(t, 'kcat', hasKcat, KCAT_HOW)) return false;
   return needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW);
-}
-
-function kcatProduce(topic: string, lines: string[]): void {
-  const r = spawnSync('kcat', ['-b', KAFKA_ADDRESS, '-P', '-t', topic], {
-    input: `${lines.join('\n')}\n`,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  assert.equal(r.status, 0, `kcat -P failed: ${r.stderr}`);
 }
 
 /** Alerts the smoker app raises on the seeds' CSV on the local broker: the reference for the Kafka paths. */

@@ -3,7 +3,7 @@
  * on the wire, and what others write (JSON or not) is consumable by runnel.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
@@ -11,27 +11,17 @@ import { partitionForKey } from '../../src/core/partitioner.ts';
 import { pollN, unique } from '../broker-conformance/suite.ts';
 import { needService } from '../helpers/services.ts';
 import { KAFKA_ADDRESS, KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
+import { hasKcat, KCAT_HOW, kcatProduce } from './kcat.ts';
 
 const run = promisify(execFile);
-const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
 async function open(t: import('node:test').TestContext): Promise<KafkaBroker | undefined> {
-  if (!needService(t, 'kcat', hasKcat, 'apt-get install -y kcat')) return undefined;
+  if (!needService(t, 'kcat', hasKcat, KCAT_HOW)) return undefined;
   if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return undefined;
   const b = new KafkaBroker(KAFKA_URL);
   await b.connect();
   t.after(() => b.close());
   return b;
-}
-
-/** kcat -P reading `key:value` lines from stdin. */
-function kcatProduce(topic: string, lines: string[], extra: string[] = []): void {
-  const r = spawnSync('kcat', ['-b', KAFKA_ADDRESS, '-P', '-t', topic, '-K', ':', ...extra], {
-    input: `${lines.join('\n')}\n`,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  assert.equal(r.status, 0, `kcat -P failed: ${r.stderr}`);
 }
 
 test('kcat reads the JSON records runnel produced, with keys and headers', { timeout: 60_000 }, async (t) => {
@@ -64,7 +54,7 @@ test('runnel consumes what kcat produced: JSON, plain text, numbers, headers', {
   kcatProduce(
     topic,
     ['k1:{"timestamp":"2025-01-01 12:00:00","temperature":70.2}', 'k2:plain text line', 'k3:42'],
-    ['-H', 'origin=kcat'],
+    ['-K', ':', '-H', 'origin=kcat'],
   );
   const c = b.consumer({ group: unique('g'), topics: [topic] });
   t.after(() => c.close());
@@ -98,7 +88,7 @@ test("kcat's Java-compatible partitioner places keys where runnel does", { timeo
   kcatProduce(
     topic,
     keys.map((k) => `${k}:{"k":"${k}"}`),
-    ['-X', 'topic.partitioner=murmur2_random'],
+    ['-K', ':', '-X', 'topic.partitioner=murmur2_random'],
   );
   const c = b.consumer({ group: unique('g'), topics: [topic] });
   t.after(() => c.close());

@@ -1,9 +1,26 @@
 import { join } from 'node:path';
-import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
+import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';
 import { StallDetector } from '../../processing/stall-detector.ts';
 import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { ensureSmokerSample } from './sample.ts';
+
+/** The app's own input: the CSV from --csv, else a sample generated once into the data folder. */
+function csvSource(options: AppOptions): Source {
+  const env = options.env;
+  const path = options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv'));
+  // Replay by event time (60 = one CSV minute per second) unless a fixed rate is asked for.
+  const pacing =
+    options.rate !== undefined
+      ? { rate: options.rate }
+      : options.speed !== undefined
+        ? { speed: options.speed }
+        : env.SMOKER_INTERVAL_SECONDS !== undefined
+          ? { rate: rateFromInterval(env, ['SMOKER_INTERVAL_SECONDS'], 1) }
+          : { speed: 60 };
+  return createSource('csv', { path, timestampColumn: 'timestamp', columns: { temperature: 'number' }, ...pacing });
+}
 
 export const smokerApp: AppDefinition = {
   name: 'smoker',
@@ -21,25 +38,7 @@ export const smokerApp: AppDefinition = {
       'an integer >= 2',
     );
     const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
-    const from = sourceFrom(options);
-    const path = from ? '' : (options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv')));
-    // Replay by event time (60 = one CSV minute per second) unless a fixed rate is asked for.
-    const pacing =
-      options.rate !== undefined
-        ? { rate: options.rate }
-        : options.speed !== undefined
-          ? { speed: options.speed }
-          : env.SMOKER_INTERVAL_SECONDS !== undefined
-            ? { rate: rateFromInterval(env, ['SMOKER_INTERVAL_SECONDS'], 1) }
-            : { speed: 60 };
-    const source =
-      from ??
-      createSource('csv', {
-        path,
-        timestampColumn: 'timestamp',
-        columns: { temperature: 'number' },
-        ...pacing,
-      });
+    const source = sourceFrom(options) ?? csvSource(options);
     return {
       app: 'smoker',
       topics: { [topic]: { partitions: 1 }, [alerts]: { partitions: 1 } },

@@ -99,7 +99,7 @@ export class LocalConsumer implements Consumer {
       let rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
       if (rows.length === 0) {
         // Retention may have removed what we were about to read: continue from the oldest record held.
-        const start = this.#partitionBounds(a).start;
+        const start = this.#partitionBounds(a.topicId, a.partition).start;
         if (start > a.position) {
           a.position = start;
           rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
@@ -114,10 +114,10 @@ export class LocalConsumer implements Consumer {
     return out;
   }
 
-  #partitionBounds(a: Assigned): { start: number; end: number } {
+  #partitionBounds(topicId: number, partition: number): { start: number; end: number } {
     const row = this.#broker
       .stmt('SELECT start_offset AS start, next_offset AS end FROM partitions WHERE topic_id = ? AND partition = ?')
-      .get(a.topicId, a.partition) as { start: number; end: number } | undefined;
+      .get(topicId, partition) as { start: number; end: number } | undefined;
     return row ?? { start: 0, end: 0 };
   }
 
@@ -126,7 +126,7 @@ export class LocalConsumer implements Consumer {
     const target = this.#pendingSeeks.get(key);
     if (target === undefined) return;
     this.#pendingSeeks.delete(key);
-    const { start, end } = this.#partitionBounds(a);
+    const { start, end } = this.#partitionBounds(a.topicId, a.partition);
     a.position = target === 'beginning' ? start : target === 'end' ? end : Math.max(start, target);
   }
 
@@ -172,7 +172,7 @@ export class LocalConsumer implements Consumer {
     const committed = this.#broker
       .stmt('SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?')
       .get(this.#options.group, topic, partition) as { offset: number } | undefined;
-    const bounds = this.#partitionBounds({ topic, topicId, partition, position: 0, cursor: {} });
+    const bounds = this.#partitionBounds(topicId, partition);
     const own = this.#options.positionOnAssign?.(topic, partition);
     if (own === 'beginning') return bounds.start;
     if (own === 'end') return bounds.end;
