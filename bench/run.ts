@@ -1,4 +1,5 @@
 // `npm run bench`: every benchmark, each printed beside a baseline measured in the same run.
+import { benchKafkaDecode } from './kafka-decode.ts';
 import { benchLocalBroker } from './local-broker.ts';
 import { benchPipeline } from './pipeline.ts';
 
@@ -9,6 +10,7 @@ const print = (rows: Array<[string, number, string]>) => {
 console.log(`runnel benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 print(await benchLocalBroker());
 print(benchPipeline());
+print(benchKafkaDecode());
 try {
   const kafka = (await import('./kafka.ts')) as { benchKafka?: () => Promise<Array<[string, number, string]>> };
   if (kafka.benchKafka) print(await kafka.benchKafka());

@@ -1,12 +1,19 @@
 /**
- * One Fetch round trip for a set of partitions at given offsets, decoded straight into StreamRecords.
- * Consumers and `read()` share it. Using Fetch directly (rather than @platformatic/kafka's MessagesStream)
- * keeps positions in our hands: a seek is exact, a stale in-flight response is recognised and dropped, and
- * records are decoded once, without an intermediate message object per record.
+ * One Fetch round trip for a set of partitions at given offsets. Consumers and `read()` share it. Using
+ * Fetch directly (rather than @platformatic/kafka's MessagesStream) keeps positions in our hands: a seek is
+ * exact and a stale in-flight response is recognised and dropped. The records come back as the broker's
+ * bytes (fetch-protocol.ts), decoded by record-batch.ts when the consumer hands them out.
  */
-import type { ClusterMetadata, ConnectionPool, Consumer as KConsumer, RecordsBatch } from '@platformatic/kafka';
-import { ListOffsetTimestamps } from '@platformatic/kafka';
-import { apiIds } from './errors.ts';
+import {
+  type ClusterMetadata,
+  type ConnectionPool,
+  type Consumer as KConsumer,
+  kGetApi,
+  ListOffsetTimestamps,
+  ResponseError,
+} from '@platformatic/kafka';
+import { FETCH_VERSIONS, type FetchPartitionRequest, sendFetch } from './fetch-protocol.ts';
+import { scanBatches } from './record-batch.ts';
 
 export interface FetchTarget {
   topic: string;
@@ -15,8 +22,8 @@ export interface FetchTarget {
 }
 
 export interface FetchedPartition extends FetchTarget {
-  /** Undecoded: consumers decode lazily in poll, overlapping the next fetch's round trip. */
-  batches: RecordsBatch[];
+  /** Undecoded record batches: consumers decode them in poll, while the next fetch is out. */
+  records: Buffer;
   /** Records in the batches (an upper bound: compressed batches may start before `offset`). */
   count: number;
   /** Where the next fetch for this partition starts. */
@@ -42,6 +49,45 @@ export function track(client: KafkaClient, topics: Iterable<string>): void {
   for (const t of topics) if (!client.topics.has(t)) client.topics.track(t);
 }
 
+const OFFSET_OUT_OF_RANGE = 1;
+/** Partition errors that mean the leader moved: refresh metadata and fetch again, quietly. */
+const LEADER_MOVED = new Set([
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  9, // REPLICA_NOT_AVAILABLE
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
+  78, // OFFSET_NOT_AVAILABLE (a new leader catching up)
+]);
+
+interface ClientState {
+  version: number;
+  staleMetadata: boolean;
+}
+const states = new WeakMap<KafkaClient, ClientState>();
+
+/** The Fetch version the client negotiated with the cluster, capped to the ones our parser reads. */
+function fetchVersion(client: KafkaClient): Promise<number> {
+  return new Promise((resolve, reject) => {
+    client[kGetApi]('Fetch', (err, api) => {
+      if (err || !api) return reject(err ?? new Error('no Fetch API'));
+      if (api.version < FETCH_VERSIONS.min) {
+        return reject(new Error(`the broker speaks Fetch v${api.version}; runnel needs v13+ (Kafka 3.1 or later)`));
+      }
+      resolve(Math.min(api.version, FETCH_VERSIONS.max));
+    });
+  });
+}
+
+async function stateOf(client: KafkaClient): Promise<ClientState> {
+  let state = states.get(client);
+  if (!state) {
+    state = { version: await fetchVersion(client), staleMetadata: false };
+    states.set(client, state);
+  }
+  return state;
+}
+
 export async function fetchOnce(
   client: KafkaClient,
   pool: ConnectionPool,
@@ -50,14 +96,16 @@ export async function fetchOnce(
 ): Promise<FetchResult> {
   const topics = [...new Set(targets.map((t) => t.topic))];
   track(client, topics);
-  const md: ClusterMetadata = await client.metadata({ topics });
+  const state = await stateOf(client);
+  const md: ClusterMetadata = await client.metadata({ topics, forceUpdate: state.staleMetadata });
+  state.staleMetadata = false;
   const byNode = new Map<number, FetchTarget[]>();
-  const names = new Map<string, string>();
   for (const t of targets) {
-    const tm = md.topics.get(t.topic);
-    const leader = tm?.partitions[t.partition]?.leader;
-    if (!tm || leader === undefined || leader < 0) continue; // leaderless now: try again next round
-    names.set(tm.id, t.topic);
+    const leader = md.topics.get(t.topic)?.partitions[t.partition]?.leader;
+    if (leader === undefined || leader < 0) {
+      state.staleMetadata = true; // leaderless now: look again next round
+      continue;
+    }
     const list = byNode.get(leader) ?? [];
     list.push(t);
     byNode.set(leader, list);
@@ -65,58 +113,56 @@ export async function fetchOnce(
   const result: FetchResult = { partitions: [], outOfRange: [] };
   await Promise.all(
     [...byNode].map(async ([node, list]) => {
-      const topicsReq = new Map<string, { topicId: string; partitions: Array<Record<string, unknown>> }>();
+      const broker = md.brokers.get(node);
+      if (!broker) {
+        state.staleMetadata = true;
+        return;
+      }
+      const requestTopics = new Map<string, { topicId: string; partitions: FetchPartitionRequest[] }>();
       const asked = new Map<string, FetchTarget>();
       for (const t of list) {
         const id = md.topics.get(t.topic)!.id;
-        const entry = topicsReq.get(id) ?? { topicId: id, partitions: [] };
+        const entry = requestTopics.get(id) ?? { topicId: id, partitions: [] };
         entry.partitions.push({
           partition: t.partition,
-          fetchOffset: BigInt(t.offset),
+          fetchOffset: t.offset,
           partitionMaxBytes: limits.partitionMaxBytes,
-          // -1 skips leader-epoch fencing; a leader change surfaces as an error and a metadata refresh.
-          currentLeaderEpoch: -1,
-          lastFetchedEpoch: -1,
         });
-        topicsReq.set(id, entry);
-        asked.set(`${t.topic}:${t.partition}`, t);
+        requestTopics.set(id, entry);
+        asked.set(`${id}:${t.partition}`, t);
       }
-      let response: Awaited<ReturnType<KafkaClient['fetch']>>;
-      try {
-        response = await client.fetch({
-          node,
-          topics: [...topicsReq.values()] as never,
-          maxWaitTime: limits.maxWaitMs,
-          minBytes: 1,
-          maxBytes: limits.maxBytes,
-          connectionPool: pool,
-        });
-      } catch (err) {
-        if (apiIds(err).has('OFFSET_OUT_OF_RANGE')) {
-          result.outOfRange.push(...list);
-          return;
-        }
-        throw err;
+      const connection = await pool.get(broker);
+      const response = await sendFetch(connection, state.version, {
+        maxWaitMs: limits.maxWaitMs,
+        minBytes: 1,
+        maxBytes: limits.maxBytes,
+        topics: [...requestTopics.values()],
+      });
+      if (response.errorCode !== 0) {
+        throw new ResponseError(1, state.version, { '': [response.errorCode, null] }, response);
       }
-      for (const topicResp of response.responses) {
-        const topic = names.get(topicResp.topicId);
-        if (!topic) continue;
-        for (const p of topicResp.partitions) {
-          const t = asked.get(`${topic}:${p.partitionIndex}`);
-          // A fetch session may answer for partitions this request did not ask about: stale, skip them.
-          if (!t) continue;
-          const batches = (p.records ?? []) as RecordsBatch[];
-          let next = t.offset;
-          let count = 0;
-          for (const b of batches) {
-            next = Math.max(next, Number(b.firstOffset) + b.lastOffsetDelta + 1);
-            count += b.records.length;
-          }
-          result.partitions.push({ ...t, batches, count, next });
+      for (const p of response.partitions) {
+        const t = asked.get(`${p.topicId}:${p.partition}`);
+        if (!t) continue; // not ours to read (never expected without a fetch session)
+        if (p.errorCode === OFFSET_OUT_OF_RANGE) {
+          result.outOfRange.push(t);
+        } else if (LEADER_MOVED.has(p.errorCode)) {
+          state.staleMetadata = true;
+        } else if (p.errorCode !== 0) {
+          // Anything else (a deleted topic, no authorisation…) is the caller's to report; the client's
+          // error classes keep Kafka's own name and words for it.
+          throw new ResponseError(1, state.version, { [`/${t.topic}/${t.partition}`]: [p.errorCode, null] }, response);
+        } else {
+          const { count, next } = scanBatches(p.records, t.offset);
+          result.partitions.push({ ...t, records: p.records, count, next });
         }
       }
     }),
   );
+  if (state.staleMetadata && result.partitions.length === 0 && result.outOfRange.length === 0) {
+    // Every partition is between leaders: give the cluster a moment instead of spinning on metadata.
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return result;
 }
 

@@ -11,11 +11,12 @@ import type { Broker, Consumer, ConsumerOptions, GroupOffset, TopicConfig, Topic
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { partitionForKey } from '../../core/partitioner.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
-import { decodeBatches, type EncodedMessage, encodeRecord } from './codec.ts';
+import { type EncodedMessage, encodeRecord } from './codec.ts';
 import { type KafkaUrl, parseKafkaUrl } from './config.ts';
 import { apiIds, isUnknownTopic, START_HINT, toKafkaError } from './errors.ts';
 import { clamp, fetchOnce, type KafkaClient, partitionBounds } from './fetcher.ts';
 import { KafkaConsumer } from './kafka-consumer.ts';
+import { decodeRecordBatches } from './record-batch.ts';
 
 /** Kafka rejects a batch over max.message.bytes (1 MiB by default): produce in chunks below it. */
 const CHUNK_BYTES = 768 * 1024;
@@ -328,7 +329,7 @@ export class KafkaBroker implements Broker {
         }
         const p = r.partitions[0];
         if (!p || p.next <= offset) break;
-        decodeBatches(topic, partition, p.batches, offset, out);
+        decodeRecordBatches(p.records, topic, partition, offset, out);
         offset = p.next;
       }
       return out.slice(0, maxRecords);
