@@ -122,7 +122,10 @@ async function kafkajs(partitions: number): Promise<Row> {
   return { client: 'kafkajs', partitions, produce, consume, firstMs };
 }
 
-/** The seeds' producer/consumer shape: KafkaProducer.send per message + flush, KafkaConsumer iteration. */
+/**
+ * The seeds' producer/consumer shape: KafkaProducer.send per message + flush, then `for message in consumer`
+ * with a JSON value_deserializer; and, for a fair ceiling, kafka-python's batched poll on the same records.
+ */
 const PYTHON = `
 import json, sys, time
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -137,17 +140,31 @@ t = time.perf_counter()
 for r in rows: p.send(topic, key=r['key'], value=r['value'])
 p.flush()
 produce = len(rows) / (time.perf_counter() - t)
-c = KafkaConsumer(topic, bootstrap_servers=addr, group_id=topic + '-g', auto_offset_reset='earliest',
-                  enable_auto_commit=False, value_deserializer=lambda b: json.loads(b.decode()))
-got, first, started = 0, 0, time.perf_counter()
-while got < len(rows):
-    for recs in c.poll(timeout_ms=500, max_records=5000).values():
-        got += len(recs)
+def consumer(group):
+    return KafkaConsumer(topic, bootstrap_servers=addr, group_id=group, auto_offset_reset='earliest',
+                         enable_auto_commit=False, consumer_timeout_ms=10000,
+                         value_deserializer=lambda b: json.loads(b.decode()))
+def timed(read):
+    # Steady state, as for the Node clients: from the first records to the last.
+    got, first, t, started = 0, 0, 0, time.perf_counter()
+    for n in read():
+        got += n
         if not first: first, t = got, time.perf_counter()
-consume = (len(rows) - first) / (time.perf_counter() - t)
-first_ms = (t - started) * 1000
+        if got >= len(rows): break
+    if got < len(rows): sys.exit(f'consumed {got} of {len(rows)}')
+    return (len(rows) - first) / (time.perf_counter() - t), (t - started) * 1000
+# The seeds' consumers iterate the consumer one message at a time (utils_consumer.py, *_consumer_case.py).
+c = consumer(topic + '-iter')
+iterate = timed(lambda: (1 for _ in c))
+c.close()
+# kafka-python's fastest loop: poll whole batches (what a tuned consumer would do), on its own group.
+c = consumer(topic + '-poll')
+def polls():
+    while True:
+        for recs in c.poll(timeout_ms=500, max_records=5000).values(): yield len(recs)
+batched = timed(polls)
 c.close(); p.close(); admin.delete_topics([topic]); admin.close()
-print(json.dumps({'produce': round(produce), 'consume': round(consume), 'firstMs': round(first_ms)}))
+print(json.dumps({'produce': round(produce), 'iterate': [round(x) for x in iterate], 'poll': [round(x) for x in batched]}))
 `;
 
 function findPython(): string | undefined {
@@ -157,7 +174,7 @@ function findPython(): string | undefined {
   return undefined;
 }
 
-function python(py: string, partitions: number): Row {
+function python(py: string, partitions: number): Row[] {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-py-'));
   const data = join(dir, 'records.jsonl');
   writeFileSync(
@@ -172,8 +189,19 @@ function python(py: string, partitions: number): Row {
   const topic = `bench-python-${partitions}-${run}`;
   const r = spawnSync(py, [script, ADDRESS, topic, String(partitions), data], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`kafka-python loop failed: ${r.stderr.trim().split('\n').pop()}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { produce: number; consume: number; firstMs: number };
-  return { client: `kafka-python (${PY_N} rec)`, partitions, ...out };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    produce: number;
+    iterate: [number, number];
+    poll: [number, number];
+  };
+  const row = (client: string, [consume, firstMs]: [number, number]) => ({
+    client,
+    partitions,
+    produce: out.produce,
+    consume,
+    firstMs,
+  });
+  return [row('kafka-python (seeds)', out.iterate), row('kafka-python poll(5000)', out.poll)];
 }
 
 if (!(await kafkaAnswers(ADDRESS))) {
@@ -182,7 +210,7 @@ if (!(await kafkaAnswers(ADDRESS))) {
 }
 const py = findPython();
 console.log(
-  `Kafka at ${ADDRESS}; ${N} records of ~${JSON.stringify(records[0]!.value).length} B, ${BATCH} per batch, acks=all`,
+  `Kafka at ${ADDRESS}; ${N} records of ~${JSON.stringify(records[0]!.value).length} B (kafka-python: the first ${PY_N}), ${BATCH} per batch, acks=all`,
 );
 // An untimed round first: a freshly started broker's JVM is cold, and whichever client ran first paid
 // for its warm-up (runnel's 1-partition consume measured 0.26 M rec/s cold, 0.55 M warm).
@@ -198,7 +226,7 @@ for (const partitions of args.partitions.split(',').map(Number)) {
   for (let round = 0; round < ROUNDS; round++) {
     runs.push(await runnel(partitions));
     runs.push(await kafkajs(partitions));
-    if (py) runs.push(python(py, partitions));
+    if (py) runs.push(...python(py, partitions));
   }
   if (!py) console.log('kafka-python not installed (apt-get install -y python3-kafka): skipped');
   for (const client of [...new Set(runs.map((r) => r.client))]) {

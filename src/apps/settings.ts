@@ -50,12 +50,19 @@ export function kafkaSinkUrl(env: Record<string, string | undefined>): string {
 /**
  * `--from`: the app reads existing input instead of running its own source: a Kafka topic
  * (`kafka://host:port/topic`, the `kafka` source) or a JSON/JSONL file (the `json` source; `--follow`
- * keeps reading as it grows, through truncation and rotation).
+ * keeps reading as it grows, through truncation and rotation). `fields` names the value fields that hold
+ * the key (files only: Kafka records have their own) and the event time.
  */
-export function sourceFrom(options: AppOptions): Source | undefined {
+export function sourceFrom(
+  options: AppOptions,
+  fields: { key?: string; timestampField?: string } = {},
+): Source | undefined {
   if (options.from === undefined) return undefined;
   const at = splitKafkaTopicUrl(options.from);
-  if (at) return createSource('kafka', at);
+  if (at) {
+    const { timestampField } = fields;
+    return createSource('kafka', timestampField === undefined ? at : { ...at, timestampField });
+  }
   if (/^[a-z][a-z0-9+.-]*:/i.test(options.from) || !/\.jsonl?$/i.test(options.from)) {
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
@@ -63,7 +70,7 @@ export function sourceFrom(options: AppOptions): Source | undefined {
       { value: options.from },
     );
   }
-  return createSource('json', { path: options.from, follow: options.follow ?? false });
+  return createSource('json', { path: options.from, follow: options.follow ?? false, ...fields });
 }
 
 /**

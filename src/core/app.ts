@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { TopicConfig } from './broker.ts';
 import type { Processor, Sink, Source } from './connector.ts';
 
@@ -18,6 +19,12 @@ export interface PanelSpec {
 export interface SourceBinding {
   source: Source;
   topic: string;
+  /**
+   * What the app's processors and sinks need of each value. A record from the source that does not fit
+   * goes to `<topic>.dlq` once, with its input position, instead of onto the topic to fail at every
+   * consumer (and land as is in the JSONL file). Checked only, never transformed.
+   */
+  schema?: z.ZodType;
 }
 
 export interface SinkBinding {

@@ -4,7 +4,8 @@ import type { OutgoingRecord, StreamRecord, TopicPartitionOffset } from './recor
 
 /** One item a source read: a record to produce, or input it could not parse (goes to `<topic>.dlq`). */
 export type SourceItem =
-  | { kind: 'record'; record: OutgoingRecord }
+  /** `position`: where in the input the record came from (file:line, topic/partition/offset), for dead letters. */
+  | { kind: 'record'; record: OutgoingRecord; position?: string }
   | { kind: 'invalid'; error: RunnelError; raw: string; position: string };
 
 export interface SourceContext {

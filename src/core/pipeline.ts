@@ -130,11 +130,12 @@ export function runPipeline(o: RunOptions): RunningPipeline {
         }
       }
       const sources = roles.sources
-        ? spec.sources.map(({ source, topic }) =>
+        ? spec.sources.map(({ source, topic, schema }) =>
             runSource({
               broker,
               source,
               topic,
+              ...(schema ? { schema } : {}),
               log,
               signal: stopSources.signal,
               status: cell('source', source.name, [topic]),

@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+import { jsonlValues, runCli, sqliteRows, type Workspace, workspace } from '../helpers/cli.ts';
+
+interface DeadLetterRecord {
+  value: { error: { code: string; message: string }; source: { position: string }; raw: string };
+}
+
+/** A dead-letter topic's records, read the way a user would: `runnel tail`. */
+async function deadLetters(ws: Workspace, topic: string): Promise<DeadLetterRecord[]> {
+  const tail = await runCli(['tail', topic, '--from-beginning', '--no-follow', ...ws.flags]);
+  assert.equal(tail.code, 0, tail.stderr);
+  return tail.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DeadLetterRecord);
+}
 
 test('a CSV with a missing and a non-numeric temperature: good rows delivered, bad rows dead-lettered with file:line', async () => {
   const ws = workspace();
@@ -28,17 +42,7 @@ test('a CSV with a missing and a non-numeric temperature: good rows delivered, b
     rows.map((x) => x.temperature),
     [70.4, 71.6],
   );
-  const tail = await runCli(['tail', 'smoker.dlq', '--from-beginning', '--no-follow', ...ws.flags]);
-  assert.equal(tail.code, 0, tail.stderr);
-  const dead = tail.stdout
-    .trim()
-    .split('\n')
-    .map(
-      (l) =>
-        JSON.parse(l) as {
-          value: { error: { code: string; message: string }; source: { position: string }; raw: string };
-        },
-    );
+  const dead = await deadLetters(ws, 'smoker.dlq');
   assert.equal(dead.length, 2);
   assert.deepEqual(
     dead.map((d) => d.value.source.position),
@@ -161,4 +165,42 @@ test('--sinks with no sink named is a config error, not a run that writes nothin
     r.stderr.trim(),
     'runnel: RUNNEL_CONFIG_INVALID: --sinks: name at least one of jsonl, sqlite, duckdb, kafka (got "")',
   );
+});
+
+test('--from input of the wrong shape is dead-lettered once, at the source, and reaches no sink', async () => {
+  const ws = workspace();
+  const file = join(ws.dir, 'readings.jsonl');
+  const lines = [
+    { timestamp: '2025-01-01 15:00:00', temperature: 70.4 },
+    'a plain string',
+    { timestamp: '2025-01-01 15:02:00', temperature: '71.0' },
+    { timestamp: '2025-01-01 15:03:00', temperature: 71.6 },
+  ];
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const r = await runCli(['run', 'smoker', '--from', file, '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const data = join(ws.dir, 'data');
+  // Only the readings that fit reach the topic, so every sink holds exactly them.
+  assert.deepEqual(
+    jsonlValues<{ temperature: number }>(join(data, 'smoker.jsonl')).map((v) => v.temperature),
+    [70.4, 71.6],
+  );
+  assert.deepEqual(
+    sqliteRows<{ temperature: number }>(join(data, 'smoker.sqlite'), 'SELECT temperature FROM smoker_readings').map(
+      (x) => x.temperature,
+    ),
+    [70.4, 71.6],
+  );
+  const dead = await deadLetters(ws, 'smoker.dlq');
+  // Once each (not once per consumer), named by file:line and the field at fault.
+  assert.deepEqual(
+    dead.map((d) => [d.value.source.position, d.value.error.code]),
+    [
+      [`${file}:2`, 'RUNNEL_SCHEMA_MISMATCH'],
+      [`${file}:3`, 'RUNNEL_SCHEMA_MISMATCH'],
+    ],
+  );
+  assert.match(dead[0]!.value.error.message, /not a smoker record \(value: .*expected object/);
+  assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
+  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 2, r.stderr);
 });

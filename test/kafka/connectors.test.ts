@@ -22,6 +22,8 @@ const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.
 
 interface Alert {
   type: string;
+  timestamp: string;
+  at: number;
   temperature: number;
   min: number;
   max: number;
@@ -92,6 +94,11 @@ test('--from reads an existing Kafka topic into a local pipeline; --sinks kafka 
   const expected = (await localAlerts()).map(alertShape);
   const alerts = jsonlValues<Alert>(join(ws.dir, 'data', `${mirror}.alerts.jsonl`));
   assert.deepEqual(alerts.map(alertShape), expected);
+  // Event time is the reading's own timestamp (the seed's zone-less UTC isoformat), not Kafka's append time.
+  assert.deepEqual(
+    alerts.map((a) => a.at),
+    alerts.map((a) => Date.parse(`${a.timestamp}Z`)),
+  );
 
   // The mirror on Kafka holds the readings in order, and the alerts, with their source positions.
   const kafka = new KafkaBroker(KAFKA_URL);

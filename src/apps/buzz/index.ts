@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
 import { createSource } from '../../core/connector-registry.ts';
 import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
@@ -14,6 +15,17 @@ const MESSAGE_COLUMNS = [
   { name: 'message_length', type: 'integer' },
 ] as const;
 
+/** The seeds' buzz message: only `message` is required; the rest, when present, must fit its column. */
+const buzzMessage = z.looseObject({
+  message: z.string(),
+  author: z.string().optional(),
+  timestamp: z.string().optional(),
+  category: z.string().optional(),
+  sentiment: z.number().optional(),
+  keyword_mentioned: z.string().optional(),
+  message_length: z.number().int().optional(),
+});
+
 export const buzzApp: AppDefinition = {
   name: 'buzz',
   title: 'Buzz messages',
@@ -26,11 +38,12 @@ export const buzzApp: AppDefinition = {
       options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
     const seed =
       options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer');
-    const source = sourceFrom(options) ?? createSource('generator', { rate, seed });
+    // Keyed by author like the generator's records; event time stays arrival time, as the live charts expect.
+    const source = sourceFrom(options, { key: 'author' }) ?? createSource('generator', { rate, seed });
     return {
       app: 'buzz',
       topics: { [topic]: { partitions: 1 }, [stats]: { partitions: 1 } },
-      sources: [{ source, topic }],
+      sources: [{ source, topic, schema: buzzMessage }],
       processors: [new BuzzStatsProcessor(topic, stats)],
       sinks: [
         ...sinksFor('buzz', topic, 'streamed_messages', options.sinks, options, [...MESSAGE_COLUMNS]),

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
 import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';
@@ -22,6 +23,12 @@ function csvSource(options: AppOptions): Source {
   return createSource('csv', { path, timestampColumn: 'timestamp', columns: { temperature: 'number' }, ...pacing });
 }
 
+/** A reading as the seeds' smoker producer sends it: what the stall detector and the tables need. */
+const smokerReading = z.looseObject({
+  temperature: z.number().finite(),
+  timestamp: z.string().optional(),
+});
+
 export const smokerApp: AppDefinition = {
   name: 'smoker',
   title: 'Smart smoker',
@@ -38,11 +45,11 @@ export const smokerApp: AppDefinition = {
       'an integer >= 2',
     );
     const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
-    const source = sourceFrom(options) ?? csvSource(options);
+    const source = sourceFrom(options, { timestampField: 'timestamp' }) ?? csvSource(options);
     return {
       app: 'smoker',
       topics: { [topic]: { partitions: 1 }, [alerts]: { partitions: 1 } },
-      sources: [{ source, topic }],
+      sources: [{ source, topic, schema: smokerReading }],
       processors: [new StallDetector({ input: topic, output: alerts, window, threshold })],
       sinks: [
         ...sinksFor('smoker', topic, 'smoker_readings', options.sinks, options, [

@@ -1,6 +1,8 @@
+import type { z } from 'zod';
 import type { Broker } from '../broker.ts';
 import type { Source } from '../connector.ts';
 import { deadLetterForInput, dlqTopic } from '../dlq.ts';
+import { ErrorCodes, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { StatusCell } from '../status.ts';
@@ -14,6 +16,15 @@ export interface SourceRunOptions {
   signal: AbortSignal;
   /** Stop after this many good records. */
   limit?: number;
+  /** Values that fail it are dead-lettered here, not produced (see SourceBinding.schema). */
+  schema?: z.ZodType;
+}
+
+/** The first problem zod found, as `field.path: message` (or `value: …` for the whole value). */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'does not fit';
+  return `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}`;
 }
 
 /**
@@ -34,6 +45,19 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       for (const item of next.value) {
         if (item.kind === 'record') {
           if (o.limit !== undefined && produced + good.length >= o.limit) continue;
+          const check = o.schema?.safeParse(item.record.value);
+          if (check && !check.success) {
+            const position = item.position ?? `${source.name} record ${produced + good.length + bad.length + 1}`;
+            const error = new RunnelError(
+              ErrorCodes.SCHEMA_MISMATCH,
+              `${position}: not a ${topic} record (${firstIssue(check.error)})`,
+              { value: item.record.value },
+            );
+            log.warn(`${source.name}: ${error.message} (sent to ${dlqTopic(topic)})`);
+            const raw = typeof item.record.value === 'string' ? item.record.value : JSON.stringify(item.record.value);
+            bad.push(deadLetterForInput(topic, error, raw ?? 'undefined', position));
+            continue;
+          }
           good.push(item.record);
         } else {
           // Sources usually name the position in the message already (file:line): say it once.

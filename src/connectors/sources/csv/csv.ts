@@ -3,19 +3,11 @@ import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
+import { parseTimestamp } from '../event-time.ts';
 import { batchSizeFor, Pacer } from '../pacing.ts';
 import type { CsvConfig } from './spec.ts';
 
 type ColumnKind = 'number' | 'integer' | 'string' | 'boolean';
-
-/** Zone-less timestamps (`2025-01-01 15:00:00`, the seeds' format) are UTC, so replays do not depend on the machine's zone. */
-export function parseTimestamp(text: string): number {
-  const s = text.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) < 1e11 ? Number(s) * 1000 : Number(s);
-  const iso = s.includes('T') ? s : s.replace(' ', 'T');
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`;
-  return Date.parse(zoned);
-}
 
 /** Whole CSV records with their first line number; a quoted field may span lines. */
 async function* csvRecords(path: string): AsyncGenerator<{ text: string; line: number }> {

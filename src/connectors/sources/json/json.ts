@@ -13,7 +13,7 @@ import { basename, dirname } from 'node:path';
 import { sleep } from '../../../core/backoff.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
-import { parseTimestamp } from '../csv/csv.ts';
+import { eventTime } from '../event-time.ts';
 import type { JsonConfig } from './spec.ts';
 
 const BATCH = 1000;
@@ -62,7 +62,7 @@ export class JsonSource implements Source {
     }
     if (!Array.isArray(values))
       throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `${this.#c.path} must hold a JSON array`);
-    yield* chunks(values.map((v) => this.#record(v)));
+    yield* chunks(values.map((v, i) => this.#record(v, `${this.#c.path}[${i}]`)));
   }
 
   #line(text: string, n: number): SourceItem | undefined {
@@ -70,7 +70,7 @@ export class JsonSource implements Source {
     if (line.trim() === '') return undefined;
     const position = `${this.#c.path}:${n}`;
     try {
-      return this.#record(JSON.parse(line));
+      return this.#record(JSON.parse(line), position);
     } catch (err) {
       return {
         kind: 'invalid',
@@ -81,18 +81,17 @@ export class JsonSource implements Source {
     }
   }
 
-  #record(value: unknown): SourceItem {
+  #record(value: unknown, position: string): SourceItem {
     const obj = value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
     const k = this.#c.key ? obj?.[this.#c.key] : undefined;
-    const t = this.#c.timestampField ? obj?.[this.#c.timestampField] : undefined;
-    const parsed = typeof t === 'string' || typeof t === 'number' ? parseTimestamp(String(t)) : Number.NaN;
     return {
       kind: 'record',
       record: {
         key: k === undefined || k === null ? null : String(k),
         value,
-        timestamp: Number.isFinite(parsed) ? parsed : Date.now(),
+        timestamp: eventTime(value, this.#c.timestampField, Date.now()),
       },
+      position,
     };
   }
 

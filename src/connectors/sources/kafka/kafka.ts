@@ -3,6 +3,7 @@ import { createBroker } from '../../../core/broker-registry.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
 import { positionsOf } from '../../../core/runners/consumer-loop.ts';
+import { eventTime } from '../event-time.ts';
 import type { KafkaSourceConfig } from './spec.ts';
 
 /**
@@ -52,7 +53,13 @@ export class KafkaSource implements Source {
       for (const p of pending) position.set(tpKey(p.topic, p.partition), p.offset);
       yield records.map((r) => ({
         kind: 'record' as const,
-        record: { key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers },
+        record: {
+          key: r.key,
+          value: r.value,
+          timestamp: eventTime(r.value, c.timestampField, r.timestamp),
+          headers: r.headers,
+        },
+        position: `${c.url}/${c.topic}/${r.partition}/${r.offset}`,
       }));
     }
   }

@@ -14,5 +14,7 @@ export const kafkaSourceSchema = z.strictObject({
   startFrom: z.enum(['beginning', 'end']).default('beginning'),
   follow: z.boolean().default(true),
   batch: z.number().int().positive().max(100_000).default(2000),
+  /** Field of a JSON value holding event time (ISO, `YYYY-MM-DD HH:MM:SS` as UTC, or epoch s/ms); default: the Kafka timestamp. */
+  timestampField: z.string().optional(),
 });
 export type KafkaSourceConfig = z.infer<typeof kafkaSourceSchema>;
