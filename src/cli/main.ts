@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { apps } from '../apps/index.ts';
-import { formatError } from '../core/errors.ts';
+import { ErrorCodes, formatError } from '../core/errors.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
@@ -18,7 +18,6 @@ const program = new Command('runnel')
   .option('--env-file <file>', 'settings file (default ./.env if present)')
   .option('-v, --verbose', 'print stack traces and debug lines')
   .option('-q, --quiet', 'no progress output')
-  .showHelpAfterError()
   .exitOverride();
 
 // Global flags are merged into every command's own so handlers see one object.
@@ -32,6 +31,26 @@ registerVerifyCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program, { resolveBroker: (flags) => openBroker(flags as CommonFlags), apps: () => apps });
 registerKafkaCommand(program);
+oneLineUsageErrors(program);
+
+/**
+ * Commander's own errors (unknown command or option, missing argument) in runnel's one-line form, with its
+ * suggestion kept and a pointer to the help of the command at fault, instead of the whole help text.
+ */
+function oneLineUsageErrors(cmd: Command, path = 'runnel'): void {
+  cmd.configureOutput({
+    outputError: (text, write) => {
+      const line = text
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\n\(Did you mean/, ' (did you mean')
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/\.$/, '');
+      write(`runnel: ${ErrorCodes.USAGE}: ${line}; see: ${path} --help\n`);
+    },
+  });
+  for (const sub of cmd.commands) oneLineUsageErrors(sub, `${path} ${sub.name()}`);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@
  * tells the runtime whether backing off and trying again can help.
  */
 export const ErrorCodes = {
+  USAGE: 'RUNNEL_USAGE',
   CONFIG_INVALID: 'RUNNEL_CONFIG_INVALID',
   FILE_NOT_FOUND: 'RUNNEL_FILE_NOT_FOUND',
   INPUT_MALFORMED: 'RUNNEL_INPUT_MALFORMED',

@@ -31,6 +31,27 @@ test('every command the README shows exists in the CLI (its --help works)', asyn
   }
 });
 
+test('a mistyped command, option or missing argument is one runnel line with the suggestion, not the whole help', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['rnu', 'buzz'], /^runnel: RUNNEL_USAGE: unknown command 'rnu' \(did you mean run\?\); see: runnel --help$/],
+    [
+      ['run', 'buzz', '--limt', '5'],
+      /^runnel: RUNNEL_USAGE: unknown option '--limt' \(did you mean --limit\?\); see: runnel run --help$/,
+    ],
+    [['tail'], /^runnel: RUNNEL_USAGE: missing required argument 'topic'; see: runnel tail --help$/],
+    [
+      ['kafka', 'strat'],
+      /^runnel: RUNNEL_USAGE: unknown command 'strat' \(did you mean start\?\); see: runnel kafka --help$/,
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const r = await runCli(args, { timeoutMs: 30_000 });
+    assert.equal(r.code, 1, `runnel ${args.join(' ')}`);
+    assert.match(r.stderr.trim(), line);
+    assert.equal(r.stdout, '', 'no help text dumped');
+  }
+});
+
 test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {
   const ws = workspace();
   const child = startCli(['dashboard', '--port', '0', '--broker', ws.broker]);
