@@ -1,11 +1,53 @@
 import type { Command } from 'commander';
 import { apps } from '../../apps/index.ts';
-import { formatError } from '../../core/errors.ts';
+import type { Broker } from '../../core/broker.ts';
+import { ErrorCodes, formatError, RunnelError } from '../../core/errors.ts';
+import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { appOptions, loadEnv, openBroker, type PipelineFlags } from '../context.ts';
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * How far a sink's output is against its topic, from the positions it keeps with its output: up to
+ * date, behind (and how to catch up), or ahead of the log (written from another broker).
+ */
+async function progress(broker: Broker, app: string, topic: string, held: TopicPartitionOffset[]): Promise<string> {
+  const info = await broker.describeTopic(topic);
+  const stored = new Map(held.map((p) => [tpKey(p.topic, p.partition), p.offset]));
+  if (!info) {
+    if (held.some((p) => p.offset > 0)) {
+      throw new RunnelError(
+        ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+        `holds records of ${topic}, which ${broker.url} does not have: written from another broker`,
+      );
+    }
+    return `topic ${topic} not on the broker yet`;
+  }
+  let behind = 0;
+  let total = 0;
+  for (const p of info.partitions) {
+    const at = stored.get(tpKey(topic, p.partition)) ?? p.startOffset;
+    if (at > p.endOffset) {
+      throw new RunnelError(
+        ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+        `holds ${topic}/${p.partition} up to offset ${at}, but it ends at ${p.endOffset} on ${broker.url}: ` +
+          'written from another broker (or this one was reset)',
+        { value: at },
+      );
+    }
+    behind += p.endOffset - Math.max(at, p.startOffset);
+    total += p.endOffset - p.startOffset;
+  }
+  const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+  return behind === 0
+    ? `up to date with ${topic} (${records(total)})`
+    : `${behind} of ${records(total)} of ${topic} not written yet; catch up with: runnel consume ${app} --drain`;
+}
 
 /**
  * Checks what a run would need, like the seeds' verify_emitters: the broker answers and round-trips a
- * record, and every configured sink's target can be opened and written. Exits 1 if anything fails.
+ * record, every configured sink's target can be opened and written, and (for sinks that keep their
+ * positions with their output) how much of their topic they hold. Exits 1 if anything fails.
  */
 export function registerVerifyCommand(program: Command): void {
   program
@@ -22,38 +64,43 @@ export function registerVerifyCommand(program: Command): void {
           results.push({ what, ok: false, detail: formatError(err) });
         }
       };
+      let broker: Broker | undefined;
       await check('broker', async () => {
-        const broker = await openBroker(flags, env);
-        try {
-          const [pos] = await broker.produce('_runnel.verify', [{ key: 'verify', value: { at: Date.now() } }]);
-          const back = await broker.read('_runnel.verify', pos!.partition, pos!.offset, 1);
-          if (back.length !== 1) throw new Error('a record produced could not be read back');
-          return `${broker.url} (produce + read ok)`;
-        } finally {
-          await broker.close();
-        }
+        broker = await openBroker(flags, env);
+        const [pos] = await broker.produce('_runnel.verify', [{ key: 'verify', value: { at: Date.now() } }]);
+        const back = await broker.read('_runnel.verify', pos!.partition, pos!.offset, 1);
+        if (back.length !== 1) throw new Error('a record produced could not be read back');
+        return `${broker.url} (produce + read ok)`;
       });
-      for (const app of apps) {
-        let spec: Awaited<ReturnType<typeof app.build>>;
-        try {
-          spec = await app.build(appOptions(flags, env));
-        } catch (err) {
-          results.push({ what: `app ${app.name}`, ok: false, detail: formatError(err) });
-          continue;
+      try {
+        for (const app of apps) {
+          let spec: Awaited<ReturnType<typeof app.build>>;
+          try {
+            spec = await app.build(appOptions(flags, env));
+          } catch (err) {
+            results.push({ what: `app ${app.name}`, ok: false, detail: formatError(err) });
+            continue;
+          }
+          for (const { sink, topic } of spec.sinks) {
+            await check(`${app.name} ${sink.name}`, async () => {
+              if (sink.verify) await sink.verify();
+              else {
+                await sink.open({ signal: new AbortController().signal, log: quiet });
+                await sink.close();
+              }
+              // Sinks that keep their positions with their output can say how complete it is.
+              if (!broker || !sink.storedPositions) return sink.target;
+              await sink.open({ signal: new AbortController().signal, log: quiet });
+              try {
+                return `${sink.target}: ${await progress(broker, app.name, topic, await sink.storedPositions())}`;
+              } finally {
+                await sink.close();
+              }
+            });
+          }
         }
-        for (const { sink } of spec.sinks) {
-          await check(`${app.name} ${sink.name}`, async () => {
-            if (sink.verify) await sink.verify();
-            else {
-              await sink.open({
-                signal: new AbortController().signal,
-                log: { info() {}, warn() {}, error() {}, debug() {} },
-              });
-              await sink.close();
-            }
-            return sink.target;
-          });
-        }
+      } finally {
+        await broker?.close();
       }
       for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.what}: ${r.detail}\n`);
       const failed = results.filter((r) => !r.ok).length;
