@@ -101,6 +101,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           onExternalStop();
         }),
       );
+    const starting: Array<Promise<unknown>> = [];
     try {
       if (roles.consumers) {
         for (const processor of spec.processors) {
@@ -114,7 +115,9 @@ export function runPipeline(o: RunOptions): RunningPipeline {
             status: cell('processor', processor.name, processor.inputs),
           });
           processorLoops.push({ loop: r.loop, inputs: processor.inputs });
-          track(r.loop.run());
+          const task = r.loop.run();
+          track(task);
+          starting.push(Promise.race([r.loop.ready, task]));
         }
         for (const binding of spec.sinks) {
           const r = new SinkRunner({
@@ -126,23 +129,36 @@ export function runPipeline(o: RunOptions): RunningPipeline {
             status: cell('sink', binding.sink.name, [binding.topic], binding.sink.target),
           });
           sinkLoops.push({ loop: r.loop, inputs: [binding.topic] });
-          track(r.run());
+          const task = r.run();
+          track(task);
+          starting.push(Promise.race([r.ready, task]));
         }
       }
-      const sources = roles.sources
-        ? spec.sources.map(({ source, topic, schema }) =>
-            runSource({
-              broker,
-              source,
-              topic,
-              ...(schema ? { schema } : {}),
-              log,
-              signal: stopSources.signal,
-              status: cell('source', source.name, [topic]),
-              ...(o.limit === undefined ? {} : { limit: o.limit }),
-            }),
-          )
-        : [];
+      if (roles.sources && roles.consumers) {
+        // Consumers first check their stored output against this broker: output from another broker must
+        // be refused before a source has put a batch on this one (a sink that cannot open yet does not
+        // hold the sources back; it retries on its own).
+        const refused = (await Promise.allSettled(starting)).find((s) => s.status === 'rejected');
+        if (refused) {
+          failure ??= refused.reason;
+          onExternalStop();
+        }
+      }
+      const sources =
+        roles.sources && !failure
+          ? spec.sources.map(({ source, topic, schema }) =>
+              runSource({
+                broker,
+                source,
+                topic,
+                ...(schema ? { schema } : {}),
+                log,
+                signal: stopSources.signal,
+                status: cell('source', source.name, [topic]),
+                ...(o.limit === undefined ? {} : { limit: o.limit }),
+              }),
+            )
+          : [];
       const sourcesDone = Promise.all(sources).catch((err: unknown) => {
         failure ??= err;
         onExternalStop();

@@ -155,6 +155,10 @@ test('output written from another broker is refused with one line, not resumed p
     /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*holds buzz\/0 up to offset 50, but that partition on local:.*\.new ends at \d+: .*another --data-dir/,
   );
   assert.equal(lines.filter((l) => l.startsWith('runnel:')).length, 1);
+  // Refused before the source started: the new broker got no records to be confused by later.
+  const held = await runCli(['tail', 'buzz', '--from-beginning', '--no-follow', ...flags]);
+  assert.equal(held.code, 0, held.stderr);
+  assert.equal(held.stdout, '');
 });
 
 test('--sinks with no sink named is a config error, not a run that writes nothing', async () => {

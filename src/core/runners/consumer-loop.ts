@@ -45,9 +45,16 @@ export class ConsumerLoop {
   readonly #stored = new Map<string, number>();
   #consumer: Consumer | undefined;
   readonly #o: ConsumerLoopOptions;
+  readonly #ready = Promise.withResolvers<void>();
+  /**
+   * Settles once the loop knows where it resumes: its stored output checked against the broker (rejects
+   * with OUTPUT_FROM_OTHER_BROKER), or the group's commits read. The pipeline starts sources after it.
+   */
+  readonly ready = this.#ready.promise;
 
   constructor(options: ConsumerLoopOptions) {
     this.#o = options;
+    this.ready.catch(() => {}); // run() reports the same failure
   }
 
   /** True when this component has committed at least `targets` (next offsets) on every partition. */
@@ -58,9 +65,16 @@ export class ConsumerLoop {
   async run(): Promise<void> {
     const o = this.#o;
     const retry = { signal: o.signal, log: o.log, status: o.status };
-    if (o.storedPositions) await this.#loadStored();
-    else
-      for (const g of await o.broker.listGroups(o.group)) this.positions.set(tpKey(g.topic, g.partition), g.committed);
+    try {
+      if (o.storedPositions) await this.#loadStored();
+      else
+        for (const g of await o.broker.listGroups(o.group))
+          this.positions.set(tpKey(g.topic, g.partition), g.committed);
+    } catch (err) {
+      this.#ready.reject(err);
+      throw err;
+    }
+    this.#ready.resolve();
     const consumer = o.broker.consumer({
       group: o.group,
       topics: o.topics,

@@ -21,6 +21,9 @@ export interface SinkRunOptions {
 export class SinkRunner {
   readonly loop: ConsumerLoop;
   readonly #o: SinkRunOptions;
+  readonly #openFailed = Promise.withResolvers<void>();
+  /** The loop's `ready`, or the first failed open: a sink that cannot open yet must not hold sources back. */
+  readonly ready: Promise<void>;
 
   constructor(o: SinkRunOptions) {
     this.#o = o;
@@ -49,6 +52,7 @@ export class SinkRunner {
         }
       },
     });
+    this.ready = Promise.race([this.#openFailed.promise, this.loop.ready]);
   }
 
   async run(): Promise<void> {
@@ -56,7 +60,11 @@ export class SinkRunner {
     const retry = { signal: this.#o.signal, log: this.#o.log, status: this.#o.status, always: true };
     await retrying(
       `${sink.name}: open ${sink.target}`,
-      () => sink.open({ signal: this.#o.signal, log: this.#o.log }),
+      () =>
+        sink.open({ signal: this.#o.signal, log: this.#o.log }).catch((err: unknown) => {
+          this.#openFailed.resolve();
+          throw err;
+        }),
       retry,
     );
     try {
