@@ -46,6 +46,47 @@ test('kcat reads the JSON records runnel produced, with keys and headers', { tim
   );
 });
 
+test('event time far from now rides in a header: Kafka keeps the record (its retention goes by timestamp)', {
+  timeout: 60_000,
+}, async (t) => {
+  const b = await open(t);
+  if (!b) return;
+  const topic = unique('kcat-time');
+  await b.createTopic(topic, { partitions: 1 });
+  const replayed = Date.UTC(2025, 0, 1, 15, 0, 0); // the seeds' smoker CSV: over a week old, Kafka would delete it
+  const live = Date.now() - 2000;
+  const before = Date.now();
+  await b.produce(topic, [
+    { value: { temperature: 70.4 }, timestamp: replayed },
+    { value: { temperature: 71.0 }, timestamp: live },
+  ]);
+  const { stdout } = await run(
+    'kcat',
+    ['-b', KAFKA_ADDRESS, '-C', '-t', topic, '-e', '-o', 'beginning', '-f', '%T|%h\n'],
+    {
+      timeout: 30_000,
+    },
+  );
+  const [old, recent] = stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
+  // What other clients and Kafka's retention see: the write time, and the event time in the header.
+  assert.ok(Number(old![0]) >= before - 1000 && Number(old![0]) <= Date.now(), `kafka timestamp ${old![0]}`);
+  assert.equal(old![1], `runnel.event-time=${replayed}`);
+  // Live data keeps its own time as the Kafka timestamp, with no header.
+  assert.deepEqual(recent, [String(live), '']);
+  // What runnel reads back: the event times, and no internal header.
+  const back = await b.read(topic, 0, 0, 10);
+  assert.deepEqual(
+    back.map((r) => [r.timestamp, r.headers]),
+    [
+      [replayed, {}],
+      [live, {}],
+    ],
+  );
+});
+
 test('runnel consumes what kcat produced: JSON, plain text, numbers, headers', { timeout: 60_000 }, async (t) => {
   const b = await open(t);
   if (!b) return;

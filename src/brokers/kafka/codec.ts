@@ -14,18 +14,34 @@ export interface EncodedMessage {
   headers?: Map<Buffer, Buffer>;
 }
 
+/**
+ * Event time that is not close to now travels in this header, and the Kafka timestamp is the write time:
+ * Kafka deletes records by their timestamp (7 days by default, checked every 5 minutes) and Kafka 4 refuses
+ * records more than an hour ahead, so a replay of last year's CSV written with its own times vanished from
+ * the topic minutes after the run. Consumers (ours) read the event time back from the header.
+ */
+export const EVENT_TIME_HEADER = 'runnel.event-time';
+/** Event times within this of now are the Kafka timestamp itself, as other clients expect for live data. */
+export const EVENT_TIME_SLACK_MS = 60 * 60 * 1000;
+const EVENT_TIME_KEY = Buffer.from(EVENT_TIME_HEADER);
+
 export function encodeRecord(topic: string, partition: number, r: OutgoingRecord, now: number): EncodedMessage {
+  const eventTime = Math.trunc(r.timestamp ?? now);
+  const far = Math.abs(eventTime - now) > EVENT_TIME_SLACK_MS;
   const msg: EncodedMessage = {
     topic,
     partition,
     value: Buffer.from(JSON.stringify(r.value === undefined ? null : r.value)),
-    timestamp: BigInt(Math.trunc(r.timestamp ?? now)),
+    timestamp: BigInt(far ? now : eventTime),
   };
   if (r.key !== undefined && r.key !== null) msg.key = Buffer.from(r.key);
-  if (r.headers) {
+  if (r.headers || far) {
     // Header keys must be Buffers: @platformatic/kafka's no-op serialiser silently drops a send with strings.
     const headers = new Map<Buffer, Buffer>();
-    for (const [k, v] of Object.entries(r.headers)) headers.set(Buffer.from(k), Buffer.from(String(v)));
+    for (const [k, v] of Object.entries(r.headers ?? {})) {
+      if (k !== EVENT_TIME_HEADER) headers.set(Buffer.from(k), Buffer.from(String(v)));
+    }
+    if (far) headers.set(EVENT_TIME_KEY, Buffer.from(String(eventTime)));
     if (headers.size > 0) msg.headers = headers;
   }
   return msg;

@@ -125,6 +125,16 @@ describe('Kafka record batches', () => {
     assert.deepEqual(scanBatches(buf, 0), { count: 2, next: 7 });
   });
 
+  it('takes event time from runnel.event-time (kept out of the headers) over the Kafka timestamp', () => {
+    const buf = batch(0, [
+      { value: '1', timestamp: T, headers: { 'runnel.event-time': '1735732800000', source: 'x' } },
+      { value: '2', timestamp: T, headers: { 'runnel.event-time': 'garbage' } },
+    ]);
+    const [a, b] = decode(buf, 0);
+    assert.deepEqual([a!.timestamp, { ...a!.headers }], [1735732800000, { source: 'x' }]);
+    assert.deepEqual([b!.timestamp, { ...b!.headers }], [T, {}], 'an unreadable one leaves the Kafka timestamp');
+  });
+
   it('shares no header object a consumer could write through to other records', () => {
     const [a, b] = decode(
       batch(0, [

@@ -7,7 +7,7 @@
  */
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka';
 import type { RecordHeaders, StreamRecord } from '../../core/record.ts';
-import { decodeValue, utf8 } from './codec.ts';
+import { decodeValue, EVENT_TIME_HEADER, utf8 } from './codec.ts';
 
 /** baseOffset (8) + batchLength (4): a batch's full size is this plus batchLength. */
 const LOG_OVERHEAD = 12;
@@ -156,7 +156,7 @@ function decodeRecords(
     const length = c.varint();
     const end = c.at + length;
     c.at++; // attributes: unused in v2 records
-    const timestamp = baseTs + c.varint();
+    let timestamp = baseTs + c.varint();
     const offset = base + c.varint();
     if (offset < from) {
       // A compressed batch comes back whole, with the records before the fetch position.
@@ -166,14 +166,22 @@ function decodeRecords(
     const key = c.field() ? c.text() : null;
     const value = c.field() ? decodeValue(buf, c.start, c.end) : null;
     const headerCount = c.varint();
-    const headers: RecordHeaders = headerCount === 0 ? NO_HEADERS : {};
+    let headers = NO_HEADERS;
     for (let h = 0; h < headerCount; h++) {
       if (!c.field()) {
         c.field(); // a header with a null key: nothing to name it by
         continue;
       }
       const name = c.text();
-      headers[name] = c.field() ? c.text() : '';
+      const text = c.field() ? c.text() : '';
+      if (name === EVENT_TIME_HEADER) {
+        // Our own: the record's event time when it was too far from its write time to be the Kafka timestamp.
+        const t = Number(text);
+        if (Number.isFinite(t)) timestamp = t;
+        continue;
+      }
+      if (headers === NO_HEADERS) headers = {};
+      headers[name] = text;
     }
     c.at = end;
     out.push({
