@@ -129,3 +129,16 @@ test('producer and consumer in separate processes over kafka: all consumed, in o
   assert.ok(line, groups.stdout);
   assert.match(line, /\s0\s*$/, 'lag 0 after draining');
 });
+
+test('consume --drain on an empty Kafka topic exits at once (a join in flight at close kept heartbeats alive)', {
+  timeout: 120_000,
+}, async (t) => {
+  const ws = await kafkaWorkspace(t);
+  if (!ws) return;
+  const env = { BUZZ_TOPIC: unique('empty') };
+  for (let i = 0; i < 2; i++) {
+    // Killed after 30 s: it used to stay alive until killed, however long that was.
+    const r = await runCli(['consume', 'buzz', '--drain', ...ws.flags], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+  }
+});

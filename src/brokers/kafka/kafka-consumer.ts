@@ -132,6 +132,9 @@ export class KafkaConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A join still in flight would complete after the client closed and start heartbeats that never
+    // stop, keeping the process alive (`consume --drain` on an empty topic hung): let it land first.
+    if (this.#joining) await withTimeout(this.#joining, 5000).catch(() => {});
     // Leaving the group lets the others take our partitions at once; bounded, as the broker may be gone.
     await withTimeout(this.#client.close(), 5000).catch(() => this.#client.close(true).catch(() => {}));
     await withTimeout(this.#pool.close(), 2000).catch(() => {});
