@@ -90,7 +90,18 @@ export function parseSinks(list: string | undefined): string[] {
   return kinds;
 }
 
+/** Flags that only mean something together: a silent no-op would leave the user guessing. */
+function checkCombinations(flags: PipelineFlags): void {
+  const bad = (message: string) => new RunnelError(ErrorCodes.CONFIG_INVALID, message);
+  if (flags.follow && flags.from === undefined)
+    throw bad('--follow needs --from <file.jsonl> (the file to keep reading)');
+  if (flags.csv !== undefined && flags.from !== undefined) {
+    throw bad('--csv and --from both name the input: give one (--from reads Kafka or JSON, --csv a CSV replay)');
+  }
+}
+
 export function appOptions(flags: PipelineFlags, env: Record<string, string | undefined>): AppOptions {
+  checkCombinations(flags);
   return {
     dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
     sinks: parseSinks(flags.sinks),

@@ -178,6 +178,7 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
     { timestamp: '2025-01-01 15:00:00', temperature: 70.4 },
     'a plain string',
     { timestamp: '2025-01-01 15:02:00', temperature: '71.0' },
+    { timestamp: 'not a date', temperature: 74.0 },
     { timestamp: '2025-01-01 15:03:00', temperature: 71.6 },
   ];
   writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -202,9 +203,11 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
     [
       [`${file}:2`, 'RUNNEL_SCHEMA_MISMATCH'],
       [`${file}:3`, 'RUNNEL_SCHEMA_MISMATCH'],
+      [`${file}:4`, 'RUNNEL_SCHEMA_MISMATCH'],
     ],
   );
   assert.match(dead[0]!.value.error.message, /not a smoker record \(value: .*expected object/);
   assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
-  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 2, r.stderr);
+  assert.match(dead[2]!.value.error.message, /not a smoker record \(timestamp: not a date and time/);
+  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 3, r.stderr);
 });

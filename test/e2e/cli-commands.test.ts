@@ -52,6 +52,23 @@ test('a mistyped command, option or missing argument is one runnel line with the
   }
 });
 
+test('inputs that cannot work fail in one line before anything starts (no banner, no progress)', async () => {
+  const ws = workspace();
+  const cases: Array<[string[], string]> = [
+    [['run', 'smoker', '--csv', 'missing.csv'], 'RUNNEL_FILE_NOT_FOUND: CSV file not found: '],
+    [['run', 'buzz', '--from', 'missing.jsonl'], 'RUNNEL_FILE_NOT_FOUND: JSON file not found: '],
+    [['run', 'buzz', '--follow'], 'RUNNEL_CONFIG_INVALID: --follow needs --from'],
+    [['run', 'smoker', '--csv', 'a.csv', '--from', 'b.jsonl'], 'RUNNEL_CONFIG_INVALID: --csv and --from both name'],
+    [['run', 'buzz', '--limit', '0'], 'RUNNEL_CONFIG_INVALID: --limit must be an integer >= 1 (got "0")'],
+  ];
+  for (const [args, start] of cases) {
+    const r = await runCli([...args, ...ws.flags], { cwd: ws.dir, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, `runnel ${args.join(' ')}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(r.stderr.startsWith(`runnel: ${start}`), r.stderr);
+  }
+});
+
 test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {
   const ws = workspace();
   const child = startCli(['dashboard', '--port', '0', '--broker', ws.broker]);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseTimestamp } from '../../connectors/sources/event-time.ts';
 import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
 import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';
@@ -26,7 +27,11 @@ function csvSource(options: AppOptions): Source {
 /** A reading as the seeds' smoker producer sends it: what the stall detector and the tables need. */
 const smokerReading = z.looseObject({
   temperature: z.number().finite(),
-  timestamp: z.string().optional(),
+  // Event time and the chart's x: an unreadable one would fall back to now and squeeze the chart.
+  timestamp: z
+    .string()
+    .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)')
+    .optional(),
 });
 
 export const smokerApp: AppDefinition = {

@@ -12,7 +12,7 @@ export function addPipelineFlags(cmd: Command): Command {
     .option(
       '--limit <n>',
       'stop the source after N records, exit 0 once every sink has committed them',
-      numberFlag('--limit', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+      numberFlag('--limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     )
     .option(
       '--rate <n>',

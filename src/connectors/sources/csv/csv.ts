@@ -37,13 +37,20 @@ export class CsvSource implements Source {
 
   constructor(config: CsvConfig) {
     this.#c = config;
+    // Checked when the app is built, so a mistyped --csv is one line before anything starts.
+    this.#mustExist();
   }
 
-  async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
+  #mustExist(): void {
     const { path } = this.#c;
     if (!existsSync(path) || !statSync(path).isFile()) {
       throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `CSV file not found: ${path}`, { value: path });
     }
+  }
+
+  async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
+    const { path } = this.#c;
+    this.#mustExist();
     const size = batchSizeFor(this.#c.rate ?? (this.#c.speed ? 20 : 0));
     const pacer = new Pacer();
     let sent = 0;

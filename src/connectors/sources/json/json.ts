@@ -30,13 +30,23 @@ export class JsonSource implements Source {
 
   constructor(config: JsonConfig) {
     this.#c = config;
+    // Checked when the app is built, so a mistyped --from is one line before anything starts. A file to
+    // follow may appear later, like tail -F.
+    if (!config.follow) this.#mustExist();
+  }
+
+  #mustExist(): void {
+    if (!existsSync(this.#c.path)) {
+      throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `JSON file not found: ${this.#c.path}`, {
+        value: this.#c.path,
+      });
+    }
   }
 
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     const { path } = this.#c;
     if (!this.#c.follow) {
-      if (!existsSync(path))
-        throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `JSON file not found: ${path}`, { value: path });
+      this.#mustExist();
       const text = readFileSync(path, 'utf8');
       if (text.trimStart().startsWith('[')) {
         yield* this.#array(text);
