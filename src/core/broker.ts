@@ -21,6 +21,12 @@ export interface PartitionInfo {
 
 export interface TopicInfo {
   name: string;
+  /**
+   * This topic on this broker, distinct from a topic of the same name on another broker or deleted and
+   * created again (Kafka's topic id; the local broker's file id + topic row). Output that remembers it
+   * can tell its positions do not belong to the topic now in front of it.
+   */
+  id?: string;
   partitions: PartitionInfo[];
   retentionMs?: number;
   retentionBytes?: number;

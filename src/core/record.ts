@@ -35,6 +35,8 @@ export interface TopicPartitionOffset {
   topic: string;
   partition: number;
   offset: number;
+  /** TopicInfo.id of the topic the offset belongs to, when known (exactly-once sinks store it). */
+  topicId?: string;
 }
 
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

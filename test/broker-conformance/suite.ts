@@ -161,10 +161,21 @@ export function runBrokerConformance(name: string, makeBroker: () => Promise<Bro
       const auto = unique('auto');
       const [pos] = await b.produce(auto, [{ value: 1 }]);
       assert.deepEqual(pos, { topic: auto, partition: 0, offset: 0 });
+      const before = (await b.describeTopic(auto))?.id;
+      assert.ok(before, 'a topic has an id');
       await b.deleteTopic(auto);
       await b.deleteTopic(auto);
       for (let i = 0; i < 50 && (await b.describeTopic(auto)); i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(await b.describeTopic(auto), undefined);
+      // Created again under the same name: another topic, which exactly-once output must tell apart.
+      await b.createTopic(auto, { partitions: 1 });
+      const after = await b.describeTopic(auto);
+      assert.ok(after?.id && after.id !== before, `a new id (was ${before}, now ${after?.id})`);
+      assert.deepEqual(
+        after.partitions.map((p) => p.endOffset),
+        [0],
+      );
+      await b.deleteTopic(auto);
     });
 
     test('a group splits partitions between two members, and one member gets all after the other leaves', async (t) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { jsonlValues, runCli, sqliteRows, type Workspace, workspace } from '../helpers/cli.ts';
 
 interface DeadLetterRecord {
@@ -152,13 +153,42 @@ test('output written from another broker is refused with one line, not resumed p
   const lines = second.stderr.trim().split('\n');
   assert.match(
     lines.at(-1)!,
-    /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*holds buzz\/0 up to offset 50, but that partition on local:.*\.new ends at \d+: .*another --data-dir/,
+    /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*its output holds buzz as another broker had it.*now .* on local:.*\.new\).*another --data-dir/,
   );
   assert.equal(lines.filter((l) => l.startsWith('runnel:')).length, 1);
   // Refused before the source started: the new broker got no records to be confused by later.
   const held = await runCli(['tail', 'buzz', '--from-beginning', '--no-follow', ...flags]);
   assert.equal(held.code, 0, held.stderr);
   assert.equal(held.stdout, '');
+});
+
+test('output from another broker is refused even when that broker holds more records than the output', async () => {
+  const ws = workspace();
+  const first = await runCli(['run', 'buzz', '--limit', '50', '--rate', '0', ...ws.flags]);
+  assert.equal(first.code, 0, first.stderr);
+  // Another broker whose buzz topic is already longer (the fresh-user trial's local → Kafka switch):
+  // offsets alone cannot tell, so sinks resumed at 50 and mixed the two streams in one file.
+  const flags = ws.flags.map((f) => (f === ws.broker ? `${ws.broker}.other` : f));
+  const produced = await runCli(['produce', 'buzz', '--limit', '120', '--rate', '0', ...flags]);
+  assert.equal(produced.code, 0, produced.stderr);
+  const second = await runCli(['run', 'buzz', '--limit', '5', '--rate', '0', ...flags]);
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr.trim().split('\n').at(-1)!, /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*buzz/);
+  const rows = sqliteRows<{ n: number }>(
+    join(ws.dir, 'data', 'buzz.sqlite'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.equal(rows[0]!.n, 50, 'nothing from the other broker was added');
+  assert.equal(jsonlValues(join(ws.dir, 'data', 'buzz.jsonl')).length, 50);
+  // A topic deleted and created again on the same broker (as the seeds' producers do at every start) is
+  // another stream too, though its offsets start over the same way.
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  await broker.deleteTopic('buzz');
+  await broker.close();
+  const recreated = await runCli(['run', 'buzz', '--limit', '60', '--rate', '0', ...ws.flags]);
+  assert.equal(recreated.code, 1, recreated.stderr);
+  assert.match(recreated.stderr, /RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*deleted and created again/);
 });
 
 test('--sinks with no sink named is a config error, not a run that writes nothing', async () => {

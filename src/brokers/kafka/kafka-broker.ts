@@ -185,6 +185,7 @@ export class KafkaBroker implements Broker {
       const bounds = await partitionBounds(this.reader.client, all);
       return {
         name,
+        id: t.id,
         partitions: all.map(({ partition }) => {
           const b = bounds.get(`${name}:${partition}`) ?? { start: 0, end: 0 };
           return { partition, startOffset: b.start, endOffset: b.end };

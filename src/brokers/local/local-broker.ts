@@ -7,11 +7,12 @@ import { partitionForKey } from '../../core/partitioner.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
 import { LocalConsumer } from './local-consumer.ts';
 import { type Notifier, notifierFor } from './notifier.ts';
-import { applySchema } from './schema.ts';
+import { applySchema, brokerId } from './schema.ts';
 
 interface TopicRow {
   id: number;
   name: string;
+  created_at: number;
   partitions: number;
   retention_ms: number | null;
   retention_bytes: number | null;
@@ -59,6 +60,7 @@ export class LocalBroker implements Broker {
   #stmts = new Map<string, StatementSync>();
   #lastRetention = 0;
   #rr = 0;
+  #brokerId = '';
 
   constructor(url: string) {
     this.url = url;
@@ -80,6 +82,7 @@ export class LocalBroker implements Broker {
       // NORMAL in WAL mode survives process crashes; FULL adds an fsync per commit for power loss.
       db.exec(`PRAGMA synchronous=${this.#fsync ? 'FULL' : 'NORMAL'}`);
       applySchema(db);
+      this.#brokerId = brokerId(db);
       this.#db = db;
     } catch (err) {
       throw new RunnelError(
@@ -135,9 +138,9 @@ export class LocalBroker implements Broker {
     // Another process may have created or grown the topic since we cached it; re-read when asked about
     // an unknown one, and refresh partition counts on describe.
     if (!t) {
-      t = this.stmt('SELECT id, name, partitions, retention_ms, retention_bytes FROM topics WHERE name = ?').get(
-        name,
-      ) as TopicRow | undefined;
+      t = this.stmt(
+        'SELECT id, name, partitions, retention_ms, retention_bytes, created_at FROM topics WHERE name = ?',
+      ).get(name) as TopicRow | undefined;
       if (t) this.#topics.set(name, t);
     }
     return t;
@@ -178,7 +181,7 @@ export class LocalBroker implements Broker {
     const t = this.refreshTopic(name);
     if (!t) return;
     this.transaction(() => {
-      for (const table of ['records', 'batches', 'partitions']) {
+      for (const table of ['batches', 'partitions']) {
         this.stmt(`DELETE FROM ${table} WHERE topic_id = ?`).run(t.id);
       }
       this.stmt('DELETE FROM group_offsets WHERE topic = ?').run(name);
@@ -205,6 +208,8 @@ export class LocalBroker implements Broker {
     ).all(t.id) as Array<{ partition: number; startOffset: number; endOffset: number }>;
     return {
       name,
+      // The row id alone could be reused after a delete: its creation time makes it this topic's.
+      id: `${this.#brokerId}/${t.id}/${t.created_at}`,
       partitions: parts.map((p) => ({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset })),
       retentionMs: t.retention_ms ?? DEFAULT_RETENTION_MS,
       ...(t.retention_bytes === null ? {} : { retentionBytes: t.retention_bytes }),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 
 /**
@@ -63,4 +64,10 @@ export function applySchema(db: DatabaseSync): void {
       PRIMARY KEY(grp, member)) WITHOUT ROWID;
   `);
   db.prepare('INSERT OR IGNORE INTO meta(k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  // Names this broker file among others: topic ids built from it differ on a new file (see TopicInfo.id).
+  db.prepare('INSERT OR IGNORE INTO meta(k, v) VALUES (?, ?)').run('broker_id', randomUUID());
+}
+
+export function brokerId(db: DatabaseSync): string {
+  return (db.prepare("SELECT v FROM meta WHERE k = 'broker_id'").get() as { v: string }).v;
 }

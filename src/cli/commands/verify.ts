@@ -3,6 +3,7 @@ import { apps } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, formatError, RunnelError } from '../../core/errors.ts';
 import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import { foreignOutput } from '../../core/stored-output.ts';
 import { appOptions, loadEnv, openBroker, type PipelineFlags } from '../context.ts';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -13,28 +14,14 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {} };
  */
 async function progress(broker: Broker, app: string, topic: string, held: TopicPartitionOffset[]): Promise<string> {
   const info = await broker.describeTopic(topic);
+  const foreign = foreignOutput(topic, info, held, broker.url);
+  if (foreign) throw new RunnelError(ErrorCodes.OUTPUT_FROM_OTHER_BROKER, foreign);
+  if (!info) return `topic ${topic} not on the broker yet`;
   const stored = new Map(held.map((p) => [tpKey(p.topic, p.partition), p.offset]));
-  if (!info) {
-    if (held.some((p) => p.offset > 0)) {
-      throw new RunnelError(
-        ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
-        `holds records of ${topic}, which ${broker.url} does not have: written from another broker`,
-      );
-    }
-    return `topic ${topic} not on the broker yet`;
-  }
   let behind = 0;
   let total = 0;
   for (const p of info.partitions) {
     const at = stored.get(tpKey(topic, p.partition)) ?? p.startOffset;
-    if (at > p.endOffset) {
-      throw new RunnelError(
-        ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
-        `holds ${topic}/${p.partition} up to offset ${at}, but it ends at ${p.endOffset} on ${broker.url}: ` +
-          'written from another broker (or this one was reset)',
-        { value: at },
-      );
-    }
     behind += p.endOffset - Math.max(at, p.startOffset);
     total += p.endOffset - p.startOffset;
   }

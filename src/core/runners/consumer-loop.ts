@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
+import { foreignOutput } from '../stored-output.ts';
 
 export interface ConsumerLoopOptions {
   broker: Broker;
@@ -43,6 +44,8 @@ export class ConsumerLoop {
   readonly positions = new Map<string, number>();
   /** With storedPositions: the next offset the component's own store holds, per partition. */
   readonly #stored = new Map<string, number>();
+  /** TopicInfo.id per topic, stored with the positions so the output knows which topic it holds. */
+  readonly #topicIds = new Map<string, string>();
   #consumer: Consumer | undefined;
   readonly #o: ConsumerLoopOptions;
   readonly #ready = Promise.withResolvers<void>();
@@ -97,6 +100,10 @@ export class ConsumerLoop {
         const fresh = o.storedPositions ? this.#notYetStored(records) : records;
         if (fresh.length === 0) continue;
         const positions = positionsOf(fresh);
+        for (const p of positions) {
+          const id = this.#topicIds.get(p.topic);
+          if (id !== undefined) p.topicId = id;
+        }
         // A polled batch is finished even if stopping was asked meanwhile (retrying only gives up on a
         // stop after a failure): that makes SIGTERM a clean stop, consumed == committed. Abandoning a
         // failing batch on stop is safe too: it was not committed, so it is read again on restart.
@@ -124,23 +131,21 @@ export class ConsumerLoop {
 
   async #loadStored(): Promise<void> {
     const o = this.#o;
-    for (const p of await o.storedPositions!()) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
+    const held = await o.storedPositions!();
+    for (const p of held) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
     for (const topic of o.topics) {
-      for (const p of (await o.broker.describeTopic(topic))?.partitions ?? []) {
+      const info = await o.broker.describeTopic(topic);
+      const foreign = foreignOutput(topic, info, held, o.broker.url);
+      if (foreign) {
+        throw new RunnelError(
+          ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+          `${o.status.status.name}: its output ${foreign}; use another --data-dir (and --state-dir), or remove the old output`,
+        );
+      }
+      if (info?.id !== undefined) this.#topicIds.set(topic, info.id);
+      for (const p of info?.partitions ?? []) {
         const key = tpKey(topic, p.partition);
-        const stored = this.#stored.get(key);
-        // Offsets never go back on one broker, so output that is ahead of the log came from another one
-        // (a new broker file, another cluster, a reset): resuming would silently skip records.
-        if (stored !== undefined && stored > p.endOffset) {
-          throw new RunnelError(
-            ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
-            `${o.status.status.name}: its output already holds ${topic}/${p.partition} up to offset ${stored}, ` +
-              `but that partition on ${o.broker.url} ends at ${p.endOffset}: the output was written from another ` +
-              'broker (or this one was reset); use another --data-dir (and --state-dir), or remove the old output',
-            { value: stored },
-          );
-        }
-        this.positions.set(key, stored ?? p.startOffset);
+        this.positions.set(key, this.#stored.get(key) ?? p.startOffset);
       }
     }
   }

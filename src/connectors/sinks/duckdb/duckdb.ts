@@ -17,8 +17,10 @@ import {
 
 const SQL_TYPE = { text: 'VARCHAR', integer: 'BIGINT', real: 'DOUBLE', boolean: 'BOOLEAN', json: 'VARCHAR' } as const;
 
+// topic_id (TopicInfo.id) came later: files written before have it NULL, and get it on their next write.
 const OFFSETS_TABLE = `CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table VARCHAR NOT NULL, topic VARCHAR NOT NULL,
   partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY(sink_table, topic, partition))`;
+const OFFSETS_TOPIC_ID = 'ALTER TABLE runnel_offsets ADD COLUMN IF NOT EXISTS topic_id VARCHAR';
 
 /** DuckDB locks a file per process: sinks writing tables of one file share one instance, closed by the last. */
 const instances = new Map<string, { instance: Promise<DuckDBInstance>; refs: number }>();
@@ -34,6 +36,7 @@ function acquire(path: string): Promise<DuckDBInstance> {
       const conn = await created.connect();
       try {
         await conn.run(OFFSETS_TABLE);
+        await conn.run(OFFSETS_TOPIC_ID);
       } finally {
         conn.closeSync();
       }
@@ -115,13 +118,16 @@ export class DuckdbSink implements Sink {
 
   async storedPositions(): Promise<TopicPartitionOffset[]> {
     const reader = await this.#conn!.runAndReadAll(
-      `SELECT topic, partition, next_offset FROM runnel_offsets WHERE sink_table = '${this.#c.table}'`,
+      `SELECT topic, partition, next_offset, topic_id FROM runnel_offsets WHERE sink_table = '${this.#c.table}'`,
     );
-    return (reader.getRows() as Array<[string, number, bigint]>).map(([topic, partition, offset]) => ({
-      topic,
-      partition,
-      offset: Number(offset),
-    }));
+    return (reader.getRows() as Array<[string, number, bigint, string | null]>).map(
+      ([topic, partition, offset, topicId]) => ({
+        topic,
+        partition,
+        offset: Number(offset),
+        ...(topicId === null ? {} : { topicId }),
+      }),
+    );
   }
 
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
@@ -154,9 +160,10 @@ export class DuckdbSink implements Sink {
         await conn.run(`DELETE FROM "${t}_staging"`);
         for (const p of positions) {
           await conn.run(
-            `INSERT INTO runnel_offsets VALUES ('${this.#c.table}', $1, $2, $3)
-             ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
-            [p.topic, p.partition, p.offset],
+            `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id)
+             VALUES ('${this.#c.table}', $1, $2, $3, $4) ON CONFLICT (sink_table, topic, partition)
+             DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id`,
+            [p.topic, p.partition, p.offset, p.topicId ?? null],
           );
         }
         await conn.run('COMMIT');

@@ -32,7 +32,11 @@ export class SqliteSink implements Sink {
       const db = new DatabaseSync(this.#c.path, { timeout: 15000 });
       db.exec('PRAGMA journal_mode=WAL');
       db.exec(`CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
-        next_offset INTEGER NOT NULL, PRIMARY KEY(sink_table, topic, partition))`);
+        next_offset INTEGER NOT NULL, topic_id TEXT, PRIMARY KEY(sink_table, topic, partition))`);
+      // topic_id (TopicInfo.id) came later: files written before get the column, NULL until their next write.
+      const offsetColumns = db.prepare('PRAGMA table_info(runnel_offsets)').all() as Array<{ name: string }>;
+      if (!offsetColumns.some((c) => c.name === 'topic_id'))
+        db.exec('ALTER TABLE runnel_offsets ADD COLUMN topic_id TEXT');
       this.#db = db;
       const existing = db.prepare(`PRAGMA table_info(${quoted(this.#c.table)})`).all() as Array<{
         name: string;
@@ -68,9 +72,14 @@ export class SqliteSink implements Sink {
 
   async storedPositions(): Promise<TopicPartitionOffset[]> {
     const rows = this.#db!.prepare(
-      'SELECT topic, partition, next_offset AS offset FROM runnel_offsets WHERE sink_table = ?',
-    ).all(this.#c.table) as unknown as TopicPartitionOffset[];
-    return rows.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset }));
+      'SELECT topic, partition, next_offset AS offset, topic_id AS topicId FROM runnel_offsets WHERE sink_table = ?',
+    ).all(this.#c.table) as unknown as Array<TopicPartitionOffset & { topicId: string | null }>;
+    return rows.map(({ topic, partition, offset, topicId }) => ({
+      topic,
+      partition,
+      offset,
+      ...(topicId === null ? {} : { topicId }),
+    }));
   }
 
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
@@ -98,10 +107,11 @@ export class SqliteSink implements Sink {
           insert.run(...(cells as Array<string | number | null>), r.topic, r.partition, r.offset, r.key, r.timestamp);
         }
         const upsert = db.prepare(
-          `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset) VALUES (?, ?, ?, ?)
-           ON CONFLICT(sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+          `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset,
+           topic_id = excluded.topic_id`,
         );
-        for (const p of positions) upsert.run(this.#c.table, p.topic, p.partition, p.offset);
+        for (const p of positions) upsert.run(this.#c.table, p.topic, p.partition, p.offset, p.topicId ?? null);
         db.exec('COMMIT');
       } catch (err) {
         if (db.isTransaction) db.exec('ROLLBACK');
