@@ -123,6 +123,26 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
     await shot('overview');
   });
 
+  test('overview with many topics: the busiest 8 on the chart, its legend inside the panel', async (t) => {
+    if (!needService(t, 'chromium', existsSync(CHROMIUM), 'apt-get install chromium')) return;
+    // A shared cluster has dozens of topics: their legend used to spill over the apps below the chart.
+    for (let i = 0; i < 14; i++) await env.broker.produce(`other.topic.${i}`, [{ value: { i } }]);
+    await page.goto(dash.url);
+    await page.waitForFunction(
+      () =>
+        /the 8 busiest of \d+ topics/.test(document.querySelector('.overview .panel.wide .summary')?.textContent ?? ''),
+      undefined,
+      { timeout: 15_000 },
+    );
+    const panel = (await page.locator('.overview .panel.wide').boundingBox())!;
+    const legend = (await page.locator('.overview .panel.wide .u-legend').boundingBox())!;
+    assert.ok(
+      legend.y + legend.height <= panel.y + panel.height,
+      `legend ends at ${legend.y + legend.height}, panel at ${panel.y + panel.height}`,
+    );
+    assert.ok(await page.locator('.overview .panel.wide .u-legend').getByText('buzz', { exact: true }).isVisible());
+  });
+
   test('buzz: every panel draws, then changes as records arrive', async (t) => {
     if (!needService(t, 'chromium', existsSync(CHROMIUM), 'apt-get install chromium')) return;
     await page.goto(`${dash.url}#/apps/buzz`);

@@ -6,10 +6,14 @@ import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/the
 import { clear, fmtAgo, fmtCompact, fmtInt, fmtRate, h } from '../dom.ts';
 import type { View } from './view.ts';
 
+/** Topics drawn on the throughput chart (its legend must stay one or two lines). */
+const CHART_TOPICS = 8;
+
 /** Everything on the broker at a glance: apps and their components, topics, lag, dead letters. */
 export function overviewView(): View {
   const tiles = h('div', { class: 'tiles' });
   const chartBox = h('div', { class: 'chart' });
+  const chartNote = h('div', { class: 'summary', text: 'records/s, last minute' });
   const apps = h('div', { class: 'app-cards' });
   const topics = h('div', { class: 'table-wrap' });
   const groups = h('div', { class: 'table-wrap' });
@@ -30,12 +34,7 @@ export function overviewView(): View {
     h(
       'section',
       { class: 'panel wide' },
-      h(
-        'header',
-        {},
-        h('h3', { text: 'Throughput by topic' }),
-        h('div', { class: 'summary', text: 'records/s, last minute' }),
-      ),
+      h('header', {}, h('h3', { text: 'Throughput by topic' }), chartNote),
       h('div', { class: 'chart-wrap' }, chartBox),
     ),
     h('h2', { text: 'Apps' }),
@@ -64,7 +63,17 @@ export function overviewView(): View {
       tile('Max lag', fmtCompact(o.totals.maxLag), 'records behind', o.totals.maxLag > 1000 ? 'warn' : ''),
       tile('Dead letters', fmtCompact(o.totals.dlq), 'records that failed', o.totals.dlq > 0 ? 'bad' : ''),
     );
-    const data = o.topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
+    // The busiest few only: a cluster with a hundred topics made a legend that covered the page.
+    const all = o.topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
+    const activity = (t: TopicStat) => t.history.reduce((sum: number, x) => sum + (x ?? 0), 0);
+    const data = [...all]
+      .sort((a, b) => activity(b) - activity(a) || a.name.localeCompare(b.name))
+      .slice(0, CHART_TOPICS)
+      .sort((a, b) => a.name.localeCompare(b.name));
+    chartNote.textContent =
+      all.length > data.length
+        ? `records/s, last minute: the ${data.length} busiest of ${all.length} topics`
+        : 'records/s, last minute';
     const names = data.map((t) => t.name);
     const n = Math.max(2, ...data.map((t) => t.history.length));
     const now = o.ts / 1000;
@@ -98,7 +107,14 @@ export function overviewView(): View {
             },
             y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] },
           },
-          axes: [timeAxis(), axis('records/s', { size: 56, values: (_u, t) => t.map(fmtCompact) })],
+          // Below 1 record/s the ticks are fractions: whole-number formatting printed them as 1 1 1 0 0 0.
+          axes: [
+            timeAxis(),
+            axis('records/s', {
+              size: 56,
+              values: (_u, t) => t.map((v) => (Number.isInteger(v) ? fmtCompact(v) : v.toFixed(1))),
+            }),
+          ],
           legend: { show: true, live: false },
           cursor: { show: false },
         },
