@@ -31,14 +31,18 @@ export class Progress {
 
   update(statuses: ComponentStatus[]): void {
     if (this.#quiet) return;
-    const produced = statuses.filter((s) => s.component === 'source').reduce((n, s) => n + s.records, 0);
+    const sources = statuses.filter((s) => s.component === 'source');
+    const produced = sources.reduce((n, s) => n + s.records, 0);
     const sinks = statuses.filter((s) => s.component === 'sink');
     const dlq = statuses.reduce((n, s) => n + s.dlq, 0);
     const committed = sinks.length ? Math.min(...sinks.map((s) => s.records)) : produced;
     const retrying = statuses
       .filter((s) => s.state === 'retrying')
       .map((s) => `${s.name} retrying: ${s.lastError ?? ''}`);
-    const detail = [`produced ${produced}`, dlq ? `dead letters ${dlq}` : '', ...retrying].filter(Boolean).join(' | ');
+    // `consume` runs no source: 'produced 0' would read as if nothing were coming.
+    const detail = [sources.length ? `produced ${produced}` : '', dlq ? `dead letters ${dlq}` : '', ...retrying]
+      .filter(Boolean)
+      .join(' | ');
     if (this.#bar) {
       this.#bar.update(Math.min(committed, this.#total ?? committed), { detail });
       return;
@@ -47,7 +51,7 @@ export class Progress {
     if (now - this.#lastLine < (this.#tty ? 1000 : 5000)) return;
     this.#lastLine = now;
     const sinkText = sinks.map((s) => `${s.name} ${s.records}`).join(', ');
-    process.stderr.write(`progress: ${detail}${sinkText ? ` | sinks: ${sinkText}` : ''}\n`);
+    process.stderr.write(`progress: ${[detail, sinkText ? `sinks: ${sinkText}` : ''].filter(Boolean).join(' | ')}\n`);
   }
 
   stop(): void {

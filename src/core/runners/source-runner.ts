@@ -53,7 +53,8 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
               `${position}: not a ${topic} record (${firstIssue(check.error)})`,
               { value: item.record.value },
             );
-            log.warn(`${source.name}: ${error.message} (sent to ${dlqTopic(topic)})`);
+            // The message starts with the input position, which names the source already (file, Kafka URL).
+            log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
             const raw = typeof item.record.value === 'string' ? item.record.value : JSON.stringify(item.record.value);
             bad.push(deadLetterForInput(topic, error, raw ?? 'undefined', position));
             continue;
