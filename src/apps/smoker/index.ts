@@ -27,11 +27,12 @@ function csvSource(options: AppOptions): Source {
 /** A reading as the seeds' smoker producer sends it: what the stall detector and the tables need. */
 const smokerReading = z.looseObject({
   temperature: z.number().finite(),
-  // Event time and the chart's x: an unreadable one would fall back to now and squeeze the chart.
+  // Event time and the chart's x: an unreadable one would fall back to now and squeeze the chart. A string,
+  // as the seeds send it and the tables store it (a text column); absent or null means the arrival time.
   timestamp: z
     .string()
     .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)')
-    .optional(),
+    .nullish(),
 });
 
 export const smokerApp: AppDefinition = {

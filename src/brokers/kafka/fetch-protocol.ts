@@ -36,6 +36,13 @@ export interface FetchPartitionResponse {
   highWatermark: number;
   /** The partition's record batches as sent (possibly ending in a partial batch); empty when none. */
   records: Buffer;
+  /** Transactions in this range that were aborted: their records must not be delivered. */
+  aborted: AbortedTransaction[];
+}
+
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
 }
 
 export interface FetchResponse {
@@ -45,7 +52,13 @@ export interface FetchResponse {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 const FETCH_KEY = 1;
-const READ_UNCOMMITTED = 0;
+/**
+ * Only committed transactional records, up to the last stable offset, as Kafka's own consumers default
+ * to: a topic written by Kafka Streams, Flink or any transactional producer must not hand runnel the
+ * records of aborted or still-open transactions. Aborted ones still come in the bytes (record-batch.ts
+ * drops them, from `aborted`).
+ */
+const READ_COMMITTED = 1;
 /** Session id 0 with epoch -1: a full fetch that opens no fetch session (KIP-227), as a consumer of a few partitions wants. */
 const NO_SESSION_ID = 0;
 const NO_SESSION_EPOCH = -1;
@@ -92,9 +105,10 @@ export function parseFetchResponse(
       const partitionError = r.readInt16();
       const highWatermark = Number(r.readInt64());
       r.skip(16); // last_stable_offset, log_start_offset
-      const aborted = compactLength(r);
-      for (let a = 0; a < aborted; a++) {
-        r.skip(16); // producer_id, first_offset
+      const abortedCount = compactLength(r);
+      const aborted: AbortedTransaction[] = [];
+      for (let a = 0; a < abortedCount; a++) {
+        aborted.push({ producerId: Number(r.readInt64()), firstOffset: Number(r.readInt64()) });
         skipTaggedFields(r);
       }
       r.readInt32(); // preferred_read_replica
@@ -106,7 +120,7 @@ export function parseFetchResponse(
         r.skip(size);
       }
       skipTaggedFields(r);
-      partitions.push({ topicId, partition, errorCode: partitionError, highWatermark, records });
+      partitions.push({ topicId, partition, errorCode: partitionError, highWatermark, records, aborted });
     }
     skipTaggedFields(r);
   }
@@ -148,7 +162,7 @@ export function sendFetch(connection: Connection, version: number, req: FetchReq
       req.maxWaitMs,
       req.minBytes,
       req.maxBytes,
-      READ_UNCOMMITTED,
+      READ_COMMITTED,
       NO_SESSION_ID,
       NO_SESSION_EPOCH,
       topics,

@@ -12,7 +12,7 @@ import {
   ListOffsetTimestamps,
   ResponseError,
 } from '@platformatic/kafka';
-import { FETCH_VERSIONS, type FetchPartitionRequest, sendFetch } from './fetch-protocol.ts';
+import { type AbortedTransaction, FETCH_VERSIONS, type FetchPartitionRequest, sendFetch } from './fetch-protocol.ts';
 import { scanBatches } from './record-batch.ts';
 
 export interface FetchTarget {
@@ -24,6 +24,8 @@ export interface FetchTarget {
 export interface FetchedPartition extends FetchTarget {
   /** Undecoded record batches: consumers decode them in poll, while the next fetch is out. */
   records: Buffer;
+  /** Aborted transactions in the range, for the decoder to drop (read-committed). */
+  aborted: AbortedTransaction[];
   /** Records in the batches (an upper bound: compressed batches may start before `offset`). */
   count: number;
   /** Where the next fetch for this partition starts. */
@@ -149,12 +151,13 @@ export async function fetchOnce(
         } else if (LEADER_MOVED.has(p.errorCode)) {
           state.staleMetadata = true;
         } else if (p.errorCode !== 0) {
+          state.staleMetadata = true; // the retry (the consumer loop backs off) looks the topic up afresh
           // Anything else (a deleted topic, no authorisation…) is the caller's to report; the client's
           // error classes keep Kafka's own name and words for it.
           throw new ResponseError(1, state.version, { [`/${t.topic}/${t.partition}`]: [p.errorCode, null] }, response);
         } else {
           const { count, next } = scanBatches(p.records, t.offset);
-          result.partitions.push({ ...t, records: p.records, count, next });
+          result.partitions.push({ ...t, records: p.records, aborted: p.aborted, count, next });
         }
       }
     }),

@@ -329,8 +329,14 @@ export class KafkaBroker implements Broker {
           continue;
         }
         const p = r.partitions[0];
-        if (!p || p.next <= offset) break;
-        decodeRecordBatches(p.records, topic, partition, offset, out);
+        if (!p) {
+          // Between leaders (fetchOnce waited and will look again): the end of the log is not reached yet.
+          const b = (await partitionBounds(client, [{ topic, partition }])).get(`${topic}:${partition}`)!;
+          if (offset >= b.end) break;
+          continue;
+        }
+        if (p.next <= offset) break;
+        decodeRecordBatches(p.records, topic, partition, offset, out, p.aborted);
         offset = p.next;
       }
       return out.slice(0, maxRecords);

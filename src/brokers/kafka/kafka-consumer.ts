@@ -4,6 +4,7 @@ import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../c
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { toKafkaError } from './errors.ts';
+import type { AbortedTransaction } from './fetch-protocol.ts';
 import { clamp, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 
@@ -21,7 +22,7 @@ interface Assigned {
   /** Decoded records, oldest first. */
   buffer: StreamRecord[];
   /** Fetched but not yet decoded, oldest first. */
-  pending: Array<{ records: Buffer; from: number; count: number }>;
+  pending: Array<{ records: Buffer; aborted: AbortedTransaction[]; from: number; count: number }>;
 }
 
 export interface KafkaConsumerDeps {
@@ -48,6 +49,7 @@ export class KafkaConsumer implements Consumer {
   #error: unknown;
   #buffered = 0;
   #next = 0;
+  #rounds = 0;
   #closed = false;
 
   constructor(options: ConsumerOptions, deps: KafkaConsumerDeps) {
@@ -230,7 +232,12 @@ export class KafkaConsumer implements Consumer {
   /** One fetch round; returns how many records it buffered. */
   async #fetch(): Promise<number> {
     await this.#resolvePositions();
-    const ready = [...this.#assigned.values()].filter((a) => a.position !== undefined);
+    // Rotated each round: Kafka hands a batch bigger than the per-partition limit only to the first
+    // partition of a response, so a fixed order could starve the others behind a busy first one.
+    const ready = rotate(
+      [...this.#assigned.values()].filter((a) => a.position !== undefined),
+      this.#rounds++,
+    );
     if (ready.length === 0) {
       // Nothing assigned (yet): wait a little instead of spinning through poll.
       await sleep(50);
@@ -239,21 +246,22 @@ export class KafkaConsumer implements Consumer {
     const asked = new Map(
       ready.map((a) => [tpKey(a.topic, a.partition), { a, epoch: a.epoch, position: a.position! }]),
     );
-    // Small fetches (256 KiB per partition, ~1,300 small records): the first records arrive in ~12 ms,
-    // and decoding one response while the next is in flight keeps both sides busy. With the lean decoder
-    // 128 KiB–8 MiB all measured within noise of each other (0.9–1.5 M rec/s), so latency decides.
+    // 1 MiB per partition: Kafka's default largest batch (max.message.bytes), so every partition's next
+    // batch fits whole (runnel's producer writes batches of up to 768 KiB); smaller limits starved later
+    // partitions. With the lean decoder 128 KiB–8 MiB measured within noise of each other (0.9–1.5 M
+    // rec/s), and decoding one response while the next is in flight keeps both sides busy.
     const r = await fetchOnce(
       this.#client,
       this.#pool,
       ready.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position! })),
-      { maxWaitMs: FETCH_WAIT_MS, maxBytes: 16 << 20, partitionMaxBytes: 256 << 10 },
+      { maxWaitMs: FETCH_WAIT_MS, maxBytes: 16 << 20, partitionMaxBytes: 1 << 20 },
     );
     let got = 0;
     for (const p of r.partitions) {
       const q = asked.get(tpKey(p.topic, p.partition));
       // Seeked, revoked or reassigned while the request was out: this answer is for an old position.
       if (!q || q.a.epoch !== q.epoch || q.a.position !== q.position) continue;
-      if (p.count > 0) q.a.pending.push({ records: p.records, from: p.offset, count: p.count });
+      if (p.count > 0) q.a.pending.push({ records: p.records, aborted: p.aborted, from: p.offset, count: p.count });
       this.#buffered += p.count;
       got += p.count;
       q.a.position = p.next;
@@ -280,7 +288,7 @@ export class KafkaConsumer implements Consumer {
       while (a.buffer.length < want && a.pending.length > 0) {
         const chunk = a.pending.shift()!;
         const before = a.buffer.length;
-        decodeRecordBatches(chunk.records, a.topic, a.partition, chunk.from, a.buffer);
+        decodeRecordBatches(chunk.records, a.topic, a.partition, chunk.from, a.buffer, chunk.aborted);
         // The count was an upper bound (records before `from` are skipped): settle the difference.
         this.#buffered += a.buffer.length - before - chunk.count;
       }
@@ -291,6 +299,12 @@ export class KafkaConsumer implements Consumer {
     this.#buffered -= out.length;
     return out;
   }
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  if (items.length < 2) return items;
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

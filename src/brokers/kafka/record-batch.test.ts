@@ -11,7 +11,11 @@ interface Msg {
   timestamp: number;
   headers?: Record<string, string>;
 }
-function batch(baseOffset: number, msgs: Msg[], options: { compression?: 'gzip' } = {}): Buffer {
+function batch(
+  baseOffset: number,
+  msgs: Msg[],
+  options: { compression?: 'gzip'; producerId?: bigint; transactionalId?: string } = {},
+): Buffer {
   const encoded = msgs.map((m) => ({
     topic: 't',
     partition: 0,
@@ -133,6 +137,73 @@ describe('Kafka record batches', () => {
     const [a, b] = decode(buf, 0);
     assert.deepEqual([a!.timestamp, { ...a!.headers }], [1735732800000, { source: 'x' }]);
     assert.deepEqual([b!.timestamp, { ...b!.headers }], [T, {}], 'an unreadable one leaves the Kafka timestamp');
+  });
+
+  it('drops the records of aborted transactions (read-committed), keeping committed and plain ones', () => {
+    const tx = { producerId: 7n, transactionalId: 'tx' };
+    const marker = (offset: number) => {
+      const m = batch(offset, [{ value: 'marker', timestamp: T }], tx);
+      m.writeInt16BE(m.readInt16BE(21) | 0x20, 21); // a control batch: the transaction's end marker
+      return m;
+    };
+    const buf = Buffer.concat([
+      batch(
+        0,
+        [
+          { value: '0', timestamp: T },
+          { value: '1', timestamp: T },
+        ],
+        tx,
+      ), // committed
+      marker(2),
+      batch(
+        3,
+        [
+          { value: '3', timestamp: T },
+          { value: '4', timestamp: T },
+        ],
+        tx,
+      ), // aborted
+      batch(5, [{ value: '5', timestamp: T }], { producerId: 9n }), // another producer, not transactional
+      marker(6),
+      batch(7, [{ value: '7', timestamp: T }], tx), // the producer's next transaction, committed
+      marker(8),
+    ]);
+    const out: StreamRecord[] = [];
+    decodeRecordBatches(buf, 't', 0, 0, out, [{ producerId: 7, firstOffset: 3 }]);
+    assert.deepEqual(
+      out.map((r) => r.value),
+      [0, 1, 5, 7],
+    );
+    assert.deepEqual(
+      decode(buf, 0).map((r) => r.value),
+      [0, 1, 3, 4, 5, 7],
+      'with no aborted transactions listed, everything but the markers',
+    );
+  });
+
+  it('LogAppendTime batches: every record carries the broker time (the batch max timestamp)', () => {
+    const buf = batch(0, [
+      { value: '1', timestamp: T },
+      { value: '2', timestamp: T + 10 },
+    ]);
+    buf.writeInt16BE(buf.readInt16BE(21) | 0x08, 21);
+    buf.writeBigInt64BE(BigInt(T + 999), 35); // max timestamp, set by the broker
+    assert.deepEqual(
+      decode(buf, 0).map((r) => r.timestamp),
+      [T + 999, T + 999],
+    );
+  });
+
+  it('an empty runnel.event-time header leaves the Kafka timestamp; an old-format batch stops with a clear error', () => {
+    assert.equal(
+      decode(batch(0, [{ value: '1', timestamp: T, headers: { 'runnel.event-time': '' } }]), 0)[0]!.timestamp,
+      T,
+    );
+    const old = batch(100, [{ value: '1', timestamp: T }]);
+    old[16] = 1; // magic v1
+    assert.throws(() => scanBatches(old, 100), /unsupported Kafka record batch version 1 at offset 100/);
+    assert.throws(() => decode(old, 100), /unsupported Kafka record batch version 1/);
   });
 
   it('shares no header object a consumer could write through to other records', () => {

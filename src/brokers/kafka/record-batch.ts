@@ -8,6 +8,7 @@
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka';
 import type { RecordHeaders, StreamRecord } from '../../core/record.ts';
 import { decodeValue, EVENT_TIME_HEADER, utf8 } from './codec.ts';
+import type { AbortedTransaction } from './fetch-protocol.ts';
 
 /** baseOffset (8) + batchLength (4): a batch's full size is this plus batchLength. */
 const LOG_OVERHEAD = 12;
@@ -16,6 +17,15 @@ const BATCH_HEADER = 61;
 const COMPRESSION_MASK = 0x07;
 /** Kafka's control-batch bit: transaction markers, never user records. */
 const IS_CONTROL = 0x20;
+const IS_TRANSACTIONAL = 0x10;
+/** Timestamp type: the broker's append time (a topic with message.timestamp.type=LogAppendTime). */
+const LOG_APPEND_TIME = 0x08;
+
+/** Only magic v2 batches are read: older formats would be misread field by field, so they stop the consumer. */
+function checkMagic(buf: Buffer, at: number, base: number): void {
+  const magic = buf[at + 16];
+  if (magic !== 2) throw new Error(`unsupported Kafka record batch version ${magic} at offset ${base}`);
+}
 
 /** What a Fetch answer holds for one partition, found by walking batch headers only. */
 export interface BatchScan {
@@ -41,6 +51,7 @@ export function scanBatches(buf: Buffer, from: number): BatchScan {
   while (buf.length - at >= LOG_OVERHEAD) {
     const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
     if (size > buf.length - at || size < BATCH_HEADER) break;
+    checkMagic(buf, at, int64(buf, at));
     next = Math.max(next, int64(buf, at) + buf.readInt32BE(at + 23) + 1);
     if ((buf.readInt16BE(at + 21) & IS_CONTROL) === 0) count += buf.readInt32BE(at + 57);
     at += size;
@@ -113,19 +124,37 @@ export function decodeRecordBatches(
   partition: number,
   from: number,
   out: StreamRecord[],
+  aborted: readonly AbortedTransaction[] = [],
 ): void {
+  // Read-committed, as Kafka's Java consumer does it: a producer's transactional batches from the first
+  // offset of its aborted transaction up to its abort marker are dropped.
+  const pendingAborts = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  const abortedProducers = new Set<number>();
   let at = 0;
   while (buf.length - at >= LOG_OVERHEAD) {
     const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
     if (size > buf.length - at || size < BATCH_HEADER) break;
     const base = int64(buf, at);
-    const magic = buf[at + 16];
-    if (magic !== 2) throw new Error(`unsupported Kafka record batch version ${magic} at offset ${base}`);
+    checkMagic(buf, at, base);
     const attributes = buf.readInt16BE(at + 21);
     const lastOffsetDelta = buf.readInt32BE(at + 23);
-    const baseTs = int64(buf, at + 27);
+    // LogAppendTime topics: the broker's time, written once as the batch's max timestamp, holds for all.
+    const logAppendTime = (attributes & LOG_APPEND_TIME) !== 0;
+    const baseTs = int64(buf, at + (logAppendTime ? 35 : 27));
     const n = buf.readInt32BE(at + 57);
-    if ((attributes & IS_CONTROL) === 0 && base + lastOffsetDelta >= from) {
+    let skip = false;
+    if (attributes & IS_TRANSACTIONAL) {
+      while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= base + lastOffsetDelta) {
+        abortedProducers.add(pendingAborts.shift()!.producerId);
+      }
+      const producerId = int64(buf, at + 43);
+      if (abortedProducers.has(producerId)) {
+        skip = true;
+        // The marker that ends the aborted transaction (a control batch): later batches are another one.
+        if (attributes & IS_CONTROL) abortedProducers.delete(producerId);
+      }
+    }
+    if (!skip && (attributes & IS_CONTROL) === 0 && base + lastOffsetDelta >= from) {
       let records = buf.subarray(at + BATCH_HEADER, at + size);
       const compression = attributes & COMPRESSION_MASK;
       if (compression !== 0) {
@@ -135,7 +164,7 @@ export function decodeRecordBatches(
         if (!codec) throw new Error(`unsupported Kafka compression ${compression} at offset ${base}`);
         records = codec.decompressSync(records);
       }
-      decodeRecords(records, n, topic, partition, base, baseTs, from, out);
+      decodeRecords(records, n, topic, partition, base, baseTs, logAppendTime, from, out);
     }
     at += size;
   }
@@ -148,6 +177,7 @@ function decodeRecords(
   partition: number,
   base: number,
   baseTs: number,
+  logAppendTime: boolean,
   from: number,
   out: StreamRecord[],
 ): void {
@@ -156,7 +186,8 @@ function decodeRecords(
     const length = c.varint();
     const end = c.at + length;
     c.at++; // attributes: unused in v2 records
-    let timestamp = baseTs + c.varint();
+    const delta = c.varint();
+    let timestamp = logAppendTime ? baseTs : baseTs + delta;
     const offset = base + c.varint();
     if (offset < from) {
       // A compressed batch comes back whole, with the records before the fetch position.
@@ -176,8 +207,7 @@ function decodeRecords(
       const text = c.field() ? c.text() : '';
       if (name === EVENT_TIME_HEADER) {
         // Our own: the record's event time when it was too far from its write time to be the Kafka timestamp.
-        const t = Number(text);
-        if (Number.isFinite(t)) timestamp = t;
+        if (/^-?\d+$/.test(text)) timestamp = Number(text);
         continue;
       }
       if (headers === NO_HEADERS) headers = {};

@@ -69,10 +69,17 @@ export class ConsumerLoop {
     const o = this.#o;
     const retry = { signal: o.signal, log: o.log, status: o.status };
     try {
-      if (o.storedPositions) await this.#loadStored();
-      else
-        for (const g of await o.broker.listGroups(o.group))
-          this.positions.set(tpKey(g.topic, g.partition), g.committed);
+      // A broker blip at start is retried like any other; output from another broker is not retriable.
+      await retrying(
+        `${o.status.status.name}: resume`,
+        async () => {
+          if (o.storedPositions) await this.#loadStored();
+          else
+            for (const g of await o.broker.listGroups(o.group))
+              this.positions.set(tpKey(g.topic, g.partition), g.committed);
+        },
+        retry,
+      );
     } catch (err) {
       this.#ready.reject(err);
       throw err;

@@ -34,6 +34,8 @@ function firstIssue(error: z.ZodError): string {
 export async function runSource(o: SourceRunOptions): Promise<void> {
   const { broker, source, topic, status, log, signal } = o;
   let produced = 0;
+  /** Items read from the source, good or not: names a record that has no position of its own. */
+  let seen = 0;
   status.set('ok');
   const iterator = source.read({ signal, log })[Symbol.asyncIterator]();
   try {
@@ -43,11 +45,12 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       const good: OutgoingRecord[] = [];
       const bad: OutgoingRecord[] = [];
       for (const item of next.value) {
+        seen++;
         if (item.kind === 'record') {
           if (o.limit !== undefined && produced + good.length >= o.limit) continue;
           const check = o.schema?.safeParse(item.record.value);
           if (check && !check.success) {
-            const position = item.position ?? `${source.name} record ${produced + good.length + bad.length + 1}`;
+            const position = item.position ?? `${source.name} record ${seen}`;
             const error = new RunnelError(
               ErrorCodes.SCHEMA_MISMATCH,
               `${position}: not a ${topic} record (${firstIssue(check.error)})`,

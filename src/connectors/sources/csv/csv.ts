@@ -154,6 +154,6 @@ export class CsvSource implements Source {
         `column "${this.#c.timestampColumn}" is not a timestamp (got ${JSON.stringify(value[this.#c.timestampColumn])})`,
       );
     const key = this.#c.key ? String(value[this.#c.key]) : null;
-    return { kind: 'record', record: { key, value, timestamp: ts } };
+    return { kind: 'record', record: { key, value, timestamp: ts }, position };
   }
 }

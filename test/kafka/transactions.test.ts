@@ -1,0 +1,58 @@
+/**
+ * Topics written by a transactional producer (Kafka Streams, Flink, any exactly-once writer; here KafkaJS):
+ * runnel reads committed records only, as Kafka's own consumers do by default, never the records of an
+ * aborted transaction or of one still open.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import { pollN, unique } from '../broker-conformance/suite.ts';
+import { needService } from '../helpers/services.ts';
+import { KAFKA_ADDRESS, KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
+
+test('runnel skips aborted and open transactions of another client, and reads what they commit', {
+  timeout: 120_000,
+}, async (t) => {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+  const topic = unique('tx');
+  const b = new KafkaBroker(KAFKA_URL);
+  await b.connect();
+  t.after(() => b.close());
+  await b.createTopic(topic, { partitions: 1 });
+
+  const kafka = new Kafka({ clientId: 'tx-test', brokers: [KAFKA_ADDRESS], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ transactionalId: unique('txid'), maxInFlightRequests: 1, idempotent: true });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const send = async (values: string[], end: 'commit' | 'abort') => {
+    const tx = await producer.transaction();
+    await tx.send({ topic, messages: values.map((v) => ({ value: JSON.stringify({ v }) })) });
+    await tx[end]();
+  };
+  await send(['a', 'b', 'c'], 'commit');
+  await send(['x', 'y'], 'abort');
+  await send(['d'], 'commit');
+  const open = await producer.transaction();
+  await open.send({ topic, messages: [{ value: JSON.stringify({ v: 'pending' }) }] });
+
+  const c = b.consumer({ group: unique('g'), topics: [topic] });
+  t.after(() => c.close());
+  const got = await pollN(c, 4);
+  assert.deepEqual(
+    got.map((r) => (r.value as { v: string }).v),
+    ['a', 'b', 'c', 'd'],
+  );
+  // Nothing past the open transaction yet: not its record, nor the aborted ones.
+  assert.deepEqual(await c.poll({ maxWaitMs: 1500 }), []);
+  await open.commit();
+  const after = await pollN(c, 1);
+  assert.deepEqual(
+    after.map((r) => (r.value as { v: string }).v),
+    ['pending'],
+  );
+  assert.deepEqual(
+    (await b.read(topic, 0, 0, 100)).map((r) => (r.value as { v: string }).v),
+    ['a', 'b', 'c', 'd', 'pending'],
+  );
+});
