@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
-import { jsonlValues, runCli, sqliteRows, type Workspace, workspace } from '../helpers/cli.ts';
+import { jsonlValues, runCli, sqliteRows, startCli, type Workspace, workspace } from '../helpers/cli.ts';
 
 interface DeadLetterRecord {
   value: { error: { code: string; message: string }; source: { position: string }; raw: string };
@@ -189,6 +189,39 @@ test('output from another broker is refused even when that broker holds more rec
   const recreated = await runCli(['run', 'buzz', '--limit', '60', '--rate', '0', ...ws.flags]);
   assert.equal(recreated.code, 1, recreated.stderr);
   assert.match(recreated.stderr, /RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*deleted and created again/);
+});
+
+test('a topic deleted and created again while a consumer runs stops it within seconds, in one line', async () => {
+  const ws = workspace();
+  const first = await runCli(['produce', 'buzz', '--limit', '30', '--rate', '0', ...ws.flags]);
+  assert.equal(first.code, 0, first.stderr);
+  const consumer = startCli(['consume', 'buzz', '--sinks', 'sqlite', ...ws.flags]);
+  let stderr = '';
+  consumer.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => consumer.on('close', (code) => resolve(code)));
+  const rows = () =>
+    sqliteRows<{ n: number }>(join(ws.dir, 'data', 'buzz.sqlite'), 'SELECT count(*) AS n FROM streamed_messages')[0]!.n;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if (rows() === 30) break;
+    } catch {} // the table appears with the first write
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(rows(), 30);
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  await broker.deleteTopic('buzz');
+  await broker.produce(
+    'buzz',
+    Array.from({ length: 40 }, (_, i) => ({ value: { message: `new ${i}` } })),
+  );
+  await broker.close();
+  const timeout = setTimeout(() => consumer.kill('SIGKILL'), 30_000);
+  const code = await exited;
+  clearTimeout(timeout);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*topic buzz was deleted and created again while it ran/);
 });
 
 test('--sinks with no sink named is a config error, not a run that writes nothing', async () => {

@@ -23,6 +23,9 @@ export interface ConsumerLoopOptions {
   retryAlways?: boolean;
 }
 
+/** How often an exactly-once loop checks that its topics are still the ones its output holds. */
+const TOPIC_ID_CHECK_MS = 5000;
+
 /** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
 export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
   const next = new Map<string, TopicPartitionOffset>();
@@ -46,6 +49,7 @@ export class ConsumerLoop {
   readonly #stored = new Map<string, number>();
   /** TopicInfo.id per topic, stored with the positions so the output knows which topic it holds. */
   readonly #topicIds = new Map<string, string>();
+  #idsCheckedAt = Date.now();
   #consumer: Consumer | undefined;
   readonly #o: ConsumerLoopOptions;
   readonly #ready = Promise.withResolvers<void>();
@@ -104,6 +108,7 @@ export class ConsumerLoop {
           () => consumer.poll({ maxRecords: o.maxRecords ?? 2000, maxWaitMs: 250, signal: o.signal }),
           retry,
         );
+        if (o.storedPositions && Date.now() - this.#idsCheckedAt >= TOPIC_ID_CHECK_MS) await this.#checkTopicIds();
         const fresh = o.storedPositions ? this.#notYetStored(records) : records;
         if (fresh.length === 0) continue;
         const positions = positionsOf(fresh);
@@ -133,6 +138,26 @@ export class ConsumerLoop {
     } finally {
       await consumer.close().catch(() => {});
       this.#consumer = undefined;
+    }
+  }
+
+  /**
+   * A topic deleted and created again while this loop runs is another stream: its offsets start over
+   * below the stored positions, and writing on would lose its first records or mix the two. Checked every
+   * few seconds (a describe per topic), it stops the loop the way a restart would.
+   */
+  async #checkTopicIds(): Promise<void> {
+    const o = this.#o;
+    this.#idsCheckedAt = Date.now();
+    for (const [topic, id] of this.#topicIds) {
+      const now = (await o.broker.describeTopic(topic))?.id;
+      if (now !== undefined && now !== id) {
+        throw new RunnelError(
+          ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+          `${o.status.status.name}: topic ${topic} was deleted and created again while it ran (id ${id}, now ${now}); ` +
+            'its output holds the old one: use another --data-dir (and --state-dir), or remove the old output',
+        );
+      }
     }
   }
 
