@@ -150,7 +150,8 @@ export class ConsumerLoop {
     const o = this.#o;
     this.#idsCheckedAt = Date.now();
     for (const [topic, id] of this.#topicIds) {
-      const now = (await o.broker.describeTopic(topic))?.id;
+      // A broker blip is not an answer: the poll's own retries deal with it; look again next time.
+      const now = (await o.broker.describeTopic(topic).catch(() => undefined))?.id;
       if (now !== undefined && now !== id) {
         throw new RunnelError(
           ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
