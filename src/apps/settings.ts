@@ -66,7 +66,8 @@ export function sourceFrom(
   if (/^[a-z][a-z0-9+.-]*:/i.test(options.from) || !/\.jsonl?$/i.test(options.from)) {
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
-      `--from must be kafka://host:port/topic or a .json/.jsonl file (got ${JSON.stringify(options.from)})`,
+      `--from must be kafka://host:port/topic or a .json/.jsonl file (got ${JSON.stringify(options.from)})` +
+        (/\.csv$/i.test(options.from) ? '; a CSV replay is --csv <file>' : ''),
       { value: options.from },
     );
   }

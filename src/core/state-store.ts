@@ -14,8 +14,10 @@ export interface StoredState {
  */
 export class StateStore {
   readonly #db: DatabaseSync;
+  readonly path: string;
 
   constructor(path: string) {
+    this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path, { timeout: 15000 });
     this.#db.exec('PRAGMA journal_mode=WAL');

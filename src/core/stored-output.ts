@@ -1,6 +1,10 @@
 import type { TopicInfo } from './broker.ts';
 import type { TopicPartitionOffset } from './record.ts';
 
+/** What to do about output that belongs to another stream: the same words wherever it is refused. */
+export const FRESH_START =
+  'start fresh with another --data-dir and --state-dir, or remove that output and the state folder';
+
 /**
  * Why output that keeps its own positions (an exactly-once sink) cannot resume on `topic` as this broker
  * has it, or undefined when it can. Resuming output written from another broker, or from an earlier
@@ -21,8 +25,8 @@ export function foreignOutput(
   const other = mine.find((p) => p.topicId !== undefined && info.id !== undefined && p.topicId !== info.id);
   if (other) {
     return (
-      `holds ${topic} as another broker had it, or a ${topic} since deleted and created again ` +
-      `(topic id ${other.topicId}, now ${info.id} on ${brokerUrl})`
+      `holds ${topic} from another broker, or from a ${topic} since deleted and created again ` +
+      `(topic id ${other.topicId}; ${brokerUrl} has ${info.id})`
     );
   }
   for (const p of info.partitions) {

@@ -97,7 +97,7 @@ describe('live streams against running pipelines', () => {
     const bad = await s.waitFor((e) => sinkOf(e)?.state === 'retrying', 15_000);
     assert.match(sinkOf(bad)?.lastError ?? '', /archive unreachable/);
     const lag = await s.waitFor(
-      (e) => (e.data as Overview).groups.some((g) => g.group.endsWith('test-archive') && g.lag > 0),
+      (e) => (e.data as Overview).groups.some((g) => g.group.includes('.sink.test-archive.') && g.lag > 0),
       15_000,
     );
     assert.ok(lag, 'the stuck sink shows lag');

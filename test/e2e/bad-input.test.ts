@@ -153,7 +153,7 @@ test('output written from another broker is refused with one line, not resumed p
   const lines = second.stderr.trim().split('\n');
   assert.match(
     lines.at(-1)!,
-    /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*its output holds buzz as another broker had it.*now .* on local:.*\.new\).*another --data-dir/,
+    /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: [\w.-]+: its output \(.+\) holds buzz from another broker, or from a buzz since deleted and created again \(topic id .+; local:.*\.new has .+\); start fresh with another --data-dir and --state-dir, or remove that output and the state folder$/,
   );
   assert.equal(lines.filter((l) => l.startsWith('runnel:')).length, 1);
   // Refused before the source started: the new broker got no records to be confused by later.
@@ -242,6 +242,7 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
     'a plain string',
     { timestamp: '2025-01-01 15:02:00', temperature: '71.0' },
     { timestamp: 'not a date', temperature: 74.0 },
+    { timestamp: null, temperature: 74.0 },
     { timestamp: '2025-01-01 15:03:00', temperature: 71.6 },
   ];
   writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -267,10 +268,12 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
       [`${file}:2`, 'RUNNEL_SCHEMA_MISMATCH'],
       [`${file}:3`, 'RUNNEL_SCHEMA_MISMATCH'],
       [`${file}:4`, 'RUNNEL_SCHEMA_MISMATCH'],
+      [`${file}:5`, 'RUNNEL_SCHEMA_MISMATCH'],
     ],
   );
   assert.match(dead[0]!.value.error.message, /not a smoker record \(value: .*expected object/);
   assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
   assert.match(dead[2]!.value.error.message, /not a smoker record \(timestamp: not a date and time/);
-  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 3, r.stderr);
+  assert.match(dead[3]!.value.error.message, /not a smoker record \(timestamp: must be a date and time string/);
+  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
 });

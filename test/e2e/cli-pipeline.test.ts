@@ -62,7 +62,7 @@ test('producer and consumer in separate processes on one local broker file: all 
     rows.map((r) => r.message),
   );
   const groups = await runCli(['groups', ...ws.flags]);
-  assert.match(groups.stdout, /runnel\.buzz\.sink\.sqlite-buzz\s+buzz\s+0\s+3000\s+3000\s+0/);
+  assert.match(groups.stdout, /runnel\.buzz\.sink\.sqlite-buzz\.[0-9a-f]{8}\s+buzz\s+0\s+3000\s+3000\s+0/);
 });
 
 /** The stall rule from the seed, computed here from the data: window of N, max − min ≤ threshold. */

@@ -27,12 +27,12 @@ function csvSource(options: AppOptions): Source {
 /** A reading as the seeds' smoker producer sends it: what the stall detector and the tables need. */
 const smokerReading = z.looseObject({
   temperature: z.number().finite(),
-  // Event time and the chart's x: an unreadable one would fall back to now and squeeze the chart. A string,
-  // as the seeds send it and the tables store it (a text column); absent or null means the arrival time.
+  // Event time and the chart's x, required: falling back to the arrival time put "now" among replayed
+  // readings, squeezed the chart and raised a false "replay restarted" alert at the next reading. A string,
+  // as the seeds send it and the tables store it (a text column).
   timestamp: z
-    .string()
-    .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)')
-    .nullish(),
+    .string({ error: 'must be a date and time string (e.g. 2025-01-01 15:00:00)' })
+    .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)'),
 });
 
 export const smokerApp: AppDefinition = {

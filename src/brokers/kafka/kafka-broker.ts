@@ -71,9 +71,14 @@ export class KafkaBroker implements Broker {
       await probe.metadata({ topics: [] });
     } catch (err) {
       const e = toKafkaError(err, this.address, 'connect');
+      const cause = firstCause(err);
+      // Something answered, but not as a broker's client listener (a controller port, another service).
+      const notKafka = /Unsupported API/i.test(cause);
       throw new RunnelError(
         ErrorCodes.BROKER_UNAVAILABLE,
-        `cannot reach Kafka at ${this.address}: ${firstCause(err)}; ${START_HINT}`,
+        notKafka
+          ? `${this.address} answers, but not as a Kafka broker (${cause}): check the port (a KRaft controller's port serves no clients)`
+          : `cannot reach Kafka at ${this.address}: ${cause}; ${START_HINT}`,
         { retriable: true, cause: e, value: this.address },
       );
     } finally {

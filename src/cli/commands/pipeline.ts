@@ -72,7 +72,9 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
   for (const s of statuses) {
     const extra = s.dlq ? `, ${s.dlq} dead-lettered` : '';
-    log.info(`${s.component} ${s.name}: ${s.records} records${extra}${s.target ? ` → ${s.target}` : ''}`);
+    log.info(
+      `${s.component} ${s.name}: ${s.records} record${s.records === 1 ? '' : 's'}${extra}${s.target ? ` → ${s.target}` : ''}`,
+    );
   }
 }
 

@@ -3,19 +3,35 @@ import { apps } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, formatError, RunnelError } from '../../core/errors.ts';
 import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
-import { foreignOutput } from '../../core/stored-output.ts';
+import { FRESH_START, foreignOutput } from '../../core/stored-output.ts';
 import { appOptions, loadEnv, openBroker, type PipelineFlags } from '../context.ts';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** The flags that say where a pipeline runs, as typed words, so a suggested command uses the same ones. */
+function pipelineFlagWords(flags: PipelineFlags): string[] {
+  const out: string[] = [];
+  if (flags.broker) out.push('--broker', flags.broker);
+  if (flags.dataDir) out.push('--data-dir', flags.dataDir);
+  if (flags.stateDir) out.push('--state-dir', flags.stateDir);
+  if (flags.envFile) out.push('--env-file', flags.envFile);
+  return out;
+}
 
 /**
  * How far a sink's output is against its topic, from the positions it keeps with its output: up to
  * date, behind (and how to catch up), or ahead of the log (written from another broker).
  */
-async function progress(broker: Broker, app: string, topic: string, held: TopicPartitionOffset[]): Promise<string> {
+async function progress(
+  broker: Broker,
+  catchUp: string,
+  target: string,
+  topic: string,
+  held: TopicPartitionOffset[],
+): Promise<string> {
   const info = await broker.describeTopic(topic);
   const foreign = foreignOutput(topic, info, held, broker.url);
-  if (foreign) throw new RunnelError(ErrorCodes.OUTPUT_FROM_OTHER_BROKER, foreign);
+  if (foreign) throw new RunnelError(ErrorCodes.OUTPUT_FROM_OTHER_BROKER, `${target} ${foreign}; ${FRESH_START}`);
   if (!info) return `topic ${topic} not on the broker yet`;
   const stored = new Map(held.map((p) => [tpKey(p.topic, p.partition), p.offset]));
   let behind = 0;
@@ -28,7 +44,7 @@ async function progress(broker: Broker, app: string, topic: string, held: TopicP
   const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   return behind === 0
     ? `up to date with ${topic} (${records(total)})`
-    : `${behind} of ${records(total)} of ${topic} not written yet; catch up with: runnel consume ${app} --drain`;
+    : `${behind} of ${records(total)} of ${topic} not written yet; catch up with: ${catchUp}`;
 }
 
 /**
@@ -51,6 +67,8 @@ export function registerVerifyCommand(program: Command): void {
           results.push({ what, ok: false, detail: formatError(err) });
         }
       };
+      // The command that catches a sink up, with the flags this check ran with (not the defaults).
+      const catchUp = (app: string) => ['runnel consume', app, '--drain', ...pipelineFlagWords(flags)].join(' ');
       let broker: Broker | undefined;
       await check('broker', async () => {
         broker = await openBroker(flags, env);
@@ -79,7 +97,8 @@ export function registerVerifyCommand(program: Command): void {
               if (!broker || !sink.storedPositions) return sink.target;
               await sink.open({ signal: new AbortController().signal, log: quiet });
               try {
-                return `${sink.target}: ${await progress(broker, app.name, topic, await sink.storedPositions())}`;
+                const held = await sink.storedPositions();
+                return `${sink.target}: ${await progress(broker, catchUp(app.name), sink.target, topic, held)}`;
               } finally {
                 await sink.close();
               }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
-import { foreignOutput } from '../stored-output.ts';
+import { FRESH_START, foreignOutput } from '../stored-output.ts';
 
 export interface ConsumerLoopOptions {
   broker: Broker;
@@ -16,6 +16,8 @@ export interface ConsumerLoopOptions {
   signal: AbortSignal;
   /** When the component keeps its own positions (exactly-once), they override the group's commits. */
   storedPositions?: () => Promise<TopicPartitionOffset[]>;
+  /** Where those positions live (a sink's file, a processor's state file), for the messages that name it. */
+  holder?: string;
   /** Makes the batch's effects durable (write, produce); throwing is retried, never skipped. */
   handle(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<void>;
   maxRecords?: number;
@@ -156,10 +158,14 @@ export class ConsumerLoop {
         throw new RunnelError(
           ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
           `${o.status.status.name}: topic ${topic} was deleted and created again while it ran (id ${id}, now ${now}); ` +
-            'its output holds the old one: use another --data-dir (and --state-dir), or remove the old output',
+            `${this.#holder()} holds the old one: ${FRESH_START}`,
         );
       }
     }
+  }
+
+  #holder(): string {
+    return this.#o.holder ? `its output (${this.#o.holder})` : 'its output';
   }
 
   async #loadStored(): Promise<void> {
@@ -172,7 +178,7 @@ export class ConsumerLoop {
       if (foreign) {
         throw new RunnelError(
           ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
-          `${o.status.status.name}: its output ${foreign}; use another --data-dir (and --state-dir), or remove the old output`,
+          `${o.status.status.name}: ${this.#holder()} ${foreign}; ${FRESH_START}`,
         );
       }
       if (info?.id !== undefined) this.#topicIds.set(topic, info.id);

@@ -7,8 +7,15 @@ import { type OutgoingRecord, type StreamRecord, type TopicPartitionOffset, tpKe
 import type { StateStore } from '../state-store.ts';
 import type { StatusCell } from '../status.ts';
 import { ConsumerLoop } from './consumer-loop.ts';
+import { placeId } from './place-id.ts';
 
-export const processorGroup = (app: string, name: string): string => `runnel.${app}.proc.${name}`;
+/**
+ * One group per processor *and state file*: two folders running the same app on one broker are two
+ * deployments (each keeps its own state), not two members splitting the partitions of one. Processes
+ * sharing a state folder share the group, as scaling out wants.
+ */
+export const processorGroup = (app: string, name: string, statePath: string): string =>
+  `runnel.${app}.proc.${name}.${placeId(statePath)}`;
 
 export interface ProcessorRunOptions {
   broker: Broker;
@@ -46,12 +53,13 @@ export class ProcessorRunner {
     }
     this.loop = new ConsumerLoop({
       broker: o.broker,
-      group: processorGroup(o.app, p.name),
+      group: processorGroup(o.app, p.name, store.path),
       topics: p.inputs,
       status: o.status,
       log: o.log,
       signal: o.signal,
       storedPositions: async () => [...this.#positions.values()],
+      holder: `state in ${store.path}`,
       handle: async (records, positions) => {
         // Compute once per batch: a retried produce must not feed the same records to the state twice.
         if (this.#computed?.batch !== records) this.#computed = { batch: records, outputs: this.#compute(o, records) };

@@ -5,8 +5,14 @@ import type { Logger } from '../log.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 import { ConsumerLoop } from './consumer-loop.ts';
+import { placeId } from './place-id.ts';
 
-export const sinkGroup = (app: string, sinkName: string): string => `runnel.${app}.sink.${sinkName}`;
+/**
+ * One group per sink *and target*: the same app writing into two data folders (or two clusters) is two
+ * consumers that each need every record, not two members splitting the partitions of one.
+ */
+export const sinkGroup = (app: string, sinkName: string, target: string): string =>
+  `runnel.${app}.sink.${sinkName}.${placeId(target)}`;
 
 export interface SinkRunOptions {
   broker: Broker;
@@ -30,13 +36,13 @@ export class SinkRunner {
     const { sink, topic } = o.binding;
     this.loop = new ConsumerLoop({
       broker: o.broker,
-      group: sinkGroup(o.app, sink.name),
+      group: sinkGroup(o.app, sink.name, sink.target),
       topics: [topic],
       status: o.status,
       log: o.log,
       signal: o.signal,
       retryAlways: true,
-      ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!() } : {}),
+      ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!(), holder: sink.target } : {}),
       handle: async (records, positions) => {
         const result = await sink.write(records, positions);
         const rejected = result?.rejected ?? [];

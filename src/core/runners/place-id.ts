@@ -1,0 +1,8 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/** A short stable id for where a component keeps its output or state (a file path, a cluster URL). */
+export function placeId(place: string): string {
+  const key = /^[a-z][a-z0-9+.-]*:\/\//i.test(place) ? place : resolve(place);
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
