@@ -17,6 +17,11 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(line(v.stdout, 'buzz sqlite-buzz'), /^ok {4}.*buzz\.sqlite.*: up to date with buzz \(50 records\)$/);
   assert.match(line(v.stdout, 'buzz jsonl-buzz'), /^ok {4}.*buzz\.jsonl: up to date with buzz \(50 records\)$/);
+  // The processor's saved state answers the same question from its own positions.
+  assert.match(
+    line(v.stdout, 'buzz buzz-stats'),
+    /^ok {4}buzz buzz-stats: state in .*buzz\.state\.db: up to date with buzz \(50 records\)$/,
+  );
   assert.match(v.stdout, /all checks passed\n$/);
 
   // Records produced but not yet consumed: the sinks are behind, and the line says how to catch up.
@@ -36,6 +41,10 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   assert.match(
     line(v.stdout, 'buzz sqlite-buzz'),
     /^FAIL {2}buzz sqlite-buzz: RUNNEL_OUTPUT_FROM_OTHER_BROKER: \S+buzz\.sqlite \(table streamed_messages\) holds records of buzz, which local:.*other\.db does not have: .*; start fresh with another --data-dir/,
+  );
+  assert.match(
+    line(v.stdout, 'buzz buzz-stats'),
+    /^FAIL {2}buzz buzz-stats: RUNNEL_OUTPUT_FROM_OTHER_BROKER: state in .*buzz\.state\.db holds records of buzz/,
   );
   assert.match(v.stdout, /\d+ check\(s\) failed\n$/);
 });

@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { apps } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, formatError, RunnelError } from '../../core/errors.ts';
 import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import { processorStateKey } from '../../core/runners/processor-runner.ts';
+import { StateStore } from '../../core/state-store.ts';
 import { FRESH_START, foreignOutput } from '../../core/stored-output.ts';
-import { appOptions, loadEnv, openBroker, type PipelineFlags } from '../context.ts';
+import { appOptions, loadEnv, openBroker, type PipelineFlags, stateDir } from '../context.ts';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -50,7 +54,8 @@ async function progress(
 /**
  * Checks what a run would need, like the seeds' verify_emitters: the broker answers and round-trips a
  * record, every configured sink's target can be opened and written, and (for sinks that keep their
- * positions with their output) how much of their topic they hold. Exits 1 if anything fails.
+ * positions with their output, and for processors' saved state) how much of their topics they hold.
+ * Exits 1 if anything fails.
  */
 export function registerVerifyCommand(program: Command): void {
   program
@@ -85,6 +90,24 @@ export function registerVerifyCommand(program: Command): void {
           } catch (err) {
             results.push({ what: `app ${app.name}`, ok: false, detail: formatError(err) });
             continue;
+          }
+          // Processors keep their input positions with their state: the same question as for sinks.
+          const statePath = join(stateDir(flags), `${app.name}.state.db`);
+          for (const p of spec.processors) {
+            if (!broker || !existsSync(statePath)) break;
+            await check(`${app.name} ${p.name}`, async () => {
+              const store = new StateStore(statePath);
+              try {
+                const held = store.load(processorStateKey(app.name, p))?.positions ?? [];
+                const where = `state in ${statePath}`;
+                const lines = [];
+                for (const topic of p.inputs)
+                  lines.push(await progress(broker!, catchUp(app.name), where, topic, held));
+                return `${where}: ${lines.join('; ')}`;
+              } finally {
+                store.close();
+              }
+            });
           }
           for (const { sink, topic } of spec.sinks) {
             await check(`${app.name} ${sink.name}`, async () => {

@@ -17,6 +17,10 @@ import { placeId } from './place-id.ts';
 export const processorGroup = (app: string, name: string, statePath: string): string =>
   `runnel.${app}.proc.${name}.${placeId(statePath)}`;
 
+/** A processor's entry in the state store: its state belongs to the topics it was built from. */
+export const processorStateKey = (app: string, p: Pick<Processor, 'name' | 'inputs'>): string =>
+  `${app}/${p.name}/${[...p.inputs].sort().join(',')}`;
+
 export interface ProcessorRunOptions {
   broker: Broker;
   app: string;
@@ -45,7 +49,7 @@ export class ProcessorRunner {
     const { processor: p, store } = o;
     // State belongs to the topics it was built from: an app pointed at another topic (SMOKER_TOPIC=…)
     // starts fresh instead of carrying a stall window over from the old one.
-    const key = `${o.app}/${p.name}/${[...p.inputs].sort().join(',')}`;
+    const key = processorStateKey(o.app, p);
     const saved = store.load(key);
     if (saved) {
       p.restore(saved.state as never);
