@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** A Kafka cluster for a connector: `kafka://host:port[,host:port]`, the same form as `--broker`. */
 export const kafkaUrl = z.string().regex(/^kafka:\/\/[^/?#\s]+(\?[^#\s]*)?$/, 'must be kafka://host:port[,host:port]');
 
+/** A Kafka topic name, as Kafka allows it (letters, digits, `.`, `_`, `-`). */
+export const kafkaTopic = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Kafka topic name (letters, digits, . _ -)');
+
 /**
  * `kafka://host:port/topic` (the `--from` flag) split into the cluster URL and the topic, so one string
  * names an existing topic anywhere. Undefined when the string is not of that form.

@@ -21,13 +21,17 @@ function deadLetter(error: RunnelError, source: DeadLetter['source'], raw: strin
   return { key, value, headers };
 }
 
+/** A value as the dead letter's `raw` text: strings as they are, anything else as its JSON. */
+export function rawOf(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+}
+
 /** A record consumed from a topic that a processor or sink could not handle. */
 export function deadLetterForRecord(record: StreamRecord, error: RunnelError): OutgoingRecord {
-  const raw = typeof record.value === 'string' ? record.value : JSON.stringify(record.value);
   return deadLetter(
     error,
     { topic: record.topic, partition: record.partition, offset: record.offset },
-    raw ?? 'undefined',
+    rawOf(record.value),
     record.key,
   );
 }

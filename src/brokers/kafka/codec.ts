@@ -25,7 +25,7 @@ export const EVENT_TIME_HEADER = 'runnel.event-time';
  * Event times within this of now are the Kafka timestamp itself, as other clients expect for live data.
  * Under Kafka 4's one-hour limit for future timestamps, with room for a clock a little ahead of the broker's.
  */
-export const EVENT_TIME_SLACK_MS = 55 * 60 * 1000;
+const EVENT_TIME_SLACK_MS = 55 * 60 * 1000;
 const EVENT_TIME_KEY = Buffer.from(EVENT_TIME_HEADER);
 
 export function encodeRecord(topic: string, partition: number, r: OutgoingRecord, now: number): EncodedMessage {

@@ -33,7 +33,6 @@ export interface FetchPartitionResponse {
   topicId: string;
   partition: number;
   errorCode: number;
-  highWatermark: number;
   /** The partition's record batches as sent (possibly ending in a partial batch); empty when none. */
   records: Buffer;
   /** Transactions in this range that were aborted: their records must not be delivered. */
@@ -51,7 +50,7 @@ export interface FetchResponse {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
-const FETCH_KEY = 1;
+export const FETCH_KEY = 1;
 /**
  * Only committed transactional records, up to the last stable offset, as Kafka's own consumers default
  * to: a topic written by Kafka Streams, Flink or any transactional producer must not hand runnel the
@@ -103,8 +102,7 @@ export function parseFetchResponse(
     for (let p = 0; p < count; p++) {
       const partition = r.readInt32();
       const partitionError = r.readInt16();
-      const highWatermark = Number(r.readInt64());
-      r.skip(16); // last_stable_offset, log_start_offset
+      r.skip(24); // high_watermark, last_stable_offset, log_start_offset
       const abortedCount = compactLength(r);
       const aborted: AbortedTransaction[] = [];
       for (let a = 0; a < abortedCount; a++) {
@@ -120,7 +118,7 @@ export function parseFetchResponse(
         r.skip(size);
       }
       skipTaggedFields(r);
-      partitions.push({ topicId, partition, errorCode: partitionError, highWatermark, records, aborted });
+      partitions.push({ topicId, partition, errorCode: partitionError, records, aborted });
     }
     skipTaggedFields(r);
   }

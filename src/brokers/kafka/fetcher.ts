@@ -12,7 +12,13 @@ import {
   ListOffsetTimestamps,
   ResponseError,
 } from '@platformatic/kafka';
-import { type AbortedTransaction, FETCH_VERSIONS, type FetchPartitionRequest, sendFetch } from './fetch-protocol.ts';
+import {
+  type AbortedTransaction,
+  FETCH_KEY,
+  FETCH_VERSIONS,
+  type FetchPartitionRequest,
+  sendFetch,
+} from './fetch-protocol.ts';
 import { scanBatches } from './record-batch.ts';
 
 export interface FetchTarget {
@@ -141,7 +147,7 @@ export async function fetchOnce(
         topics: [...requestTopics.values()],
       });
       if (response.errorCode !== 0) {
-        throw new ResponseError(1, state.version, { '': [response.errorCode, null] }, response);
+        throw new ResponseError(FETCH_KEY, state.version, { '': [response.errorCode, null] }, response);
       }
       for (const p of response.partitions) {
         const t = asked.get(`${p.topicId}:${p.partition}`);
@@ -154,7 +160,12 @@ export async function fetchOnce(
           state.staleMetadata = true; // the retry (the consumer loop backs off) looks the topic up afresh
           // Anything else (a deleted topic, no authorisation…) is the caller's to report; the client's
           // error classes keep Kafka's own name and words for it.
-          throw new ResponseError(1, state.version, { [`/${t.topic}/${t.partition}`]: [p.errorCode, null] }, response);
+          throw new ResponseError(
+            FETCH_KEY,
+            state.version,
+            { [`/${t.topic}/${t.partition}`]: [p.errorCode, null] },
+            response,
+          );
         } else {
           const { count, next } = scanBatches(p.records, t.offset);
           result.partitions.push({ ...t, records: p.records, aborted: p.aborted, count, next });

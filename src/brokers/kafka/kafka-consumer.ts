@@ -4,8 +4,7 @@ import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../c
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { toKafkaError } from './errors.ts';
-import type { AbortedTransaction } from './fetch-protocol.ts';
-import { clamp, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
+import { clamp, type FetchedPartition, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 
 /** Bounded read-ahead: past this many buffered records we stop fetching until poll drains them. */
@@ -22,7 +21,7 @@ interface Assigned {
   /** Decoded records, oldest first. */
   buffer: StreamRecord[];
   /** Fetched but not yet decoded, oldest first. */
-  pending: Array<{ records: Buffer; aborted: AbortedTransaction[]; from: number; count: number }>;
+  pending: FetchedPartition[];
 }
 
 export interface KafkaConsumerDeps {
@@ -261,7 +260,7 @@ export class KafkaConsumer implements Consumer {
       const q = asked.get(tpKey(p.topic, p.partition));
       // Seeked, revoked or reassigned while the request was out: this answer is for an old position.
       if (!q || q.a.epoch !== q.epoch || q.a.position !== q.position) continue;
-      if (p.count > 0) q.a.pending.push({ records: p.records, aborted: p.aborted, from: p.offset, count: p.count });
+      if (p.count > 0) q.a.pending.push(p);
       this.#buffered += p.count;
       got += p.count;
       q.a.position = p.next;
@@ -288,7 +287,7 @@ export class KafkaConsumer implements Consumer {
       while (a.buffer.length < want && a.pending.length > 0) {
         const chunk = a.pending.shift()!;
         const before = a.buffer.length;
-        decodeRecordBatches(chunk.records, a.topic, a.partition, chunk.from, a.buffer, chunk.aborted);
+        decodeRecordBatches(chunk.records, a.topic, a.partition, chunk.offset, a.buffer, chunk.aborted);
         // The count was an upper bound (records before `from` are skipped): settle the difference.
         this.#buffered += a.buffer.length - before - chunk.count;
       }

@@ -51,8 +51,9 @@ export function scanBatches(buf: Buffer, from: number): BatchScan {
   while (buf.length - at >= LOG_OVERHEAD) {
     const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
     if (size > buf.length - at || size < BATCH_HEADER) break;
-    checkMagic(buf, at, int64(buf, at));
-    next = Math.max(next, int64(buf, at) + buf.readInt32BE(at + 23) + 1);
+    const base = int64(buf, at);
+    checkMagic(buf, at, base);
+    next = Math.max(next, base + buf.readInt32BE(at + 23) + 1);
     if ((buf.readInt16BE(at + 21) & IS_CONTROL) === 0) count += buf.readInt32BE(at + 57);
     at += size;
   }

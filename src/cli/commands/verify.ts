@@ -93,21 +93,24 @@ export function registerVerifyCommand(program: Command): void {
           }
           // Processors keep their input positions with their state: the same question as for sinks.
           const statePath = join(stateDir(flags), `${app.name}.state.db`);
-          for (const p of spec.processors) {
-            if (!broker || !existsSync(statePath)) break;
-            await check(`${app.name} ${p.name}`, async () => {
-              const store = new StateStore(statePath);
-              try {
-                const held = store.load(processorStateKey(app.name, p))?.positions ?? [];
-                const where = `state in ${statePath}`;
-                const lines = [];
-                for (const topic of p.inputs)
-                  lines.push(await progress(broker!, catchUp(app.name), where, topic, held));
-                return `${where}: ${lines.join('; ')}`;
-              } finally {
-                store.close();
+          if (broker && spec.processors.length > 0 && existsSync(statePath)) {
+            // Opened inside the first check, so a state file that will not open is that check's FAIL line.
+            let store: StateStore | undefined;
+            const where = `state in ${statePath}`;
+            try {
+              for (const p of spec.processors) {
+                await check(`${app.name} ${p.name}`, async () => {
+                  store ??= new StateStore(statePath);
+                  const held = store.load(processorStateKey(app.name, p))?.positions ?? [];
+                  const lines = [];
+                  for (const topic of p.inputs)
+                    lines.push(await progress(broker!, catchUp(app.name), where, topic, held));
+                  return `${where}: ${lines.join('; ')}`;
+                });
               }
-            });
+            } finally {
+              store?.close();
+            }
           }
           for (const { sink, topic } of spec.sinks) {
             await check(`${app.name} ${sink.name}`, async () => {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Broker } from '../broker.ts';
 import type { Source } from '../connector.ts';
-import { deadLetterForInput, dlqTopic } from '../dlq.ts';
+import { deadLetterForInput, dlqTopic, rawOf } from '../dlq.ts';
 import { ErrorCodes, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
@@ -58,8 +58,7 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
             );
             // The message starts with the input position, which names the source already (file, Kafka URL).
             log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
-            const raw = typeof item.record.value === 'string' ? item.record.value : JSON.stringify(item.record.value);
-            bad.push(deadLetterForInput(topic, error, raw ?? 'undefined', position));
+            bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
             continue;
           }
           good.push(item.record);

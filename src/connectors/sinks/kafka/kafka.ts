@@ -8,8 +8,8 @@ import type { KafkaSinkConfig } from './spec.ts';
  * Mirrors a topic into Apache Kafka: the seeds' "Kafka emitter". At-least-once: `write` resolves once
  * Kafka acknowledged the batch (acks from all in-sync replicas), and only then is the input committed; a
  * crash between the two re-sends that batch. Kafka keeps no consumed offsets with the data, so this sink
- * cannot be exactly-once without transactions; consumers that need it dedupe by `_topic/_partition/_offset`
- * headers, which every mirrored record carries.
+ * cannot be exactly-once without transactions; consumers that need it dedupe by the `runnel.source` header
+ * (`topic/partition/offset` of the input record), which every mirrored record carries.
  */
 export class KafkaSink implements Sink {
   name = 'kafka';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kafkaUrl } from '../../kafka-url.ts';
+import { kafkaTopic, kafkaUrl } from '../../kafka-url.ts';
 
 /**
  * `url`: the Kafka cluster to mirror into (it may differ from the pipeline's broker). `topic`: the topic
@@ -7,7 +7,7 @@ import { kafkaUrl } from '../../kafka-url.ts';
  */
 export const kafkaSinkSchema = z.strictObject({
   url: kafkaUrl,
-  topic: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Kafka topic name (letters, digits, . _ -)'),
+  topic: kafkaTopic,
   partitions: z.number().int().positive().default(1),
 });
 export type KafkaSinkConfig = z.infer<typeof kafkaSinkSchema>;

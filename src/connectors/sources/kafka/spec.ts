@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kafkaUrl } from '../../kafka-url.ts';
+import { kafkaTopic, kafkaUrl } from '../../kafka-url.ts';
 
 /**
  * `url` + `topic`: an existing Kafka topic, written by any client (JSON values arrive parsed, anything
@@ -9,7 +9,7 @@ import { kafkaUrl } from '../../kafka-url.ts';
  */
 export const kafkaSourceSchema = z.strictObject({
   url: kafkaUrl,
-  topic: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Kafka topic name (letters, digits, . _ -)'),
+  topic: kafkaTopic,
   group: z.string().min(1).optional(),
   startFrom: z.enum(['beginning', 'end']).default('beginning'),
   follow: z.boolean().default(true),
