@@ -77,6 +77,33 @@ describe('Kafka record batches', () => {
     assert.deepEqual(scanBatches(buf, 0), { count: 4, next: 44 });
   });
 
+  it('gives every key its own text, repeated or not (the decoder reuses recent keys by their bytes)', () => {
+    // More distinct keys than the cache has slots, keys that differ in one byte or only in length,
+    // multi-byte UTF-8, an empty key, keys past the cached length, and each of them again later.
+    const keys = [
+      ...Array.from({ length: 600 }, (_, i) => `sensor-${i}`),
+      'ab',
+      'ba',
+      'a',
+      'aa',
+      '',
+      'é',
+      'e\u0301',
+      '🙂',
+      'x'.repeat(32),
+      'x'.repeat(33),
+      `${'y'.repeat(40)}1`,
+      `${'y'.repeat(40)}2`,
+    ];
+    const order = [...keys, ...keys.toReversed(), ...keys];
+    const msgs = order.map((key, i) => ({ key, value: String(i), timestamp: T }));
+    const got = decode(batch(0, msgs), 0);
+    assert.deepEqual(
+      got.map((r) => r.key),
+      order,
+    );
+  });
+
   it('reads several batches, skips records before the fetch position, and inflates compressed ones', () => {
     const many = Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 7}`, value: `{"i":${i}}`, timestamp: T + i }));
     const buf = Buffer.concat([

@@ -66,6 +66,42 @@ export function scanBatches(buf: Buffer, from: number): BatchScan {
  */
 const NO_HEADERS: RecordHeaders = Object.freeze({}) as RecordHeaders;
 
+/** Longest key the cache below holds; longer keys (ids, hashes) rarely repeat closely enough to pay. */
+const CACHED_KEY_BYTES = 32;
+const KEY_SLOTS = 256;
+
+/**
+ * Recently decoded keys by their bytes. A stream reuses a few keys over and over (authors, sensor ids),
+ * and for a short key, decoding its UTF-8 again costs several times more than hashing and comparing its
+ * bytes here (the key was ~8% of a record's decode). One direct-mapped table per module: a collision just
+ * decodes, and the copies keep no fetch response alive.
+ */
+const keyBytes: Array<Buffer | undefined> = new Array(KEY_SLOTS).fill(undefined);
+const keyTexts: string[] = new Array(KEY_SLOTS).fill('');
+
+function keyText(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length > CACHED_KEY_BYTES) return utf8(buf, start, end);
+  let h = length;
+  for (let i = start; i < end; i++) h = (h * 31 + buf[i]!) | 0;
+  const slot = (h ^ (h >>> 8)) & (KEY_SLOTS - 1);
+  const cached = keyBytes[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return keyTexts[slot]!;
+  }
+  const text = utf8(buf, start, end);
+  keyBytes[slot] = Buffer.from(buf.subarray(start, end));
+  keyTexts[slot] = text;
+  return text;
+}
+
 /** A cursor over a Buffer with Kafka's zig-zag varints; `field()` leaves a field's bounds in start/end. */
 class Cursor {
   at = 0;
@@ -195,7 +231,7 @@ function decodeRecords(
       c.at = end;
       continue;
     }
-    const key = c.field() ? c.text() : null;
+    const key = c.field() ? keyText(buf, c.start, c.end) : null;
     const value = c.field() ? decodeValue(buf, c.start, c.end) : null;
     const headerCount = c.varint();
     let headers = NO_HEADERS;
