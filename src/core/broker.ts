@@ -58,6 +58,16 @@ export interface ConsumerOptions {
    * there, not from the group commit (which lags the sink's own store): Kafka's onPartitionsAssigned + seek.
    */
   positionOnAssign?: (topic: string, partition: number) => SeekTarget | undefined;
+  /**
+   * A subscribed topic deleted and created again (its TopicInfo.id changed, as the seeds' producers do at
+   * every start) is another stream, and offsets in the old one mean nothing in it. 'read-new' (default)
+   * reads the new topic from the group's position in it, or from `startFrom`. 'fail' makes poll throw
+   * TOPIC_RECREATED before any record of the new topic is handed out: for callers whose output holds
+   * positions in the old one (exactly-once sinks, processors' saved state).
+   */
+  onRecreatedTopic?: 'read-new' | 'fail';
+  /** The TopicInfo.id each topic had when the caller's output was checked, so a change before the first poll counts. */
+  topicIds?: ReadonlyMap<string, string>;
 }
 
 export interface PollOptions {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, type TestContext, test } from 'node:test';
 import type { Broker, Consumer } from '../../src/core/broker.ts';
+import { ErrorCodes, type RunnelError } from '../../src/core/errors.ts';
 import { partitionForKey } from '../../src/core/partitioner.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
 import { needService } from '../helpers/services.ts';
@@ -305,6 +306,80 @@ export function runBrokerConformance(name: string, makeBroker: () => Promise<Bro
       const rows = await b.listGroups(group);
       assert.deepEqual(rows, [{ group, topic, partition: 0, committed: 6, endOffset: 10, lag: 4 }]);
       assert.ok((await b.listGroups()).some((r) => r.group === group && r.lag === 4));
+    });
+
+    test('a topic deleted and created again is a new stream: read from its start, or refused with fail', async (t) => {
+      const b = await open(t);
+      if (!b) return;
+      const topic = unique('recreated');
+      await b.produce(
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ value: { old: i } })),
+      );
+      const reader = b.consumer({ group: unique('g'), topics: [topic] });
+      const strict = b.consumer({ group: unique('g'), topics: [topic], onRecreatedTopic: 'fail' });
+      t.after(() => reader.close());
+      t.after(() => strict.close());
+      assert.equal((await pollN(reader, 20)).length, 20);
+      assert.equal((await pollN(strict, 20)).length, 20);
+      const before = (await b.describeTopic(topic))!.id!;
+      await b.deleteTopic(topic);
+      // Kafka deletes in the background: creating the name again succeeds once it is gone.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          await b.produce(
+            topic,
+            Array.from({ length: 5 }, (_, i) => ({ value: { new: i } })),
+          );
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      const now = (await b.describeTopic(topic))!.id!;
+      assert.notEqual(now, before);
+      // The old positions (20) are past the new topic's end: reading on from there would skip its records.
+      // Kafka may answer "unknown topic" while the name moves to the new topic: retriable, as the runtime does.
+      const fresh: StreamRecord[] = [];
+      const until = Date.now() + 30_000;
+      while (fresh.length < 5 && Date.now() < until) {
+        try {
+          fresh.push(...(await reader.poll({ maxRecords: 5 - fresh.length, maxWaitMs: 200 })));
+        } catch (err) {
+          if (!(err as RunnelError).retriable) throw err;
+        }
+      }
+      assert.deepEqual(
+        fresh.map((r) => [r.offset, r.value]),
+        Array.from({ length: 5 }, (_, i) => [i, { new: i }]),
+      );
+      // 'fail': poll throws before handing out any record of the new topic.
+      const seen: StreamRecord[] = [];
+      const failed = await (async () => {
+        const until = Date.now() + 30_000;
+        while (Date.now() < until) {
+          try {
+            seen.push(...(await strict.poll({ maxRecords: 100, maxWaitMs: 200 })));
+          } catch (err) {
+            if (!(err as RunnelError).retriable) return err as RunnelError;
+          }
+        }
+        return undefined;
+      })();
+      assert.deepEqual(seen, [], 'nothing of the new topic reached the strict consumer');
+      assert.equal(failed?.code, ErrorCodes.TOPIC_RECREATED, String(failed));
+      assert.deepEqual(failed.value, { topic, before, now });
+      // An id given up front counts from the first poll: the caller's output was written from another topic.
+      const late = b.consumer({
+        group: unique('g'),
+        topics: [topic],
+        onRecreatedTopic: 'fail',
+        topicIds: new Map([[topic, before]]),
+      });
+      t.after(() => late.close());
+      await assert.rejects(pollN(late, 5, 30_000), (err: RunnelError) => err.code === ErrorCodes.TOPIC_RECREATED);
     });
 
     test('read() without a group, from any offset', async (t) => {

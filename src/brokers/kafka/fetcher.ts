@@ -42,6 +42,8 @@ export interface FetchResult {
   partitions: FetchedPartition[];
   /** Targets whose offset is outside the log (retention, or a seek past the end): clamp and retry. */
   outOfRange: FetchTarget[];
+  /** The topic id each topic was fetched by: a new one means the topic was deleted and created again. */
+  topicIds: Map<string, string>;
 }
 
 export interface FetchLimits {
@@ -118,7 +120,11 @@ export async function fetchOnce(
     list.push(t);
     byNode.set(leader, list);
   }
-  const result: FetchResult = { partitions: [], outOfRange: [] };
+  const result: FetchResult = { partitions: [], outOfRange: [], topicIds: new Map() };
+  for (const topic of topics) {
+    const id = md.topics.get(topic)?.id;
+    if (id !== undefined) result.topicIds.set(topic, id);
+  }
   await Promise.all(
     [...byNode].map(async ([node, list]) => {
       const broker = md.brokers.get(node);

@@ -21,6 +21,13 @@ import { decodeRecordBatches } from './record-batch.ts';
 /** Kafka rejects a batch over max.message.bytes (1 MiB by default): produce in chunks below it. */
 const CHUNK_BYTES = 768 * 1024;
 
+/** A produce whose first chunk found no topic: nothing was written, so it can be retried whole. */
+class UnknownTopicAtStart extends Error {
+  constructor(cause: unknown) {
+    super('unknown topic', { cause });
+  }
+}
+
 /**
  * The `kafka://` broker over @platformatic/kafka. Keys are placed with Java Kafka's partitioner
  * (murmur2 & 0x7fffffff, see core/partitioner.ts), computed here rather than by the client, whose default
@@ -208,10 +215,10 @@ export class KafkaBroker implements Broker {
     return this.#producer;
   }
 
-  async #partitionCount(topic: string): Promise<number> {
+  async #partitionCount(topic: string, fresh = false): Promise<number> {
     let n = this.#partitions.get(topic);
     if (n === undefined) {
-      const t = await this.#metadata(topic);
+      const t = await this.#metadata(topic, fresh);
       if (!t) await this.createTopic(topic);
       n = this.#partitions.get(topic) ?? t?.partitionsCount ?? this.config.partitions;
       this.#partitions.set(topic, n);
@@ -222,18 +229,37 @@ export class KafkaBroker implements Broker {
   async produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]> {
     if (records.length === 0) return [];
     return this.#run(`produce to ${topic}`, async () => {
-      const n = await this.#partitionCount(topic);
-      const now = Date.now();
-      const messages: EncodedMessage[] = new Array(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        messages[i] = encodeRecord(topic, this.#choosePartition(topic, n, r), r, now);
+      try {
+        return await this.#produce(topic, records, false);
+      } catch (err) {
+        // Deleted since we looked (by us, or by a seed's producer that recreates its topic at start): the
+        // first chunk failed, so nothing was written; look again and create it, as a first produce does.
+        if (!(err instanceof UnknownTopicAtStart)) throw err;
+        this.#partitions.delete(topic);
+        return await this.#produce(topic, records, true);
       }
-      const positions: RecordPosition[] = new Array(records.length);
-      // One chunk at a time: a chunk retried by the client must not be overtaken by the next one.
-      for (const c of chunk(messages)) await this.#send(c, positions);
-      return positions;
     });
+  }
+
+  async #produce(topic: string, records: OutgoingRecord[], fresh: boolean): Promise<RecordPosition[]> {
+    const n = await this.#partitionCount(topic, fresh);
+    const now = Date.now();
+    const messages: EncodedMessage[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      messages[i] = encodeRecord(topic, this.#choosePartition(topic, n, r), r, now);
+    }
+    const positions: RecordPosition[] = new Array(records.length);
+    // One chunk at a time: a chunk retried by the client must not be overtaken by the next one.
+    for (const c of chunk(messages)) {
+      try {
+        await this.#send(c, positions);
+      } catch (err) {
+        if (c.start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
+        throw err;
+      }
+    }
+    return positions;
   }
 
   async #send(c: { start: number; messages: EncodedMessage[] }, positions: RecordPosition[]): Promise<void> {

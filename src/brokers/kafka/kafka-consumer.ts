@@ -3,6 +3,7 @@ import { sleep } from '../../core/backoff.ts';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import { topicRecreated } from '../../core/recreated-topic.ts';
 import { toKafkaError } from './errors.ts';
 import { clamp, type FetchedPartition, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
@@ -42,6 +43,8 @@ export class KafkaConsumer implements Consumer {
   readonly #pool: ConnectionPool;
   #assigned = new Map<string, Assigned>();
   #pendingSeeks = new Map<string, SeekTarget>();
+  /** The topic id each topic is read by; fetches compare theirs to spot a topic deleted and created again. */
+  readonly #topicIds: Map<string, string>;
   #joining: Promise<void> | undefined;
   #joined = false;
   #inflight: Promise<void> | undefined;
@@ -56,6 +59,7 @@ export class KafkaConsumer implements Consumer {
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
     this.#o = options;
     this.#deps = deps;
+    this.#topicIds = new Map(options.topicIds);
     const clientId = options.clientId ?? `${deps.clientId}-${options.group}`;
     this.#client = new KConsumer({
       clientId,
@@ -255,8 +259,10 @@ export class KafkaConsumer implements Consumer {
       ready.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position! })),
       { maxWaitMs: FETCH_WAIT_MS, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20 },
     );
+    const recreated = this.#recreatedTopics(r.topicIds, ready);
     let got = 0;
     for (const p of r.partitions) {
+      if (recreated.has(p.topic)) continue; // read at a position of the old topic: means nothing now
       const q = asked.get(tpKey(p.topic, p.partition));
       // Seeked, revoked or reassigned while the request was out: this answer is for an old position.
       if (!q || q.a.epoch !== q.epoch || q.a.position !== q.position) continue;
@@ -265,15 +271,35 @@ export class KafkaConsumer implements Consumer {
       got += p.count;
       q.a.position = p.next;
     }
-    if (r.outOfRange.length > 0) {
-      const bounds = await partitionBounds(this.#client, r.outOfRange);
-      for (const t of r.outOfRange) {
+    const outOfRange = r.outOfRange.filter((t) => !recreated.has(t.topic));
+    if (outOfRange.length > 0) {
+      const bounds = await partitionBounds(this.#client, outOfRange);
+      for (const t of outOfRange) {
         const q = asked.get(tpKey(t.topic, t.partition));
         const b = bounds.get(`${t.topic}:${t.partition}`);
         if (q && b && q.a.epoch === q.epoch && q.a.position === q.position) q.a.position = clamp(t.offset, b);
       }
     }
     return got;
+  }
+
+  /**
+   * Topics whose id differs from the one they were read by: deleted and created again. With 'fail' this
+   * throws (poll reports it before handing out more); otherwise their partitions start over in the new
+   * topic, from the group's position there or from startFrom (Kafka drops a deleted topic's commits).
+   */
+  #recreatedTopics(ids: Map<string, string>, fetched: Assigned[]): Set<string> {
+    const recreated = new Set<string>();
+    for (const [topic, now] of ids) {
+      const before = this.#topicIds.get(topic);
+      if (before !== undefined && before !== now) {
+        if (this.#o.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
+        recreated.add(topic);
+        for (const a of fetched) if (a.topic === topic) this.#reset(a);
+      }
+      this.#topicIds.set(topic, now);
+    }
+    return recreated;
   }
 
   /** Round-robin over partitions so one busy partition cannot starve the others; order kept per partition. */

@@ -146,6 +146,11 @@ export class LocalBroker implements Broker {
     return t;
   }
 
+  /** TopicInfo.id: the row id alone could be reused after a delete; its creation time makes it this topic's. */
+  topicId(t: TopicRow): string {
+    return `${this.#brokerId}/${t.id}/${t.created_at}`;
+  }
+
   refreshTopic(name: string): TopicRow | undefined {
     this.#topics.delete(name);
     return this.topic(name);
@@ -161,12 +166,22 @@ export class LocalBroker implements Broker {
       );
     }
     this.transaction(() => {
+      // Strictly increasing in this file: a topic deleted and created again within a millisecond gets its
+      // old row id back, and only its creation time then tells the two apart (see topicId).
+      const { last } = this.stmt(
+        `SELECT max(coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'topic_created_at'), 0),
+                    coalesce((SELECT max(created_at) FROM topics), 0)) AS last`,
+      ).get() as { last: number };
+      const createdAt = Math.max(Date.now(), last + 1);
+      this.stmt(
+        `INSERT INTO meta(k, v) VALUES ('topic_created_at', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`,
+      ).run(String(createdAt));
       this.stmt(
         `INSERT INTO topics(name, partitions, retention_ms, retention_bytes, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(name) DO UPDATE SET partitions = max(partitions, excluded.partitions),
            retention_ms = coalesce(excluded.retention_ms, retention_ms),
            retention_bytes = coalesce(excluded.retention_bytes, retention_bytes)`,
-      ).run(name, partitions, config.retentionMs ?? null, config.retentionBytes ?? null, Date.now());
+      ).run(name, partitions, config.retentionMs ?? null, config.retentionBytes ?? null, createdAt);
       const row = this.stmt('SELECT id, partitions FROM topics WHERE name = ?').get(name) as {
         id: number;
         partitions: number;
@@ -208,8 +223,7 @@ export class LocalBroker implements Broker {
     ).all(t.id) as Array<{ partition: number; startOffset: number; endOffset: number }>;
     return {
       name,
-      // The row id alone could be reused after a delete: its creation time makes it this topic's.
-      id: `${this.#brokerId}/${t.id}/${t.created_at}`,
+      id: this.topicId(t),
       partitions: parts.map((p) => ({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset })),
       retentionMs: t.retention_ms ?? DEFAULT_RETENTION_MS,
       ...(t.retention_bytes === null ? {} : { retentionBytes: t.retention_bytes }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import { topicRecreated } from '../../core/recreated-topic.ts';
 import type { BatchCursor, LocalBroker } from './local-broker.ts';
 
 /** How often a member says it is alive, and how long silence means it is gone (its partitions move). */
@@ -28,6 +29,8 @@ export class LocalConsumer implements Consumer {
   readonly #member = randomUUID();
   #assigned = new Map<string, Assigned>();
   #pendingSeeks = new Map<string, SeekTarget>();
+  /** TopicInfo.id each topic is read by; checked every poll to spot a topic deleted and created again. */
+  readonly #topicIds: Map<string, string>;
   #lastHeartbeat = 0;
   #next = 0;
   #closed = false;
@@ -36,6 +39,7 @@ export class LocalConsumer implements Consumer {
     if (options.topics.length === 0)
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
     this.#broker = broker;
+    this.#topicIds = new Map(options.topicIds);
     this.#options = options;
   }
 
@@ -89,7 +93,8 @@ export class LocalConsumer implements Consumer {
   }
 
   #fetch(max: number): StreamRecord[] {
-    const parts = [...this.#assigned.values()];
+    const present = this.#presentTopics();
+    const parts = [...this.#assigned.values()].filter((a) => present.has(a.topic));
     if (parts.length === 0) return [];
     const out: StreamRecord[] = [];
     // Start from a rotating partition so one busy partition cannot starve the others.
@@ -112,6 +117,29 @@ export class LocalConsumer implements Consumer {
     }
     this.#next++;
     return out;
+  }
+
+  /**
+   * The assigned topics that exist now as the topic this member reads. A deleted topic is skipped (its row
+   * id may already belong to another); one created again is handled per ConsumerOptions.onRecreatedTopic:
+   * a throw, or its partitions assigned afresh. One indexed lookup per topic per poll.
+   */
+  #presentTopics(): Set<string> {
+    const present = new Set<string>();
+    for (const topic of new Set([...this.#assigned.values()].map((a) => a.topic))) {
+      const row = this.#broker.refreshTopic(topic);
+      if (!row) continue;
+      const now = this.#broker.topicId(row);
+      const before = this.#topicIds.get(topic);
+      this.#topicIds.set(topic, now);
+      if (before !== undefined && before !== now) {
+        if (this.#options.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
+        for (const [key, a] of this.#assigned) if (a.topic === topic) this.#assigned.delete(key);
+        this.#maybeRebalance(true);
+      }
+      present.add(topic);
+    }
+    return present;
   }
 
   #partitionBounds(topicId: number, partition: number): { start: number; end: number } {

@@ -1,7 +1,8 @@
 import type { Broker, Consumer } from '../broker.ts';
-import { ErrorCodes, RunnelError } from '../errors.ts';
+import { ErrorCodes, isRunnelError, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
+import type { RecreatedTopic } from '../recreated-topic.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 import { FRESH_START, foreignOutput } from '../stored-output.ts';
@@ -24,9 +25,6 @@ export interface ConsumerLoopOptions {
   /** Retry every handle error (sinks) instead of only retriable ones. */
   retryAlways?: boolean;
 }
-
-/** How often an exactly-once loop checks that its topics are still the ones its output holds. */
-const TOPIC_ID_CHECK_MS = 5000;
 
 /** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
 export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
@@ -51,7 +49,6 @@ export class ConsumerLoop {
   readonly #stored = new Map<string, number>();
   /** TopicInfo.id per topic, stored with the positions so the output knows which topic it holds. */
   readonly #topicIds = new Map<string, string>();
-  #idsCheckedAt = Date.now();
   #consumer: Consumer | undefined;
   readonly #o: ConsumerLoopOptions;
   readonly #ready = Promise.withResolvers<void>();
@@ -96,9 +93,14 @@ export class ConsumerLoop {
       topics: o.topics,
       clientId: o.group,
       // The component's own store is the truth, at join and whenever a rebalance hands a partition back.
-      // A partition it never wrote is read from the start, so deleting a sink's file rebuilds it.
+      // A partition it never wrote is read from the start, so deleting a sink's file rebuilds it. A topic
+      // deleted and created again under it is another stream its positions say nothing about: stop.
       ...(o.storedPositions
-        ? { positionOnAssign: (t: string, p: number) => this.#stored.get(tpKey(t, p)) ?? ('beginning' as const) }
+        ? {
+            positionOnAssign: (t: string, p: number) => this.#stored.get(tpKey(t, p)) ?? ('beginning' as const),
+            onRecreatedTopic: 'fail' as const,
+            topicIds: this.#topicIds,
+          }
         : {}),
     });
     this.#consumer = consumer;
@@ -109,8 +111,9 @@ export class ConsumerLoop {
           `${o.status.status.name}: poll`,
           () => consumer.poll({ maxRecords: o.maxRecords ?? 2000, maxWaitMs: 250, signal: o.signal }),
           retry,
-        );
-        if (o.storedPositions && Date.now() - this.#idsCheckedAt >= TOPIC_ID_CHECK_MS) await this.#checkTopicIds();
+        ).catch((err) => {
+          throw this.#explain(err);
+        });
         const fresh = o.storedPositions ? this.#notYetStored(records) : records;
         if (fresh.length === 0) continue;
         const positions = positionsOf(fresh);
@@ -143,25 +146,15 @@ export class ConsumerLoop {
     }
   }
 
-  /**
-   * A topic deleted and created again while this loop runs is another stream: its offsets start over
-   * below the stored positions, and writing on would lose its first records or mix the two. Checked every
-   * few seconds (a describe per topic), it stops the loop the way a restart would.
-   */
-  async #checkTopicIds(): Promise<void> {
-    const o = this.#o;
-    this.#idsCheckedAt = Date.now();
-    for (const [topic, id] of this.#topicIds) {
-      // A broker blip is not an answer: the poll's own retries deal with it; look again next time.
-      const now = (await o.broker.describeTopic(topic).catch(() => undefined))?.id;
-      if (now !== undefined && now !== id) {
-        throw new RunnelError(
-          ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
-          `${o.status.status.name}: topic ${topic} was deleted and created again while it ran (id ${id}, now ${now}); ` +
-            `${this.#holder()} holds the old one: ${FRESH_START}`,
-        );
-      }
-    }
+  /** A recreated topic (the consumer's TOPIC_RECREATED) told in terms of this component's output. */
+  #explain(err: unknown): unknown {
+    if (!isRunnelError(err) || err.code !== ErrorCodes.TOPIC_RECREATED) return err;
+    const r = err.value as RecreatedTopic;
+    return new RunnelError(
+      ErrorCodes.OUTPUT_FROM_OTHER_BROKER,
+      `${this.#o.status.status.name}: topic ${r.topic} was deleted and created again while it ran (id ${r.before}, now ${r.now}); ` +
+        `${this.#holder()} holds the old one: ${FRESH_START}`,
+    );
   }
 
   #holder(): string {
