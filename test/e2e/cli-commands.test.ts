@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { createBroker } from '../../src/core/broker-registry.ts';
 import { runCli, startCli, workspace } from '../helpers/cli.ts';
+import '../../src/brokers/index.ts';
 
 const README = new URL('../../README.md', import.meta.url).pathname;
 
@@ -67,6 +69,22 @@ test('inputs that cannot work fail in one line before anything starts (no banner
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.ok(r.stderr.startsWith(`runnel: ${start}`), r.stderr);
   }
+});
+
+test('runnel tail of a missing topic: one line with the closest ten topics and how many more', async () => {
+  const ws = workspace();
+  const broker = await createBroker(ws.broker);
+  await broker.connect();
+  for (let i = 0; i < 30; i++) await broker.createTopic(`load-${String(i).padStart(2, '0')}`);
+  await broker.createTopic('smoker.alerts');
+  await broker.close();
+  const r = await runCli(['tail', 'smoker.alert', '--no-follow', '--broker', ws.broker], { timeoutMs: 30_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(
+    r.stderr.trim(),
+    /^runnel: RUNNEL_TOPIC_NOT_FOUND: topic "smoker\.alert" does not exist on local:.* \(closest topics: smoker\.alerts, (load-\d\d, ){8}load-\d\d and 21 more\)$/,
+  );
 });
 
 test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {

@@ -9,7 +9,10 @@ import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
 import { layout, newClusterId, writeServerConfig } from '../../src/brokers/kafka/provision.ts';
 import { createBroker } from '../../src/core/broker-registry.ts';
 import { formatError, isRunnelError } from '../../src/core/errors.ts';
+import { unique } from '../broker-conformance/suite.ts';
+import { needService } from '../helpers/services.ts';
 import '../../src/brokers/index.ts';
+import { KAFKA_ADDRESS, KAFKA_HOW, kafkaAvailable } from './env.ts';
 
 test('kafka URLs: one or more host:port, options in the query, bad ones named', () => {
   assert.deepEqual(parseKafkaUrl('kafka://127.0.0.1:9092'), {
@@ -77,4 +80,26 @@ test('server.properties: single-node KRaft on 127.0.0.1, controller on port+1; c
     assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   }
   assert.throws(() => layout({ port: 70000 }), /port must be/);
+});
+
+test("more replicas than brokers: one CONFIG_INVALID line with Kafka's words and ?replicationFactor=, no topic", async (t) => {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+  // 100 replicas: more brokers than any test cluster has, single-node or not.
+  const b = new KafkaBroker(`kafka://${KAFKA_ADDRESS}?replicationFactor=100`);
+  const topic = unique('rf3');
+  try {
+    await assert.rejects(b.createTopic(topic), (e: unknown) => {
+      assert.ok(isRunnelError(e));
+      assert.equal(e.code, 'RUNNEL_CONFIG_INVALID');
+      const line = formatError(e);
+      assert.ok(!line.includes('\n'), line);
+      assert.match(line, new RegExp(`^RUNNEL_CONFIG_INVALID: create topic ${topic}: Kafka at .* refused it: `));
+      assert.match(line, /replication factor of 100 cannot be reached because only \d+ broker\(s\) are registered/);
+      assert.match(line, /set \?replicationFactor= in the kafka:\/\/ URL/);
+      return true;
+    });
+    assert.equal(await b.describeTopic(topic), undefined);
+  } finally {
+    await b.close();
+  }
 });

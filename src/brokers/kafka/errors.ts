@@ -42,6 +42,30 @@ export function isRetriable(err: unknown): boolean {
 export const START_HINT = 'start one with: runnel kafka start';
 
 /**
+ * Topic settings the cluster refuses (more replicas than brokers, a partition count it will not take), and
+ * the knob that changes each. These are the user's configuration, not a runnel bug.
+ */
+const SETTING_HINTS: Record<string, string> = {
+  INVALID_REPLICATION_FACTOR:
+    'set ?replicationFactor= in the kafka:// URL to at most the number of brokers (1 for `runnel kafka start`)',
+  INVALID_PARTITIONS: "change the topic's partitions (?partitions= in the kafka:// URL, or the app's topic settings)",
+  POLICY_VIOLATION:
+    "change the topic's partitions or ?replicationFactor= in the kafka:// URL to what the cluster allows",
+};
+
+/** Kafka's own explanation (e.g. "only 1 broker(s) are registered"), else the client's generic one. */
+function settingRefusal(err: unknown, address: string, what: string): RunnelError | undefined {
+  const leaf = leafErrors(err).find((e) => typeof e.apiId === 'string' && e.apiId in SETTING_HINTS);
+  if (!leaf) return undefined;
+  const why = String(leaf.serverErrorMessage || leaf.message || leaf.apiId).replace(/\.$/, '');
+  return new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `${what}: Kafka at ${address} refused it: ${why}; ${SETTING_HINTS[leaf.apiId as string]}`,
+    { cause: err, value: leaf.apiId },
+  );
+}
+
+/**
  * Maps a client error to one runnel line. Unreachable brokers become BROKER_UNAVAILABLE naming the address
  * (retriable, so pipelines back off and resume); anything else keeps Kafka's own words.
  */
@@ -59,6 +83,8 @@ export function toKafkaError(err: unknown, address: string, what: string): Runne
       cause: err,
     });
   }
+  const refused = settingRefusal(err, address, what);
+  if (refused) return refused;
   if (isRetriable(err)) {
     const network = leaves.some((e) => NETWORK_CODES.has(String(e.code)) || OS_CODES.has(String(e.code)));
     const message = network

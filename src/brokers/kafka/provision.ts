@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 
@@ -208,4 +208,102 @@ export function formatStorage(l: KafkaLayout): boolean {
     });
   }
   return true;
+}
+
+/**
+ * Where `runnel kafka start` records the data dir it used for a port, so `stop`/`status --port N` without
+ * the --data-dir the broker was started with still find it.
+ */
+export function portRecordFile(port: number, cacheDir?: string): string {
+  return join(cacheRoot(cacheDir), 'kafka-ports', String(port));
+}
+
+export function recordDataDir(l: KafkaLayout, cacheDir?: string): void {
+  const file = portRecordFile(l.port, cacheDir);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${l.dataDir}\n`);
+}
+
+export function recordedDataDir(port: number, cacheDir?: string): string | undefined {
+  try {
+    return readFileSync(portRecordFile(port, cacheDir), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only the record naming this dir: a later start on the same port with another dir keeps its own. */
+export function forgetDataDir(l: KafkaLayout, cacheDir?: string): void {
+  if (recordedDataDir(l.port, cacheDir) === l.dataDir) rmSync(portRecordFile(l.port, cacheDir), { force: true });
+}
+
+/** Alive and still our Kafka: a recycled pid must never be signalled. */
+export function isOurKafka(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return true; // no /proc (macOS): signal 0 succeeded, trust the pid file
+  }
+}
+
+/** The pid in the data dir's pid file, if that process is alive and still a Kafka (pids get recycled). */
+export function livePid(l: KafkaLayout): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(l.pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  // Pid 0 would signal our own process group and "succeed".
+  return Number.isInteger(pid) && pid > 0 && isOurKafka(pid) ? pid : undefined;
+}
+
+/** The config file a running `java … kafka.Kafka <config>` was given. */
+function kafkaConfigOf(pid: string): string | undefined {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = args.indexOf('kafka.Kafka');
+    return at >= 0 ? args[at + 1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function listensOn(configFile: string, port: number): boolean {
+  try {
+    return new RegExp(`^listeners=(.*,)?PLAINTEXT://[^,]*:${port}(,|\\s*$)`, 'm').test(
+      readFileSync(configFile, 'utf8'),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Linux: data dirs of running Kafka processes whose config listens on the port (brokers started unrecorded). */
+function runningDataDirs(port: number): string[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  return pids.flatMap((pid) => {
+    const config = kafkaConfigOf(pid);
+    return config && listensOn(config, port) ? [dirname(config)] : [];
+  });
+}
+
+/**
+ * The data dir of the broker runnel started on this port, when --data-dir was not given: the recorded one,
+ * else one a running Kafka on the port was configured from; only if its pid file names a live Kafka.
+ */
+export function locateDataDir(o: KafkaServerOptions): string | undefined {
+  const port = o.port ?? DEFAULT_PORT;
+  const candidates = [recordedDataDir(port, o.cacheDir), ...runningDataDirs(port)];
+  return candidates.find((dataDir) => dataDir !== undefined && livePid(layout({ ...o, dataDir })) !== undefined);
 }

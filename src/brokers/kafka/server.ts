@@ -3,7 +3,7 @@
  * file, so a later command (or CI's trap) can stop exactly the process it started.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Admin } from '@platformatic/kafka';
 import { sleep } from '../../core/backoff.ts';
@@ -12,10 +12,11 @@ import {
   ensureJars,
   formatStorage,
   HOST,
+  isOurKafka,
   jvmArgs,
-  type KafkaLayout,
   type KafkaServerOptions,
   layout,
+  livePid,
   requireJava,
   writeServerConfig,
 } from './provision.ts';
@@ -72,30 +73,10 @@ export async function kafkaAnswers(address: string, timeoutMs = 3000): Promise<b
   }
 }
 
-function readPid(l: KafkaLayout): number | undefined {
-  if (!existsSync(l.pidFile)) return undefined;
-  const pid = Number(readFileSync(l.pidFile, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Alive and still our Kafka: a recycled pid must never be signalled. */
-function isOurKafka(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
-  } catch {
-    return true; // no /proc (macOS): signal 0 succeeded, trust the pid file
-  }
-}
-
 export async function kafkaStatus(o: KafkaServerOptions = {}): Promise<KafkaStatus> {
   const l = layout(o);
-  const pid = readPid(l);
-  const running = pid !== undefined && isOurKafka(pid);
+  const pid = livePid(l);
+  const running = pid !== undefined;
   const address = `${HOST}:${l.port}`;
   const ready = (await portOpen(l.port)) && (await kafkaAnswers(address));
   return {
@@ -184,8 +165,8 @@ export async function startKafka(o: KafkaServerOptions = {}): Promise<StartResul
 export async function stopKafka(o: KafkaServerOptions = {}): Promise<{ stopped: boolean; pid?: number; ms: number }> {
   const l = layout(o);
   const started = Date.now();
-  const pid = readPid(l);
-  if (pid === undefined || !isOurKafka(pid)) {
+  const pid = livePid(l);
+  if (pid === undefined) {
     rmSync(l.pidFile, { force: true });
     return { stopped: false, ms: 0 };
   }

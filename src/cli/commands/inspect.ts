@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { sleep } from '../../core/backoff.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
+import { closestNames } from '../closest-names.ts';
 import { type CommonFlags, logger, numberFlag, openBroker } from '../context.ts';
 import { stopOnSignals } from '../signals.ts';
 
@@ -15,6 +16,13 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** One line even on a cluster of hundreds of topics: the ten closest names, then how many more there are. */
+export function missingTopicMessage(topic: string, url: string, known: string[]): string {
+  const { shown, more } = closestNames(topic, known);
+  const list = shown.length === 0 ? 'none' : `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return `topic "${topic}" does not exist on ${url} (${more > 0 ? 'closest topics' : 'topics'}: ${list})`;
 }
 
 export function registerInspectCommands(program: Command): void {
@@ -76,12 +84,10 @@ export function registerInspectCommands(program: Command): void {
       try {
         const info = await broker.describeTopic(topic);
         if (!info) {
-          const known = (await broker.listTopics()).map((t) => t.name).join(', ');
-          throw new RunnelError(
-            ErrorCodes.TOPIC_NOT_FOUND,
-            `topic "${topic}" does not exist on ${broker.url} (topics: ${known || 'none'})`,
-            { value: topic },
-          );
+          const known = (await broker.listTopics()).map((t) => t.name);
+          throw new RunnelError(ErrorCodes.TOPIC_NOT_FOUND, missingTopicMessage(topic, broker.url, known), {
+            value: topic,
+          });
         }
         const positions = info.partitions.map((p) => ({
           partition: p.partition,
