@@ -7,6 +7,8 @@ import { createBroker, DEFAULT_BROKER_URL } from '../core/broker-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import '../brokers/index.ts';
+import { kafkaSinkUrl } from '../apps/settings.ts';
+import { parseKafkaUrl } from '../brokers/kafka/config.ts';
 import { seedsKafkaUrl } from '../connectors/kafka-url.ts';
 import '../connectors/sources/index.ts';
 import '../connectors/sinks/index.ts';
@@ -90,6 +92,31 @@ export function parseSinks(list: string | undefined): string[] {
   return kinds;
 }
 
+/** The same Kafka cluster, by any of its bootstrap addresses (localhost and 127.0.0.1 are one). */
+function sameKafkaCluster(a: string, b: string): boolean {
+  const hosts = (url: string) => parseKafkaUrl(url).brokers.map((h) => h.replace(/^localhost:/, '127.0.0.1:'));
+  const theirs = new Set(hosts(b));
+  return hosts(a).some((h) => theirs.has(h));
+}
+
+/**
+ * `--sinks kafka` on a pipeline that already runs on that Kafka would mirror each topic into itself: the
+ * mirror reads its own writes and the topic grows without end (10 records became 90 in a second).
+ */
+function checkMirror(flags: PipelineFlags, env: Record<string, string | undefined>): void {
+  if (!parseSinks(flags.sinks).includes('kafka')) return;
+  const broker = brokerUrl(flags.broker, env);
+  const mirror = kafkaSinkUrl(env);
+  if (!broker.startsWith('kafka:') || !sameKafkaCluster(broker, mirror)) return;
+  throw new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `--sinks kafka mirrors every topic into ${mirror}, the cluster this pipeline already runs on, so it would copy ` +
+      'its own copies without end: drop kafka from --sinks (the topics are on Kafka already), or set ' +
+      'RUNNEL_KAFKA_SINK to another cluster',
+    { value: mirror },
+  );
+}
+
 /** Flags that only mean something together: a silent no-op would leave the user guessing. */
 function checkCombinations(flags: PipelineFlags): void {
   const bad = (message: string) => new RunnelError(ErrorCodes.CONFIG_INVALID, message);
@@ -102,6 +129,7 @@ function checkCombinations(flags: PipelineFlags): void {
 
 export function appOptions(flags: PipelineFlags, env: Record<string, string | undefined>): AppOptions {
   checkCombinations(flags);
+  checkMirror(flags, env);
   return {
     dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
     sinks: parseSinks(flags.sinks),

@@ -105,7 +105,11 @@ export interface Broker {
   listTopics(): Promise<TopicInfo[]>;
   /** Undefined when the topic does not exist. */
   describeTopic(name: string): Promise<TopicInfo | undefined>;
-  /** Appends records; resolves once they are durable. Creates the topic on demand. */
+  /**
+   * Appends records; resolves once they are durable. Creates the topic on demand. A broker that writes
+   * in several requests says on failure how many leading records are durable already (`writtenBefore`),
+   * so a retry sends only the rest.
+   */
   produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]>;
   consumer(options: ConsumerOptions): Consumer;
   /** Committed offsets and lag of every group (or one). */
@@ -115,3 +119,14 @@ export interface Broker {
 }
 
 export type BrokerFactory = (url: string) => Broker | Promise<Broker>;
+
+/** A produce that failed after its first `written` records were durable (see Broker.produce). */
+export function withWritten<E extends Error>(err: E, written: number): E {
+  return Object.assign(err, { written });
+}
+
+/** How many leading records of a failed produce are durable: 0 unless the broker said so. */
+export function writtenBefore(err: unknown): number {
+  const n = (err as { written?: unknown } | null)?.written;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}

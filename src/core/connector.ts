@@ -11,6 +11,11 @@ export type SourceItem =
 export interface SourceContext {
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Where the records go (the runnel broker's URL and topic): a source that keeps a position outside
+   * runnel (a Kafka group) keeps one per destination, so a second data folder imports everything too.
+   */
+  destination?: { broker: string; topic: string };
 }
 
 /**

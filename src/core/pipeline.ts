@@ -6,6 +6,7 @@ import type { Broker } from './broker.ts';
 import { dlqTopic } from './dlq.ts';
 import type { Logger } from './log.ts';
 import type { TopicPartitionOffset } from './record.ts';
+import { retrying } from './retry.ts';
 import type { ConsumerLoop } from './runners/consumer-loop.ts';
 import { ProcessorRunner } from './runners/processor-runner.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
@@ -117,7 +118,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           processorLoops.push({ loop: r.loop, inputs: processor.inputs });
           const task = r.loop.run();
           track(task);
-          starting.push(Promise.race([r.loop.ready, task]));
+          starting.push(startOf(r.loop.ready, task));
         }
         for (const binding of spec.sinks) {
           const r = new SinkRunner({
@@ -131,7 +132,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           sinkLoops.push({ loop: r.loop, inputs: [binding.topic] });
           const task = r.run();
           track(task);
-          starting.push(Promise.race([r.ready, task]));
+          starting.push(startOf(r.ready, task));
         }
       }
       if (roles.sources && roles.consumers) {
@@ -165,12 +166,12 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       });
       if (roles.sources && roles.consumers) {
         await sourcesDone;
-        if (!stopConsumers.signal.aborted) await drain(broker, processorLoops, sinkLoops, stopConsumers.signal);
+        if (!stopConsumers.signal.aborted) await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log);
         stopConsumers.abort();
       } else if (roles.sources) {
         await sourcesDone;
       } else if (o.drain) {
-        await drain(broker, processorLoops, sinkLoops, stopConsumers.signal);
+        await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log);
         stopConsumers.abort();
       }
       await Promise.all(tasks);
@@ -210,15 +211,30 @@ async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartit
 }
 
 /** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
+/**
+ * Settles when a consumer knows where it resumes, or its run ended first. Handled here: without sources
+ * nobody awaits it, and the failure it carries reaches the caller through the run's own task.
+ */
+function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
+  const started = Promise.race([ready, run]);
+  started.catch(() => {});
+  return started;
+}
+
 async function drain(
   broker: Broker,
   processors: Array<{ loop: ConsumerLoop; inputs: string[] }>,
   sinks: Array<{ loop: ConsumerLoop; inputs: string[] }>,
   signal: AbortSignal,
+  log: Logger,
 ): Promise<void> {
   for (const stage of [processors, sinks]) {
     for (const { loop, inputs } of stage) {
-      const targets = await endOffsets(broker, inputs);
+      // A broker blip while asking where the topics end is waited out, like the consumers' own polls.
+      const targets = await retrying(`drain: end of ${inputs.join(', ')}`, () => endOffsets(broker, inputs), {
+        signal,
+        log,
+      });
       while (!signal.aborted && !loop.caughtUp(targets)) await sleep(20, signal);
     }
   }

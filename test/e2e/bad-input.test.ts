@@ -191,6 +191,25 @@ test('output from another broker is refused even when that broker holds more rec
   assert.match(recreated.stderr, /RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*deleted and created again/);
 });
 
+test('consume alone refuses output of a recreated topic in one line, as run does', async () => {
+  const ws = workspace();
+  assert.equal((await runCli(['produce', 'buzz', '--limit', '20', '--rate', '0', ...ws.flags])).code, 0);
+  const first = await runCli(['consume', 'buzz', '--drain', ...ws.flags]);
+  assert.equal(first.code, 0, first.stderr);
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  await broker.deleteTopic('buzz');
+  await broker.close();
+  assert.equal((await runCli(['produce', 'buzz', '--limit', '5', '--rate', '0', ...ws.flags])).code, 0);
+  // Every sink, as the seeds' consumer had: the slower ones leave the refusal time to go unhandled.
+  const again = await runCli(['consume', 'buzz', '--drain', ...ws.flags]);
+  assert.equal(again.code, 1, again.stderr);
+  // Before, consume alone died of an unhandled rejection: Node's stack dump instead of this line.
+  const lines = again.stderr.trim().split('\n');
+  assert.match(lines.at(-1)!, /^runnel: RUNNEL_OUTPUT_FROM_OTHER_BROKER: .*deleted and created again/);
+  assert.ok(!/^\s+at /m.test(again.stderr), again.stderr);
+});
+
 test('a topic deleted and created again while a consumer runs stops it before it writes any of the new one', async () => {
   const ws = workspace();
   const first = await runCli(['produce', 'buzz', '--limit', '30', '--rate', '0', ...ws.flags]);
@@ -277,4 +296,23 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
   assert.match(dead[2]!.value.error.message, /not a smoker record \(timestamp: not a date and time/);
   assert.match(dead[3]!.value.error.message, /not a smoker record \(timestamp: must be a date and time string/);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
+});
+
+test('--sinks kafka on the Kafka cluster the pipeline runs on is refused before it starts, in one line', async () => {
+  const ws = workspace();
+  const flags = ['--data-dir', join(ws.dir, 'data'), '--state-dir', join(ws.dir, 'state')];
+  // Nothing listens on these ports: the refusal comes from the flags alone, before any connection.
+  const args = ['run', 'buzz', '--limit', '5', '--sinks', 'jsonl,kafka', '--broker', 'kafka://127.0.0.1:1', ...flags];
+  const same = await runCli(args, { env: { RUNNEL_KAFKA_SINK: 'kafka://localhost:1' } });
+  assert.equal(same.code, 1, same.stderr);
+  assert.equal(
+    same.stderr.trim(),
+    'runnel: RUNNEL_CONFIG_INVALID: --sinks kafka mirrors every topic into kafka://localhost:1, the cluster this ' +
+      'pipeline already runs on, so it would copy its own copies without end: drop kafka from --sinks (the topics ' +
+      'are on Kafka already), or set RUNNEL_KAFKA_SINK to another cluster',
+  );
+  // Another cluster is a real mirror: this run gets as far as connecting to the (absent) pipeline broker.
+  const other = await runCli(args, { env: { RUNNEL_KAFKA_SINK: 'kafka://127.0.0.1:2' } });
+  assert.equal(other.code, 1, other.stderr);
+  assert.match(other.stderr, /RUNNEL_BROKER_UNAVAILABLE: .*127\.0\.0\.1:1/);
 });

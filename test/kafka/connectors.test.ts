@@ -100,6 +100,16 @@ test('--from reads an existing Kafka topic into a local pipeline; --sinks kafka 
     alerts.map((a) => Date.parse(`${a.timestamp}Z`)),
   );
 
+  // Another data folder (its own local broker) imports the whole topic too: the source's Kafka group
+  // belongs to where it copies to. It used to share one group per topic and read nothing here.
+  const other = workspace('runnel-kafka-from-again-');
+  const again = await runCli(
+    ['run', 'smoker', '--from', `${KAFKA_URL}/${input}`, '--limit', '240', '--sinks', 'jsonl', ...other.flags],
+    { env: { SMOKER_TOPIC: mirror }, timeoutMs: 60_000 },
+  );
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(jsonlValues(join(other.dir, 'data', `${mirror}.jsonl`)).length, 240);
+
   // The mirror on Kafka holds the readings in order, and the alerts, with their source positions.
   const kafka = new KafkaBroker(KAFKA_URL);
   await kafka.connect();

@@ -7,7 +7,16 @@ import {
   ProduceAcks,
   Producer,
 } from '@platformatic/kafka';
-import type { Broker, Consumer, ConsumerOptions, GroupOffset, TopicConfig, TopicInfo } from '../../core/broker.ts';
+import {
+  type Broker,
+  type Consumer,
+  type ConsumerOptions,
+  type GroupOffset,
+  type TopicConfig,
+  type TopicInfo,
+  withWritten,
+  writtenBefore,
+} from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { partitionForKey } from '../../core/partitioner.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
@@ -238,6 +247,9 @@ export class KafkaBroker implements Broker {
         this.#partitions.delete(topic);
         return await this.#produce(topic, records, true);
       }
+    }).catch((err: unknown) => {
+      // #run wraps the client's error: keep the count of acknowledged records on what the caller sees.
+      throw withWritten(err as Error, writtenBefore(err) || writtenBefore((err as { cause?: unknown }).cause));
     });
   }
 
@@ -256,7 +268,8 @@ export class KafkaBroker implements Broker {
         await this.#send(c, positions);
       } catch (err) {
         if (c.start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
-        throw err;
+        // The chunks before this one are acknowledged: a retry must not send them again.
+        throw withWritten(err as Error, c.start);
       }
     }
     return positions;

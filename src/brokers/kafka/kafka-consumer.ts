@@ -49,6 +49,8 @@ export class KafkaConsumer implements Consumer {
   #joined = false;
   #inflight: Promise<void> | undefined;
   #error: unknown;
+  /** The last failure, until a join or fetch succeeds again: an empty poll meanwhile is not a recovery. */
+  #failing: unknown;
   #buffered = 0;
   #next = 0;
   #rounds = 0;
@@ -106,7 +108,13 @@ export class KafkaConsumer implements Consumer {
         return this.#drain(max);
       }
       const left = deadline - Date.now();
-      if (left <= 0 || options.signal?.aborted) return [];
+      if (options.signal?.aborted) return [];
+      if (left <= 0) {
+        // Still down (the retry's connection attempt outlasts one poll): say so again rather than return
+        // an empty batch the caller would log as "recovered".
+        if (this.#failing !== undefined) throw toKafkaError(this.#failing, this.#deps.address, this.#what());
+        return [];
+      }
       if (!this.#joined) this.#joining ??= this.#join();
       else this.#prefetch();
       const waitFor = this.#joined ? this.#inflight : this.#joining;
@@ -149,7 +157,11 @@ export class KafkaConsumer implements Consumer {
     if (this.#error === undefined) return;
     const err = this.#error;
     this.#error = undefined;
-    throw toKafkaError(err, this.#deps.address, `consume ${this.#o.topics.join(',')}`);
+    throw toKafkaError(err, this.#deps.address, this.#what());
+  }
+
+  #what(): string {
+    return `consume ${this.#o.topics.join(',')}`;
   }
 
   async #join(): Promise<void> {
@@ -157,8 +169,10 @@ export class KafkaConsumer implements Consumer {
       track(this.#client, this.#o.topics);
       await this.#client.joinGroup({});
       this.#joined = true;
+      this.#failing = undefined;
     } catch (err) {
       this.#error = err;
+      this.#failing = err;
     } finally {
       this.#joining = undefined;
     }
@@ -222,12 +236,14 @@ export class KafkaConsumer implements Consumer {
     this.#inflight = this.#fetch()
       .then((got) => {
         this.#inflight = undefined;
+        this.#failing = undefined;
         // Keep the pipe full while records flow: the next round trip overlaps the caller's decode and work.
         if (got > 0) this.#prefetch();
       })
       .catch((err) => {
         this.#inflight = undefined;
         this.#error = err;
+        this.#failing = err;
       });
     return true;
   }

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
-import type { Broker } from '../broker.ts';
+import { type Broker, writtenBefore } from '../broker.ts';
 import type { Source } from '../connector.ts';
 import { deadLetterForInput, dlqTopic, rawOf } from '../dlq.ts';
 import { ErrorCodes, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
+import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 
 export interface SourceRunOptions {
@@ -32,12 +33,12 @@ function firstIssue(error: z.ZodError): string {
  * by one batch), sends unparseable input to `<topic>.dlq`, and stops at `limit` or end of input.
  */
 export async function runSource(o: SourceRunOptions): Promise<void> {
-  const { broker, source, topic, status, log, signal } = o;
+  const { source, topic, status, log, signal } = o;
   let produced = 0;
   /** Items read from the source, good or not: names a record that has no position of its own. */
   let seen = 0;
   status.set('ok');
-  const iterator = source.read({ signal, log })[Symbol.asyncIterator]();
+  const iterator = source.read({ signal, log, destination: { broker: o.broker.url, topic } })[Symbol.asyncIterator]();
   try {
     while (!signal.aborted) {
       const next = await iterator.next();
@@ -69,8 +70,8 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
         }
       }
-      if (good.length > 0) await broker.produce(topic, good);
-      if (bad.length > 0) await broker.produce(dlqTopic(topic), bad);
+      await produceAll(o, topic, good);
+      await produceAll(o, dlqTopic(topic), bad);
       produced += good.length;
       status.status.records = produced;
       status.status.dlq += bad.length;
@@ -85,4 +86,26 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     await iterator.return?.();
     await source.close?.();
   }
+}
+
+/**
+ * Produces a batch through broker outages: retried with backoff (the status says `retrying` and why)
+ * until it is durable or the pipeline stops. A retry sends only what the broker has not acknowledged.
+ */
+async function produceAll(o: SourceRunOptions, topic: string, records: OutgoingRecord[]): Promise<void> {
+  let written = 0;
+  if (records.length === 0) return;
+  await retrying(
+    `${o.status.status.name}: produce`,
+    async () => {
+      try {
+        await o.broker.produce(topic, written === 0 ? records : records.slice(written));
+        written = records.length;
+      } catch (err) {
+        written += writtenBefore(err);
+        throw err;
+      }
+    },
+    { signal: o.signal, log: o.log, status: o.status },
+  );
 }

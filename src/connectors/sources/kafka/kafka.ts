@@ -3,6 +3,7 @@ import { createBroker } from '../../../core/broker-registry.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
 import { positionsOf } from '../../../core/runners/consumer-loop.ts';
+import { placeId } from '../../../core/runners/place-id.ts';
 import { eventTime } from '../event-time.ts';
 import type { KafkaSourceConfig } from './spec.ts';
 
@@ -24,7 +25,9 @@ export class KafkaSource implements Source {
 
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     const c = this.#c;
-    const group = c.group ?? `runnel.source.${c.topic}`;
+    // One group per destination: the position says how far this topic was copied into that runnel topic.
+    const into = ctx.destination;
+    const group = c.group ?? `runnel.source.${c.topic}${into ? `.${placeId(`${into.broker}#${into.topic}`)}` : ''}`;
     const broker = await createBroker(c.url);
     this.#broker = broker;
     await broker.connect();
