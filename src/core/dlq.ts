@@ -1,4 +1,5 @@
-import type { RunnelError } from './errors.ts';
+import type { z } from 'zod';
+import { ErrorCodes, RunnelError } from './errors.ts';
 import type { OutgoingRecord, StreamRecord } from './record.ts';
 
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
@@ -39,4 +40,11 @@ export function deadLetterForRecord(record: StreamRecord, error: RunnelError): O
 /** Input a source could not parse (a bad CSV row, a line that is not JSON). */
 export function deadLetterForInput(topic: string, error: RunnelError, raw: string, position: string): OutgoingRecord {
   return deadLetter(error, { topic, position }, raw, null);
+}
+
+/** A value that does not fit its app's input shape, named by where it was read and zod's first complaint. */
+export function misfit(topic: string, position: string, error: z.ZodError, value: unknown): RunnelError {
+  const issue = error.issues[0];
+  const why = issue ? `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}` : 'does not fit';
+  return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not a ${topic} record (${why})`, { value });
 }

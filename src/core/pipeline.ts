@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import type { PipelineSpec } from './app.ts';
 import { sleep } from './backoff.ts';
 import type { Broker } from './broker.ts';
@@ -7,7 +8,7 @@ import { dlqTopic } from './dlq.ts';
 import type { Logger } from './log.ts';
 import type { TopicPartitionOffset } from './record.ts';
 import { retrying } from './retry.ts';
-import type { ConsumerLoop } from './runners/consumer-loop.ts';
+import type { ConsumerLoop, InputShape } from './runners/consumer-loop.ts';
 import { ProcessorRunner } from './runners/processor-runner.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
@@ -103,6 +104,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
         }),
       );
     const starting: Array<Promise<unknown>> = [];
+    const inputShape = inputShapes(spec, roles);
     try {
       if (roles.consumers) {
         for (const processor of spec.processors) {
@@ -114,6 +116,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
             log,
             signal: stopConsumers.signal,
             status: cell('processor', processor.name, processor.inputs),
+            ...inputShape(processor.inputs),
           });
           processorLoops.push({ loop: r.loop, inputs: processor.inputs });
           const task = r.loop.run();
@@ -128,6 +131,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
             log,
             signal: stopConsumers.signal,
             status: cell('sink', binding.sink.name, [binding.topic], binding.sink.target),
+            ...inputShape([binding.topic]),
           });
           sinkLoops.push({ loop: r.loop, inputs: [binding.topic] });
           const task = r.run();
@@ -211,6 +215,27 @@ async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartit
 }
 
 /** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
+/**
+ * Without its sources, a pipeline reads input that another client may have written (a seed's producer):
+ * its consumers check the app's input shapes themselves (see InputShape), and the first consumer of each
+ * input topic dead-letters what does not fit. With its sources running, the source checked already.
+ */
+function inputShapes(
+  spec: PipelineSpec,
+  roles: { sources: boolean },
+): (inputs: string[]) => { inputShape?: InputShape } {
+  const schemas = new Map<string, z.ZodType>();
+  if (!roles.sources) for (const s of spec.sources) if (s.schema) schemas.set(s.topic, s.schema);
+  const reporter = new Set<string>();
+  return (inputs) => {
+    const mine = inputs.filter((t) => schemas.has(t));
+    if (mine.length === 0) return {};
+    const reports = new Set(mine.filter((t) => !reporter.has(t)));
+    for (const t of mine) reporter.add(t);
+    return { inputShape: { schemas, reports } };
+  };
+}
+
 /**
  * Settles when a consumer knows where it resumes, or its run ended first. Handled here: without sources
  * nobody awaits it, and the failure it carries reaches the caller through the run's own task.

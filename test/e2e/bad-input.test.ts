@@ -6,7 +6,7 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { jsonlValues, runCli, sqliteRows, startCli, type Workspace, workspace } from '../helpers/cli.ts';
 
 interface DeadLetterRecord {
-  value: { error: { code: string; message: string }; source: { position: string }; raw: string };
+  value: { error: { code: string; message: string }; source: { position?: string; offset?: number }; raw: string };
 }
 
 /** A dead-letter topic's records, read the way a user would: `runnel tail`. */
@@ -17,6 +17,21 @@ async function deadLetters(ws: Workspace, topic: string): Promise<DeadLetterReco
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as DeadLetterRecord);
+}
+
+/** The smoker temperatures in the JSONL file and in the SQLite table, in order. */
+function assertReadings(ws: Workspace, temperatures: number[]): void {
+  const data = join(ws.dir, 'data');
+  assert.deepEqual(
+    jsonlValues<{ temperature: number }>(join(data, 'smoker.jsonl')).map((v) => v.temperature),
+    temperatures,
+  );
+  assert.deepEqual(
+    sqliteRows<{ temperature: number }>(join(data, 'smoker.sqlite'), 'SELECT temperature FROM smoker_readings').map(
+      (x) => x.temperature,
+    ),
+    temperatures,
+  );
 }
 
 test('a CSV with a missing and a non-numeric temperature: good rows delivered, bad rows dead-lettered with file:line', async () => {
@@ -268,18 +283,8 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
   writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   const r = await runCli(['run', 'smoker', '--from', file, '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
   assert.equal(r.code, 0, r.stderr);
-  const data = join(ws.dir, 'data');
   // Only the readings that fit reach the topic, so every sink holds exactly them.
-  assert.deepEqual(
-    jsonlValues<{ temperature: number }>(join(data, 'smoker.jsonl')).map((v) => v.temperature),
-    [70.4, 71.6],
-  );
-  assert.deepEqual(
-    sqliteRows<{ temperature: number }>(join(data, 'smoker.sqlite'), 'SELECT temperature FROM smoker_readings').map(
-      (x) => x.temperature,
-    ),
-    [70.4, 71.6],
-  );
+  assertReadings(ws, [70.4, 71.6]);
   const dead = await deadLetters(ws, 'smoker.dlq');
   // Once each (not once per consumer), named by file:line and the field at fault.
   assert.deepEqual(
@@ -295,6 +300,40 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
   assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
   assert.match(dead[2]!.value.error.message, /not a smoker record \(timestamp: not a date and time/);
   assert.match(dead[3]!.value.error.message, /not a smoker record \(timestamp: must be a date and time string/);
+  assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
+});
+
+test('records another client put on the input topic: misfits dead-lettered once by consume, and no sink keeps them', async () => {
+  const ws = workspace();
+  // A seed-style producer of its own writes straight to the topic: no runnel source checks these.
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  await broker.produce('smoker', [
+    { value: { timestamp: '2025-01-01 15:00:00', temperature: 70.4 } },
+    { value: 'not json at all' },
+    { value: { timestamp: '2025-01-01 15:01:00', temperature: 'hot' } },
+    { value: [1, 2, 3] },
+    { value: null },
+    { value: { timestamp: '2025-01-01 15:02:00', temperature: 71.6 } },
+  ]);
+  await broker.close();
+  const r = await runCli(['consume', 'smoker', '--drain', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  // Every sink holds the same two readings: the JSONL file used to keep the misfits as well.
+  assertReadings(ws, [70.4, 71.6]);
+  // Once each, by their positions (three consumers used to dead-letter each of them: 12 letters).
+  const dead = await deadLetters(ws, 'smoker.dlq');
+  assert.deepEqual(
+    dead.map((d) => [d.value.source.offset, d.value.error.code]),
+    [
+      [1, 'RUNNEL_SCHEMA_MISMATCH'],
+      [2, 'RUNNEL_SCHEMA_MISMATCH'],
+      [3, 'RUNNEL_SCHEMA_MISMATCH'],
+      [4, 'RUNNEL_SCHEMA_MISMATCH'],
+    ],
+  );
+  assert.match(dead[0]!.value.error.message, /^smoker@0:1: not a smoker record \(value: .*expected object/);
+  assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
 });
 

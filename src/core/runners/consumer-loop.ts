@@ -1,7 +1,9 @@
+import type { z } from 'zod';
 import type { Broker, Consumer } from '../broker.ts';
+import { deadLetterForRecord, dlqTopic, misfit } from '../dlq.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
+import { type OutgoingRecord, type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
 import type { RecreatedTopic } from '../recreated-topic.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
@@ -24,6 +26,19 @@ export interface ConsumerLoopOptions {
   maxRecords?: number;
   /** Retry every handle error (sinks) instead of only retriable ones. */
   retryAlways?: boolean;
+  /** The app's input shapes, checked here when no runnel source checked the records (see InputShape). */
+  inputShape?: InputShape;
+}
+
+/**
+ * Records on an app's input topic that another client wrote (a seed's Python producer, kcat) were never
+ * checked by a runnel source. Every consumer of the topic drops the ones that do not fit its app's input
+ * shape, so the sinks agree, and exactly one of them dead-letters each, so `<topic>.dlq` holds it once.
+ */
+export interface InputShape {
+  schemas: ReadonlyMap<string, z.ZodType>;
+  /** The topics whose misfits this consumer dead-letters (the others' are only skipped). */
+  reports: ReadonlySet<string>;
 }
 
 /** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
@@ -117,6 +132,7 @@ export class ConsumerLoop {
         const fresh = o.storedPositions ? this.#notYetStored(records) : records;
         if (fresh.length === 0) continue;
         const positions = positionsOf(fresh);
+        const fit = o.inputShape ? await this.#dropMisfits(fresh, o.inputShape) : fresh;
         for (const p of positions) {
           const id = this.#topicIds.get(p.topic);
           if (id !== undefined) p.topicId = id;
@@ -125,14 +141,17 @@ export class ConsumerLoop {
         // stop after a failure): that makes SIGTERM a clean stop, consumed == committed. Abandoning a
         // failing batch on stop is safe too: it was not committed, so it is read again on restart.
         const name = o.status.status.name;
-        await retrying(`${name}: write`, () => o.handle(fresh, positions), {
-          ...retry,
-          always: o.retryAlways ?? false,
-        });
+        // A batch of misfits only: nothing to write (a table sink infers its columns from what it gets).
+        if (fit.length > 0) {
+          await retrying(`${name}: write`, () => o.handle(fit, positions), {
+            ...retry,
+            always: o.retryAlways ?? false,
+          });
+        }
         if (o.storedPositions) for (const p of positions) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
         await retrying(`${name}: commit`, () => consumer.commit(positions), retry);
         for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
-        o.status.status.records += fresh.length;
+        o.status.status.records += fit.length;
         o.status.status.ts = Date.now();
       }
       o.status.set('stopped');
@@ -144,6 +163,36 @@ export class ConsumerLoop {
       await consumer.close().catch(() => {});
       this.#consumer = undefined;
     }
+  }
+
+  /** The records that fit their topic's input shape; the others dead-lettered (by one consumer) and skipped. */
+  async #dropMisfits(records: StreamRecord[], shape: InputShape): Promise<StreamRecord[]> {
+    const o = this.#o;
+    const fit: StreamRecord[] = [];
+    const dead = new Map<string, OutgoingRecord[]>();
+    for (const r of records) {
+      const check = shape.schemas.get(r.topic)?.safeParse(r.value);
+      if (!check || check.success) {
+        fit.push(r);
+        continue;
+      }
+      if (!shape.reports.has(r.topic)) continue;
+      const error = misfit(r.topic, `${r.topic}@${r.partition}:${r.offset}`, check.error, r.value);
+      o.log.warn(`${o.status.status.name}: ${error.message} (sent to ${dlqTopic(r.topic)})`);
+      const list = dead.get(dlqTopic(r.topic)) ?? [];
+      list.push(deadLetterForRecord(r, error));
+      dead.set(dlqTopic(r.topic), list);
+    }
+    for (const [topic, letters] of dead) {
+      // Durable before the batch's positions are: a crash re-reads the misfits, it never loses them.
+      await retrying(`${o.status.status.name}: dead letters`, () => o.broker.produce(topic, letters), {
+        signal: o.signal,
+        log: o.log,
+        status: o.status,
+      });
+      o.status.status.dlq += letters.length;
+    }
+    return fit.length === records.length ? records : fit;
   }
 
   /** A recreated topic (the consumer's TOPIC_RECREATED) told in terms of this component's output. */

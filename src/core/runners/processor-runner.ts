@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { type OutgoingRecord, type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
 import type { StateStore } from '../state-store.ts';
 import type { StatusCell } from '../status.ts';
-import { ConsumerLoop } from './consumer-loop.ts';
+import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';
 
 /**
@@ -29,6 +29,7 @@ export interface ProcessorRunOptions {
   status: StatusCell;
   log: Logger;
   signal: AbortSignal;
+  inputShape?: InputShape;
 }
 
 interface Computed {
@@ -64,6 +65,7 @@ export class ProcessorRunner {
       signal: o.signal,
       storedPositions: async () => [...this.#positions.values()],
       holder: `state in ${store.path}`,
+      ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       handle: async (records, positions) => {
         // Compute once per batch: a retried produce must not feed the same records to the state twice.
         if (this.#computed?.batch !== records) this.#computed = { batch: records, outputs: this.#compute(o, records) };

@@ -4,7 +4,7 @@ import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
-import { ConsumerLoop } from './consumer-loop.ts';
+import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';
 
 /**
@@ -21,6 +21,7 @@ export interface SinkRunOptions {
   status: StatusCell;
   log: Logger;
   signal: AbortSignal;
+  inputShape?: InputShape;
 }
 
 /** One sink, its own consumer group: it catches up from its own position and fails alone. */
@@ -42,6 +43,7 @@ export class SinkRunner {
       log: o.log,
       signal: o.signal,
       retryAlways: true,
+      ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!(), holder: sink.target } : {}),
       handle: async (records, positions) => {
         const result = await sink.write(records, positions);

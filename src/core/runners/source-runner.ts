@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import { type Broker, writtenBefore } from '../broker.ts';
 import type { Source } from '../connector.ts';
-import { deadLetterForInput, dlqTopic, rawOf } from '../dlq.ts';
-import { ErrorCodes, RunnelError } from '../errors.ts';
+import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import { retrying } from '../retry.ts';
@@ -19,13 +18,6 @@ export interface SourceRunOptions {
   limit?: number;
   /** Values that fail it are dead-lettered here, not produced (see SourceBinding.schema). */
   schema?: z.ZodType;
-}
-
-/** The first problem zod found, as `field.path: message` (or `value: …` for the whole value). */
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'does not fit';
-  return `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}`;
 }
 
 /**
@@ -52,11 +44,7 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
           const check = o.schema?.safeParse(item.record.value);
           if (check && !check.success) {
             const position = item.position ?? `${source.name} record ${seen}`;
-            const error = new RunnelError(
-              ErrorCodes.SCHEMA_MISMATCH,
-              `${position}: not a ${topic} record (${firstIssue(check.error)})`,
-              { value: item.record.value },
-            );
+            const error = misfit(topic, position, check.error, item.record.value);
             // The message starts with the input position, which names the source already (file, Kafka URL).
             log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
             bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
