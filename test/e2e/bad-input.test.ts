@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
@@ -354,4 +354,43 @@ test('--sinks kafka on the Kafka cluster the pipeline runs on is refused before 
   const other = await runCli(args, { env: { RUNNEL_KAFKA_SINK: 'kafka://127.0.0.1:2' } });
   assert.equal(other.code, 1, other.stderr);
   assert.match(other.stderr, /RUNNEL_BROKER_UNAVAILABLE: .*127\.0\.0\.1:1/);
+});
+
+test('flags a mode does not use are refused in one line, not silently ignored', async () => {
+  const ws = workspace();
+  const consume = await runCli(['consume', 'buzz', '--drain', '--rate', '5', '--csv', 'nothere.csv', ...ws.flags]);
+  assert.equal(consume.code, 1, consume.stderr);
+  assert.equal(
+    consume.stderr.trim(),
+    'runnel: RUNNEL_USAGE: --rate, --csv: consume runs no source: give them to `runnel produce` (or `run`)',
+  );
+  const produce = await runCli(['produce', 'buzz', '--limit', '1', '--sinks', 'kafka', ...ws.flags]);
+  assert.equal(produce.code, 1, produce.stderr);
+  assert.equal(
+    produce.stderr.trim(),
+    'runnel: RUNNEL_USAGE: --sinks: produce runs no sink: give it to `runnel consume` (or `run`)',
+  );
+});
+
+test('a --csv that is JSON, or lacks the timestamp column, is refused before anything starts', async () => {
+  const ws = workspace();
+  const json = join(ws.dir, 'buzz.json');
+  writeFileSync(json, '[{"message": "hi", "author": "Alice"}]\n');
+  const asJson = await runCli(['run', 'smoker', '--csv', json, ...ws.flags]);
+  assert.equal(asJson.code, 1, asJson.stderr);
+  assert.equal(
+    asJson.stderr.trim(),
+    `runnel: RUNNEL_INPUT_MALFORMED: ${json} looks like JSON, not a CSV with a header row: read JSON with --from <file.json>`,
+  );
+  const csv = join(ws.dir, 'readings.csv');
+  writeFileSync(csv, 'time,temp\n2025-01-01 15:00:00,70.1\n');
+  const noColumn = await runCli(['run', 'smoker', '--csv', csv, ...ws.flags]);
+  assert.equal(noColumn.code, 1, noColumn.stderr);
+  assert.equal(
+    noColumn.stderr.trim(),
+    `runnel: RUNNEL_INPUT_MALFORMED: CSV file ${csv} has no "timestamp" column (columns: time, temp)`,
+  );
+  // Refused while the app was built: no broker file, no output written, no stale alerts replayed.
+  assert.equal(existsSync(ws.broker.slice('local:'.length)), false);
+  assert.equal(existsSync(join(ws.dir, 'data')), false);
 });

@@ -232,11 +232,6 @@ export function recordedDataDir(port: number, cacheDir?: string): string | undef
   }
 }
 
-/** Only the record naming this dir: a later start on the same port with another dir keeps its own. */
-export function forgetDataDir(l: KafkaLayout, cacheDir?: string): void {
-  if (recordedDataDir(l.port, cacheDir) === l.dataDir) rmSync(portRecordFile(l.port, cacheDir), { force: true });
-}
-
 /** Alive and still our Kafka: a recycled pid must never be signalled. */
 export function isOurKafka(pid: number): boolean {
   try {
@@ -299,11 +294,15 @@ function runningDataDirs(port: number): string[] {
 }
 
 /**
- * The data dir of the broker runnel started on this port, when --data-dir was not given: the recorded one,
- * else one a running Kafka on the port was configured from; only if its pid file names a live Kafka.
+ * The data dir of the broker runnel started on this port, when --data-dir was not given: the recorded one
+ * or one a running Kafka on the port was configured from, whichever names a live Kafka; else the recorded
+ * one (stopped: `status` shows its folder, and `start` brings back the same broker and data).
  */
 export function locateDataDir(o: KafkaServerOptions): string | undefined {
   const port = o.port ?? DEFAULT_PORT;
-  const candidates = [recordedDataDir(port, o.cacheDir), ...runningDataDirs(port)];
-  return candidates.find((dataDir) => dataDir !== undefined && livePid(layout({ ...o, dataDir })) !== undefined);
+  const recorded = recordedDataDir(port, o.cacheDir);
+  const candidates = [recorded, ...runningDataDirs(port)];
+  return (
+    candidates.find((dataDir) => dataDir !== undefined && livePid(layout({ ...o, dataDir })) !== undefined) ?? recorded
+  );
 }

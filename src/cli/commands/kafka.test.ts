@@ -85,6 +85,9 @@ test('stop --port without --data-dir stops the broker started with another data 
   assert.equal(stop.status, 0, stop.stderr);
   assert.match(stop.stdout, new RegExp(`^kafka stopped \\(pid ${broker.pid}, `));
   assert.equal(await broker.exited, 'SIGTERM');
+  // Stopped, the port still belongs to that folder: status names it (it used to name the default one).
+  const after = ctl('status', '--port', String(port));
+  assert.ok(after.stdout.includes(`data ${broker.l.dataDir};`), after.stdout);
 });
 
 test('stop --port finds an unrecorded broker runnel started by its config (Linux /proc)', async (t) => {

@@ -78,11 +78,9 @@ export function registerKafkaCommand(program: Command): void {
   common(kafka.command('stop').description('stop the broker started by `runnel kafka start`')).action(
     async (flags: KafkaFlags) => {
       const { stopKafka } = await import('../../brokers/kafka/server.ts');
-      const { forgetDataDir, layout } = await import('../../brokers/kafka/provision.ts');
       const o = await located(flags);
       const r = await stopKafka(o);
       if (!r.stopped) await refuseForeign(o);
-      forgetDataDir(layout(o));
       process.stdout.write(r.stopped ? `kafka stopped (pid ${r.pid}, ${seconds(r.ms)})\n` : 'kafka was not running\n');
     },
   );

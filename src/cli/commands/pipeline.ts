@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { findApp } from '../../apps/index.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { runPipeline } from '../../core/pipeline.ts';
 import { appOptions, loadEnv, logger, numberFlag, openBroker, type PipelineFlags, stateDir } from '../context.ts';
 import { Progress } from '../progress.ts';
@@ -11,7 +12,7 @@ export function addPipelineFlags(cmd: Command): Command {
   return cmd
     .option(
       '--limit <n>',
-      'stop the source after N records, exit 0 once every sink has committed them',
+      'stop the source after N records (run: exit 0 once every sink has committed them)',
       numberFlag('--limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     )
     .option(
@@ -32,7 +33,25 @@ export function addPipelineFlags(cmd: Command): Command {
 }
 
 /** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
+/** Source flags mean nothing to `consume`, sink flags nothing to `produce`: say so rather than ignore them. */
+const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed'] as const;
+function checkMode(mode: Mode, flags: PipelineFlags): void {
+  const given = (names: readonly string[]) =>
+    names.filter((n) => flags[n as keyof PipelineFlags] !== undefined).map((n) => `--${n}`);
+  const misplaced =
+    mode === 'consume'
+      ? { flags: given(SOURCE_FLAGS), why: 'consume runs no source: give them to `runnel produce` (or `run`)' }
+      : mode === 'produce'
+        ? { flags: given(['sinks']), why: 'produce runs no sink: give it to `runnel consume` (or `run`)' }
+        : { flags: [], why: '' };
+  if (misplaced.flags.length === 0) return;
+  throw new RunnelError(ErrorCodes.USAGE, `${misplaced.flags.join(', ')}: ${misplaced.why}`, {
+    value: misplaced.flags,
+  });
+}
+
 export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
+  checkMode(mode, flags);
   const env = loadEnv(flags.envFile);
   const app = findApp(appName);
   const log = logger(flags, app.name);

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
@@ -27,6 +27,19 @@ async function* csvRecords(path: string): AsyncGenerator<{ text: string; line: n
   if (buffer.length > 0) yield { text: buffer.join('\n'), line: start };
 }
 
+/** The file's first line (up to 64 KiB), for checking the header before the replay starts. */
+function firstLine(path: string): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const text = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0)).replace(/^\uFEFF/, '');
+    const line = text.split(/\r?\n/, 1)[0] ?? '';
+    return line.trim() === '' ? undefined : line;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Replays a CSV: header row, typed columns, event time from the timestamp column, paced by rate or by
  * event time × speed. A bad row becomes a dead letter naming file, line, column and value; the replay goes on.
@@ -37,8 +50,11 @@ export class CsvSource implements Source {
 
   constructor(config: CsvConfig) {
     this.#c = config;
-    // Checked when the app is built, so a mistyped --csv is one line before anything starts.
+    // Checked when the app is built, so a mistyped --csv is one line before anything starts, and a file
+    // without the columns the app needs (or not a CSV at all) is refused before consumers copy anything.
     this.#mustExist();
+    const header = firstLine(config.path);
+    if (header !== undefined) this.#checkHeader((Papa.parse<string[]>(header).data[0] ?? []).map((c) => c.trim()));
   }
 
   #mustExist(): void {
@@ -101,6 +117,13 @@ export class CsvSource implements Source {
 
   #checkHeader(header: string[]): void {
     const { timestampColumn, path, key } = this.#c;
+    if (/^\s*[[{]/.test(header[0] ?? '')) {
+      throw new RunnelError(
+        ErrorCodes.INPUT_MALFORMED,
+        `${path} looks like JSON, not a CSV with a header row: read JSON with --from <file.json>`,
+        { value: path },
+      );
+    }
     for (const needed of [timestampColumn, ...(key ? [key] : [])]) {
       if (!header.includes(needed)) {
         throw new RunnelError(
