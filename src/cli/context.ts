@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import '../brokers/index.ts';
 import { kafkaSinkUrl } from '../apps/settings.ts';
 import { parseKafkaUrl } from '../brokers/kafka/config.ts';
-import { seedsKafkaUrl } from '../connectors/kafka-url.ts';
+import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
 import '../connectors/sources/index.ts';
 import '../connectors/sinks/index.ts';
 
@@ -97,6 +97,25 @@ function sameKafkaCluster(a: string, b: string): boolean {
   const hosts = (url: string) => parseKafkaUrl(url).brokers.map((h) => h.replace(/^localhost:/, '127.0.0.1:'));
   const theirs = new Set(hosts(b));
   return hosts(a).some((h) => theirs.has(h));
+}
+
+/**
+ * `--from kafka://cluster/T` with `--sinks kafka` into that cluster, where the app's topics include T (e.g.
+ * SMOKER_TOPIC=smoker_csv, as the README suggests for a seed's producer): the mirror writes T, the source
+ * reads it back, and the topic grows without end (10 records became 10,970 in 10 s). Checked once the app
+ * is built, when its topic names are known.
+ */
+export function checkFromLoop(flags: PipelineFlags, env: Record<string, string | undefined>, topics: string[]): void {
+  const from = flags.from === undefined ? undefined : splitKafkaTopicUrl(flags.from);
+  if (!from || !parseSinks(flags.sinks).includes('kafka') || !topics.includes(from.topic)) return;
+  const mirror = kafkaSinkUrl(env);
+  if (!sameKafkaCluster(from.url, mirror)) return;
+  throw new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `--from ${flags.from} with --sinks kafka would mirror ${from.topic} back into the topic it reads ` +
+      `(${mirror}), without end: drop kafka from --sinks, or give the app other topic names (e.g. SMOKER_TOPIC)`,
+    { value: flags.from },
+  );
 }
 
 /**

@@ -107,8 +107,9 @@ export interface Broker {
   describeTopic(name: string): Promise<TopicInfo | undefined>;
   /**
    * Appends records; resolves once they are durable. Creates the topic on demand. A broker that writes
-   * in several requests says on failure how many leading records are durable already (`writtenBefore`),
-   * so a retry sends only the rest.
+   * in several requests says on failure how many leading records it knows are durable (`writtenBefore`),
+   * so a retry does not send them again. The request that failed is at-least-once: on a cluster of
+   * several brokers, its records for partitions on the brokers that answered may be written twice.
    */
   produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]>;
   consumer(options: ConsumerOptions): Consumer;

@@ -12,10 +12,11 @@ export interface SourceContext {
   signal: AbortSignal;
   log: Logger;
   /**
-   * Where the records go (the runnel broker's URL and topic): a source that keeps a position outside
-   * runnel (a Kafka group) keeps one per destination, so a second data folder imports everything too.
+   * Where the records go: the runnel topic and its TopicInfo.id, which names that topic on that broker
+   * (a URL would not: a relative `local:` path, `localhost` vs `127.0.0.1`). A source that keeps a position
+   * outside runnel (a Kafka group) keeps one per destination, so a second data folder imports everything.
    */
-  destination?: { broker: string; topic: string };
+  destination?: { topic: string; id?: string };
 }
 
 /**

@@ -214,11 +214,11 @@ async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartit
   return out;
 }
 
-/** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
 /**
  * Without its sources, a pipeline reads input that another client may have written (a seed's producer):
  * its consumers check the app's input shapes themselves (see InputShape), and the first consumer of each
- * input topic dead-letters what does not fit. With its sources running, the source checked already.
+ * input topic dead-letters what does not fit. With its sources running, the source checked already (a
+ * client writing the same topic during a `run` is not checked: its misfits fail at each consumer).
  */
 function inputShapes(
   spec: PipelineSpec,
@@ -246,6 +246,7 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
   return started;
 }
 
+/** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
 async function drain(
   broker: Broker,
   processors: Array<{ loop: ConsumerLoop; inputs: string[] }>,

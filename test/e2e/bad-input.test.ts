@@ -335,6 +335,20 @@ test('records another client put on the input topic: misfits dead-lettered once 
   assert.match(dead[0]!.value.error.message, /^smoker@0:1: not a smoker record \(value: .*expected object/);
   assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
+  // A batch of nothing but misfits is still recorded as read: consuming again dead-letters nothing twice.
+  const again = new LocalBroker(ws.broker);
+  await again.connect();
+  await again.produce('smoker', [{ value: 'still not json' }, { value: { temperature: 'warm' } }]);
+  await again.close();
+  for (let run = 0; run < 2; run++) {
+    const more = await runCli(['consume', 'smoker', '--drain', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+    assert.equal(more.code, 0, more.stderr);
+  }
+  assert.deepEqual(
+    (await deadLetters(ws, 'smoker.dlq')).map((d) => d.value.source.offset),
+    [1, 2, 3, 4, 6, 7],
+  );
+  assertReadings(ws, [70.4, 71.6]);
 });
 
 test('--sinks kafka on the Kafka cluster the pipeline runs on is refused before it starts, in one line', async () => {
@@ -349,6 +363,18 @@ test('--sinks kafka on the Kafka cluster the pipeline runs on is refused before 
     'runnel: RUNNEL_CONFIG_INVALID: --sinks kafka mirrors every topic into kafka://localhost:1, the cluster this ' +
       'pipeline already runs on, so it would copy its own copies without end: drop kafka from --sinks (the topics ' +
       'are on Kafka already), or set RUNNEL_KAFKA_SINK to another cluster',
+  );
+  // Reading a Kafka topic the mirror writes back is the same loop, on the local broker too.
+  const from = await runCli(
+    ['run', 'smoker', '--from', 'kafka://127.0.0.1:1/smoker_csv', '--sinks', 'jsonl,kafka', ...ws.flags],
+    { env: { RUNNEL_KAFKA_SINK: 'kafka://localhost:1', SMOKER_TOPIC: 'smoker_csv' } },
+  );
+  assert.equal(from.code, 1, from.stderr);
+  assert.equal(
+    from.stderr.trim(),
+    'runnel: RUNNEL_CONFIG_INVALID: --from kafka://127.0.0.1:1/smoker_csv with --sinks kafka would mirror ' +
+      'smoker_csv back into the topic it reads (kafka://localhost:1), without end: drop kafka from --sinks, or ' +
+      'give the app other topic names (e.g. SMOKER_TOPIC)',
   );
   // Another cluster is a real mirror: this run gets as far as connecting to the (absent) pipeline broker.
   const other = await runCli(args, { env: { RUNNEL_KAFKA_SINK: 'kafka://127.0.0.1:2' } });

@@ -13,7 +13,7 @@ import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
 import { createSink } from '../../src/core/connector-registry.ts';
 import { isRunnelError } from '../../src/core/errors.ts';
 import { unique } from '../broker-conformance/suite.ts';
-import { jsonlValues, runCli, workspace } from '../helpers/cli.ts';
+import { jsonlValues, runCli, startCli, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 import { hasKcat, KCAT_HOW, kcatProduce } from './kcat.ts';
@@ -39,6 +39,14 @@ function seedProducerLines(): string[] {
     const ts = new Date(start + i * 5000).toISOString().replace('Z', '123');
     return JSON.stringify({ timestamp: ts, temperature });
   });
+}
+
+/** A new topic holding the seed producer's 240 readings, written by kcat. */
+function seedTopic(): { input: string; lines: string[] } {
+  const input = unique('smoker_csv');
+  const lines = seedProducerLines();
+  kcatProduce(input, lines);
+  return { input, lines };
 }
 
 async function ready(t: TestContext): Promise<boolean> {
@@ -81,9 +89,7 @@ test('--from reads an existing Kafka topic into a local pipeline; --sinks kafka 
   timeout: 180_000,
 }, async (t) => {
   if (!(await ready(t))) return;
-  const input = unique('smoker_csv');
-  const lines = seedProducerLines();
-  kcatProduce(input, lines);
+  const { input, lines } = seedTopic();
   const ws = workspace('runnel-kafka-from-');
   const mirror = unique('mirror');
   const r = await runCli(
@@ -125,6 +131,47 @@ test('--from reads an existing Kafka topic into a local pipeline; --sinks kafka 
     mirroredAlerts.map((x) => alertShape(x.value as Alert)),
     expected,
   );
+});
+
+test('--from a Kafka topic that its producer deletes and creates again: the import waits, then reads the new one', {
+  timeout: 180_000,
+}, async (t) => {
+  if (!(await ready(t))) return;
+  const { input, lines } = seedTopic();
+  const ws = workspace('runnel-kafka-from-recreated-');
+  const copy = unique('copy');
+  const run = startCli(
+    [
+      'run',
+      'smoker',
+      '--from',
+      `${KAFKA_URL}/${input}`,
+      '--limit',
+      String(2 * lines.length),
+      '--sinks',
+      'jsonl',
+      ...ws.flags,
+    ],
+    { env: { SMOKER_TOPIC: copy } },
+  );
+  let stderr = '';
+  run.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+  t.after(() => run.kill('SIGKILL'));
+  const copied = () => jsonlValues(join(ws.dir, 'data', `${copy}.jsonl`)).length;
+  const deadline = Date.now() + 60_000;
+  while (copied() < lines.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(copied(), lines.length, stderr);
+  // The seed's producer starts again: it deletes its topic and writes the readings anew.
+  const kafka = new KafkaBroker(KAFKA_URL);
+  await kafka.connect();
+  t.after(() => kafka.close());
+  await kafka.deleteTopic(input);
+  await new Promise((r) => setTimeout(r, 1000));
+  kcatProduce(input, lines);
+  // It used to stop with "topic not found"; now it reads the new topic from its first record.
+  assert.equal(await exited, 0, stderr);
+  assert.equal(copied(), 2 * lines.length);
 });
 
 test('kafka connector config errors name the field and value; --from must name a topic', async () => {

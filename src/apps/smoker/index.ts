@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseTimestamp } from '../../connectors/sources/event-time.ts';
+import { parseTimestamp } from '../../core/event-time.ts';
 import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
 import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';

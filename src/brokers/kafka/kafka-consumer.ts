@@ -11,6 +11,8 @@ import { decodeRecordBatches } from './record-batch.ts';
 /** Bounded read-ahead: past this many buffered records we stop fetching until poll drains them. */
 const MAX_BUFFERED = 20_000;
 const FETCH_WAIT_MS = 250;
+/** How long a poll after a failure waits for the retry under way before reporting the failure again. */
+const RECOVERY_WAIT_MS = 3000;
 
 interface Assigned {
   topic: string;
@@ -45,6 +47,8 @@ export class KafkaConsumer implements Consumer {
   #pendingSeeks = new Map<string, SeekTarget>();
   /** The topic id each topic is read by; fetches compare theirs to spot a topic deleted and created again. */
   readonly #topicIds: Map<string, string>;
+  /** Recreated topics whose new records are not handed out yet: commits for them are of the old one. */
+  readonly #staleCommits = new Set<string>();
   #joining: Promise<void> | undefined;
   #joined = false;
   #inflight: Promise<void> | undefined;
@@ -99,7 +103,8 @@ export class KafkaConsumer implements Consumer {
   async poll(options: PollOptions = {}): Promise<StreamRecord[]> {
     if (this.#closed) throw new RunnelError(ErrorCodes.INTERNAL, 'poll on a closed consumer');
     const max = options.maxRecords ?? 1000;
-    const deadline = Date.now() + (options.maxWaitMs ?? 500);
+    let deadline = Date.now() + (options.maxWaitMs ?? 500);
+    let extended = false;
     for (;;) {
       this.#throwPending();
       if (this.#buffered > 0) {
@@ -110,10 +115,15 @@ export class KafkaConsumer implements Consumer {
       const left = deadline - Date.now();
       if (options.signal?.aborted) return [];
       if (left <= 0) {
-        // Still down (the retry's connection attempt outlasts one poll): say so again rather than return
-        // an empty batch the caller would log as "recovered".
-        if (this.#failing !== undefined) throw toKafkaError(this.#failing, this.#deps.address, this.#what());
-        return [];
+        if (this.#failing === undefined) return [];
+        // After a failure an empty batch would read as "recovered". A rejoin or fetch under way (a restarted
+        // broker takes longer than one poll to answer) gets a little longer once; still failing, say so again.
+        if (!extended && (this.#joining ?? this.#inflight)) {
+          extended = true;
+          deadline = Date.now() + RECOVERY_WAIT_MS;
+          continue;
+        }
+        throw toKafkaError(this.#failing, this.#deps.address, this.#what());
       }
       if (!this.#joined) this.#joining ??= this.#join();
       else this.#prefetch();
@@ -127,6 +137,8 @@ export class KafkaConsumer implements Consumer {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    // A batch of the old topic finished after the new one was noticed: its offsets mean nothing there.
+    if (this.#staleCommits.size > 0) offsets = offsets.filter((o) => !this.#staleCommits.has(o.topic));
     if (offsets.length === 0) return;
     try {
       await this.#client.commit({
@@ -275,7 +287,7 @@ export class KafkaConsumer implements Consumer {
       ready.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position! })),
       { maxWaitMs: FETCH_WAIT_MS, maxBytes: 1 << 20, partitionMaxBytes: 1 << 20 },
     );
-    const recreated = this.#recreatedTopics(r.topicIds, ready);
+    const recreated = this.#recreatedTopics(r.topicIds);
     let got = 0;
     for (const p of r.partitions) {
       if (recreated.has(p.topic)) continue; // read at a position of the old topic: means nothing now
@@ -301,17 +313,23 @@ export class KafkaConsumer implements Consumer {
 
   /**
    * Topics whose id differs from the one they were read by: deleted and created again. With 'fail' this
-   * throws (poll reports it before handing out more); otherwise their partitions start over in the new
-   * topic, from the group's position there or from startFrom (Kafka drops a deleted topic's commits).
+   * throws (poll reports it before handing out more); otherwise their partitions start over at the new
+   * topic's beginning: a commit of the old one may have landed on the name after the delete, and would
+   * skip the new records, so it is not looked at, and commits still in flight for the old one are dropped.
    */
-  #recreatedTopics(ids: Map<string, string>, fetched: Assigned[]): Set<string> {
+  #recreatedTopics(ids: Map<string, string>): Set<string> {
     const recreated = new Set<string>();
     for (const [topic, now] of ids) {
       const before = this.#topicIds.get(topic);
       if (before !== undefined && before !== now) {
         if (this.#o.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
         recreated.add(topic);
-        for (const a of fetched) if (a.topic === topic) this.#reset(a);
+        this.#staleCommits.add(topic);
+        for (const a of this.#assigned.values()) {
+          if (a.topic !== topic) continue;
+          this.#reset(a);
+          this.#pendingSeeks.set(tpKey(a.topic, a.partition), 'beginning');
+        }
       }
       this.#topicIds.set(topic, now);
     }
@@ -338,6 +356,7 @@ export class KafkaConsumer implements Consumer {
     }
     this.#next++;
     this.#buffered -= out.length;
+    if (this.#staleCommits.size > 0) for (const r of out) this.#staleCommits.delete(r.topic);
     return out;
   }
 }

@@ -31,6 +31,8 @@ export class LocalConsumer implements Consumer {
   #pendingSeeks = new Map<string, SeekTarget>();
   /** TopicInfo.id each topic is read by; checked every poll to spot a topic deleted and created again. */
   readonly #topicIds: Map<string, string>;
+  /** Recreated topics whose new records are not handed out yet: commits for them are of the old one. */
+  readonly #staleCommits = new Set<string>();
   #lastHeartbeat = 0;
   #next = 0;
   #closed = false;
@@ -66,6 +68,8 @@ export class LocalConsumer implements Consumer {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    // A batch of the old topic finished after the new one was noticed: its offsets mean nothing there.
+    if (this.#staleCommits.size > 0) offsets = offsets.filter((o) => !this.#staleCommits.has(o.topic));
     if (offsets.length === 0) return;
     const now = Date.now();
     this.#broker.transaction(() => {
@@ -113,6 +117,7 @@ export class LocalConsumer implements Consumer {
       if (rows.length > 0) {
         a.position = rows[rows.length - 1]!.offset + 1;
         for (const r of rows) out.push(r);
+        this.#staleCommits.delete(a.topic);
       }
     }
     this.#next++;
@@ -134,7 +139,11 @@ export class LocalConsumer implements Consumer {
       this.#topicIds.set(topic, now);
       if (before !== undefined && before !== now) {
         if (this.#options.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
+        // From the new topic's beginning, whatever the group says: a commit of the old one may have landed
+        // on the name after the delete. Commits still in flight for the old one are dropped.
+        this.#staleCommits.add(topic);
         for (const [key, a] of this.#assigned) if (a.topic === topic) this.#assigned.delete(key);
+        for (let p = 0; p < row.partitions; p++) this.#pendingSeeks.set(tpKey(topic, p), 'beginning');
         this.#maybeRebalance(true);
       }
       present.add(topic);

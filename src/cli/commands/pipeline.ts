@@ -2,7 +2,16 @@ import type { Command } from 'commander';
 import { findApp } from '../../apps/index.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { runPipeline } from '../../core/pipeline.ts';
-import { appOptions, loadEnv, logger, numberFlag, openBroker, type PipelineFlags, stateDir } from '../context.ts';
+import {
+  appOptions,
+  checkFromLoop,
+  loadEnv,
+  logger,
+  numberFlag,
+  openBroker,
+  type PipelineFlags,
+  stateDir,
+} from '../context.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 
@@ -56,6 +65,7 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   const app = findApp(appName);
   const log = logger(flags, app.name);
   const spec = await app.build(appOptions(flags, env));
+  checkFromLoop(flags, env, Object.keys(spec.topics));
   const broker = await openBroker(flags, env);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
   const total = flags.limit !== undefined && roles.consumers && roles.sources ? flags.limit : undefined;

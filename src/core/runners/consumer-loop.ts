@@ -21,7 +21,10 @@ export interface ConsumerLoopOptions {
   storedPositions?: () => Promise<TopicPartitionOffset[]>;
   /** Where those positions live (a sink's file, a processor's state file), for the messages that name it. */
   holder?: string;
-  /** Makes the batch's effects durable (write, produce); throwing is retried, never skipped. */
+  /**
+   * Makes the batch's effects durable (write, produce); throwing is retried, never skipped. `records` may
+   * be empty when every record was a misfit (see InputShape): the positions must still be kept.
+   */
   handle(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<void>;
   maxRecords?: number;
   /** Retry every handle error (sinks) instead of only retriable ones. */
@@ -33,7 +36,8 @@ export interface ConsumerLoopOptions {
 /**
  * Records on an app's input topic that another client wrote (a seed's Python producer, kcat) were never
  * checked by a runnel source. Every consumer of the topic drops the ones that do not fit its app's input
- * shape, so the sinks agree, and exactly one of them dead-letters each, so `<topic>.dlq` holds it once.
+ * shape, so the sinks agree, and one of them dead-letters each, so `<topic>.dlq` holds it once (again
+ * only if that consumer's output or state is rebuilt and it reads the topic anew).
  */
 export interface InputShape {
   schemas: ReadonlyMap<string, z.ZodType>;
@@ -141,13 +145,12 @@ export class ConsumerLoop {
         // stop after a failure): that makes SIGTERM a clean stop, consumed == committed. Abandoning a
         // failing batch on stop is safe too: it was not committed, so it is read again on restart.
         const name = o.status.status.name;
-        // A batch of misfits only: nothing to write (a table sink infers its columns from what it gets).
-        if (fit.length > 0) {
-          await retrying(`${name}: write`, () => o.handle(fit, positions), {
-            ...retry,
-            always: o.retryAlways ?? false,
-          });
-        }
+        // A batch of misfits only is still written, as positions: an exactly-once sink or a processor's
+        // state must record them as read, or every restart reads and dead-letters them again.
+        await retrying(`${name}: write`, () => o.handle(fit, positions), {
+          ...retry,
+          always: o.retryAlways ?? false,
+        });
         if (o.storedPositions) for (const p of positions) this.#stored.set(tpKey(p.topic, p.partition), p.offset);
         await retrying(`${name}: commit`, () => consumer.commit(positions), retry);
         for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);

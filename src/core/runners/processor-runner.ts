@@ -67,8 +67,11 @@ export class ProcessorRunner {
       holder: `state in ${store.path}`,
       ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       handle: async (records, positions) => {
-        // Compute once per batch: a retried produce must not feed the same records to the state twice.
-        if (this.#computed?.batch !== records) this.#computed = { batch: records, outputs: this.#compute(o, records) };
+        // Compute once per batch: a retried produce must not feed the same records to the state twice. An
+        // empty batch (only misfits) moves the positions and nothing else: no flush, no stats snapshot.
+        if (this.#computed?.batch !== records) {
+          this.#computed = { batch: records, outputs: records.length > 0 ? this.#compute(o, records) : new Map() };
+        }
         for (const [topic, out] of this.#computed.outputs) await o.broker.produce(topic, out);
         for (const pos of positions) this.#positions.set(tpKey(pos.topic, pos.partition), pos);
         store.save(key, p.snapshot(), [...this.#positions.values()]);

@@ -30,7 +30,10 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
   /** Items read from the source, good or not: names a record that has no position of its own. */
   let seen = 0;
   status.set('ok');
-  const iterator = source.read({ signal, log, destination: { broker: o.broker.url, topic } })[Symbol.asyncIterator]();
+  // The pipeline created the topic before its sources start; its id names this destination.
+  const id = (await o.broker.describeTopic(topic))?.id;
+  const destination = id === undefined ? { topic } : { topic, id };
+  const iterator = source.read({ signal, log, destination })[Symbol.asyncIterator]();
   try {
     while (!signal.aborted) {
       const next = await iterator.next();

@@ -130,11 +130,26 @@ export class DuckdbSink implements Sink {
     );
   }
 
+  /** Through a staging table, so the rows land sorted by partition and offset in one INSERT. */
+  async #insertRows(conn: DuckDBConnection, columns: Column[], rows: Array<{ r: StreamRecord; cells: Cell[] }>) {
+    const t = this.#c.table;
+    const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
+    for (const { r, cells } of rows) appendRow(appender, columns, cells, r);
+    appender.flushSync();
+    appender.closeSync();
+    const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
+    await conn.run(
+      `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
+    );
+    await conn.run(`DELETE FROM "${t}_staging"`);
+  }
+
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
     const conn = this.#conn!;
-    if (!this.#columns) this.#columns = inferColumns(records);
-    if (!this.#created) await this.#createTable(this.#columns);
-    const columns = this.#columns;
+    // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
+    if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
+    if (!this.#created && this.#columns) await this.#createTable(this.#columns);
+    const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
     const rows: Array<{ r: StreamRecord; cells: Cell[] }> = [];
     for (const r of records) {
@@ -148,16 +163,7 @@ export class DuckdbSink implements Sink {
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
-        const t = this.#c.table;
-        const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
-        for (const { r, cells } of rows) appendRow(appender, columns, cells, r);
-        appender.flushSync();
-        appender.closeSync();
-        const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
-        await conn.run(
-          `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
-        );
-        await conn.run(`DELETE FROM "${t}_staging"`);
+        if (rows.length > 0) await this.#insertRows(conn, columns, rows);
         for (const p of positions) {
           await conn.run(
             `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id)

@@ -84,15 +84,17 @@ export class SqliteSink implements Sink {
 
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
     const db = this.#db!;
-    if (!this.#columns) {
+    // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
+    if (!this.#columns && records.length > 0) {
       this.#columns = inferColumns(records);
       this.#createTable(this.#columns);
     }
+    const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
     const rows: Array<{ r: StreamRecord; cells: unknown[] }> = [];
     for (const r of records) {
       try {
-        const cells = rowOf(r, this.#columns).map((c) => (typeof c === 'boolean' ? Number(c) : c));
+        const cells = rowOf(r, columns).map((c) => (typeof c === 'boolean' ? Number(c) : c));
         rows.push({ r, cells });
       } catch (err) {
         if (!isRunnelError(err)) throw err;
@@ -102,9 +104,15 @@ export class SqliteSink implements Sink {
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
-        const insert = this.#insert!;
         for (const { r, cells } of rows) {
-          insert.run(...(cells as Array<string | number | null>), r.topic, r.partition, r.offset, r.key, r.timestamp);
+          this.#insert!.run(
+            ...(cells as Array<string | number | null>),
+            r.topic,
+            r.partition,
+            r.offset,
+            r.key,
+            r.timestamp,
+          );
         }
         const upsert = db.prepare(
           `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id) VALUES (?, ?, ?, ?, ?)

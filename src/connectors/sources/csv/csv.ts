@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
-import { parseTimestamp } from '../event-time.ts';
+import { parseTimestamp } from '../../../core/event-time.ts';
 import { batchSizeFor, Pacer } from '../pacing.ts';
 import type { CsvConfig } from './spec.ts';
 

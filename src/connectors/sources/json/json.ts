@@ -13,7 +13,7 @@ import { basename, dirname } from 'node:path';
 import { sleep } from '../../../core/backoff.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
-import { eventTime } from '../event-time.ts';
+import { eventTime } from '../../../core/event-time.ts';
 import type { JsonConfig } from './spec.ts';
 
 const BATCH = 1000;

@@ -1,10 +1,11 @@
 import type { Broker, Consumer } from '../../../core/broker.ts';
 import { createBroker } from '../../../core/broker-registry.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
+import { eventTime } from '../../../core/event-time.ts';
 import { type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
+import { retrying } from '../../../core/retry.ts';
 import { positionsOf } from '../../../core/runners/consumer-loop.ts';
-import { placeId } from '../../../core/runners/place-id.ts';
-import { eventTime } from '../event-time.ts';
+import { shortId } from '../../../core/runners/place-id.ts';
 import type { KafkaSourceConfig } from './spec.ts';
 
 /**
@@ -26,8 +27,8 @@ export class KafkaSource implements Source {
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     const c = this.#c;
     // One group per destination: the position says how far this topic was copied into that runnel topic.
-    const into = ctx.destination;
-    const group = c.group ?? `runnel.source.${c.topic}${into ? `.${placeId(`${into.broker}#${into.topic}`)}` : ''}`;
+    const into = ctx.destination?.id;
+    const group = c.group ?? `runnel.source.${c.topic}${into === undefined ? '' : `.${shortId(into)}`}`;
     const broker = await createBroker(c.url);
     this.#broker = broker;
     await broker.connect();
@@ -45,12 +46,20 @@ export class KafkaSource implements Source {
     const consumer = broker.consumer({ group, topics: [c.topic], startFrom: c.startFrom, clientId: group });
     this.#consumer = consumer;
     let pending: TopicPartitionOffset[] = [];
+    // A broker blip, or the topic between its delete and its creation (a seed producer restarting), is
+    // waited out as the runtime's own consumers do; the new topic is then read from its start.
+    const retry = { signal: ctx.signal, log: ctx.log };
     while (!ctx.signal.aborted) {
       // Resumed means the runtime produced the previous batch durably: now its offsets may be committed.
-      if (pending.length > 0) await consumer.commit(pending);
+      const done = pending;
+      if (done.length > 0) await retrying(`${this.name}: commit`, () => consumer.commit(done), retry);
       pending = [];
       if (targets?.every((t) => (position.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset)) return;
-      const records = await consumer.poll({ maxRecords: c.batch, maxWaitMs: 500, signal: ctx.signal });
+      const records = await retrying(
+        `${this.name}: poll`,
+        () => consumer.poll({ maxRecords: c.batch, maxWaitMs: 500, signal: ctx.signal }),
+        retry,
+      );
       if (records.length === 0) continue;
       pending = positionsOf(records);
       for (const p of pending) position.set(tpKey(p.topic, p.partition), p.offset);

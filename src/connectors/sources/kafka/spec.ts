@@ -4,7 +4,7 @@ import { kafkaTopic, kafkaUrl } from '../../kafka-url.ts';
 /**
  * `url` + `topic`: an existing Kafka topic, written by any client (JSON values arrive parsed, anything
  * else as text). `group`: the consumer group that keeps this source's position (default
- * `runnel.source.<topic>.<id of the runnel broker and topic it copies into>`). `startFrom`: where a new group starts. `follow: false` stops once caught up
+ * `runnel.source.<topic>.<id of the runnel topic it copies into>`). `startFrom`: where a new group starts. `follow: false` stops once caught up
  * with what the topic held at start, for a one-off import.
  */
 export const kafkaSourceSchema = z.strictObject({
