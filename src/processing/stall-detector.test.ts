@@ -100,3 +100,58 @@ test('a replay that starts over ends an open stall at the old series end and sta
     ],
   );
 });
+
+/** One cook's readings as the CSV replay sends them, and as `consume` reads them from another client's topic. */
+function cook(temps: number[], recordTime: (eventMs: number, i: number) => number): StreamRecord[] {
+  const start = Date.UTC(2025, 0, 1, 15, 0, 0);
+  return temps.map((temperature, i) => {
+    const at = start + i * 60_000;
+    const timestamp = new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+    const value = { timestamp, temperature };
+    return { topic: 'smoker', partition: 0, offset: i, key: null, value, timestamp: recordTime(at, i), headers: {} };
+  });
+}
+
+function alertsOf(records: StreamRecord[]): OutgoingRecord[] {
+  const out: OutgoingRecord[] = [];
+  const ctx: ProcessorContext = { emit: (_t, r) => out.push(r), log: silentLogger };
+  const d = new StallDetector({ input: 'smoker', output: 'alerts', window: 3, threshold: 0.2 });
+  for (const r of records) d.process(r, ctx);
+  return out;
+}
+
+test("an alert's time is the reading's own timestamp, whether the record carries event time or write time", () => {
+  const temps = [150, 155, 160, 160.1, 160, 161];
+  const written = Date.UTC(2026, 10, 24, 13, 0, 0);
+  const csv = alertsOf(cook(temps, (eventMs) => eventMs));
+  const consumed = alertsOf(cook(temps, (_eventMs, i) => written + i * 5)); // written 5 ms apart, much later
+  const at = (s: string) => Date.parse(`${s.replace(' ', 'T')}Z`);
+  const view = (out: OutgoingRecord[]) =>
+    out.map((r) => {
+      const a = r.value as StallAlert;
+      return [a.type, a.timestamp, a.at, r.timestamp];
+    });
+  assert.deepEqual(view(csv), [
+    ['stall_started', '2025-01-01 15:04:00', at('2025-01-01 15:04:00'), at('2025-01-01 15:04:00')],
+    ['stall_ended', '2025-01-01 15:05:00', at('2025-01-01 15:05:00'), at('2025-01-01 15:05:00')],
+  ]);
+  assert.deepEqual(view(consumed), view(csv));
+});
+
+test('a replay starting over is seen by its readings going back in time, though written later', () => {
+  const temps = [70, 100, 160, 160.1, 160];
+  const written = Date.UTC(2026, 10, 24, 13, 0, 0);
+  const twice = [...cook(temps, () => 0), ...cook(temps, () => 0)].map((r, i) => ({
+    ...r,
+    offset: i,
+    timestamp: written + i,
+  }));
+  assert.deepEqual(
+    alertsOf(twice).map((r) => [(r.value as StallAlert).type, (r.value as StallAlert).reason ?? '']),
+    [
+      ['stall_started', ''],
+      ['stall_ended', 'replay restarted'],
+      ['stall_started', ''],
+    ],
+  );
+});

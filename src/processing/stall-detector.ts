@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext } from '../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { eventTime } from '../core/event-time.ts';
 import type { StreamRecord } from '../core/record.ts';
 import { lessOrClose, RollingWindow } from './rolling-window.ts';
 
@@ -19,7 +20,7 @@ export interface StallAlert {
   type: 'stall_started' | 'stall_ended';
   /** The reading's own timestamp string, as in the CSV. */
   timestamp: string;
-  /** Event time in ms. */
+  /** Event time in ms: the reading's `timestamp` parsed, whichever way the reading reached the topic. */
   at: number;
   temperature: number;
   min: number;
@@ -77,9 +78,13 @@ export class StallDetector implements Processor<State> {
         },
       );
     }
-    const timestamp = typeof value?.timestamp === 'string' ? value.timestamp : new Date(record.timestamp).toISOString();
-    if (this.#last && record.timestamp < this.#last.at) this.#restartSeries(record, ctx);
-    this.#last = { at: record.timestamp, timestamp, temperature };
+    // When the reading was taken: its own `timestamp`. The record's time is that only on the CSV replay; a
+    // reading another client wrote onto the topic carries its write time there, so `consume` and
+    // `run --csv` gave the same stall different times. Without a usable field, the record's time.
+    const at = eventTime(value, 'timestamp', record.timestamp);
+    const timestamp = typeof value?.timestamp === 'string' ? value.timestamp : new Date(at).toISOString();
+    if (this.#last && at < this.#last.at) this.#restartSeries(record, ctx);
+    this.#last = { at, timestamp, temperature };
     this.#window.push(temperature);
     const stalled = this.#window.full && lessOrClose(this.#window.max - this.#window.min, this.#o.threshold);
     if (stalled === this.#stalled) return;
@@ -87,14 +92,14 @@ export class StallDetector implements Processor<State> {
     const alert: StallAlert = {
       type: stalled ? 'stall_started' : 'stall_ended',
       timestamp,
-      at: record.timestamp,
+      at,
       temperature,
       min: this.#window.min,
       max: this.#window.max,
       window: this.#o.window,
       threshold: this.#o.threshold,
     };
-    ctx.emit(this.#o.output, { key: record.key, value: alert, timestamp: record.timestamp });
+    ctx.emit(this.#o.output, { key: record.key, value: alert, timestamp: at });
     ctx.log.info(
       stalled
         ? `STALL DETECTED at ${alert.timestamp}: temperature stable at ${temperature}°F over the last ${this.#o.window} readings (range ${alert.min}–${alert.max})`

@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { appForEnv, type Env } from '../apps/settings.ts';
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
@@ -14,6 +15,12 @@ import { Tailer } from './tailer.ts';
 export interface DashboardOptions {
   broker: Broker;
   apps: AppDefinition[];
+  /**
+   * The settings the apps' pipelines run with (BUZZ_TOPIC, SMOKER_TOPIC, …): their panels read the topics
+   * build() names under them. The CLI passes what it read (the environment over `.env` / `--env-file`);
+   * default: the process environment.
+   */
+  env?: Env;
   /** Default 127.0.0.1. Any other address requires a token on every API request and stream. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -65,8 +72,11 @@ export function createDashboard(o: DashboardOptions): {
   let port = o.port ?? 8080;
   const allow = new HostAllowlist(host, o.allowedHosts);
   const tailer = new Tailer(o.broker, o.history === undefined ? {} : { history: o.history });
-  const overview = new OverviewModel(o.broker, o.apps);
-  const hub = new LiveHub(tailer, overview, o.apps, log);
+  // A page reading the default `smoker` while the pipeline wrote SMOKER_TOPIC's topic stayed empty.
+  const env = o.env ?? process.env;
+  const apps = o.apps.map((a) => appForEnv(a, env));
+  const overview = new OverviewModel(o.broker, apps);
+  const hub = new LiveHub(tailer, overview, apps, log);
   const webRoot = o.webRoot ?? DEFAULT_WEB_ROOT;
   const files = loadStatic(webRoot);
   if (!files) log.warn(`dashboard front end not built (no ${webRoot}/index.html): run \`npx vite build\``);
@@ -94,7 +104,7 @@ export function createDashboard(o: DashboardOptions): {
 
   registerRoutes(app, {
     broker: o.broker,
-    apps: o.apps,
+    apps,
     hub,
     overview,
     auth: token !== undefined,

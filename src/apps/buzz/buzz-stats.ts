@@ -5,8 +5,13 @@ import type { StreamRecord } from '../../core/record.ts';
 export interface BuzzStats {
   total: number;
   byAuthor: Record<string, number>;
+  /** Messages that carry a category, by category; a message without one is in `total` only. */
   byCategory: Record<string, number>;
-  sentiment: { mean: number; rolling: number; window: number };
+  /**
+   * Over the messages with a numeric sentiment only (`count` of them): a missing score is not a neutral
+   * 0.5 (the seed dashboard's default, which pulled every mean toward the middle). Null until one arrives.
+   */
+  sentiment: { count: number; mean: number | null; rolling: number | null; window: number };
   length: { mean: number; median: number; min: number; max: number; histogram: Record<string, number> };
   /** Event time (ms) of the newest message counted. */
   at: number;
@@ -17,6 +22,7 @@ interface State {
   byAuthor: Record<string, number>;
   byCategory: Record<string, number>;
   sentimentSum: number;
+  sentimentCount: number;
   recentSentiment: number[];
   lengths: Record<string, number>;
   lengthSum: number;
@@ -24,6 +30,8 @@ interface State {
 }
 
 const ROLLING = 50;
+/** Emitted figures are rounded here, so sums of two-decimal scores do not read 0.5088999999999999. */
+const DECIMALS = 4;
 
 /**
  * The aggregates behind the seeds' 4-panel dashboard, kept exactly over the whole stream (not the last
@@ -52,14 +60,12 @@ export class BuzzStatsProcessor implements Processor<State> {
     }
     const s = this.#s;
     s.total++;
+    // The seeds' author chart counts a missing author as "unknown"; kept, so the bars add up to the total.
     const author = typeof v.author === 'string' ? v.author : 'unknown';
     s.byAuthor[author] = (s.byAuthor[author] ?? 0) + 1;
-    const category = typeof v.category === 'string' ? v.category : 'other';
-    s.byCategory[category] = (s.byCategory[category] ?? 0) + 1;
-    const sentiment = typeof v.sentiment === 'number' ? v.sentiment : 0.5;
-    s.sentimentSum += sentiment;
-    s.recentSentiment.push(sentiment);
-    if (s.recentSentiment.length > ROLLING) s.recentSentiment.shift();
+    // "other" is a category the seeds' producer assigns (no keyword matched), not a stand-in for none.
+    if (typeof v.category === 'string') s.byCategory[v.category] = (s.byCategory[v.category] ?? 0) + 1;
+    if (typeof v.sentiment === 'number' && Number.isFinite(v.sentiment)) addSentiment(s, v.sentiment);
     const length = typeof v.message_length === 'number' ? v.message_length : v.message.length;
     s.lengths[length] = (s.lengths[length] ?? 0) + 1;
     s.lengthSum += length;
@@ -84,12 +90,15 @@ export class BuzzStatsProcessor implements Processor<State> {
       byAuthor: { ...s.byAuthor },
       byCategory: { ...s.byCategory },
       sentiment: {
-        mean: s.total ? s.sentimentSum / s.total : 0,
-        rolling: s.recentSentiment.length ? s.recentSentiment.reduce((a, b) => a + b, 0) / s.recentSentiment.length : 0,
+        count: s.sentimentCount,
+        mean: s.sentimentCount ? round(s.sentimentSum / s.sentimentCount) : null,
+        rolling: s.recentSentiment.length
+          ? round(s.recentSentiment.reduce((a, b) => a + b, 0) / s.recentSentiment.length)
+          : null,
         window: ROLLING,
       },
       length: {
-        mean: s.total ? s.lengthSum / s.total : 0,
+        mean: s.total ? round(s.lengthSum / s.total) : 0,
         median: median(lengths, s.total),
         min: lengths[0]?.[0] ?? 0,
         max: lengths[lengths.length - 1]?.[0] ?? 0,
@@ -104,8 +113,20 @@ export class BuzzStatsProcessor implements Processor<State> {
   }
 
   restore(state: State): void {
-    this.#s = { ...emptyState(), ...state };
+    // State saved before sentiment had its own count summed a score for every message.
+    this.#s = { ...emptyState(), ...state, sentimentCount: state.sentimentCount ?? state.total };
   }
+}
+
+function addSentiment(s: State, sentiment: number): void {
+  s.sentimentSum += sentiment;
+  s.sentimentCount++;
+  s.recentSentiment.push(sentiment);
+  if (s.recentSentiment.length > ROLLING) s.recentSentiment.shift();
+}
+
+function round(n: number): number {
+  return Number(n.toFixed(DECIMALS));
 }
 
 function emptyState(): State {
@@ -114,6 +135,7 @@ function emptyState(): State {
     byAuthor: {},
     byCategory: {},
     sentimentSum: 0,
+    sentimentCount: 0,
     recentSentiment: [],
     lengths: {},
     lengthSum: 0,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import type { PanelSpec, PipelineSpec } from '../../core/app.ts';
 import { createSource } from '../../core/connector-registry.ts';
-import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
+import { type Env, type EnvAwareApp, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { BuzzStatsProcessor } from './buzz-stats.ts';
 
 /** The seeds' table: same name and columns as buzzline-05's `streamed_messages`, plus a real id. */
@@ -26,14 +26,54 @@ const buzzMessage = z.looseObject({
   message_length: z.number().int().optional(),
 });
 
-export const buzzApp: AppDefinition = {
+/** The topics the pipeline writes and the dashboard reads: BUZZ_TOPIC, as the seeds name it in `.env`. */
+function buzzTopics(env: Env): { topic: string; stats: string } {
+  const topic = env.BUZZ_TOPIC || 'buzz';
+  return { topic, stats: `${topic}.stats` };
+}
+
+function buzzPanels(env: Env): PanelSpec[] {
+  const { topic, stats } = buzzTopics(env);
+  return [
+    { id: 'flow', title: 'Message flow over time', type: 'cumulative', topic, fields: {} },
+    { id: 'authors', title: 'Messages by author', type: 'bar', topic: stats, fields: { y: 'byAuthor' } },
+    {
+      id: 'sentiment',
+      title: 'Sentiment trend',
+      type: 'line',
+      topic,
+      fields: { y: 'sentiment' },
+      options: {
+        min: 0,
+        max: 1,
+        zones: [
+          { from: 0.7, to: 1, label: 'Positive', color: 'green' },
+          { from: 0.3, to: 0.7, label: 'Neutral', color: 'yellow' },
+          { from: 0, to: 0.3, label: 'Negative', color: 'red' },
+        ],
+        average: 'sentiment.mean',
+        averageTopic: stats,
+      },
+    },
+    {
+      id: 'length',
+      title: 'Message length',
+      type: 'histogram',
+      topic: stats,
+      fields: { y: 'length.histogram' },
+      options: { marks: ['length.mean', 'length.median'], unit: 'chars' },
+    },
+    { id: 'categories', title: 'Messages by category', type: 'bar', topic: stats, fields: { y: 'byCategory' } },
+  ];
+}
+
+export const buzzApp: EnvAwareApp = {
   name: 'buzz',
   title: 'Buzz messages',
   description:
     'Generated author/message stream (the buzzline projects): counts by author and category, sentiment, lengths',
   build(options): PipelineSpec {
-    const topic = options.env.BUZZ_TOPIC || 'buzz';
-    const stats = `${topic}.stats`;
+    const { topic, stats } = buzzTopics(options.env);
     const rate =
       options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
     const seed =
@@ -57,34 +97,6 @@ export const buzzApp: AppDefinition = {
       ],
     };
   },
-  panels: [
-    { id: 'flow', title: 'Message flow over time', type: 'cumulative', topic: 'buzz', fields: {} },
-    { id: 'authors', title: 'Messages by author', type: 'bar', topic: 'buzz.stats', fields: { y: 'byAuthor' } },
-    {
-      id: 'sentiment',
-      title: 'Sentiment trend',
-      type: 'line',
-      topic: 'buzz',
-      fields: { y: 'sentiment' },
-      options: {
-        min: 0,
-        max: 1,
-        zones: [
-          { from: 0.7, to: 1, label: 'Positive', color: 'green' },
-          { from: 0.3, to: 0.7, label: 'Neutral', color: 'yellow' },
-          { from: 0, to: 0.3, label: 'Negative', color: 'red' },
-        ],
-        average: 'sentiment.mean',
-      },
-    },
-    {
-      id: 'length',
-      title: 'Message length',
-      type: 'histogram',
-      topic: 'buzz.stats',
-      fields: { y: 'length.histogram' },
-      options: { marks: ['length.mean', 'length.median'], unit: 'chars' },
-    },
-    { id: 'categories', title: 'Messages by category', type: 'bar', topic: 'buzz.stats', fields: { y: 'byCategory' } },
-  ],
+  panels: buzzPanels({}),
+  panelsFor: buzzPanels,
 };

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseTimestamp } from '../../core/event-time.ts';
-import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
+import type { AppOptions, PanelSpec, PipelineSpec } from '../../core/app.ts';
 import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';
+import { parseTimestamp } from '../../core/event-time.ts';
 import { StallDetector } from '../../processing/stall-detector.ts';
-import { envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
+import { type Env, type EnvAwareApp, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { ensureSmokerSample } from './sample.ts';
 
 /** The app's own input: the CSV from --csv, else a sample generated once into the data folder. */
@@ -35,22 +35,61 @@ const smokerReading = z.looseObject({
     .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)'),
 });
 
-export const smokerApp: AppDefinition = {
+interface SmokerSettings {
+  topic: string;
+  alerts: string;
+  window: number;
+  threshold: number;
+}
+
+/** The seeds' smoker keys, read by build() and by the panels alike, so the page reads what the pipeline writes. */
+function smokerSettings(env: Env): SmokerSettings {
+  const topic = env.SMOKER_TOPIC || 'smoker';
+  const window = envNumber(
+    env,
+    'SMOKER_ROLLING_WINDOW_SIZE',
+    10,
+    (n) => Number.isInteger(n) && n >= 2,
+    'an integer >= 2',
+  );
+  const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
+  return { topic, alerts: `${topic}.alerts`, window, threshold };
+}
+
+function smokerPanels(env: Env): PanelSpec[] {
+  const { topic, alerts, window, threshold } = smokerSettings(env);
+  // The rule in force, on the banner: a stall means something only against the window and threshold.
+  const flat = `flat within ${threshold} °F`;
+  return [
+    {
+      id: 'temperature',
+      title: 'Temperature over time',
+      type: 'line',
+      topic,
+      fields: { x: 'timestamp', y: 'temperature' },
+      options: { unit: '°F', marks: { topic: alerts, start: 'stall_started', end: 'stall_ended' } },
+    },
+    {
+      id: 'stall',
+      title: 'Stall alert',
+      type: 'alert',
+      topic: alerts,
+      fields: { active: 'type', label: 'timestamp' },
+      options: {
+        activeWhen: 'stall_started',
+        message: `Stall detected: temperature ${flat} over the last ${window} readings`,
+        okMessage: `All clear: watching for ${window} readings ${flat}`,
+      },
+    },
+  ];
+}
+
+export const smokerApp: EnvAwareApp = {
   name: 'smoker',
   title: 'Smart smoker',
   description: 'Replays smoker temperatures from a CSV and raises an alert when the temperature stalls',
   build(options): PipelineSpec {
-    const env = options.env;
-    const topic = env.SMOKER_TOPIC || 'smoker';
-    const alerts = `${topic}.alerts`;
-    const window = envNumber(
-      env,
-      'SMOKER_ROLLING_WINDOW_SIZE',
-      10,
-      (n) => Number.isInteger(n) && n >= 2,
-      'an integer >= 2',
-    );
-    const threshold = envNumber(env, 'SMOKER_STALL_THRESHOLD_F', 0.2, (n) => n >= 0, 'a number >= 0');
+    const { topic, alerts, window, threshold } = smokerSettings(options.env);
     const source = sourceFrom(options, { timestampField: 'timestamp' }) ?? csvSource(options);
     return {
       app: 'smoker',
@@ -76,22 +115,6 @@ export const smokerApp: AppDefinition = {
       ],
     };
   },
-  panels: [
-    {
-      id: 'temperature',
-      title: 'Temperature over time',
-      type: 'line',
-      topic: 'smoker',
-      fields: { x: 'timestamp', y: 'temperature' },
-      options: { unit: '°F', marks: { topic: 'smoker.alerts', start: 'stall_started', end: 'stall_ended' } },
-    },
-    {
-      id: 'stall',
-      title: 'Stall alert',
-      type: 'alert',
-      topic: 'smoker.alerts',
-      fields: { active: 'type', label: 'timestamp' },
-      options: { activeWhen: 'stall_started', message: 'Stall detected: temperature flat within the threshold' },
-    },
-  ],
+  panels: smokerPanels({}),
+  panelsFor: smokerPanels,
 };

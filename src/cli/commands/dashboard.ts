@@ -4,6 +4,7 @@ import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import { startDashboard } from '../../server/index.ts';
+import { loadEnv } from '../context.ts';
 
 export interface DashboardDeps {
   /** Opens the broker from the global flags (`--broker`, RUNNEL_BROKER); the command closes it. */
@@ -21,6 +22,7 @@ interface DashboardFlags {
   allowHost?: string[];
   verbose?: boolean;
   quiet?: boolean;
+  envFile?: string;
 }
 
 function port(raw: string): number {
@@ -61,6 +63,7 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
         const dashboard = await startDashboard({
           broker,
           apps: deps.apps(),
+          env: loadEnv(flags.envFile),
           host: flags.host,
           port: flags.port,
           ...(flags.allowHost ? { allowedHosts: flags.allowHost } : {}),

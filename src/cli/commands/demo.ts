@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
       const statuses = new Map<string, ComponentStatus[]>();
       let dashboard: { url: string; close(): Promise<void> } | undefined;
       try {
-        if (flags.dashboard) dashboard = await startDashboardIfBuilt(broker, flags, log);
+        if (flags.dashboard) dashboard = await startDashboardIfBuilt(broker, flags, env, log);
         const runs = await Promise.all(
           apps.map(async (app) => {
             const spec = await app.build(appOptions(flags, env));
@@ -103,6 +103,7 @@ function summaryLine(statuses: Map<string, ComponentStatus[]>): string {
 async function startDashboardIfBuilt(
   broker: Awaited<ReturnType<typeof openBroker>>,
   flags: DemoFlags,
+  env: Record<string, string | undefined>,
   log: ReturnType<typeof logger>,
 ): Promise<{ url: string; close(): Promise<void> } | undefined> {
   // The dashboard server is optional at this layer: `--no-dashboard` and builds without it still run.
@@ -113,7 +114,7 @@ async function startDashboardIfBuilt(
     log.warn('dashboard not available in this build; printing summaries instead');
     return undefined;
   }
-  const d = await server.startDashboard({ broker, apps, host: flags.host, port: flags.port, log });
+  const d = await server.startDashboard({ broker, apps, env, host: flags.host, port: flags.port, log });
   log.info(`dashboard: ${d.url}`);
   return d;
 }
