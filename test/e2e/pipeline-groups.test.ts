@@ -31,6 +31,14 @@ test('two data folders consume the same topic at once: each gets every record', 
     assert.equal(b.code, 0, b.stderr);
     assert.equal(rowsIn(join(ws.dir, 'data-b')), 50);
     assert.equal(rowsIn(join(ws.dir, 'data')), 50);
+    // B's stats processor starts with new state over stats A already wrote to the shared broker: it says
+    // so once, and what avoids writing them again.
+    const warned = b.stderr.split('\n').filter((l) => l.includes('is new, but buzz.stats'));
+    assert.equal(warned.length, 1, b.stderr);
+    assert.match(
+      warned[0]!,
+      /buzz-stats: its state \(.*state-b.*\) is new, but buzz\.stats on local:.* already holds \d+ record\(s\) computed from buzz with other state: they will be written again \(use the --state-dir that made them to avoid it\)$/,
+    );
   } finally {
     a.kill('SIGINT');
     await aDone;

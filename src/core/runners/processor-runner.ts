@@ -63,7 +63,10 @@ export class ProcessorRunner {
       status: o.status,
       log: o.log,
       signal: o.signal,
-      storedPositions: async () => [...this.#positions.values()],
+      storedPositions: async () => {
+        if (!saved) await this.#startFresh(o, key);
+        return [...this.#positions.values()];
+      },
       holder: `state in ${store.path}`,
       ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       handle: async (records, positions) => {
@@ -78,6 +81,30 @@ export class ProcessorRunner {
         this.#computed = undefined;
       },
     });
+  }
+
+  /**
+   * A processor with no saved state reads its inputs from the start and writes every output again. Over
+   * outputs already there (another state folder's on a shared broker, or a state folder since removed)
+   * that doubles them for every consumer: said once, with what avoids it. An empty state is saved at once,
+   * so a crash before the first batch is saved restarts as a resume, not as another fresh start.
+   */
+  async #startFresh(o: ProcessorRunOptions, key: string): Promise<void> {
+    const { processor: p, broker, store } = o;
+    const written = async (topics: string[]) => {
+      let n = 0;
+      for (const t of topics) for (const part of (await broker.describeTopic(t))?.partitions ?? []) n += part.endOffset;
+      return n;
+    };
+    const outputs = await written(p.outputs);
+    if (outputs > 0 && (await written(p.inputs)) > 0) {
+      o.log.warn(
+        `${p.name}: its state (${store.path}) is new, but ${p.outputs.join(', ')} on ${broker.url} already holds ` +
+          `${outputs} record(s) computed from ${p.inputs.join(', ')} with other state: they will be written again ` +
+          '(use the --state-dir that made them to avoid it)',
+      );
+    }
+    store.save(key, p.snapshot(), []);
   }
 
   #compute(o: ProcessorRunOptions, records: StreamRecord[]): Map<string, OutgoingRecord[]> {
