@@ -61,7 +61,7 @@ export interface ConsumerOptions {
   /**
    * A subscribed topic deleted and created again (its TopicInfo.id changed, as the seeds' producers do at
    * every start) is another stream, and offsets in the old one mean nothing in it. 'read-new' (default)
-   * reads the new topic from the group's position in it, or from `startFrom`. 'fail' makes poll throw
+   * reads the new topic from its beginning (see TopicIdentity). 'fail' makes poll throw
    * TOPIC_RECREATED before any record of the new topic is handed out: for callers whose output holds
    * positions in the old one (exactly-once sinks, processors' saved state).
    */

@@ -3,7 +3,7 @@ import { sleep } from '../../core/backoff.ts';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
-import { topicRecreated } from '../../core/recreated-topic.ts';
+import { TopicIdentity } from '../../core/recreated-topic.ts';
 import { toKafkaError } from './errors.ts';
 import { clamp, type FetchedPartition, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
@@ -45,10 +45,8 @@ export class KafkaConsumer implements Consumer {
   readonly #pool: ConnectionPool;
   #assigned = new Map<string, Assigned>();
   #pendingSeeks = new Map<string, SeekTarget>();
-  /** The topic id each topic is read by; fetches compare theirs to spot a topic deleted and created again. */
-  readonly #topicIds: Map<string, string>;
-  /** Recreated topics whose new records are not handed out yet: commits for them are of the old one. */
-  readonly #staleCommits = new Set<string>();
+  /** The topic id each topic is read by: every fetch says which it went out with. */
+  readonly #identity: TopicIdentity;
   #joining: Promise<void> | undefined;
   #joined = false;
   #inflight: Promise<void> | undefined;
@@ -65,7 +63,7 @@ export class KafkaConsumer implements Consumer {
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
     this.#o = options;
     this.#deps = deps;
-    this.#topicIds = new Map(options.topicIds);
+    this.#identity = new TopicIdentity(options);
     const clientId = options.clientId ?? `${deps.clientId}-${options.group}`;
     this.#client = new KConsumer({
       clientId,
@@ -137,8 +135,7 @@ export class KafkaConsumer implements Consumer {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    // A batch of the old topic finished after the new one was noticed: its offsets mean nothing there.
-    if (this.#staleCommits.size > 0) offsets = offsets.filter((o) => !this.#staleCommits.has(o.topic));
+    offsets = this.#identity.committable(offsets);
     if (offsets.length === 0) return;
     try {
       await this.#client.commit({
@@ -312,26 +309,19 @@ export class KafkaConsumer implements Consumer {
   }
 
   /**
-   * Topics whose id differs from the one they were read by: deleted and created again. With 'fail' this
-   * throws (poll reports it before handing out more); otherwise their partitions start over at the new
-   * topic's beginning: a commit of the old one may have landed on the name after the delete, and would
-   * skip the new records, so it is not looked at, and commits still in flight for the old one are dropped.
+   * Topics fetched by another id than before: deleted and created again (see TopicIdentity). Their
+   * partitions start over at the new topic's beginning; a 'fail' consumer throws, and poll reports it.
    */
   #recreatedTopics(ids: Map<string, string>): Set<string> {
     const recreated = new Set<string>();
     for (const [topic, now] of ids) {
-      const before = this.#topicIds.get(topic);
-      if (before !== undefined && before !== now) {
-        if (this.#o.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
-        recreated.add(topic);
-        this.#staleCommits.add(topic);
-        for (const a of this.#assigned.values()) {
-          if (a.topic !== topic) continue;
-          this.#reset(a);
-          this.#pendingSeeks.set(tpKey(a.topic, a.partition), 'beginning');
-        }
+      if (!this.#identity.recreated(topic, now)) continue;
+      recreated.add(topic);
+      for (const a of this.#assigned.values()) {
+        if (a.topic !== topic) continue;
+        this.#reset(a);
+        this.#pendingSeeks.set(tpKey(a.topic, a.partition), 'beginning');
       }
-      this.#topicIds.set(topic, now);
     }
     return recreated;
   }
@@ -356,7 +346,7 @@ export class KafkaConsumer implements Consumer {
     }
     this.#next++;
     this.#buffered -= out.length;
-    if (this.#staleCommits.size > 0) for (const r of out) this.#staleCommits.delete(r.topic);
+    this.#identity.handedOut(out);
     return out;
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
-import { topicRecreated } from '../../core/recreated-topic.ts';
+import { TopicIdentity } from '../../core/recreated-topic.ts';
 import type { BatchCursor, LocalBroker } from './local-broker.ts';
 
 /** How often a member says it is alive, and how long silence means it is gone (its partitions move). */
@@ -29,10 +29,8 @@ export class LocalConsumer implements Consumer {
   readonly #member = randomUUID();
   #assigned = new Map<string, Assigned>();
   #pendingSeeks = new Map<string, SeekTarget>();
-  /** TopicInfo.id each topic is read by; checked every poll to spot a topic deleted and created again. */
-  readonly #topicIds: Map<string, string>;
-  /** Recreated topics whose new records are not handed out yet: commits for them are of the old one. */
-  readonly #staleCommits = new Set<string>();
+  /** The topic id each topic is read by, checked every poll. */
+  readonly #identity: TopicIdentity;
   #lastHeartbeat = 0;
   #next = 0;
   #closed = false;
@@ -41,7 +39,7 @@ export class LocalConsumer implements Consumer {
     if (options.topics.length === 0)
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'consumer needs at least one topic');
     this.#broker = broker;
-    this.#topicIds = new Map(options.topicIds);
+    this.#identity = new TopicIdentity(options);
     this.#options = options;
   }
 
@@ -68,8 +66,7 @@ export class LocalConsumer implements Consumer {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    // A batch of the old topic finished after the new one was noticed: its offsets mean nothing there.
-    if (this.#staleCommits.size > 0) offsets = offsets.filter((o) => !this.#staleCommits.has(o.topic));
+    offsets = this.#identity.committable(offsets);
     if (offsets.length === 0) return;
     const now = Date.now();
     this.#broker.transaction(() => {
@@ -117,10 +114,10 @@ export class LocalConsumer implements Consumer {
       if (rows.length > 0) {
         a.position = rows[rows.length - 1]!.offset + 1;
         for (const r of rows) out.push(r);
-        this.#staleCommits.delete(a.topic);
       }
     }
     this.#next++;
+    this.#identity.handedOut(out);
     return out;
   }
 
@@ -134,14 +131,8 @@ export class LocalConsumer implements Consumer {
     for (const topic of new Set([...this.#assigned.values()].map((a) => a.topic))) {
       const row = this.#broker.refreshTopic(topic);
       if (!row) continue;
-      const now = this.#broker.topicId(row);
-      const before = this.#topicIds.get(topic);
-      this.#topicIds.set(topic, now);
-      if (before !== undefined && before !== now) {
-        if (this.#options.onRecreatedTopic === 'fail') throw topicRecreated({ topic, before, now });
-        // From the new topic's beginning, whatever the group says: a commit of the old one may have landed
-        // on the name after the delete. Commits still in flight for the old one are dropped.
-        this.#staleCommits.add(topic);
+      if (this.#identity.recreated(topic, this.#broker.topicId(row))) {
+        // From the new topic's beginning (see TopicIdentity).
         for (const [key, a] of this.#assigned) if (a.topic === topic) this.#assigned.delete(key);
         for (let p = 0; p < row.partitions; p++) this.#pendingSeeks.set(tpKey(topic, p), 'beginning');
         this.#maybeRebalance(true);
