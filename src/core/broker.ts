@@ -1,4 +1,5 @@
 import type { OutgoingRecord, RecordPosition, StreamRecord, TopicPartitionOffset } from './record.ts';
+import { type RetryOptions, retrying } from './retry.ts';
 
 export interface TopicConfig {
   /** Number of partitions when the topic is created (default 1). Never shrinks an existing topic. */
@@ -130,4 +131,42 @@ export function withWritten<E extends Error>(err: E, written: number): E {
 export function writtenBefore(err: unknown): number {
   const n = (err as { written?: unknown } | null)?.written;
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * Produces a batch through broker outages: retried with backoff (the status says `retrying` and why)
+ * until it is durable or `retry.signal` stops it. A retry sends only what the broker has not acknowledged.
+ */
+export async function produceAll(
+  broker: Broker,
+  topic: string,
+  records: OutgoingRecord[],
+  what: string,
+  retry: RetryOptions,
+): Promise<void> {
+  let written = 0;
+  if (records.length === 0) return;
+  await retrying(
+    what,
+    async () => {
+      try {
+        await broker.produce(topic, written === 0 ? records : records.slice(written));
+        written = records.length;
+      } catch (err) {
+        written += writtenBefore(err);
+        throw err;
+      }
+    },
+    retry,
+  );
+}
+
+/** The end offset (next offset to be written) of every partition of `topics`. */
+export async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartitionOffset[]> {
+  const out: TopicPartitionOffset[] = [];
+  for (const topic of topics) {
+    const info = await broker.describeTopic(topic);
+    for (const p of info?.partitions ?? []) out.push({ topic, partition: p.partition, offset: p.endOffset });
+  }
+  return out;
 }

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { PipelineSpec } from './app.ts';
 import { sleep } from './backoff.ts';
-import type { Broker } from './broker.ts';
+import { type Broker, endOffsets } from './broker.ts';
 import { dlqTopic } from './dlq.ts';
 import type { Logger } from './log.ts';
-import type { TopicPartitionOffset } from './record.ts';
 import { retrying } from './retry.ts';
 import type { ConsumerLoop, InputShape } from './runners/consumer-loop.ts';
 import { ProcessorRunner } from './runners/processor-runner.ts';
@@ -203,15 +202,6 @@ async function createTopics(broker: Broker, spec: PipelineSpec, roles: { sources
   for (const name of names) await broker.createTopic(name, spec.topics[name] ?? {});
   for (const s of spec.sources) await broker.createTopic(dlqTopic(s.topic), {});
   await broker.createTopic(STATUS_TOPIC, { retentionMs: STATUS_RETENTION_MS });
-}
-
-async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartitionOffset[]> {
-  const out: TopicPartitionOffset[] = [];
-  for (const topic of topics) {
-    const info = await broker.describeTopic(topic);
-    for (const p of info?.partitions ?? []) out.push({ topic, partition: p.partition, offset: p.endOffset });
-  }
-  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Broker, Consumer } from '../broker.ts';
+import { type Broker, type Consumer, produceAll } from '../broker.ts';
 import { deadLetterForRecord, dlqTopic, misfit } from '../dlq.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -188,7 +188,7 @@ export class ConsumerLoop {
     }
     for (const [topic, letters] of dead) {
       // Durable before the batch's positions are: a crash re-reads the misfits, it never loses them.
-      await retrying(`${o.status.status.name}: dead letters`, () => o.broker.produce(topic, letters), {
+      await produceAll(o.broker, topic, letters, `${o.status.status.name}: dead letters`, {
         signal: o.signal,
         log: o.log,
         status: o.status,

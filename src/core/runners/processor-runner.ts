@@ -1,4 +1,4 @@
-import type { Broker } from '../broker.ts';
+import { type Broker, endOffsets } from '../broker.ts';
 import type { Processor, ProcessorContext } from '../connector.ts';
 import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
 import { ErrorCodes, toRunnelError } from '../errors.ts';
@@ -91,11 +91,7 @@ export class ProcessorRunner {
    */
   async #startFresh(o: ProcessorRunOptions, key: string): Promise<void> {
     const { processor: p, broker, store } = o;
-    const written = async (topics: string[]) => {
-      let n = 0;
-      for (const t of topics) for (const part of (await broker.describeTopic(t))?.partitions ?? []) n += part.endOffset;
-      return n;
-    };
+    const written = async (topics: string[]) => (await endOffsets(broker, topics)).reduce((n, p) => n + p.offset, 0);
     const outputs = await written(p.outputs);
     if (outputs > 0 && (await written(p.inputs)) > 0) {
       o.log.warn(

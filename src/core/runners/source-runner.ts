@@ -1,10 +1,9 @@
 import type { z } from 'zod';
-import { type Broker, writtenBefore } from '../broker.ts';
+import { type Broker, produceAll } from '../broker.ts';
 import type { Source } from '../connector.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
-import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 
 export interface SourceRunOptions {
@@ -61,8 +60,9 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
         }
       }
-      await produceAll(o, topic, good);
-      await produceAll(o, dlqTopic(topic), bad);
+      const retry = { signal, log, status };
+      await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry);
+      await produceAll(o.broker, dlqTopic(topic), bad, `${status.status.name}: produce`, retry);
       produced += good.length;
       status.status.records = produced;
       status.status.dlq += bad.length;
@@ -77,26 +77,4 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     await iterator.return?.();
     await source.close?.();
   }
-}
-
-/**
- * Produces a batch through broker outages: retried with backoff (the status says `retrying` and why)
- * until it is durable or the pipeline stops. A retry sends only what the broker has not acknowledged.
- */
-async function produceAll(o: SourceRunOptions, topic: string, records: OutgoingRecord[]): Promise<void> {
-  let written = 0;
-  if (records.length === 0) return;
-  await retrying(
-    `${o.status.status.name}: produce`,
-    async () => {
-      try {
-        await o.broker.produce(topic, written === 0 ? records : records.slice(written));
-        written = records.length;
-      } catch (err) {
-        written += writtenBefore(err);
-        throw err;
-      }
-    },
-    { signal: o.signal, log: o.log, status: o.status },
-  );
 }
