@@ -15,7 +15,6 @@ import {
   type TopicConfig,
   type TopicInfo,
   withWritten,
-  writtenBefore,
 } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { partitionForKey } from '../../core/partitioner.ts';
@@ -247,9 +246,6 @@ export class KafkaBroker implements Broker {
         this.#partitions.delete(topic);
         return await this.#produce(topic, records, true);
       }
-    }).catch((err: unknown) => {
-      // #run wraps the client's error: keep the count of acknowledged records on what the caller sees.
-      throw withWritten(err as Error, writtenBefore(err) || writtenBefore((err as { cause?: unknown }).cause));
     });
   }
 
@@ -268,8 +264,9 @@ export class KafkaBroker implements Broker {
         await this.#send(c, positions);
       } catch (err) {
         if (c.start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
-        // The chunks before this one are acknowledged: a retry must not send them again.
-        throw withWritten(err as Error, c.start);
+        // The chunks before this one are acknowledged: a retry must not send them again. Mapped here, so
+        // #run passes the count on with the error as it is.
+        throw withWritten(toKafkaError(err, this.address, `produce to ${topic}`), c.start);
       }
     }
     return positions;
