@@ -4,13 +4,12 @@ import type { Command } from 'commander';
 import { apps } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, formatError, RunnelError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/log.ts';
 import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { processorStateKey } from '../../core/runners/processor-runner.ts';
 import { StateStore } from '../../core/state-store.ts';
 import { FRESH_START, foreignOutput } from '../../core/stored-output.ts';
 import { appOptions, loadEnv, openBroker, type PipelineFlags, stateDir } from '../context.ts';
-
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** The flags that say where a pipeline runs, as typed words, so a suggested command uses the same ones. */
 function pipelineFlagWords(flags: PipelineFlags): string[] {
@@ -116,12 +115,12 @@ export function registerVerifyCommand(program: Command): void {
             await check(`${app.name} ${sink.name}`, async () => {
               if (sink.verify) await sink.verify();
               else {
-                await sink.open({ signal: new AbortController().signal, log: quiet });
+                await sink.open({ signal: new AbortController().signal, log: silentLogger });
                 await sink.close();
               }
               // Sinks that keep their positions with their output can say how complete it is.
               if (!broker || !sink.storedPositions) return sink.target;
-              await sink.open({ signal: new AbortController().signal, log: quiet });
+              await sink.open({ signal: new AbortController().signal, log: silentLogger });
               try {
                 const held = await sink.storedPositions();
                 return `${sink.target}: ${await progress(broker, catchUp(app.name), sink.target, topic, held)}`;
