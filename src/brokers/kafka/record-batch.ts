@@ -21,12 +21,6 @@ const IS_TRANSACTIONAL = 0x10;
 /** Timestamp type: the broker's append time (a topic with message.timestamp.type=LogAppendTime). */
 const LOG_APPEND_TIME = 0x08;
 
-/** Only magic v2 batches are read: older formats would be misread field by field, so they stop the consumer. */
-function checkMagic(buf: Buffer, at: number, base: number): void {
-  const magic = buf[at + 16];
-  if (magic !== 2) throw new Error(`unsupported Kafka record batch version ${magic} at offset ${base}`);
-}
-
 /** What a Fetch answer holds for one partition, found by walking batch headers only. */
 export interface BatchScan {
   /** Records in whole batches (an upper bound: a batch may start before the fetch position). */
@@ -41,21 +35,29 @@ function int64(buf: Buffer, at: number): number {
 }
 
 /**
+ * The size of the whole batch at `at`, or 0 when the rest of `buf` holds none (a fetch's byte limit cuts
+ * the last one; it comes whole next time). Only magic v2 batches are read: older formats would be
+ * misread field by field, so they stop the consumer.
+ */
+function wholeBatchAt(buf: Buffer, at: number): number {
+  if (buf.length - at < LOG_OVERHEAD) return 0;
+  const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
+  if (size > buf.length - at || size < BATCH_HEADER) return 0;
+  const magic = buf[at + 16];
+  if (magic !== 2) throw new Error(`unsupported Kafka record batch version ${magic} at offset ${int64(buf, at)}`);
+  return size;
+}
+
+/**
  * Counts records and finds the next offset without decoding them, so the next fetch can go out before
  * the records are read. A partial batch at the end (cut by the fetch's byte limit) is left for next time.
  */
 export function scanBatches(buf: Buffer, from: number): BatchScan {
-  let at = 0;
   let next = from;
   let count = 0;
-  while (buf.length - at >= LOG_OVERHEAD) {
-    const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
-    if (size > buf.length - at || size < BATCH_HEADER) break;
-    const base = int64(buf, at);
-    checkMagic(buf, at, base);
-    next = Math.max(next, base + buf.readInt32BE(at + 23) + 1);
+  for (let at = 0, size = wholeBatchAt(buf, at); size > 0; at += size, size = wholeBatchAt(buf, at)) {
+    next = Math.max(next, int64(buf, at) + buf.readInt32BE(at + 23) + 1);
     if ((buf.readInt16BE(at + 21) & IS_CONTROL) === 0) count += buf.readInt32BE(at + 57);
-    at += size;
   }
   return { count, next };
 }
@@ -167,12 +169,8 @@ export function decodeRecordBatches(
   // offset of its aborted transaction up to its abort marker are dropped.
   const pendingAborts = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
-  let at = 0;
-  while (buf.length - at >= LOG_OVERHEAD) {
-    const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
-    if (size > buf.length - at || size < BATCH_HEADER) break;
+  for (let at = 0, size = wholeBatchAt(buf, at); size > 0; at += size, size = wholeBatchAt(buf, at)) {
     const base = int64(buf, at);
-    checkMagic(buf, at, base);
     const attributes = buf.readInt16BE(at + 21);
     const lastOffsetDelta = buf.readInt32BE(at + 23);
     // LogAppendTime topics: the broker's time, written once as the batch's max timestamp, holds for all.
@@ -203,7 +201,6 @@ export function decodeRecordBatches(
       }
       decodeRecords(records, n, topic, partition, base, baseTs, logAppendTime, from, out);
     }
-    at += size;
   }
 }
 
