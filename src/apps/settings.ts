@@ -1,25 +1,11 @@
 import { join } from 'node:path';
 import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
-import type { AppDefinition, AppOptions, PanelSpec, SinkBinding } from '../core/app.ts';
+import type { AppOptions, SinkBinding } from '../core/app.ts';
 import type { Source } from '../core/connector.ts';
 import { createSink, createSource } from '../core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 
 export type Env = Record<string, string | undefined>;
-
-/**
- * An app whose panels follow the settings its build() reads: with SMOKER_TOPIC=smoker_csv the pipeline
- * writes `smoker_csv`, so the page must read it too. `panels` is `panelsFor({})`, the defaults.
- */
-export interface EnvAwareApp extends AppDefinition {
-  panelsFor(env: Env): PanelSpec[];
-}
-
-/** The app as the dashboard shows it under `env`; an app with fixed panels stays as it is. */
-export function appForEnv(app: AppDefinition, env: Env): AppDefinition {
-  const { panelsFor } = app as Partial<EnvAwareApp>;
-  return typeof panelsFor === 'function' ? { ...app, panels: panelsFor.call(app, env) } : app;
-}
 
 /** Reads a numeric setting from the environment / `.env`, naming the key and value when it is not a number. */
 export function envNumber(

@@ -67,5 +67,11 @@ export interface AppDefinition {
   title: string;
   description: string;
   build(options: AppOptions): PipelineSpec | Promise<PipelineSpec>;
+  /** The dashboard's panels with the default settings. */
   panels: PanelSpec[];
+  /**
+   * The panels under the settings a pipeline runs with, for an app whose topics follow them (with
+   * SMOKER_TOPIC=smoker_csv the pipeline writes `smoker_csv`, so the page must read it too).
+   */
+  panelsFor?(env: AppOptions['env']): PanelSpec[];
 }

@@ -1,6 +1,5 @@
 import { networkInterfaces } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { appForEnv, type Env } from '../apps/settings.ts';
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
@@ -20,7 +19,7 @@ export interface DashboardOptions {
    * build() names under them. The CLI passes what it read (the environment over `.env` / `--env-file`);
    * default: the process environment.
    */
-  env?: Env;
+  env?: Record<string, string | undefined>;
   /** Default 127.0.0.1. Any other address requires a token on every API request and stream. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -74,7 +73,7 @@ export function createDashboard(o: DashboardOptions): {
   const tailer = new Tailer(o.broker, o.history === undefined ? {} : { history: o.history });
   // A page reading the default `smoker` while the pipeline wrote SMOKER_TOPIC's topic stayed empty.
   const env = o.env ?? process.env;
-  const apps = o.apps.map((a) => appForEnv(a, env));
+  const apps = o.apps.map((a) => (a.panelsFor ? { ...a, panels: a.panelsFor(env) } : a));
   const overview = new OverviewModel(o.broker, apps);
   const hub = new LiveHub(tailer, overview, apps, log);
   const webRoot = o.webRoot ?? DEFAULT_WEB_ROOT;

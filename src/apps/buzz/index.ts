@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { PanelSpec, PipelineSpec } from '../../core/app.ts';
+import type { AppDefinition, PanelSpec, PipelineSpec } from '../../core/app.ts';
 import { createSource } from '../../core/connector-registry.ts';
-import { type Env, type EnvAwareApp, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
+import { type Env, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { BuzzStatsProcessor } from './buzz-stats.ts';
 
 /** The seeds' table: same name and columns as buzzline-05's `streamed_messages`, plus a real id. */
@@ -67,7 +67,7 @@ function buzzPanels(env: Env): PanelSpec[] {
   ];
 }
 
-export const buzzApp: EnvAwareApp = {
+export const buzzApp: AppDefinition = {
   name: 'buzz',
   title: 'Buzz messages',
   description:

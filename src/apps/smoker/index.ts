@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AppOptions, PanelSpec, PipelineSpec } from '../../core/app.ts';
+import type { AppDefinition, AppOptions, PanelSpec, PipelineSpec } from '../../core/app.ts';
 import type { Source } from '../../core/connector.ts';
 import { createSource } from '../../core/connector-registry.ts';
 import { parseTimestamp } from '../../core/event-time.ts';
 import { StallDetector } from '../../processing/stall-detector.ts';
-import { type Env, type EnvAwareApp, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
+import { type Env, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
 import { ensureSmokerSample } from './sample.ts';
 
 /** The app's own input: the CSV from --csv, else a sample generated once into the data folder. */
@@ -84,7 +84,7 @@ function smokerPanels(env: Env): PanelSpec[] {
   ];
 }
 
-export const smokerApp: EnvAwareApp = {
+export const smokerApp: AppDefinition = {
   name: 'smoker',
   title: 'Smart smoker',
   description: 'Replays smoker temperatures from a CSV and raises an alert when the temperature stalls',

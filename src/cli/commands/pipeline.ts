@@ -41,7 +41,6 @@ export function addPipelineFlags(cmd: Command): Command {
     .option('--seed <n>', 'random seed for generated data', numberFlag('--seed', Number.isInteger, 'an integer'));
 }
 
-/** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
 /** Source flags mean nothing to `consume`, sink flags nothing to `produce`: say so rather than ignore them. */
 const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed'] as const;
 function checkMode(mode: Mode, flags: PipelineFlags): void {
@@ -59,6 +58,7 @@ function checkMode(mode: Mode, flags: PipelineFlags): void {
   });
 }
 
+/** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
 export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
   checkMode(mode, flags);
   const env = loadEnv(flags.envFile);
