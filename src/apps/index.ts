@@ -1,10 +1,16 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AppDefinition } from '../core/app.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { buzzApp } from './buzz/index.ts';
+import { ouraApp } from './oura/index.ts';
 import { smokerApp } from './smoker/index.ts';
+import { stopcovidApp } from './stopcovid/index.ts';
+import { usersApp } from './users/index.ts';
 
 /** Every app, found by its name. A new app is one folder plus one line here. */
-export const apps: AppDefinition[] = [buzzApp, smokerApp];
+export const apps: AppDefinition[] = [buzzApp, smokerApp, ouraApp, stopcovidApp, usersApp];
 
 export function findApp(name: string): AppDefinition {
   const app = apps.find((a) => a.name === name);
@@ -18,4 +24,35 @@ export function findApp(name: string): AppDefinition {
     );
   }
   return app;
+}
+
+/** A user's pipeline file: a path, or a name ending in .ts/.js/.mjs. */
+export const isAppFile = (name: string): boolean => /[\\/]/.test(name) || /\.(m?[jt]s)$/.test(name);
+
+/**
+ * An app by name, or a user's pipeline file (`runnel run ./my-pipeline.ts`) whose default export (or
+ * export `app`) is a `defineApp(...)`. Node 24 runs TypeScript files as they are.
+ */
+export async function loadApp(name: string): Promise<AppDefinition> {
+  if (!isAppFile(name)) return findApp(name);
+  const path = resolve(name);
+  if (!existsSync(path)) {
+    throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `pipeline file not found: ${path}`, { value: name });
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${name}: cannot load it: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const app = (mod.default ?? mod.app) as Partial<AppDefinition> | undefined;
+  if (!app || typeof app.build !== 'function' || typeof app.name !== 'string') {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `${name}: its default export is not an app (export default defineApp({ name, pipeline(t) { ... } }))`,
+    );
+  }
+  return app as AppDefinition;
 }

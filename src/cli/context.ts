@@ -6,9 +6,11 @@ import type { Broker } from '../core/broker.ts';
 import { createBroker, DEFAULT_BROKER_URL } from '../core/broker-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import type { OutputPlace } from '../core/places.ts';
 import '../brokers/index.ts';
 import { kafkaSinkUrl } from '../apps/settings.ts';
 import { parseKafkaUrl } from '../brokers/kafka/config.ts';
+import { parseLocalUrl } from '../brokers/local/index.ts';
 import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
 import '../connectors/sources/index.ts';
 import '../connectors/sinks/index.ts';
@@ -16,8 +18,9 @@ import '../connectors/sinks/index.ts';
 export interface CommonFlags {
   broker?: string;
   dataDir?: string;
+  /** Unused since processors keep their state in the broker; accepted so old command lines still run. */
   stateDir?: string;
-  envFile?: string;
+  dotenv?: string;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -31,18 +34,19 @@ export interface PipelineFlags extends CommonFlags {
   from?: string;
   follow?: boolean;
   seed?: number;
+  api?: string;
 }
 
-export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb', 'kafka'];
+export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb', 'postgres', 'cassandra', 'kafka'];
 /** Kafka mirroring is opt-in: it needs a cluster, and the default must run with nothing but Node. */
 export const DEFAULT_SINKS = ['jsonl', 'sqlite', 'duckdb'];
 
-/** `.env` in the working directory (or --env-file), under the real environment, which wins. */
-export function loadEnv(envFile?: string): Record<string, string | undefined> {
-  const path = resolve(envFile ?? '.env');
+/** `.env` in the working directory (or the --dotenv file), under the real environment, which wins. */
+export function loadEnv(dotenv?: string): Record<string, string | undefined> {
+  const path = resolve(dotenv ?? '.env');
   let fromFile: Record<string, string> = {};
   if (existsSync(path)) fromFile = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
-  else if (envFile) throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `env file not found: ${path}`, { value: envFile });
+  else if (dotenv) throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `env file not found: ${path}`, { value: dotenv });
   return { ...fromFile, ...process.env };
 }
 
@@ -57,7 +61,23 @@ export function brokerUrl(flag: string | undefined, env: Record<string, string |
   return url;
 }
 
-export async function openBroker(flags: CommonFlags, env = loadEnv(flags.envFile)): Promise<Broker> {
+/** The local broker's file, as a place to check at start-up with the sinks' (none for Kafka or :memory:). */
+export function brokerPlaces(flags: CommonFlags, env: Record<string, string | undefined>): OutputPlace[] {
+  const url = brokerUrl(flags.broker, env);
+  if (!url.startsWith('local:')) return [];
+  const { path } = parseLocalUrl(url);
+  if (path === ':memory:') return [];
+  return [
+    {
+      path,
+      kind: 'file',
+      what: 'the local broker file',
+      fix: 'give --broker local:<a file in a folder you can write>',
+    },
+  ];
+}
+
+export async function openBroker(flags: CommonFlags, env = loadEnv(flags.dotenv)): Promise<Broker> {
   const broker = await createBroker(brokerUrl(flags.broker, env));
   await broker.connect();
   return broker;
@@ -67,8 +87,12 @@ export function logger(flags: CommonFlags, prefix?: string): Logger {
   return createLogger({ verbose: flags.verbose ?? false, quiet: flags.quiet ?? false, ...(prefix ? { prefix } : {}) });
 }
 
-export function parseSinks(list: string | undefined): string[] {
-  if (list === undefined) return [...DEFAULT_SINKS];
+/**
+ * The sinks `--sinks` names; without it the defaults, plus Postgres when the seeds' `.env` says
+ * DATABASE_TYPE=postgres (their consumers wrote to SQLite or Postgres by that key).
+ */
+export function parseSinks(list: string | undefined, env: Record<string, string | undefined> = {}): string[] {
+  if (list === undefined) return [...DEFAULT_SINKS, ...databaseTypeSinks(env.DATABASE_TYPE)];
   const kinds = list
     .split(',')
     .map((s) => s.trim())
@@ -92,6 +116,17 @@ export function parseSinks(list: string | undefined): string[] {
   return kinds;
 }
 
+function databaseTypeSinks(type: string | undefined): string[] {
+  const t = type?.trim().toLowerCase();
+  if (!t || t === 'sqlite' || t === 'duckdb') return [];
+  if (t === 'postgres' || t === 'postgresql') return ['postgres'];
+  throw new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `DATABASE_TYPE=${type}: runnel writes sqlite (always) or postgres; for another store name its sink with --sinks`,
+    { value: type },
+  );
+}
+
 /** The same Kafka cluster, by any of its bootstrap addresses (localhost and 127.0.0.1 are one). */
 function sameKafkaCluster(a: string, b: string): boolean {
   const hosts = (url: string) => parseKafkaUrl(url).brokers.map((h) => h.replace(/^localhost:/, '127.0.0.1:'));
@@ -107,7 +142,7 @@ function sameKafkaCluster(a: string, b: string): boolean {
  */
 export function checkFromLoop(flags: PipelineFlags, env: Record<string, string | undefined>, topics: string[]): void {
   const from = flags.from === undefined ? undefined : splitKafkaTopicUrl(flags.from);
-  if (!from || !parseSinks(flags.sinks).includes('kafka') || !topics.includes(from.topic)) return;
+  if (!from || !parseSinks(flags.sinks, env).includes('kafka') || !topics.includes(from.topic)) return;
   const mirror = kafkaSinkUrl(env);
   if (!sameKafkaCluster(from.url, mirror)) return;
   throw new RunnelError(
@@ -123,7 +158,7 @@ export function checkFromLoop(flags: PipelineFlags, env: Record<string, string |
  * mirror reads its own writes and the topic grows without end (10 records became 90 in a second).
  */
 function checkMirror(flags: PipelineFlags, env: Record<string, string | undefined>): void {
-  if (!parseSinks(flags.sinks).includes('kafka')) return;
+  if (!parseSinks(flags.sinks, env).includes('kafka')) return;
   const broker = brokerUrl(flags.broker, env);
   const mirror = kafkaSinkUrl(env);
   if (!broker.startsWith('kafka:') || !sameKafkaCluster(broker, mirror)) return;
@@ -151,7 +186,7 @@ export function appOptions(flags: PipelineFlags, env: Record<string, string | un
   checkMirror(flags, env);
   return {
     dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
-    sinks: parseSinks(flags.sinks),
+    sinks: parseSinks(flags.sinks, env),
     env,
     ...(flags.rate === undefined ? {} : { rate: flags.rate }),
     ...(flags.speed === undefined ? {} : { speed: flags.speed }),
@@ -161,11 +196,8 @@ export function appOptions(flags: PipelineFlags, env: Record<string, string | un
       : { from: /^[a-z][a-z0-9+.-]*:\/\//i.test(flags.from) ? flags.from : resolve(flags.from) }),
     ...(flags.follow ? { follow: true } : {}),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.api === undefined ? {} : { api: flags.api }),
   };
-}
-
-export function stateDir(flags: CommonFlags): string {
-  return resolve(flags.stateDir ?? '.runnel/state');
 }
 
 /** Commander option parsers that name the flag and the bad value. */

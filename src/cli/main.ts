@@ -1,11 +1,13 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { apps } from '../apps/index.ts';
 import { ErrorCodes, formatError } from '../core/errors.ts';
+import { registerCassandraCommand } from './commands/cassandra.ts';
 import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerKafkaCommand } from './commands/kafka.ts';
 import { registerPipelineCommands } from './commands/pipeline.ts';
+import { registerSqlCommand } from './commands/sql.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { type CommonFlags, openBroker } from './context.ts';
 
@@ -20,23 +22,33 @@ const program = new Command('runnel')
   .version('0.1.0')
   .option('--broker <url>', 'local:<file> (default local:.runnel/broker.db) or kafka://host:port; env RUNNEL_BROKER')
   .option('--data-dir <dir>', 'where sinks write (default ./data; env BASE_DATA_DIR)')
-  .option('--state-dir <dir>', 'where processors keep state (default ./.runnel/state)')
-  .option('--env-file <file>', 'settings file (default ./.env if present)')
+  // Processors keep their state in the broker now (it goes wherever the broker goes). The flag is still
+  // accepted, and ignored, so the command lines and scripts written for the old state files keep running.
+  .option('--state-dir <dir>', 'unused: processor state lives in the broker (accepted for old scripts)')
+  .option('--dotenv <file>', 'settings file (default ./.env if present)')
+  // The old spelling, hidden: Node itself scans every argument for --env-file and, when the file is
+  // missing, exits 9 with its own "not found" before runnel runs (nodejs/node#54232). A file that exists
+  // gets through, so scripts that used it keep working.
+  .addOption(new Option('--env-file <file>').hideHelp())
   .option('-v, --verbose', 'print stack traces and debug lines')
   .option('-q, --quiet', 'no progress output')
   .exitOverride();
 
 // Global flags are merged into every command's own so handlers see one object.
 program.hook('preAction', (_root, action) => {
-  Object.assign(action.opts(), { ...program.opts(), ...action.opts() });
+  const global = program.opts();
+  const dotenv = global.dotenv ?? global.envFile;
+  Object.assign(action.opts(), { ...global, ...action.opts(), ...(dotenv === undefined ? {} : { dotenv }) });
 });
 
 registerPipelineCommands(program);
 registerInspectCommands(program);
 registerVerifyCommand(program);
+registerSqlCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program, { resolveBroker: (flags) => openBroker(flags as CommonFlags), apps: () => apps });
 registerKafkaCommand(program);
+registerCassandraCommand(program);
 oneLineUsageErrors(program);
 
 /**
@@ -66,3 +78,8 @@ try {
   if (program.opts().verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(1);
 }
+
+// The command is done. A handle some library leaked (a heartbeat timer of a late group join, a socket)
+// must not keep the process alive after its work and its stop are over: a stopped worker that stayed up
+// for ten minutes held a whole test run. Unref'd, so a process that ends by itself ends as it would.
+setTimeout(() => process.exit(), 3000).unref();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ComponentStatus } from '../core/status.ts';
-import { retryingText } from './progress.ts';
+import { duration, retryingText } from './progress.ts';
 
 const status = (name: string, state: ComponentStatus['state'], lastError?: string): ComponentStatus => ({
   app: 'buzz',
@@ -32,4 +32,23 @@ test('components retrying on the same error share one mention in the progress li
       'buzz-stats retrying: RUNNEL_SINK_WRITE_FAILED: disk full',
     ],
   );
+});
+
+test('durations read as a person says them, to the second below an hour', () => {
+  const cases: Array<[number, string]> = [
+    [0, '0s'],
+    [42.4, '42s'],
+    [59.6, '1m00s'],
+    [200, '3m20s'],
+    [3599, '59m59s'],
+    [3600, '1h00m'],
+    [3900, '1h05m'],
+    [90_000, '25h00m'],
+  ];
+  for (const [seconds, want] of cases) assert.equal(duration(seconds), want, String(seconds));
+  // Every duration below an hour reads back as the seconds it was made from.
+  for (let s = 0; s < 3600; s += 7) {
+    const m = /^(?:(\d+)m)?(\d+)s$/.exec(duration(s))!;
+    assert.equal(Number(m[1] ?? 0) * 60 + Number(m[2]), s);
+  }
 });

@@ -1,3 +1,4 @@
+import { backoffMs, sleep } from './backoff.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord, TopicPartitionOffset } from './record.ts';
 import { type RetryOptions, retrying } from './retry.ts';
 
@@ -43,7 +44,8 @@ export interface GroupOffset {
   lag: number;
 }
 
-export type SeekTarget = number | 'beginning' | 'end';
+/** 'committed': the group's committed offset once no commit of it is in flight (else where startFrom says). */
+export type SeekTarget = number | 'beginning' | 'end' | 'committed';
 
 export interface ConsumerOptions {
   group: string;
@@ -67,6 +69,11 @@ export interface ConsumerOptions {
    * positions in the old one (exactly-once sinks, processors' saved state).
    */
   onRecreatedTopic?: 'read-new' | 'fail';
+  /**
+   * The caller never changes the records it reads (runnel's own sinks): a broker may then hand the same
+   * decoded values to several such consumers of one process instead of decoding a batch for each.
+   */
+  readOnly?: boolean;
   /** The TopicInfo.id each topic had when the caller's output was checked, so a change before the first poll counts. */
   topicIds?: ReadonlyMap<string, string>;
 }
@@ -87,6 +94,13 @@ export interface Consumer {
   seek(topic: string, partition: number, target: SeekTarget): void;
   /** The partitions this member owns now (changes on rebalance). */
   assignment(): Array<{ topic: string; partition: number }>;
+  /**
+   * The next offset poll will hand out for a partition, past what the broker skips without handing it out
+   * (Kafka's transaction markers and aborted records); undefined while unknown (not owned, just seeked).
+   * A consumer that read everything up to a marker must commit past it, or it never catches up with the
+   * partition's end. Brokers without such gaps need not implement it.
+   */
+  position?(topic: string, partition: number): number | undefined;
   close(): Promise<void>;
 }
 
@@ -118,6 +132,12 @@ export interface Broker {
   listGroups(group?: string): Promise<GroupOffset[]>;
   /** Reads records without a group, e.g. for `tail` and the dashboard's history. */
   read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<StreamRecord[]>;
+  /**
+   * Whether some write to these topics is committed or under way but not visible to readers yet (Kafka
+   * acknowledges a transaction before its markers land). A drain waiting for topics to stop growing asks
+   * it; a broker whose writes are visible once acknowledged leaves it out.
+   */
+  pendingWrites?(topics: string[]): Promise<boolean>;
 }
 
 export type BrokerFactory = (url: string) => Broker | Promise<Broker>;
@@ -162,6 +182,21 @@ export async function produceAll(
 }
 
 /** The end offset (next offset to be written) of every partition of `topics`. */
+/**
+ * endOffsets once every write to the topics is visible (see Broker.pendingWrites): a drain that read the
+ * ends while a committed transaction's markers were still on their way stopped before its records.
+ */
+export async function visibleEndOffsets(
+  broker: Broker,
+  topics: string[],
+  signal?: AbortSignal,
+): Promise<TopicPartitionOffset[]> {
+  for (let attempt = 0; !signal?.aborted && (await broker.pendingWrites?.(topics)); attempt++) {
+    await sleep(backoffMs(attempt, 20, 200), signal);
+  }
+  return endOffsets(broker, topics);
+}
+
 export async function endOffsets(broker: Broker, topics: string[]): Promise<TopicPartitionOffset[]> {
   const out: TopicPartitionOffset[] = [];
   for (const topic of topics) {
@@ -169,4 +204,69 @@ export async function endOffsets(broker: Broker, topics: string[]): Promise<Topi
     for (const p of info?.partitions ?? []) out.push({ topic, partition: p.partition, offset: p.endOffset });
   }
   return out;
+}
+
+/** One key's new value in a state store; `value: undefined` deletes the key. */
+export interface StateChange {
+  key: string;
+  value: unknown;
+  /** Wall-clock ms after which the entry is gone (a store's TTL); undefined = kept. */
+  expiresAt?: number;
+}
+
+/** The changes of one store's partition since the last commit (only the keys that changed). */
+export interface StoreChanges {
+  store: string;
+  partition: number;
+  changes: StateChange[];
+  /** Keys the store holds after these changes: a backend that logs changes compacts by it. */
+  held?: number;
+}
+
+/** What a stateful processor makes durable after a batch: all of it, or none of it. */
+export interface AtomicCommit {
+  outputs: Array<{ topic: string; records: OutgoingRecord[] }>;
+  state: StoreChanges[];
+  /** Next offsets to read, committed for the consumer's group in the same transaction. */
+  positions: TopicPartitionOffset[];
+}
+
+/**
+ * Where a processor's keyed state lives and how it commits exactly once. On `local` the state is rows in
+ * the broker's own file and a commit is one SQLite transaction; on `kafka` each store is a compacted
+ * changelog topic and a commit is one Kafka transaction (outputs, changelog records, group offsets).
+ */
+export interface StateBackend {
+  /** Makes what the stores need (kafka: their changelog topics, with `partitions` each). Idempotent. */
+  prepare(stores: Array<{ name: string; partitions: number }>): Promise<void>;
+  /**
+   * Calls `each` for every live entry of one store partition as last committed. Never reads the input
+   * topics: on kafka it reads the changelog partition from its start to its end.
+   */
+  restore(
+    store: string,
+    partition: number,
+    each: (key: string, value: unknown, expiresAt: number | undefined) => void,
+  ): Promise<{ entries: number; ms: number }>;
+  /**
+   * Outputs, state changes and the consumer group's positions, all or nothing. Fails with FENCED, and
+   * writes nothing, when `consumer` no longer owns a partition it commits (a rebalance moved it away).
+   */
+  commit(consumer: Consumer, commit: AtomicCommit): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * How long a commit may wait for more input to share it, ms (default 100). A commit that costs round
+   * trips (a Kafka transaction) gathers polls; one that costs a local transaction takes what is there.
+   */
+  readonly gatherMs?: number;
+}
+
+/** A broker that can keep processors' state (both built-in brokers can). */
+export interface StatefulBroker extends Broker {
+  /** `app` names the stores' home (changelog topics `<app>-<store>-changelog`); `group` is the processor's. */
+  stateBackend(app: string, group: string): StateBackend;
+}
+
+export function isStatefulBroker(b: Broker): b is StatefulBroker {
+  return typeof (b as Partial<StatefulBroker>).stateBackend === 'function';
 }

@@ -34,11 +34,17 @@ export function validateConfig<C>(schema: z.ZodType<C>, raw: unknown, where: str
   const path = issue.path.join('.');
   let value: unknown = raw;
   for (const p of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey];
-  const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+  // A schema marks a secret's issue (an Authorization header) with `params.secret`: its value is never shown;
+  // a database URL's password never reaches a message either, even from a URL that did not parse.
+  const secret = issue.code === 'custom' && (issue.params as { secret?: unknown } | undefined)?.secret === true;
+  const shown = value === undefined || secret ? '' : ` (got ${hidePasswords(JSON.stringify(value))})`;
   throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${where}: ${path || 'config'}: ${issue.message}${shown}`, {
-    value,
+    value: secret ? undefined : typeof value === 'string' ? hidePasswords(value) : value,
   });
 }
+
+/** `scheme://user:secret@host` → `scheme://user:***@host`. */
+export const hidePasswords = (text: string): string => text.replace(/(\/\/[^/:@\s"]*):[^/\s"]*@/g, '$1:***@');
 
 function lookup(kind: 'source' | 'sink', name: string): AnySpec {
   const spec = specs.get(keyOf(kind, name));

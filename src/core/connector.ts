@@ -1,6 +1,8 @@
+import type { StoreChanges } from './broker.ts';
 import type { RunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { OutgoingRecord, StreamRecord, TopicPartitionOffset } from './record.ts';
+import type { Pacing, ReplayControl } from './replay-control.ts';
 
 /** One item a source read: a record to produce, or input it could not parse (goes to `<topic>.dlq`). */
 export type SourceItem =
@@ -17,6 +19,11 @@ export interface SourceContext {
    * outside runnel (a Kafka group) keeps one per destination, so a second data folder imports everything.
    */
   destination?: { topic: string; id?: string };
+  /**
+   * Pause and speed, set from the dashboard, for a source whose `pacing()` says it paces: its pacer waits
+   * on it (see Pacer). Absent when nothing controls the run (a test reading a source directly).
+   */
+  control?: ReplayControl;
 }
 
 /**
@@ -27,8 +34,20 @@ export interface Source {
   readonly name: string;
   read(ctx: SourceContext): AsyncIterable<SourceItem[]>;
   close?(): Promise<void>;
+  /**
+   * Called by the runtime after it made the first `handled` items of the last batch durable (produced, or
+   * dead-lettered), before it asks for the next batch; `handled` is below the batch's length only when
+   * `--limit` cut the batch. A source that keeps its own position (the http source's page or cursor) stores
+   * it here, so a stop at the limit neither repeats nor skips, and a crash repeats at most that one batch.
+   */
+  committed?(handled: number): Promise<void> | void;
   /** Total records when known ahead (a finite file), for progress display. */
   expectedCount?(): number | undefined;
+  /**
+   * How it paces (replay by event time × speed, or a fixed rate), or undefined when it runs as fast as it
+   * can or follows its input: a source that paces can be paused and sped up from the dashboard.
+   */
+  pacing?(): Pacing | undefined;
 }
 
 export interface SinkContext {
@@ -51,32 +70,76 @@ export interface Sink {
   readonly name: string;
   /** Where it writes, for humans (a file path, a table). */
   readonly target: string;
+  /** The local file it writes, if any: checked at start-up (checkPlaces), before any source writes. */
+  readonly file?: string;
   open(ctx: SinkContext): Promise<void>;
   write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult | undefined>;
   storedPositions?(): Promise<TopicPartitionOffset[]>;
-  /** Quick check that the target is reachable and writable (`runnel verify`). */
+  /**
+   * Quick check that the target is reachable and writable (`runnel verify`), changing nothing: a running
+   * pipeline may be writing it at the same time.
+   */
   verify?(): Promise<void>;
+  /**
+   * The positions kept with the output, read without opening it for writing (`runnel verify`, while a
+   * pipeline may hold it); undefined when they cannot be read that way now (the file is locked).
+   */
+  peekPositions?(): Promise<TopicPartitionOffset[] | undefined>;
   close(): Promise<void>;
 }
 
-export interface ProcessorContext {
-  /** Queues a record for an output topic; produced durably before the input offsets are committed. */
-  emit(topic: string, record: OutgoingRecord): void;
-  log: Logger;
+/** What a task hands its runner after a batch: outputs and the keys its stores changed. */
+export interface TaskCommit {
+  outputs: Map<string, OutgoingRecord[]>;
+  state: StoreChanges[];
+}
+
+/** One partition's share of a stateful processor (see TaskProcessor). */
+export interface ProcessorTask {
+  readonly partition: number;
+  /** Event time below which no more input is expected (-Infinity at first). */
+  readonly watermark: number;
+  readonly counters: { records: number; late: number; dlq: number };
+  /** Loads one committed entry of a store before `start` (restore). */
+  restoreEntry(store: string, key: string, value: unknown, expiresAt: number | undefined): void;
+  start(): void;
+  process(record: StreamRecord): void;
+  /** Processing time passed with no input. */
+  tick(): void;
+  /** The input ended for good: windows close. */
+  endOfInput(): void;
+  takeCommit(): TaskCommit;
 }
 
 /**
- * Reads topics, keeps state, writes topics. State must be a JSON-serialisable snapshot: the runtime stores
- * it with the consumed offsets in one transaction after each batch, so a restart resumes exactly.
- * Throwing from `process` sends that record to `<topic>.dlq`; the pipeline continues.
+ * A processor of the engine: a piece of dataflow that runs as one task per input partition, each with
+ * its own keyed state. Its runner commits a batch's outputs, state changes and input positions
+ * atomically through the broker's StateBackend, so state scales out with the partitions and a crash or
+ * a rebalance repeats nothing.
  */
-export interface Processor<S = unknown> {
+export interface TaskProcessor {
+  readonly kind: 'tasks';
   readonly name: string;
   readonly inputs: string[];
   readonly outputs: string[];
-  process(record: StreamRecord, ctx: ProcessorContext): void;
-  /** Called after each polled batch (e.g. to emit a stats record once per batch, not per record). */
-  flush?(ctx: ProcessorContext): void;
-  snapshot(): S;
-  restore(state: S): void;
+  /** Repartition topics it reads or writes, created with the app's topics. */
+  readonly internalTopics: Record<string, { partitions?: number }>;
+  /** Full names of its stores (`<operator>.<store>`). */
+  readonly stores: string[];
+  /** Inputs whose records it checks against a schema, dead-lettering the misfits itself. */
+  readonly checkedInputs?: string[];
+  /**
+   * Every record it reads becomes a value of its own (the inputs' schemas parse each into a new one)
+   * before any step sees it, so it never changes what it reads: the process may hand it the decoded
+   * batches its sinks share (ConsumerOptions.readOnly) instead of decoding each batch again for it.
+   */
+  readonly readsCopies?: boolean;
+  createTask(o: {
+    partition: number;
+    partitionsOf(topic: string): number;
+    inputPartitions: number;
+    now(): number;
+    /** Where operators' messages go (the CLI's stderr); default: nowhere. */
+    log?: Logger;
+  }): ProcessorTask;
 }

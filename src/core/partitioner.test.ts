@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { murmur2, partitionForKey } from './partitioner.ts';
+import { murmur2, Partitioner, partitionForKey } from './partitioner.ts';
 
 // Reference values from Kafka's own Utils.murmur2 test (clients/src/test/.../UtilsTest.java).
 test('murmur2 matches Kafka reference values', () => {
@@ -25,4 +25,24 @@ test('partitionForKey is stable and within range', () => {
       assert.equal(partitionForKey(key, n), p);
     }
   }
+});
+
+test("partitionForKey is Kafka's murmur2 rule, asked once or again, for any partition count", () => {
+  const rule = (key: string, n: number) => (murmur2(new TextEncoder().encode(key)) & 0x7fffffff) % n;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 2000; i++) {
+      const key = `key-${i}-\u00e9${'x'.repeat(i % 7)}`;
+      for (const n of [2, 6, 7]) assert.equal(partitionForKey(key, n), rule(key, n), `${key} over ${n}`);
+    }
+  }
+});
+
+test('Partitioner: a named partition wins, keys hash, keyless records take each topic partitions in turn', () => {
+  const p = new Partitioner();
+  assert.equal(p.choose('t', 3, { key: 'Alice', partition: 2 }), 2);
+  assert.throws(() => p.choose('t', 3, { partition: 3 }), /topic t has no partition 3/);
+  assert.equal(p.choose('t', 3, { key: 'Alice' }), partitionForKey('Alice', 3));
+  // Interleaved topics each keep their own turn, so one topic's records never skip another's partitions.
+  const got = Array.from({ length: 6 }, (_, i) => p.choose(i % 2 === 0 ? 'a' : 'b', 3, { key: null }));
+  assert.deepEqual(got, [0, 0, 1, 1, 2, 2]);
 });

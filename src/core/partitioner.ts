@@ -1,3 +1,6 @@
+import { ErrorCodes, RunnelError } from './errors.ts';
+import type { OutgoingRecord } from './record.ts';
+
 /**
  * Kafka's default partitioner: murmur2 of the key's UTF-8 bytes, made positive, modulo the partition
  * count. The local broker uses the same function so a key lands on the same partition number on both
@@ -36,6 +39,42 @@ export function murmur2(data: Uint8Array): number {
 
 const encoder = new TextEncoder();
 
+/** Keys' murmur2 hashes recently asked for: a stream's keys repeat (authors, people), encoding them did not. */
+const hashes = new Map<string, number>();
+const HASHES_KEPT = 65_536;
+
 export function partitionForKey(key: string, partitions: number): number {
-  return (murmur2(encoder.encode(key)) & 0x7fffffff) % partitions;
+  let h = hashes.get(key);
+  if (h === undefined) {
+    h = murmur2(encoder.encode(key)) & 0x7fffffff;
+    if (hashes.size >= HASHES_KEPT) hashes.clear();
+    hashes.set(key, h);
+  }
+  return h % partitions;
+}
+
+/**
+ * Where a record goes, the one rule both brokers follow: the partition it names, else its key's murmur2
+ * partition, else the next partition of its topic in turn (Kafka's round-robin for keyless records), so
+ * keyless records spread over the partitions whether they come one per produce or many.
+ */
+export class Partitioner {
+  readonly #next = new Map<string, number>();
+
+  choose(topic: string, partitions: number, record: Pick<OutgoingRecord, 'key' | 'partition'>): number {
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
+        throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${record.partition}`, {
+          value: record.partition,
+        });
+      }
+      return record.partition;
+    }
+    // The common case (every built-in app's topics) skips hashing: one partition is the only answer.
+    if (partitions === 1) return 0;
+    if (record.key !== undefined && record.key !== null) return partitionForKey(record.key, partitions);
+    const turn = this.#next.get(topic) ?? 0;
+    this.#next.set(topic, (turn + 1) % partitions);
+    return turn % partitions;
+  }
 }

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import type { PipelineSpec } from './app.ts';
 import { sleep } from './backoff.ts';
-import { type Broker, endOffsets } from './broker.ts';
+import { type Broker, isStatefulBroker, type TopicConfig, visibleEndOffsets } from './broker.ts';
+import type { Source } from './connector.ts';
+import { followControl } from './control.ts';
 import { dlqTopic } from './dlq.ts';
+import { ErrorCodes, RunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { checkPlaces, type OutputPlace } from './places.ts';
+import { initialSpeed, ReplayControl } from './replay-control.ts';
 import { retrying } from './retry.ts';
 import type { ConsumerLoop, InputShape } from './runners/consumer-loop.ts';
-import { ProcessorRunner } from './runners/processor-runner.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
-import { StateStore } from './state-store.ts';
+import { TaskRunner } from './runners/task-runner.ts';
 import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC, StatusCell } from './status.ts';
 
 export interface RunOptions {
@@ -24,14 +27,14 @@ export interface RunOptions {
   limit?: number;
   /** Consumers only: stop once caught up with what the topics held when they started. */
   drain?: boolean;
-  /** Folder for processor state (`<stateDir>/<app>.state.db`). */
-  stateDir: string;
   /** Stops everything gracefully: in-flight batches are finished and committed. */
   signal?: AbortSignal;
   statusIntervalMs?: number;
   /** On stop, how long consumers may catch up with what the sources produced (default 3 s). */
   stopGraceMs?: number;
   onStatus?: (statuses: ComponentStatus[]) => void;
+  /** How often sources that pace look for control commands (default 100 ms). */
+  controlIntervalMs?: number;
 }
 
 export interface RunningPipeline {
@@ -85,14 +88,13 @@ export function runPipeline(o: RunOptions): RunningPipeline {
   const statuses = () => cells.map((c) => ({ ...c.status }));
 
   const done = (async () => {
-    await createTopics(broker, spec, roles);
-    const store =
-      roles.consumers && spec.processors.length > 0
-        ? new StateStore(join(o.stateDir, `${spec.app}.state.db`))
-        : undefined;
+    // Before anything is written (topics, status, a source's first batch): a place that can never be
+    // written fails the run now, in one line, instead of a sink retrying it forever.
+    checkPlaces(outputPlaces(spec, roles));
+    const partitions = await createTopics(broker, spec, roles);
     const publisher = publishStatus(broker, statuses, o.statusIntervalMs ?? 1000, o.onStatus);
     const tasks: Array<Promise<void>> = [];
-    const processorLoops: Array<{ loop: ConsumerLoop; inputs: string[] }> = [];
+    const processorLoops: Array<{ loop: Drainable; inputs: string[] }> = [];
     const sinkLoops: Array<{ loop: ConsumerLoop; inputs: string[] }> = [];
     let failure: unknown;
     const track = (p: Promise<void>) =>
@@ -104,23 +106,26 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       );
     const starting: Array<Promise<unknown>> = [];
     const inputShape = inputShapes(spec, roles);
+    let following: Promise<void> | undefined;
     try {
       if (roles.consumers) {
         for (const processor of spec.processors) {
-          const r = new ProcessorRunner({
+          if (!isStatefulBroker(broker)) {
+            throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${broker.url} cannot keep ${processor.name}'s state`);
+          }
+          const r = new TaskRunner({
             broker,
-            app: spec.app,
+            app: spec.id ?? spec.app,
             processor,
-            store: store!,
             log,
             signal: stopConsumers.signal,
             status: cell('processor', processor.name, processor.inputs),
-            ...inputShape(processor.inputs),
+            partitionsOf: (t) => partitions.get(t) ?? 1,
           });
-          processorLoops.push({ loop: r.loop, inputs: processor.inputs });
-          const task = r.loop.run();
+          processorLoops.push({ loop: r, inputs: processor.inputs });
+          const task = r.run();
           track(task);
-          starting.push(startOf(r.loop.ready, task));
+          starting.push(startOf(r.ready, task));
         }
         for (const binding of spec.sinks) {
           const r = new SinkRunner({
@@ -148,28 +153,50 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           onExternalStop();
         }
       }
+      // A source that paces gets a control; the dashboard reaches it through the control topic.
+      const controls = new Map<string, ReplayControl[]>();
+      const controlOf = (source: Source): ReplayControl | undefined => {
+        const pacing = source.pacing?.();
+        if (!pacing) return undefined;
+        const control = new ReplayControl({ speed: initialSpeed(pacing) });
+        // Published at once, not at the next tick, so the dashboard shows a click's effect promptly (after
+        // the source runner has copied the new state into the status).
+        control.onChange(() => setImmediate(publisher.now));
+        controls.set(source.name, [...(controls.get(source.name) ?? []), control]);
+        return control;
+      };
       const sources =
         roles.sources && !failure
-          ? spec.sources.map(({ source, topic, schema }) =>
-              runSource({
+          ? spec.sources.map(({ source, topic, schema }) => {
+              const control = controlOf(source);
+              return runSource({
                 broker,
                 source,
                 topic,
                 ...(schema ? { schema } : {}),
+                ...(control ? { control } : {}),
                 log,
                 signal: stopSources.signal,
                 status: cell('source', source.name, [topic]),
                 ...(o.limit === undefined ? {} : { limit: o.limit }),
-              }),
-            )
+              });
+            })
           : [];
+      if (controls.size > 0) {
+        const target = { app: spec.app, pipeline: pipelineId, sources: controls };
+        following = followControl(broker, target, stopSources.signal, log, o.controlIntervalMs);
+      }
       const sourcesDone = Promise.all(sources).catch((err: unknown) => {
         failure ??= err;
         onExternalStop();
       });
       if (roles.sources && roles.consumers) {
         await sourcesDone;
-        if (!stopConsumers.signal.aborted) await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log);
+        // Sources that ended by themselves (a file read, --limit) make bounded input: windows close at the
+        // end, as with Flink's bounded sources. A stopped run keeps its windows open for the next one.
+        const bounded = !stopSources.signal.aborted && !failure;
+        if (!stopConsumers.signal.aborted)
+          await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log, bounded);
         stopConsumers.abort();
       } else if (roles.sources) {
         await sourcesDone;
@@ -182,8 +209,8 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       stopSources.abort();
       stopConsumers.abort();
       await Promise.all(tasks);
+      await following;
       await publisher.stop();
-      store?.close();
       clearTimeout(grace);
       o.signal?.removeEventListener('abort', onExternalStop);
     }
@@ -193,15 +220,58 @@ export function runPipeline(o: RunOptions): RunningPipeline {
   return { done, stop: onExternalStop, statuses };
 }
 
-async function createTopics(broker: Broker, spec: PipelineSpec, roles: { sources: boolean; consumers: boolean }) {
-  const names = new Set<string>(Object.keys(spec.topics));
+/** Every local file the consumers of this run will write: each sink's file (processors' state is in the broker). */
+export function outputPlaces(spec: PipelineSpec, roles: { consumers: boolean } = { consumers: true }): OutputPlace[] {
+  if (!roles.consumers) return [];
+  const places: OutputPlace[] = spec.sinks.flatMap(({ sink }) =>
+    sink.file === undefined
+      ? []
+      : [
+          {
+            path: sink.file,
+            kind: 'file' as const,
+            what: `${sink.name} output`,
+            fix: 'give --data-dir a folder you can write',
+          },
+        ],
+  );
+  return places;
+}
+
+/** Creates the app's topics; returns every topic's partition count (stateful processors need them). */
+async function createTopics(
+  broker: Broker,
+  spec: PipelineSpec,
+  roles: { sources: boolean; consumers: boolean },
+): Promise<Map<string, number>> {
+  const configs: Record<string, TopicConfig> = { ...spec.topics };
+  for (const p of spec.processors) Object.assign(configs, p.internalTopics, spec.topics);
+  const names = new Set<string>(Object.keys(configs));
   for (const s of spec.sources) names.add(s.topic);
   for (const p of spec.processors) for (const t of [...p.inputs, ...p.outputs]) names.add(t);
   for (const s of spec.sinks) names.add(s.topic);
   void roles;
-  for (const name of names) await broker.createTopic(name, spec.topics[name] ?? {});
+  for (const name of names) await broker.createTopic(name, configs[name] ?? {});
   for (const s of spec.sources) await broker.createTopic(dlqTopic(s.topic), {});
   await broker.createTopic(STATUS_TOPIC, { retentionMs: STATUS_RETENTION_MS });
+  const partitions = new Map<string, number>();
+  for (const name of names) partitions.set(name, (await broker.describeTopic(name))?.partitions.length ?? 1);
+  for (const p of spec.processors) {
+    const counts = new Set(p.inputs.map((t) => partitions.get(t)));
+    if (counts.size > 1) {
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        `${p.name} reads ${p.inputs.map((t) => `${t} (${partitions.get(t)} partitions)`).join(', ')}: ` +
+          'inputs joined or merged in one step must have the same number of partitions',
+      );
+    }
+  }
+  return partitions;
+}
+
+/** What the drain waits on: a consumer that knows how far it has committed. */
+interface Drainable {
+  caughtUp(targets: import('./record.ts').TopicPartitionOffset[]): boolean;
 }
 
 /**
@@ -216,7 +286,9 @@ function inputShapes(
 ): (inputs: string[]) => { inputShape?: InputShape } {
   const schemas = new Map<string, z.ZodType>();
   if (!roles.sources) for (const s of spec.sources) if (s.schema) schemas.set(s.topic, s.schema);
-  const reporter = new Set<string>();
+  // A processor whose stream declares a schema dead-letters its own misfits (processors start first): the
+  // sinks only skip them, or `<topic>.dlq` would hold each twice.
+  const reporter = new Set<string>(spec.processors.flatMap((p) => p.checkedInputs ?? []));
   return (inputs) => {
     const mine = inputs.filter((t) => schemas.has(t));
     if (mine.length === 0) return {};
@@ -239,19 +311,62 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
 /** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
 async function drain(
   broker: Broker,
-  processors: Array<{ loop: ConsumerLoop; inputs: string[] }>,
-  sinks: Array<{ loop: ConsumerLoop; inputs: string[] }>,
+  processors: Array<{ loop: Drainable; inputs: string[] }>,
+  sinks: Array<{ loop: Drainable; inputs: string[] }>,
   signal: AbortSignal,
   log: Logger,
+  bounded = false,
 ): Promise<void> {
+  await settle(broker, processors, signal, log);
   for (const stage of [processors, sinks]) {
     for (const { loop, inputs } of stage) {
       // A broker blip while asking where the topics end is waited out, like the consumers' own polls.
-      const targets = await retrying(`drain: end of ${inputs.join(', ')}`, () => endOffsets(broker, inputs), {
+      const targets = await retrying(
+        `drain: end of ${inputs.join(', ')}`,
+        () => visibleEndOffsets(broker, inputs, signal),
+        {
+          signal,
+          log,
+        },
+      );
+      while (!signal.aborted && !loop.caughtUp(targets)) await sleep(20, signal);
+      if (bounded && loop instanceof TaskRunner && !signal.aborted) {
+        await Promise.race([
+          loop.endOfInput(),
+          new Promise((r) => signal.addEventListener('abort', r, { once: true })),
+        ]);
+      }
+    }
+  }
+}
+
+/**
+ * A topology with a feedback loop (a topic it writes and reads back) goes on producing after each step
+ * caught up: before the drain goes stage by stage, every processor catches up until a round adds nothing.
+ */
+async function settle(
+  broker: Broker,
+  processors: Array<{ loop: Drainable; inputs: string[] }>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const inputs = [...new Set(processors.flatMap((p) => p.inputs))];
+  let before = '';
+  for (;;) {
+    const targets = await retrying(
+      `drain: end of ${inputs.join(', ')}`,
+      () => visibleEndOffsets(broker, inputs, signal),
+      {
         signal,
         log,
-      });
-      while (!signal.aborted && !loop.caughtUp(targets)) await sleep(20, signal);
+      },
+    );
+    const now = JSON.stringify(targets);
+    if (now === before || signal.aborted) break;
+    before = now;
+    for (const { loop, inputs: mine } of processors) {
+      const own = targets.filter((t) => mine.includes(t.topic));
+      while (!signal.aborted && !loop.caughtUp(own)) await sleep(20, signal);
     }
   }
 }
@@ -261,8 +376,9 @@ function publishStatus(
   statuses: () => ComponentStatus[],
   intervalMs: number,
   onStatus?: (s: ComponentStatus[]) => void,
-): { stop(): Promise<void> } {
+): { stop(): Promise<void>; now(): void } {
   let pending: Promise<unknown> = Promise.resolve();
+  let stopped = false;
   const publish = () => {
     const list = statuses();
     onStatus?.(list);
@@ -278,7 +394,11 @@ function publishStatus(
   const timer = setInterval(publish, intervalMs);
   timer.unref();
   return {
+    now: () => {
+      if (!stopped) publish();
+    },
     async stop() {
+      stopped = true;
       clearInterval(timer);
       await pending;
       publish();

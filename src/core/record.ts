@@ -1,6 +1,12 @@
 /** Header values are strings, as in Kafka (which carries bytes; we keep them UTF-8). */
 export type RecordHeaders = Record<string, string>;
 
+/**
+ * The header of a watermark marker: a record with no key and no value that only carries a processing
+ * step's watermark (repartition topics, and topics written with carryWatermark). Sinks skip them.
+ */
+export const WATERMARK_HEADER = 'runnel.watermark';
+
 /** A record as stored on a topic. `timestamp` is event time in ms since the epoch. */
 export interface StreamRecord<V = unknown> {
   topic: string;

@@ -1,5 +1,5 @@
 import { backoffMs, sleep } from './backoff.ts';
-import { formatError, toRunnelError } from './errors.ts';
+import { formatError, isPermanent, toRunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { StatusCell } from './status.ts';
 
@@ -7,14 +7,18 @@ export interface RetryOptions {
   signal: AbortSignal;
   log: Logger;
   status?: StatusCell;
-  /** Retry every error, not only retriable ones: a sink must never stop the pipeline, only itself. */
+  /**
+   * Retry every error that is not permanent, not only retriable ones: a sink must never stop the pipeline
+   * for a failure that may pass (an unknown driver error). A permanent one (see isPermanent) still stops it.
+   */
   always?: boolean;
 }
 
 /**
  * Runs `fn` until it succeeds, backing off between tries and reporting `retrying` with the last error.
- * Gives up only when the error is not retriable (unless `always`) or the pipeline is stopping; the caller
- * then has not committed anything, so nothing accepted is lost.
+ * Gives up when the error is permanent (a folder replaced by a file mid-run: retrying forever would only
+ * hide it), when it is not retriable (unless `always`), or when the pipeline is stopping; the caller then
+ * has not committed anything, so nothing accepted is lost.
  */
 export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -27,7 +31,7 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
       return out;
     } catch (err) {
       const e = toRunnelError(err);
-      if ((!e.retriable && !o.always) || o.signal.aborted) throw e;
+      if ((!e.retriable && !o.always) || isPermanent(err) || o.signal.aborted) throw e;
       const line = formatError(e);
       if (o.status?.status.lastError !== line || attempt === 0) o.log.warn(`${what}: ${line} (retrying)`);
       o.status?.set('retrying', line);

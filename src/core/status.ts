@@ -20,9 +20,35 @@ export interface ComponentStatus {
   records: number;
   /** Records sent to a dead-letter topic. */
   dlq: number;
+  /** Stateful processors: the lowest watermark of its tasks (event time, ms), when it has one. */
+  watermark?: number;
+  /** Stateful processors: records that arrived after their window closed (sent to `<topic>.late`). */
+  late?: number;
+  /** Stateful processors: the input partitions this process runs tasks for. */
+  partitions?: number[];
+  /** Sources that pace (see Source.pacing): whether a control command paused it, and its speed now. */
+  paused?: boolean;
+  speed?: number;
+  /** What `speed` means: times event time (`event-time`) or a factor on the configured rate (`rate`). */
+  pacing?: 'event-time' | 'rate';
+  /** Rate pacing: the configured records/s that `speed` multiplies. */
+  rate?: number;
   /** Where it writes, for sinks. */
   target?: string;
   ts: number;
+}
+
+/**
+ * A source the dashboard may offer replay controls for: one that paces (it reports a speed) and is still
+ * running. Plain data, no imports: the server and the page both ask it.
+ */
+export function canControl(s: ComponentStatus, stale: boolean): boolean {
+  return (
+    s.component === 'source' &&
+    s.speed !== undefined &&
+    !stale &&
+    (s.state === 'ok' || s.state === 'starting' || s.state === 'retrying')
+  );
 }
 
 export class StatusCell {

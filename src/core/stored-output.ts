@@ -2,8 +2,7 @@ import type { TopicInfo } from './broker.ts';
 import type { TopicPartitionOffset } from './record.ts';
 
 /** What to do about output that belongs to another stream: the same words wherever it is refused. */
-export const FRESH_START =
-  'start fresh with another --data-dir and --state-dir, or remove that output and the state folder';
+export const FRESH_START = 'start fresh with another --data-dir, or remove that output';
 
 /**
  * Why output that keeps its own positions (an exactly-once sink) cannot resume on `topic` as this broker

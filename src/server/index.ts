@@ -1,13 +1,17 @@
 import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/log.ts';
+import { registerActionRoutes } from './actions.ts';
+import { registerControlRoute } from './control.ts';
 import { LiveHub } from './live.ts';
 import { OverviewModel } from './overview.ts';
 import { registerRoutes } from './routes.ts';
 import { HostAllowlist, isLoopback, newToken, tokenMatches } from './security.ts';
+import { registerSqlRoute } from './sql.ts';
 import { DEFAULT_WEB_ROOT, loadStatic, notBuiltPage } from './static.ts';
 import { Tailer } from './tailer.ts';
 
@@ -16,7 +20,7 @@ export interface DashboardOptions {
   apps: AppDefinition[];
   /**
    * The settings the apps' pipelines run with (BUZZ_TOPIC, SMOKER_TOPIC, …): their panels read the topics
-   * build() names under them. The CLI passes what it read (the environment over `.env` / `--env-file`);
+   * build() names under them. The CLI passes what it read (the environment over `.env` / `--dotenv`);
    * default: the process environment.
    */
   env?: Record<string, string | undefined>;
@@ -31,6 +35,8 @@ export interface DashboardOptions {
   log?: Logger;
   /** The built front end (default `<repo>/dist/web`). */
   webRoot?: string;
+  /** The folder `runnel sql` and the SQL page read (default: env BASE_DATA_DIR, else ./data). */
+  dataDir?: string;
   /** Records per partition loaded as history when a panel or topic is opened (default 500). */
   history?: number;
 }
@@ -109,6 +115,9 @@ export function createDashboard(o: DashboardOptions): {
     auth: token !== undefined,
     headers: SECURITY_HEADERS,
   });
+  registerControlRoute(app, { broker: o.broker, overview });
+  registerSqlRoute(app, { dataDir: resolve(o.dataDir ?? env.BASE_DATA_DIR ?? 'data') });
+  registerActionRoutes(app, { broker: o.broker, apps, env, log });
 
   // The page shell and its hashed assets carry no data, so they load without the token; the page then
   // reads the token from its URL and sends it with every API call and stream.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tempBroker } from '../../test/dashboard/fixtures.ts';
+import { smokerApp } from '../apps/smoker/index.ts';
 import { type ComponentStatus, STATUS_TOPIC } from '../core/status.ts';
 import { OverviewModel } from './overview.ts';
 import { Tailer } from './tailer.ts';
@@ -36,6 +37,34 @@ test('stale means the component went silent, not that its topic is quiet', async
     ['idle-but-alive', false],
     ['silent', true],
   ]);
+  model.stop();
+  await broker.close();
+});
+
+test('an app that ran 20 minutes ago says when it last reported, though its components are forgotten', async () => {
+  const { broker } = await tempBroker();
+  const now = Date.now();
+  const ranAt = now - 20 * 60_000;
+  await broker.produce(STATUS_TOPIC, [
+    { key: 'a', value: { ...status('sqlite', ranAt), state: 'done' }, timestamp: ranAt },
+  ]);
+  // A busy app since then: more status records than the dashboard's tail keeps as history.
+  await broker.produce(
+    STATUS_TOPIC,
+    Array.from({ length: 1200 }, (_, i) => ({
+      key: 'b',
+      value: { ...status('generator', now - 1000 + i), app: 'buzz', component: 'source' as const },
+      timestamp: now - 1000 + i,
+    })),
+  );
+  const tailer = new Tailer(broker);
+  const model = new OverviewModel(broker, [smokerApp]);
+  await model.start(tailer);
+  const view = await model.refresh(now);
+  const smoker = view.apps.find((a) => a.name === 'smoker');
+  assert.equal(smoker?.components.length, 0, 'forgotten after ten minutes');
+  assert.equal(smoker?.running, false);
+  assert.equal(smoker?.lastSeen, ranAt);
   model.stop();
   await broker.close();
 });

@@ -11,6 +11,8 @@ const STALE_MS = 5_000;
 const FORGET_MS = 10 * 60_000;
 const RATE_WINDOW_MS = 3_000;
 const SPARK_POINTS = 60;
+/** Status records read per call when looking for the last run of each app at start. */
+const SCAN_BATCH = 2000;
 
 /**
  * The health of everything on the broker: topic sizes and records/s (from end-offset deltas, so it
@@ -22,6 +24,8 @@ export class OverviewModel {
   readonly #apps: AppDefinition[];
   /** Each component's latest status and when it was published (`ts` is its last activity, not its last word). */
   readonly #statuses = new Map<string, { status: ComponentStatus; seen: number }>();
+  /** When each app last reported, kept after its components are forgotten: "last ran 20 min ago". */
+  readonly #lastSeen = new Map<string, number>();
   readonly #samples = new Map<string, Array<[number, number]>>();
   readonly #spark = new Map<string, number[]>();
   #current: Overview = {
@@ -40,6 +44,8 @@ export class OverviewModel {
 
   async start(tailer: Tailer): Promise<void> {
     const sub = await tailer.subscribe(STATUS_TOPIC, (records) => this.#takeStatus(records));
+    // Best effort: without it an app that ran long ago is only shown as not running.
+    await this.#scanLastSeen().catch(() => {});
     this.#takeStatus(sub.history);
     this.#close = sub.close;
     await this.refresh();
@@ -64,11 +70,36 @@ export class OverviewModel {
 
   #takeStatus(records: StreamRecord[]): void {
     for (const r of records) {
-      const s = r.value as ComponentStatus | null;
-      if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') continue;
+      const s = statusOf(r);
+      if (!s) continue;
       // Published every second even when idle: staleness is silence, not a quiet topic (an alerts sink
       // with no stall yet is alive).
-      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, { status: s, seen: Math.max(r.timestamp, s.ts) });
+      const seen = Math.max(r.timestamp, s.ts);
+      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, { status: s, seen });
+      this.#noteSeen(s.app, seen);
+    }
+  }
+
+  #noteSeen(app: string, seen: number): void {
+    if (seen > (this.#lastSeen.get(app) ?? 0)) this.#lastSeen.set(app, seen);
+  }
+
+  /**
+   * The tail's history is the newest few hundred status records, which a busy app fills in minutes; the
+   * topic keeps an hour (STATUS_RETENTION_MS), so one pass over it finds when every other app last ran.
+   */
+  async #scanLastSeen(): Promise<void> {
+    const info = await this.#broker.describeTopic(STATUS_TOPIC).catch(() => undefined);
+    for (const p of info?.partitions ?? []) {
+      for (let off = p.startOffset; off < p.endOffset; ) {
+        const batch = await this.#broker.read(STATUS_TOPIC, p.partition, off, Math.min(SCAN_BATCH, p.endOffset - off));
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          const s = statusOf(r);
+          if (s) this.#noteSeen(s.app, Math.max(r.timestamp, s.ts));
+        }
+        off = batch[batch.length - 1]!.offset + 1;
+      }
     }
   }
 
@@ -151,12 +182,19 @@ export class OverviewModel {
         title: def?.title ?? name,
         declared: def !== undefined,
         running: mine.some((c) => !c.stale && (c.state === 'ok' || c.state === 'retrying' || c.state === 'starting')),
+        ...(this.#lastSeen.has(name) ? { lastSeen: this.#lastSeen.get(name)! } : {}),
         components: mine,
         topics,
         dlq: topics.reduce((n, t) => n + (totals.get(`${t}.dlq`) ?? 0), 0),
       };
     });
   }
+}
+
+function statusOf(r: StreamRecord): ComponentStatus | undefined {
+  const s = r.value as ComponentStatus | null;
+  if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') return undefined;
+  return s;
 }
 
 const order = (kind: string): number => ['source', 'processor', 'sink'].indexOf(kind);

@@ -5,42 +5,15 @@
 import type { PanelSpec } from '../core/app.ts';
 import type { ComponentStatus } from '../core/status.ts';
 
-/** [x (event time, ms), y] */
-export type Point = [number, number];
+/**
+ * A panel's data on the wire. Each panel type defines its own shape in src/panels/<type>/options.ts,
+ * told apart by `kind` (`series`, `counts`, …, or `{ kind: 'module', type, data }`); the server and the
+ * page pass it through untouched, so a new panel type adds nothing here.
+ */
+export type PanelData = { kind: string } & Record<string, unknown>;
 
-/** A stall (or any start/end event) drawn on a line: `end` is missing while it lasts. */
-export interface Mark {
-  start: number;
-  end?: number;
-  /** y at the start, so the chart can dot the line there. */
-  y?: number;
-  label?: string;
-}
-
-export type PanelData =
-  | { kind: 'series'; points: Point[]; total: number; average?: number; marks: Mark[] }
-  | { kind: 'counts'; entries: Array<[string, number]>; total: number }
-  | {
-      kind: 'histogram';
-      bins: Array<[number, number, number]>;
-      marks: Array<{ label: string; value: number }>;
-      total: number;
-    }
-  | {
-      kind: 'alert';
-      active: boolean;
-      label?: string;
-      since?: number;
-      detail?: Record<string, unknown>;
-      count: number;
-    }
-  | { kind: 'table'; rows: RecordView[] }
-  | { kind: 'stat'; value: number | string | null; at?: number };
-
-/** Series deltas append (or restart after a replay went back in time); other kinds replace. */
-export type PanelDelta =
-  | { kind: 'series'; points: Point[]; reset?: boolean; total: number; average?: number; marks: Mark[] }
-  | Exclude<PanelData, { kind: 'series' }>;
+/** What a flush sends: the type's own delta (a series appends, the others replace their data). */
+export type PanelDelta = PanelData;
 
 export interface RecordView {
   partition: number;
@@ -77,6 +50,8 @@ export interface AppView {
   /** Declared by this runnel build (false: only seen in status records from another process). */
   declared: boolean;
   running: boolean;
+  /** When a component of this app last reported (wall clock, ms), also after its components are forgotten. */
+  lastSeen?: number;
   components: ComponentView[];
   topics: string[];
   dlq: number;

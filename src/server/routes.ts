@@ -30,9 +30,17 @@ const filterQuery = {
   },
 } as const;
 
+const internalQuery = {
+  type: 'object',
+  properties: { internal: { type: 'boolean', default: false } },
+} as const;
+
 type TopicReq = FastifyRequest<{ Params: { name: string }; Querystring: { filter: string; limit: number } }>;
 
-/** The JSON API (for the page and for scripts) and the three live streams. All GET: nothing here writes. */
+/**
+ * The JSON API (for the page and for scripts) and the three live streams. All GET: nothing here writes
+ * (the one route that does, replay control, is in control.ts).
+ */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const sse = (reply: FastifyReply): SseClient => {
     reply.hijack();
@@ -48,7 +56,15 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     }),
   );
   app.get('/api/overview', async () => d.overview.fresh());
-  app.get('/api/topics', async () => (await d.overview.fresh()).topics);
+  // Internal topics (`_runnel.status`, …) are runnel's bookkeeping, not the user's data: listed on request.
+  app.get(
+    '/api/topics',
+    { schema: { querystring: internalQuery } },
+    async (req: FastifyRequest<{ Querystring: { internal: boolean } }>) => {
+      const topics = (await d.overview.fresh()).topics;
+      return req.query.internal ? topics : topics.filter((t) => !t.internal);
+    },
+  );
   app.get('/api/groups', async () => (await d.overview.fresh()).groups);
   app.get('/api/status', async () => (await d.overview.fresh()).apps.flatMap((a) => a.components));
 

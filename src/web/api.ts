@@ -35,7 +35,23 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting';
+/** The one write the page makes (replay control): a JSON body, which the server requires (see server/control.ts). */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const t = token();
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const answer = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(res.status, answer.error ?? res.statusText);
+  }
+  return (await res.json()) as T;
+}
+
+/** `idle`: the server answers, and this page holds no live stream (the SQL page, a page not found). */
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'idle';
 type Listener = (state: LiveState) => void;
 const stateListeners = new Set<Listener>();
 
@@ -45,6 +61,14 @@ export function onLiveState(fn: Listener): void {
 
 function setState(s: LiveState): void {
   for (const fn of stateListeners) fn(s);
+}
+
+/** Live streams open now: when the last closes, the badge says the server answers instead of "connecting…". */
+let streams = 0;
+
+/** The server answered: unless a live stream speaks for the page, the badge says so. */
+export function markReachable(): void {
+  if (streams === 0) setState('idle');
 }
 
 /**
@@ -80,12 +104,16 @@ export function live(
       es.addEventListener(name, (e) => fn(JSON.parse((e as MessageEvent<string>).data) as never));
     }
   };
+  streams++;
   open();
   return {
     close() {
+      if (closed) return;
       closed = true;
       clearTimeout(timer);
       es?.close();
+      streams--;
+      markReachable();
     },
   };
 }

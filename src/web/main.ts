@@ -1,8 +1,9 @@
 import type { Info } from '../server/protocol.ts';
-import { ApiError, getJson, initToken, onLiveState } from './api.ts';
+import { ApiError, getJson, initToken, markReachable, onLiveState } from './api.ts';
 import { clear, h } from './dom.ts';
 import { appView } from './views/app.ts';
 import { overviewView } from './views/overview.ts';
+import { sqlView } from './views/sql.ts';
 import { topicsView } from './views/topics.ts';
 import type { View } from './views/view.ts';
 
@@ -17,7 +18,8 @@ async function boot(): Promise<void> {
   const conn = document.getElementById('conn')!;
   onLiveState((s) => {
     conn.setAttribute('data-state', s);
-    conn.textContent = s === 'live' ? 'live' : s === 'connecting' ? 'connecting…' : 'reconnecting…';
+    conn.textContent =
+      s === 'live' ? 'live' : s === 'idle' ? 'connected' : s === 'connecting' ? 'connecting…' : 'reconnecting…';
   });
 
   let info: Info;
@@ -36,6 +38,7 @@ async function boot(): Promise<void> {
   const links = [
     { href: '#/', label: 'Overview', match: (r: string) => r === '' },
     { href: '#/topics', label: 'Topics', match: (r: string) => r.startsWith('topics') },
+    { href: '#/sql', label: 'SQL', match: (r: string) => r === 'sql' },
     ...info.apps.map((a) => ({
       href: `#/apps/${a.name}`,
       label: a.name,
@@ -55,13 +58,34 @@ async function boot(): Promise<void> {
     const name = rest.join('/');
     const app = section === 'apps' ? info.apps.find((a) => a.name === name) : undefined;
     if (app) current = appView(app);
+    else if (section === 'apps') current = noSuchApp(name, info);
     else if (section === 'topics') current = topicsView(name || undefined);
+    else if (section === 'sql') current = sqlView(info);
     else current = overviewView();
-    document.title = `${app ? app.title : section === 'topics' ? `Topics${name ? ` · ${name}` : ''}` : 'Overview'} · runnel`;
+    document.title = `${app ? app.title : section === 'topics' ? `Topics${name ? ` · ${name}` : ''}` : section === 'sql' ? 'SQL' : section === 'apps' ? 'No such app' : 'Overview'} · runnel`;
     main.appendChild(current.el);
+    markReachable();
   };
   window.addEventListener('hashchange', route);
   route();
+}
+
+/** `#/apps/nosuch` used to show the Overview without a word: say so, and link the apps there are. */
+function noSuchApp(name: string, info: Info): View {
+  const el = h(
+    'div',
+    { class: 'page notice', 'data-loaded': 'true' },
+    h('h1', { text: name ? `No app named “${name}”` : 'Apps' }),
+    h('p', { class: 'muted', text: info.apps.length ? 'The apps on this dashboard:' : 'This dashboard has no apps.' }),
+    h(
+      'ul',
+      { class: 'app-links' },
+      ...info.apps.map((a) =>
+        h('li', {}, h('a', { href: `#/apps/${encodeURIComponent(a.name)}`, text: a.name }), ` · ${a.title}`),
+      ),
+    ),
+  );
+  return { el, destroy() {} };
 }
 
 void boot();

@@ -136,6 +136,40 @@ export function runBrokerConformance(name: string, makeBroker: () => Promise<Bro
       for (const [i, p] of p3.entries()) assert.equal(p.partition, partitionForKey(keys[i]!, 3));
     });
 
+    test('records without a key take the partitions in turn, batch after batch; keyed ones keep their place', async (t) => {
+      const b = await open(t);
+      if (!b) return;
+      const topic = unique('nokey');
+      await b.createTopic(topic, { partitions: 3 });
+      const placed: number[] = [];
+      // One record per produce, as a slow source sends them: each must move on to the next partition.
+      for (let i = 0; i < 12; i++) {
+        const record = i % 2 === 0 ? { value: i } : { key: null, value: i };
+        placed.push((await b.produce(topic, [record]))[0]!.partition);
+      }
+      const counts = (ps: number[]) => [0, 1, 2].map((p) => ps.filter((x) => x === p).length);
+      assert.deepEqual(counts(placed), [4, 4, 4], `keyless single-record batches spread evenly (got ${placed})`);
+      for (let i = 3; i < placed.length; i++) {
+        assert.equal(placed[i], placed[i - 3], `partitions taken in a fixed rotation (got ${placed})`);
+      }
+      // In one batch, keyless records rotate while keyed ones go where their key says.
+      const keys = ['Alice', 'Bob', 'Charlie'];
+      const mixed = Array.from({ length: 18 }, (_, i) =>
+        i % 3 === 0 ? { key: keys[i % 9 === 0 ? 0 : 1]!, value: i } : { value: i },
+      );
+      const positions = await b.produce(topic, mixed);
+      const keyless: number[] = [];
+      for (const [i, p] of positions.entries()) {
+        const key = mixed[i]!.key;
+        if (key === undefined) keyless.push(p.partition);
+        else assert.equal(p.partition, partitionForKey(key, 3), `key ${key} placed by murmur2`);
+      }
+      assert.deepEqual(counts(keyless), [4, 4, 4], `keyless records in a batch spread evenly (got ${keyless})`);
+      // What the broker holds agrees with the positions it returned.
+      const held = (await b.describeTopic(topic))!.partitions.map((p) => p.endOffset - p.startOffset);
+      assert.deepEqual(held, counts([...placed, ...positions.map((p) => p.partition)]));
+    });
+
     test('createTopic is idempotent; describe/list show start and end offsets; delete removes', async (t) => {
       const b = await open(t);
       if (!b) return;

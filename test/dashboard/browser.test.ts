@@ -1,50 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDashboard } from '../../src/server/index.ts';
 import { needService } from '../helpers/services.ts';
+import { buildWeb, CHROMIUM, canvasInfo, captureConsole, launchChromium } from './chromium.ts';
 import { buzzApp, runTestApps, smokerApp, tempBroker } from './fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const apps = [buzzApp, smokerApp];
-
-/** The front end built from the current sources into a temp folder, so the test never sees a stale dist/. */
-function buildWeb(): string {
-  const out = mkdtempSync(join(tmpdir(), 'runnel-web-'));
-  execFileSync(
-    process.execPath,
-    [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'],
-    { stdio: 'inherit' },
-  );
-  return out;
-}
-
-/** How many pixels of a panel's chart canvas are painted, and a fingerprint to see it change. */
-async function canvasInfo(page: Page, panel: string): Promise<{ painted: number; hash: string }> {
-  return page.evaluate((sel) => {
-    const c = document.querySelector<HTMLCanvasElement>(`${sel} canvas`);
-    if (!c) return { painted: 0, hash: '' };
-    // Read through a fresh copy: repeated readbacks of the chart's own canvas make Chrome warn.
-    const copy = document.createElement('canvas');
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext('2d', { willReadFrequently: true })!;
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let painted = 0;
-    let h = 0;
-    for (let i = 3; i < d.length; i += 4) {
-      if (d[i]) painted++;
-      h = (h * 31 + d[i - 1]! + d[i - 2]! * 7 + d[i]!) | 0;
-    }
-    return { painted, hash: String(h) };
-  }, `[data-panel="${panel}"]`);
-}
 
 async function waitForChange(page: Page, panel: string, before: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -72,23 +37,9 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
     env = await tempBroker();
     running = runTestApps(env.broker, env.dir, { buzzRate: 25, smokerPerSecond: 6 });
     dash = await startDashboard({ broker: env.broker, apps, port: 0, webRoot });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    captureConsole(page, errors);
   });
   after(async () => {
     // `RUNNEL_UPDATE_SCREENSHOTS=1 node --test test/dashboard/browser.test.ts` refreshes the README images.
@@ -113,6 +64,18 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
       'ok',
     );
     assert.ok(await page.locator('tr[data-topic="buzz"]').isVisible());
+    // A stateful processor shows its event-time progress: the watermark it has reached, as a date.
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector(
+          '.app-card[data-app="buzz"] tr[data-component^="processor/"] [data-watermark]',
+        );
+        const at = Number(el?.getAttribute('data-watermark'));
+        return at > Date.parse('2020-01-01') && /^watermark \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(el?.textContent ?? '');
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
     // The smoker source's malformed row (minute 12) shows as one dead letter on its topic.
     await page.waitForFunction(
       () => document.querySelector('tr[data-topic="smoker"] td:last-child')?.textContent === '1',

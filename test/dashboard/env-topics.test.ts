@@ -3,8 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AppSnapshot, PanelData } from '../../src/server/protocol.ts';
+import type { AppSnapshot } from '../../src/server/protocol.ts';
 import { runCli, startCli, type Workspace, workspace } from '../helpers/cli.ts';
+import type { KnownPanelData } from './fixtures.ts';
 
 const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
 
@@ -29,10 +30,14 @@ async function snapshot(url: string, app: string): Promise<AppSnapshot> {
   return (await res.json()) as AppSnapshot;
 }
 
-function panel<K extends PanelData['kind']>(snap: AppSnapshot, id: string, kind: K): Extract<PanelData, { kind: K }> {
+function panel<K extends KnownPanelData['kind']>(
+  snap: AppSnapshot,
+  id: string,
+  kind: K,
+): Extract<KnownPanelData, { kind: K }> {
   const data = snap.data[id];
   assert.equal(data?.kind, kind, `panel ${id}`);
-  return data as Extract<PanelData, { kind: K }>;
+  return data as Extract<KnownPanelData, { kind: K }>;
 }
 
 /**
@@ -80,6 +85,8 @@ describe('the dashboard follows the topics and settings the apps ran with', { ti
       topic: 'smoker_csv.alerts',
       start: 'stall_started',
       end: 'stall_ended',
+      at: 'at',
+      reading: 'reading',
     });
     assert.equal(stall.topic, 'smoker_csv.alerts');
     assert.match(String(stall.options?.message), /flat within 0\.25 °F over the last 5 readings/);

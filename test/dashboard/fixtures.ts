@@ -1,20 +1,34 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuzzStatsProcessor } from '../../src/apps/buzz/buzz-stats.ts';
 import { buzzApp } from '../../src/apps/buzz/index.ts';
 import { smokerApp } from '../../src/apps/smoker/index.ts';
 import { LocalBroker } from '../../src/brokers/local/index.ts';
-import type { PipelineSpec } from '../../src/core/app.ts';
+import type { AppDefinition, PipelineSpec } from '../../src/core/app.ts';
 import { sleep } from '../../src/core/backoff.ts';
-import type { Sink, Source, SourceItem } from '../../src/core/connector.ts';
+import type { Sink, Source, SourceItem, TaskProcessor } from '../../src/core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { type RunningPipeline, runPipeline } from '../../src/core/pipeline.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
-import { StallDetector } from '../../src/processing/stall-detector.ts';
+import type { AlertData } from '../../src/panels/alert/options.ts';
+import type { CountsData } from '../../src/panels/bar/options.ts';
+import type { HistogramData } from '../../src/panels/histogram/options.ts';
+import type { SeriesData } from '../../src/panels/line/options.ts';
+import type { StatData } from '../../src/panels/stat/options.ts';
+import type { TableData } from '../../src/panels/table/options.ts';
 
 export { buzzApp, smokerApp };
+
+/** The shipped panel types' data, told apart by kind (the wire type is open: each type owns its shape). */
+export type KnownPanelData = SeriesData | CountsData | HistogramData | AlertData | TableData | StatData;
+
+/** The app's real processors, built as `runnel run` builds them (settings from `env`, as from `.env`). */
+export function appProcessors(app: AppDefinition, env: Record<string, string> = {}): TaskProcessor[] {
+  const spec = app.build({ dataDir: mkdtempSync(join(tmpdir(), 'runnel-app-')), sinks: [], env });
+  if (spec instanceof Promise) throw new Error(`${app.name} builds asynchronously`);
+  return spec.processors;
+}
 
 export async function tempBroker(): Promise<{ broker: LocalBroker; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-dash-'));
@@ -151,7 +165,7 @@ export interface TestApps {
 /** The buzz and smoker pipelines with their real processors and the apps' real topics, on `broker`. */
 export function runTestApps(
   broker: LocalBroker,
-  dir: string,
+  _dir: string,
   o: { buzzRate?: number; smokerPerSecond?: number } = {},
 ): TestApps {
   const smokerControl = { stall: true, perSecond: o.smokerPerSecond ?? 8 };
@@ -161,14 +175,14 @@ export function runTestApps(
     app: 'buzz',
     topics: { buzz: { partitions: 1 }, 'buzz.stats': { partitions: 1 } },
     sources: [{ source: buzzSource(o.buzzRate ?? 20), topic: 'buzz' }],
-    processors: [new BuzzStatsProcessor('buzz', 'buzz.stats')],
+    processors: appProcessors(buzzApp),
     sinks: [{ sink: flakySink(sinkControl), topic: 'buzz' }],
   };
   const smokerSpec: PipelineSpec = {
     app: 'smoker',
     topics: { smoker: { partitions: 1 }, 'smoker.alerts': { partitions: 1 } },
     sources: [{ source: smokerSource(smokerControl), topic: 'smoker' }],
-    processors: [new StallDetector({ input: 'smoker', output: 'smoker.alerts', window: 10, threshold: 0.2 })],
+    processors: appProcessors(smokerApp, { SMOKER_ROLLING_WINDOW_SIZE: '10', SMOKER_STALL_THRESHOLD_F: '0.2' }),
     sinks: [],
   };
   const run = (spec: PipelineSpec) =>
@@ -176,7 +190,6 @@ export function runTestApps(
       broker,
       spec,
       log: silentLogger,
-      stateDir: join(dir, 'state'),
       signal: controller.signal,
       statusIntervalMs: 500,
     });

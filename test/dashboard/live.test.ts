@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sleep } from '../../src/core/backoff.ts';
 import { startDashboard } from '../../src/server/index.ts';
-import type { AppSnapshot, Overview, PanelDelta, TopicDelta, TopicSnapshot } from '../../src/server/protocol.ts';
-import { buzzApp, buzzMessage, rng, runTestApps, smokerApp, tempBroker } from './fixtures.ts';
+import type { AppSnapshot, Overview, TopicDelta, TopicSnapshot } from '../../src/server/protocol.ts';
+import { buzzApp, buzzMessage, type KnownPanelData, rng, runTestApps, smokerApp, tempBroker } from './fixtures.ts';
 import { SseStream } from './sse.ts';
 
 const apps = [buzzApp, smokerApp];
@@ -40,15 +40,17 @@ describe('live streams against running pipelines', () => {
       snap.app.panels.map((p) => p.id),
       buzzApp.panels.map((p) => p.id),
     );
-    const flow = snap.data.flow;
+    const flow = snap.data.flow as KnownPanelData | undefined;
     assert.ok(flow?.kind === 'series' && flow.points.length > 10 && flow.total > 10, 'history points on load');
     const before = flow.total;
     const delta = await s.waitFor((e) => {
-      const d = e.data as Record<string, PanelDelta>;
+      const d = e.data as Record<string, KnownPanelData>;
       return e.event === 'delta' && d.flow?.kind === 'series' && d.flow.total > before;
     });
     assert.ok(delta, 'flow grew live');
-    await s.waitFor((e) => e.event === 'delta' && (e.data as Record<string, PanelDelta>).authors?.kind === 'counts');
+    await s.waitFor(
+      (e) => e.event === 'delta' && (e.data as Record<string, KnownPanelData>).authors?.kind === 'counts',
+    );
   });
 
   test('overview stream: the running apps, their components and topics', async () => {
@@ -61,7 +63,7 @@ describe('live streams against running pipelines', () => {
     ).data as Overview;
     const buzz = o.apps.find((a) => a.name === 'buzz')!;
     assert.deepEqual(buzz.components.map((c) => `${c.component}/${c.name}`).sort(), [
-      'processor/buzz-stats',
+      'processor/buzz.buzz-stats',
       'sink/test-archive',
       'source/test-buzz-generator',
     ]);
@@ -129,7 +131,7 @@ describe('10,000 records/s', () => {
         await sleep(Math.max(0, start + (i + 1) * 100 - Date.now()));
       }
       await s.waitFor((e) => {
-        const d = e.data as Record<string, PanelDelta>;
+        const d = e.data as Record<string, KnownPanelData>;
         return d.flow?.kind === 'series' && d.flow.total === produced;
       }, 10_000);
       const seconds = (Date.now() - start) / 1000;
@@ -140,7 +142,7 @@ describe('10,000 records/s', () => {
       assert.ok(perSecond <= 6, `events/s ${perSecond.toFixed(1)}`);
       assert.ok(bytesPerSecond < 20_000, `bytes/s ${bytesPerSecond.toFixed(0)}`);
       for (const e of events) {
-        const d = e.data as Record<string, PanelDelta>;
+        const d = e.data as Record<string, KnownPanelData>;
         if (d.flow?.kind === 'series') assert.ok(d.flow.points.length <= 8);
       }
     } finally {
@@ -185,7 +187,7 @@ describe('history and the REST API', () => {
     const dash = await startDashboard({ broker, apps, port: 0 });
     try {
       const snap = (await (await fetch(new URL('/api/apps/buzz', dash.url))).json()) as AppSnapshot;
-      const flow = snap.data.flow;
+      const flow = snap.data.flow as KnownPanelData | undefined;
       assert.ok(flow?.kind === 'series');
       assert.equal(flow.total, 10_000);
       assert.ok(flow.points.length >= 700 && flow.points.length <= 900, `${flow.points.length} points`);

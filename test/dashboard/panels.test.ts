@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelSpec } from '../../src/core/app.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
-import { bin } from '../../src/server/panels/counts.ts';
+import { bin } from '../../src/panels/histogram/server.ts';
+import type { SeriesData } from '../../src/panels/line/options.ts';
+import { downsample, thin } from '../../src/panels/line/server.ts';
 import { createAggregator } from '../../src/server/panels/index.ts';
-import { downsample, SeriesPanel, thin } from '../../src/server/panels/series.ts';
 import type { PanelData } from '../../src/server/protocol.ts';
 import { recordFilter } from '../../src/server/records.ts';
-import { buzzApp, smokerApp } from './fixtures.ts';
+import { TestDriver } from '../../src/testing/index.ts';
+import { appProcessors, buzzApp, type KnownPanelData, smokerApp } from './fixtures.ts';
 
 const rec = (
   topic: string,
@@ -27,7 +29,7 @@ const rec = (
 const panel = (app: { panels: PanelSpec[] }, id: string) => app.panels.find((p) => p.id === id)!;
 const series = (d: PanelData | undefined) => {
   assert.equal(d?.kind, 'series');
-  return d as Extract<PanelData, { kind: 'series' }>;
+  return d as SeriesData;
 };
 
 test('cumulative counts come from offsets: exact after skipping, across partitions', () => {
@@ -47,7 +49,7 @@ test('a tick of 2,500 records reaches the browser as 8 points', () => {
   const agg = createAggregator(panel(buzzApp, 'sentiment'));
   agg.commitHistory();
   agg.add(Array.from({ length: 2500 }, (_, i) => rec('buzz', i, { sentiment: i % 2 }, 10_000 + i)));
-  const d = agg.flush();
+  const d = agg.flush() as KnownPanelData | undefined;
   assert.equal(d?.kind, 'series');
   if (d?.kind !== 'series') return;
   assert.equal(d.points.length, 8);
@@ -57,7 +59,7 @@ test('a tick of 2,500 records reaches the browser as 8 points', () => {
 
 test('line average read from the stats topic; zones pass through the spec', () => {
   const spec = panel(buzzApp, 'sentiment');
-  const agg = new SeriesPanel(spec);
+  const agg = createAggregator(spec);
   assert.deepEqual(agg.topics, ['buzz', 'buzz.stats']);
   agg.add([rec('buzz', 0, { sentiment: 0.9 }), rec('buzz.stats', 0, { sentiment: { mean: 0.61 } })]);
   agg.commitHistory();
@@ -126,7 +128,7 @@ test('histogram: integer bins from the stats histogram, mean and median marks fr
   const agg = createAggregator(panel(buzzApp, 'length'));
   const histogram = { 20: 1, 21: 3, 30: 2, 44: 4 };
   agg.add([rec('buzz.stats', 0, { length: { histogram, mean: 33.1, median: 30 } })]);
-  const d = agg.snapshot();
+  const d = agg.snapshot() as KnownPanelData;
   assert.equal(d.kind, 'histogram');
   if (d.kind !== 'histogram') return;
   assert.equal(d.total, 10);
@@ -147,12 +149,30 @@ test('histogram: integer bins from the stats histogram, mean and median marks fr
       ],
       16,
     ),
+    // Padded to five bins, an empty one each side.
     [
+      [0, 1, 0],
       [1, 2, 1],
       [2, 3, 1],
       [3, 4, 1],
+      [4, 5, 0],
     ],
   );
+});
+
+test('histogram of one value: one bar among empty neighbours, a bin width that suits the value', () => {
+  const one = bin([[36, 1]], 16);
+  assert.equal(one.length, 5);
+  assert.deepEqual(one[2], [36, 37, 1], 'the value in the middle bin, one unit wide');
+  assert.equal(
+    one.reduce((n, b) => n + b[2], 0),
+    1,
+  );
+  const real = bin([[0.52, 3]], 16);
+  assert.equal(real.length, 5);
+  const [lo, hi, n] = real[2]!;
+  assert.ok(lo <= 0.52 && 0.52 < hi && n === 3, `0.52 in the middle bin [${lo}, ${hi})`);
+  assert.ok(Math.abs(hi - lo - 0.01) < 1e-12, `width ${hi - lo}`);
 });
 
 test('alert: active while the latest alert is a stall start, with its figures', () => {
@@ -167,10 +187,10 @@ test('alert: active while the latest alert is a stall start, with its figures', 
       max: 160.2,
     }),
   ]);
-  const on = agg.snapshot();
+  const on = agg.snapshot() as KnownPanelData;
   assert.ok(on.kind === 'alert' && on.active && on.since === 5 && on.count === 1 && on.detail?.temperature === 160.1);
   agg.add([rec('smoker.alerts', 1, { type: 'stall_ended', timestamp: '2025-01-01 15:00:00' })]);
-  const off = agg.snapshot();
+  const off = agg.snapshot() as KnownPanelData;
   assert.ok(off.kind === 'alert' && !off.active && off.label === '2025-01-01 15:00:00' && off.count === 1);
 });
 
@@ -196,4 +216,98 @@ test('record filter: text, key:, field=, and nothing from the network becomes a 
   assert.ok(!recordFilter('author=bob')(r));
   assert.ok(!recordFilter('(.*)+$')(r));
   assert.ok(!recordFilter('__proto__=x')(r));
+});
+
+/** The smoker app's real stall step, in-process, with a window of `window` readings. */
+const stallDetector = (window: number) =>
+  new TestDriver(appProcessors(smokerApp, { SMOKER_ROLLING_WINDOW_SIZE: String(window) }));
+
+/** Readings onto `smoker` from `offset` on, and the alerts the real stall step makes of them. */
+function replay(
+  detector: TestDriver,
+  offset: number,
+  temps: number[],
+): { readings: StreamRecord[]; alerts: StreamRecord[] } {
+  const t0 = Date.UTC(2025, 0, 1, 15);
+  const readings = temps.map((temperature, i) => {
+    const at = t0 + i * 60_000;
+    const timestamp = new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+    return rec('smoker', offset + i, { timestamp, temperature }, at);
+  });
+  const before = detector.outputs('smoker.alerts').length;
+  // The driver numbers the topic's offsets as the broker would: these readings land at `offset` on.
+  detector.pipe(
+    'smoker',
+    readings.map((r) => ({ value: r.value, timestamp: r.timestamp })),
+  );
+  const alerts = detector
+    .outputs('smoker.alerts')
+    .slice(before)
+    .map((r) => rec('smoker.alerts', alertOffset++, r.value, r.timestamp));
+  return { readings, alerts };
+}
+let alertOffset = 0;
+
+test("an earlier replay's stall is not drawn on the new replay's line, though their times overlap", () => {
+  const spec = panel(smokerApp, 'temperature');
+  const detector = stallDetector(10);
+  // First replay: held flat at 160 °F from 15:00 to 15:37 (a stall), then climbing.
+  const first = replay(detector, 0, [
+    ...Array.from({ length: 38 }, () => 160),
+    ...Array.from({ length: 20 }, (_, i) => 161 + i),
+  ]);
+  // The replay restarted with another cook: 70 → 85 °F over the same clock times, no stall.
+  const second = replay(
+    detector,
+    58,
+    Array.from({ length: 40 }, (_, i) => 70 + (15 * i) / 39),
+  );
+  assert.ok(
+    first.alerts.some((a) => (a.value as { type: string }).type === 'stall_started'),
+    'the first replay stalled',
+  );
+
+  // A page opened now: each topic's history in turn (the line first, then the marks topic).
+  const opened = createAggregator(spec);
+  opened.add([...first.readings, ...second.readings]);
+  opened.add([...first.alerts, ...second.alerts]);
+  opened.commitHistory();
+  const s = series(opened.snapshot());
+  assert.equal(s.points[0]![1], 70, 'the line is the second replay');
+  assert.deepEqual(s.marks, []);
+
+  // Live: the detector lags its input, so the first replay's last alerts arrive after the restart.
+  const watching = createAggregator(spec);
+  watching.commitHistory();
+  watching.add(first.readings.slice(0, 30));
+  watching.add(first.readings.slice(30));
+  watching.add(second.readings.slice(0, 5));
+  watching.add(first.alerts);
+  watching.add(second.readings.slice(5));
+  watching.add(second.alerts);
+  const d = watching.flush();
+  assert.ok(d?.kind === 'series');
+  assert.deepEqual(d.marks, []);
+  assert.deepEqual(series(watching.snapshot()).marks, []);
+});
+
+test("the current replay's own stall is still drawn after a restart", () => {
+  const spec = panel(smokerApp, 'temperature');
+  const detector = stallDetector(5);
+  const first = replay(
+    detector,
+    0,
+    Array.from({ length: 30 }, (_, i) => 100 + i),
+  );
+  const second = replay(detector, 30, [
+    ...Array.from({ length: 10 }, (_, i) => 70 + i),
+    ...Array.from({ length: 10 }, () => 80),
+  ]);
+  const agg = createAggregator(spec);
+  agg.add([...first.readings, ...second.readings]);
+  agg.add([...first.alerts, ...second.alerts]);
+  agg.commitHistory();
+  const t0 = Date.UTC(2025, 0, 1, 15);
+  // Flat from the 10th reading; the window of 5 holds only 80s at index 14.
+  assert.deepEqual(series(agg.snapshot()).marks, [{ start: t0 + 14 * 60_000, y: 80 }]);
 });

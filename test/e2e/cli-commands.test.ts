@@ -109,7 +109,7 @@ test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops 
   const body = (await info.json()) as { apps: Array<{ name: string }> };
   assert.deepEqual(
     body.apps.map((a) => a.name),
-    ['buzz', 'smoker'],
+    ['buzz', 'smoker', 'oura', 'stopcovid', 'users'],
   );
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGINT');

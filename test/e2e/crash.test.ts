@@ -1,71 +1,28 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
-import { check, type Event, makeEvents } from '../helpers/checker.ts';
+import { check, type Event } from '../helpers/checker.ts';
 import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
+import { brokerWithEvents } from '../helpers/events-broker.ts';
+import { killAtLines } from '../helpers/kill-at.ts';
 
 const FIXTURE = new URL('./fixtures/crash-consumer.ts', import.meta.url).pathname;
 const N = 30_000;
-
-function countLines(path: string): number {
-  try {
-    const text = readFileSync(path, 'utf8');
-    let n = 0;
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-    return n;
-  } catch {
-    return 0;
-  }
-}
 
 /** Starts the consumer and SIGKILLs it once the jsonl sink holds `killAt` lines (progress, not clock). */
 function runUntil(broker: string, dir: string, mode: string, killAt?: number): Promise<'killed' | 'exited'> {
   const child = spawn(process.execPath, [FIXTURE, '--broker', broker, '--dir', dir, '--mode', mode], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    let killed = false;
-    const file = join(dir, 'events.jsonl');
-    let lastSize = -1;
-    const watch = setInterval(() => {
-      if (killAt === undefined) return;
-      let size = 0;
-      try {
-        size = statSync(file).size;
-      } catch {}
-      if (size === lastSize) return;
-      lastSize = size;
-      if (countLines(file) >= killAt) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    }, 2);
-    child.on('exit', (code, signal) => {
-      clearInterval(watch);
-      if (killed || signal === 'SIGKILL') resolve('killed');
-      else if (code === 0) resolve('exited');
-      else reject(new Error(`consumer exited with ${code}`));
-    });
-  });
+  return killAtLines(child, join(dir, 'events.jsonl'), killAt);
 }
 
 async function crashRun(mode: 'exactly-once' | 'at-least-once', seed: number) {
   const dir = mkdtempSync(join(tmpdir(), `runnel-crash-${mode}-`));
-  const url = `local:${join(dir, 'broker.db')}`;
-  const broker = new LocalBroker(url);
-  await broker.connect();
-  await broker.createTopic('events', { partitions: 3 });
-  const events = makeEvents(N);
-  for (let i = 0; i < N; i += 5000)
-    await broker.produce(
-      'events',
-      events.slice(i, i + 5000).map((e) => ({ key: e.key, value: e })),
-    );
-  await broker.close();
+  const url = await brokerWithEvents(dir, N);
   // Kill points spread over 5–95% of progress, different per seed.
   let x = seed;
   const rand = () => {

@@ -3,8 +3,9 @@
  * sinks that keep their positions with their output say how much of their topic they hold.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, workspace } from '../helpers/cli.ts';
+import { jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 
 const line = (out: string, what: string) => out.split('\n').find((l) => l.includes(` ${what}: `)) ?? '';
 
@@ -17,10 +18,10 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(line(v.stdout, 'buzz sqlite-buzz'), /^ok {4}.*buzz\.sqlite.*: up to date with buzz \(50 records\)$/);
   assert.match(line(v.stdout, 'buzz jsonl-buzz'), /^ok {4}.*buzz\.jsonl: up to date with buzz \(50 records\)$/);
-  // The processor's saved state answers the same question from its own positions.
+  // The processor commits its input positions with its state, in its consumer group: the same question.
   assert.match(
-    line(v.stdout, 'buzz buzz-stats'),
-    /^ok {4}buzz buzz-stats: state in .*buzz\.state\.db: up to date with buzz \(50 records\)$/,
+    line(v.stdout, 'buzz buzz.buzz-stats'),
+    /^ok {4}buzz buzz\.buzz-stats: group runnel\.buzz\.task\.buzz\.buzz-stats: up to date with buzz \(50 records\)$/,
   );
   assert.match(v.stdout, /all checks passed\n$/);
 
@@ -31,8 +32,13 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(
     line(v.stdout, 'buzz sqlite-buzz'),
-    /: 20 of 70 records of buzz not written yet; catch up with: runnel consume buzz --drain --broker local:\S+ --data-dir \S+ --state-dir \S+$/,
+    /^lag {3}.*: 20 of 70 records of buzz not written yet; catch up with: runnel consume buzz --drain --broker local:\S+ --data-dir \S+$/,
   );
+  assert.match(
+    line(v.stdout, 'buzz buzz.buzz-stats'),
+    /^lag {3}buzz buzz\.buzz-stats: group \S+: 20 of 70 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
+  );
+  assert.match(v.stdout, /all checks passed; 2 output\(s\) not caught up yet\n$/);
 
   // The same output against a fresh broker: it cannot have come from there.
   const other = ws.flags.map((f) => (f === ws.broker ? `local:${ws.dir}/other.db` : f));
@@ -42,9 +48,76 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
     line(v.stdout, 'buzz sqlite-buzz'),
     /^FAIL {2}buzz sqlite-buzz: RUNNEL_OUTPUT_FROM_OTHER_BROKER: \S+buzz\.sqlite \(table streamed_messages\) holds records of buzz, which local:.*other\.db does not have: .*; start fresh with another --data-dir/,
   );
+  // The processor's positions live in that broker, so a fresh one has none: it has not started there.
   assert.match(
-    line(v.stdout, 'buzz buzz-stats'),
-    /^FAIL {2}buzz buzz-stats: RUNNEL_OUTPUT_FROM_OTHER_BROKER: state in .*buzz\.state\.db holds records of buzz/,
+    line(v.stdout, 'buzz buzz.buzz-stats'),
+    /^ok {4}buzz buzz\.buzz-stats: group runnel\.buzz\.task\.buzz\.buzz-stats: not started on local:\S*other\.db \(no committed positions\)$/,
   );
   assert.match(v.stdout, /\d+ check\(s\) failed\n$/);
+});
+
+test('runnel verify while a pipeline runs: the files it holds are in use, not failures, and verify leaves nothing behind', async () => {
+  const ws = workspace();
+  const child = startCli(['run', 'buzz', '--rate', '50', ...ws.flags]);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    // Every sink has written (the DuckDB file is open and locked by the run).
+    while (jsonlValues(join(ws.dir, 'data', 'buzz.jsonl')).length < 10) await new Promise((r) => setTimeout(r, 100));
+    const v = await runCli(['verify', ...ws.flags]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(
+      line(v.stdout, 'buzz duckdb-buzz'),
+      new RegExp(
+        `^ok {4}buzz duckdb-buzz: \\S+buzz\\.duckdb \\(table streamed_messages\\): in use by pid ${child.pid} \\(a running pipeline\\); write check skipped, positions unknown$`,
+      ),
+    );
+    // The others are read without writing: the running pipeline's files are left as they are.
+    assert.match(
+      line(v.stdout, 'buzz sqlite-buzz'),
+      /^(ok {2}|lag ) {2}.*buzz\.sqlite.*: (up to date with|\d+ of \d+ records of) buzz/,
+    );
+    assert.match(
+      line(v.stdout, 'buzz jsonl-buzz'),
+      /^(ok {2}|lag ) {2}.*buzz\.jsonl: (up to date with|\d+ of \d+ records of) buzz/,
+    );
+    assert.match(v.stdout, /all checks passed(; \d output\(s\) not caught up yet)?\n$/);
+  } finally {
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    clearTimeout(timer);
+  }
+  // What the run wrote is whole: verify cut nothing from the JSONL file it was appending to.
+  const rows = sqliteRows<{ n: number }>(
+    join(ws.dir, 'data', 'buzz.sqlite'),
+    'SELECT count(*) AS n FROM streamed_messages',
+  );
+  assert.equal(jsonlValues(join(ws.dir, 'data', 'buzz.jsonl')).length, rows[0]!.n);
+
+  // verify's round-trip topic is gone again: it showed on the dashboard.
+  const topics = await runCli(['topics', '--broker', ws.broker]);
+  assert.equal(topics.code, 0, topics.stderr);
+  assert.match(topics.stdout, /^_runnel\.status /m, 'the listing shows internal topics, so the check below can fail');
+  assert.doesNotMatch(topics.stdout, /_runnel\.verify/);
+});
+
+test("the dashboard's topic list hides runnel's internal topics unless asked", async () => {
+  const ws = workspace();
+  const run = await runCli(['run', 'buzz', '--limit', '5', '--rate', '0', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(run.code, 0, run.stderr);
+  const dashboard = startCli(['dashboard', '--port', '0', '--broker', ws.broker]);
+  const exited = new Promise<void>((resolve) => dashboard.on('close', () => resolve()));
+  try {
+    let out = '';
+    dashboard.stdout!.on('data', (d: Buffer) => (out += d));
+    while (!/http:\/\/\S+/.test(out)) await new Promise((r) => setTimeout(r, 50));
+    const url = /http:\/\/\S+/.exec(out)![0];
+    const names = async (path: string) =>
+      ((await (await fetch(new URL(path, url))).json()) as Array<{ name: string }>).map((t) => t.name).sort();
+    assert.deepEqual(await names('/api/topics'), ['buzz', 'buzz.dlq', 'buzz.stats']);
+    assert.deepEqual(await names('/api/topics?internal=true'), ['_runnel.status', 'buzz', 'buzz.dlq', 'buzz.stats']);
+  } finally {
+    dashboard.kill('SIGINT');
+    await exited;
+  }
 });

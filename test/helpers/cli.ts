@@ -38,6 +38,37 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   });
 }
 
+/**
+ * Resolves once the child has exited, also when it already had: listening for 'close' after it was emitted
+ * waits forever (a `consume --drain` may finish before the kill meant for it). A signalled child has a
+ * null exitCode, so both are checked.
+ */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * SIGTERMs the child and waits for it for `ms`; a child still there is SIGKILLed and the answer is false.
+ * A test then fails on a process that ignores a stop, instead of hanging the whole run with it.
+ */
+export async function stopped(child: ChildProcess, ms = 60_000): Promise<boolean> {
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    exited(child).then(() => true),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  return inTime;
+}
+
 export function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,52 +14,19 @@ import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
 import { unique } from '../broker-conformance/suite.ts';
 import { check, type Event, makeEvents } from '../helpers/checker.ts';
 import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
+import { killAtLines } from '../helpers/kill-at.ts';
 import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
 const FIXTURE = new URL('./fixtures/crash-consumer.ts', import.meta.url).pathname;
 const N = 100_000;
 
-function countLines(path: string): number {
-  try {
-    const text = readFileSync(path, 'utf8');
-    let n = 0;
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-    return n;
-  } catch {
-    return 0;
-  }
-}
-
 /** Runs the consumer; SIGKILLs it once the jsonl sink holds `killAt` lines. */
 function runUntil(topic: string, dir: string, killAt?: number): Promise<'killed' | 'exited'> {
   const child = spawn(process.execPath, [FIXTURE, '--broker', KAFKA_URL, '--dir', dir, '--topic', topic], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    let killed = false;
-    let lastSize = -1;
-    const file = join(dir, 'events.jsonl');
-    const watch = setInterval(() => {
-      if (killAt === undefined) return;
-      let size = 0;
-      try {
-        size = statSync(file).size;
-      } catch {}
-      if (size === lastSize) return;
-      lastSize = size;
-      if (countLines(file) >= killAt) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    }, 2);
-    child.on('exit', (code, signal) => {
-      clearInterval(watch);
-      if (killed || signal === 'SIGKILL') resolve('killed');
-      else if (code === 0) resolve('exited');
-      else reject(new Error(`consumer exited with ${code}`));
-    });
-  });
+  return killAtLines(child, join(dir, 'events.jsonl'), killAt);
 }
 
 test('kill -9 of the consumer 4 times in a 100k-record Kafka run: exact counts in jsonl, sqlite, duckdb', {

@@ -45,6 +45,8 @@ test('runnel skips aborted and open transactions of another client, and reads wh
   );
   // Nothing past the open transaction yet: not its record, nor the aborted ones.
   assert.deepEqual(await c.poll({ maxWaitMs: 1500 }), []);
+  // A drain waiting for the topic to stop growing must know a write is under way (see pendingWrites).
+  assert.equal(await b.pendingWrites([topic]), true, 'an open transaction is a pending write');
   await open.commit();
   const after = await pollN(c, 1);
   assert.deepEqual(
@@ -55,4 +57,9 @@ test('runnel skips aborted and open transactions of another client, and reads wh
     (await b.read(topic, 0, 0, 100)).map((r) => (r.value as { v: string }).v),
     ['a', 'b', 'c', 'd', 'pending'],
   );
+  // Committed and its marker written: nothing pending, and the visible end is past the record.
+  const deadline = Date.now() + 15_000;
+  while ((await b.pendingWrites([topic])) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await b.pendingWrites([topic]), false);
+  assert.equal(await b.pendingWrites([unique('no-such-topic')]), false);
 });

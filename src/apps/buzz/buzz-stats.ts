@@ -1,7 +1,4 @@
-import type { Processor, ProcessorContext } from '../../core/connector.ts';
-import { ErrorCodes, RunnelError } from '../../core/errors.ts';
-import type { StreamRecord } from '../../core/record.ts';
-
+/** The figures behind the buzz dashboard, as `buzz.stats` records carry them. */
 export interface BuzzStats {
   total: number;
   byAuthor: Record<string, number>;
@@ -17,7 +14,8 @@ export interface BuzzStats {
   at: number;
 }
 
-interface State {
+/** What the stats step keeps in its value store: exact sums and an exact length histogram (JSON). */
+export interface BuzzStatsState {
   total: number;
   byAuthor: Record<string, number>;
   byCategory: Record<string, number>;
@@ -29,107 +27,20 @@ interface State {
   at: number;
 }
 
+/** The fields of a buzz message the stats read (the input schema guarantees `message`). */
+export interface BuzzMessage {
+  message: string;
+  author?: string | undefined;
+  category?: string | undefined;
+  sentiment?: unknown;
+  message_length?: number | undefined;
+}
+
 const ROLLING = 50;
 /** Emitted figures are rounded here, so sums of two-decimal scores do not read 0.5088999999999999. */
 const DECIMALS = 4;
 
-/**
- * The aggregates behind the seeds' 4-panel dashboard, kept exactly over the whole stream (not the last
- * 50 messages by consumer wall-clock time, as the seed did): counts by author and category, mean and
- * rolling sentiment, and a length histogram from which mean, median, min and max are exact.
- */
-export class BuzzStatsProcessor implements Processor<State> {
-  readonly name = 'buzz-stats';
-  readonly inputs: string[];
-  readonly outputs: string[];
-  #s: State = emptyState();
-  #changed = false;
-
-  constructor(input: string, output: string) {
-    this.inputs = [input];
-    this.outputs = [output];
-  }
-
-  process(record: StreamRecord): void {
-    const v = record.value as Record<string, unknown> | null;
-    if (!v || typeof v !== 'object' || typeof v.message !== 'string') {
-      throw new RunnelError(
-        ErrorCodes.SCHEMA_MISMATCH,
-        `buzz message must be an object with a string "message" (got ${JSON.stringify(record.value)?.slice(0, 80)})`,
-      );
-    }
-    const s = this.#s;
-    s.total++;
-    // The seeds' author chart counts a missing author as "unknown"; kept, so the bars add up to the total.
-    const author = typeof v.author === 'string' ? v.author : 'unknown';
-    s.byAuthor[author] = (s.byAuthor[author] ?? 0) + 1;
-    // "other" is a category the seeds' producer assigns (no keyword matched), not a stand-in for none.
-    if (typeof v.category === 'string') s.byCategory[v.category] = (s.byCategory[v.category] ?? 0) + 1;
-    if (typeof v.sentiment === 'number' && Number.isFinite(v.sentiment)) addSentiment(s, v.sentiment);
-    const length = typeof v.message_length === 'number' ? v.message_length : v.message.length;
-    s.lengths[length] = (s.lengths[length] ?? 0) + 1;
-    s.lengthSum += length;
-    s.at = Math.max(s.at, record.timestamp);
-    this.#changed = true;
-  }
-
-  /** One stats record per batch: the dashboard needs the latest totals, not one per message. */
-  flush(ctx: ProcessorContext): void {
-    if (!this.#changed) return;
-    this.#changed = false;
-    ctx.emit(this.outputs[0]!, { key: 'stats', value: this.stats(), timestamp: this.#s.at });
-  }
-
-  stats(): BuzzStats {
-    const s = this.#s;
-    const lengths = Object.entries(s.lengths)
-      .map(([k, n]) => [Number(k), n] as const)
-      .sort((a, b) => a[0] - b[0]);
-    return {
-      total: s.total,
-      byAuthor: { ...s.byAuthor },
-      byCategory: { ...s.byCategory },
-      sentiment: {
-        count: s.sentimentCount,
-        mean: s.sentimentCount ? round(s.sentimentSum / s.sentimentCount) : null,
-        rolling: s.recentSentiment.length
-          ? round(s.recentSentiment.reduce((a, b) => a + b, 0) / s.recentSentiment.length)
-          : null,
-        window: ROLLING,
-      },
-      length: {
-        mean: s.total ? round(s.lengthSum / s.total) : 0,
-        median: median(lengths, s.total),
-        min: lengths[0]?.[0] ?? 0,
-        max: lengths[lengths.length - 1]?.[0] ?? 0,
-        histogram: { ...s.lengths },
-      },
-      at: s.at,
-    };
-  }
-
-  snapshot(): State {
-    return this.#s;
-  }
-
-  restore(state: State): void {
-    // State saved before sentiment had its own count summed a score for every message.
-    this.#s = { ...emptyState(), ...state, sentimentCount: state.sentimentCount ?? state.total };
-  }
-}
-
-function addSentiment(s: State, sentiment: number): void {
-  s.sentimentSum += sentiment;
-  s.sentimentCount++;
-  s.recentSentiment.push(sentiment);
-  if (s.recentSentiment.length > ROLLING) s.recentSentiment.shift();
-}
-
-function round(n: number): number {
-  return Number(n.toFixed(DECIMALS));
-}
-
-function emptyState(): State {
+export function emptyStats(): BuzzStatsState {
   return {
     total: 0,
     byAuthor: {},
@@ -141,6 +52,62 @@ function emptyState(): State {
     lengthSum: 0,
     at: 0,
   };
+}
+
+/**
+ * Counts one message into `s` (changed in place): kept exactly over the whole stream, not over the last 50
+ * messages by consumer wall-clock time as the seed did.
+ */
+export function addMessage(s: BuzzStatsState, m: BuzzMessage, at: number): BuzzStatsState {
+  s.total++;
+  // The seeds' author chart counts a missing author as "unknown"; kept, so the bars add up to the total.
+  const author = typeof m.author === 'string' ? m.author : 'unknown';
+  s.byAuthor[author] = (s.byAuthor[author] ?? 0) + 1;
+  // "other" is a category the seeds' producer assigns (no keyword matched), not a stand-in for none.
+  if (typeof m.category === 'string') s.byCategory[m.category] = (s.byCategory[m.category] ?? 0) + 1;
+  if (typeof m.sentiment === 'number' && Number.isFinite(m.sentiment)) {
+    s.sentimentSum += m.sentiment;
+    s.sentimentCount++;
+    s.recentSentiment.push(m.sentiment);
+    if (s.recentSentiment.length > ROLLING) s.recentSentiment.shift();
+  }
+  const length = typeof m.message_length === 'number' ? m.message_length : m.message.length;
+  s.lengths[length] = (s.lengths[length] ?? 0) + 1;
+  s.lengthSum += length;
+  s.at = Math.max(s.at, at);
+  return s;
+}
+
+/** The emitted record: counts by author and category, mean and rolling sentiment, exact length figures. */
+export function statsOf(s: BuzzStatsState): BuzzStats {
+  const lengths = Object.entries(s.lengths)
+    .map(([k, n]) => [Number(k), n] as const)
+    .sort((a, b) => a[0] - b[0]);
+  return {
+    total: s.total,
+    byAuthor: { ...s.byAuthor },
+    byCategory: { ...s.byCategory },
+    sentiment: {
+      count: s.sentimentCount,
+      mean: s.sentimentCount ? round(s.sentimentSum / s.sentimentCount) : null,
+      rolling: s.recentSentiment.length
+        ? round(s.recentSentiment.reduce((a, b) => a + b, 0) / s.recentSentiment.length)
+        : null,
+      window: ROLLING,
+    },
+    length: {
+      mean: s.total ? round(s.lengthSum / s.total) : 0,
+      median: median(lengths, s.total),
+      min: lengths[0]?.[0] ?? 0,
+      max: lengths[lengths.length - 1]?.[0] ?? 0,
+      histogram: { ...s.lengths },
+    },
+    at: s.at,
+  };
+}
+
+function round(n: number): number {
+  return Number(n.toFixed(DECIMALS));
 }
 
 /** Median from a sorted histogram: the middle value, or the mean of the two middle values. */

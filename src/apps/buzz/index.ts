@@ -1,8 +1,15 @@
-import { z } from 'zod';
-import type { AppDefinition, PanelSpec, PipelineSpec } from '../../core/app.ts';
-import { createSource } from '../../core/connector-registry.ts';
-import { type Env, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
-import { BuzzStatsProcessor } from './buzz-stats.ts';
+import {
+  defineApp,
+  type Env,
+  envNumber,
+  type PanelSpec,
+  rateFromInterval,
+  source,
+  sourceFrom,
+  valueStore,
+  z,
+} from '../../index.ts';
+import { addMessage, type BuzzStatsState, emptyStats, statsOf } from './buzz-stats.ts';
 
 /** The seeds' table: same name and columns as buzzline-05's `streamed_messages`, plus a real id. */
 const MESSAGE_COLUMNS = [
@@ -67,36 +74,50 @@ function buzzPanels(env: Env): PanelSpec[] {
   ];
 }
 
-export const buzzApp: AppDefinition = {
+export const buzzApp = defineApp({
   name: 'buzz',
   title: 'Buzz messages',
   description:
     'Generated author/message stream (the buzzline projects): counts by author and category, sentiment, lengths',
-  build(options): PipelineSpec {
-    const { topic, stats } = buzzTopics(options.env);
+  sources(options) {
     const rate =
       options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
     const seed =
       options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer');
     // Keyed by author like the generator's records; event time stays arrival time, as the live charts expect.
-    const source = sourceFrom(options, { key: 'author' }) ?? createSource('generator', { rate, seed });
-    return {
-      app: 'buzz',
-      topics: { [topic]: { partitions: 1 }, [stats]: { partitions: 1 } },
-      sources: [{ source, topic, schema: buzzMessage }],
-      processors: [new BuzzStatsProcessor(topic, stats)],
-      sinks: [
-        ...sinksFor('buzz', topic, 'streamed_messages', options.sinks, options, [...MESSAGE_COLUMNS]),
-        ...sinksFor(
-          'buzz',
-          stats,
-          'buzz_stats',
-          options.sinks.filter((k) => k === 'jsonl' || k === 'kafka'),
-          options,
-        ),
-      ],
-    };
+    const from = sourceFrom(options, { key: 'author' }) ?? source('generator', { rate, seed });
+    return [{ topic: buzzTopics(options.env).topic, source: from, schema: buzzMessage }];
   },
-  panels: buzzPanels({}),
-  panelsFor: buzzPanels,
-};
+  pipeline(t, options) {
+    const { topic, stats } = buzzTopics(options.env);
+    // The stats read the known fields only: a stripping object hands the step a value built anew, so the
+    // batches this process's sinks share need no deep copy for it (parsesFresh). The topic keeps every field.
+    t.stream(topic, { schema: z.object(buzzMessage.shape) })
+      // One set of totals over the whole topic, kept under the topic's name: an app pointed at another topic
+      // (BUZZ_TOPIC) starts from zero. buzz has one partition, so no repartition is needed for one key.
+      .keyBy(() => topic, { name: 'all-messages', repartition: false })
+      .process(
+        {
+          name: 'buzz-stats',
+          stores: { totals: valueStore<BuzzStatsState>() },
+          // One stats record per batch: the dashboard needs the latest totals, not one per message.
+          flush(ctx) {
+            const s = ctx.stores.totals.get();
+            if (s) ctx.emit(statsOf(s), { key: 'stats', timestamp: s.at });
+          },
+        },
+        (message, ctx) => {
+          ctx.stores.totals.set(addMessage(ctx.stores.totals.get() ?? emptyStats(), message, ctx.timestamp));
+        },
+      )
+      .to(stats);
+  },
+  sinks(options) {
+    const { topic, stats } = buzzTopics(options.env);
+    return [
+      { topic, table: 'streamed_messages', columns: [...MESSAGE_COLUMNS] },
+      { topic: stats, table: 'buzz_stats', kinds: ['jsonl', 'kafka'] },
+    ];
+  },
+  panels: buzzPanels,
+});

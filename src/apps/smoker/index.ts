@@ -1,17 +1,31 @@
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { AppDefinition, AppOptions, PanelSpec, PipelineSpec } from '../../core/app.ts';
-import type { Source } from '../../core/connector.ts';
-import { createSource } from '../../core/connector-registry.ts';
-import { parseTimestamp } from '../../core/event-time.ts';
-import { StallDetector } from '../../processing/stall-detector.ts';
-import { type Env, envNumber, rateFromInterval, sinksFor, sourceFrom } from '../settings.ts';
+import {
+  type AppOptions,
+  alerts,
+  defineApp,
+  type Env,
+  ErrorCodes,
+  envNumber,
+  isRunnelError,
+  type PanelSpec,
+  parseTimestamp,
+  RunnelError,
+  rateFromInterval,
+  type Source,
+  source,
+  sourceFrom,
+  valueStore,
+  z,
+} from '../../index.ts';
 import { ensureSmokerSample } from './sample.ts';
+import { type StallState, stallStep } from './stall.ts';
+
+const SAMPLE_FILE = 'smoker_sample.csv';
 
 /** The app's own input: the CSV from --csv, else a sample generated once into the data folder. */
 function csvSource(options: AppOptions): Source {
   const env = options.env;
-  const path = options.input ?? ensureSmokerSample(join(options.dataDir, 'smoker_sample.csv'));
+  const path = options.input ?? ensureSmokerSample(join(options.dataDir, SAMPLE_FILE));
   // Replay by event time (60 = one CSV minute per second) unless a fixed rate is asked for.
   const pacing =
     options.rate !== undefined
@@ -21,7 +35,17 @@ function csvSource(options: AppOptions): Source {
         : env.SMOKER_INTERVAL_SECONDS !== undefined
           ? { rate: rateFromInterval(env, ['SMOKER_INTERVAL_SECONDS'], 1) }
           : { speed: 60 };
-  return createSource('csv', { path, timestampColumn: 'timestamp', columns: { temperature: 'number' }, ...pacing });
+  try {
+    return source('csv', { path, timestampColumn: 'timestamp', columns: { temperature: 'number' }, ...pacing });
+  } catch (err) {
+    // The user may only have copied a path from somewhere: say the sample needs no file at all.
+    if (options.input === undefined || !isRunnelError(err) || err.code !== ErrorCodes.FILE_NOT_FOUND) throw err;
+    throw new RunnelError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `${err.message} (leave out --csv to replay the built-in sample, written to ${join(options.dataDir, SAMPLE_FILE)})`,
+      { value: options.input, cause: err },
+    );
+  }
 }
 
 /** A reading as the seeds' smoker producer sends it: what the stall detector and the tables need. */
@@ -35,7 +59,7 @@ const smokerReading = z.looseObject({
     .refine((t) => Number.isFinite(parseTimestamp(t)), 'not a date and time (e.g. 2025-01-01 15:00:00)'),
 });
 
-interface SmokerSettings {
+export interface SmokerSettings {
   topic: string;
   alerts: string;
   window: number;
@@ -67,7 +91,12 @@ function smokerPanels(env: Env): PanelSpec[] {
       type: 'line',
       topic,
       fields: { x: 'timestamp', y: 'temperature' },
-      options: { unit: '°F', marks: { topic: alerts, start: 'stall_started', end: 'stall_ended' } },
+      options: {
+        unit: '°F',
+        // A stall record says when (`at`) and which reading it is about (`reading`: partition, offset), so
+        // a restarted replay's line is not marked with the earlier replay's stalls.
+        marks: { topic: alerts, start: 'stall_started', end: 'stall_ended', at: 'at', reading: 'reading' },
+      },
     },
     {
       id: 'stall',
@@ -77,6 +106,7 @@ function smokerPanels(env: Env): PanelSpec[] {
       fields: { active: 'type', label: 'timestamp' },
       options: {
         activeWhen: 'stall_started',
+        at: 'at',
         message: `Stall detected: temperature ${flat} over the last ${window} readings`,
         okMessage: `All clear: watching for ${window} readings ${flat}`,
       },
@@ -84,24 +114,50 @@ function smokerPanels(env: Env): PanelSpec[] {
   ];
 }
 
-export const smokerApp: AppDefinition = {
+export const smokerApp = defineApp({
   name: 'smoker',
   title: 'Smart smoker',
   description: 'Replays smoker temperatures from a CSV and raises an alert when the temperature stalls',
-  build(options): PipelineSpec {
-    const { topic, alerts, window, threshold } = smokerSettings(options.env);
-    const source = sourceFrom(options, { timestampField: 'timestamp' }) ?? csvSource(options);
-    return {
-      app: 'smoker',
-      topics: { [topic]: { partitions: 1 }, [alerts]: { partitions: 1 } },
-      sources: [{ source, topic, schema: smokerReading }],
-      processors: [new StallDetector({ input: topic, output: alerts, window, threshold })],
-      sinks: [
-        ...sinksFor('smoker', topic, 'smoker_readings', options.sinks, options, [
+  csvInput: 'smoker temperatures (columns timestamp, temperature)',
+  sources(options) {
+    const from = sourceFrom(options, { timestampField: 'timestamp' }) ?? csvSource(options);
+    return [{ topic: smokerSettings(options.env).topic, source: from, schema: smokerReading }];
+  },
+  pipeline(t, options) {
+    const settings = smokerSettings(options.env);
+    const rule = alerts.stall({
+      name: 'smoker-stall',
+      label: 'temperature',
+      unit: '°F',
+      window: settings.window,
+      threshold: settings.threshold,
+    });
+    // The reading's own `timestamp` is its event time: the record's time is that only on the CSV replay (a
+    // reading another client wrote carries its write time there), so `consume` and `run --csv` agree.
+    t.stream(settings.topic, { schema: smokerReading, eventTime: 'timestamp' })
+      // One smoker per topic, its window kept under the topic's name: the app pointed at another topic
+      // (SMOKER_TOPIC) starts a fresh window. The topic has one partition: no repartition for one key.
+      .keyBy(() => settings.topic, { name: 'one-smoker', repartition: false })
+      .process({ name: 'stall-detector', stores: { stall: valueStore<StallState>() } }, (reading, ctx) =>
+        stallStep(rule, settings, reading, ctx),
+      )
+      .to(settings.alerts);
+  },
+  sinks(options) {
+    const { topic, alerts: alertTopic } = smokerSettings(options.env);
+    return [
+      {
+        topic,
+        table: 'smoker_readings',
+        columns: [
           { name: 'timestamp', type: 'text' },
           { name: 'temperature', type: 'real' },
-        ]),
-        ...sinksFor('smoker', alerts, 'smoker_alerts', options.sinks, options, [
+        ],
+      },
+      {
+        topic: alertTopic,
+        table: 'smoker_alerts',
+        columns: [
           { name: 'type', type: 'text' },
           { name: 'timestamp', type: 'text' },
           { name: 'at', type: 'integer' },
@@ -111,10 +167,9 @@ export const smokerApp: AppDefinition = {
           { name: 'window', type: 'integer' },
           { name: 'threshold', type: 'real' },
           { name: 'reason', type: 'text' },
-        ]),
-      ],
-    };
+        ],
+      },
+    ];
   },
-  panels: smokerPanels({}),
-  panelsFor: smokerPanels,
-};
+  panels: smokerPanels,
+});

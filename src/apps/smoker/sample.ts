@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensureFile } from '../../index.ts';
 
 /**
  * A realistic smoke, one reading a minute, generated rather than shipped: warm-up from room temperature,
@@ -25,9 +24,5 @@ export function smokerSampleCsv(): string {
 
 /** Writes the sample once into the data folder and returns its path. */
 export function ensureSmokerSample(path: string): string {
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, smokerSampleCsv());
-  }
-  return path;
+  return ensureFile(path, smokerSampleCsv, 'the smoker sample');
 }

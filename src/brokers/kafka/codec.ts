@@ -28,6 +28,35 @@ export const EVENT_TIME_HEADER = 'runnel.event-time';
 const EVENT_TIME_SLACK_MS = 55 * 60 * 1000;
 const EVENT_TIME_KEY = Buffer.from(EVENT_TIME_HEADER);
 
+/** Kafka rejects a batch over max.message.bytes (1 MiB by default): produce in chunks below it. */
+const CHUNK_BYTES = 768 * 1024;
+
+/** Messages in runs of under CHUNK_BYTES, each with the index of its first message. */
+export function chunk<M extends { key?: Buffer | null; value: Buffer | null; headers?: Map<Buffer, Buffer> }>(
+  messages: M[],
+): Array<{ start: number; messages: M[] }> {
+  const out: Array<{ start: number; messages: M[] }> = [];
+  let cur: M[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    // Headers count too: a repartitioned record's (source, upstream watermark, topic) can outweigh a small value.
+    let size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 32;
+    if (m.headers) for (const [k, v] of m.headers) size += k.length + v.length + 8;
+    if (cur.length > 0 && bytes + size > CHUNK_BYTES) {
+      out.push({ start, messages: cur });
+      cur = [];
+      start = i;
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push({ start, messages: cur });
+  return out;
+}
+
 export function encodeRecord(topic: string, partition: number, r: OutgoingRecord, now: number): EncodedMessage {
   const eventTime = Math.trunc(r.timestamp ?? now);
   const far = Math.abs(eventTime - now) > EVENT_TIME_SLACK_MS;

@@ -4,14 +4,18 @@
  * exact and a stale in-flight response is recognised and dropped. The records come back as the broker's
  * bytes (fetch-protocol.ts), decoded by record-batch.ts when the consumer hands them out.
  */
+import { channel } from 'node:diagnostics_channel';
 import {
   type ClusterMetadata,
   type ConnectionPool,
+  FetchIsolationLevels,
   type Consumer as KConsumer,
   kGetApi,
   ListOffsetTimestamps,
   ResponseError,
 } from '@platformatic/kafka';
+import { backoffMs, sleep } from '../../core/backoff.ts';
+import { isRetriable, isUnknownTopic } from './errors.ts';
 import {
   type AbortedTransaction,
   FETCH_KEY,
@@ -98,6 +102,12 @@ async function stateOf(client: KafkaClient): Promise<ClientState> {
   return state;
 }
 
+/**
+ * Every Fetch this module sends, as `{ targets }` (topic, partition, offset): tests assert on what was read
+ * (a restore reads its changelog, never the input), and tools may watch it. Free when nobody subscribes.
+ */
+export const fetchChannel = channel('runnel:kafka:fetch');
+
 export async function fetchOnce(
   client: KafkaClient,
   pool: ConnectionPool,
@@ -105,6 +115,7 @@ export async function fetchOnce(
   limits: FetchLimits,
 ): Promise<FetchResult> {
   const topics = [...new Set(targets.map((t) => t.topic))];
+  if (fetchChannel.hasSubscribers) fetchChannel.publish({ targets });
   track(client, topics);
   const state = await stateOf(client);
   const md: ClusterMetadata = await client.metadata({ topics, forceUpdate: state.staleMetadata });
@@ -191,23 +202,78 @@ export async function partitionBounds(
   client: KafkaClient,
   targets: Array<{ topic: string; partition: number }>,
 ): Promise<Map<string, { start: number; end: number }>> {
-  const topics = [...new Set(targets.map((t) => t.topic))];
-  const partitions: Record<string, number[]> = {};
-  for (const t of targets) {
-    partitions[t.topic] = [...(partitions[t.topic] ?? []), t.partition];
-  }
-  track(client, topics);
   const [earliest, latest] = await Promise.all([
-    client.listOffsets({ topics, partitions, timestamp: ListOffsetTimestamps.EARLIEST }),
-    client.listOffsets({ topics, partitions, timestamp: ListOffsetTimestamps.LATEST }),
+    offsetsAt(client, targets, ListOffsetTimestamps.EARLIEST),
+    offsetsAt(client, targets, ListOffsetTimestamps.LATEST),
   ]);
   const out = new Map<string, { start: number; end: number }>();
+  for (const key of earliest.keys()) out.set(key, { start: earliest.get(key)!, end: latest.get(key)! });
+  return out;
+}
+
+/**
+ * The high watermark of a partition: past its last stable offset (partitionBounds' end) while a
+ * transaction is open on it, or committed but its commit marker not yet written there.
+ */
+export async function highWatermark(client: KafkaClient, topic: string, partition: number): Promise<number> {
+  return (await highWatermarks(client, [{ topic, partition }])).get(`${topic}:${partition}`) ?? 0;
+}
+
+/** highWatermark of several partitions, in one ListOffsets per leader. */
+export function highWatermarks(
+  client: KafkaClient,
+  targets: Array<{ topic: string; partition: number }>,
+): Promise<Map<string, number>> {
+  return offsetsAt(client, targets, ListOffsetTimestamps.LATEST, FetchIsolationLevels.READ_UNCOMMITTED);
+}
+
+/** One ListOffsets for the targets at `timestamp` (EARLIEST/LATEST), by `topic:partition`, never below 0. */
+async function offsetsAt(
+  client: KafkaClient,
+  targets: Array<{ topic: string; partition: number }>,
+  timestamp: bigint,
+  isolationLevel?: number,
+): Promise<Map<string, number>> {
+  const topics = [...new Set(targets.map((t) => t.topic))];
+  const partitions: Record<string, number[]> = {};
+  for (const t of targets) partitions[t.topic] = [...(partitions[t.topic] ?? []), t.partition];
+  track(client, topics);
+  const answer = await listOffsets(client, {
+    topics,
+    partitions,
+    timestamp,
+    ...(isolationLevel === undefined ? {} : { isolationLevel }),
+  } as ListOffsetsOptions);
+  const out = new Map<string, number>();
   for (const t of targets) {
-    const start = Number(earliest.get(t.topic)?.[t.partition] ?? 0n);
-    const end = Number(latest.get(t.topic)?.[t.partition] ?? 0n);
-    out.set(`${t.topic}:${t.partition}`, { start: Math.max(0, start), end: Math.max(0, end) });
+    out.set(`${t.topic}:${t.partition}`, Math.max(0, Number(answer.get(t.topic)?.[t.partition] ?? 0n)));
   }
   return out;
+}
+
+type ListOffsetsOptions = Parameters<KafkaClient['listOffsets']>[0];
+/** How long ListOffsets keeps asking while the answers say the leader is moving (the client retries ~1 s). */
+const LIST_OFFSETS_BUDGET_MS = 15_000;
+
+/**
+ * ListOffsets that outlasts a leader change: a broker that has not caught up with the epoch the client
+ * knows answers UNKNOWN_LEADER_EPOCH (seen for seconds after topics are created on a busy machine), one
+ * behind it FENCED_LEADER_EPOCH. Both clear once metadata agrees, so refresh it and ask again.
+ */
+async function listOffsets(
+  client: KafkaClient,
+  options: ListOffsetsOptions,
+): Promise<Awaited<ReturnType<KafkaClient['listOffsets']>>> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.listOffsets(options);
+    } catch (err) {
+      if (!isRetriable(err) || isUnknownTopic(err) || Date.now() - started > LIST_OFFSETS_BUDGET_MS) throw err;
+      await sleep(backoffMs(attempt, 100, 2000));
+      await client.metadata({ topics: options.topics, forceUpdate: true }).catch(() => {});
+    }
+  }
 }
 
 /** Where a position outside [start, end] goes: retention moved the start, or a seek went past the end. */

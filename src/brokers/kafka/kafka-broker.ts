@@ -8,26 +8,27 @@ import {
   Producer,
 } from '@platformatic/kafka';
 import {
-  type Broker,
   type Consumer,
   type ConsumerOptions,
   type GroupOffset,
+  type StateBackend,
+  type StatefulBroker,
   type TopicConfig,
   type TopicInfo,
   withWritten,
 } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
-import { partitionForKey } from '../../core/partitioner.ts';
+import { Partitioner } from '../../core/partitioner.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
-import { type EncodedMessage, encodeRecord } from './codec.ts';
+import { CHANGELOG_CONFIGS } from './changelog.ts';
+import { chunk, type EncodedMessage, encodeRecord } from './codec.ts';
 import { type KafkaUrl, parseKafkaUrl } from './config.ts';
 import { apiIds, isUnknownTopic, START_HINT, toKafkaError } from './errors.ts';
-import { clamp, fetchOnce, type KafkaClient, partitionBounds } from './fetcher.ts';
+import { clamp, fetchOnce, highWatermarks, type KafkaClient, partitionBounds } from './fetcher.ts';
 import { KafkaConsumer } from './kafka-consumer.ts';
+import { KafkaStateBackend } from './kafka-state-backend.ts';
+import { type InDoubt, landedPartitions } from './produce-doubt.ts';
 import { decodeRecordBatches } from './record-batch.ts';
-
-/** Kafka rejects a batch over max.message.bytes (1 MiB by default): produce in chunks below it. */
-const CHUNK_BYTES = 768 * 1024;
 
 /** A produce whose first chunk found no topic: nothing was written, so it can be retried whole. */
 class UnknownTopicAtStart extends Error {
@@ -42,7 +43,7 @@ class UnknownTopicAtStart extends Error {
  * (murmur2 >>> 0) disagrees with Java clients for half of all keys when the partition count is not a
  * power of two. That keeps placement identical to the local broker and to every Java/Python producer.
  */
-export class KafkaBroker implements Broker {
+export class KafkaBroker implements StatefulBroker {
   readonly url: string;
   readonly kind = 'kafka';
   readonly config: KafkaUrl;
@@ -51,7 +52,11 @@ export class KafkaBroker implements Broker {
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #reader: { client: KafkaClient; pool: ConnectionPool } | undefined;
   #partitions = new Map<string, number>();
-  #rr = 0;
+  /** Per `topic:partition`, the log end after our last acknowledged write: where an unanswered chunk would be. */
+  readonly #ends = new Map<string, number>();
+  /** The last chunk whose send failed: its retry first looks whether it is in the log (see produce-doubt.ts). */
+  #doubt: InDoubt | undefined;
+  readonly #partitioner = new Partitioner();
 
   constructor(url: string) {
     this.url = url;
@@ -121,6 +126,15 @@ export class KafkaBroker implements Broker {
   }
 
   async createTopic(name: string, config: TopicConfig = {}): Promise<void> {
+    await this.#createTopic(name, config, []);
+  }
+
+  /** A store's changelog: compacted, with the input's partitions (grown, never shrunk, like any topic). */
+  async createChangelogTopic(name: string, partitions: number): Promise<void> {
+    await this.#createTopic(name, { partitions }, CHANGELOG_CONFIGS);
+  }
+
+  async #createTopic(name: string, config: TopicConfig, extra: Array<{ name: string; value: string }>): Promise<void> {
     const partitions = config.partitions ?? this.config.partitions;
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RunnelError(
@@ -128,7 +142,7 @@ export class KafkaBroker implements Broker {
         `topic ${name}: partitions must be an integer >= 1 (got ${partitions})`,
       );
     }
-    const configs: Array<{ name: string; value: string }> = [];
+    const configs: Array<{ name: string; value: string }> = [...extra];
     if (config.retentionMs !== undefined) configs.push({ name: 'retention.ms', value: String(config.retentionMs) });
     if (config.retentionBytes !== undefined)
       configs.push({ name: 'retention.bytes', value: String(config.retentionBytes) });
@@ -176,7 +190,7 @@ export class KafkaBroker implements Broker {
   }
 
   async deleteTopic(name: string): Promise<void> {
-    this.#partitions.delete(name);
+    this.#forget(name);
     await this.#run(`delete topic ${name}`, async () => {
       try {
         await this.admin.deleteTopics({ topics: [name] });
@@ -214,6 +228,30 @@ export class KafkaBroker implements Broker {
     });
   }
 
+  /**
+   * Whether a write to these topics is not visible to read-committed readers yet: a transaction still
+   * open, or committed and its markers not written (Kafka answers EndTxn before it writes them). Then a
+   * partition's high watermark is past its last stable offset.
+   */
+  async pendingWrites(topics: string[]): Promise<boolean> {
+    return this.#run('look for open transactions', async () => {
+      const targets: Array<{ topic: string; partition: number }> = [];
+      for (const topic of topics) {
+        const t = await this.#metadata(topic);
+        for (let partition = 0; partition < (t?.partitionsCount ?? 0); partition++) targets.push({ topic, partition });
+      }
+      if (targets.length === 0) return false;
+      const [stable, high] = await Promise.all([
+        partitionBounds(this.reader.client, targets),
+        highWatermarks(this.reader.client, targets),
+      ]);
+      return targets.some((t) => {
+        const key = `${t.topic}:${t.partition}`;
+        return (high.get(key) ?? 0) > (stable.get(key)?.end ?? 0);
+      });
+    });
+  }
+
   get producer(): Producer<Buffer, Buffer, Buffer, Buffer> {
     if (!this.#producer) {
       // acks=all + idempotence: a retried send is neither lost nor written twice by the broker.
@@ -243,36 +281,148 @@ export class KafkaBroker implements Broker {
         // Deleted since we looked (by us, or by a seed's producer that recreates its topic at start): the
         // first chunk failed, so nothing was written; look again and create it, as a first produce does.
         if (!(err instanceof UnknownTopicAtStart)) throw err;
-        this.#partitions.delete(topic);
+        this.#forget(topic);
         return await this.#produce(topic, records, true);
       }
     });
   }
 
-  async #produce(topic: string, records: OutgoingRecord[], fresh: boolean): Promise<RecordPosition[]> {
+  /**
+   * Records as Kafka messages, each with its partition chosen as produce does (explicit, by key, or round
+   * robin); creates the topic if missing. The state backend sends these inside its transactions.
+   */
+  async encode(topic: string, records: OutgoingRecord[], fresh = false): Promise<EncodedMessage[]> {
     const n = await this.#partitionCount(topic, fresh);
     const now = Date.now();
     const messages: EncodedMessage[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      messages[i] = encodeRecord(topic, this.#choosePartition(topic, n, r), r, now);
+      messages[i] = encodeRecord(topic, this.#partitioner.choose(topic, n, r), r, now);
     }
+    return messages;
+  }
+
+  /** A transactional producer (acks=all, idempotent) with this broker's connection settings. */
+  transactionalProducer(
+    transactionalId: string,
+    transactionTimeoutMs: number,
+  ): Producer<Buffer, Buffer, Buffer, Buffer> {
+    // The client sends its request timeout as the transaction's timeout: a transaction left open by a
+    // killed process blocks read-committed readers of its partitions until the broker aborts it after this.
+    const p = new Producer({
+      ...this.#base('tx'),
+      timeout: transactionTimeoutMs,
+      // Right after a commit the coordinator is still writing its markers and answers the next transaction's
+      // first request with CONCURRENT_TRANSACTIONS: retried at 300 ms that made one commit in ten take 350 ms
+      // (measured); Java's client retries these after 20 ms. Other failures keep the usual backoff.
+      retries: 10,
+      retryDelay: (_client: unknown, _op: string, _attempt: number, _retries: number, error: unknown) =>
+        apiIds(error).has('CONCURRENT_TRANSACTIONS') ? 10 : 300,
+      acks: ProduceAcks.ALL,
+      idempotent: true,
+      transactionalId,
+      // InitProducerId as a new producer (-1/-1), as Java's client sends it. The client's default (0/0)
+      // claims to be producer 0 at epoch 0: for a transactional id used before (a producer dropped after a
+      // failed commit and made again) the coordinator answers PRODUCER_FENCED, every time, forever.
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    p.on('error', () => {});
+    return p;
+  }
+
+  stateBackend(app: string, group: string): StateBackend {
+    return new KafkaStateBackend(this, app, group);
+  }
+
+  async #produce(topic: string, records: OutgoingRecord[], fresh: boolean): Promise<RecordPosition[]> {
     const positions: RecordPosition[] = new Array(records.length);
+    const resolved = await this.#resolveDoubt(topic, records, positions);
+    const messages = await this.encode(topic, resolved === 0 ? records : records.slice(resolved), fresh);
     // One chunk at a time: a chunk retried by the client must not be overtaken by the next one.
     for (const c of chunk(messages)) {
+      const start = resolved + c.start;
+      const before = await this.#endsBefore(topic, c.messages);
       try {
-        await this.#send(c, positions);
+        await this.#send({ start, messages: c.messages }, positions);
       } catch (err) {
-        if (c.start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
+        if (start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
+        if (before) this.#doubt = { topic, first: records[start]!, messages: c.messages, before };
         // The chunks before this one are acknowledged: a retry must not send them again. Mapped here, so
         // #run passes the count on with the error as it is.
-        throw withWritten(toKafkaError(err, this.address, `produce to ${topic}`), c.start);
+        throw withWritten(toKafkaError(err, this.address, `produce to ${topic}`), start);
       }
     }
     return positions;
   }
 
-  async #send(c: { start: number; messages: EncodedMessage[] }, positions: RecordPosition[]): Promise<void> {
+  /**
+   * When `records` retry a chunk whose send had no answer: the partitions where the log holds it get their
+   * positions from there, the others are sent again. Returns how many leading records are settled.
+   */
+  async #resolveDoubt(topic: string, records: OutgoingRecord[], positions: RecordPosition[]): Promise<number> {
+    const doubt = this.#doubt;
+    if (!doubt || doubt.topic !== topic || doubt.first !== records[0]) return 0;
+    const landed = await landedPartitions(this.reader, doubt);
+    const at: number[] = [];
+    const resend: EncodedMessage[] = [];
+    const k = new Map<number, number>();
+    doubt.messages.forEach((m, i) => {
+      if (!landed.has(m.partition)) {
+        at.push(i);
+        resend.push(m);
+        return;
+      }
+      const n = k.get(m.partition) ?? 0;
+      k.set(m.partition, n + 1);
+      positions[i] = { topic, partition: m.partition, offset: doubt.before.get(m.partition)! + n };
+    });
+    for (const [partition, n] of k) this.#advance(`${topic}:${partition}`, doubt.before.get(partition)! + n);
+    // Kept until the resend is acknowledged: if it fails, the retry looks at the same places again.
+    if (resend.length > 0) await this.#send({ start: 0, messages: resend, at }, positions);
+    this.#doubt = undefined;
+    return doubt.messages.length;
+  }
+
+  /** Log ends only grow: two produces to one partition may be acknowledged out of order. */
+  #advance(tp: string, end: number): void {
+    if (end > (this.#ends.get(tp) ?? -1)) this.#ends.set(tp, end);
+  }
+
+  #forget(topic: string): void {
+    this.#partitions.delete(topic);
+    for (const tp of this.#ends.keys())
+      if (tp.startsWith(`${topic}:`) && !tp.slice(topic.length + 1).includes(':')) this.#ends.delete(tp);
+  }
+
+  /** Where each partition of a chunk would start, known from our last acknowledged write (or asked once). */
+  async #endsBefore(topic: string, messages: EncodedMessage[]): Promise<Map<number, number> | undefined> {
+    const partitions = [...new Set(messages.map((m) => m.partition))];
+    const unknown = partitions.filter((p) => !this.#ends.has(`${topic}:${p}`));
+    if (unknown.length > 0) {
+      try {
+        const bounds = await partitionBounds(
+          this.reader.client,
+          unknown.map((partition) => ({ topic, partition })),
+        );
+        for (const [tp, b] of bounds) this.#ends.set(tp, b.end);
+      } catch {
+        return undefined; // unverifiable: a retry resends the chunk (at-least-once)
+      }
+    }
+    const out = new Map<number, number>();
+    for (const p of partitions) {
+      const end = this.#ends.get(`${topic}:${p}`);
+      if (end === undefined) return undefined;
+      out.set(p, end);
+    }
+    return out;
+  }
+
+  async #send(
+    c: { start: number; messages: EncodedMessage[]; at?: number[] },
+    positions: RecordPosition[],
+  ): Promise<void> {
     const result = await this.producer.send({ messages: c.messages });
     const base = new Map((result.offsets ?? []).map((o) => [o.partition, Number(o.offset)]));
     // Within one send, records of a partition land consecutively from its base offset, in order.
@@ -281,20 +431,16 @@ export class KafkaBroker implements Broker {
       const m = c.messages[i]!;
       const k = seen.get(m.partition) ?? 0;
       seen.set(m.partition, k + 1);
-      positions[c.start + i] = { topic: m.topic, partition: m.partition, offset: (base.get(m.partition) ?? 0) + k };
+      positions[c.at ? c.at[i]! : c.start + i] = {
+        topic: m.topic,
+        partition: m.partition,
+        offset: (base.get(m.partition) ?? 0) + k,
+      };
     }
-  }
-
-  #choosePartition(topic: string, n: number, r: OutgoingRecord): number {
-    if (r.partition !== undefined) {
-      if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
-        throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${r.partition}`);
-      }
-      return r.partition;
+    for (const [partition, n] of seen) {
+      const b = base.get(partition);
+      if (b !== undefined) this.#advance(`${c.messages[0]!.topic}:${partition}`, b + n);
     }
-    if (n === 1) return 0;
-    if (r.key !== undefined && r.key !== null) return partitionForKey(r.key, n);
-    return this.#rr++ % n;
   }
 
   consumer(options: ConsumerOptions): Consumer {
@@ -383,27 +529,6 @@ export class KafkaBroker implements Broker {
       return out.slice(0, maxRecords);
     });
   }
-}
-
-function chunk(messages: EncodedMessage[]): Array<{ start: number; messages: EncodedMessage[] }> {
-  const out: Array<{ start: number; messages: EncodedMessage[] }> = [];
-  let cur: EncodedMessage[] = [];
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    const size = m.value.length + (m.key?.length ?? 0) + 32;
-    if (cur.length > 0 && bytes + size > CHUNK_BYTES) {
-      out.push({ start, messages: cur });
-      cur = [];
-      start = i;
-      bytes = 0;
-    }
-    cur.push(m);
-    bytes += size;
-  }
-  if (cur.length > 0) out.push({ start, messages: cur });
-  return out;
 }
 
 /** The OS-level reason (connection refused, timeout) rather than the client's wrapper message. */

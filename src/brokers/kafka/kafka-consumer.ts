@@ -6,6 +6,7 @@ import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/
 import { TopicIdentity } from '../../core/recreated-topic.ts';
 import { toKafkaError } from './errors.ts';
 import { clamp, type FetchedPartition, fetchOnce, type KafkaClient, partitionBounds, track } from './fetcher.ts';
+import { fetchStableOffsets, type GroupMetadata } from './group-protocol.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 
 /** Bounded read-ahead: past this many buffered records we stop fetching until poll drains them. */
@@ -25,6 +26,10 @@ interface Assigned {
   buffer: StreamRecord[];
   /** Fetched but not yet decoded, oldest first. */
   pending: FetchedPartition[];
+  /** Records were handed out under this ownership and no transactional commit has covered them yet. */
+  handedOut: boolean;
+  /** The group's offset as this member last saw it committed, under this ownership (unknown: undefined). */
+  committed?: number | undefined;
 }
 
 export interface KafkaConsumerDeps {
@@ -48,11 +53,26 @@ export class KafkaConsumer implements Consumer {
   /** The topic id each topic is read by: every fetch says which it went out with. */
   readonly #identity: TopicIdentity;
   #joining: Promise<void> | undefined;
+  /** close() has closed the client: a join landing after it must close it again (see #join). */
+  #clientClosed = false;
   #joined = false;
   #inflight: Promise<void> | undefined;
   #error: unknown;
   /** The last failure, until a join or fetch succeeds again: an empty poll meanwhile is not a recovery. */
   #failing: unknown;
+  /**
+   * Partitions taken away while records handed out under that ownership were uncommitted. A transactional
+   * commit of them must fail (FENCED) even if a later rebalance gave the partition back: the group's offset
+   * may have moved on under another member meanwhile.
+   */
+  readonly #lostUncommitted = new Set<string>();
+  /**
+   * The generation `#assigned` belongs to. The client takes a new generation from JoinGroup before SyncGroup
+   * hands out its assignment: fencing a commit by the client's generation in between let a member commit a
+   * partition it had already lost under the generation that gave it to another member (CI saw a count go
+   * back from 1753 to 1326). Committing under this one, the broker refuses it once the new one exists.
+   */
+  #generation = -1;
   #buffered = 0;
   #next = 0;
   #rounds = 0;
@@ -90,6 +110,79 @@ export class KafkaConsumer implements Consumer {
 
   assignment(): Array<{ topic: string; partition: number }> {
     return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** The membership a transactional offset commit is fenced by; undefined when not (or no longer) in the group. */
+  groupMetadata(): GroupMetadata | undefined {
+    const c = this.#client;
+    if (!this.#joined || !c.memberId || c.coordinatorId === null || c.coordinatorId === undefined) return undefined;
+    return {
+      groupId: this.#o.group,
+      generationId: this.#generation,
+      memberId: c.memberId,
+      coordinatorId: c.coordinatorId,
+    };
+  }
+
+  /**
+   * The partitions of `offsets` this member may not commit transactionally: not assigned now, or taken
+   * away (and maybe given back) since records of them were handed out without a commit after them.
+   */
+  notOwned(offsets: Array<{ topic: string; partition: number }>): string[] {
+    return offsets
+      .map((o) => tpKey(o.topic, o.partition))
+      .filter((key) => !this.#assigned.has(key) || this.#lostUncommitted.has(key));
+  }
+
+  /**
+   * A transactional commit of these partitions ended: committed, or refused as fenced (the caller drops
+   * its batch and reads again from the group's offsets). Either way nothing handed out is pending any more.
+   */
+  settled(offsets: Array<{ topic: string; partition: number }>): void {
+    for (const o of offsets) {
+      const key = tpKey(o.topic, o.partition);
+      this.#lostUncommitted.delete(key);
+      const a = this.#assigned.get(key);
+      if (a) a.handedOut = false;
+    }
+  }
+
+  /**
+   * A transactional commit of these offsets, made under assignment `generation`, landed: the group's
+   * offsets are these now. If a rebalance came in between, another member may have committed after it, so
+   * the offset is unknown again (re-committing an older one would move the group back).
+   */
+  committedAt(offsets: TopicPartitionOffset[], generation: number): void {
+    for (const o of offsets) {
+      const a = this.#assigned.get(tpKey(o.topic, o.partition));
+      if (a) a.committed = generation === this.#generation ? o.offset : undefined;
+    }
+  }
+
+  /**
+   * Offsets that committing again changes nothing: the group's own, for partitions this member owns and
+   * has seen committed under its ownership (none after a reassignment until it reads or commits one).
+   */
+  unchangedOffsets(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const [key, a] of this.#assigned) {
+      if (a.committed !== undefined && !this.#lostUncommitted.has(key))
+        out.push({ topic: a.topic, partition: a.partition, offset: a.committed });
+    }
+    return out;
+  }
+
+  /** The offsets worth committing (those of a topic deleted and created again are not; see TopicIdentity). */
+  committable(offsets: TopicPartitionOffset[]): TopicPartitionOffset[] {
+    return this.#identity.committable(offsets);
+  }
+
+  position(topic: string, partition: number): number | undefined {
+    const a = this.#assigned.get(tpKey(topic, partition));
+    if (!a || a.position === undefined || this.#pendingSeeks.has(tpKey(topic, partition))) return undefined;
+    // Fetched and not handed out yet: the first of it is next. Else the fetch position, which a fetch
+    // moves past the control batches (commit/abort markers) and aborted records it read.
+    return a.buffer[0]?.offset ?? a.pending[0]?.offset ?? a.position;
   }
 
   seek(topic: string, partition: number, target: SeekTarget): void {
@@ -159,6 +252,7 @@ export class KafkaConsumer implements Consumer {
     if (this.#joining) await withTimeout(this.#joining, 5000).catch(() => {});
     // Leaving the group lets the others take our partitions at once; bounded, as the broker may be gone.
     await withTimeout(this.#client.close(), 5000).catch(() => this.#client.close(true).catch(() => {}));
+    this.#clientClosed = true;
     await withTimeout(this.#pool.close(), 2000).catch(() => {});
   }
 
@@ -184,10 +278,14 @@ export class KafkaConsumer implements Consumer {
       this.#failing = err;
     } finally {
       this.#joining = undefined;
+      // Closed while the join was out (a rebalance waiting on a dead member outlasts close's 5 s): the join
+      // landing now starts heartbeats that would keep the process alive for good, so close again.
+      if (this.#clientClosed) await this.#client.close(true).catch(() => {});
     }
   }
 
   #onAssignment(assignments: Array<{ topic: string; partitions: number[] }>): void {
+    this.#generation = this.#client.generationId;
     const next = new Map<string, Assigned>();
     for (const { topic, partitions } of assignments) {
       for (const partition of partitions) {
@@ -195,12 +293,22 @@ export class KafkaConsumer implements Consumer {
         // Eager rebalancing: a partition we keep was never owned by anyone else, so our position stands.
         next.set(
           key,
-          this.#assigned.get(key) ?? { topic, partition, position: undefined, epoch: 0, buffer: [], pending: [] },
+          this.#assigned.get(key) ?? {
+            topic,
+            partition,
+            position: undefined,
+            epoch: 0,
+            buffer: [],
+            pending: [],
+            handedOut: false,
+          },
         );
       }
     }
     for (const [key, a] of this.#assigned) {
-      if (!next.has(key)) this.#reset(a);
+      if (next.has(key)) continue;
+      if (a.handedOut) this.#lostUncommitted.add(key);
+      this.#reset(a);
     }
     this.#assigned = next;
   }
@@ -210,6 +318,7 @@ export class KafkaConsumer implements Consumer {
     a.buffer = [];
     a.pending = [];
     a.position = undefined;
+    a.committed = undefined;
     a.epoch++;
   }
 
@@ -220,20 +329,31 @@ export class KafkaConsumer implements Consumer {
     const epochs = new Map(todo.map((a) => [a, a.epoch]));
     const byTopic = new Map<string, number[]>();
     for (const a of todo) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
-    const committed = await this.#client.listCommittedOffsets({
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-    });
+    // Stable offsets only (Kafka's requireStable, as its read-committed consumers ask): a partition whose
+    // previous owner's transaction is still open waits for it, instead of starting from the offset before it.
+    const coordinator = this.#client.coordinatorId;
+    if (coordinator === null || coordinator === undefined) return;
+    const { committed, unstable } = await fetchStableOffsets(
+      this.#client,
+      coordinator,
+      this.#o.group,
+      [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    );
+    const waiting = new Set(unstable.map((u) => tpKey(u.topic, u.partition)));
     const bounds = await partitionBounds(this.#client, todo);
     for (const a of todo) {
       if (epochs.get(a) !== a.epoch || this.#assigned.get(tpKey(a.topic, a.partition)) !== a) continue;
+      if (waiting.has(tpKey(a.topic, a.partition))) continue; // asked again next round
       const b = bounds.get(`${a.topic}:${a.partition}`) ?? { start: 0, end: 0 };
       const seek =
         this.#pendingSeeks.get(tpKey(a.topic, a.partition)) ?? this.#o.positionOnAssign?.(a.topic, a.partition);
-      const c = Number(committed.get(a.topic)?.[a.partition] ?? -1n);
+      const c = committed.get(`${a.topic}:${a.partition}`) ?? -1;
+      if (c >= 0) a.committed = c;
       if (seek !== undefined) this.#pendingSeeks.delete(tpKey(a.topic, a.partition));
       if (seek === 'beginning') a.position = b.start;
       else if (seek === 'end') a.position = b.end;
       else if (typeof seek === 'number') a.position = clamp(seek, b);
+      // 'committed' (or no seek): the stable committed offset, asked above with requireStable.
       else if (c >= 0) a.position = clamp(c, b);
       else a.position = this.#o.startFrom === 'end' ? b.end : b.start;
     }
@@ -342,6 +462,7 @@ export class KafkaConsumer implements Consumer {
         this.#buffered += a.buffer.length - before - chunk.count;
       }
       const take = a.buffer.splice(0, want);
+      if (take.length > 0) a.handedOut = true;
       for (const r of take) out.push(r);
     }
     this.#next++;

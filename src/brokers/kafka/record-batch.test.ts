@@ -247,3 +247,30 @@ describe('Kafka record batches', () => {
     assert.deepEqual({ ...b!.headers }, {});
   });
 });
+
+describe('produce chunks', () => {
+  it('count headers toward the size limit: records with heavy headers split below 1 MiB', async () => {
+    const { chunk } = await import('./codec.ts');
+    const headers = new Map<Buffer, Buffer>([
+      [Buffer.from('runnel.upstream-watermark'), Buffer.from('1733150000000')],
+      [Buffer.from('runnel.source-topic'), Buffer.from('x'.repeat(200))],
+    ]);
+    const messages = Array.from({ length: 10_000 }, () => ({
+      key: Buffer.from('k'),
+      value: Buffer.from('1'),
+      headers,
+    }));
+    const parts = chunk(messages);
+    for (const p of parts) {
+      const bytes = p.messages.reduce(
+        (n, m) => n + 2 + [...m.headers].reduce((h, [k, v]) => h + k.length + v.length, 0),
+        0,
+      );
+      assert.ok(bytes < 1024 * 1024, `a chunk of ${bytes} bytes would pass Kafka's 1 MiB limit`);
+    }
+    assert.equal(
+      parts.reduce((n, p) => n + p.messages.length, 0),
+      10_000,
+    );
+  });
+});

@@ -164,6 +164,8 @@ export function decodeRecordBatches(
   from: number,
   out: StreamRecord[],
   aborted: readonly AbortedTransaction[] = [],
+  /** What a null value (a tombstone) decodes to: a changelog tells it apart from a JSON `null`. */
+  tombstone: unknown = null,
 ): void {
   // Read-committed, as Kafka's Java consumer does it: a producer's transactional batches from the first
   // offset of its aborted transaction up to its abort marker are dropped.
@@ -199,7 +201,7 @@ export function decodeRecordBatches(
         if (!codec) throw new Error(`unsupported Kafka compression ${compression} at offset ${base}`);
         records = codec.decompressSync(records);
       }
-      decodeRecords(records, n, topic, partition, base, baseTs, logAppendTime, from, out);
+      decodeRecords(records, n, topic, partition, base, baseTs, logAppendTime, from, out, tombstone);
     }
   }
 }
@@ -214,6 +216,7 @@ function decodeRecords(
   logAppendTime: boolean,
   from: number,
   out: StreamRecord[],
+  tombstone: unknown,
 ): void {
   const c = new Cursor(buf);
   for (let i = 0; i < n; i++) {
@@ -229,7 +232,7 @@ function decodeRecords(
       continue;
     }
     const key = c.field() ? keyText(buf, c.start, c.end) : null;
-    const value = c.field() ? decodeValue(buf, c.start, c.end) : null;
+    const value = c.field() ? decodeValue(buf, c.start, c.end) : tombstone;
     const headerCount = c.varint();
     let headers = NO_HEADERS;
     for (let h = 0; h < headerCount; h++) {

@@ -254,3 +254,22 @@ test('a broker file from another schema version is refused with one line saying 
     return true;
   });
 });
+
+test('read-only consumers of one process share decoded batches; other consumers get their own copies', async () => {
+  const b = await open();
+  await b.createTopic('shared', { partitions: 1 });
+  await b.produce(
+    'shared',
+    Array.from({ length: 50 }, (_, i) => ({ value: { i } })),
+  );
+  const poll = async (group: string, readOnly: boolean) =>
+    b
+      .consumer({ group, topics: ['shared'], ...(readOnly ? { readOnly } : {}) })
+      .poll({ maxRecords: 50, maxWaitMs: 50 });
+  const [a, c] = [await poll('ro-1', true), await poll('ro-2', true)];
+  assert.equal(a[7]!.value, c[7]!.value, 'two read-only consumers see the same decoded value');
+  const [mine, other] = [await poll('rw-1', false), await poll('rw-2', false)];
+  assert.notEqual(mine[7]!.value, other[7]!.value, 'a consumer that may change what it reads gets its own');
+  assert.notEqual(mine[7]!.value, a[7]!.value);
+  assert.deepEqual(mine[7]!.value, a[7]!.value);
+});

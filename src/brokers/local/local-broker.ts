@@ -1,13 +1,23 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Broker, Consumer, ConsumerOptions, GroupOffset, TopicConfig, TopicInfo } from '../../core/broker.ts';
-import { ErrorCodes, RunnelError } from '../../core/errors.ts';
-import { partitionForKey } from '../../core/partitioner.ts';
+import { sleep } from '../../core/backoff.ts';
+import type {
+  Consumer,
+  ConsumerOptions,
+  GroupOffset,
+  StateBackend,
+  StatefulBroker,
+  TopicConfig,
+  TopicInfo,
+} from '../../core/broker.ts';
+import { ErrorCodes, isPermanent, RunnelError } from '../../core/errors.ts';
+import { Partitioner } from '../../core/partitioner.ts';
+import { makeFolder } from '../../core/places.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
 import { LocalConsumer } from './local-consumer.ts';
 import { type Notifier, notifierFor } from './notifier.ts';
 import { applySchema, brokerId } from './schema.ts';
+import { LocalStateBackend } from './state-backend.ts';
 
 interface TopicRow {
   id: number;
@@ -33,23 +43,48 @@ export interface BatchCursor {
 /** Default retention by append time, as Kafka's `log.retention.hours=168`. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const RETENTION_CHECK_MS = 5000;
+/**
+ * Parsed batches kept per process for its other consumers (each up to MAX_BATCH_RECORDS records). A
+ * process's readers drift apart (a processor ahead of a slower sink): at 64, `run buzz --limit 500000`
+ * parsed 881 of its 500 batches, at 128 each once, for ~45 MB more at the peak.
+ */
+const PARSED_BATCHES = 128;
+/** Batch places one read asks SQLite for at a time (a read of 2000 records spans 2 or 3 batches). */
+const PLACES_PER_QUERY = 8;
 /** Records per stored batch: bounds what a consumer parses to return a few records from a big produce. */
 export const MAX_BATCH_RECORDS = 1000;
 
+/** Every query parameter a local: URL understands; anything else is a typo that would be silently ignored. */
+const KNOWN_PARAMS = ['fsync'];
+
 /** Parses `local:<path>[?fsync=true]`; the path is relative to the working directory. */
 export function parseLocalUrl(url: string): { path: string; fsync: boolean } {
+  const invalid = (message: string, value: unknown) =>
+    new RunnelError(ErrorCodes.BROKER_URL_INVALID, `local broker URL "${url}"${message}`, { value });
   const rest = url.replace(/^local:(\/\/)?/, '');
   const [pathPart = '', query = ''] = rest.split('?');
-  if (!pathPart) throw new RunnelError(ErrorCodes.BROKER_URL_INVALID, `local broker URL "${url}" has no file path`);
-  const fsync = new URLSearchParams(query).get('fsync') === 'true';
-  return { path: pathPart === ':memory:' ? pathPart : resolve(pathPart), fsync };
+  if (!pathPart) throw invalid(' has no file path', url);
+  const q = new URLSearchParams(query);
+  const unknown = [...new Set(q.keys())].filter((k) => !KNOWN_PARAMS.includes(k));
+  if (unknown.length > 0) {
+    const names = unknown.map((k) => `"${k}"`).join(', ');
+    throw invalid(
+      `: unknown parameter${unknown.length > 1 ? 's' : ''} ${names} (known: ${KNOWN_PARAMS.join(', ')})`,
+      unknown,
+    );
+  }
+  const fsync = q.get('fsync') ?? 'false';
+  if (fsync !== 'true' && fsync !== 'false') {
+    throw invalid(`: fsync must be true or false (got ${JSON.stringify(fsync)})`, fsync);
+  }
+  return { path: pathPart === ':memory:' ? pathPart : resolve(pathPart), fsync: fsync === 'true' };
 }
 
 /**
  * The embedded broker: a durable log in one SQLite file (WAL), shared by every process that opens it.
  * A produce is one transaction, so a kill -9 leaves either the whole batch or none of it.
  */
-export class LocalBroker implements Broker {
+export class LocalBroker implements StatefulBroker {
   readonly url: string;
   readonly kind = 'local';
   readonly path: string;
@@ -59,8 +94,13 @@ export class LocalBroker implements Broker {
   #topics = new Map<string, TopicRow>();
   #stmts = new Map<string, StatementSync>();
   #lastRetention = 0;
-  #rr = 0;
+  readonly #partitioner = new Partitioner();
   #brokerId = '';
+  /**
+   * Batches parsed recently, shared by this process's read-only consumers (runnel's sinks, which never
+   * change what they read); every other consumer parses its own copy, free to change it.
+   */
+  readonly #parsed = new Map<string, PayloadRecord[]>();
 
   constructor(url: string) {
     this.url = url;
@@ -72,9 +112,26 @@ export class LocalBroker implements Broker {
 
   async connect(): Promise<void> {
     if (this.#db) return;
+    // SQLite answers "database is locked" at once, without waiting out the busy timeout, when two
+    // processes open a new file together (one switching it to WAL while the other reads its header):
+    // CI saw it when `produce` and `consume` started in the same instant. Retrying the open is safe.
+    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      try {
+        this.#db = this.#open();
+        break;
+      } catch (err) {
+        if (!isBusy(err) || Date.now() + wait > deadline) throw this.#openError(err);
+        await sleep(wait);
+      }
+    }
+    this.#notifier.acquire();
+  }
+
+  #open(): DatabaseSync {
+    if (this.path !== ':memory:') makeFolder(dirname(this.path));
+    const db = new DatabaseSync(this.path, { timeout: OPEN_TIMEOUT_MS });
     try {
-      if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
-      const db = new DatabaseSync(this.path, { timeout: 15000 });
       // Before WAL, so a new file takes it: batches are ~100-300 KB, and 16 KiB pages make their overflow
       // chains and checkpoints cheaper (produce 0.45 -> 0.6 M rec/s measured). Existing files keep theirs.
       db.exec('PRAGMA page_size=16384');
@@ -83,15 +140,22 @@ export class LocalBroker implements Broker {
       db.exec(`PRAGMA synchronous=${this.#fsync ? 'FULL' : 'NORMAL'}`);
       applySchema(db);
       this.#brokerId = brokerId(db);
-      this.#db = db;
+      return db;
     } catch (err) {
-      throw new RunnelError(
-        ErrorCodes.BROKER_UNAVAILABLE,
-        `cannot open local broker file ${this.path}: ${(err as Error).message}`,
-        { cause: err, value: this.path },
-      );
+      db.close();
+      throw err;
     }
-    this.#notifier.acquire();
+  }
+
+  #openError(err: unknown): RunnelError {
+    // A place that can never hold the file (or a file that is not a broker) is not a broker that is down.
+    const permanent = isPermanent(err);
+    return new RunnelError(
+      permanent ? ErrorCodes.OUTPUT_UNWRITABLE : ErrorCodes.BROKER_UNAVAILABLE,
+      `cannot open local broker file ${this.path}: ${(err as Error).message}` +
+        (permanent ? '; give --broker local:<a file in a folder you can write>' : ''),
+      { cause: err, value: this.path },
+    );
   }
 
   async close(): Promise<void> {
@@ -100,6 +164,11 @@ export class LocalBroker implements Broker {
     this.#stmts.clear();
     this.#db.close();
     this.#db = undefined;
+  }
+
+  /** Processors' state lives in this same file (see LocalStateBackend); `group` is fenced by membership. */
+  stateBackend(app: string, _group: string): StateBackend {
+    return new LocalStateBackend(this, app);
   }
 
   get db(): DatabaseSync {
@@ -122,6 +191,8 @@ export class LocalBroker implements Broker {
 
   /** Runs `fn` in a write transaction; IMMEDIATE takes the write lock up front so two processes queue. */
   transaction<T>(fn: () => T): T {
+    // Nested: part of the caller's transaction (a processor's atomic commit appends through produce's code).
+    if (this.db.isTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const out = fn();
@@ -232,30 +303,53 @@ export class LocalBroker implements Broker {
 
   async produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]> {
     if (records.length === 0) return [];
-    let t = this.topic(topic);
-    if (!t) {
-      await this.createTopic(topic);
-      t = this.topic(topic)!;
+    if (!this.topic(topic)) await this.createTopic(topic);
+    const positions = this.append(topic, records);
+    this.#notifier.notify();
+    const now = Date.now();
+    if (now - this.#lastRetention > RETENTION_CHECK_MS) {
+      this.#lastRetention = now;
+      this.enforceRetention(now);
     }
+    return positions;
+  }
+
+  /**
+   * Appends records to an existing topic in one transaction (or as part of the caller's): what produce
+   * does, minus creating the topic and waking consumers, so a processor's atomic commit can use it.
+   */
+  append(topic: string, records: OutgoingRecord[]): RecordPosition[] {
+    let t = this.topic(topic);
+    if (!t) throw new RunnelError(ErrorCodes.TOPIC_NOT_FOUND, `topic ${topic} does not exist on ${this.url}`);
     const positions: RecordPosition[] = new Array(records.length);
     const now = Date.now();
-    // Serialise before taking the write lock: the lock is shared with every other process. Each record
-    // becomes one JSON array, its value's JSON embedded as is, so a batch payload is one join away.
-    const byPartition = new Map<number, { indices: number[]; json: string[] }>();
+    // Serialise before taking the write lock: the lock is shared with every other process. Each stored
+    // batch is one JSON array of [key, value, timestamp, headers] rows, made by one JSON.stringify (a
+    // string per record joined afterwards cost twice as much).
+    const byPartition = new Map<number, { indices: number[]; rows: PayloadRecord[] }>();
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const key = r.key ?? null;
-      const partition = this.#choosePartition(t, r, key, i);
-      const value = JSON.stringify(r.value === undefined ? null : r.value) ?? 'null';
+      const partition = this.#partitioner.choose(topic, t.partitions, r);
       const ts = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? Math.trunc(r.timestamp) : now;
-      const headers = r.headers && Object.keys(r.headers).length > 0 ? JSON.stringify(r.headers) : 'null';
+      const headers = r.headers && Object.keys(r.headers).length > 0 ? r.headers : null;
       let group = byPartition.get(partition);
       if (!group) {
-        group = { indices: [], json: [] };
+        group = { indices: [], rows: [] };
         byPartition.set(partition, group);
       }
       group.indices.push(i);
-      group.json.push(`[${key === null ? 'null' : JSON.stringify(key)},${value},${ts},${headers}]`);
+      group.rows.push([r.key ?? null, r.value, ts, headers]);
+    }
+    const payloads = new Map<number, string[]>();
+    for (const [partition, { rows }] of byPartition) {
+      const chunks: string[] = [];
+      for (let from = 0; from < rows.length; from += MAX_BATCH_RECORDS)
+        chunks.push(
+          JSON.stringify(
+            from === 0 && rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + MAX_BATCH_RECORDS),
+          ),
+        );
+      payloads.set(partition, chunks);
     }
     this.transaction(() => {
       // The partition count may have grown in another process; re-read inside the lock.
@@ -267,40 +361,24 @@ export class LocalBroker implements Broker {
         `INSERT INTO batches(topic_id, partition, base_offset, last_offset, appended_at, bytes, payload)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
-      for (const [partition, { indices, json }] of byPartition) {
+      for (const [partition, { indices, rows }] of byPartition) {
         const r = getNext.get(t!.id, partition) as { next_offset: number } | undefined;
         if (!r) throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${topic} has no partition ${partition}`);
         let offset = r.next_offset;
-        for (let from = 0; from < json.length; from += MAX_BATCH_RECORDS) {
-          const chunk = json.slice(from, from + MAX_BATCH_RECORDS);
-          const payload = `[${chunk.join(',')}]`;
-          addBatch.run(t!.id, partition, offset, offset + chunk.length - 1, now, payload.length, payload);
-          for (let k = 0; k < chunk.length; k++) {
+        const chunks = payloads.get(partition)!;
+        for (let c = 0, from = 0; from < rows.length; c++, from += MAX_BATCH_RECORDS) {
+          const count = Math.min(MAX_BATCH_RECORDS, rows.length - from);
+          const payload = chunks[c]!;
+          addBatch.run(t!.id, partition, offset, offset + count - 1, now, payload.length, payload);
+          for (let k = 0; k < count; k++) {
             positions[indices[from + k]!] = { topic, partition, offset: offset + k };
           }
-          offset += chunk.length;
+          offset += count;
         }
         setNext.run(offset, t!.id, partition);
       }
     });
-    this.#notifier.notify();
-    if (now - this.#lastRetention > RETENTION_CHECK_MS) {
-      this.#lastRetention = now;
-      this.enforceRetention(now);
-    }
     return positions;
-  }
-
-  #choosePartition(t: TopicRow, r: OutgoingRecord, key: string | null, i: number): number {
-    if (r.partition !== undefined) {
-      if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= t.partitions) {
-        throw new RunnelError(ErrorCodes.CONFIG_INVALID, `topic ${t.name} has no partition ${r.partition}`);
-      }
-      return r.partition;
-    }
-    if (t.partitions === 1) return 0;
-    if (key !== null) return partitionForKey(key, t.partitions);
-    return (this.#rr + i) % t.partitions;
   }
 
   /** Drops whole produce batches past a topic's age or size limit; returns records removed. */
@@ -404,6 +482,7 @@ export class LocalBroker implements Broker {
     from: number,
     max: number,
     cursor?: { current?: BatchCursor },
+    shared = false,
   ): StreamRecord[] {
     const out: StreamRecord[] = [];
     if (max <= 0) return out;
@@ -432,20 +511,44 @@ export class LocalBroker implements Broker {
     if (cursor) cursor.current = undefined;
     if (cached && from === cached.next) take(cached);
     if (out.length >= max) return out;
-    const stmt = this.stmt(
-      `SELECT base_offset, last_offset, payload FROM batches
-       WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND base_offset <= ? ORDER BY last_offset`,
+    // The batches' places first, payloads only for batches this process has not parsed yet: the
+    // consumers of one process (a processor and three sinks reading one topic) parse each batch once.
+    // A few places at a time, in offset order, stopping at the first batch past the range: a condition on
+    // base_offset in the query made SQLite walk every batch to the partition's end on each read (the
+    // index is by last_offset), which cost a read of a long backlog time quadratic in its length.
+    const places = this.stmt(
+      `SELECT base_offset, last_offset, appended_at, rowid FROM batches
+       WHERE topic_id = ? AND partition = ? AND last_offset >= ? ORDER BY last_offset LIMIT ${PLACES_PER_QUERY}`,
     );
     // Arrays instead of row objects: consuming is the hot path.
-    stmt.setReturnArrays(true);
-    const rows = stmt.all(topicId, partition, from, from + max - out.length - 1) as unknown as Array<
-      [number, number, string]
-    >;
-    for (const [base, last, payload] of rows) {
-      take({ base, last, records: JSON.parse(payload) as PayloadRecord[], next: base });
-      if (out.length >= max) break;
+    places.setReturnArrays(true);
+    const payloadOf = this.stmt('SELECT payload FROM batches WHERE rowid = ?');
+    payloadOf.setReturnArrays(true);
+    for (;;) {
+      const to = from + max - out.length - 1;
+      const rows = places.all(topicId, partition, from) as unknown as Array<[number, number, number, number]>;
+      for (const [base, last, appendedAt, rowid] of rows) {
+        if (base > to) return out;
+        const key = `${topicId}:${partition}:${base}:${appendedAt}:${rowid}`;
+        let records = shared ? this.#parsed.get(key) : undefined;
+        if (records) {
+          // Most recently used last, so the oldest is evicted first.
+          this.#parsed.delete(key);
+        } else {
+          const row = payloadOf.get(rowid) as unknown as [string] | undefined;
+          if (!row) continue; // removed by retention between the two reads
+          records = JSON.parse(row[0]) as PayloadRecord[];
+          if (shared && this.#parsed.size >= PARSED_BATCHES) this.#parsed.delete(this.#parsed.keys().next().value!);
+        }
+        if (shared) this.#parsed.set(key, records);
+        take({ base, last, records, next: base });
+        if (out.length >= max) return out;
+      }
+      if (rows.length < PLACES_PER_QUERY) return out;
+      // Every place of this query read: on from the last one (take moved `from` past it, unless
+      // retention removed it, and then past it anyway).
+      from = Math.max(from, rows[rows.length - 1]![1] + 1);
     }
-    return out;
   }
 }
 
@@ -460,4 +563,14 @@ export function validateTopicName(name: string): void {
       { value: name },
     );
   }
+}
+
+const OPEN_TIMEOUT_MS = 15_000;
+
+function isBusy(err: unknown): boolean {
+  const e = err as { errcode?: number; message?: string };
+  // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes in the low byte.
+  return (
+    ((e.errcode ?? 0) & 0xff) === 5 || ((e.errcode ?? 0) & 0xff) === 6 || /database is locked/.test(e.message ?? '')
+  );
 }

@@ -43,6 +43,15 @@ export class LocalConsumer implements Consumer {
     this.#options = options;
   }
 
+  /** This member's id in the group's membership rows (the state backend fences commits by it). */
+  get memberId(): string {
+    return this.#member;
+  }
+
+  get group(): string {
+    return this.#options.group;
+  }
+
   assignment(): Array<{ topic: string; partition: number }> {
     this.#maybeRebalance(true);
     return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
@@ -102,13 +111,29 @@ export class LocalConsumer implements Consumer {
     for (let i = 0; i < parts.length && out.length < max; i++) {
       const a = parts[(this.#next + i) % parts.length]!;
       this.#applySeek(a);
-      let rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
+      let rows = this.#broker.readRows(
+        a.topicId,
+        a.topic,
+        a.partition,
+        a.position,
+        max - out.length,
+        a.cursor,
+        this.#options.readOnly,
+      );
       if (rows.length === 0) {
         // Retention may have removed what we were about to read: continue from the oldest record held.
         const start = this.#partitionBounds(a.topicId, a.partition).start;
         if (start > a.position) {
           a.position = start;
-          rows = this.#broker.readRows(a.topicId, a.topic, a.partition, a.position, max - out.length, a.cursor);
+          rows = this.#broker.readRows(
+            a.topicId,
+            a.topic,
+            a.partition,
+            a.position,
+            max - out.length,
+            a.cursor,
+            this.#options.readOnly,
+          );
         }
       }
       if (rows.length > 0) {
@@ -154,6 +179,10 @@ export class LocalConsumer implements Consumer {
     const target = this.#pendingSeeks.get(key);
     if (target === undefined) return;
     this.#pendingSeeks.delete(key);
+    if (target === 'committed') {
+      a.position = this.#committedPosition(a.topic, a.topicId, a.partition);
+      return;
+    }
     const { start, end } = this.#partitionBounds(a.topicId, a.partition);
     a.position = target === 'beginning' ? start : target === 'end' ? end : Math.max(start, target);
   }
@@ -180,13 +209,9 @@ export class LocalConsumer implements Consumer {
       const t = b.topic(topic) ?? undefined;
       const fresh = t ? b.refreshTopic(topic) : undefined;
       if (!fresh) continue;
-      const subscribers = members
-        .filter((m) => (JSON.parse(m.topics) as string[]).includes(topic))
-        .map((m) => m.member);
-      const me = subscribers.indexOf(this.#member);
-      if (me < 0) continue;
       for (let p = 0; p < fresh.partitions; p++) {
-        if (p % subscribers.length === me) wanted.set(tpKey(topic, p), { topic, topicId: fresh.id, partition: p });
+        if (ownerOf(members, topic, p) === this.#member)
+          wanted.set(tpKey(topic, p), { topic, topicId: fresh.id, partition: p });
       }
     }
     for (const key of [...this.#assigned.keys()]) if (!wanted.has(key)) this.#assigned.delete(key);
@@ -208,4 +233,39 @@ export class LocalConsumer implements Consumer {
     if (committed) return Math.max(committed.offset, bounds.start);
     return this.#options.startFrom === 'end' ? bounds.end : bounds.start;
   }
+
+  /** The group's committed offset (commits here are SQLite transactions: never in flight), else startFrom. */
+  #committedPosition(topic: string, topicId: number, partition: number): number {
+    const committed = this.#broker
+      .stmt('SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?')
+      .get(this.#options.group, topic, partition) as { offset: number } | undefined;
+    const bounds = this.#partitionBounds(topicId, partition);
+    if (committed) return Math.min(Math.max(committed.offset, bounds.start), bounds.end);
+    return this.#options.startFrom === 'end' ? bounds.end : bounds.start;
+  }
+}
+
+/**
+ * Which member owns a partition: partitions dealt round-robin over the members subscribed to the topic,
+ * sorted by id. The same partition number of every topic goes to the same member when they subscribe to
+ * the same topics, so co-partitioned inputs (a stream and its table) meet in one task.
+ */
+export function ownerOf(
+  members: Array<{ member: string; topics: string }>,
+  topic: string,
+  partition: number,
+): string | undefined {
+  const subscribers = members.filter((m) => (JSON.parse(m.topics) as string[]).includes(topic)).map((m) => m.member);
+  return subscribers.length === 0 ? undefined : subscribers[partition % subscribers.length];
+}
+
+/** The live members of a group, as every member sees them at this moment (sorted by id). */
+export function liveMembers(
+  broker: LocalBroker,
+  group: string,
+  now = Date.now(),
+): Array<{ member: string; topics: string }> {
+  return broker
+    .stmt('SELECT member, topics FROM group_members WHERE grp = ? AND heartbeat >= ? ORDER BY member')
+    .all(group, now - SESSION_TIMEOUT_MS) as Array<{ member: string; topics: string }>;
 }

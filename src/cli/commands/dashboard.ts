@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { loadApp } from '../../apps/index.ts';
 import type { AppDefinition } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
@@ -22,7 +24,9 @@ interface DashboardFlags {
   allowHost?: string[];
   verbose?: boolean;
   quiet?: boolean;
-  envFile?: string;
+  dotenv?: string;
+  app?: string[];
+  dataDir?: string;
 }
 
 function port(raw: string): number {
@@ -50,7 +54,10 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
     .option('--port <n>', 'port to listen on (0 = any free port)', port, 8080)
     .option('--host <address>', 'address to bind; anything but loopback requires the printed token', '127.0.0.1')
     .option('--allow-host <names...>', 'extra Host names the page may be reached by (e.g. behind a proxy)')
+    .option('--app <files...>', 'your own pipeline files, so their pages show beside the built-in apps')
     .action(async (flags: DashboardFlags) => {
+      const extra = await Promise.all((flags.app ?? []).map(loadApp));
+      const env = loadEnv(flags.dotenv);
       const log = createLogger({ verbose: flags.verbose ?? false, quiet: flags.quiet ?? false, prefix: 'dashboard' });
       const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
       const broker = await deps.resolveBroker(flags as unknown as Record<string, unknown>);
@@ -62,8 +69,10 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
       try {
         const dashboard = await startDashboard({
           broker,
-          apps: deps.apps(),
-          env: loadEnv(flags.envFile),
+          apps: [...deps.apps(), ...extra],
+          env,
+          // The SQL page reads the folder the pipelines write (the global --data-dir, as `runnel run`).
+          dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
           host: flags.host,
           port: flags.port,
           ...(flags.allowHost ? { allowedHosts: flags.allowHost } : {}),

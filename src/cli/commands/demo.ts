@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { apps } from '../../apps/index.ts';
-import { runPipeline } from '../../core/pipeline.ts';
+import { apps as builtIn, loadApp } from '../../apps/index.ts';
+import type { AppDefinition } from '../../core/app.ts';
+import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
+import { checkPlaces } from '../../core/places.ts';
 import type { ComponentStatus } from '../../core/status.ts';
-import { appOptions, loadEnv, logger, numberFlag, openBroker, type PipelineFlags, stateDir } from '../context.ts';
+import { appOptions, brokerPlaces, loadEnv, logger, numberFlag, openBroker, type PipelineFlags } from '../context.ts';
 import { stopOnSignals } from '../signals.ts';
 
 interface DemoFlags extends PipelineFlags {
@@ -12,9 +14,24 @@ interface DemoFlags extends PipelineFlags {
 }
 
 /** Every app at once on one broker, with the dashboard: the one command a new user runs first. */
+
+/**
+ * Settings the demo starts with unless the environment or `.env` sets them: five apps share one laptop's
+ * cores with a browser, and stopcovid's 10,000 people (10,000 records a second through two keyed stages)
+ * fell behind on a loaded 2-core machine and grew the broker file by ~150 MB a minute. `runnel run
+ * stopcovid` keeps the app's own default.
+ */
+const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_PEOPLE: '2000' };
+
+/** The demo's environment: its defaults under what the environment and `.env` set. */
+export function demoEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { ...DEMO_DEFAULTS, ...env };
+}
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
+    .argument('[pipelines...]', 'your own pipeline files (./my-pipeline.ts) to run beside the built-in apps')
     .description('run every app at once and serve the live dashboard')
     .option(
       '--limit <n>',
@@ -30,24 +47,28 @@ export function registerDemoCommand(program: Command): void {
     .option('--host <host>', 'dashboard address (non-loopback needs the printed token)', '127.0.0.1')
     .option('--no-dashboard', 'only print live one-line summaries')
     .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb (default all)')
-    .action(async (flags: DemoFlags) => {
-      const env = loadEnv(flags.envFile);
+    .action(async (files: string[], flags: DemoFlags) => {
+      const env = demoEnv(loadEnv(flags.dotenv));
+      const apps: AppDefinition[] = [...builtIn, ...(await Promise.all(files.map(loadApp)))];
       const log = logger(flags, 'demo');
+      // Every app's places are checked before any app starts: one app's source must not write to the
+      // broker while another app's unwritable folder fails the demo.
+      const specs = await Promise.all(apps.map((app) => app.build(appOptions(flags, env))));
+      checkPlaces([...brokerPlaces(flags, env), ...specs.flatMap((spec) => outputPlaces(spec))]);
       const broker = await openBroker(flags, env);
       const controller = new AbortController();
       const release = stopOnSignals(controller, log);
       const statuses = new Map<string, ComponentStatus[]>();
       let dashboard: { url: string; close(): Promise<void> } | undefined;
       try {
-        if (flags.dashboard) dashboard = await startDashboardIfBuilt(broker, flags, env, log);
+        if (flags.dashboard) dashboard = await startDashboardIfBuilt(broker, flags, env, log, apps);
         const runs = await Promise.all(
-          apps.map(async (app) => {
-            const spec = await app.build(appOptions(flags, env));
+          apps.map(async (app, i) => {
+            const spec = specs[i]!;
             return runPipeline({
               broker,
               spec,
               log: logger(flags, app.name),
-              stateDir: stateDir(flags),
               signal: controller.signal,
               ...(flags.limit === undefined ? {} : { limit: flags.limit }),
               onStatus: (s) => statuses.set(app.name, s),
@@ -95,7 +116,8 @@ function summaryLine(statuses: Map<string, ComponentStatus[]>): string {
       const extra = [...derived].map(([t, n]) => `, ${t} ${n}`).join('');
       const dlq = list.reduce((n, s) => n + s.dlq, 0);
       const bad = list.filter((s) => s.state === 'retrying' || s.state === 'failed').map((s) => `${s.name} ${s.state}`);
-      return `${app}: ${produced} produced, ${slowest} in every sink${extra}${dlq ? `, ${dlq} dead letters` : ''}${bad.length ? ` (${bad.join(', ')})` : ''}`;
+      const kept = own.length > 0 ? `, ${slowest} in every sink` : '';
+      return `${app}: ${produced} produced${kept}${extra}${dlq ? `, ${dlq} dead letters` : ''}${bad.length ? ` (${bad.join(', ')})` : ''}`;
     })
     .join(' | ');
 }
@@ -105,6 +127,7 @@ async function startDashboardIfBuilt(
   flags: DemoFlags,
   env: Record<string, string | undefined>,
   log: ReturnType<typeof logger>,
+  apps: AppDefinition[],
 ): Promise<{ url: string; close(): Promise<void> } | undefined> {
   // The dashboard server is optional at this layer: `--no-dashboard` and builds without it still run.
   const server = (await import('../../server/index.ts').catch(() => undefined)) as
@@ -114,7 +137,8 @@ async function startDashboardIfBuilt(
     log.warn('dashboard not available in this build; printing summaries instead');
     return undefined;
   }
-  const d = await server.startDashboard({ broker, apps, env, host: flags.host, port: flags.port, log });
+  const dataDir = appOptions(flags, env).dataDir;
+  const d = await server.startDashboard({ broker, apps, env, host: flags.host, port: flags.port, log, dataDir });
   log.info(`dashboard: ${d.url}`);
   return d;
 }

@@ -1,28 +1,22 @@
 import type { Command } from 'commander';
 import { sleep } from '../../core/backoff.ts';
+import { Yielder } from '../../core/cooperative.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
 import { closestNames } from '../closest-names.ts';
 import { type CommonFlags, logger, numberFlag, openBroker } from '../context.ts';
 import { stopOnSignals } from '../signals.ts';
+import { table } from '../table.ts';
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+/** `(topics: a, b)`, or on a cluster of hundreds the ten closest names, then how many more there are. */
+function knownList(what: string, wanted: string, known: string[]): string {
+  const { shown, more } = closestNames(wanted, known);
+  const list = shown.length === 0 ? 'none' : `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return `(${more > 0 ? `closest ${what}` : what}: ${list})`;
 }
 
-/** One line even on a cluster of hundreds of topics: the ten closest names, then how many more there are. */
 export function missingTopicMessage(topic: string, url: string, known: string[]): string {
-  const { shown, more } = closestNames(topic, known);
-  const list = shown.length === 0 ? 'none' : `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
-  return `topic "${topic}" does not exist on ${url} (${more > 0 ? 'closest topics' : 'topics'}: ${list})`;
+  return `topic "${topic}" does not exist on ${url} ${knownList('topics', topic, known)}`;
 }
 
 export function registerInspectCommands(program: Command): void {
@@ -55,8 +49,18 @@ export function registerInspectCommands(program: Command): void {
     .action(async (flags: CommonFlags & { group?: string }) => {
       const broker = await openBroker(flags);
       try {
+        const groups = await broker.listGroups(flags.group);
+        // An empty table and exit 0 read as "that group has nothing to do", not "you mistyped its name".
+        if (flags.group !== undefined && groups.length === 0) {
+          const known = [...new Set((await broker.listGroups()).map((g) => g.group))];
+          throw new RunnelError(
+            ErrorCodes.GROUP_NOT_FOUND,
+            `no group "${flags.group}" on ${broker.url} ${knownList('groups', flags.group, known)}`,
+            { value: flags.group },
+          );
+        }
         const rows = [['GROUP', 'TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG']];
-        for (const g of await broker.listGroups(flags.group)) {
+        for (const g of groups) {
           rows.push([g.group, g.topic, String(g.partition), String(g.committed), String(g.endOffset), String(g.lag)]);
         }
         process.stdout.write(`${table(rows)}\n`);
@@ -96,7 +100,11 @@ export function registerInspectCommands(program: Command): void {
         const print = (records: StreamRecord[]) => {
           for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
         };
+        // Printing a long topic from the beginning reads and writes synchronously: let Ctrl-C in.
+        const yielder = new Yielder();
         for (;;) {
+          await yielder.turn();
+          if (controller.signal.aborted) break;
           let got = 0;
           for (const pos of positions) {
             const records = await broker.read(topic, pos.partition, pos.at, 1000);

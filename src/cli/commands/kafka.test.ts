@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { freePort } from '../../../test/helpers/net.ts';
 import { layout, recordDataDir } from '../../brokers/kafka/provision.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -19,15 +19,6 @@ const children: ChildProcess[] = [];
 after(() => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** A live "broker" with a pid file and a server.properties listening on the port, in its own data dir. */
 async function fakeBroker(port: number) {

@@ -1,48 +1,73 @@
-import type { Command } from 'commander';
-import { findApp } from '../../apps/index.ts';
+import { type Command, Option } from 'commander';
+import { apps, loadApp } from '../../apps/index.ts';
+import { type Env, envNumber } from '../../apps/settings.ts';
+import type { AppDefinition } from '../../core/app.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
-import { runPipeline } from '../../core/pipeline.ts';
+import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
+import { checkPlaces } from '../../core/places.ts';
+import { addAppFlags, appEnv, withFlagNames } from '../app-flags.ts';
 import {
   appOptions,
+  brokerPlaces,
   checkFromLoop,
   loadEnv,
   logger,
   numberFlag,
   openBroker,
   type PipelineFlags,
-  stateDir,
 } from '../context.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 
 type Mode = 'run' | 'produce' | 'consume';
 
-export function addPipelineFlags(cmd: Command): Command {
-  return cmd
-    .option(
+/** What a source takes. `consume` runs none: it accepts these hidden, only to say where they belong. */
+function sourceOptions(): Option[] {
+  return [
+    new Option(
       '--limit <n>',
       'stop the source after N records (run: exit 0 once every sink has committed them)',
-      numberFlag('--limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
-    )
-    .option(
-      '--rate <n>',
-      'records per second, 0 = as fast as possible',
+    ).argParser(numberFlag('--limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1')),
+    new Option('--rate <n>', 'records per second, 0 = as fast as possible').argParser(
       numberFlag('--rate', (n) => n >= 0, 'a number >= 0'),
-    )
-    .option(
-      '--speed <x>',
-      'replay by event time, x times faster (csv)',
+    ),
+    new Option('--speed <x>', 'replay by event time, x times faster (csv)').argParser(
       numberFlag('--speed', (n) => n > 0, 'a number > 0'),
-    )
-    .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)')
-    .option('--csv <file>', 'input file for apps that replay a CSV (smoker)')
-    .option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file")
-    .option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)')
-    .option('--seed <n>', 'random seed for generated data', numberFlag('--seed', Number.isInteger, 'an integer'));
+    ),
+    new Option('--csv <file>', 'input file for apps that replay a CSV (smoker)'),
+    new Option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file"),
+    new Option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)'),
+    new Option('--api <url>', 'poll this HTTP API instead of the offline default (users: a randomuser-shaped URL)'),
+    new Option('--seed <n>', 'random seed for generated data').argParser(
+      numberFlag('--seed', Number.isInteger, 'an integer'),
+    ),
+  ];
+}
+
+/** What sinks take. `produce` runs none: hidden there, as above. */
+function sinkOptions(): Option[] {
+  return [new Option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)')];
+}
+
+/**
+ * Each command's --help lists only what it takes. The other side's flags are still parsed, hidden, so
+ * `consume --rate 5` says where --rate belongs (checkMode) instead of commander's bare "unknown option".
+ */
+function addPipelineFlags(cmd: Command, mode: Mode): Command {
+  const hidden = (options: Option[]) => options.map((o) => o.hideHelp());
+  const options =
+    mode === 'run'
+      ? [...sourceOptions(), ...sinkOptions()]
+      : mode === 'produce'
+        ? [...sourceOptions(), ...hidden(sinkOptions())]
+        : [...hidden(sourceOptions()), ...sinkOptions()];
+  for (const option of options) cmd.addOption(option);
+  addAppFlags(cmd, apps);
+  return cmd;
 }
 
 /** Source flags mean nothing to `consume`, sink flags nothing to `produce`: say so rather than ignore them. */
-const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed'] as const;
+const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed', 'api'] as const;
 function checkMode(mode: Mode, flags: PipelineFlags): void {
   const given = (names: readonly string[]) =>
     names.filter((n) => flags[n as keyof PipelineFlags] !== undefined).map((n) => `--${n}`);
@@ -58,18 +83,47 @@ function checkMode(mode: Mode, flags: PipelineFlags): void {
   });
 }
 
+/** `--csv` and `--speed` feed a CSV replay: on an app without one they would be silently ignored. */
+function checkCsvFlags(app: AppDefinition, flags: PipelineFlags): void {
+  if (flags.api !== undefined && app.apiInput === undefined) {
+    const polling = apps.filter((a) => a.apiInput !== undefined).map((a) => a.name);
+    throw new RunnelError(
+      ErrorCodes.USAGE,
+      `--api: ${app.name} polls no HTTP API (apps that do: ${polling.join(', ') || 'none'})`,
+      { value: flags.api },
+    );
+  }
+  if (app.csvInput !== undefined) return;
+  const given = (['csv', 'speed'] as const).filter((n) => flags[n] !== undefined).map((n) => `--${n}`);
+  if (given.length === 0) return;
+  const replaying = apps.filter((a) => a.csvInput !== undefined).map((a) => a.name);
+  throw new RunnelError(
+    ErrorCodes.USAGE,
+    `${given.join(', ')}: ${app.name} has no CSV input (apps that replay a CSV: ${replaying.join(', ') || 'none'}); ` +
+      'read a JSON or JSONL file with --from <file>',
+    { value: given },
+  );
+}
+
 /** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
 export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
   checkMode(mode, flags);
-  const env = loadEnv(flags.envFile);
-  const app = findApp(appName);
+  const app = await loadApp(appName);
+  const env = appEnv(app, flags as Record<string, unknown>, apps, loadEnv(flags.dotenv));
+  checkCsvFlags(app, flags);
   const log = logger(flags, app.name);
-  const spec = await app.build(appOptions(flags, env));
+  const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(appOptions(flags, env)));
   checkFromLoop(flags, env, Object.keys(spec.topics));
-  const broker = await openBroker(flags, env);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
+  // Every place this run writes, before the broker file is even opened: nothing is written on failure.
+  checkPlaces([...brokerPlaces(flags, env), ...outputPlaces(spec, roles)]);
+  const broker = await openBroker(flags, env);
   const total = flags.limit !== undefined && roles.consumers && roles.sources ? flags.limit : undefined;
-  const progress = new Progress({ ...(total === undefined ? {} : { total }), quiet: flags.quiet ?? false });
+  const progress = new Progress({
+    ...(total === undefined ? {} : { total }),
+    quiet: flags.quiet ?? false,
+    ...progressLineSeconds(env),
+  });
   const controller = new AbortController();
   const release = stopOnSignals(controller, log);
   log.info(
@@ -81,7 +135,6 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
       spec,
       log,
       roles,
-      stateDir: stateDir(flags),
       signal: controller.signal,
       ...(flags.limit === undefined ? {} : { limit: flags.limit }),
       ...(flags.drain ? { drain: true } : {}),
@@ -98,6 +151,12 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   }
 }
 
+/** RUNNEL_PROGRESS_SECONDS: how often the plain progress line is written (CI logs, tests). */
+function progressLineSeconds(env: Env): { lineSeconds?: number } {
+  const seconds = envNumber(env, 'RUNNEL_PROGRESS_SECONDS', 0, (n) => n > 0, 'a number of seconds > 0');
+  return seconds > 0 ? { lineSeconds: seconds } : {};
+}
+
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
   for (const s of statuses) {
     const extra = s.dlq ? `, ${s.dlq} dead-lettered` : '';
@@ -111,20 +170,24 @@ export function registerPipelineCommands(program: Command): void {
   addPipelineFlags(
     program
       .command('run')
-      .argument('<app>', 'buzz | smoker')
+      .argument('<app>', 'buzz | smoker, or a pipeline file (./my-pipeline.ts)')
       .description('run an app: sources, processors and sinks in one process'),
+    'run',
   ).action((app: string, flags: PipelineFlags) => runApp(app, 'run', flags));
   addPipelineFlags(
     program
       .command('produce')
       .argument('<app>')
       .description("run only an app's sources (pair with `runnel consume` in another terminal)"),
+    'produce',
   ).action((app: string, flags: PipelineFlags) => runApp(app, 'produce', flags));
   addPipelineFlags(
     program
       .command('consume')
       .argument('<app>')
-      .description("run only an app's processors and sinks, reading what `runnel produce` wrote")
-      .option('--drain', 'exit once everything already on the topics is processed and committed'),
-  ).action((app: string, flags: PipelineFlags & { drain?: boolean }) => runApp(app, 'consume', flags));
+      .description("run only an app's processors and sinks, reading what `runnel produce` wrote"),
+    'consume',
+  )
+    .option('--drain', 'exit once everything already on the topics is processed and committed')
+    .action((app: string, flags: PipelineFlags & { drain?: boolean }) => runApp(app, 'consume', flags));
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
 
-export const COLUMN_TYPES = ['text', 'integer', 'real', 'boolean', 'json'] as const;
+/** `uuid`: text holding a UUID, typed `uuid` where the database has the type (Postgres, Cassandra). */
+export const COLUMN_TYPES = ['text', 'integer', 'real', 'boolean', 'json', 'uuid'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 export interface Column {
   name: string;
@@ -22,6 +24,11 @@ export const tableSinkSchema = z.strictObject({
     .array(z.strictObject({ name: identifier, type: z.enum(COLUMN_TYPES) }))
     .min(1)
     .optional(),
+  /**
+   * Table mode: one row per value of this column (a primary key), updated in place by newer records
+   * instead of a row appended per record: a table of the latest value per key (`people`, `days`).
+   */
+  key: identifier.optional(),
 });
 export type TableSinkConfig = z.infer<typeof tableSinkSchema>;
 
@@ -83,6 +90,7 @@ export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
     const ok =
       c.type === 'json' ||
       (c.type === 'text' && typeof x === 'string') ||
+      (c.type === 'uuid' && typeof x === 'string' && UUID.test(x)) ||
       (c.type === 'integer' && Number.isInteger(x)) ||
       (c.type === 'real' && typeof x === 'number' && Number.isFinite(x)) ||
       (c.type === 'boolean' && typeof x === 'boolean');
@@ -104,3 +112,26 @@ export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
  * against reserved words: the smoker alert's `at` column is one in DuckDB, `order` or `group` in both.
  */
 export const quoted = (name: string): string => `"${name}"`;
+
+/** The column a table-mode sink keys on, checked against the columns it will have. */
+export function upsertColumn(config: TableSinkConfig, columns: Column[]): Column | undefined {
+  if (config.key === undefined) return undefined;
+  const c = columns.find((x) => x.name === config.key);
+  if (!c) {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `table ${config.table}: key column "${config.key}" is not one of its columns (${columns.map((x) => x.name).join(', ')})`,
+    );
+  }
+  return c;
+}
+
+/**
+ * Table mode: a record without its key has no row to update. Refused alone (dead-lettered), as postgres
+ * and cassandra do: SQLite made up a rowid for it, and DuckDB failed the whole batch, retrying it forever.
+ */
+export function requireKey(cells: Cell[], columns: Column[], key: Column | undefined): void {
+  if (key && cells[columns.indexOf(key)] === null) {
+    throw new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `key field "${key.name}" is missing or null`);
+  }
+}

@@ -3,6 +3,8 @@ import { CsvSource } from './csv/csv.ts';
 import { csvSchema } from './csv/spec.ts';
 import { GeneratorSource } from './generator/generator.ts';
 import { generatorSchema } from './generator/spec.ts';
+import { HttpSource } from './http/http.ts';
+import { httpSourceSchema } from './http/spec.ts';
 import { JsonSource } from './json/json.ts';
 import { jsonSchema } from './json/spec.ts';
 import { KafkaSource } from './kafka/kafka.ts';
@@ -36,4 +38,11 @@ registerConnector({
   schema: kafkaSourceSchema,
   // kafka.ts reaches Kafka through the broker registry, so the client loads only when it is used.
   create: (c) => new KafkaSource(c),
+});
+registerConnector({
+  kind: 'source',
+  name: 'http',
+  description: 'polls a JSON HTTP API: pages or a cursor, backoff, Retry-After, a position kept per topic',
+  schema: httpSourceSchema,
+  create: (c) => new HttpSource(c),
 });

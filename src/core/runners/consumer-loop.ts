@@ -1,9 +1,16 @@
 import type { z } from 'zod';
 import { type Broker, type Consumer, produceAll } from '../broker.ts';
+import { Yielder } from '../cooperative.ts';
 import { deadLetterForRecord, dlqTopic, misfit } from '../dlq.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { type OutgoingRecord, type StreamRecord, type TopicPartitionOffset, tpKey } from '../record.ts';
+import {
+  type OutgoingRecord,
+  type StreamRecord,
+  type TopicPartitionOffset,
+  tpKey,
+  WATERMARK_HEADER,
+} from '../record.ts';
 import type { RecreatedTopic } from '../recreated-topic.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
@@ -31,6 +38,8 @@ export interface ConsumerLoopOptions {
   retryAlways?: boolean;
   /** The app's input shapes, checked here when no runnel source checked the records (see InputShape). */
   inputShape?: InputShape;
+  /** `handle` never changes the records (sinks): see ConsumerOptions.readOnly. */
+  readOnly?: boolean;
 }
 
 /**
@@ -48,11 +57,18 @@ export interface InputShape {
 /** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
 export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
   const next = new Map<string, TopicPartitionOffset>();
+  // A batch is runs of one partition: its entry is looked up once per run, and moved on in place.
+  let cur: TopicPartitionOffset | undefined;
   for (const r of records) {
-    const k = tpKey(r.topic, r.partition);
-    const cur = next.get(k);
-    if (!cur || cur.offset < r.offset + 1)
-      next.set(k, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    if (cur === undefined || cur.partition !== r.partition || cur.topic !== r.topic) {
+      const k = tpKey(r.topic, r.partition);
+      cur = next.get(k);
+      if (!cur) {
+        cur = { topic: r.topic, partition: r.partition, offset: r.offset + 1 };
+        next.set(k, cur);
+      }
+    }
+    if (cur.offset < r.offset + 1) cur.offset = r.offset + 1;
   }
   return [...next.values()];
 }
@@ -111,6 +127,7 @@ export class ConsumerLoop {
       group: o.group,
       topics: o.topics,
       clientId: o.group,
+      ...(o.readOnly ? { readOnly: true } : {}),
       // The component's own store is the truth, at join and whenever a rebalance hands a partition back.
       // A partition it never wrote is read from the start, so deleting a sink's file rebuilds it. A topic
       // deleted and created again under it is another stream its positions say nothing about: stop.
@@ -125,7 +142,11 @@ export class ConsumerLoop {
     this.#consumer = consumer;
     try {
       o.status.set('ok');
+      // With a backlog on the local broker, poll, write and commit all settle at once: yield now and then.
+      const yielder = new Yielder();
       while (!o.signal.aborted) {
+        await yielder.turn();
+        if (o.signal.aborted) break;
         const records = await retrying(
           `${o.status.status.name}: poll`,
           () => consumer.poll({ maxRecords: o.maxRecords ?? 2000, maxWaitMs: 250, signal: o.signal }),
@@ -133,10 +154,16 @@ export class ConsumerLoop {
         ).catch((err) => {
           throw this.#explain(err);
         });
+        if (records.length === 0) {
+          await retrying(`${o.status.status.name}: commit`, () => this.#skipGaps(consumer), retry);
+          continue;
+        }
         const fresh = o.storedPositions ? this.#notYetStored(records) : records;
         if (fresh.length === 0) continue;
         const positions = positionsOf(fresh);
-        const fit = o.inputShape ? await this.#dropMisfits(fresh, o.inputShape) : fresh;
+        // Watermark markers (a topic a pipeline writes with carryWatermark) are read, not written.
+        const data = fresh.filter((r) => r.headers[WATERMARK_HEADER] === undefined);
+        const fit = o.inputShape ? await this.#dropMisfits(data, o.inputShape) : data;
         for (const p of positions) {
           const id = this.#topicIds.get(p.topic);
           if (id !== undefined) p.topicId = id;
@@ -166,6 +193,25 @@ export class ConsumerLoop {
       await consumer.close().catch(() => {});
       this.#consumer = undefined;
     }
+  }
+
+  /**
+   * With nothing left to hand out, commits past what the consumer skipped (Kafka's transaction markers
+   * after an engine step's last output): otherwise the group's offset stays one short of the end and a
+   * drain never sees this component caught up. Nothing is written: an exactly-once sink that resumes from
+   * its own stored position reads the marker again, and skips it again.
+   */
+  async #skipGaps(consumer: Consumer): Promise<void> {
+    if (!consumer.position) return;
+    const moved: TopicPartitionOffset[] = [];
+    for (const { topic, partition } of consumer.assignment()) {
+      const at = consumer.position(topic, partition);
+      if (at !== undefined && at > (this.positions.get(tpKey(topic, partition)) ?? -1))
+        moved.push({ topic, partition, offset: at });
+    }
+    if (moved.length === 0) return;
+    await consumer.commit(moved);
+    for (const p of moved) this.positions.set(tpKey(p.topic, p.partition), p.offset);
   }
 
   /** The records that fit their topic's input shape; the others dead-lettered (by one consumer) and skipped. */
@@ -240,9 +286,18 @@ export class ConsumerLoop {
    */
   #notYetStored(records: StreamRecord[]): StreamRecord[] {
     let out: StreamRecord[] | undefined;
+    // The stored position looked up once per run of one partition.
+    let runTopic: string | undefined;
+    let runPartition = -1;
+    let stored = -1;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const below = r.offset < (this.#stored.get(tpKey(r.topic, r.partition)) ?? -1);
+      if (r.partition !== runPartition || r.topic !== runTopic) {
+        runTopic = r.topic;
+        runPartition = r.partition;
+        stored = this.#stored.get(tpKey(r.topic, r.partition)) ?? -1;
+      }
+      const below = r.offset < stored;
       if (below && !out) out = records.slice(0, i);
       else if (!below && out) out.push(r);
     }

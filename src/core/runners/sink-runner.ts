@@ -14,6 +14,13 @@ import { placeId } from './place-id.ts';
 export const sinkGroup = (app: string, sinkName: string, target: string): string =>
   `runnel.${app}.sink.${sinkName}.${placeId(target)}`;
 
+/**
+ * Records a sink writes per batch at most: each batch is one transaction with its positions (an fsync in
+ * the SQL sinks, jsonl's flush), so a backlog goes in fewer of them; small enough that one write blocks
+ * the event loop for a few ms only.
+ */
+const SINK_BATCH_RECORDS = 5000;
+
 export interface SinkRunOptions {
   broker: Broker;
   app: string;
@@ -43,6 +50,9 @@ export class SinkRunner {
       log: o.log,
       signal: o.signal,
       retryAlways: true,
+      // Sinks only read what they write out: the process may share one decoded batch between them.
+      readOnly: true,
+      maxRecords: SINK_BATCH_RECORDS,
       ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!(), holder: sink.target } : {}),
       handle: async (records, positions) => {

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { type Broker, produceAll } from '../broker.ts';
 import type { Source } from '../connector.ts';
+import { Yielder } from '../cooperative.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
+import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status.ts';
 
 export interface SourceRunOptions {
@@ -17,6 +19,8 @@ export interface SourceRunOptions {
   limit?: number;
   /** Values that fail it are dead-lettered here, not produced (see SourceBinding.schema). */
   schema?: z.ZodType;
+  /** Pause and speed of a source that paces (see Source.pacing); its state is shown in the status. */
+  control?: ReplayControl;
 }
 
 /**
@@ -32,17 +36,39 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
   // The pipeline created the topic before its sources start; its id names this destination.
   const id = (await o.broker.describeTopic(topic))?.id;
   const destination = id === undefined ? { topic } : { topic, id };
-  const iterator = source.read({ signal, log, destination })[Symbol.asyncIterator]();
+  const { control } = o;
+  const pacing = control ? source.pacing?.() : undefined;
+  let unwatch: (() => void) | undefined;
+  if (control && pacing) {
+    const show = () => {
+      status.status.paused = control.paused;
+      status.status.speed = control.speed;
+      status.status.ts = Date.now();
+    };
+    status.status.pacing = pacing.by;
+    if (pacing.by === 'rate') status.status.rate = pacing.rate;
+    show();
+    unwatch = control.onChange(show);
+  }
+  const ctx = { signal, log, destination, ...(control && pacing ? { control } : {}) };
+  const iterator = source.read(ctx)[Symbol.asyncIterator]();
+  // Every source is pulled here, so this one yield point covers them all (generator, csv, json, …).
+  const yielder = new Yielder();
   try {
     while (!signal.aborted) {
+      await yielder.turn();
+      if (signal.aborted) break;
       const next = await iterator.next();
       if (next.done) break;
       const good: OutgoingRecord[] = [];
       const bad: OutgoingRecord[] = [];
+      /** Items of this batch handled before `limit` cut it: the rest are neither produced nor dead-lettered. */
+      let handled = 0;
       for (const item of next.value) {
+        if (item.kind === 'record' && o.limit !== undefined && produced + good.length >= o.limit) break;
+        handled++;
         seen++;
         if (item.kind === 'record') {
-          if (o.limit !== undefined && produced + good.length >= o.limit) continue;
           const check = o.schema?.safeParse(item.record.value);
           if (check && !check.success) {
             const position = item.position ?? `${source.name} record ${seen}`;
@@ -63,6 +89,8 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       const retry = { signal, log, status };
       await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry);
       await produceAll(o.broker, dlqTopic(topic), bad, `${status.status.name}: produce`, retry);
+      // Only now may a source that keeps its own position move it past these items.
+      await source.committed?.(handled);
       produced += good.length;
       status.status.records = produced;
       status.status.dlq += bad.length;
@@ -74,6 +102,7 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     status.set('failed', (err as Error).message);
     throw err;
   } finally {
+    unwatch?.();
     await iterator.return?.();
     await source.close?.();
   }

@@ -1,45 +1,68 @@
 import type { PanelSpec } from '../../core/app.ts';
-import { BarPanel, HistogramPanel } from './counts.ts';
-import { AlertPanel, StatPanel, TablePanel } from './latest.ts';
-import { SeriesPanel } from './series.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { actionFormType } from '../../panels/action-form/server.ts';
+import { alertType } from '../../panels/alert/server.ts';
+import { barType } from '../../panels/bar/server.ts';
+import { cumulativeType } from '../../panels/cumulative/server.ts';
+import { dayBarsType } from '../../panels/day-bars/server.ts';
+import { histogramType } from '../../panels/histogram/server.ts';
+import { lineType } from '../../panels/line/server.ts';
+import { linesType } from '../../panels/lines/server.ts';
+import { pointMapType } from '../../panels/point-map/server.ts';
+import { recordTableType } from '../../panels/record-table/server.ts';
+import { statType } from '../../panels/stat/server.ts';
+import { tableType } from '../../panels/table/server.ts';
+import { tickCountsType } from '../../panels/tick-counts/server.ts';
+import { tickSpeedType } from '../../panels/tick-speed/server.ts';
+import type { ServerPanelType } from '../../panels/types.ts';
 import type { Aggregator } from './types.ts';
 
 export type { Aggregator } from './types.ts';
 
 /**
- * One aggregator per panel type; a new type is one class and one line here (and a renderer in src/web).
- *
- * What each type reads from a PanelSpec (`fields` are dot paths into the record value; all `options` optional):
- * - `line`: `fields.y` over event time (`fields.x` if numeric, else the record timestamp). Options: `unit`,
- *   `yLabel`, `min`/`max`, `color`, `zones: [{ from, to, label, color }]`, `average: true` (mean of the
- *   values) or `average: 'path'` (read from `averageTopic`, default `<topic>.stats`), `smooth: N` (dots
- *   plus a rolling mean; by default chosen from the data), `marks: { topic, field='type', start, end,
- *   label }` (start/end events shaded on the line).
- * - `cumulative`: records so far over event time, from offsets. Options: `yLabel`, `color`.
- * - `bar`: `fields.y` a `{ name: count }` object in the latest record, or `fields.group` to count raw
- *   records by a field. Options: `top` (default 12, the rest summed), `xLabel`, `yLabel`.
- * - `histogram`: `fields.y` a `{ value: count }` object in the latest record, or a number per record.
- *   Options: `marks: ['length.mean', …]` (dashed lines; mean/median computed when counting raw), `bins`
- *   (default 16), `unit`, `xLabel`, `yLabel`.
- * - `alert`: active while `fields.active` of the latest record equals `options.activeWhen` (or is truthy);
- *   `fields.label` is shown. Options: `message`, `okMessage`.
- * - `table`: the latest records, `fields.columns`. Options: `rows` (default 10).
- * - `stat`: the latest `fields.y`. Options: `unit`.
+ * The panel types (src/panels/<name>: options schema, aggregator, renderer), by name: the only list on the
+ * server. A new type is a folder there and one entry here (and one in src/web/charts/index.ts).
  */
+// biome-ignore lint/suspicious/noExplicitAny: each type checks its own options with its schema
+const MODULES = new Map<string, ServerPanelType<any>>(
+  [
+    lineType,
+    cumulativeType,
+    barType,
+    histogramType,
+    alertType,
+    tableType,
+    statType,
+    dayBarsType,
+    linesType,
+    recordTableType,
+    actionFormType,
+    pointMapType,
+    tickCountsType,
+    tickSpeedType,
+  ].map((t) => [t.name, t]),
+);
+
+export const panelTypeNames = (): string[] => [...MODULES.keys()];
+
+/** A panel's aggregator, its options checked by its type's schema first (one line naming app and panel). */
 export function createAggregator(spec: PanelSpec): Aggregator {
-  switch (spec.type) {
-    case 'line':
-    case 'cumulative':
-      return new SeriesPanel(spec);
-    case 'bar':
-      return new BarPanel(spec);
-    case 'histogram':
-      return new HistogramPanel(spec);
-    case 'alert':
-      return new AlertPanel(spec);
-    case 'table':
-      return new TablePanel(spec);
-    case 'stat':
-      return new StatPanel(spec);
+  const type = MODULES.get(spec.type);
+  if (!type) {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `panel "${spec.id}": unknown panel type "${spec.type}" (known: ${panelTypeNames().join(', ')})`,
+      { value: spec.type },
+    );
   }
+  const parsed = type.options.safeParse(spec.options ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `panel "${spec.id}" (${spec.type}): options.${issue.path.join('.')}: ${issue.message}`,
+      { value: spec.options },
+    );
+  }
+  return type.aggregator(spec, parsed.data);
 }

@@ -1,4 +1,5 @@
-import type uPlot from 'uplot';
+import uPlot from 'uplot';
+import { fmtCompact } from '../dom.ts';
 
 /** One palette for the whole page; the first four are the seed dashboard's bar colours. */
 export const PALETTE = ['#FF6B6B', '#4ECDC4', '#45B7D1', '#96CEB4', '#FFD166', '#C792EA', '#F78C6C', '#82AAFF'];
@@ -24,6 +25,7 @@ const NAMED: Record<string, string> = {
   purple: '#a371f7',
   orange: '#f0883e',
   teal: '#4ECDC4',
+  grey: '#8b98a9',
 };
 
 export function color(name: unknown, fallback: string): string {
@@ -92,4 +94,17 @@ export function timeAxis(label?: string): uPlot.Axis {
         return i === 0 && incr < 86_400 ? `${text}\n${MONTHS[d.getMonth()]} ${d.getDate()}` : text;
       }),
   });
+}
+
+/** CSS pixels to canvas pixels (hooks draw on the canvas). */
+export const px = (n: number): number => n * uPlot.pxRatio;
+
+/** Axis steps for counts: whole numbers only (no "2.5 messages"). */
+export const INT_INCRS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9,
+];
+
+/** The count axis of bar charts: whole-number steps, compact figures (12k). */
+export function countAxis(label: string | undefined): uPlot.Axis {
+  return axis(label ?? 'count', { size: 52, incrs: INT_INCRS, values: (_u, t) => t.map(fmtCompact) });
 }

@@ -1,8 +1,55 @@
-import type { AppInfo, AppSnapshot, PanelDelta } from '../../server/protocol.ts';
+import { canControl } from '../../core/status.ts';
+import type { AppInfo, AppSnapshot, ComponentView, Overview, PanelDelta } from '../../server/protocol.ts';
 import { live } from '../api.ts';
 import { createPanel, type PanelView } from '../charts/index.ts';
-import { h } from '../dom.ts';
+import { clear, h } from '../dom.ts';
+import { holdWhileUsed, replayControls } from './replay-controls.ts';
 import type { View } from './view.ts';
+
+/**
+ * The replay controls of the app's running sources (the overview's, for this app only), so a replay can
+ * be paused and sped up where its charts are watched. Redrawn with each overview tick, held still while a
+ * control is in use.
+ */
+function replayBar(app: string): { el: HTMLElement; close(): void } {
+  const el = h('div', { class: 'app-replay', 'data-replay': app });
+  let pending: ComponentView[] | undefined;
+  const draw = (sources: ComponentView[]) => {
+    pending = undefined;
+    clear(el);
+    for (const c of sources) {
+      el.appendChild(
+        h(
+          'div',
+          { class: 'app-replay-row', 'data-controls': `${c.component}/${c.name}` },
+          h('span', { class: 'muted small', text: `${c.name} →` }),
+          replayControls(c),
+        ),
+      );
+    }
+  };
+  const hold = holdWhileUsed(el, () => {
+    if (pending && !hold.busy()) draw(pending);
+  });
+  const stream = live(
+    '/api/live/overview',
+    {},
+    {
+      overview: (o: Overview) => {
+        const sources = (o.apps.find((a) => a.name === app)?.components ?? []).filter((c) => canControl(c, c.stale));
+        if (hold.busy()) pending = sources;
+        else draw(sources);
+      },
+    },
+  );
+  return {
+    el,
+    close() {
+      stream.close();
+      hold.dispose();
+    },
+  };
+}
 
 /**
  * One app's page, built only from its PanelSpecs: alert panels become banners on top, every other
@@ -18,6 +65,7 @@ export function appView(app: AppInfo): View {
     (spec.type === 'alert' ? banners : grid).appendChild(view.el);
   }
   const topics = [...new Set(app.panels.map((p) => p.topic))];
+  const replay = replayBar(app.name);
   const el = h(
     'div',
     { class: 'page app-page', 'data-app': app.name },
@@ -32,6 +80,7 @@ export function appView(app: AppInfo): View {
         ...topics.map((t) => h('a', { class: 'tag', href: `#/topics/${encodeURIComponent(t)}`, text: t })),
       ),
     ),
+    replay.el,
     banners,
     grid,
   );
@@ -52,6 +101,7 @@ export function appView(app: AppInfo): View {
     el,
     destroy() {
       stream.close();
+      replay.close();
       for (const v of views.values()) v.destroy();
     },
   };

@@ -1,13 +1,31 @@
 import uPlot from 'uplot';
+import { canControl } from '../../core/status.ts';
 import type { AppView, ComponentView, GroupStat, Overview, TopicStat } from '../../server/protocol.ts';
 import { live } from '../api.ts';
 import { sparkline } from '../charts/sparkline.ts';
 import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
-import { clear, fmtAgo, fmtCompact, fmtInt, fmtRate, h } from '../dom.ts';
+import { clear, fmtAgo, fmtCompact, fmtDateTime, fmtInt, fmtRate, h } from '../dom.ts';
+import { holdWhileUsed, replayControls } from './replay-controls.ts';
 import type { View } from './view.ts';
 
 /** Topics drawn on the throughput chart (its legend must stay one or two lines). */
 const CHART_TOPICS = 8;
+/**
+ * Component-table columns a phone leaves out, so the target keeps room for its start and an ellipsis (the
+ * card's header already counts dead letters; the kind shows in the name).
+ */
+const NARROW_HIDDEN: Record<number, string> = { 0: 'narrow-hidden', 4: 'narrow-hidden' };
+/** One dash pattern per charted topic (the legend's markers show it too). */
+const DASHES: Array<number[] | undefined> = [
+  undefined,
+  [9, 6],
+  [2, 4],
+  [14, 4, 3, 4],
+  [5, 5],
+  [1, 6],
+  [18, 6],
+  [6, 3, 1, 3],
+];
 
 /** Everything on the broker at a glance: apps and their components, topics, lag, dead letters. */
 export function overviewView(): View {
@@ -52,6 +70,16 @@ export function overviewView(): View {
   const unobserve = autosize(chartBox, () => chart);
   const colorOf = (name: string, all: string[]) => PALETTE[Math.max(0, all.indexOf(name)) % PALETTE.length]!;
 
+  const drawApps = (list: AppView[]) => {
+    heldApps = undefined;
+    clear(apps);
+    for (const a of list) apps.appendChild(appCard(a));
+  };
+  let heldApps: AppView[] | undefined;
+  const hold = holdWhileUsed(apps, () => {
+    if (heldApps && !hold.busy()) drawApps(heldApps);
+  });
+
   const render = (o: Overview) => {
     el.setAttribute('data-loaded', 'true');
     clear(tiles);
@@ -87,10 +115,13 @@ export function overviewView(): View {
           ...boxSize(chartBox),
           series: [
             {},
-            ...names.map((name) => ({
+            // Topics often move together (`buzz.stats` is written once per `buzz` record): drawn solid, the
+            // later line hid the earlier one. Each gets its own dash, so a line under another shows through.
+            ...names.map((name, i) => ({
               label: name,
               stroke: colorOf(name, names),
               width: 2,
+              dash: DASHES[i % DASHES.length],
               fill: alpha(colorOf(name, names), 0.06),
               points: { show: false },
             })),
@@ -115,7 +146,11 @@ export function overviewView(): View {
               values: (_u, t) => t.map((v) => (Number.isInteger(v) ? fmtCompact(v) : v.toFixed(1))),
             }),
           ],
-          legend: { show: true, live: false },
+          legend: {
+            show: true,
+            live: false,
+            markers: { dash: (u: uPlot, i: number) => (u.series[i]?.dash ? 'dashed' : 'solid') },
+          },
           cursor: { show: false },
         },
         [xs, ...series] as uPlot.AlignedData,
@@ -123,8 +158,8 @@ export function overviewView(): View {
       );
     } else chart.setData([xs, ...series] as uPlot.AlignedData);
 
-    clear(apps);
-    for (const a of o.apps) apps.appendChild(appCard(a));
+    if (hold.busy()) heldApps = o.apps;
+    else drawApps(o.apps);
     clear(topics);
     topics.appendChild(
       topicTable(
@@ -141,6 +176,7 @@ export function overviewView(): View {
     el,
     destroy() {
       stream.close();
+      hold.dispose();
       unobserve();
       chart?.destroy();
     },
@@ -184,7 +220,14 @@ function appCard(a: AppView): HTMLElement {
       ),
     ),
     a.components.length === 0
-      ? h('p', { class: 'muted small', text: `No pipeline has reported yet. Start one: runnel run ${a.name}` })
+      ? h('p', {
+          class: 'muted small last-run',
+          // Components are forgotten ten minutes after they stop; when the app last ran is still worth saying.
+          text:
+            a.lastSeen !== undefined
+              ? `Last ran ${fmtAgo(a.lastSeen)} (${fmtDateTime(a.lastSeen)}). Run it again: runnel run ${a.name}`
+              : `No pipeline has reported yet. Start one: runnel run ${a.name}`,
+        })
       : h(
           'div',
           { class: 'scroll-x' },
@@ -197,34 +240,84 @@ function appCard(a: AppView): HTMLElement {
               h(
                 'tr',
                 {},
-                ...['', 'component', 'state', 'records', 'dead letters', 'target · last error'].map((t) =>
-                  h('th', { text: t }),
+                ...['', 'component', 'state', 'records', 'dead letters', 'target · last error'].map((t, i) =>
+                  h('th', { class: NARROW_HIDDEN[i] ?? '', text: t }),
                 ),
               ),
             ),
-            h('tbody', {}, ...a.components.map(componentRow)),
+            h('tbody', {}, ...a.components.flatMap(componentRows)),
           ),
         ),
   );
 }
 
+/** A component's row, and for a source that replays on a schedule, a row of its controls below it. */
+function componentRows(c: ComponentView): HTMLElement[] {
+  const row = componentRow(c);
+  if (!canControl(c, c.stale)) return [row];
+  row.classList.add('has-controls');
+  return [
+    row,
+    h(
+      'tr',
+      { class: 'controls-row', 'data-controls': `${c.component}/${c.name}` },
+      h('td', { class: NARROW_HIDDEN[0] }),
+      h('td', { colspan: 5 }, replayControls(c)),
+    ),
+  ];
+}
+
 function componentRow(c: ComponentView): HTMLElement {
-  const state = c.stale && !['done', 'stopped', 'failed'].includes(c.state) ? 'stale' : c.state;
+  const control = canControl(c, c.stale);
+  const state =
+    c.stale && !['done', 'stopped', 'failed'].includes(c.state)
+      ? 'stale'
+      : control && c.paused && c.state === 'ok'
+        ? 'paused'
+        : c.state;
   const tone =
-    { ok: 'good', done: 'idle', stopped: 'idle', starting: 'idle', retrying: 'warn', failed: 'bad', stale: 'warn' }[
-      state
-    ] ?? 'idle';
+    {
+      ok: 'good',
+      done: 'idle',
+      stopped: 'idle',
+      starting: 'idle',
+      retrying: 'warn',
+      failed: 'bad',
+      stale: 'warn',
+      paused: 'warn',
+    }[state] ?? 'idle';
   const note = c.lastError ?? c.target ?? c.topics.join(', ');
   return h(
     'tr',
     { 'data-component': `${c.component}/${c.name}`, 'data-state': state },
-    h('td', {}, h('span', { class: `kind ${c.component}`, text: c.component })),
-    h('td', {}, h('div', { text: c.name }), h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` })),
+    h('td', { class: NARROW_HIDDEN[0] }, h('span', { class: `kind ${c.component}`, text: c.component })),
+    h(
+      'td',
+      {},
+      h('div', { text: c.name }),
+      h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` }),
+      engineLine(c),
+    ),
     h('td', {}, h('span', { class: `pill ${tone}`, text: state })),
     h('td', { class: 'num', text: fmtInt(c.records) }),
-    h('td', { class: `num ${c.dlq > 0 ? 'bad-text' : ''}`, text: fmtInt(c.dlq) }),
+    h('td', { class: `num ${NARROW_HIDDEN[4]} ${c.dlq > 0 ? 'bad-text' : ''}`, text: fmtInt(c.dlq) }),
     h('td', { class: `ellipsis ${c.lastError ? 'bad-text' : 'muted'}`, title: note, text: note }),
   );
+}
+
+/** A stateful processor's event-time progress: its watermark and the records that came too late. */
+function engineLine(c: ComponentView): HTMLElement | null {
+  if (c.watermark === undefined && !c.late) return null;
+  const wm =
+    c.watermark === undefined
+      ? 'no watermark yet'
+      : `watermark ${new Date(c.watermark).toISOString().replace('T', ' ').slice(0, 19)}`;
+  const late = c.late ? ` · ${fmtInt(c.late)} late` : '';
+  return h('div', {
+    class: `muted small ${c.late ? 'warn-text' : ''}`,
+    'data-watermark': String(c.watermark ?? ''),
+    text: `${wm}${late}`,
+  });
 }
 
 function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
@@ -290,7 +383,7 @@ function groupTable(groups: GroupStat[]): HTMLElement {
   if (groups.length === 0) return h('p', { class: 'muted', text: 'No consumer group has committed yet.' });
   return h(
     'table',
-    { class: 'grid' },
+    { class: 'grid groups' },
     h('thead', {}, h('tr', {}, ...['group', 'topic', 'committed', 'lag'].map((t) => h('th', { text: t })))),
     h(
       'tbody',
@@ -300,7 +393,7 @@ function groupTable(groups: GroupStat[]): HTMLElement {
           'tr',
           { 'data-group': g.group },
           h('td', { class: 'ellipsis', title: g.group, text: g.group.replace(/^runnel\./, '') }),
-          h('td', { text: g.topic }),
+          h('td', { class: 'ellipsis', title: g.topic, text: g.topic }),
           h('td', { class: 'num', text: fmtInt(g.committed) }),
           h('td', { class: `num ${g.lag > 0 ? 'warn-text' : 'good-text'}`, text: fmtInt(g.lag) }),
         ),

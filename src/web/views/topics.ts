@@ -5,6 +5,8 @@ import { deadLetterOf, recordDetail } from './record-detail.ts';
 import type { View } from './view.ts';
 
 const MAX_ROWS = 500;
+/** The "internal" box, kept while the user moves between topics. */
+let showInternal = false;
 
 /**
  * Topic browser: every topic on the left; the chosen one tails live on the right, filtered on the
@@ -17,11 +19,25 @@ export function topicsView(selected: string | undefined): View {
   const el = h('div', { class: 'page topics-page' }, list, main);
   let stopList = () => {};
 
+  // runnel's own topics (`_runnel.status`, …) are hidden unless asked for, or one of them is open.
+  const internal = h('input', { type: 'checkbox', class: 'show-internal' });
+  internal.checked = showInternal || (selected?.startsWith('_') ?? false);
+  internal.addEventListener('change', () => {
+    showInternal = internal.checked;
+    void refreshList();
+  });
+  const listHead = h(
+    'div',
+    { class: 'list-title' },
+    'Topics',
+    h('label', { class: 'muted small', title: "runnel's own topics, such as _runnel.status" }, internal, ' internal'),
+  );
   const refreshList = async () => {
-    const topics = await getJson<TopicStat[]>('/api/topics').catch(() => undefined);
+    const query = internal.checked ? '?internal=true' : '';
+    const topics = await getJson<TopicStat[]>(`/api/topics${query}`).catch(() => undefined);
     if (!topics) return;
     clear(list);
-    list.appendChild(h('div', { class: 'list-title', text: 'Topics' }));
+    list.appendChild(listHead);
     for (const t of topics) {
       const dlq = t.name.endsWith('.dlq');
       list.appendChild(
@@ -64,6 +80,8 @@ export function topicsView(selected: string | undefined): View {
   const status = h('span', { class: 'muted small' });
   const tbody = h('tbody');
   const detail = h('aside', { class: 'record-detail', hidden: true });
+  // An empty table said nothing: a filter that matches nothing (yet) says so.
+  const noMatch = h('p', { class: 'muted no-match', hidden: true });
   const head = isDlq ? ['time', 'reason', 'source', 'raw payload'] : ['time', 'partition · offset', 'key', 'value'];
   main.append(
     h(
@@ -84,6 +102,7 @@ export function topicsView(selected: string | undefined): View {
           h('thead', {}, h('tr', {}, ...head.map((t, i) => h('th', { class: `col-${i}`, text: t })))),
           tbody,
         ),
+        noMatch,
       ),
       detail,
     ),
@@ -121,6 +140,13 @@ export function topicsView(selected: string | undefined): View {
     tr.addEventListener('keydown', (e) => e.key === 'Enter' && open());
     return tr;
   };
+  const showNoMatch = () => {
+    const f = filter.value.trim();
+    noMatch.hidden = rows > 0;
+    noMatch.textContent = f
+      ? `No records match “${f}” among the newest on this topic. New matches appear here as they arrive.`
+      : 'No records on this topic yet. They appear here as they arrive.';
+  };
   const prepend = (records: RecordView[]) => {
     const frag = document.createDocumentFragment();
     for (let i = records.length - 1; i >= 0; i--) frag.appendChild(row(records[i]!));
@@ -130,6 +156,7 @@ export function topicsView(selected: string | undefined): View {
       tbody.removeChild(tbody.lastChild);
       rows--;
     }
+    showNoMatch();
   };
 
   let stream: { close(): void } | undefined;
@@ -172,10 +199,18 @@ export function topicsView(selected: string | undefined): View {
       status.textContent = '';
     }
   });
+  // Escape closes the open record, as the Close button does.
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || detail.hidden) return;
+    detail.hidden = true;
+    for (const sel of tbody.querySelectorAll('tr.selected')) sel.classList.remove('selected');
+  };
+  document.addEventListener('keydown', onKey);
   connect();
   return {
     el,
     destroy() {
+      document.removeEventListener('keydown', onKey);
       stopList();
       clearTimeout(debounce);
       stream?.close();

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
-import { ErrorCodes, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import { ErrorCodes, isPermanent, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import { makeFolder, permanentOutputError } from '../../../core/places.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
 import {
   type Cell,
@@ -11,13 +11,26 @@ import {
   keyColumn,
   META_COLUMNS,
   quoted,
+  requireKey,
   rowOf,
   type TableSinkConfig,
+  upsertColumn,
 } from '../columns.ts';
+import { createWhole } from './create-file.ts';
 
-const SQL_TYPE = { text: 'VARCHAR', integer: 'BIGINT', real: 'DOUBLE', boolean: 'BOOLEAN', json: 'VARCHAR' } as const;
+const SQL_TYPE = {
+  text: 'VARCHAR',
+  integer: 'BIGINT',
+  real: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  json: 'VARCHAR',
+  // Text, as in SQLite: rows read back compare as the strings they were written as.
+  uuid: 'VARCHAR',
+} as const;
 
 // topic_id (TopicInfo.id) came later: files written before have it NULL, and get it on their next write.
+const COLUMNS_TABLE = `CREATE TABLE IF NOT EXISTS runnel_columns(sink_table VARCHAR NOT NULL, name VARCHAR NOT NULL,
+  type VARCHAR NOT NULL, PRIMARY KEY(sink_table, name))`;
 const OFFSETS_TABLE = `CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table VARCHAR NOT NULL, topic VARCHAR NOT NULL,
   partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY(sink_table, topic, partition))`;
 const OFFSETS_TOPIC_ID = 'ALTER TABLE runnel_offsets ADD COLUMN IF NOT EXISTS topic_id VARCHAR';
@@ -31,11 +44,13 @@ function acquire(path: string): Promise<DuckDBInstance> {
     // Registered before any await: two sinks opening the same file at once (smoker's readings and
     // alerts) must get one instance. Two instances on one file lost a table and corrupted the file.
     const instance = import('@duckdb/node-api').then(async ({ DuckDBInstance }) => {
+      await createWhole((p) => DuckDBInstance.create(p), path);
       const created = await DuckDBInstance.create(path);
       // Once per file, not per sink: concurrent CREATEs on two connections are a write-write conflict.
       const conn = await created.connect();
       try {
         await conn.run(OFFSETS_TABLE);
+        await conn.run(COLUMNS_TABLE);
         await conn.run(OFFSETS_TOPIC_ID);
       } finally {
         conn.closeSync();
@@ -48,6 +63,14 @@ function acquire(path: string): Promise<DuckDBInstance> {
   }
   entry.refs++;
   return entry.instance;
+}
+
+/**
+ * True while a sink of this process has the file open. DuckDB's lock is per process, so a second instance
+ * here would not be stopped by it, and a reader must stay away from a file this process is writing.
+ */
+export function openInThisProcess(path: string): boolean {
+  return instances.has(path);
 }
 
 async function release(path: string): Promise<void> {
@@ -65,6 +88,7 @@ async function release(path: string): Promise<void> {
 export class DuckdbSink implements Sink {
   name = 'duckdb';
   readonly target: string;
+  readonly file: string;
   readonly #c: TableSinkConfig;
   #conn: DuckDBConnection | undefined;
   #columns: Column[] | undefined;
@@ -73,12 +97,13 @@ export class DuckdbSink implements Sink {
   constructor(config: TableSinkConfig) {
     this.#c = config;
     this.target = `${config.path} (table ${config.table})`;
+    this.file = config.path;
     this.#columns = config.columns;
   }
 
   async open(): Promise<void> {
     try {
-      mkdirSync(dirname(this.#c.path), { recursive: true });
+      makeFolder(dirname(this.#c.path));
       const instance = await acquire(this.#c.path);
       this.#conn = await instance.connect();
       const existing = (
@@ -88,11 +113,23 @@ export class DuckdbSink implements Sink {
       ).getRows() as Array<[string, string]>;
       if (existing.length > 0 && !this.#columns) {
         const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
+        // json (and uuid) are VARCHAR to DuckDB: their runnel types were noted when the table was made.
+        const noted = new Map(
+          (
+            (
+              await this.#conn.runAndReadAll(
+                `SELECT name, type FROM runnel_columns WHERE sink_table = '${this.#c.table}'`,
+              )
+            ).getRows() as Array<[string, Column['type']]>
+          ).map(([name, type]) => [name, type]),
+        );
         this.#columns = existing
           .filter(([name]) => !skip.has(name))
           .map(([name, type]) => ({
             name,
-            type: type === 'BIGINT' ? 'integer' : type === 'DOUBLE' ? 'real' : type === 'BOOLEAN' ? 'boolean' : 'text',
+            type:
+              noted.get(name) ??
+              (type === 'BIGINT' ? 'integer' : type === 'DOUBLE' ? 'real' : type === 'BOOLEAN' ? 'boolean' : 'text'),
           }));
       }
       if (this.#columns) await this.#createTable(this.#columns);
@@ -104,11 +141,27 @@ export class DuckdbSink implements Sink {
 
   async #createTable(columns: Column[]): Promise<void> {
     const t = this.#c.table;
-    const key = keyColumn(columns);
+    // The columns' runnel types, for a reopen without configured columns (see open).
+    for (const c of columns) {
+      await this.#conn!.run(
+        `INSERT OR IGNORE INTO runnel_columns(sink_table, name, type) VALUES ('${t}', '${c.name}', '${c.type}')`,
+      );
+    }
+    const upsert = upsertColumn(this.#c, columns);
     const cols = columns.map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}`).join(', ');
-    await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS "${t}_id_seq" START 1`);
-    await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${quoted(t)} (${quoted(key)} BIGINT PRIMARY KEY DEFAULT nextval('"${t}_id_seq"'), ${cols},
-      _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
+    if (upsert) {
+      // Table mode: the key column is the primary key; a record updates its key's row (see write).
+      const keyed = columns
+        .map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}${c.name === upsert.name ? ' PRIMARY KEY' : ''}`)
+        .join(', ');
+      await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${quoted(t)} (${keyed},
+        _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
+    } else {
+      const key = keyColumn(columns);
+      await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS "${t}_id_seq" START 1`);
+      await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${quoted(t)} (${quoted(key)} BIGINT PRIMARY KEY DEFAULT nextval('"${t}_id_seq"'), ${cols},
+        _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
+    }
     // The Appender cannot fill a sequence default, so rows are appended to a per-connection staging
     // table and moved over with one INSERT … SELECT, which takes ids from the sequence in order.
     await this.#conn!.run(`CREATE TEMP TABLE IF NOT EXISTS "${t}_staging" (${cols},
@@ -138,9 +191,23 @@ export class DuckdbSink implements Sink {
     appender.flushSync();
     appender.closeSync();
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
-    await conn.run(
-      `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
-    );
+    const upsert = upsertColumn(this.#c, columns);
+    if (upsert) {
+      // One statement may not update a row twice: the newest record per key (highest offset) wins.
+      const k = quoted(upsert.name);
+      const updates = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS]
+        .filter((n) => n !== k)
+        .map((n) => `${n} = excluded.${n}`);
+      await conn.run(
+        `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging"
+         QUALIFY row_number() OVER (PARTITION BY ${k} ORDER BY _partition DESC, _offset DESC) = 1
+         ON CONFLICT (${k}) DO UPDATE SET ${updates.join(', ')}`,
+      );
+    } else {
+      await conn.run(
+        `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
+      );
+    }
     await conn.run(`DELETE FROM "${t}_staging"`);
   }
 
@@ -152,9 +219,12 @@ export class DuckdbSink implements Sink {
     const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
     const rows: Array<{ r: StreamRecord; cells: Cell[] }> = [];
+    const key = columns.length > 0 ? upsertColumn(this.#c, columns) : undefined;
     for (const r of records) {
       try {
-        rows.push({ r, cells: rowOf(r, columns) });
+        const cells = rowOf(r, columns);
+        requireKey(cells, columns, key);
+        rows.push({ r, cells });
       } catch (err) {
         if (!isRunnelError(err)) throw err;
         rejected.push({ record: r, error: err });
@@ -198,6 +268,16 @@ export class DuckdbSink implements Sink {
   }
 
   #error(err: unknown): RunnelError {
+    const permanent = permanentOutputError(this.#c.path, err, isPermanent(err) || duckdbPermanent(err));
+    if (permanent) return permanent;
+    const pid = lockHolder(err);
+    if (pid !== undefined) {
+      return new RunnelError(ErrorCodes.OUTPUT_IN_USE, `${this.#c.path} is in use by pid ${pid}`, {
+        retriable: true,
+        cause: err,
+        value: pid,
+      });
+    }
     const e = toRunnelError(err, ErrorCodes.SINK_WRITE_FAILED);
     if (e.code === ErrorCodes.DISK_FULL || e.code === ErrorCodes.SINK_WRITE_FAILED) return e;
     return new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `duckdb ${this.#c.path}: ${e.message.split('\n')[0]}`, {
@@ -205,6 +285,26 @@ export class DuckdbSink implements Sink {
       cause: err,
     });
   }
+}
+
+/**
+ * DuckDB errors carry no codes, only their words. Permanent: SQL and schema errors (a table that cannot be
+ * created), a file that is not a DuckDB database, and the OS's own permanent answers. Not: "Could not set
+ * lock" (another process holds the file until it exits) and write-write conflicts, which pass.
+ */
+function duckdbPermanent(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : '';
+  return (
+    /^(Catalog|Binder|Parser|Conversion) Error/.test(m) ||
+    /not a valid DuckDB database file/.test(m) ||
+    /^IO Error: .*(Permission denied|Not a directory|Is a directory|Read-only file system|File name too long)/.test(m)
+  );
+}
+
+/** `Could not set lock on file …: Conflicting lock is held in … (PID n)`: the pid holding it, else undefined. */
+function lockHolder(err: unknown): number | undefined {
+  const m = /Could not set lock on file[\s\S]*?\(PID (\d+)\)/.exec(err instanceof Error ? err.message : '');
+  return m ? Number(m[1]) : undefined;
 }
 
 function appendRow(a: DuckDBAppender, columns: Column[], cells: Cell[], r: StreamRecord): void {

@@ -1,9 +1,9 @@
 import {
   closeSync,
+  existsSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -14,7 +14,9 @@ import {
 import { dirname } from 'node:path';
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import { checkPlaces, makeFolder, permanentOutputError } from '../../../core/places.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
+import { releaseLock, takeLock } from './lock.ts';
 
 export interface JsonlSinkConfig {
   path: string;
@@ -32,10 +34,13 @@ interface Checkpoint {
  * are appended (and fsynced), `<path>.offsets.json` records the positions and the file length, replaced
  * atomically by rename. On open, anything past that length — a torn half line from a kill -9, or whole
  * lines whose positions never got recorded — is cut, and the runtime resumes from the recorded positions.
+ * One process writes a file at a time (`<path>.lock`, its pid): workers sharing a data folder each wait
+ * for it (RUNNEL_OUTPUT_IN_USE, retried) instead of clobbering each other's lines and checkpoint.
  */
 export class JsonlSink implements Sink {
   name = 'jsonl';
   readonly target: string;
+  readonly file: string;
   readonly #c: JsonlSinkConfig;
   #fd: number | undefined;
   #checkpoint: Checkpoint = { positions: [], length: 0 };
@@ -43,6 +48,7 @@ export class JsonlSink implements Sink {
   constructor(config: JsonlSinkConfig) {
     this.#c = config;
     this.target = config.path;
+    this.file = config.path;
   }
 
   get checkpointPath(): string {
@@ -50,8 +56,21 @@ export class JsonlSink implements Sink {
   }
 
   async open(): Promise<void> {
+    let holder: number | undefined;
     try {
-      mkdirSync(dirname(this.#c.path), { recursive: true });
+      makeFolder(dirname(this.#c.path));
+      holder = takeLock(this.#c.path);
+    } catch (err) {
+      throw this.#error(err);
+    }
+    if (holder !== undefined) {
+      throw new RunnelError(
+        ErrorCodes.OUTPUT_IN_USE,
+        `${this.#c.path} is in use by ${holder > 0 ? `pid ${holder}` : 'another process'}: it is written when that process stops (or give each worker its own --data-dir)`,
+        { retriable: true, value: holder },
+      );
+    }
+    try {
       const fd = openSync(this.#c.path, 'a+');
       this.#fd = fd;
       const size = fstatSync(fd).size;
@@ -67,10 +86,26 @@ export class JsonlSink implements Sink {
         // A file we did not write (or whose checkpoint is gone): keep its whole lines, cut a torn tail.
         this.#checkpoint = { positions: [], length: this.#wholeLinesLength(fd, size) };
         if (this.#checkpoint.length < size) ftruncateSync(fd, this.#checkpoint.length);
+        // Recorded before the first write: a kill -9 after that write but before its checkpoint must cut
+        // those lines on the next open, not keep them as a file we did not write (they would come twice).
+        this.#saveCheckpoint(this.#checkpoint);
       }
     } catch (err) {
+      releaseLock(this.#c.path);
       throw this.#error(err);
     }
+  }
+
+  /** Replaces the checkpoint file atomically (rename), fsynced first when the sink fsyncs. */
+  #saveCheckpoint(next: Checkpoint): void {
+    const tmp = `${this.checkpointPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(next));
+    if (this.#c.fsync) {
+      const t = openSync(tmp, 'r');
+      fsyncSync(t);
+      closeSync(t);
+    }
+    renameSync(tmp, this.checkpointPath);
   }
 
   #readCheckpoint(): Checkpoint | undefined {
@@ -109,14 +144,7 @@ export class JsonlSink implements Sink {
       const merged = new Map(this.#checkpoint.positions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
       for (const p of positions) merged.set(`${p.topic}\u0000${p.partition}`, p);
       const next: Checkpoint = { positions: [...merged.values()], length: this.#checkpoint.length + bytes.length };
-      const tmp = `${this.checkpointPath}.tmp`;
-      writeFileSync(tmp, JSON.stringify(next));
-      if (this.#c.fsync) {
-        const t = openSync(tmp, 'r');
-        fsyncSync(t);
-        closeSync(t);
-      }
-      renameSync(tmp, this.checkpointPath);
+      this.#saveCheckpoint(next);
       this.#checkpoint = next;
     } catch (err) {
       // Leave the file as the checkpoint describes it, so a retry does not duplicate the partial write.
@@ -128,17 +156,29 @@ export class JsonlSink implements Sink {
     return {};
   }
 
+  /** Without opening: open() cuts a tail past the checkpoint, which a running pipeline may be writing. */
   async verify(): Promise<void> {
-    await this.open();
-    await this.close();
+    checkPlaces([
+      { path: this.#c.path, kind: 'file', what: 'jsonl output', fix: 'give --data-dir a folder you can write' },
+    ]);
+    if (existsSync(this.#c.path)) closeSync(openSync(this.#c.path, 'a'));
+  }
+
+  async peekPositions(): Promise<TopicPartitionOffset[]> {
+    return this.#readCheckpoint()?.positions ?? [];
   }
 
   async close(): Promise<void> {
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      releaseLock(this.#c.path);
+    }
     this.#fd = undefined;
   }
 
   #error(err: unknown): RunnelError {
+    const permanent = permanentOutputError(this.#c.path, err);
+    if (permanent) return permanent;
     const e = toRunnelError(err, ErrorCodes.SINK_WRITE_FAILED);
     if (e.code === ErrorCodes.DISK_FULL) return e;
     return new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `cannot write ${this.#c.path}: ${e.message}`, {

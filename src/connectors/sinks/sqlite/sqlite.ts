@@ -1,12 +1,37 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
+import { makeFolder, permanentOutputError } from '../../../core/places.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
-import { type Column, inferColumns, keyColumn, META_COLUMNS, quoted, rowOf, type TableSinkConfig } from '../columns.ts';
+import {
+  type Column,
+  inferColumns,
+  keyColumn,
+  META_COLUMNS,
+  quoted,
+  requireKey,
+  rowOf,
+  type TableSinkConfig,
+  upsertColumn,
+} from '../columns.ts';
 
-const SQL_TYPE = { text: 'TEXT', integer: 'INTEGER', real: 'REAL', boolean: 'INTEGER', json: 'TEXT' } as const;
+/** Rows one multi-row insert writes: 64 rows of a dozen columns stay far below SQLite's 32766 variables. */
+const INSERT_ROWS = 64;
+
+/** `(?, ?), (?, ?)` for `rows` rows of `width` values. */
+const valuesList = (width: number, rows: number): string =>
+  Array.from({ length: rows }, () => `(${new Array(width).fill('?').join(', ')})`).join(', ');
+
+const SQL_TYPE = {
+  text: 'TEXT',
+  integer: 'INTEGER',
+  real: 'REAL',
+  boolean: 'INTEGER',
+  json: 'TEXT',
+  uuid: 'TEXT',
+} as const;
 
 /**
  * Rows into a SQLite table (node:sqlite, WAL). Each batch and the positions it reaches are written in one
@@ -15,20 +40,25 @@ const SQL_TYPE = { text: 'TEXT', integer: 'INTEGER', real: 'REAL', boolean: 'INT
 export class SqliteSink implements Sink {
   name = 'sqlite';
   readonly target: string;
+  readonly file: string;
   readonly #c: TableSinkConfig;
   #db: DatabaseSync | undefined;
   #columns: Column[] | undefined;
   #insert: ReturnType<DatabaseSync['prepare']> | undefined;
+  /** The same insert for INSERT_ROWS rows at once (one statement call instead of one per row). */
+  #insertMany: ReturnType<DatabaseSync['prepare']> | undefined;
+  #manyRows = INSERT_ROWS;
 
   constructor(config: TableSinkConfig) {
     this.#c = config;
     this.target = `${config.path} (table ${config.table})`;
+    this.file = config.path;
     this.#columns = config.columns;
   }
 
   async open(): Promise<void> {
     try {
-      mkdirSync(dirname(this.#c.path), { recursive: true });
+      makeFolder(dirname(this.#c.path));
       const db = new DatabaseSync(this.#c.path, { timeout: 15000 });
       db.exec('PRAGMA journal_mode=WAL');
       db.exec(`CREATE TABLE IF NOT EXISTS runnel_offsets(sink_table TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
@@ -37,17 +67,31 @@ export class SqliteSink implements Sink {
       const offsetColumns = db.prepare('PRAGMA table_info(runnel_offsets)').all() as Array<{ name: string }>;
       if (!offsetColumns.some((c) => c.name === 'topic_id'))
         db.exec('ALTER TABLE runnel_offsets ADD COLUMN topic_id TEXT');
+      db.exec(`CREATE TABLE IF NOT EXISTS runnel_columns(sink_table TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+        PRIMARY KEY(sink_table, name))`);
       this.#db = db;
       const existing = db.prepare(`PRAGMA table_info(${quoted(this.#c.table)})`).all() as Array<{
         name: string;
         type: string;
       }>;
       if (existing.length > 0 && !this.#columns) {
-        // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever).
+        // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever). Their runnel
+        // types (json and boolean are TEXT and INTEGER to SQLite) were noted when it was made.
         const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
+        const noted = new Map(
+          (
+            db.prepare('SELECT name, type FROM runnel_columns WHERE sink_table = ?').all(this.#c.table) as Array<{
+              name: string;
+              type: Column['type'];
+            }>
+          ).map((c) => [c.name, c.type]),
+        );
         this.#columns = existing
           .filter((c) => !skip.has(c.name))
-          .map((c) => ({ name: c.name, type: c.type === 'INTEGER' ? 'integer' : c.type === 'REAL' ? 'real' : 'text' }));
+          .map((c) => ({
+            name: c.name,
+            type: noted.get(c.name) ?? (c.type === 'INTEGER' ? 'integer' : c.type === 'REAL' ? 'real' : 'text'),
+          }));
       }
       if (this.#columns) this.#createTable(this.#columns);
     } catch (err) {
@@ -57,16 +101,57 @@ export class SqliteSink implements Sink {
 
   #createTable(columns: Column[]): void {
     const db = this.#db!;
+    // The columns' runnel types, for a reopen without configured columns (see open).
+    const note = db.prepare('INSERT OR IGNORE INTO runnel_columns(sink_table, name, type) VALUES (?, ?, ?)');
+    for (const c of columns) note.run(this.#c.table, c.name, c.type);
+    const upsert = upsertColumn(this.#c, columns);
+    if (upsert) {
+      this.#createKeyedTable(columns, upsert);
+      return;
+    }
     const key = keyColumn(columns);
     const cols = columns.map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}`).join(', ');
     db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(this.#c.table)} (${quoted(key)} INTEGER PRIMARY KEY, ${cols},
       _topic TEXT, _partition INTEGER, _offset INTEGER, _key TEXT, _timestamp INTEGER, UNIQUE(_topic, _partition, _offset))`);
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS];
-    this.#insert = db.prepare(
-      // A record already stored (a replay from an older position) is skipped, never a write that fails
-      // forever: the sink stays idempotent even if its offsets table is lost or a group commit lags.
-      `INSERT INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+    // A record already stored (a replay from an older position) is skipped, never a write that fails
+    // forever: the sink stays idempotent even if its offsets table is lost or a group commit lags.
+    this.#prepareInserts(
+      (rows) =>
+        `INSERT INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES ${valuesList(names.length, rows)}
        ON CONFLICT(_topic, _partition, _offset) DO NOTHING`,
+      names.length,
+    );
+  }
+
+  /** The insert for one row and for INSERT_ROWS rows (bounded by SQLite's variables per statement). */
+  #prepareInserts(sql: (rows: number) => string, width: number): void {
+    const db = this.#db!;
+    this.#insert = db.prepare(sql(1));
+    // A wide table gets fewer rows per statement: SQLite takes at most 32766 variables in one.
+    this.#manyRows = Math.max(1, Math.min(INSERT_ROWS, Math.floor(32766 / width)));
+    this.#insertMany = db.prepare(sql(this.#manyRows));
+  }
+
+  /**
+   * Table mode: the key column is the primary key and a record updates its key's row. Replaying a batch
+   * after a crash writes the same values again, so the table stays exactly as an uninterrupted run's.
+   */
+  #createKeyedTable(columns: Column[], key: Column): void {
+    const db = this.#db!;
+    const cols = columns
+      .map((c) => `${quoted(c.name)} ${SQL_TYPE[c.type]}${c.name === key.name ? ' PRIMARY KEY' : ''}`)
+      .join(', ');
+    db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(this.#c.table)} (${cols},
+      _topic TEXT, _partition INTEGER, _offset INTEGER, _key TEXT, _timestamp INTEGER)`);
+    const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS];
+    const updates = names.filter((n) => n !== quoted(key.name)).map((n) => `${n} = excluded.${n}`);
+    // Rows of one statement are applied in order, so a key twice in one batch ends as its later record.
+    this.#prepareInserts(
+      (rows) =>
+        `INSERT INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES ${valuesList(names.length, rows)}
+       ON CONFLICT(${quoted(key.name)}) DO UPDATE SET ${updates.join(', ')}`,
+      names.length,
     );
   }
 
@@ -86,34 +171,50 @@ export class SqliteSink implements Sink {
     const db = this.#db!;
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     if (!this.#columns && records.length > 0) {
-      this.#columns = inferColumns(records);
-      this.#createTable(this.#columns);
+      const inferred = inferColumns(records);
+      try {
+        this.#createTable(inferred);
+      } catch (err) {
+        throw this.#error(err);
+      }
+      // Only once its table exists: a retry after a failed CREATE must try it again.
+      this.#columns = inferred;
     }
     const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
-    const rows: Array<{ r: StreamRecord; cells: unknown[] }> = [];
+    const key = columns.length > 0 ? upsertColumn(this.#c, columns) : undefined;
+    // Every accepted row's cells then its record's place, flat, in the order of the statement's columns.
+    const width = columns.length + META_COLUMNS.length;
+    const cells: Array<string | number | null> = [];
     for (const r of records) {
+      let row: ReturnType<typeof rowOf>;
       try {
-        const cells = rowOf(r, columns).map((c) => (typeof c === 'boolean' ? Number(c) : c));
-        rows.push({ r, cells });
+        row = rowOf(r, columns);
+        requireKey(row, columns, key);
       } catch (err) {
         if (!isRunnelError(err)) throw err;
         rejected.push({ record: r, error: err });
+        continue;
       }
+      for (const c of row) cells.push(typeof c === 'boolean' ? Number(c) : c);
+      cells.push(r.topic, r.partition, r.offset, r.key, r.timestamp);
     }
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
-        for (const { r, cells } of rows) {
-          this.#insert!.run(
-            ...(cells as Array<string | number | null>),
-            r.topic,
-            r.partition,
-            r.offset,
-            r.key,
-            r.timestamp,
-          );
+        const rows = cells.length / width;
+        let at = 0;
+        // INSERT_ROWS rows per statement call: per-row calls (binding, stepping, resetting one statement
+        // each time) were most of what the sink cost.
+        const many = this.#manyRows;
+        if (rows >= many) {
+          const chunk = new Array<string | number | null>(many * width);
+          for (; at + many <= rows; at += many) {
+            for (let i = 0; i < chunk.length; i++) chunk[i] = cells[at * width + i] as string | number | null;
+            this.#insertMany!.run(...chunk);
+          }
         }
+        for (; at < rows; at++) this.#insert!.run(...cells.slice(at * width, (at + 1) * width));
         const upsert = db.prepare(
           `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset,
@@ -136,17 +237,44 @@ export class SqliteSink implements Sink {
     await this.close();
   }
 
+  /** Read-only: WAL lets it read while a pipeline writes. */
+  async peekPositions(): Promise<TopicPartitionOffset[]> {
+    if (!existsSync(this.#c.path)) return [];
+    const db = new DatabaseSync(this.#c.path, { readOnly: true, timeout: 5000 });
+    try {
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runnel_offsets'").get();
+      if (!table) return [];
+      const rows = db
+        .prepare(
+          'SELECT topic, partition, next_offset AS offset, topic_id AS topicId FROM runnel_offsets WHERE sink_table = ?',
+        )
+        .all(this.#c.table) as unknown as Array<TopicPartitionOffset & { topicId: string | null }>;
+      return rows.map(({ topic, partition, offset, topicId }) => ({
+        topic,
+        partition,
+        offset,
+        ...(topicId === null ? {} : { topicId }),
+      }));
+    } finally {
+      db.close();
+    }
+  }
+
   async close(): Promise<void> {
     this.#db?.close();
     this.#db = undefined;
     this.#insert = undefined;
+    this.#insertMany = undefined;
     if (!this.#c.columns) this.#columns = undefined;
   }
 
   #error(err: unknown): RunnelError {
+    // Not a database, cannot open, read-only, a table that cannot be created: see isPermanent.
+    const permanent = permanentOutputError(this.#c.path, err);
+    if (permanent) return permanent;
     const e = toRunnelError(err, ErrorCodes.SINK_WRITE_FAILED);
     if (e.code === ErrorCodes.SINK_WRITE_FAILED || e.code === ErrorCodes.DISK_FULL) return e;
-    // SQLite reports unwritable paths as its own errors ("unable to open database file"): retriable.
+    // Busy (another process's lock outlasted the timeout), I/O errors: retriable.
     return new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `sqlite ${this.#c.path}: ${e.message}`, {
       retriable: true,
       cause: err,

@@ -1,30 +1,34 @@
-import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
-import { batchSizeFor, Pacer } from '../pacing.ts';
+import { excerpt, looksBinary } from '../../../core/excerpt.ts';
+import type { Pacing } from '../../../core/replay-control.ts';
+import { batchSizeFor, paced } from '../pacing.ts';
+import { CsvRecordSplitter, type CsvRecordText } from './records.ts';
 import type { CsvConfig } from './spec.ts';
 
 type ColumnKind = 'number' | 'integer' | 'string' | 'boolean';
 
 /** Whole CSV records with their first line number; a quoted field may span lines. */
-async function* csvRecords(path: string): AsyncGenerator<{ text: string; line: number }> {
+async function* csvRecords(path: string): AsyncGenerator<CsvRecordText> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let buffer: string[] = [];
-  let start = 0;
+  const splitter = new CsvRecordSplitter();
   let n = 0;
   for await (const line of lines) {
-    n++;
-    if (buffer.length === 0) start = n;
-    buffer.push(line);
-    const text = buffer.join('\n');
-    if ((text.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    buffer = [];
-    if (text.trim() !== '') yield { text, line: start };
+    const r = splitter.push(line, ++n);
+    if (r) yield r;
   }
-  if (buffer.length > 0) yield { text: buffer.join('\n'), line: start };
+  const rest = splitter.end();
+  if (rest) yield rest;
+}
+
+/** The first few names of a list, for a one-line message. */
+function excerptList(names: string[], max = 10): string {
+  const shown = names.slice(0, max).map((n) => (looksBinary(n) || n.length > 40 ? excerpt(n) : n));
+  return `${shown.join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`;
 }
 
 /** The file's first line (up to 64 KiB), for checking the header before the replay starts. */
@@ -54,65 +58,66 @@ export class CsvSource implements Source {
     // without the columns the app needs (or not a CSV at all) is refused before consumers copy anything.
     this.#mustExist();
     const header = firstLine(config.path);
+    if (header !== undefined && looksBinary(header)) {
+      // The whole first line of a binary file is hundreds of raw bytes: show where it starts, escaped.
+      throw new RunnelError(
+        ErrorCodes.INPUT_MALFORMED,
+        `CSV file ${config.path} is not text (it starts ${excerpt(header)}): give a CSV file with a header row`,
+        { value: config.path },
+      );
+    }
     if (header !== undefined) this.#checkHeader((Papa.parse<string[]>(header).data[0] ?? []).map((c) => c.trim()));
   }
 
   #mustExist(): void {
     const { path } = this.#c;
-    if (!existsSync(path) || !statSync(path).isFile()) {
+    if (!existsSync(path)) {
       throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `CSV file not found: ${path}`, { value: path });
+    }
+    if (statSync(path).isDirectory()) {
+      const inside = readdirSync(path).filter((f) => /\.csv$/i.test(f));
+      const hint = inside.length === 0 ? 'it holds no .csv file' : `CSV files in it: ${excerptList(inside)}`;
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        `CSV path ${path} is a folder, not a file (${hint}): name the CSV file itself`,
+        { value: path },
+      );
     }
   }
 
-  async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
-    const { path } = this.#c;
-    this.#mustExist();
-    const size = batchSizeFor(this.#c.rate ?? (this.#c.speed ? 20 : 0));
-    const pacer = new Pacer();
-    let sent = 0;
-    let firstEvent: number | undefined;
-    do {
-      let header: string[] | undefined;
-      const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
-      let batch: SourceItem[] = [];
-      for await (const { text, line } of csvRecords(path)) {
-        if (ctx.signal.aborted) return;
-        const cells = (Papa.parse<string[]>(text, { header: false }).data[0] ?? []).map((c) => c.trim());
-        if (!header) {
-          header = cells;
-          this.#checkHeader(header);
-          continue;
-        }
-        const item = this.#row(header, cells, kinds, text, `${path}:${line}`);
-        if (item.kind === 'record') {
-          const due = this.#due(item.record.timestamp!, sent, firstEvent);
-          firstEvent ??= item.record.timestamp;
-          if (due !== undefined && due > 0 && batch.length > 0) {
-            yield batch;
-            batch = [];
-          }
-          if (due !== undefined) await pacer.waitFor(due, ctx.signal);
-          sent++;
-        }
-        batch.push(item);
-        if (batch.length >= size) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (!header)
-        throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `CSV file ${path} is empty: it needs a header row`, {
-          value: path,
-        });
-      if (batch.length > 0) yield batch;
-    } while (this.#c.loop && !ctx.signal.aborted);
+  pacing(): Pacing | undefined {
+    if (this.#c.rate) return { by: 'rate', rate: this.#c.rate };
+    if (this.#c.speed) return { by: 'event-time', speed: this.#c.speed };
+    return undefined;
   }
 
-  /** When (ms after start) record number `sent` with event time `at` should go out; undefined = now. */
-  #due(at: number, sent: number, firstEvent: number | undefined): number | undefined {
-    if (this.#c.rate) return (sent / this.#c.rate) * 1000;
-    if (this.#c.speed && firstEvent !== undefined) return (at - firstEvent) / this.#c.speed;
-    return undefined;
+  async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
+    this.#mustExist();
+    const size = batchSizeFor(this.#c.rate ?? (this.#c.speed ? 20 : 0));
+    // Each pass starts its schedule again: a looped replay keeps its pace instead of bursting.
+    do yield* paced(this.#items(ctx.signal), ctx, this.pacing(), size);
+    while (this.#c.loop && !ctx.signal.aborted);
+  }
+
+  /** One pass over the file: its rows as records, or as dead letters naming file:line. */
+  async *#items(signal: AbortSignal): AsyncGenerator<SourceItem> {
+    const { path } = this.#c;
+    let header: string[] | undefined;
+    const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
+    for await (const { text, line } of csvRecords(path)) {
+      if (signal.aborted) return;
+      const cells = (Papa.parse<string[]>(text, { header: false }).data[0] ?? []).map((c) => c.trim());
+      if (!header) {
+        header = cells;
+        this.#checkHeader(header);
+        continue;
+      }
+      yield this.#row(header, cells, kinds, text, `${path}:${line}`);
+    }
+    if (!header)
+      throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `CSV file ${path} is empty: it needs a header row`, {
+        value: path,
+      });
   }
 
   #checkHeader(header: string[]): void {
@@ -128,7 +133,7 @@ export class CsvSource implements Source {
       if (!header.includes(needed)) {
         throw new RunnelError(
           ErrorCodes.INPUT_MALFORMED,
-          `CSV file ${path} has no "${needed}" column (columns: ${header.join(', ')})`,
+          `CSV file ${path} has no "${needed}" column (columns: ${excerptList(header)})`,
           { value: header },
         );
       }

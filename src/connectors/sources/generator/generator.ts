@@ -1,5 +1,6 @@
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
-import { batchSizeFor, mulberry32, Pacer } from '../pacing.ts';
+import type { Pacing } from '../../../core/replay-control.ts';
+import { batchSizeFor, mulberry32, pacerFor } from '../pacing.ts';
 import { AUTHORS, buzzMessage } from './buzz-message.ts';
 import type { GeneratorConfig } from './spec.ts';
 
@@ -16,12 +17,16 @@ export class GeneratorSource implements Source {
     return this.#c.count;
   }
 
+  pacing(): Pacing | undefined {
+    return this.#c.rate > 0 ? { by: 'rate', rate: this.#c.rate } : undefined;
+  }
+
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     const rand = mulberry32(this.#c.seed ?? Math.floor(Math.random() * 2 ** 31));
     const authors = this.#c.authors ?? AUTHORS;
     const { rate } = this.#c;
     const size = batchSizeFor(rate);
-    const pacer = new Pacer();
+    const pacer = pacerFor(ctx, { by: 'rate', rate });
     for (let seq = 0; !ctx.signal.aborted; ) {
       if (this.#c.count !== undefined && seq >= this.#c.count) return;
       const n = this.#c.count === undefined ? size : Math.min(size, this.#c.count - seq);

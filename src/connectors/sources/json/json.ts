@@ -14,6 +14,8 @@ import { sleep } from '../../../core/backoff.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { eventTime } from '../../../core/event-time.ts';
+import type { Pacing } from '../../../core/replay-control.ts';
+import { batchSizeFor, paced } from '../pacing.ts';
 import type { JsonConfig } from './spec.ts';
 
 const BATCH = 1000;
@@ -49,18 +51,27 @@ export class JsonSource implements Source {
       this.#mustExist();
       const text = readFileSync(path, 'utf8');
       if (text.trimStart().startsWith('[')) {
-        yield* this.#array(text);
+        yield* paced(this.#array(text), ctx, this.pacing(), BATCH);
         return;
       }
       const lines = text.split('\n');
       if (!text.endsWith('\n') && lines[lines.length - 1] === '') lines.pop();
-      yield* chunks(lines.map((l, i) => this.#line(l, i + 1)).filter((x): x is SourceItem => x !== undefined));
+      const items = lines.map((l, i) => this.#line(l, i + 1)).filter((x): x is SourceItem => x !== undefined);
+      yield* paced(items, ctx, this.pacing(), this.#c.rate || this.#c.speed ? batchSizeFor(this.#c.rate ?? 20) : BATCH);
       return;
     }
     yield* this.#follow(ctx);
   }
 
-  *#array(text: string): Generator<SourceItem[]> {
+  /** A replay of a whole file paces like the csv source (by rate, or by event time × speed); following does not. */
+  pacing(): Pacing | undefined {
+    if (this.#c.follow) return undefined;
+    if (this.#c.rate) return { by: 'rate', rate: this.#c.rate };
+    if (this.#c.speed) return { by: 'event-time', speed: this.#c.speed };
+    return undefined;
+  }
+
+  #array(text: string): SourceItem[] {
     let values: unknown;
     try {
       values = JSON.parse(text);
@@ -72,7 +83,7 @@ export class JsonSource implements Source {
     }
     if (!Array.isArray(values))
       throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `${this.#c.path} must hold a JSON array`);
-    yield* chunks(values.map((v, i) => this.#record(v, `${this.#c.path}[${i}]`)));
+    return values.map((v, i) => this.#record(v, `${this.#c.path}[${i}]`));
   }
 
   #line(text: string, n: number): SourceItem | undefined {

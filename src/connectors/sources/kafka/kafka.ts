@@ -2,7 +2,7 @@ import type { Broker, Consumer } from '../../../core/broker.ts';
 import { createBroker } from '../../../core/broker-registry.ts';
 import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { eventTime } from '../../../core/event-time.ts';
-import { type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
+import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
 import { retrying } from '../../../core/retry.ts';
 import { positionsOf } from '../../../core/runners/consumer-loop.ts';
 import { shortId } from '../../../core/runners/place-id.ts';
@@ -18,6 +18,9 @@ export class KafkaSource implements Source {
   readonly #c: KafkaSourceConfig;
   #broker: Broker | undefined;
   #consumer: Consumer | undefined;
+  /** The batch last yielded, until the runtime says how much of it it produced (see committed). */
+  #batch: StreamRecord[] = [];
+  #retry: { signal: AbortSignal; log: SourceContext['log'] } | undefined;
 
   constructor(config: KafkaSourceConfig) {
     this.#c = config;
@@ -45,15 +48,14 @@ export class KafkaSource implements Source {
     }
     const consumer = broker.consumer({ group, topics: [c.topic], startFrom: c.startFrom, clientId: group });
     this.#consumer = consumer;
-    let pending: TopicPartitionOffset[] = [];
     // A broker blip, or the topic between its delete and its creation (a seed producer restarting), is
     // waited out as the runtime's own consumers do; the new topic is then read from its start.
     const retry = { signal: ctx.signal, log: ctx.log };
+    this.#retry = retry;
     while (!ctx.signal.aborted) {
-      // Resumed means the runtime produced the previous batch durably: now its offsets may be committed.
-      const done = pending;
-      if (done.length > 0) await retrying(`${this.name}: commit`, () => consumer.commit(done), retry);
-      pending = [];
+      // Resumed means the runtime produced the previous batch durably (a reader that never calls
+      // committed() still moves the group on here).
+      await this.committed(this.#batch.length);
       if (targets?.every((t) => (position.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset)) return;
       const records = await retrying(
         `${this.name}: poll`,
@@ -61,8 +63,8 @@ export class KafkaSource implements Source {
         retry,
       );
       if (records.length === 0) continue;
-      pending = positionsOf(records);
-      for (const p of pending) position.set(tpKey(p.topic, p.partition), p.offset);
+      this.#batch = records;
+      for (const p of positionsOf(records)) position.set(tpKey(p.topic, p.partition), p.offset);
       yield records.map((r) => ({
         kind: 'record' as const,
         record: {
@@ -74,6 +76,19 @@ export class KafkaSource implements Source {
         position: `${c.url}/${c.topic}/${r.partition}/${r.offset}`,
       }));
     }
+  }
+
+  /**
+   * The runtime produced the first `handled` records of the last batch: their offsets are committed now,
+   * not when the next batch is asked for, which never happens after `--limit` (the run ended with the
+   * group's position one batch behind, and the seed's group showed nothing read at all).
+   */
+  async committed(handled: number): Promise<void> {
+    const done = this.#batch.slice(0, handled);
+    this.#batch = [];
+    const consumer = this.#consumer;
+    if (done.length === 0 || !consumer || !this.#retry) return;
+    await retrying(`${this.name}: commit`, () => consumer.commit(positionsOf(done)), this.#retry);
   }
 
   async close(): Promise<void> {

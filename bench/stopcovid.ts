@@ -1,0 +1,237 @@
+/**
+ * `node bench/stopcovid.ts [--sizes 10000,100000,1000000] [--skip-rss]`: the stopcovid app's contact
+ * detection alone, on one core, against the seed's method in the same run.
+ *
+ * 1. Detection (src/apps/stopcovid/detect.ts `spread`: the cells' radix sort, the same-cell runs and the
+ *    rule, one synchronous tick) in person-ticks/s, at each size on the seed's density; the moves are not
+ *    timed. Goal: >= 25M person-ticks/s (1M people in <= 40 ms a tick).
+ * 2. The seed's method on the same population and moves: people in SQLite (node:sqlite), an UPDATE per
+ *    person per tick, then its GROUP BY / HAVING self-join, the intended rule applied with an UPDATE per
+ *    person who becomes 1. Both end with the same statuses (checked). Goal: >= 100x it.
+ * 3. Peak RSS at 1M people (a child process: the population, the detection's scratch, 5 ticks), per person,
+ *    in all and above the same process at 1,000 people. Goal: <= 200 bytes.
+ * 4. With --pipeline N,…: the whole app, `runnel run stopcovid --ticks 10 --tick-rate 0` on a local broker
+ *    (JSONL sinks, no interactions log), in person-ticks/s by the wall and by the process's CPU: at most
+ *    that many people keep up with 1 tick/s (a throughput bound, not the 5-minute sustained run).
+ * Figures, not assertions.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { parseArgs } from 'node:util';
+import { DetectScratch, spread } from '../src/apps/stopcovid/detect.ts';
+import { defaultGrid, Population, type SimConfig } from '../src/apps/stopcovid/sim.ts';
+
+type Row = [string, number, string];
+const config = (people: number, radius = 0): SimConfig => ({ people, ...defaultGrid(people), seed: 1, radius });
+
+/**
+ * Person-ticks/s of `spread` over `ticks` ticks, by this process's CPU time and by the wall (the machine is
+ * shared: the wall can overcount). The moves are made beforehand, so only the detection is timed.
+ */
+function detection(c: SimConfig, ticks: number): { cpu: number; wall: number; msPerTick: number } {
+  const pop = new Population(c);
+  const xs: Int32Array[] = [];
+  const ys: Int32Array[] = [];
+  for (let tick = 0; tick < ticks; tick++) {
+    if (tick > 0) pop.move();
+    xs.push(Int32Array.from(pop.xs));
+    ys.push(Int32Array.from(pop.ys));
+  }
+  let status = Uint8Array.from(pop.status0);
+  let next = new Uint8Array(c.people);
+  const scratch = new DetectScratch();
+  // Warm-up: the JIT, and the scratch grown to size.
+  for (let k = 0; k < 3; k++) spread(xs[0]!, ys[0]!, status, next, c.width, c.height, c.radius, scratch);
+  const t = performance.now();
+  const u = process.cpuUsage();
+  for (let tick = 0; tick < ticks; tick++) {
+    spread(xs[tick]!, ys[tick]!, status, next, c.width, c.height, c.radius, scratch);
+    [status, next] = [next, status];
+  }
+  const used = process.cpuUsage(u);
+  const wallMs = performance.now() - t;
+  return {
+    cpu: Math.round((c.people * ticks * 1e6) / (used.user + used.system)),
+    wall: Math.round((c.people * ticks * 1000) / wallMs),
+    msPerTick: wallMs / ticks,
+  };
+}
+
+/** The seed's way, timed per tick over `ticks` ticks (CPU time, as the detection); its statuses are checked against `spread`'s. */
+function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; same: boolean } {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-'));
+  const db = new DatabaseSync(join(dir, 'stop_covid.db'));
+  try {
+    db.exec(
+      'CREATE TABLE people(people_id INTEGER PRIMARY KEY, phone_nb INTEGER, pos_x INTEGER, pos_y INTEGER, health_status INTEGER)',
+    );
+    const pop = new Population(c);
+    const insert = db.prepare('INSERT INTO people VALUES (?, ?, ?, ?, ?)');
+    db.exec('BEGIN'); // the seed never commits: everything happens in one open transaction
+    for (let i = 0; i < c.people; i++) insert.run(i + 1, pop.phones[i]!, pop.xs[i]!, pop.ys[i]!, pop.status0[i]!);
+    const move = db.prepare('UPDATE people SET pos_x = ?, pos_y = ? WHERE people_id = ?');
+    const meet = db.prepare(
+      'SELECT A.people_id, A.pos_x, A.pos_y, A.health_status FROM people A INNER JOIN ' +
+        '(SELECT pos_x, pos_y FROM people GROUP BY pos_x, pos_y HAVING COUNT(*) > 1) B ' +
+        'ON A.pos_x = B.pos_x AND A.pos_y = B.pos_y',
+    );
+    const infect = db.prepare('UPDATE people SET health_status = 1 WHERE people_id = ?');
+    // The reference for the check: spread on the same moves.
+    let status = Uint8Array.from(pop.status0);
+    let next = new Uint8Array(c.people);
+    const scratch = new DetectScratch();
+    let ms = 0;
+    let cpuUs = 0;
+    for (let tick = 0; tick < ticks; tick++) {
+      if (tick > 0) pop.move();
+      spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
+      [status, next] = [next, status];
+      const t = performance.now();
+      const u = process.cpuUsage();
+      if (tick > 0) for (let i = 0; i < c.people; i++) move.run(pop.xs[i]!, pop.ys[i]!, i + 1);
+      const rows = meet.all() as Array<{ people_id: number; pos_x: number; pos_y: number; health_status: number }>;
+      // The intended rule (the README's): in a cell with a 1 or a 2, every 0 becomes 1.
+      const exposed = new Set<string>();
+      for (const r of rows) if (r.health_status !== 0) exposed.add(`${r.pos_x},${r.pos_y}`);
+      for (const r of rows) if (r.health_status === 0 && exposed.has(`${r.pos_x},${r.pos_y}`)) infect.run(r.people_id);
+      const used = process.cpuUsage(u);
+      cpuUs += used.user + used.system;
+      ms += performance.now() - t;
+    }
+    const final = db.prepare('SELECT health_status FROM people ORDER BY people_id').all() as Array<{
+      health_status: number;
+    }>;
+    db.exec('ROLLBACK');
+    return {
+      rate: Math.round((c.people * ticks * 1e6) / cpuUs),
+      wall: Math.round((c.people * ticks * 1000) / ms),
+      same: final.every((r, i) => r.health_status === status[i]),
+    };
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Peak RSS (KB) of a child, as it reports it: VmHWM, since the rusage maxRSS of a child spawned from a big
+ * process starts at the parent's.
+ */
+function peakRssKb(args: string[]): number {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return Number(r.stdout.trim().split('\n').at(-1));
+}
+
+export function benchStopcovid(
+  o: { sizes?: number[]; rss?: boolean; pipeline?: number[] } = {},
+  say: (s: string) => void = console.log,
+): Row[] {
+  const rows: Row[] = [];
+  const sizes = o.sizes ?? [10_000, 100_000, 1_000_000];
+  const seedAt = new Map<number, number>();
+  for (const n of sizes.filter((n) => n <= 100_000)) {
+    const ticks = n <= 10_000 ? 20 : 3;
+    const s = seedMethod(config(n), ticks);
+    seedAt.set(n, s.rate);
+    say(`  seed's method at ${n}: ${s.rate} person-ticks/s over ${ticks} ticks; same statuses as spread: ${s.same}`);
+    rows.push([
+      `stopcovid seed method (sqlite) ${n}`,
+      s.rate,
+      `person-ticks/s (cpu; wall ${s.wall}), same statuses: ${s.same}`,
+    ]);
+  }
+  for (const n of sizes) {
+    for (const radius of [0, 3]) {
+      const ticks = Math.max(5, Math.round(5e6 / n));
+      const d = detection(config(n, radius), ticks);
+      const vs = seedAt.get(n);
+      const note =
+        `person-ticks/s (cpu; wall ${d.wall}), ${d.msPerTick.toFixed(1)} ms/tick` +
+        (radius === 0 && vs ? `, ${Math.round(d.cpu / vs)}× the seed's method` : '');
+      rows.push([`stopcovid detection ${radius ? `r=${radius}` : 'same cell'} ${n}`, d.cpu, note]);
+    }
+  }
+  if (o.rss !== false) {
+    const n = 1_000_000;
+    const child = (people: number) => peakRssKb([new URL(import.meta.url).pathname, '--rss-child', String(people)]);
+    // The same child with 1,000 people: Node, the TypeScript loader and this file's imports.
+    const base = child(1000);
+    const peak = child(n);
+    const per = (peak * 1024) / n;
+    const above = ((peak - base) * 1024) / (n - 1000);
+    rows.push([
+      `stopcovid peak RSS per person at ${n}`,
+      Math.round(per),
+      `bytes/person in all (${Math.round(peak / 1024)} MB), ${Math.round(above)} above the same process at 1,000 (${Math.round(base / 1024)} MB)`,
+    ]);
+  }
+  for (const people of o.pipeline ?? []) {
+    const r = pipelineRate(people, 10);
+    rows.push([
+      `stopcovid whole pipeline (local) ${people}`,
+      r.wall,
+      `person-ticks/s by the wall (${r.cpu} by CPU): \`runnel run stopcovid\`, 10 ticks, process start included`,
+    ]);
+  }
+  return rows;
+}
+
+const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+/** The whole pipeline through the CLI: person-ticks/s by the wall and by the CPU (user + sys) of the run. */
+function pipelineRate(people: number, ticks: number): { wall: number; cpu: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-run-'));
+  try {
+    const args = ['run', 'stopcovid', '--people', String(people), '--ticks', String(ticks), '--tick-rate', '0'];
+    args.push('--seed', '1', '--interactions', 'off', '--sinks', 'jsonl', '-q');
+    args.push('--broker', `local:${join(dir, 'broker.db')}`, '--data-dir', join(dir, 'data'));
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', join(dir, 'time'), process.execPath, CLI, ...args], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const [wall, user, sys] = readFileSync(join(dir, 'time'), 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    const work = people * ticks;
+    return { wall: Math.round(work / wall!), cpu: Math.round(work / (user! + sys!)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The RSS child: a population of N, the detection's scratch, 5 ticks; prints its peak RSS (VmHWM) in KB. */
+function rssChild(n: number): void {
+  const c = config(n);
+  const pop = new Population(c);
+  let status = Uint8Array.from(pop.status0);
+  let next = new Uint8Array(n);
+  const scratch = new DetectScratch();
+  for (let tick = 0; tick < 5; tick++) {
+    pop.move();
+    spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
+    [status, next] = [next, status];
+  }
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  console.log(hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string' },
+      'skip-rss': { type: 'boolean' },
+      'rss-child': { type: 'string' },
+      pipeline: { type: 'string' },
+    },
+  });
+  if (values['rss-child']) rssChild(Number(values['rss-child']));
+  else {
+    const sizes = values.sizes?.split(',').map(Number);
+    const pipeline = values.pipeline?.split(',').map(Number);
+    const o = { ...(sizes ? { sizes } : {}), ...(pipeline ? { pipeline } : {}), rss: !values['skip-rss'] };
+    for (const [name, rate, note] of benchStopcovid(o))
+      console.log(`${name.padEnd(44)} ${String(rate).padStart(11)}   ${note}`);
+  }
+}

@@ -1,0 +1,146 @@
+import type { z } from 'zod';
+import type {
+  AppAction,
+  AppDefinition,
+  AppFlag,
+  AppOptions,
+  PanelSpec,
+  PipelineSpec,
+  SourceBinding,
+} from '../core/app.ts';
+import type { TopicConfig } from '../core/broker.ts';
+import type { Source } from '../core/connector.ts';
+import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { TopologyBuilder } from '../processing/dsl/topology.ts';
+import { type Column, type Env, sinksFor } from './settings.ts';
+
+/** A topic the app writes to the sinks chosen with `--sinks` (JSONL file, SQLite/DuckDB table, Kafka). */
+export interface AppSink {
+  topic: string;
+  /** Table name in `<data-dir>/<app>.sqlite` / `.duckdb` (default: the topic with `.` and `-` as `_`). */
+  table?: string;
+  /** Typed columns for the SQL tables; without them a table holds the whole value as JSON. */
+  columns?: Column[];
+  /** Only these sink kinds (e.g. ['jsonl']); default: every kind `--sinks` names. */
+  kinds?: string[];
+  /**
+   * Table mode for the SQL sinks: one row per value of this column (its primary key), updated by newer
+   * records, instead of a row per record. Needs `columns` naming it.
+   */
+  key?: string;
+  /**
+   * The Postgres schema and Cassandra keyspace of its table (default: the app's name), for an app whose
+   * seed fixed one (the users app: `spark_streams.created_users`). RUNNEL_POSTGRES_SCHEMA and
+   * RUNNEL_CASSANDRA_KEYSPACE still override it.
+   */
+  namespace?: string;
+}
+
+/** An app: where its records come from, what it computes, where results go, and its dashboard page. */
+export interface AppConfig {
+  name: string;
+  title?: string;
+  description?: string;
+  /**
+   * What `--csv` replays, for an app whose own source replays a file (smoker, oura). Without it `--csv`
+   * and `--speed` are refused for the app instead of being silently ignored.
+   */
+  csvInput?: string;
+  /** What `--api <url>` polls (users: a randomuser-shaped API); without it `--api` is refused for the app. */
+  apiInput?: string;
+  /** Flags for the app's own settings, each the same as an environment key (`--people` = STOPCOVID_PEOPLE). */
+  flags?: AppFlag[];
+  /** Partitions of the app's topics (default 1). Processes running `runnel consume` share them. */
+  partitions?: number;
+  /** Per-topic settings (partitions, retention) overriding the default. */
+  topics?: Record<string, TopicConfig> | ((options: AppOptions) => Record<string, TopicConfig>);
+  /** The sources and the topics they fill; each record is checked against `schema` before it is written. */
+  sources?(options: AppOptions): Array<{ topic: string; source: Source; schema?: z.ZodType }>;
+  /** The dataflow: streams from topics, steps, and the topics results go to. */
+  pipeline(t: TopologyBuilder, options: AppOptions): void;
+  sinks?: AppSink[] | ((options: AppOptions) => AppSink[]);
+  panels?: PanelSpec[] | ((env: Env) => PanelSpec[]);
+  /** Requests the dashboard answers for the app at `POST /api/apps/<name>/<action>` (see AppAction). */
+  actions?: Record<string, AppAction>;
+}
+
+/**
+ * Declares an app. The built-in apps are written with it, and a file whose default export is one runs
+ * with `runnel run ./my-pipeline.ts` (likewise `produce` and `consume`).
+ *
+ * @example
+ * export default defineApp({
+ *   name: 'readings',
+ *   sources: () => [{ topic: 'readings', source: source('csv', { path: 'readings.csv' }) }],
+ *   pipeline(t) {
+ *     t.stream('readings', { schema: Reading, eventTime: 'ts' })
+ *       .keyBy((r) => r.sensor)
+ *       .window(tumbling({ size: 60_000 }))
+ *       .aggregate((a) => ({ n: a.count(), mean: a.mean((r) => r.temp) }))
+ *       .to('readings.per-minute');
+ *   },
+ *   sinks: [{ topic: 'readings.per-minute' }],
+ * });
+ */
+export function defineApp(config: AppConfig): AppDefinition {
+  for (const action of Object.keys(config.actions ?? {})) {
+    if (!/^[a-z][a-z0-9-]*$/.test(action)) {
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        `action name "${action}" must be lower-case letters, digits and -`,
+      );
+    }
+  }
+  if (!/^[a-z][a-z0-9-]*$/.test(config.name)) {
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `app name "${config.name}" must be lower-case letters, digits and -`,
+    );
+  }
+  const panels = (env: Env): PanelSpec[] =>
+    typeof config.panels === 'function' ? config.panels(env) : (config.panels ?? []);
+  return {
+    name: config.name,
+    title: config.title ?? config.name,
+    description: config.description ?? '',
+    ...(config.csvInput === undefined ? {} : { csvInput: config.csvInput }),
+    ...(config.apiInput === undefined ? {} : { apiInput: config.apiInput }),
+    ...(config.flags === undefined ? {} : { flags: config.flags }),
+    build(options): PipelineSpec {
+      const partitions = config.partitions ?? 1;
+      // RUNNEL_APP_ID renames what the app keeps for itself (internal topics, processors' groups and state):
+      // two runs of one app on one Kafka cluster, with their own topics, then never read each other's.
+      const id = options.env.RUNNEL_APP_ID?.trim() || config.name;
+      const t = new TopologyBuilder(id, { partitions });
+      config.pipeline(t, options);
+      const processors = t.compile();
+      const sources: SourceBinding[] = (config.sources?.(options) ?? []).map((s) => ({ ...s }));
+      const topics: Record<string, TopicConfig> = {};
+      const declared = typeof config.sinks === 'function' ? config.sinks(options) : (config.sinks ?? []);
+      // The sinks' topics too: a step's side outputs (emitTo) get the app's partitions, as its main one.
+      const all = new Set<string>([
+        ...sources.map((s) => s.topic),
+        ...processors.flatMap((p) => [...p.inputs, ...p.outputs]),
+        ...declared.map((s) => s.topic),
+      ]);
+      for (const topic of all) if (!topic.startsWith(`${id}-`)) topics[topic] = { partitions };
+      Object.assign(topics, typeof config.topics === 'function' ? config.topics(options) : config.topics);
+      const sinks = declared.flatMap((s) =>
+        sinksFor(
+          config.name,
+          s.topic,
+          s.table ?? s.topic.replace(/[.-]/g, '_'),
+          s.kinds ? options.sinks.filter((k) => s.kinds!.includes(k)) : options.sinks,
+          options,
+          s.columns,
+          s.key,
+          s.namespace,
+        ),
+      );
+      return { app: config.name, ...(id === config.name ? {} : { id }), topics, sources, processors, sinks };
+    },
+    panels: panels({}),
+    panelsFor: panels,
+    ...(config.actions ? { actions: config.actions } : {}),
+  };
+}

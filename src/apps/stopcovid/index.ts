@@ -1,0 +1,211 @@
+import {
+  type AppOptions,
+  defineApp,
+  type Env,
+  ErrorCodes,
+  envNumber,
+  RunnelError,
+  type Source,
+  type SourceItem,
+} from '../../index.ts';
+import { stopcovidPanels } from './panels.ts';
+import { stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
+import { defaultGrid, type SimConfig, simulate } from './sim.ts';
+
+/** Partitions of the app's topics: people are spread over them, and tiles over the contact stage's. */
+const PARTITIONS = 6;
+
+export interface StopcovidSettings {
+  sim: SimConfig;
+  /** Ticks to run (undefined: until stopped). */
+  ticks: number | undefined;
+  /** Ticks per second, 0 = as fast as possible. */
+  tickRate: number;
+  tile: number;
+  interactions: boolean;
+}
+
+/** The app's settings from the environment (`.env`), as the seeds give theirs: STOPCOVID_*. */
+export function stopcovidSettings(env: Env, seed?: number): StopcovidSettings {
+  const int = (n: number) => Number.isInteger(n) && n >= 0;
+  const people = envNumber(env, 'STOPCOVID_PEOPLE', 10_000, (n) => int(n) && n >= 1, 'a whole number >= 1');
+  const grid = env.STOPCOVID_GRID?.trim();
+  let { width, height } = defaultGrid(people);
+  if (grid) {
+    const m = /^(\d+)x(\d+)$/i.exec(grid);
+    if (!m || Number(m[1]) < 11 || Number(m[2]) < 11) {
+      throw new RunnelError(ErrorCodes.CONFIG_INVALID, `STOPCOVID_GRID must be WxH, each >= 11 (got "${grid}")`);
+    }
+    width = Number(m[1]);
+    height = Number(m[2]);
+  }
+  const radius = envNumber(env, 'STOPCOVID_RADIUS', 0, int, 'a whole number >= 0 (0: same cell)');
+  const tile = envNumber(env, 'STOPCOVID_TILE', 64, (n) => int(n) && n > radius, 'a whole number above the radius');
+  const ticksRaw = envNumber(env, 'STOPCOVID_TICKS', 0, int, 'a whole number (0: until stopped)');
+  const delay = envNumber(env, 'STOPCOVID_TEST_DELAY', 0, int, 'a whole number of ticks (0: no tests)');
+  const positive = envNumber(env, 'STOPCOVID_TEST_POSITIVE', 0.5, (n) => n >= 0 && n <= 1, 'a probability, 0 to 1');
+  return {
+    sim: {
+      people,
+      width,
+      height,
+      radius,
+      seed: seed ?? envNumber(env, 'STOPCOVID_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer'),
+      ...(delay > 0 ? { test: { delay, positive } } : {}),
+    },
+    ticks: ticksRaw === 0 ? undefined : ticksRaw,
+    tickRate: envNumber(env, 'STOPCOVID_TICK_RATE', 1, (n) => n >= 0, 'a number >= 0 (0: as fast as possible)'),
+    tile,
+    interactions: !/^(0|off|false|no)$/i.test(env.STOPCOVID_INTERACTIONS ?? ''),
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** The simulation as a source: one batch of everyone's positions per tick, the tick as event time. */
+export function simulationSource(s: StopcovidSettings): Source {
+  return {
+    name: 'stopcovid-simulation',
+    async *read(ctx) {
+      const run = simulate(s.sim);
+      const started = Date.now();
+      for (let tick = 0; s.ticks === undefined || tick < s.ticks; tick++) {
+        if (ctx.signal.aborted) return;
+        if (s.tickRate > 0) {
+          const due = started + (tick * 1000) / s.tickRate;
+          if (due > Date.now()) await sleep(due - Date.now(), ctx.signal);
+          if (ctx.signal.aborted) return;
+        } else if (tick % 16 === 15) {
+          await new Promise((r) => setImmediate(r)); // as fast as possible, yet Ctrl-C stays heard
+        }
+        const batch: SourceItem[] = run.next().value.map((p) => ({
+          kind: 'record' as const,
+          record: { key: String(p.id), value: p, timestamp: p.tick * TICK_MS },
+        }));
+        yield batch;
+      }
+      // A bounded run ends with one more tick of end markers, one per person (so one on every partition):
+      // they move the watermark past the last tick, which then closes like the others, with no need for the
+      // input to be declared over (a `produce` then `consume --drain` run completes every tick too).
+      if (s.ticks !== undefined && !ctx.signal.aborted) {
+        const tick = s.ticks;
+        yield Array.from({ length: s.sim.people }, (_, i) => ({
+          kind: 'record' as const,
+          record: {
+            key: String(i + 1),
+            value: { id: i + 1, phone: 0, x: 0, y: 0, tick, end: true },
+            timestamp: tick * TICK_MS,
+          },
+        }));
+      }
+    },
+  };
+}
+
+function settingsOf(options: AppOptions): StopcovidSettings {
+  return stopcovidSettings(options.env, options.seed);
+}
+
+/** The app's topics: STOPCOVID_TOPIC names the notifications topic (default `stopcovid`, as the seed) and prefixes the others. */
+const topicsOf = (env: Env) => stopcovidTopics(env.STOPCOVID_TOPIC?.trim() || 'stopcovid');
+
+export const stopcovidApp = defineApp({
+  name: 'stopcovid',
+  title: 'Stop Covid',
+  description:
+    'A population moving on a grid (seed 004): contacts per tick, statuses spread synchronously, each suspicious person notified once',
+  // Each is also its STOPCOVID_* key (.env), read by stopcovidSettings; --seed is the CLI's own.
+  flags: [
+    { name: 'people', env: 'STOPCOVID_PEOPLE', value: 'n', description: 'population size (default 10000)' },
+    { name: 'ticks', env: 'STOPCOVID_TICKS', value: 'n', description: 'stop after N ticks (default: until stopped)' },
+    {
+      name: 'tick-rate',
+      env: 'STOPCOVID_TICK_RATE',
+      value: 'r',
+      description: 'ticks per second, 0 = as fast as possible',
+    },
+    { name: 'grid', env: 'STOPCOVID_GRID', value: 'WxH', description: "grid size (default: the seed's density)" },
+    { name: 'radius', env: 'STOPCOVID_RADIUS', value: 'r', description: 'contact distance, 0 = same cell (default)' },
+    { name: 'tile', env: 'STOPCOVID_TILE', value: 'n', description: 'side of the tiles space is partitioned by' },
+    { name: 'interactions', env: 'STOPCOVID_INTERACTIONS', value: 'on|off', description: 'log every contact' },
+    {
+      name: 'test-delay',
+      env: 'STOPCOVID_TEST_DELAY',
+      value: 'n',
+      description: 'a notified person tests n ticks later (0 = never, the default)',
+    },
+    {
+      name: 'test-positive',
+      env: 'STOPCOVID_TEST_POSITIVE',
+      value: 'p',
+      description: 'chance a test says 2 (infected), else 0 again (default 0.5)',
+    },
+  ],
+  partitions: PARTITIONS,
+  sources(options) {
+    return [{ topic: topicsOf(options.env).positions, source: simulationSource(settingsOf(options)) }];
+  },
+  pipeline(t, options) {
+    const s = settingsOf(options);
+    stopcovidPipeline(t, topicsOf(options.env), {
+      width: s.sim.width,
+      height: s.sim.height,
+      radius: s.sim.radius,
+      tile: s.tile,
+      interactions: s.interactions,
+      ...(s.sim.test ? { test: s.sim.test } : {}),
+    });
+  },
+  // The map's grid follows the settings (people, --grid); the seed is not needed for the page.
+  panels: (env) =>
+    stopcovidPanels(
+      stopcovidSettings(env, 0),
+      topicsOf(env),
+      envNumber(env, 'STOPCOVID_MAP_POINTS', 50_000, (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'),
+    ),
+  sinks(options) {
+    const s = settingsOf(options);
+    const topics = topicsOf(options.env);
+    return [
+      { topic: topics.notifications, table: 'notifications' },
+      // The log of status changes (its watermark markers are not written: sinks skip them).
+      { topic: topics.status, table: 'status_changes', kinds: ['jsonl'] },
+      {
+        topic: topics.people,
+        table: 'people',
+        key: 'people_id',
+        columns: [
+          { name: 'people_id', type: 'integer' },
+          { name: 'phone_nb', type: 'integer' },
+          { name: 'pos_x', type: 'integer' },
+          { name: 'pos_y', type: 'integer' },
+          { name: 'health_status', type: 'integer' },
+          { name: 'tick', type: 'integer' },
+        ],
+      },
+      ...(s.interactions
+        ? [
+            {
+              topic: topics.interactions,
+              table: 'interactions',
+              columns: [
+                { name: 'tick', type: 'integer' as const },
+                { name: 'people1_id', type: 'integer' as const },
+                { name: 'people2_id', type: 'integer' as const },
+              ],
+            },
+          ]
+        : []),
+    ];
+  },
+});

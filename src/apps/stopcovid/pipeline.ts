@@ -1,0 +1,252 @@
+import { type TopologyBuilder, valueStore, z } from '../../index.ts';
+import {
+  contacts,
+  infections,
+  notificationText,
+  type Position,
+  type Seen,
+  type Status,
+  statusAt,
+  type TestRule,
+  tilesOf,
+} from './sim.ts';
+
+/** One tick is one second of event time, so a window of 1 s is one tick. */
+export const TICK_MS = 1000;
+
+export interface StopcovidTopics {
+  positions: string;
+  /** Status changes, keyed by person: the feedback topic the person stage reads back. */
+  status: string;
+  notifications: string;
+  people: string;
+  interactions: string;
+}
+
+export const stopcovidTopics = (base = 'stopcovid'): StopcovidTopics => ({
+  positions: `${base}.positions`,
+  status: `${base}.status`,
+  notifications: base,
+  people: `${base}.people`,
+  interactions: `${base}.interactions`,
+});
+
+export interface StopcovidOptions {
+  width: number;
+  height: number;
+  /** 0: same cell; else distance <= radius. */
+  radius: number;
+  /** Side of a tile (cells): the contact stage is keyed by tile. */
+  tile: number;
+  interactions: boolean;
+  /** The optional test rule (see TestRule): off when absent. */
+  test?: TestRule;
+}
+
+export const positionSchema = z.object({
+  id: z.number().int(),
+  phone: z.number(),
+  x: z.number().int(),
+  y: z.number().int(),
+  tick: z.number().int().nonnegative(),
+  status0: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+  /** The run's end: a tick after the last, that only says the last is complete (nobody moves). */
+  end: z.literal(true).optional(),
+});
+
+export const statusChangeSchema = z.object({ id: z.number().int(), tick: z.number().int(), status: z.literal(1) });
+export type StatusChange = z.infer<typeof statusChangeSchema>;
+
+/**
+ * What the person stage knows of someone: the initial status and the ticks they became 1 (once without
+ * the test rule; again after each negative test with it).
+ */
+interface Person {
+  s0: Status;
+  phone: number;
+  changes: number[];
+}
+
+/** Someone as the contact stage sees them at a tick: status as of the end of the tick before. */
+interface Visit extends Seen {
+  phone: number;
+  tick: number;
+  home: boolean;
+  /** Their status at the end of this tick unless a contact now changes it (a test's result may). */
+  next: Status;
+}
+
+export interface Notification {
+  id: number;
+  phone: number;
+  tick: number;
+  contacts: number[];
+  message: string;
+}
+
+export interface PeopleRow {
+  people_id: number;
+  phone_nb: number;
+  pos_x: number;
+  pos_y: number;
+  health_status: Status;
+  tick: number;
+}
+
+type In = { kind: 'position'; p: Position } | { kind: 'change'; c: StatusChange };
+
+/**
+ * The dataflow, synchronous whatever the partitions: contacts in tick t use statuses as of the end of t−1.
+ *
+ * - Person stage (keyed by person; positions and status changes co-partitioned): keeps each person's
+ *   status and holds a position of tick t until its watermark passes t. That watermark is the minimum of
+ *   the positions' and the status changes' + 1 tick (a change of t only matters from t + 1), so by then
+ *   every change of ticks < t is in. It then sends the person, with their status, to their tile (and, with
+ *   a radius, as a ghost to the tiles within reach).
+ * - Contact stage (keyed by tile): holds a tick's visitors until its watermark passes the tick, finds the
+ *   contacts, and decides for the people at home in the tile: changes go back to the status topic, which
+ *   carries this stage's watermark (markers too, at ticks with no change), closing the loop.
+ */
+export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o: StopcovidOptions): void {
+  // Positions come in tick order per person; idleness must never release the loop's watermark early.
+  const positions = t
+    .stream(topics.positions, { schema: positionSchema, eventTime: (p) => p.tick * TICK_MS, idleTimeoutMs: Infinity })
+    .map((p): In => ({ kind: 'position', p }), { name: 'as-position' });
+  const changes = t
+    .stream(topics.status, {
+      schema: statusChangeSchema,
+      eventTime: (c) => c.tick * TICK_MS,
+      watermarkDelayMs: TICK_MS,
+      initialWatermark: 0,
+      idleTimeoutMs: Infinity,
+    })
+    .map((c): In => ({ kind: 'change', c }), { name: 'as-change' });
+
+  positions
+    .merge(changes)
+    .keyedByTopic()
+    .process<Visit, { person: ReturnType<typeof valueStore<Person>>; held: ReturnType<typeof valueStore<Position[]>> }>(
+      {
+        name: 'person',
+        stores: { person: valueStore<Person>(), held: valueStore<Position[]>() },
+        onWatermark(wm, ctx) {
+          for (const key of ctx.keys('held')) {
+            const c = ctx.forKey(key);
+            const held = c.stores.held.get() ?? [];
+            const due = held.filter((p) => p.tick * TICK_MS < wm);
+            if (due.length === 0) continue;
+            const person = c.stores.person.get();
+            for (const p of due) {
+              const at = (tick: number) => statusAt(p.id, person?.s0 ?? 0, person?.changes ?? [], tick, o.test);
+              const status = at(p.tick - 1);
+              const next = at(p.tick);
+              const tiles = tilesOf(p.x, p.y, o.tile, o.radius, o.width, o.height);
+              tiles.forEach((tile, i) => {
+                c.emit(
+                  { id: p.id, phone: p.phone, x: p.x, y: p.y, tick: p.tick, status, next, home: i === 0 },
+                  { key: tile, timestamp: p.tick * TICK_MS },
+                );
+              });
+            }
+            const rest = held.filter((p) => p.tick * TICK_MS >= wm);
+            if (rest.length > 0) c.stores.held.set(rest);
+            else c.stores.held.delete();
+          }
+        },
+      },
+      (v, ctx) => {
+        if (v.kind === 'change') {
+          const person = ctx.stores.person.get();
+          // `?? []`: a person kept by an older version of this step has none.
+          if (person && !(person.changes ?? []).includes(v.c.tick)) {
+            const changes = [...(person.changes ?? []), v.c.tick].sort((a, b) => a - b);
+            ctx.stores.person.set({ ...person, changes });
+          }
+          return;
+        }
+        const p = v.p;
+        if (p.end) return; // its event time moved the watermark past the last tick: nothing to hold
+        // A tick already released (the source replayed from tick 0 after a restart): decided already, and
+        // deciding it again would notify twice. The same seed replays the same moves, so the run goes on.
+        if (p.tick * TICK_MS < ctx.watermark) return;
+        if (p.status0 !== undefined && !ctx.stores.person.get())
+          ctx.stores.person.set({ s0: p.status0, phone: p.phone, changes: [] });
+        const held = ctx.stores.held.get() ?? [];
+        if (held.some((h) => h.tick === p.tick)) return; // replayed while still held
+        ctx.stores.held.set([...held, p]);
+      },
+    )
+    // Keyed by tile already (emit's key): the keyBy only marks it, so the contact stage repartitions by it.
+    .keyBy((_v, meta) => meta.key!, { name: 'by-tile' })
+    .process<StatusChange, { visits: ReturnType<typeof valueStore<Record<string, Visit[]>>> }>(
+      {
+        name: 'contacts',
+        stores: { visits: valueStore<Record<string, Visit[]>>() },
+        outputs: [topics.notifications, topics.people, ...(o.interactions ? [topics.interactions] : [])],
+        onWatermark(wm, ctx) {
+          for (const key of ctx.keys('visits')) {
+            const c = ctx.forKey(key);
+            const byTick = c.stores.visits.get() ?? {};
+            const ticks = Object.keys(byTick)
+              .map(Number)
+              .filter((tick) => (tick + 1) * TICK_MS <= wm)
+              .sort((a, b) => a - b);
+            if (ticks.length === 0) continue;
+            for (const tick of ticks) {
+              const visits = byTick[tick]!.sort((a, b) => a.id - b.id);
+              const met = contacts(visits, o.radius);
+              const at = tick * TICK_MS;
+              const changed = infections(visits, met);
+              const byId = new Map(visits.map((x) => [x.id, x]));
+              for (const [id, by] of changed) {
+                const v = byId.get(id)!;
+                if (!v.home) continue; // its home tile decides, once
+                c.emit({ id, tick, status: 1 }, { key: String(id), timestamp: at });
+                const n: Notification = {
+                  id,
+                  phone: v.phone,
+                  tick,
+                  contacts: by,
+                  message: notificationText(id, v.phone),
+                };
+                c.emitTo(topics.notifications, n, { key: String(id), timestamp: at });
+              }
+              for (const v of visits) {
+                if (!v.home) continue;
+                const row: PeopleRow = {
+                  people_id: v.id,
+                  phone_nb: v.phone,
+                  pos_x: v.x,
+                  pos_y: v.y,
+                  health_status: changed.has(v.id) ? 1 : v.next,
+                  tick,
+                };
+                c.emitTo(topics.people, row, { key: String(v.id), timestamp: at });
+              }
+              if (o.interactions) {
+                for (const [i, j] of met) {
+                  const a = visits[i]!;
+                  const b = visits[j]!;
+                  const lo = a.id < b.id ? a : b;
+                  if (!lo.home) continue; // the pair is logged by the home tile of its lower id
+                  const row = { tick, people1_id: lo.id, people2_id: lo === a ? b.id : a.id };
+                  c.emitTo(topics.interactions, row, { key: String(lo.id), timestamp: at });
+                }
+              }
+              delete byTick[tick];
+            }
+            if (Object.keys(byTick).length > 0) c.stores.visits.set(byTick);
+            else c.stores.visits.delete();
+          }
+        },
+      },
+      (v, ctx) => {
+        const byTick = ctx.stores.visits.get() ?? {};
+        const list = byTick[v.tick] ?? [];
+        list.push(v);
+        byTick[v.tick] = list;
+        ctx.stores.visits.set(byTick);
+      },
+    )
+    .to(topics.status, { carryWatermark: true });
+}

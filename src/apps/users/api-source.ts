@@ -1,0 +1,68 @@
+import { ErrorCodes, RunnelError, type Source, type SourceItem, source } from '../../index.ts';
+import { flattenUser } from './flatten.ts';
+import type { RandomUser } from './randomuser.ts';
+
+export interface ApiSourceOptions {
+  url: string;
+  pageSize: number;
+  nat?: string;
+  seed?: string;
+  /** Users per second; 0: pages back to back. */
+  rate: number;
+  stateDir: string;
+  /** ms one request may take before it is retried. */
+  timeout: number;
+}
+
+/**
+ * Polls a randomuser-shaped API (`--api`, RANDOMUSER_URL) with the generic http source: `results=N`,
+ * one `seed` for the whole run (drawn and kept when not given) and `page=1,2,3…`, so page P is always the
+ * same users and the kept position makes a restart neither repeat nor skip. Retries, Retry-After, the
+ * timeout and dead letters for a malformed body are the http source's. Each user is flattened as the
+ * seed's Spark job does; one that cannot be is a dead letter naming its request.
+ */
+export function apiSource(o: ApiSourceOptions): Source {
+  const http = source('http', {
+    url: o.url,
+    query: { results: o.pageSize, ...(o.nat ? { nat: o.nat } : {}) },
+    recordsPath: 'results',
+    paging: { type: 'page', ...(o.seed === undefined ? {} : { seed: o.seed }) },
+    key: 'login.uuid',
+    // One page of `pageSize` users per interval is `rate` users a second.
+    interval: o.rate > 0 ? (o.pageSize / o.rate) * 1000 : 0,
+    stateDir: o.stateDir,
+    timeout: o.timeout,
+  });
+  return flattening(http);
+}
+
+/** The same source with each randomuser record flattened (FlatUser, keyed by its id). */
+export function flattening(inner: Source): Source {
+  const flat = (item: SourceItem): SourceItem => {
+    if (item.kind !== 'record') return item;
+    try {
+      const value = flattenUser(item.record.value as RandomUser);
+      return { ...item, record: { ...item.record, key: value.id, value } };
+    } catch (err) {
+      const where = item.position ?? inner.name;
+      return {
+        kind: 'invalid',
+        error: new RunnelError(
+          ErrorCodes.INPUT_MALFORMED,
+          `${where}: not a randomuser user (${(err as Error).message})`,
+        ),
+        raw: JSON.stringify(item.record.value).slice(0, 10_000),
+        position: where,
+      };
+    }
+  };
+  return {
+    name: inner.name,
+    async *read(ctx) {
+      for await (const batch of inner.read(ctx)) yield batch.map(flat);
+    },
+    ...(inner.close ? { close: () => inner.close!() } : {}),
+    ...(inner.committed ? { committed: (n: number) => inner.committed!(n) } : {}),
+    ...(inner.pacing ? { pacing: () => inner.pacing!() } : {}),
+  };
+}

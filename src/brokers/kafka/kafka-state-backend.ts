@@ -1,0 +1,282 @@
+/**
+ * Keyed state on Kafka, exactly once (Kafka's EOS v2, as Kafka Streams' exactly_once_v2): each store is a
+ * compacted changelog topic, and each commit is ONE transaction holding the batch's outputs, its changelog
+ * records and the group's offsets. The transaction's offsets are committed with the consumer's group
+ * generation, so a member a rebalance left behind (a zombie) is refused by the group coordinator and its
+ * whole transaction aborts: read-committed readers never see its outputs or its state.
+ *
+ * One transactional producer per backend (one per group and process): fencing goes through the group
+ * generation, not through a transactional id per input partition as EOS v1 did.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Producer } from '@platformatic/kafka';
+import { sleep } from '../../core/backoff.ts';
+import type { AtomicCommit, Consumer, StateBackend } from '../../core/broker.ts';
+import { ErrorCodes, isRunnelError, RunnelError } from '../../core/errors.ts';
+import type { TopicPartitionOffset } from '../../core/record.ts';
+import { type ChangelogMessage, changelogTopic, encodeChange, readChangelog } from './changelog.ts';
+import { chunk, type EncodedMessage } from './codec.ts';
+import { apiIds, toKafkaError } from './errors.ts';
+import { txnOffsetCommit } from './group-protocol.ts';
+import type { KafkaBroker } from './kafka-broker.ts';
+import { KafkaConsumer } from './kafka-consumer.ts';
+
+/**
+ * How long a transaction of a killed process blocks read-committed readers of its partitions before the
+ * broker aborts it (Kafka Streams' default for exactly-once too). Commits take milliseconds, not this.
+ */
+const TRANSACTION_TIMEOUT_MS = 10_000;
+/** Waiting for another member's open transaction: the timeout above plus the broker's abort sweep (10 s). */
+const STABLE_WAIT_MS = 60_000;
+
+/** Kafka's answers that mean "this member or producer was replaced": the batch belongs to someone else now. */
+const FENCING = new Set([
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+  'REBALANCE_IN_PROGRESS',
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
+/** A test's hook between the last send and EndTxn: where a process killed mid-transaction dies. */
+export const kBeforeEndTxn = Symbol('runnel.kafka.state.beforeEndTxn');
+/** A test's hook around EndTxn (given the real call): where its answer is lost, whether or not it landed. */
+export const kEndTxn = Symbol('runnel.kafka.state.endTxn');
+
+type TxProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+type Transaction = Awaited<ReturnType<TxProducer['beginTransaction']>>;
+type OutMessage = EncodedMessage | ChangelogMessage;
+
+export class KafkaStateBackend implements StateBackend {
+  readonly #broker: KafkaBroker;
+  readonly #app: string;
+  readonly #group: string;
+  /** Stable for this backend's life: a restart of the process gets a new one (EOS v2 needs no more). */
+  readonly #transactionalId: string;
+  #producer: TxProducer | undefined;
+  /** Commits run one at a time: a producer has one transaction open at most. */
+  #queue: Promise<unknown> = Promise.resolve();
+  [kBeforeEndTxn]?: () => Promise<void>;
+  [kEndTxn]?: (endTxn: () => Promise<void>) => Promise<void>;
+
+  constructor(broker: KafkaBroker, app: string, group: string) {
+    this.#broker = broker;
+    this.#app = app;
+    this.#group = group;
+    this.#transactionalId = `runnel-${group}-${randomUUID()}`;
+  }
+
+  async prepare(stores: Array<{ name: string; partitions: number }>): Promise<void> {
+    for (const s of stores) await this.#broker.createChangelogTopic(changelogTopic(this.#app, s.name), s.partitions);
+  }
+
+  async restore(
+    store: string,
+    partition: number,
+    each: (key: string, value: unknown, expiresAt: number | undefined) => void,
+  ): Promise<{ entries: number; ms: number }> {
+    const started = performance.now();
+    const topic = changelogTopic(this.#app, store);
+    try {
+      // A previous owner's transaction that already committed offsets must finish first, or the changelog's
+      // stable end would stop before its changes while the group's offsets (read once it finishes) pass them.
+      await this.#awaitStableOffsets();
+      const entries = await readChangelog(this.#broker.reader, topic, partition, each, STABLE_WAIT_MS);
+      return { entries, ms: performance.now() - started };
+    } catch (err) {
+      throw toKafkaError(err, this.#broker.address, `restore ${topic}[${partition}]`);
+    }
+  }
+
+  commit(consumer: Consumer, c: AtomicCommit): Promise<void> {
+    const run = this.#queue.then(() => this.#commit(consumer, c));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.#dropProducer();
+  }
+
+  async #commit(consumer: Consumer, c: AtomicCommit): Promise<void> {
+    if (!(consumer instanceof KafkaConsumer)) {
+      throw new RunnelError(ErrorCodes.INTERNAL, 'a kafka state backend commits only for a kafka consumer');
+    }
+    const positions = consumer.committable(c.positions);
+    const lost = consumer.notOwned(positions);
+    const group = consumer.groupMetadata();
+    if (lost.length > 0 || (positions.length > 0 && !group)) {
+      consumer.settled(positions);
+      throw fenced(
+        this.#group,
+        lost.length > 0 ? `no longer owns ${lost.map(show).join(', ')}` : 'is not in the group',
+      );
+    }
+    const messages = await this.#messages(c);
+    if (messages.length === 0 && positions.length === 0) return;
+    // The offsets this transaction commits, each stored with the commit's id: the input's positions, or
+    // for outputs alone (a timer's) one owned partition's offset as the group has it, so that after an
+    // unanswered EndTxn the group's offsets tell whether it landed (a blind retry could write the outputs
+    // twice). Outputs alone before this member knows any committed offset stay unchecked: it retries.
+    const id = randomUUID();
+    const offsets =
+      positions.length > 0 ? positions : group ? consumer.committable(consumer.unchangedOffsets()).slice(0, 1) : [];
+
+    const producer = this.#producerFor();
+    let txn: Transaction | undefined;
+    try {
+      txn = await producer.beginTransaction();
+      if (offsets.length > 0 && group) {
+        // Offsets first: a zombie is refused here, before it sends anything.
+        await txn.addConsumer({ groupId: group.groupId } as never);
+        await txnOffsetCommit(
+          producer,
+          this.#transactionalId,
+          producer.producerId!,
+          producer.producerEpoch!,
+          group,
+          offsets,
+          id,
+        );
+      }
+      // One chunk at a time, all in the one transaction: a batch over Kafka's message size limit still commits whole.
+      for (const part of chunk<OutMessage>(messages)) await txn.send({ messages: part.messages as never });
+      await this[kBeforeEndTxn]?.();
+    } catch (err) {
+      await this.#abandon(txn);
+      if (isFencing(err)) consumer.settled(positions);
+      throw this.#mapped(err, 'commit');
+    }
+    try {
+      const open = txn;
+      await (this[kEndTxn] ? this[kEndTxn](() => open.commit()) : open.commit());
+    } catch (err) {
+      await this.#dropProducer();
+      if (isFencing(err)) {
+        consumer.settled(positions);
+        throw this.#mapped(err, 'commit');
+      }
+      // No answer to EndTxn: the transaction may have committed. The group's stable offsets tell.
+      if (!(await this.#landed(offsets, id))) throw this.#mapped(err, 'commit');
+    }
+    if (group) consumer.committedAt(offsets, group.generationId);
+    consumer.settled(positions);
+  }
+
+  async #messages(c: AtomicCommit): Promise<OutMessage[]> {
+    const out: OutMessage[] = [];
+    try {
+      for (const o of c.outputs) {
+        if (o.records.length > 0) for (const m of await this.#broker.encode(o.topic, o.records)) out.push(m);
+      }
+    } catch (err) {
+      throw toKafkaError(err, this.#broker.address, 'commit');
+    }
+    const now = BigInt(Date.now());
+    for (const s of c.state) {
+      const topic = changelogTopic(this.#app, s.store);
+      for (const change of s.changes) {
+        try {
+          out.push(encodeChange(topic, s.partition, change, now));
+        } catch (err) {
+          // A value JSON cannot hold (a BigInt, a cycle): the operator's bug, caught before anything is sent.
+          throw new RunnelError(
+            ErrorCodes.PROCESSING_FAILED,
+            `store ${s.store}: the value of key ${JSON.stringify(change.key)} cannot be saved as JSON (${(err as Error).message})`,
+            { cause: err, value: change.key },
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  #producerFor(): TxProducer {
+    this.#producer ??= this.#broker.transactionalProducer(this.#transactionalId, TRANSACTION_TIMEOUT_MS);
+    return this.#producer;
+  }
+
+  /**
+   * Aborts (nothing of it becomes visible), then drops the producer: after a failed send its sequence
+   * numbers may be off, and a fresh producer with the same transactional id bumps the epoch, which also
+   * aborts the transaction on the broker when the abort itself could not be sent.
+   */
+  async #abandon(txn: Transaction | undefined): Promise<void> {
+    if (txn && !txn.completed) await txn.abort().catch(() => {});
+    await this.#dropProducer();
+  }
+
+  async #dropProducer(): Promise<void> {
+    const p = this.#producer;
+    this.#producer = undefined;
+    if (p) await p.close(true).catch(() => {});
+  }
+
+  /** After an unanswered EndTxn: whether the group's offsets, once stable, are the ones commit `id` wrote. */
+  async #landed(offsets: TopicPartitionOffset[], id: string): Promise<boolean> {
+    if (offsets.length === 0) return false;
+    try {
+      const committed = await this.#awaitStableOffsets();
+      return offsets.every((p) => {
+        const c = committed.get(`${p.topic}:${p.partition}`);
+        return c?.offset === p.offset && c.metadata === id;
+      });
+    } catch {
+      return false;
+    }
+  }
+
+  /** The group's committed offsets once no open transaction holds any of them (Kafka's requireStable). */
+  async #awaitStableOffsets(): Promise<Map<string, { offset: number; metadata: string | null }>> {
+    const deadline = Date.now() + STABLE_WAIT_MS;
+    for (;;) {
+      try {
+        const [g] = await this.#broker.admin.listConsumerGroupOffsets({
+          groups: [this.#group],
+          requireStable: true,
+        });
+        const out = new Map<string, { offset: number; metadata: string | null }>();
+        for (const t of g?.topics ?? []) {
+          for (const p of t.partitions) {
+            out.set(`${t.name}:${p.partitionIndex}`, {
+              offset: Number(p.committedOffset),
+              metadata: p.metadata ?? null,
+            });
+          }
+        }
+        return out;
+      } catch (err) {
+        if (!apiIds(err).has('UNSTABLE_OFFSET_COMMIT') || Date.now() > deadline) throw err;
+        await sleep(100);
+      }
+    }
+  }
+
+  #mapped(err: unknown, what: string): RunnelError {
+    if (isRunnelError(err)) return err;
+    if (isFencing(err)) {
+      const why = [...apiIds(err)].filter((id) => FENCING.has(id)).join(', ');
+      return fenced(this.#group, `was fenced by Kafka (${why})`, err);
+    }
+    return toKafkaError(err, this.#broker.address, `${what} for group ${this.#group}`);
+  }
+}
+
+function isFencing(err: unknown): boolean {
+  for (const id of apiIds(err)) if (FENCING.has(id)) return true;
+  return false;
+}
+
+function fenced(group: string, why: string, cause?: unknown): RunnelError {
+  return new RunnelError(
+    ErrorCodes.FENCED,
+    `commit for group ${group}: this member ${why}; nothing was written, the partition's new owner redoes the batch`,
+    { cause },
+  );
+}
+
+function show(key: string): string {
+  return `${key.replace('\u0000', '[')}]`;
+}

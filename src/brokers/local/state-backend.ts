@@ -1,0 +1,181 @@
+import type { AtomicCommit, Consumer, StateBackend } from '../../core/broker.ts';
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import type { LocalBroker } from './local-broker.ts';
+import { LocalConsumer, liveMembers, ownerOf } from './local-consumer.ts';
+
+/**
+ * Processors' keyed state in the broker's own file, as a log of changes: a commit appends one row per
+ * store partition holding the keys it changed, in the same SQLite transaction as the outputs and the
+ * group's positions, so a kill -9 leaves all of a batch or none of it, and state goes wherever the broker
+ * file goes. Appending keeps a checkpoint's cost in the keys changed: updating rows in place cost a page
+ * write per changed key, which grew with the keys held (a 1k-key commit took 101 ms at 1M keys held
+ * against 7.6 ms at 10k). The log is compacted to the latest value per key once it holds more entries
+ * than twice the keys held (and than 2 × COMPACT_MIN), so restore stays proportional to the state.
+ */
+/** [key, value, expiresAt or null] for a write; [key] for a delete. */
+type LogEntry = [string, unknown, number | null] | [string];
+
+/** A log under twice this many entries is never compacted: compaction is for logs that outgrow their state. */
+const COMPACT_MIN = 25_000;
+
+export class LocalStateBackend implements StateBackend {
+  /** A commit is one local transaction: it takes the input already there instead of waiting for more. */
+  readonly gatherMs = 0;
+  readonly #broker: LocalBroker;
+  readonly #app: string;
+  /** Entries in each store partition's log, to know when to compact it. */
+  readonly #logged = new Map<string, number>();
+  /** Keys each store partition held at its last compaction. */
+  readonly #live = new Map<string, number>();
+
+  constructor(broker: LocalBroker, app: string) {
+    this.#broker = broker;
+    this.#app = app;
+  }
+
+  async prepare(): Promise<void> {
+    // One row per commit and store partition: a JSON array of LogEntry.
+    this.#broker.db.exec(`CREATE TABLE IF NOT EXISTS state_log(
+      store TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      entries INTEGER NOT NULL,
+      changes TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS state_log_by_store ON state_log(store, partition)`);
+  }
+
+  async restore(
+    store: string,
+    partition: number,
+    each: (key: string, value: unknown, expiresAt: number | undefined) => void,
+  ): Promise<{ entries: number; ms: number }> {
+    await this.prepare();
+    const started = performance.now();
+    const latest = this.#fold(this.#name(store), partition);
+    for (const [key, [value, expiresAt]] of latest) each(key, value, expiresAt ?? undefined);
+    return { entries: latest.size, ms: performance.now() - started };
+  }
+
+  /** The latest value per key of one store partition, from its log in commit order. */
+  #fold(store: string, partition: number): Map<string, [unknown, number | null]> {
+    const latest = new Map<string, [unknown, number | null]>();
+    const rows = this.#broker
+      .stmt('SELECT changes FROM state_log WHERE store = ? AND partition = ? ORDER BY rowid')
+      .iterate(store, partition) as Iterable<{ changes: string }>;
+    for (const row of rows) {
+      for (const e of JSON.parse(row.changes) as LogEntry[]) {
+        if (e.length === 1) latest.delete(e[0]);
+        else latest.set(e[0], [e[1], e[2]]);
+      }
+    }
+    return latest;
+  }
+
+  /**
+   * Rewrites a store partition's log as its latest values, in one transaction (the owner's: a zombie's
+   * commit is fenced, so no other writer appends meanwhile).
+   */
+  #compact(store: string, partition: number): void {
+    const b = this.#broker;
+    b.transaction(() => {
+      const latest = this.#fold(store, partition);
+      b.stmt('DELETE FROM state_log WHERE store = ? AND partition = ?').run(store, partition);
+      const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
+      let chunk: LogEntry[] = [];
+      const flush = () => {
+        if (chunk.length > 0) add.run(store, partition, chunk.length, JSON.stringify(chunk));
+        chunk = [];
+      };
+      for (const [key, [value, expiresAt]] of latest) {
+        chunk.push([key, value, expiresAt]);
+        if (chunk.length >= 10_000) flush();
+      }
+      flush();
+      this.#live.set(`${store}\u0000${partition}`, latest.size);
+    });
+    this.#logged.set(`${store}\u0000${partition}`, this.#loggedEntries(store, partition));
+  }
+
+  #loggedEntries(store: string, partition: number): number {
+    const row = this.#broker
+      .stmt('SELECT COALESCE(SUM(entries), 0) AS n FROM state_log WHERE store = ? AND partition = ?')
+      .get(store, partition) as { n: number };
+    return row.n;
+  }
+
+  async commit(consumer: Consumer, c: AtomicCommit): Promise<void> {
+    if (!(consumer instanceof LocalConsumer))
+      throw new Error('the local state backend commits for local consumers only');
+    const b = this.#broker;
+    for (const { topic } of c.outputs) if (!b.topic(topic)) await b.createTopic(topic);
+    const now = Date.now();
+    // Serialised before the transaction: a value JSON cannot hold (a BigInt, a cycle) fails the commit
+    // as the processor's fault, with nothing written.
+    const rows = c.state.map((s) => ({
+      store: this.#name(s.store),
+      partition: s.partition,
+      held: s.held,
+      entries: s.changes.length,
+      changes: serialise(
+        s.store,
+        s.changes.map((ch): LogEntry => (ch.value === undefined ? [ch.key] : [ch.key, ch.value, ch.expiresAt ?? null])),
+      ),
+    }));
+    b.transaction(() => {
+      // Fencing: inside the write lock, this member must still own every partition it commits. A member
+      // that joined or a member declared dead since our last heartbeat moved partitions: commit nothing.
+      const members = liveMembers(b, consumer.group, now);
+      for (const p of c.positions) {
+        if (ownerOf(members, p.topic, p.partition) !== consumer.memberId) {
+          throw new RunnelError(
+            ErrorCodes.FENCED,
+            `${p.topic} partition ${p.partition} moved to another member of ${consumer.group} during the batch`,
+          );
+        }
+      }
+      for (const { topic, records } of c.outputs) if (records.length > 0) b.append(topic, records);
+      const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
+      for (const s of rows) add.run(s.store, s.partition, s.entries, s.changes);
+      const upsert = b.stmt(
+        `INSERT INTO group_offsets(grp, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at`,
+      );
+      for (const p of c.positions) upsert.run(consumer.group, p.topic, p.partition, p.offset, now);
+    });
+    if (c.outputs.length > 0) b.notifier.notify();
+    for (const s of rows) {
+      const k = `${s.store}\u0000${s.partition}`;
+      const logged = (this.#logged.get(k) ?? this.#loggedEntries(s.store, s.partition) - s.entries) + s.entries;
+      this.#logged.set(k, logged);
+      // Keys held as the task says, else as the last compaction found: the log may reach twice that.
+      const held = s.held ?? this.#live.get(k) ?? 0;
+      if (logged > 2 * Math.max(COMPACT_MIN, held)) this.#compact(s.store, s.partition);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  #name(store: string): string {
+    return `${this.#app}/${store}`;
+  }
+}
+
+/** A commit's log entries as JSON; a value JSON cannot hold fails the commit, naming its key. */
+function serialise(store: string, entries: LogEntry[]): string {
+  try {
+    return JSON.stringify(entries);
+  } catch (err) {
+    const bad = entries.find((e) => {
+      try {
+        JSON.stringify(e);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new RunnelError(
+      ErrorCodes.PROCESSING_FAILED,
+      `store ${store}, key ${bad?.[0] ?? '?'}: its value cannot be stored as JSON (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+}

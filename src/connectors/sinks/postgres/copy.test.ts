@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { admin, rows, testDatabase } from '../../../../test/helpers/postgres.ts';
+import type { Sink } from '../../../core/connector.ts';
+import { createSink } from '../../../core/connector-registry.ts';
+import { createLogger } from '../../../core/log.ts';
+import type { StreamRecord } from '../../../core/record.ts';
+import type { Column } from '../columns.ts';
+import { copyThreshold } from './postgres.ts';
+import '../index.ts';
+
+// Large batches go through COPY and a staging table, small ones through INSERT … FROM unnest: the same
+// records written through each path must give the same table, and the table the records say.
+
+const ctx = () => ({ signal: new AbortController().signal, log: createLogger({ quiet: true }) });
+const COLUMNS: Column[] = [
+  { name: 'k', type: 'integer' },
+  { name: 's', type: 'text' },
+  { name: 'r', type: 'real' },
+  { name: 'b', type: 'boolean' },
+  { name: 'j', type: 'json' },
+  { name: 'u', type: 'uuid' },
+];
+
+/** Text a COPY escaping bug would mangle, among arbitrary unicode (NUL included: refused per record). */
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: fc.constantFrom('\\', '\t', '\n', '\r', 'N', '\\N', '.', 'é', '😀', '\u0000') }),
+);
+const value = fc.record(
+  {
+    k: fc.integer({ min: 0, max: 30 }),
+    s: fc.option(text),
+    r: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true })),
+    b: fc.option(fc.boolean()),
+    j: fc.option(fc.jsonValue()),
+    u: fc.option(fc.uuid()),
+  },
+  { requiredKeys: ['k'] },
+);
+
+async function writeAll(sink: Sink, batches: StreamRecord[][], threshold: number): Promise<StreamRecord[]> {
+  const saved = copyThreshold.rows;
+  copyThreshold.rows = threshold;
+  const rejected: StreamRecord[] = [];
+  try {
+    for (const batch of batches) {
+      const result = await sink.write(batch, [{ topic: 't', partition: 0, offset: batch.at(-1)!.offset + 1 }]);
+      rejected.push(...(result?.rejected ?? []).map((x) => x.record));
+    }
+  } finally {
+    copyThreshold.rows = saved;
+  }
+  return rejected;
+}
+
+/** The sink's rule (checkCells): NUL in text, or `\u0000` in the JSON text of a json cell. */
+const hasNul = (v: unknown): boolean => {
+  const { s, j } = v as { s?: string | null; j?: unknown };
+  return (typeof s === 'string' && s.includes('\u0000')) || JSON.stringify(j ?? null).includes('\\u0000');
+};
+
+/** A record's row as node-postgres reads it back: bigint as text, jsonb parsed, uuid lower case, -0 as 0. */
+function expectedRow(r: StreamRecord): Record<string, unknown> {
+  const v = r.value as Record<string, unknown>;
+  const or = (x: unknown) => (x === undefined ? null : x);
+  return {
+    k: String(v.k),
+    s: or(v.s),
+    r: v.r === undefined || v.r === null ? null : Object.is(v.r, -0) ? 0 : v.r,
+    b: or(v.b),
+    j: v.j === undefined || v.j === null ? null : JSON.parse(JSON.stringify(v.j)),
+    u: typeof v.u === 'string' ? v.u.toLowerCase() : null,
+    _offset: String(r.offset),
+    _key: r.key,
+  };
+}
+
+const select = (table: string, order: string) =>
+  `SELECT k, s, r, b, j, u, _offset, _key FROM ${table} ORDER BY ${order}`;
+
+test('postgres: COPY and unnest write the same rows, the rows the records say (table and append mode, property)', async (t) => {
+  const url = await testDatabase(t);
+  if (!url) return;
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(value, { minLength: 1, maxLength: 60 }), { minLength: 1, maxLength: 3 }),
+      fc.boolean(),
+      async (values, keyed) => {
+        run++;
+        let offset = 0;
+        const batches = values.map((vs) =>
+          vs.map((v): StreamRecord => {
+            const o = offset++;
+            return { topic: 't', partition: 0, offset: o, key: `key ${o}\t\\`, value: v, timestamp: o, headers: {} };
+          }),
+        );
+        const tables: Record<string, unknown[]> = {};
+        const refused: Record<string, StreamRecord[]> = {};
+        for (const [path, threshold] of [
+          ['copy', 0],
+          ['unnest', Number.POSITIVE_INFINITY],
+        ] as const) {
+          const table = `${path}_${run}`;
+          const sink = createSink('postgres', { url, table, columns: COLUMNS, ...(keyed ? { key: 'k' } : {}) });
+          await sink.open(ctx());
+          refused[path] = await writeAll(sink, batches, threshold);
+          // A batch written again (a replay after a crash) changes nothing in either mode.
+          refused[path].push(...(await writeAll(sink, batches.slice(-1), threshold)));
+          await sink.close();
+          // Append mode: the generated ids follow the order the records came in.
+          tables[path] = await rows(url, select(table, keyed ? 'k' : 'id'));
+        }
+        const all = batches.flat();
+        const bad = all.filter((r) => hasNul(r.value));
+        const good = all.filter((r) => !hasNul(r.value));
+        let expected = good;
+        if (keyed) {
+          // Table mode: the latest record per key, also when one batch holds the key several times.
+          const latest = new Map<unknown, StreamRecord>();
+          for (const r of good) latest.set((r.value as { k: number }).k, r);
+          expected = [...latest.values()].sort((a, b) => (a.value as { k: number }).k - (b.value as { k: number }).k);
+        }
+        // The replayed batch is refused again record by record: its NUL records come back twice.
+        const refusedAgain = batches.at(-1)!.filter((r) => hasNul(r.value));
+        for (const path of ['copy', 'unnest']) {
+          assert.deepEqual(refused[path], [...bad, ...refusedAgain], `${path}: exactly the NUL records refused`);
+          assert.deepEqual(tables[path], expected.map(expectedRow), `${path}: the rows the records say`);
+        }
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
+
+test('postgres: a batch above the COPY threshold stages through COPY, and a role without TEMPORARY still writes it', async (t) => {
+  const url = await testDatabase(t);
+  if (!url) return;
+  const n = copyThreshold.rows + 7;
+  // A few keys twice: the batch stays above the threshold once table mode keeps the latest per key.
+  const records = Array.from(
+    { length: n },
+    (_, i): StreamRecord => ({
+      topic: 't',
+      partition: 0,
+      offset: i,
+      key: null,
+      value: { k: i % (n - 5), s: `line ${i}\n\ttab \\ back`, r: i / 7, b: i % 3 === 0, j: { i }, u: null },
+      timestamp: i,
+      headers: {},
+    }),
+  );
+  const db = new URL(url).pathname.slice(1);
+  const role = `runnel_notemp_${process.pid}_${Date.now() % 100000}`;
+  await admin((c) => c.query(`CREATE ROLE ${role} LOGIN`));
+  t.after(() => admin((c) => c.query(`DROP ROLE IF EXISTS ${role}`)));
+  await rows(url, `REVOKE TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
+  await rows(url, `GRANT CREATE ON SCHEMA public TO ${role}`);
+  const stagingTables = async () =>
+    Number(
+      (await rows<{ n: string }>(url, `SELECT count(*) AS n FROM pg_class WHERE relname LIKE 'runnel_stage_%'`))[0]!.n,
+    );
+  // The role without TEMPORARY first: it then owns runnel_offsets, which the superuser may write too.
+  for (const [table, who, stages] of [
+    ['unstaged', Object.assign(new URL(url), { username: role }).toString(), 0],
+    ['staged', url, 1],
+  ] as const) {
+    const sink = createSink('postgres', { url: who, table, columns: COLUMNS, key: 'k' });
+    await sink.open(ctx());
+    const result = await sink.write(records, [{ topic: 't', partition: 0, offset: n }]);
+    assert.deepEqual(result?.rejected, []);
+    // pg_class lists every session's temporary tables: the staging table is there while the sink is open.
+    assert.equal(await stagingTables(), stages, `${table}: staging tables while open`);
+    await sink.close();
+    assert.equal(await stagingTables(), 0, `${table}: no staging table outlives its connection`);
+    const latest = new Map<number, StreamRecord>();
+    for (const r of records) latest.set((r.value as { k: number }).k, r);
+    assert.deepEqual(
+      await rows(url, select(table, 'k')),
+      [...latest.values()].map(expectedRow),
+      `${table}: the latest record per key`,
+    );
+  }
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { SourceItem } from '../../../core/connector.ts';
+import { silentLogger } from '../../../core/log.ts';
+import { CsvSource } from './csv.ts';
+import { csvRecordTexts } from './records.ts';
+
+/** mulberry32: a seeded generator, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['smoke', 'brisket', 'a,b', 'said "hi"', 'line\nbreak', '\n\n', 'ok', '5" tall', 'end'];
+
+/** A note: words joined by spaces, newlines, or nothing; always a letter so it never reads as a number. */
+function note(r: () => number): string {
+  const parts = Array.from({ length: 1 + Math.floor(r() * 4) }, () => WORDS[Math.floor(r() * WORDS.length)]!);
+  return `n${parts.join(r() < 0.3 ? '\n' : ' ')}`;
+}
+
+/** RFC 4180: quoted when it must be (comma, newline, a leading quote), sometimes when it need not be. */
+function field(v: string, r: () => number): string {
+  const must = /[,\n\r]/.test(v) || v.startsWith('"') || (v.includes('"') && r() < 0.5);
+  return must || r() < 0.2 ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+interface Expected {
+  line: number;
+  value?: Record<string, unknown>;
+  bad?: RegExp;
+}
+
+/** A file of `n` rows, some bad, and what each row must become with the line it starts on. */
+function generate(seed: number, n: number): { text: string; expected: Expected[] } {
+  const r = rng(seed);
+  let text = 'timestamp,note,n\n';
+  let line = 2;
+  const expected: Expected[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
+    const v = note(r);
+    const k = Math.round(r() * 1000) / 10;
+    const roll = r();
+    let row: string;
+    if (roll < 0.08) {
+      row = `${ts},${field(v, r)},not-a-number`;
+      expected.push({ line, bad: /column "n" must be a number/ });
+    } else if (roll < 0.14) {
+      row = `${ts},${field(v, r)}`;
+      expected.push({ line, bad: /expected 3 fields, found 2/ });
+    } else {
+      row = `${ts},${field(v, r)},${k}`;
+      // Lines inside a quoted field end in \n; the source trims each cell's ends.
+      expected.push({ line, value: { timestamp: ts, note: v.trim(), n: k } });
+    }
+    if (r() < 0.1) row += '\n'; // a blank line between records is skipped, and still counted
+    text += `${row}\n`;
+    line += (row.match(/\n/g)?.length ?? 0) + 1;
+  }
+  return { text, expected };
+}
+
+async function readAll(path: string): Promise<SourceItem[]> {
+  const source = new CsvSource({
+    path,
+    timestampColumn: 'timestamp',
+    columns: { note: 'string', n: 'number' },
+    loop: false,
+  });
+  const items: SourceItem[] = [];
+  for await (const batch of source.read({ signal: new AbortController().signal, log: silentLogger }))
+    items.push(...batch);
+  return items;
+}
+
+test('quoted fields holding newlines are one record; dead letters name the line the record starts on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  for (const seed of [1, 2, 3, 4]) {
+    const { text, expected } = generate(seed, 300);
+    assert.ok(text.split('\n').length > 330, 'the file has records spanning lines');
+    const path = join(dir, `notes-${seed}.csv`);
+    writeFileSync(path, text);
+    const items = await readAll(path);
+    assert.equal(items.length, expected.length, `seed ${seed}: one item per record`);
+    items.forEach((item, i) => {
+      const want = expected[i]!;
+      assert.equal(item.position, `${path}:${want.line}`, `seed ${seed} record ${i}: its first line`);
+      if (want.value) {
+        assert.equal(item.kind, 'record', `seed ${seed} record ${i}`);
+        if (item.kind === 'record') assert.deepEqual(item.record.value, want.value);
+      } else {
+        assert.equal(item.kind, 'invalid', `seed ${seed} record ${i}`);
+        if (item.kind === 'invalid') assert.match(item.error.message, want.bad!);
+      }
+    });
+  }
+});
+
+test('the splitter agrees on CRLF files and leaves an unclosed quote as the last record', () => {
+  const { text, expected } = generate(7, 100);
+  const crlf = text.replace(/\n/g, '\r\n');
+  const starts = csvRecordTexts(crlf).map((rec) => rec.line);
+  assert.deepEqual(starts, [1, ...expected.map((e) => e.line)]);
+  const open = csvRecordTexts('a,b\n1,"never\nclosed\n2,3\n');
+  assert.deepEqual(open, [
+    { text: 'a,b', line: 1 },
+    { text: '1,"never\nclosed\n2,3\n', line: 2 },
+  ]);
+});

@@ -1,0 +1,364 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { backoffMs, sleep } from '../../../core/backoff.ts';
+import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
+import { ErrorCodes, isRunnelError, RunnelError } from '../../../core/errors.ts';
+import { parseTimestamp } from '../../../core/event-time.ts';
+import { shortId } from '../../../core/runners/place-id.ts';
+import type { HttpSourceConfig } from './spec.ts';
+
+/**
+ * Where the source is in the API: the request to make next (a page number or a cursor; none without
+ * paging), how many records of its answer are already out (`skip`, after `--limit` cut a page), the seed
+ * of a page/seed API, and the records emitted so far. `done`: a cursor API said there is no more.
+ */
+export interface HttpPosition {
+  page?: number;
+  cursor?: string;
+  skip: number;
+  seed?: string;
+  emitted: number;
+  done?: boolean;
+}
+
+/** A body that is not JSON, or has no array where the records should be: one dead letter, then poll again. */
+type Answer = { ok: true; body: unknown; text: string } | { ok: false; reason: string; text: string };
+
+/** The longest raw body a dead letter carries (the reason and the URL are always whole). */
+const RAW_LIMIT = 10_000;
+
+/**
+ * Polls a JSON HTTP API (randomuser, Oura's v2 API, …) into a topic, page by page or by cursor.
+ *
+ * Failures: a 5xx, a timeout or a lost connection is retried with exponential backoff and jitter (one
+ * `retrying` line per streak); 429 and 503 wait as long as `Retry-After` says; any other 4xx stops the
+ * source at once (RUNNEL_SOURCE_REFUSED). A body that cannot be read goes to `<topic>.dlq` and the same
+ * request is made again at the next poll, so nothing is skipped.
+ *
+ * Position: kept in `<stateDir>/http-source.<destination>.<request>.json`, written only once the runtime
+ * says the batch is durable (`committed`). At-least-once: a crash between the produce and that write
+ * repeats at most the one page; a stop (Ctrl-C, `--limit`, even mid-page) repeats and skips nothing.
+ */
+export class HttpSource implements Source {
+  readonly name: string;
+  readonly #c: HttpSourceConfig;
+  readonly #url: URL;
+  readonly #headers: Record<string, string>;
+  #pos: HttpPosition = { skip: 0, emitted: 0 };
+  /** The batch in the runtime's hands: where it started, where the source is once all of it is out. */
+  #pending: { from: HttpPosition; next: HttpPosition; items: number } | undefined;
+  #file: string | undefined;
+  #nextRequestAt = 0;
+
+  constructor(config: HttpSourceConfig) {
+    this.#c = config;
+    const url = new URL(config.url);
+    this.#headers = { accept: 'application/json', ...config.headers };
+    // fetch refuses a URL with credentials in it: they become Basic auth, and never show in a message.
+    if (url.username || url.password) {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      this.#headers.authorization ??= `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    for (const [k, v] of Object.entries(config.query)) url.searchParams.set(k, String(v));
+    this.#url = url;
+    this.name = `http ${this.#shown(url)}`;
+  }
+
+  /** The URL for humans: credentials dropped, secret query parameters as `***`. */
+  #shown(url: URL): string {
+    const u = new URL(url);
+    const secret = new Set(this.#c.secretParams.map((p) => p.toLowerCase()));
+    for (const k of [...u.searchParams.keys()]) if (secret.has(k.toLowerCase())) u.searchParams.set(k, '***');
+    return u.toString();
+  }
+
+  /** The current position (a copy), for tests and status. */
+  get position(): HttpPosition {
+    return { ...this.#pos };
+  }
+
+  async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
+    const c = this.#c;
+    await this.#load(ctx);
+    let lastPoll = Number.NEGATIVE_INFINITY;
+    while (!ctx.signal.aborted && !this.#pos.done) {
+      const due = lastPoll + c.interval - performance.now();
+      if (due > 0) await sleep(due, ctx.signal);
+      if (ctx.signal.aborted) return;
+      lastPoll = performance.now();
+      const url = this.#requestUrl(this.#pos);
+      const fetchedAt = Date.now();
+      const answer = await this.#get(url, ctx);
+      if (answer === undefined) return;
+      const shown = this.#shown(url);
+      const records = answer.ok ? at(answer.body, c.recordsPath) : undefined;
+      if (!answer.ok || !Array.isArray(records)) {
+        const reason = answer.ok
+          ? `${c.recordsPath === '' ? 'the body' : `"${c.recordsPath}"`} is not an array (got ${kindOf(records)})`
+          : answer.reason;
+        // Starting with the position, as file sources' `file:line:` does: the runtime then names it once.
+        const error = new RunnelError(ErrorCodes.INPUT_MALFORMED, `${shown}: ${reason}`, { value: shown });
+        // Nothing moves: the same request is made at the next poll, so its records are not skipped.
+        this.#pending = { from: this.#pos, next: this.#pos, items: 0 };
+        yield [{ kind: 'invalid', error, raw: answer.text.slice(0, RAW_LIMIT), position: shown }];
+        await this.#resumed();
+        continue;
+      }
+      const next = this.#after(this.#pos, answer.body, records.length);
+      const skip = this.#pos.skip;
+      const batch: SourceItem[] = records.slice(skip).map((value, i) => ({
+        kind: 'record',
+        record: { key: keyOf(value, c.key), value, timestamp: timeOf(value, c.timestampField, fetchedAt) },
+        position: `${shown} #${skip + i}`,
+      }));
+      this.#pending = { from: this.#pos, next, items: batch.length };
+      yield batch;
+      await this.#resumed();
+    }
+  }
+
+  /**
+   * The runtime made the first `handled` items of the last batch durable: the position moves past them
+   * and is written. Fewer than the batch (`--limit` cut it): the rest of that page is asked for again.
+   */
+  async committed(handled: number): Promise<void> {
+    const p = this.#pending;
+    if (p === undefined) return;
+    this.#pending = undefined;
+    // Without paging the next poll is a new answer: a part of this one cannot be asked for again.
+    const all = handled >= p.items || this.#c.paging === undefined;
+    const moved = all ? { ...p.next } : { ...p.from, skip: p.from.skip + handled };
+    moved.emitted = p.from.emitted + Math.min(handled, p.items);
+    this.#pos = moved;
+    await this.#save();
+  }
+
+  /** A driver that resumes without calling `committed` means, by the Source contract, the batch is durable. */
+  async #resumed(): Promise<void> {
+    if (this.#pending) await this.committed(this.#pending.items);
+  }
+
+  /** Where the source is once every record of this answer is out. */
+  #after(pos: HttpPosition, body: unknown, count: number): HttpPosition {
+    const paging = this.#c.paging;
+    const base = { ...pos, skip: 0 };
+    if (paging?.type === 'page') {
+      // An empty page is asked for again at the next poll: a paged API may grow.
+      return count === 0 ? { ...pos } : { ...base, page: (pos.page ?? paging.firstPage) + 1 };
+    }
+    if (paging?.type === 'cursor') {
+      const next = at(body, paging.cursorPath);
+      if (typeof next === 'string' && next !== '') return { ...base, cursor: next };
+      if (typeof next === 'number') return { ...base, cursor: String(next) };
+      delete base.cursor;
+      return { ...base, done: true };
+    }
+    return base;
+  }
+
+  #requestUrl(pos: HttpPosition): URL {
+    const url = new URL(this.#url);
+    const paging = this.#c.paging;
+    if (paging?.type === 'page') {
+      if (pos.seed !== undefined) url.searchParams.set(paging.seedParam, pos.seed);
+      url.searchParams.set(paging.pageParam, String(pos.page ?? paging.firstPage));
+    } else if (paging?.type === 'cursor' && pos.cursor !== undefined) {
+      url.searchParams.set(paging.cursorParam, pos.cursor);
+    }
+    return url;
+  }
+
+  /**
+   * One GET, retried until it answers 2xx: undefined when the source is stopping. Waits out the rate
+   * limit first, before every try, so retries count against it too.
+   */
+  async #get(url: URL, ctx: SourceContext): Promise<Answer | undefined> {
+    const c = this.#c;
+    const shown = this.#shown(url);
+    let failures = 0;
+    for (;;) {
+      await this.#rateGate(ctx.signal);
+      if (ctx.signal.aborted) return undefined;
+      const timeout = AbortSignal.timeout(c.timeout);
+      let wait: number;
+      let reason: string;
+      try {
+        const res = await fetch(url, { headers: this.#headers, signal: AbortSignal.any([ctx.signal, timeout]) });
+        if (res.ok) {
+          const text = await res.text();
+          if (failures > 0)
+            ctx.log.info(`${this.name}: recovered after ${failures} ${failures === 1 ? 'retry' : 'retries'}`);
+          try {
+            return { ok: true, body: JSON.parse(text), text };
+          } catch (err) {
+            return { ok: false, reason: `not JSON (${(err as Error).message})`, text };
+          }
+        }
+        await res.body?.cancel().catch(() => {});
+        const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+        const after = retryAfterMs(res.headers.get('retry-after'));
+        if ((res.status === 429 || res.status === 503) && after !== undefined) {
+          wait = Math.min(after, c.maxRetryAfterMs);
+          reason = `${status}; waiting ${(wait / 1000).toFixed(wait < 10_000 ? 1 : 0)} s as Retry-After asks`;
+        } else if (res.status >= 500 || res.status === 429 || res.status === 408) {
+          wait = backoffMs(failures, c.backoff.baseMs, c.backoff.maxMs);
+          reason = status;
+        } else {
+          // The body is not quoted: an API may echo the request (and its token) in an error page.
+          throw new RunnelError(
+            ErrorCodes.SOURCE_REFUSED,
+            `GET ${shown} answered ${status}; retrying cannot fix that (check the URL, the query and the token)`,
+            { value: shown },
+          );
+        }
+      } catch (err) {
+        if (isRunnelError(err)) throw err;
+        if (ctx.signal.aborted) return undefined;
+        wait = backoffMs(failures, c.backoff.baseMs, c.backoff.maxMs);
+        reason = timeout.aborted ? `no answer within ${c.timeout} ms` : networkReason(err);
+      }
+      // One line per streak of failures: the first says why; the recovery is logged when it ends.
+      if (failures === 0) ctx.log.warn(`${this.name}: GET ${shown}: ${reason} (retrying)`);
+      else ctx.log.debug(`${this.name}: GET ${shown}: ${reason} (retry ${failures})`);
+      failures++;
+      await sleep(wait, ctx.signal);
+    }
+  }
+
+  /** At most `rateLimit` requests a second: each request waits for its slot. */
+  async #rateGate(signal: AbortSignal): Promise<void> {
+    if (this.#c.rateLimit === undefined) return;
+    const now = performance.now();
+    const at = Math.max(now, this.#nextRequestAt);
+    this.#nextRequestAt = at + 1000 / this.#c.rateLimit;
+    if (at > now) await sleep(at - now, signal);
+  }
+
+  /** The file is per destination topic and per request shape: another API, query or seed starts afresh. */
+  async #load(ctx: SourceContext): Promise<void> {
+    const c = this.#c;
+    const paging = c.paging;
+    const fresh: HttpPosition = { skip: 0, emitted: 0 };
+    if (paging?.type === 'page') {
+      fresh.page = paging.firstPage;
+      fresh.seed = paging.seed === undefined ? randomBytes(8).toString('hex') : String(paging.seed);
+    }
+    this.#pos = fresh;
+    if (c.stateDir === undefined) return;
+    const into = ctx.destination?.id ?? ctx.destination?.topic ?? '';
+    const request = JSON.stringify([this.#url.toString(), paging ?? null]);
+    this.#file = join(c.stateDir, `http-source.${shortId(into)}.${shortId(request)}.json`);
+    let text: string;
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const saved = parseSaved(text);
+    if (saved === undefined) {
+      // Starting over would repeat everything already produced: say so rather than guess.
+      throw new RunnelError(
+        ErrorCodes.INPUT_MALFORMED,
+        `${this.#file}: not a position of the http source; remove it to start from the first page again`,
+        { value: this.#file },
+      );
+    }
+    this.#pos = saved;
+    ctx.log.info(`${this.name}: resuming ${describe(saved)}`);
+  }
+
+  /** Written to a temporary file, flushed and renamed over the old one: a crash leaves one or the other. */
+  async #save(): Promise<void> {
+    const file = this.#file;
+    if (file === undefined) return;
+    await mkdir(this.#c.stateDir!, { recursive: true });
+    const tmp = `${file}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(`${JSON.stringify(this.#pos)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  }
+}
+
+/** `a.b.c` inside a JSON value; '' is the value itself. */
+export function at(value: unknown, path: string): unknown {
+  if (path === '') return value;
+  let v = value;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/** Seconds (`120`) or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const s = header.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const date = Date.parse(s);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+function keyOf(value: unknown, path: string | undefined): string | null {
+  if (path === undefined) return null;
+  const k = at(value, path);
+  if (k === undefined || k === null) return null;
+  return typeof k === 'object' ? JSON.stringify(k) : String(k);
+}
+
+function timeOf(value: unknown, path: string | undefined, fallback: number): number {
+  if (path === undefined) return fallback;
+  const t = at(value, path);
+  const parsed = typeof t === 'string' || typeof t === 'number' ? parseTimestamp(String(t)) : Number.NaN;
+  return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  return typeof v;
+}
+
+/** undici's `fetch failed` hides the reason in `cause` (ECONNREFUSED, a reset, a DNS failure). */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+}
+
+function parseSaved(text: string): HttpPosition | undefined {
+  try {
+    const p = JSON.parse(text) as HttpPosition;
+    const ok =
+      typeof p === 'object' &&
+      p !== null &&
+      Number.isInteger(p.skip) &&
+      Number.isInteger(p.emitted) &&
+      (p.page === undefined || Number.isInteger(p.page)) &&
+      (p.cursor === undefined || typeof p.cursor === 'string') &&
+      (p.seed === undefined || typeof p.seed === 'string');
+    return ok ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(p: HttpPosition): string {
+  const where = p.done
+    ? 'after the last page'
+    : p.page !== undefined
+      ? `at page ${p.page}${p.seed === undefined ? '' : ` (seed ${p.seed})`}`
+      : p.cursor !== undefined
+        ? 'at the saved cursor'
+        : 'at the first page';
+  return `${where}${p.skip > 0 ? `, record ${p.skip}` : ''}; ${p.emitted} records emitted before`;
+}

@@ -1,0 +1,323 @@
+import type { AtomicCommit, Consumer, StateBackend, StatefulBroker } from '../broker.ts';
+import type { ProcessorTask, TaskProcessor } from '../connector.ts';
+import { Yielder } from '../cooperative.ts';
+import { ErrorCodes, isRunnelError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { type TopicPartitionOffset, tpKey } from '../record.ts';
+import { retrying } from '../retry.ts';
+import type { StatusCell } from '../status.ts';
+
+/** How long one commit may gather polls (Kafka Streams' commit interval under exactly-once). */
+const COMMIT_INTERVAL_MS = 100;
+/** And how many records at most, so a fast local broker still commits in bounded batches. */
+const COMMIT_MAX_RECORDS = 20_000;
+
+/** One group per stateful processor of an app: every process running it shares its partitions. */
+export const taskGroup = (app: string, name: string): string => `runnel.${app}.task.${name}`;
+
+export interface TaskRunnerOptions {
+  broker: StatefulBroker;
+  app: string;
+  processor: TaskProcessor;
+  status: StatusCell;
+  log: Logger;
+  signal: AbortSignal;
+  /** Partitions of each topic the processor reads and writes. */
+  partitionsOf(topic: string): number;
+  now?: () => number;
+}
+
+/**
+ * Runs a stateful processor: one task per input partition this process owns. After each batch the
+ * tasks' outputs, the keys their stores changed and the input positions are committed atomically by the
+ * broker's state backend, so nothing is repeated after a crash. A partition that moves here is restored
+ * from its committed state (never by re-reading the input); one that moves away is dropped, and a commit
+ * for it that races the move is fenced, writing nothing.
+ */
+export class TaskRunner {
+  readonly positions = new Map<string, number>();
+  readonly #o: TaskRunnerOptions;
+  readonly #tasks = new Map<number, ProcessorTask>();
+  readonly #backend: StateBackend;
+  readonly #ready = Promise.withResolvers<void>();
+  readonly ready = this.#ready.promise;
+  #ended = false;
+  #groupRead = 0;
+  #endCommitted: PromiseWithResolvers<void> | undefined;
+  /** Next offset to read per input partition, as processed here (committed with the batch). */
+  readonly #consumed = new Map<string, number>();
+
+  constructor(o: TaskRunnerOptions) {
+    this.#o = o;
+    this.#backend = o.broker.stateBackend(o.app, taskGroup(o.app, o.processor.name));
+    this.ready.catch(() => {});
+  }
+
+  /** True when this processor has committed at least `targets` on every partition (see drain). */
+  caughtUp(targets: TopicPartitionOffset[]): boolean {
+    return targets.every((t) => (this.positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
+  }
+
+  /**
+   * Bounded input is over: the next batch closes every window (see the pipeline's drain); resolves once
+   * what that produced is committed.
+   */
+  endOfInput(): Promise<void> {
+    this.#ended = true;
+    this.#endCommitted ??= Promise.withResolvers<void>();
+    return this.#endCommitted.promise;
+  }
+
+  async run(): Promise<void> {
+    const o = this.#o;
+    const p = o.processor;
+    const group = taskGroup(o.app, p.name);
+    const retry = { signal: o.signal, log: o.log, status: o.status };
+    try {
+      await retrying(
+        `${p.name}: start`,
+        async () => {
+          await this.#backend.prepare(p.stores.map((name) => ({ name, partitions: o.partitionsOf(p.inputs[0]!) })));
+          for (const g of await o.broker.listGroups(group))
+            this.positions.set(tpKey(g.topic, g.partition), g.committed);
+        },
+        retry,
+      );
+    } catch (err) {
+      this.#ready.reject(err);
+      throw err;
+    }
+    this.#ready.resolve();
+    const consumer = o.broker.consumer({
+      group,
+      topics: p.inputs,
+      clientId: group,
+      ...(p.readsCopies ? { readOnly: true } : {}),
+    });
+    const yielder = new Yielder();
+    const gatherMs = Math.min(this.#backend.gatherMs ?? COMMIT_INTERVAL_MS, COMMIT_INTERVAL_MS);
+    try {
+      o.status.set('ok');
+      while (!o.signal.aborted) {
+        // One commit gathers several polls, for up to COMMIT_INTERVAL_MS or COMMIT_MAX_RECORDS: on Kafka a
+        // commit is a transaction of several round trips, and one per poll made them the bottleneck.
+        const started = performance.now();
+        const touched = new Set<ProcessorTask>();
+        let processed = 0;
+        for (let polls = 0; ; polls++) {
+          // Only the first poll waits for input; the ones gathering more for the same commit wait at most
+          // what is left of the backend's gathering time: the last poll of a backlog (or of a burst) held
+          // every commit, and so the results' latency and a drain, for a whole poll wait after input ran dry.
+          const maxWaitMs = polls === 0 ? 250 : Math.max(0, gatherMs - (performance.now() - started));
+          const records = await retrying(
+            `${p.name}: poll`,
+            () => consumer.poll({ maxRecords: 2000, maxWaitMs, signal: o.signal }),
+            retry,
+          );
+          const fresh = await this.#follow(consumer);
+          // A task dropped since (its partition moved) takes its uncommitted work along: its position was
+          // not committed either, so its new owner redoes that work from the committed state.
+          for (const t of touched) if (this.#tasks.get(t.partition) !== t) touched.delete(t);
+          // A poll hands out runs of one partition: their position key is built (and hashed) once per run.
+          let runTopic: string | undefined;
+          let runPartition = -1;
+          let runKey = '';
+          let runTask: ProcessorTask | undefined;
+          for (const r of records) {
+            const task = this.#tasks.get(r.partition);
+            // Moved away between the poll and now (its new owner reads it), or just (re)started here, where
+            // the consumer was sent back to the committed position the restored state reflects.
+            if (!task || (fresh.size > 0 && fresh.has(r.partition))) continue;
+            const before = task.counters.records;
+            task.process(r);
+            processed += task.counters.records - before;
+            if (r.partition !== runPartition || r.topic !== runTopic) {
+              runTopic = r.topic;
+              runPartition = r.partition;
+              runKey = tpKey(r.topic, r.partition);
+            }
+            this.#consumed.set(runKey, r.offset + 1);
+            if (task !== runTask) {
+              touched.add(task);
+              runTask = task;
+            }
+            const y = (processed & 63) === 0 ? yielder.turn() : undefined;
+            if (y) await y;
+          }
+          const gathering =
+            records.length > 0 &&
+            fresh.size === 0 &&
+            !this.#ended &&
+            !o.signal.aborted &&
+            processed < COMMIT_MAX_RECORDS &&
+            performance.now() - started < COMMIT_INTERVAL_MS;
+          if (!gathering) break;
+        }
+        this.#skipGaps(consumer);
+        const ending = this.#ended;
+        for (const task of this.#tasks.values()) {
+          if (ending) task.endOfInput();
+          else task.tick();
+          touched.add(task);
+        }
+        await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
+        if (ending) this.#endCommitted?.resolve();
+        if (Date.now() - this.#groupRead > 1000) await this.#readGroup();
+        this.#report(processed);
+      }
+      o.status.set('stopped');
+    } catch (err) {
+      o.status.set(o.signal.aborted ? 'stopped' : 'failed', o.signal.aborted ? undefined : (err as Error).message);
+      if (!o.signal.aborted) throw err;
+    } finally {
+      await consumer.close().catch(() => {});
+      await this.#backend.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Moves the positions past what the consumer skipped without handing it out (Kafka's transaction markers
+   * after an upstream step's last output): otherwise the group's offset stays one short of the partition's
+   * end for good, and a drain never sees this step caught up.
+   */
+  #skipGaps(consumer: Consumer): void {
+    if (!consumer.position) return;
+    for (const partition of this.#tasks.keys()) {
+      for (const topic of this.#o.processor.inputs) {
+        const at = consumer.position(topic, partition);
+        const key = tpKey(topic, partition);
+        if (at !== undefined && at > (this.#consumed.get(key) ?? this.positions.get(key) ?? -1))
+          this.#consumed.set(key, at);
+      }
+    }
+  }
+
+  /**
+   * Positions of every input partition of the touched tasks: a commit names all the partitions whose
+   * tasks produced something, so the backend fences a zombie's window flush as well as its input.
+   */
+  #positionsFor(tasks: Set<ProcessorTask>): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const t of tasks) {
+      for (const topic of this.#o.processor.inputs) {
+        const key = tpKey(topic, t.partition);
+        const offset = this.#consumed.get(key) ?? this.positions.get(key);
+        if (offset !== undefined) out.push({ topic, partition: t.partition, offset });
+      }
+    }
+    return out;
+  }
+
+  /** Creates tasks for partitions assigned here (restoring their state) and drops the ones moved away. */
+  async #follow(consumer: Consumer): Promise<Set<number>> {
+    const o = this.#o;
+    const owned = new Set(consumer.assignment().map((a) => a.partition));
+    const before = this.#tasks.size;
+    for (const partition of [...this.#tasks.keys()]) {
+      if (owned.has(partition)) continue;
+      this.#tasks.delete(partition);
+      for (const topic of o.processor.inputs) this.#consumed.delete(tpKey(topic, partition));
+    }
+    const fresh = new Set<number>();
+    if (before === this.#tasks.size && [...owned].every((p) => this.#tasks.has(p))) return fresh;
+    for (const partition of owned) {
+      if (this.#tasks.has(partition)) continue;
+      const task = o.processor.createTask({
+        partition,
+        partitionsOf: o.partitionsOf,
+        inputPartitions: o.partitionsOf(o.processor.inputs[0]!),
+        now: o.now ?? Date.now,
+        log: o.log,
+      });
+      let entries = 0;
+      let ms = 0;
+      for (const store of o.processor.stores) {
+        const r = await this.#backend.restore(store, partition, (k, v, e) => task.restoreEntry(store, k, v, e));
+        entries += r.entries;
+        ms += r.ms;
+      }
+      if (entries > 0)
+        o.log.info(`${o.processor.name}: partition ${partition} restored ${entries} key(s) in ${Math.round(ms)} ms`);
+      task.start();
+      this.#tasks.set(partition, task);
+      fresh.add(partition);
+      // The state is as of the committed positions: read on from exactly there, whatever this consumer
+      // had read before (a fenced batch, a partition that comes back). Not from a number read here: the
+      // previous owner's last transaction may still be settling, and the offsets read before it lands
+      // are those before its batch, whose outputs and state are committed (Kafka: the consumer waits for
+      // the stable offset, as read-committed consumers do).
+      for (const topic of o.processor.inputs) consumer.seek(topic, partition, 'committed');
+    }
+    // After the restores, which waited for the previous owners' transactions: the offsets now match the
+    // state restored (they are what a tick commits for a task that has read nothing yet).
+    if (fresh.size > 0) await this.#readGroup();
+    return fresh;
+  }
+
+  /**
+   * The group's committed positions, every member's: those of partitions moved here, and how far the
+   * others got (a drain with several processes waits for all of them).
+   */
+  async #readGroup(): Promise<void> {
+    this.#groupRead = Date.now();
+    for (const g of await this.#o.broker.listGroups(taskGroup(this.#o.app, this.#o.processor.name)).catch(() => [])) {
+      const key = tpKey(g.topic, g.partition);
+      if ((this.positions.get(key) ?? -1) < g.committed) this.positions.set(key, g.committed);
+    }
+  }
+
+  async #commit(
+    consumer: Consumer,
+    tasks: ProcessorTask[],
+    positions: TopicPartitionOffset[],
+    retry: { signal: AbortSignal; log: Logger; status: StatusCell },
+  ): Promise<void> {
+    const outputs = new Map<string, AtomicCommit['outputs'][number]>();
+    const commit: AtomicCommit = { outputs: [], state: [], positions };
+    for (const task of tasks) {
+      const c = task.takeCommit();
+      for (const [topic, records] of c.outputs) {
+        const o = outputs.get(topic);
+        if (o) o.records.push(...records);
+        else outputs.set(topic, { topic, records: [...records] });
+      }
+      commit.state.push(...c.state);
+    }
+    commit.outputs = [...outputs.values()];
+    // Nothing new (an idle tick): no transaction. Idle members committing every poll kept the group's
+    // offsets pending most of the time, which a restore elsewhere waits out.
+    const moved = positions.some((p) => this.positions.get(tpKey(p.topic, p.partition)) !== p.offset);
+    if (commit.outputs.length === 0 && commit.state.length === 0 && !moved) return;
+    try {
+      await retrying(`${this.#o.processor.name}: commit`, () => this.#backend.commit(consumer, commit), retry);
+    } catch (err) {
+      if (!isRunnelError(err) || err.code !== ErrorCodes.FENCED) throw err;
+      // Nothing was written: drop the tasks; their partitions' new owner restores the committed state.
+      this.#o.log.info(`${this.#o.processor.name}: ${err.message}; its new owner takes over`);
+      for (const t of tasks) {
+        this.#tasks.delete(t.partition);
+        for (const topic of this.#o.processor.inputs) this.#consumed.delete(tpKey(topic, t.partition));
+      }
+      return;
+    }
+    for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
+  }
+
+  #report(records: number): void {
+    const s = this.#o.status.status;
+    let late = 0;
+    let dlq = 0;
+    let wm = Number.POSITIVE_INFINITY;
+    for (const t of this.#tasks.values()) {
+      late += t.counters.late;
+      dlq += t.counters.dlq;
+      if (t.watermark < wm) wm = t.watermark;
+    }
+    s.records += records;
+    s.late = late;
+    s.dlq = dlq;
+    s.partitions = [...this.#tasks.keys()].sort((a, b) => a - b);
+    if (Number.isFinite(wm)) s.watermark = wm;
+    s.ts = Date.now();
+  }
+}

@@ -1,0 +1,45 @@
+import type { PanelSpec } from '../../core/app.ts';
+import type { PanelData } from '../../server/protocol.ts';
+import { card, type PanelView } from '../../web/charts/card.ts';
+import { clear, fmtTime, h, preview } from '../../web/dom.ts';
+import { dataOf, type WebPanelType } from '../web.ts';
+import type { TableData } from './options.ts';
+
+/** `table`: the latest records, newest first, one column per field (or the whole value). */
+function tablePanel(spec: PanelSpec): PanelView {
+  const c = card(spec, 'table');
+  const columns = spec.fields.columns;
+  const withTime = (spec.options as { time?: boolean } | undefined)?.time !== false;
+  const show = (raw: PanelData) => {
+    const d = dataOf<TableData>(raw, 'table');
+    if (!d) return;
+    c.setEmpty(d.rows.length === 0);
+    clear(c.body);
+    const head = h(
+      'tr',
+      {},
+      ...(withTime ? [h('th', { text: 'time' })] : []),
+      ...(columns ?? ['value']).map((col) => h('th', { text: col })),
+    );
+    const rows = [...d.rows].reverse().map((r) => {
+      const v = r.value as Record<string, unknown> | null;
+      const cells = columns
+        ? columns.map((col) => cell(v && typeof v === 'object' ? v[col] : undefined))
+        : [preview(r.value, 200)];
+      return h(
+        'tr',
+        {},
+        ...(withTime ? [h('td', { text: fmtTime(r.timestamp) })] : []),
+        ...cells.map((t) => h('td', { text: t })),
+      );
+    });
+    c.body.appendChild(h('table', { class: 'grid' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+    c.summary.textContent = `${d.rows.length} latest`;
+  };
+  return { el: c.el, apply: show, delta: show, destroy() {} };
+}
+
+/** A column's value: an absent or null field is a dash, not the word "null". */
+const cell = (v: unknown): string => (v === null || v === undefined ? '–' : preview(v, 120));
+
+export const tableRenderer: WebPanelType = { name: 'table', create: tablePanel };

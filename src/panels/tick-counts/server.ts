@@ -1,0 +1,75 @@
+import type { PanelSpec } from '../../core/app.ts';
+import type { StreamRecord } from '../../core/record.ts';
+import { asNumber, getPath } from '../../server/fields.ts';
+import type { Aggregator } from '../../server/panels/types.ts';
+import type { PanelData, PanelDelta } from '../../server/protocol.ts';
+import type { ServerPanelType } from '../types.ts';
+import { type TickCountsData, type TickCountsOptions, tickCountsOptions } from './options.ts';
+
+/** Counts per tick and series over the last `last` ticks; each flush sends that window (a few KB). */
+class TickCounts implements Aggregator {
+  readonly topics: string[];
+  readonly #spec: PanelSpec;
+  readonly #o: TickCountsOptions;
+  readonly #byTick = new Map<number, number[]>();
+  readonly #totals: number[];
+  #newest = Number.NEGATIVE_INFINITY;
+  #changed = false;
+
+  constructor(spec: PanelSpec, o: TickCountsOptions) {
+    this.#spec = spec;
+    this.#o = o;
+    this.#totals = o.series.map(() => 0);
+    this.topics = [...new Set([spec.topic, ...o.series.map((s) => s.topic ?? spec.topic)])];
+  }
+
+  add(records: StreamRecord[]): void {
+    const field = this.#spec.fields.x ?? 'tick';
+    for (const r of records) {
+      const x = asNumber(getPath(r.value, field));
+      if (x === undefined || x < this.#newest - this.#o.last + 1) continue;
+      this.#o.series.forEach((s, i) => {
+        if ((s.topic ?? this.#spec.topic) !== r.topic) return;
+        if (s.field !== undefined && s.equals !== undefined && getPath(r.value, s.field) !== s.equals) return;
+        let row = this.#byTick.get(x);
+        if (!row) {
+          row = this.#o.series.map(() => 0);
+          this.#byTick.set(x, row);
+        }
+        row[i]!++;
+        this.#totals[i]!++;
+        this.#changed = true;
+      });
+      if (x > this.#newest) {
+        this.#newest = x;
+        for (const t of this.#byTick.keys()) if (t < x - this.#o.last + 1) this.#byTick.delete(t);
+      }
+    }
+  }
+
+  commitHistory(): void {
+    this.#changed = false;
+  }
+
+  snapshot(): PanelData {
+    const xs = [...this.#byTick.keys()].sort((a, b) => a - b);
+    const data: TickCountsData = {
+      xs,
+      counts: this.#o.series.map((_, i) => xs.map((x) => this.#byTick.get(x)![i]!)),
+      totals: [...this.#totals],
+    };
+    return { kind: 'module', type: 'tick-counts', data };
+  }
+
+  flush(): PanelDelta | undefined {
+    if (!this.#changed) return undefined;
+    this.#changed = false;
+    return this.snapshot() as PanelDelta;
+  }
+}
+
+export const tickCountsType: ServerPanelType<TickCountsOptions> = {
+  name: 'tick-counts',
+  options: tickCountsOptions,
+  aggregator: (spec, o) => new TickCounts(spec, o),
+};

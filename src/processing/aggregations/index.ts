@@ -1,0 +1,11 @@
+export { type AggregateResult, type AggregatorSpec, aggregate, type Extractors, on } from './aggregate.ts';
+export type { AccOf, Aggregator, InputOf, Item, ResultOf } from './aggregator.ts';
+export { count } from './count.ts';
+export { type DistinctAcc, type DistinctCountOptions, distinctCount } from './distinct-count.ts';
+export { max } from './max.ts';
+export { mean } from './mean.ts';
+export { min } from './min.ts';
+export { type QuantilesAcc, type QuantilesOptions, quantiles } from './quantiles.ts';
+export { sum } from './sum.ts';
+export { type TopKAcc, type TopKEntry, type TopKOptions, topK } from './top-k.ts';
+export { type MomentsAcc, std, type VarianceOptions, variance } from './variance.ts';

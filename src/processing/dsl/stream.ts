@@ -1,0 +1,434 @@
+import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Emit, EngineRecord, Operator, OperatorSpec, TaskContext } from '../engine/operator.ts';
+import type { WindowSpec } from '../windows/window-spec.ts';
+import { type AnyStoreSpec, bindMapStore, bindValueStore, type StoreOf } from './stores.ts';
+import type { TopologyBuilder } from './topology.ts';
+import { WindowedStream, type WindowOptions } from './windowed.ts';
+
+/** What an operator's function may know of the record besides its value. */
+export interface RecordMeta {
+  key: string | null;
+  /** Event time (ms). */
+  timestamp: number;
+  headers: Readonly<Record<string, string>>;
+  /** The task's watermark when the record is handled. */
+  watermark: number;
+  /**
+   * Where the record was read: its topic, partition and offset (after a repartition, the internal topic's).
+   * An alert can point back at the reading that raised it.
+   */
+  origin: Readonly<{ topic: string; partition: number; offset: number }>;
+}
+
+/** How a stream is partitioned: by the keys on its topic, or by keys a keyBy changed (repartition due). */
+export type Keying = 'topic' | 'changed';
+
+const meta = (r: EngineRecord, ctx: TaskContext): RecordMeta => ({
+  key: r.key,
+  timestamp: r.timestamp,
+  headers: r.headers,
+  watermark: ctx.watermark,
+  origin: r.origin,
+});
+
+/** A stateless step, built from a function over each record. */
+function stateless(name: string, step: Operator['process']): OperatorSpec {
+  return { name, create: () => ({ process: step }) };
+}
+
+/**
+ * An unbounded stream of typed values. Every method adds a step to the topology and returns the stream
+ * after it; nothing runs until the app runs. `V` flows from the source's schema through every step, so a
+ * misspelt field is a compile error.
+ */
+export class Stream<V> {
+  /** @internal */
+  readonly t: TopologyBuilder;
+  /** @internal */
+  readonly node: number;
+  /** @internal */
+  readonly keying: Keying;
+
+  /** @internal */
+  constructor(t: TopologyBuilder, node: number, keying: Keying) {
+    this.t = t;
+    this.node = node;
+    this.keying = keying;
+  }
+
+  /** A new value for each record. */
+  map<U>(fn: (value: V, meta: RecordMeta) => U, options: { name?: string } = {}): Stream<U> {
+    const spec = stateless(this.t.name('map', options.name), (r, ctx, emit) =>
+      emit({ ...r, value: fn(r.value as V, meta(r, ctx)) }),
+    );
+    return this.#then(spec, this.keying);
+  }
+
+  /** Keeps the records for which `fn` is true (a type guard narrows the stream's type). */
+  filter<U extends V>(fn: (value: V, meta: RecordMeta) => value is U, options?: { name?: string }): Stream<U>;
+  filter(fn: (value: V, meta: RecordMeta) => boolean, options?: { name?: string }): Stream<V>;
+  filter(fn: (value: V, meta: RecordMeta) => boolean, options: { name?: string } = {}): Stream<V> {
+    const spec = stateless(this.t.name('filter', options.name), (r, ctx, emit) => {
+      if (fn(r.value as V, meta(r, ctx))) emit(r);
+    });
+    return this.#then(spec, this.keying);
+  }
+
+  /** Zero or more values for each record. */
+  flatMap<U>(fn: (value: V, meta: RecordMeta) => Iterable<U>, options: { name?: string } = {}): Stream<U> {
+    const spec = stateless(this.t.name('flat-map', options.name), (r, ctx, emit) => {
+      for (const value of fn(r.value as V, meta(r, ctx))) emit({ ...r, value });
+    });
+    return this.#then(spec, this.keying);
+  }
+
+  /**
+   * Splits the stream: each record goes to the first branch whose predicate holds, or to the last stream
+   * returned (the rest) when none does.
+   */
+  branch(...predicates: Array<(value: V, meta: RecordMeta) => boolean>): Array<Stream<V>> {
+    const splitter = this.t.graph.add(
+      { kind: 'op', spec: stateless(this.t.name('branch'), (r, _ctx, emit) => emit(r)) },
+      [this.node],
+    );
+    const outs: Array<Stream<V>> = [];
+    for (let i = 0; i <= predicates.length; i++) {
+      const earlier = predicates.slice(0, i);
+      const mine = predicates[i];
+      const spec = stateless(this.t.name(`branch-${i}`), (r, ctx, emit) => {
+        const m = meta(r, ctx);
+        if (earlier.some((p) => p(r.value as V, m))) return;
+        if (mine && !mine(r.value as V, m)) return;
+        emit(r);
+      });
+      outs.push(new Stream<V>(this.t, this.t.graph.add({ kind: 'op', spec }, [splitter]), this.keying));
+    }
+    return outs;
+  }
+
+  /** One stream of this one's records and the others'. */
+  merge(...others: Array<Stream<V>>): Stream<V> {
+    const spec = stateless(this.t.name('merge'), (r, _ctx, emit) => emit(r));
+    const id = this.t.graph.add({ kind: 'op', spec }, [this.node, ...others.map((o) => o.node)]);
+    const keying = [this, ...others].some((s) => s.keying === 'changed') ? 'changed' : 'topic';
+    return new Stream<V>(this.t, id, keying);
+  }
+
+  /**
+   * Keys each record by `fn`. State kept per key must live in the partition that owns the key, so the
+   * next stateful step reads the stream back through an internal repartition topic (as Kafka Streams
+   * does). Use `keyedByTopic()` instead when the topic's records already carry that key.
+   */
+  keyBy(
+    fn: (value: V, meta: RecordMeta) => string,
+    options: {
+      name?: string;
+      /**
+       * `false`: the records stay in their partition, keyed anew, with no repartition topic. Right only on
+       * an input of one partition (one global key, say, over a topic of one partition); the task refuses to
+       * start on more, rather than keep one key's state in several partitions.
+       */
+      repartition?: false;
+    } = {},
+  ): KeyedStream<V> {
+    const name = this.t.name('key-by', options.name);
+    const spec = stateless(name, (r, ctx, emit) => {
+      const key = fn(r.value as V, meta(r, ctx));
+      if (typeof key !== 'string') {
+        throw new RunnelError(ErrorCodes.PROCESSING_FAILED, `keyBy returned ${typeof key}, not a string`);
+      }
+      emit({ ...r, key });
+    });
+    if (options.repartition === false) {
+      spec.singlePartition = `${name} keys records anew without a repartition (keyBy repartition: false)`;
+      return new KeyedStream<V>(this.t, this.t.graph.add({ kind: 'op', spec }, [this.node]), this.keying);
+    }
+    const s = this.#then(spec, 'changed');
+    return new KeyedStream<V>(this.t, s.node, 'changed');
+  }
+
+  /** The stream keyed by the keys its topic's records already carry (no repartition). */
+  keyedByTopic(): KeyedStream<V> {
+    return new KeyedStream<V>(this.t, this.node, this.keying);
+  }
+
+  /**
+   * Writes every record to a topic (created with the app's topics if it does not exist). `carryWatermark`:
+   * the topic also carries this step's watermark, in marker records (null key and value) and on each
+   * record, as repartition topics do, so a stream of the same topology reading it back (a feedback loop)
+   * waits for it by event time. Readers outside the topology see the markers: skip null values.
+   */
+  to(topic: string, options: { carryWatermark?: boolean } = {}): void {
+    this.t.graph.add(
+      { kind: 'sink', topic, repartition: false, ...(options.carryWatermark ? { carryWatermark: true } : {}) },
+      [this.node],
+    );
+    this.t.outputs.add(topic);
+  }
+
+  /** Joins each record with the latest value of its key in `table` (inner: no value, no output; `left`: null). */
+  join<T, U>(
+    table: Table<T>,
+    joiner: (value: V, tableValue: T, meta: RecordMeta) => U,
+    options?: { name?: string; left?: false },
+  ): Stream<U>;
+  join<T, U>(
+    table: Table<T>,
+    joiner: (value: V, tableValue: T | null, meta: RecordMeta) => U,
+    options: { name?: string; left: true },
+  ): Stream<U>;
+  join<T, U>(
+    table: Table<T>,
+    joiner: (value: V, tableValue: T, meta: RecordMeta) => U,
+    options: { name?: string; left?: boolean } = {},
+  ): Stream<U> {
+    const keyed = this.t.repartitionIfNeeded(this, 'join');
+    const storeName = table.storeName;
+    const spec: OperatorSpec = {
+      name: this.t.name('join', options.name),
+      create: () => ({
+        process(r, ctx, emit) {
+          if (r.key === null) return;
+          const tv = ctx.store(storeName).get<T>(r.key);
+          if (tv === undefined && !options.left) return;
+          emit({ ...r, value: joiner(r.value as V, (tv ?? null) as T, meta(r, ctx)) });
+        },
+      }),
+    };
+    const id = this.t.graph.add({ kind: 'op', spec }, [keyed.node, table.node]);
+    this.t.shareStore(id, table.node);
+    return new Stream<U>(this.t, id, 'topic');
+  }
+
+  #then<U>(spec: OperatorSpec, keying: Keying): Stream<U> {
+    return new Stream<U>(this.t, this.t.graph.add({ kind: 'op', spec }, [this.node]), keying);
+  }
+}
+
+/** What `KeyedStream.process` hands the function: the record's key, its stores, and ways to emit. */
+export interface ProcessContext<U, S extends Record<string, AnyStoreSpec>> extends RecordMeta {
+  key: string;
+  stores: { [K in keyof S]: StoreOf<S[K]> };
+  /** Emits a value downstream (same key and event time unless given). */
+  emit(value: U, options?: { key?: string; timestamp?: number }): void;
+  /** Writes a value straight to a topic (an alert topic, a notification topic). */
+  emitTo(topic: string, value: unknown, options?: { key?: string; timestamp?: number }): void;
+  /** Sends the current record to the dead-letter topic with `reason`, instead of throwing. */
+  reject(reason: string): void;
+  /** Messages for the person running the pipeline (stderr in the CLI); a batch replayed after a crash logs again. */
+  log: Logger;
+}
+
+/**
+ * What `flush` hands the function at the end of a batch, once per key the batch touched: the key's stores,
+ * and emit/emitTo whose key and event time default to those of the key's last record in the batch.
+ */
+export type FlushContext<U, S extends Record<string, AnyStoreSpec>> = Omit<ProcessContext<U, S>, 'reject'>;
+
+/**
+ * What `onWatermark` hands the function when the task's watermark moved: the keys a store holds, and a
+ * context per key (its stores, emit/emitTo; event time defaults to the watermark − 1, pass the real one).
+ */
+export interface WatermarkContext<U, S extends Record<string, AnyStoreSpec>> {
+  watermark: number;
+  /** The keys `store` holds in this partition (a copy: changing the store while going through it is fine). */
+  keys(store: keyof S & string): string[];
+  /** The context of one key, as `process` would have it. */
+  forKey(key: string): FlushContext<U, S>;
+  log: Logger;
+}
+
+/** A stream whose records are keyed: per-key state and windows live here. */
+export class KeyedStream<V> extends Stream<V> {
+  /**
+   * Runs `fn` for each record with typed per-key stores (value or map), committed by changed keys with the
+   * input positions. The model of an online learner, a person's status, an alert's episode live here.
+   */
+  process<U, S extends Record<string, AnyStoreSpec>>(
+    options: {
+      name?: string;
+      stores: S;
+      outputs?: string[];
+      /**
+       * Called at the end of every batch, before its commit, once for each key `fn` saw in the batch: emit a
+       * key's summary here to send one record per batch instead of one per input record (a dashboard wants
+       * the latest totals, not every step). Results then depend on how input was batched.
+       */
+      flush?: (ctx: FlushContext<U, S>) => void;
+      /**
+       * Called each time the task's watermark moves (after the record that moved it): event-time timers.
+       * Keep what waits for a time in a store (a per-key buffer) and release it here, once the watermark
+       * says nothing earlier can come; the store makes it survive a restart.
+       */
+      onWatermark?: (watermark: number, ctx: WatermarkContext<U, S>) => void;
+    },
+    fn: (value: V, ctx: ProcessContext<U, S>) => void,
+  ): Stream<U> {
+    const keyed = this.t.repartitionIfNeeded(this, 'process');
+    const name = this.t.name('process', options.name);
+    for (const topic of options.outputs ?? []) this.t.outputs.add(topic);
+    const spec: OperatorSpec = {
+      name,
+      stores: Object.entries(options.stores).map(([n, s]) => ({ name: n, ...(s.ttlMs ? { ttlMs: s.ttlMs } : {}) })),
+      create: () => {
+        let current: EngineRecord | undefined;
+        let bound: Record<string, unknown> | undefined;
+        /** The last record of each key in this batch, for `flush`. */
+        const touched = new Map<string, EngineRecord>();
+        const key = () => current!.key!;
+        const bind = (ctx: TaskContext) => {
+          bound ??= Object.fromEntries(
+            Object.entries(options.stores).map(([n, s]) => [
+              n,
+              s.kind === 'value'
+                ? bindValueStore(ctx.store(n), key, () => ctx.now())
+                : bindMapStore(ctx.store(n), key, () => ctx.now()),
+            ]),
+          );
+          return bound as ProcessContext<U, S>['stores'];
+        };
+        // meta()'s fields written out, not spread: a context is built for every record.
+        const context = (r: EngineRecord & { key: string }, ctx: TaskContext, emit: Emit): FlushContext<U, S> => ({
+          key: r.key,
+          timestamp: r.timestamp,
+          headers: r.headers,
+          watermark: ctx.watermark,
+          origin: r.origin,
+          stores: bind(ctx),
+          log: ctx.log,
+          emit: (value, o = {}) => emit({ ...r, key: o.key ?? r.key, timestamp: o.timestamp ?? r.timestamp, value }),
+          emitTo: (topic, value, o = {}) =>
+            ctx.output(topic, { key: o.key ?? r.key, value, timestamp: o.timestamp ?? r.timestamp }),
+        });
+        const onWatermark = options.onWatermark;
+        return {
+          ...(onWatermark
+            ? {
+                onWatermark(watermark: number, ctx: TaskContext, emit: Emit) {
+                  const at = Number.isFinite(watermark) ? watermark - 1 : 0;
+                  onWatermark(watermark, {
+                    watermark,
+                    log: ctx.log,
+                    keys: (store) =>
+                      options.stores[store]?.kind === 'map'
+                        ? ctx.store(store).groupKeys()
+                        : [...ctx.store(store).keys()],
+                    forKey(k) {
+                      const r: EngineRecord & { key: string } = {
+                        key: k,
+                        value: undefined,
+                        timestamp: at,
+                        headers: {},
+                        origin: { topic: name, partition: ctx.partition, offset: -1 },
+                      };
+                      const stores = Object.fromEntries(
+                        Object.entries(options.stores).map(([n, spec]) => [
+                          n,
+                          spec.kind === 'value'
+                            ? bindValueStore(
+                                ctx.store(n),
+                                () => k,
+                                () => ctx.now(),
+                              )
+                            : bindMapStore(
+                                ctx.store(n),
+                                () => k,
+                                () => ctx.now(),
+                              ),
+                        ]),
+                      ) as ProcessContext<U, S>['stores'];
+                      return { ...context(r, ctx, emit), stores };
+                    },
+                  });
+                },
+              }
+            : {}),
+          process(r, ctx, emit) {
+            if (r.key === null) {
+              ctx.deadLetter(r, new RunnelError(ErrorCodes.PROCESSING_FAILED, `${name}: a record without a key`));
+              return;
+            }
+            current = r;
+            try {
+              const c = context(r as EngineRecord & { key: string }, ctx, emit) as ProcessContext<U, S>;
+              c.reject = (reason) =>
+                ctx.deadLetter(r, new RunnelError(ErrorCodes.PROCESSING_FAILED, `${name}: ${reason}`));
+              fn(r.value as V, c);
+            } finally {
+              current = undefined;
+            }
+            if (options.flush) {
+              // Re-inserted, so keys are flushed in the order of their last record.
+              touched.delete(r.key);
+              touched.set(r.key, r);
+            }
+          },
+          ...(options.flush
+            ? {
+                flush(ctx: TaskContext, emit: Emit) {
+                  for (const r of touched.values()) {
+                    current = r;
+                    try {
+                      options.flush!(context(r as EngineRecord & { key: string }, ctx, emit));
+                    } finally {
+                      current = undefined;
+                    }
+                  }
+                  touched.clear();
+                },
+              }
+            : {}),
+        };
+      },
+    };
+    return new Stream<U>(this.t, this.t.graph.add({ kind: 'op', spec }, [keyed.node]), 'topic');
+  }
+
+  /**
+   * A running aggregate per key (no window): emits the key's new result after each record. `init` and
+   * `add` must treat the accumulator as a value (return a new one or the same one changed).
+   */
+  reduce<A>(options: { name?: string; init: () => A; add: (acc: A, value: V, meta: RecordMeta) => A }): Stream<A> {
+    return this.process<A, { acc: ReturnType<typeof valueStoreOf<A>> }>(
+      { name: options.name ?? this.t.name('reduce'), stores: { acc: valueStoreOf<A>() } },
+      (value, ctx) => {
+        const next = options.add(ctx.stores.acc.get() ?? options.init(), value, ctx);
+        ctx.stores.acc.set(next);
+        ctx.emit(next);
+      },
+    );
+  }
+
+  /** Cuts the stream into windows per key (tumbling, hopping, sliding, session; by time or count). */
+  window(window: WindowSpec, options: WindowOptions = {}): WindowedStream<V> {
+    const keyed = this.t.repartitionIfNeeded(this, 'window');
+    return new WindowedStream<V>(this.t, keyed.node, window, options);
+  }
+
+  /** The latest value per key as a table, for joins. */
+  toTable(options: { name?: string } = {}): Table<V> {
+    const keyed = this.t.repartitionIfNeeded(this, 'table');
+    return this.t.materialize<V>(keyed.node, options.name);
+  }
+}
+
+function valueStoreOf<A>() {
+  return { kind: 'value' as const } as { readonly kind: 'value'; readonly ttlMs?: number; readonly __type?: A };
+}
+
+/** The latest value per key of a topic or stream, held in a store of each partition's task. */
+export class Table<V> {
+  /** @internal */
+  readonly node: number;
+  /** @internal */
+  readonly storeName: string;
+  /** Phantom: the value type. */
+  declare readonly __type?: V;
+
+  /** @internal */
+  constructor(node: number, storeName: string) {
+    this.node = node;
+    this.storeName = storeName;
+  }
+}

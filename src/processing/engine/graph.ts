@@ -1,0 +1,107 @@
+import type { z } from 'zod';
+import type { OperatorSpec } from './operator.ts';
+
+/** How a topic's records become engine records: the value's shape, and where its event time is. */
+export interface SourceDecoding {
+  /** Records that do not fit go to `<topic>.dlq` with zod's reason, and no further. */
+  schema?: z.ZodType;
+  /** A field of the value (ms, seconds or an ISO/`YYYY-MM-DD hh:mm:ss` text), a function, or the record's timestamp. */
+  eventTime?: string | ((value: never) => number | undefined);
+  /** Bounded out-of-orderness of this input (ms). */
+  maxOutOfOrderMs?: number;
+  /** An input partition silent this long stops holding the watermark back (ms). */
+  idleTimeoutMs?: number;
+  /** This input's watermark counts this much ahead of its event times (a feedback input: see StreamOptions). */
+  watermarkDelayMs?: number;
+  /** The watermark this input stands at before it delivered anything (default: none, -Infinity). */
+  initialWatermark?: number;
+}
+
+export type NodeKind =
+  | { kind: 'source'; topic: string; decoding: SourceDecoding; repartition: boolean }
+  | { kind: 'op'; spec: OperatorSpec }
+  | { kind: 'sink'; topic: string; repartition: boolean; carryWatermark?: boolean };
+
+export type Node = NodeKind & { id: number; children: number[] };
+
+/** A piece of the dataflow that runs as one task per input partition; repartition topics separate them. */
+export interface Subtopology {
+  index: number;
+  /** Nodes in an order where every parent comes before its children. */
+  nodes: Node[];
+  inputs: string[];
+  outputs: string[];
+  /**
+   * Inputs written by other subtopologies with watermark markers: repartition topics, and topics a
+   * `.to(topic, { carryWatermark: true })` of the same topology writes.
+   */
+  repartitionInputs: string[];
+}
+
+/** The dataflow graph a Topology builds; compiled into subtopologies. */
+export class Graph {
+  readonly nodes: Node[] = [];
+
+  add(kind: NodeKind, parents: number[]): number {
+    const id = this.nodes.length;
+    this.nodes.push({ ...kind, id, children: [] } as Node);
+    for (const p of parents) this.nodes[p]!.children.push(id);
+    return id;
+  }
+
+  /** Splits the graph where it crosses a repartition topic (a sink and a source are never linked by an edge). */
+  compile(): Subtopology[] {
+    const parent = this.nodes.map((_, i) => i);
+    const find = (i: number): number => {
+      while (parent[i] !== i) {
+        parent[i] = parent[parent[i]!]!;
+        i = parent[i]!;
+      }
+      return i;
+    };
+    for (const n of this.nodes) for (const c of n.children) parent[find(c)] = find(n.id);
+    const groups = new Map<number, Node[]>();
+    for (const n of this.nodes) {
+      const root = find(n.id);
+      const list = groups.get(root) ?? [];
+      list.push(n);
+      groups.set(root, list);
+    }
+    const carried = new Set(this.nodes.flatMap((n) => (n.kind === 'sink' && n.carryWatermark ? [n.topic] : [])));
+    const subs: Subtopology[] = [];
+    // Ordered by their first node, so upstream subtopologies come first (the drain relies on it).
+    for (const nodes of [...groups.values()].sort((a, b) => a[0]!.id - b[0]!.id)) {
+      const sources = nodes.filter((n) => n.kind === 'source');
+      const sinks = nodes.filter((n) => n.kind === 'sink');
+      if (sources.length === 0) continue;
+      subs.push({
+        index: subs.length,
+        nodes: topoOrder(nodes),
+        inputs: [...new Set(sources.map((n) => n.topic))],
+        outputs: [...new Set(sinks.map((n) => n.topic))],
+        repartitionInputs: [
+          ...new Set(sources.filter((n) => n.repartition || carried.has(n.topic)).map((n) => n.topic)),
+        ],
+      });
+    }
+    return subs;
+  }
+}
+
+function topoOrder(nodes: Node[]): Node[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const indegree = new Map(nodes.map((n) => [n.id, 0]));
+  for (const n of nodes) for (const c of n.children) indegree.set(c, (indegree.get(c) ?? 0) + 1);
+  const ready = nodes.filter((n) => indegree.get(n.id) === 0);
+  const out: Node[] = [];
+  while (ready.length > 0) {
+    const n = ready.shift()!;
+    out.push(n);
+    for (const c of n.children) {
+      const d = indegree.get(c)! - 1;
+      indegree.set(c, d);
+      if (d === 0) ready.push(byId.get(c)!);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WatermarkTracker } from './watermark.ts';
+
+/** Brute force: min over non-idle inputs of (max event time seen − bound), never going back. */
+function reference(
+  events: Array<{ input: string; t: number; now: number }>,
+  bound: number,
+  idleMs: number,
+  inputs: string[],
+): number[] {
+  const max = new Map<string, number>(inputs.map((i) => [i, Number.NEGATIVE_INFINITY]));
+  const last = new Map<string, number>(inputs.map((i) => [i, 0]));
+  let wm = Number.NEGATIVE_INFINITY;
+  const out: number[] = [];
+  for (const e of events) {
+    max.set(e.input, Math.max(max.get(e.input)!, e.t));
+    last.set(e.input, e.now);
+    const active = inputs.filter((i) => e.now - last.get(i)! < idleMs);
+    if (active.length > 0) wm = Math.max(wm, Math.min(...active.map((i) => max.get(i)!)) - bound);
+    out.push(wm);
+  }
+  return out;
+}
+
+describe('watermarks', () => {
+  it('equal the brute-force min over active inputs, for random event orders and idle gaps', () => {
+    let s = 7;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    for (let run = 0; run < 50; run++) {
+      const inputs = ['a/0', 'a/1', 'b/0'].slice(0, 1 + Math.floor(rand() * 3));
+      const bound = Math.floor(rand() * 100);
+      const idle = 200 + Math.floor(rand() * 800);
+      const w = new WatermarkTracker({ maxOutOfOrderMs: bound, idleTimeoutMs: idle });
+      for (const i of inputs) w.expect(i, 0);
+      let now = 0;
+      const events = Array.from({ length: 200 }, (_, k) => {
+        now += Math.floor(rand() * 60);
+        return {
+          input: inputs[Math.floor(rand() * inputs.length)]!,
+          t: k * 10 + Math.floor((rand() - 0.5) * 150),
+          now,
+        };
+      });
+      const got = events.map((e) => {
+        w.observe(e.input, e.t, e.now);
+        return w.current;
+      });
+      assert.deepEqual(got, reference(events, bound, idle, inputs));
+    }
+  });
+
+  it('an input that never delivers holds the watermark until it is idle, then stops holding it', () => {
+    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
+    w.expect('a', 0);
+    w.expect('b', 0);
+    w.observe('a', 5000, 100);
+    assert.equal(w.current, Number.NEGATIVE_INFINITY, 'b has said nothing yet');
+    w.observe('a', 6000, 900);
+    assert.equal(w.current, Number.NEGATIVE_INFINITY);
+    assert.ok(w.tick(1000), 'b idle after 1 s of processing time');
+    assert.equal(w.current, 6000);
+    w.observe('b', 100, 1100);
+    assert.equal(w.current, 6000, 'an idle input waking up behind never moves the watermark back');
+  });
+
+  it('survives a snapshot and restore through JSON', () => {
+    const w = new WatermarkTracker({ maxOutOfOrderMs: 10 });
+    w.expect('a', 0);
+    w.observe('a', 500, 1);
+    const copy = new WatermarkTracker({ maxOutOfOrderMs: 10 });
+    copy.restore(JSON.parse(JSON.stringify(w.snapshot())), 2);
+    assert.equal(copy.current, 490);
+    copy.observe('a', 400, 3);
+    assert.equal(copy.current, 490);
+    copy.observe('a', 700, 4);
+    assert.equal(copy.current, 690);
+  });
+});

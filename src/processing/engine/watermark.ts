@@ -1,0 +1,123 @@
+/** How a task derives its watermark from the event times it sees. */
+export interface WatermarkOptions {
+  /** Bounded out-of-orderness: records may arrive up to this many ms behind the newest one seen (default 0). */
+  maxOutOfOrderMs?: number;
+  /**
+   * An input partition that delivered nothing for this long (processing time) stops holding the watermark
+   * back, until it delivers again (default 30 s; Infinity = never idle).
+   */
+  idleTimeoutMs?: number;
+}
+
+interface InputClock {
+  /** Highest event time seen on this input. */
+  maxEventTime: number;
+  /** Watermark announced by an upstream task through a repartition topic (markers), when it has one. */
+  lastActive: number;
+}
+
+/**
+ * Per-input-partition watermarks, combined as the minimum over the inputs that are not idle (Flink's
+ * rule). An input is a partition of a source topic, or one upstream task behind a repartition topic
+ * (which announces its own watermark in marker records, see `markWatermark`). The combined watermark
+ * never goes back, even when an idle input wakes up behind it: its records are then late or on time by
+ * the windows' allowed lateness, never silently re-ordered.
+ */
+export class WatermarkTracker {
+  readonly #bound: number;
+  readonly #idleMs: number;
+  readonly #inputs = new Map<string, InputClock>();
+  #current = Number.NEGATIVE_INFINITY;
+
+  constructor(o: WatermarkOptions = {}) {
+    this.#bound = o.maxOutOfOrderMs ?? 0;
+    this.#idleMs = o.idleTimeoutMs ?? 30_000;
+  }
+
+  get current(): number {
+    return this.#current;
+  }
+
+  /**
+   * Declares an input before it has delivered anything, so it holds the watermark back from the start;
+   * `initial`: the watermark it stands at until then (a feedback input that starts a cycle), else none.
+   */
+  expect(input: string, now: number, initial = Number.NEGATIVE_INFINITY): void {
+    if (!this.#inputs.has(input)) this.#inputs.set(input, { maxEventTime: initial + this.#bound, lastActive: now });
+  }
+
+  forget(input: string): void {
+    this.#inputs.delete(input);
+  }
+
+  /** A record's event time seen on `input`; returns true when the combined watermark advanced. */
+  observe(input: string, eventTime: number, now: number): boolean {
+    let clock = this.#inputs.get(input);
+    if (!clock) {
+      clock = { maxEventTime: Number.NEGATIVE_INFINITY, lastActive: now };
+      this.#inputs.set(input, clock);
+    }
+    clock.lastActive = now;
+    if (eventTime > clock.maxEventTime) clock.maxEventTime = eventTime;
+    // One input (a task of one source partition, the common case): it alone holds the watermark, so no
+    // scan over inputs and idleness is needed. With several, idleness is re-evaluated at every record.
+    if (this.#inputs.size === 1) {
+      const wm = clock.maxEventTime - this.#bound;
+      if (wm <= this.#current) return false;
+      this.#current = wm;
+      return true;
+    }
+    return this.#recompute(now);
+  }
+
+  /** An upstream watermark (already bounded) announced on `input`: it counts as that input's progress. */
+  observeWatermark(input: string, watermark: number, now: number): boolean {
+    return this.observe(input, watermark + this.#bound, now);
+  }
+
+  /** Re-evaluates idleness as processing time passes with no records; true when the watermark advanced. */
+  tick(now: number): boolean {
+    return this.#recompute(now);
+  }
+
+  /** Everything has been read (bounded input, drained): every window may close. */
+  end(): boolean {
+    if (this.#current === Number.POSITIVE_INFINITY) return false;
+    this.#current = Number.POSITIVE_INFINITY;
+    return true;
+  }
+
+  /** What a restart needs to carry on where the last commit left off (JSON; -Infinity as null). */
+  snapshot(): { current: number | null; inputs: Record<string, number | null> } {
+    const fin = (n: number) => (Number.isFinite(n) ? n : null);
+    const inputs: Record<string, number | null> = {};
+    for (const [k, c] of this.#inputs) inputs[k] = fin(c.maxEventTime);
+    return { current: fin(this.#current), inputs };
+  }
+
+  /**
+   * Carries on from a committed snapshot: without it a restarted task would start at -Infinity and
+   * reopen windows that had closed and emitted before the crash.
+   */
+  restore(snap: { current: number | null; inputs: Record<string, number | null> }, now: number): void {
+    for (const [k, v] of Object.entries(snap.inputs)) {
+      this.#inputs.set(k, { maxEventTime: v ?? Number.NEGATIVE_INFINITY, lastActive: now });
+    }
+    if (snap.current !== null) this.#current = snap.current;
+  }
+
+  #recompute(now: number): boolean {
+    let min = Number.POSITIVE_INFINITY;
+    let active = 0;
+    for (const c of this.#inputs.values()) {
+      if (now - c.lastActive >= this.#idleMs) continue;
+      active++;
+      if (c.maxEventTime < min) min = c.maxEventTime;
+    }
+    if (active === 0) return false; // all idle: hold (Flink's rule), never jump to the newest input's time
+    const wm = min - this.#bound;
+    if (wm <= this.#current) return false;
+    this.#current = wm;
+    return true;
+  }
+}

@@ -1,0 +1,202 @@
+import type { StateChange } from '../../core/broker.ts';
+
+/**
+ * One store's partition of keyed state: a flat map from string keys to JSON values, held in memory and
+ * made durable by the state backend. It remembers which keys changed since the last commit, so a commit
+ * writes those and nothing else: its cost grows with the keys changed, never with the keys held.
+ *
+ * Typed views (value, map, window stores) are built over it with composite keys, so every backend only
+ * ever persists `(store, partition, key) -> value`.
+ *
+ * A value handed to `set` belongs to the store: it is serialised at commit time, so mutating it after
+ * `set` and before the commit is seen; mutating it without calling `set` again is not.
+ */
+export class StoreState {
+  readonly name: string;
+  readonly partition: number;
+  /** Entries older than this many ms (wall clock) since their last write are dropped; undefined = never. */
+  readonly ttlMs: number | undefined;
+  readonly #data = new Map<string, unknown>();
+  /**
+   * Expiry time per key, kept in expiry order (a write moves its key to the end, and with one TTL and a
+   * clock that goes forward that is the latest expiry), so a commit's `expire` stops at the first entry
+   * still alive: its cost follows the entries expired, not the keys held. Entries loaded by a restore, or
+   * a clock that stepped back, break the order; the next `expire` sorts once.
+   */
+  readonly #expiresAt = new Map<string, number>();
+  #ordered = true;
+  #lastExpiry = Number.NEGATIVE_INFINITY;
+  #dirty = new Map<string, StateChange>();
+  /**
+   * Map stores' entries by their key: built on first use from the keys held (a restore loads plain keys),
+   * then kept up to date by set, delete and load, so a key's entries are found without a scan.
+   */
+  #groups: Map<string, Set<string>> | undefined;
+
+  constructor(name: string, partition: number, ttlMs?: number) {
+    this.name = name;
+    this.partition = partition;
+    this.ttlMs = ttlMs;
+  }
+
+  get size(): number {
+    return this.#data.size;
+  }
+
+  get<V = unknown>(key: string): V | undefined {
+    return this.#data.get(key) as V | undefined;
+  }
+
+  has(key: string): boolean {
+    return this.#data.has(key);
+  }
+
+  /** `now`: the clock a TTL counts from (default the wall clock; read only when the store has a TTL). */
+  set(key: string, value: unknown, now?: number): void {
+    if (value === undefined) {
+      this.delete(key);
+      return;
+    }
+    if (this.#groups && !this.#data.has(key)) this.#group(key, true);
+    this.#data.set(key, value);
+    // A key written again before the commit (every record of a window) updates its pending change.
+    let change = this.#dirty.get(key);
+    if (change) change.value = value;
+    else {
+      change = { key, value };
+      this.#dirty.set(key, change);
+    }
+    if (this.ttlMs !== undefined) {
+      const at = (now ?? Date.now()) + this.ttlMs;
+      this.#setExpiry(key, at);
+      change.expiresAt = at;
+    }
+  }
+
+  delete(key: string): void {
+    if (!this.#data.delete(key)) return;
+    if (this.#groups) this.#group(key, false);
+    this.#expiresAt.delete(key);
+    this.#dirty.set(key, { key, value: undefined });
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#data.keys();
+  }
+
+  entries(): IterableIterator<[string, unknown]> {
+    return this.#data.entries();
+  }
+
+  /** Drops entries whose TTL passed; returns how many. Called by the task at commit time. */
+  expire(now: number): number {
+    if (this.ttlMs === undefined) return 0;
+    if (!this.#ordered) this.#sortExpiries();
+    let n = 0;
+    for (const [key, at] of this.#expiresAt) {
+      if (at > now) break;
+      this.delete(key);
+      n++;
+    }
+    return n;
+  }
+
+  #setExpiry(key: string, at: number): void {
+    this.#expiresAt.delete(key);
+    this.#expiresAt.set(key, at);
+    if (at < this.#lastExpiry) this.#ordered = false;
+    else this.#lastExpiry = at;
+  }
+
+  #sortExpiries(): void {
+    const sorted = [...this.#expiresAt].sort((a, b) => a[1] - b[1]);
+    this.#expiresAt.clear();
+    for (const [key, at] of sorted) this.#expiresAt.set(key, at);
+    this.#lastExpiry = sorted.at(-1)?.[1] ?? Number.NEGATIVE_INFINITY;
+    this.#ordered = true;
+  }
+
+  /** The changes since the last call, for the backend's commit. */
+  takeChanges(): StateChange[] {
+    if (this.#dirty.size === 0) return [];
+    const out = [...this.#dirty.values()];
+    this.#dirty = new Map();
+    return out;
+  }
+
+  /** Changes not taken yet (a commit that failed puts its changes back with this before retrying). */
+  get pendingChanges(): number {
+    return this.#dirty.size;
+  }
+
+  /** Loads one committed entry during restore; not a change. */
+  load(key: string, value: unknown, expiresAt: number | undefined): void {
+    if (this.#groups && !this.#data.has(key)) this.#group(key, true);
+    this.#data.set(key, value);
+    if (expiresAt !== undefined) this.#setExpiry(key, expiresAt);
+  }
+
+  /** Marks this as a map store's state (see #groupsBuilt): bound map stores call it before their first read. */
+  asMap(): void {
+    this.#groupsBuilt();
+  }
+
+  /** The sub-keys a map store holds under `key` (in no promised order: a restore loads them as stored). */
+  subKeys(key: string): string[] {
+    return [...(this.#groupsBuilt().get(key) ?? [])];
+  }
+
+  /** The keys under which a map store holds at least one entry. */
+  groupKeys(): string[] {
+    return [...this.#groupsBuilt().keys()];
+  }
+
+  /**
+   * The index of a map store's entries, built on first use. State written before map entries were keys
+   * of their own (one JSON object per key) is split into entries then, as changes, so the next commit
+   * stores it the new way.
+   */
+  #groupsBuilt(): Map<string, Set<string>> {
+    if (!this.#groups) {
+      this.#groups = new Map();
+      const whole: Array<[string, object]> = [];
+      for (const [k, v] of this.#data) {
+        if (splitEntryKey(k)) this.#group(k, true);
+        else if (typeof v === 'object' && v !== null && !Array.isArray(v)) whole.push([k, v]);
+      }
+      for (const [key, map] of whole) {
+        this.delete(key);
+        for (const [sub, v] of Object.entries(map)) this.set(entryKey(key, sub), v);
+      }
+    }
+    return this.#groups;
+  }
+
+  #group(composite: string, add: boolean): void {
+    const parts = splitEntryKey(composite);
+    if (!parts) return;
+    const [key, sub] = parts;
+    const subs = this.#groups!.get(key);
+    if (add) {
+      if (subs) subs.add(sub);
+      else this.#groups!.set(key, new Set([sub]));
+    } else if (subs?.delete(sub) && subs.size === 0) this.#groups!.delete(key);
+  }
+}
+
+/**
+ * The stored key of one entry of a map store: each entry is its own key, so a commit writes the entries
+ * changed, not the whole map. The key's length is spelled out, so keys and sub-keys may hold any character.
+ */
+export function entryKey(key: string, sub: string): string {
+  return `\u0000${key.length}\u0000${key}${sub}`;
+}
+
+/** The key and sub-key of an entry key; undefined for a plain key (a value store's). */
+export function splitEntryKey(stored: string): [string, string] | undefined {
+  if (stored.charCodeAt(0) !== 0) return undefined;
+  const end = stored.indexOf('\u0000', 1);
+  const length = Number(stored.slice(1, end));
+  if (end < 0 || !Number.isInteger(length)) return undefined;
+  return [stored.slice(end + 1, end + 1 + length), stored.slice(end + 1 + length)];
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import { stateBackendSuite } from './state-backend-suite.ts';
+
+stateBackendSuite(
+  'local',
+  async () => new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-state-')), 'broker.db')}`),
+);
+
+test('local: the state log is compacted once it outgrows its state, and restores the same values', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-statelog-'));
+  const b = new LocalBroker(`local:${join(dir, 'broker.db')}`);
+  await b.connect();
+  try {
+    await b.createTopic('in', { partitions: 1 });
+    const consumer = b.consumer({ group: 'g', topics: ['in'] });
+    const backend = b.stateBackend('app', 'g');
+    await backend.prepare([{ name: 'st', partitions: 1 }]);
+    const expected = new Map<string, number>();
+    let s = 9;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    for (let commit = 0; commit < 150; commit++) {
+      const changes = Array.from({ length: 500 }, () => {
+        const key = `k${Math.floor(rand() * 1000)}`;
+        if (rand() < 0.1) {
+          expected.delete(key);
+          return { key, value: undefined };
+        }
+        const value = Math.floor(rand() * 1e6);
+        expected.set(key, value);
+        return { key, value };
+      });
+      await backend.commit(consumer, {
+        outputs: [],
+        state: [{ store: 'st', partition: 0, changes, held: expected.size }],
+        positions: [],
+      });
+    }
+    const logged = b.db.prepare('SELECT COUNT(*) AS rows, SUM(entries) AS entries FROM state_log').get() as {
+      rows: number;
+      entries: number;
+    };
+    assert.ok(logged.entries < 75_000, `75,000 changes were logged, ${logged.entries} kept after compaction`);
+    const restored = new Map<string, unknown>();
+    await backend.restore('st', 0, (k, v) => restored.set(k, v));
+    assert.deepEqual(new Map([...restored].sort()), new Map([...expected].sort()));
+    await consumer.close();
+  } finally {
+    await b.close();
+  }
+});

@@ -1,0 +1,248 @@
+/**
+ * The stopcovid app through the real CLI on the local broker: a bounded run (`STOPCOVID_TICKS`) exits 0
+ * with the people table and the notifications equal to a brute-force synchronous simulation of the same
+ * seed; and `produce` then 3 consume workers on the app's 6 partitions, one killed with kill -9 mid-run and restarted, notify each
+ * person who became suspicious exactly once, with the same results.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import { exited, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
+import { reference } from '../helpers/stopcovid-reference.ts';
+
+const SIM = { people: 300, width: 40, height: 40, seed: 7, radius: 0 };
+const TICKS = 10;
+const env = (extra: Record<string, string> = {}) => ({
+  STOPCOVID_PEOPLE: String(SIM.people),
+  STOPCOVID_GRID: `${SIM.width}x${SIM.height}`,
+  STOPCOVID_SEED: String(SIM.seed),
+  STOPCOVID_TICKS: String(TICKS),
+  STOPCOVID_TICK_RATE: '0',
+  ...extra,
+});
+
+interface Note {
+  id: number;
+  tick: number;
+  contacts: number[];
+  message: string;
+}
+
+const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+const want = reference(SIM, TICKS);
+
+function notesOf(path: string): Note[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Note & { value?: Note })
+    .map((r) => r.value ?? r);
+}
+
+function assertNotes(notes: Note[]): void {
+  assertNotesOf(notes, want.notifications);
+}
+
+function assertNotesOf(notes: Note[], expected: typeof want.notifications): void {
+  const ids = notes.map((n) => n.id);
+  assert.equal(new Set(ids).size, ids.length, 'one notification per person who became suspicious');
+  assert.deepEqual(
+    notes.map(({ id, tick, contacts }) => ({ id, tick, contacts })).sort(byId),
+    [...expected].sort(byId),
+  );
+}
+
+/** A workspace whose broker holds a run of `ticks` ticks produced by `runnel produce`, and that run's env. */
+async function produced(sim: typeof SIM, ticks: number, prefix: string) {
+  const big = env({
+    STOPCOVID_PEOPLE: String(sim.people),
+    STOPCOVID_GRID: `${sim.width}x${sim.height}`,
+    STOPCOVID_SEED: String(sim.seed),
+    STOPCOVID_TICKS: String(ticks),
+    STOPCOVID_TILE: '16',
+    STOPCOVID_INTERACTIONS: 'off',
+  });
+  const ws = workspace(prefix);
+  const r = await runCli(['produce', 'stopcovid', ...ws.flags], { env: big });
+  assert.equal(r.code, 0, r.stderr);
+  return { ws, big, expected: reference(sim, ticks) };
+}
+
+test('runnel run stopcovid --ticks N: a bounded run exits 0 and equals the synchronous reference, in SQLite and JSONL', {
+  timeout: 120_000,
+}, async () => {
+  assert.ok(want.notifications.length > 20);
+  const ws = workspace('runnel-stopcovid-');
+  // The app's own flags, over contrary environment keys: the flags win.
+  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  flags.push('--ticks', String(TICKS), '--tick-rate', '0', '--radius', '0');
+  const r = await runCli(['run', 'stopcovid', ...flags, '--sinks', 'sqlite,jsonl', ...ws.flags], {
+    env: env({ STOPCOVID_PEOPLE: '77', STOPCOVID_TICKS: '3', STOPCOVID_RADIUS: '2' }),
+    timeoutMs: 100_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const db = join(ws.dir, 'data', 'stopcovid.sqlite');
+  const people = sqliteRows<{ people_id: number; health_status: number; tick: number }>(
+    db,
+    'SELECT people_id, health_status, tick FROM people ORDER BY people_id',
+  );
+  assert.equal(people.length, SIM.people, 'one row per person (table mode)');
+  for (const p of people) {
+    assert.equal(p.tick, TICKS - 1);
+    assert.equal(p.health_status, want.status.get(p.people_id), `status of ${p.people_id}`);
+  }
+  assertNotes(notesOf(join(ws.dir, 'data', 'stopcovid.jsonl')));
+  // The status topic carries watermark markers; its sink writes the changes only.
+  const changes = readFileSync(join(ws.dir, 'data', 'stopcovid.status.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  assert.deepEqual(
+    changes.map((l) => (JSON.parse(l) as { id: number }).id).sort((a, b) => a - b),
+    want.notifications.map((n) => n.id).sort((a, b) => a - b),
+  );
+  const pairs = sqliteRows<{ n: number }>(db, 'SELECT count(*) AS n FROM interactions')[0]!.n;
+  assert.equal(pairs, want.interactions.size);
+});
+
+test('runnel run stopcovid --test-delay 2 --test-positive 0.4: the test rule, as the reference has it', {
+  timeout: 120_000,
+}, async () => {
+  const sim = { ...SIM, test: { delay: 2, positive: 0.4 } };
+  const ticks = 16;
+  const expected = reference(sim, ticks);
+  const ws = workspace('runnel-stopcovid-test-');
+  const flags = ['--test-delay', '2', '--test-positive', '0.4', '--ticks', String(ticks)];
+  const r = await runCli(['run', 'stopcovid', ...flags, '--sinks', 'sqlite,jsonl', ...ws.flags], {
+    env: env({ STOPCOVID_INTERACTIONS: 'off' }),
+    timeoutMs: 100_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const people = sqliteRows<{ people_id: number; health_status: number }>(
+    join(ws.dir, 'data', 'stopcovid.sqlite'),
+    'SELECT people_id, health_status FROM people ORDER BY people_id',
+  );
+  assert.ok(people.some((p) => p.health_status === 2));
+  for (const p of people) assert.equal(p.health_status, expected.status.get(p.people_id), `status of ${p.people_id}`);
+  const order = (a: { id: number; tick: number }, b: { id: number; tick: number }) => a.id - b.id || a.tick - b.tick;
+  assert.deepEqual(
+    notesOf(join(ws.dir, 'data', 'stopcovid.jsonl'))
+      .map(({ id, tick, contacts }) => ({ id, tick, contacts }))
+      .sort(order),
+    [...expected.notifications].sort(order),
+  );
+});
+
+test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 and restarted, notify each person exactly once', {
+  timeout: 240_000,
+}, async () => {
+  // Big enough to be mid-run at the kill; tiles small enough to spread over the partitions.
+  const sim = { people: 1000, width: 70, height: 70, seed: 11, radius: 0 };
+  const { ws, big, expected } = await produced(sim, 40, 'runnel-stopcovid-crash-');
+  // Each process its own data folder: the sinks' files are per process, the topics are shared.
+  let n = 0;
+  const args = () => [
+    'consume',
+    'stopcovid',
+    '--sinks',
+    'jsonl',
+    '--broker',
+    ws.broker,
+    '--data-dir',
+    join(ws.dir, `data-${n++}`),
+    '--state-dir',
+    join(ws.dir, `state-${n}`),
+  ];
+  const workers = [0, 1, 2].map(() => startCli(args(), { env: big }));
+  await sleep(2000);
+  workers[1]!.kill('SIGKILL');
+  await sleep(300);
+  workers[1] = startCli(args(), { env: big });
+  const done = await runCli([...args(), '--drain'], { env: big, timeoutMs: 150_000 });
+  for (const w of workers) w.kill('SIGTERM');
+  await Promise.all(workers.map(exited));
+  assert.equal(done.code, 0, done.stderr);
+  const notes = (await readAll(ws.broker, 'stopcovid')) as Note[];
+  const ids = notes.map((x) => x.id);
+  assert.equal(new Set(ids).size, ids.length, 'one notification per person who became suspicious: none twice');
+  assert.deepEqual(
+    notes.map(({ id, tick, contacts }) => ({ id, tick, contacts })).sort(byId),
+    [...expected.notifications].sort(byId),
+  );
+  const changes = (await readAll(ws.broker, 'stopcovid.status')).filter((v) => v !== null) as Array<{ id: number }>;
+  assert.deepEqual(
+    changes.map((c) => c.id).sort((a, b) => a - b),
+    expected.notifications.map((x) => x.id).sort((a, b) => a - b),
+    'one status change per notification, for the same people',
+  );
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  for (const topic of ['stopcovid.positions', 'stopcovid', 'stopcovid.status'])
+    assert.equal((await b.describeTopic(topic))?.partitions.length, 6, topic);
+  await b.close();
+});
+
+test('stopcovid: consume workers sharing one data folder, one killed with kill -9: the JSONL files hold every record once', {
+  timeout: 240_000,
+}, async () => {
+  const sim = { people: 600, width: 55, height: 55, seed: 5, radius: 0 };
+  const ticks = 30;
+  const { ws, big, expected } = await produced(sim, ticks, 'runnel-stopcovid-shared-');
+  // One data folder for all: one process writes each file at a time, the others wait for it.
+  const args = ['consume', 'stopcovid', '--sinks', 'jsonl', '--broker', ws.broker, '--data-dir', join(ws.dir, 'data')];
+  const workers = [startCli(args, { env: big }), startCli(args, { env: big })];
+  const lock = join(ws.dir, 'data', 'stopcovid.people.jsonl.lock');
+  const file = join(ws.dir, 'data', 'stopcovid.people.jsonl');
+  const holder = async (not?: number) => {
+    for (let i = 0; i < 600; i++) {
+      // The lock holds `pid@host`.
+      const pid = existsSync(lock) ? Number(readFileSync(lock, 'utf8').split('@')[0]) : 0;
+      if (pid > 0 && pid !== not) return pid;
+      await sleep(50);
+    }
+    throw new Error('no worker took the file');
+  };
+  // The writer is killed mid-run (some rows written, not all); the other worker takes the file over.
+  const first = await holder();
+  while (!existsSync(file) || readFileSync(file, 'utf8').split('\n').length < 2000) await sleep(50);
+  const killed = workers.find((w) => w.pid === first)!;
+  killed.kill('SIGKILL');
+  await exited(killed);
+  const rowsAtKill = readFileSync(file, 'utf8').split('\n').length - 1;
+  assert.ok(rowsAtKill < sim.people * ticks, 'killed mid-run');
+  const other = workers.find((w) => w !== killed)!;
+  assert.equal(await holder(first), other.pid, 'the other worker took the file over');
+  other.kill('SIGTERM');
+  await exited(other);
+  const done = await runCli([...args, '--drain'], { env: big, timeoutMs: 150_000 });
+  assert.equal(done.code, 0, done.stderr);
+  assertNotesOf(notesOf(join(ws.dir, 'data', 'stopcovid.jsonl')), expected.notifications);
+  const people = readFileSync(join(ws.dir, 'data', 'stopcovid.people.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const rows = people.map((l) => JSON.parse(l) as { people_id: number; tick: number });
+  assert.equal(new Set(rows.map((r) => `${r.people_id}@${r.tick}`)).size, rows.length, 'no row twice');
+  assert.equal(rows.length, sim.people * ticks, 'every person at every tick');
+});
+
+async function readAll(brokerUrl: string, topic: string): Promise<unknown[]> {
+  const b = new LocalBroker(brokerUrl);
+  await b.connect();
+  try {
+    const info = await b.describeTopic(topic);
+    const out: unknown[] = [];
+    for (const p of info?.partitions ?? []) {
+      for (let at = p.startOffset; at < p.endOffset; ) {
+        const got = await b.read(topic, p.partition, at, 5000);
+        if (got.length === 0) break;
+        for (const r of got) out.push(r.value);
+        at = got.at(-1)!.offset + 1;
+      }
+    }
+    return out;
+  } finally {
+    await b.close();
+  }
+}

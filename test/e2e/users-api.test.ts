@@ -1,0 +1,118 @@
+/**
+ * `runnel run users --api <url>` against a local randomuser-shaped server (randomUserResponse): pages of
+ * one seed in order, a 503 with Retry-After, a request that times out and a malformed body (one dead
+ * letter with the URL and the reason); the users land once each, and a second run continues with the next
+ * page, neither repeating nor skipping.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { randomUserResponse } from '../../src/apps/users/randomuser.ts';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import { jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+import { referenceFlat } from '../helpers/users-replay.ts';
+
+const PAGE = 50;
+
+test('users --api: paging by seed, 503 Retry-After, a timeout and a malformed body; a restart continues', {
+  timeout: 180_000,
+}, async () => {
+  // The generator loads its locales on first use: not inside the first request's time limit.
+  randomUserResponse(new URLSearchParams('results=5&seed=warm'));
+  const requests: URL[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    requests.push(url);
+    const n = requests.length;
+    if (n === 2) {
+      res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' });
+      return res.end('ease up');
+    }
+    if (n === 4) return setTimeout(() => res.end('{}'), 5000).unref();
+    if (n === 6) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<html>maintenance</html>');
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(randomUserResponse(url.searchParams)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  try {
+    const ws = workspace('runnel-users-api-');
+    const env = { USERS_PAGE_SIZE: String(PAGE), USERS_API_TIMEOUT_MS: '2000' };
+    const args = ['run', 'users', '--api', api, '--rate', '0', '--seed', '21', '--sinks', 'jsonl,sqlite', ...ws.flags];
+    const first = await runCli([...args, '--limit', '250'], { env, timeoutMs: 120_000 });
+    assert.equal(first.code, 0, first.stderr);
+    const pages = requests.map((u) => [u.searchParams.get('seed'), u.searchParams.get('page')]);
+    // Requests 2 (503), 4 (timeout) and 6 (malformed) are made again for the same page.
+    assert.deepEqual(
+      pages.slice(0, 9),
+      [
+        ['21', '1'],
+        ['21', '2'],
+        ['21', '2'],
+        ['21', '3'],
+        ['21', '3'],
+        ['21', '4'],
+        ['21', '4'],
+        ['21', '5'],
+        ['21', '6'],
+      ].slice(0, pages.length),
+    );
+    for (const u of requests) assert.equal(u.searchParams.get('results'), String(PAGE));
+    const want = referenceFlat('21', PAGE, 400);
+    const data = join(ws.dir, 'data');
+    const got = jsonlValues<{ id: string; dob: string }>(join(data, 'users_created.jsonl'));
+    assert.deepEqual(
+      got.map((u) => u.id),
+      want.slice(0, 250).map((u) => u.id),
+      'pages 1-5 once each, in order',
+    );
+    assert.ok(
+      got.every((u) => typeof u.dob === 'string'),
+      'dob kept',
+    );
+
+    // The malformed body: one dead letter naming the request and why.
+    const broker = new LocalBroker(ws.broker);
+    await broker.connect();
+    const dlq = await broker.read('users_created.dlq', 0, 0, 100);
+    await broker.close();
+    assert.equal(dlq.length, 1);
+    const letter = dlq[0]!.value as { error: { message: string }; raw: string };
+    assert.match(
+      letter.error.message,
+      new RegExp(`^${api.replace(/[.?]/g, '\\$&')}\\?results=${PAGE}&seed=21&page=4: not JSON`),
+    );
+    assert.equal(letter.raw, '<html>maintenance</html>');
+
+    // A second run continues at page 6: the position was kept with the data.
+    const second = await runCli([...args, '--limit', '150'], { env, timeoutMs: 120_000 });
+    assert.equal(second.code, 0, second.stderr);
+    const all = jsonlValues<{ id: string }>(join(data, 'users_created.jsonl'));
+    assert.deepEqual(
+      all.map((u) => u.id),
+      want.map((u) => u.id),
+    );
+    const predicted = sqliteRows<{ n: number }>(
+      join(data, 'users.sqlite'),
+      'SELECT count(*) AS n FROM users_predicted',
+    )[0]!;
+    assert.equal(predicted.n, 400);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('--api is refused, in one line, for an app that polls no API', async () => {
+  const ws = workspace('runnel-users-api-refused-');
+  const r = await runCli(['run', 'buzz', '--api', 'http://127.0.0.1:9/api/', '--limit', '5', ...ws.flags], {
+    timeoutMs: 30_000,
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr.trim(), /^runnel: RUNNEL_USAGE: --api: buzz polls no HTTP API \(apps that do: users\)$/);
+});

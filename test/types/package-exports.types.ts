@@ -1,0 +1,3 @@
+import { defineApp } from 'runnel';
+import { TestDriver } from 'runnel/testing';
+export const x: unknown = [defineApp, TestDriver];
