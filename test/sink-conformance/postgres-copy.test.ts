@@ -1,5 +1,6 @@
-// The postgres sink's contract once more with every batch written through COPY and its staging table:
-// the suite's batches are small, so sinks.test.ts covers the INSERT … FROM unnest path only.
+// The postgres sink's contract once more with every batch written through COPY, straight into the table
+// where it can be (a batch meeting stored rows is staged): the suite's batches are small, so sinks.test.ts
+// covers the INSERT … FROM unnest path only, and postgres-staged.test.ts the staging table alone.
 import '../../src/connectors/sinks/index.ts';
 import { copyThreshold } from '../../src/connectors/sinks/postgres/postgres.ts';
 import { adapters } from './adapters.ts';

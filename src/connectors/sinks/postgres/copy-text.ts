@@ -19,14 +19,17 @@ export function copyField(v: Cell | undefined): string {
 
 /**
  * The rows as COPY text, in chunks of about `chunkBytes`: a big batch is never one giant string, and the
- * stream that pulls the chunks lets the event loop run between them while the socket drains.
+ * stream that pulls the chunks lets the event loop run between them while the socket drains. `line`
+ * writes one row's fields (see copyLine) without building an array of them first.
  */
-export function* copyChunks(rows: Iterable<Cell[]>, chunkBytes = 256 * 1024): Generator<Buffer> {
+export function* copyChunks<T>(
+  rows: Iterable<T>,
+  line: (row: T) => string,
+  chunkBytes = 256 * 1024,
+): Generator<Buffer> {
   let text = '';
   for (const row of rows) {
-    let line = '';
-    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyField(row[i]);
-    text += `${line}\n`;
+    text += `${line(row)}\n`;
     // Characters, not bytes: a chunk of non-ASCII text is up to 3× larger on the wire, which is fine.
     if (text.length >= chunkBytes) {
       yield Buffer.from(text);
@@ -34,4 +37,11 @@ export function* copyChunks(rows: Iterable<Cell[]>, chunkBytes = 256 * 1024): Ge
     }
   }
   if (text.length > 0) yield Buffer.from(text);
+}
+
+/** One row's fields, tab-separated, without its newline. */
+export function copyLine(cells: ArrayLike<Cell | undefined>): string {
+  let line = copyField(cells[0]);
+  for (let i = 1; i < cells.length; i++) line += `\t${copyField(cells[i])}`;
+  return line;
 }

@@ -7,11 +7,12 @@ import { createSink } from '../../../core/connector-registry.ts';
 import { createLogger } from '../../../core/log.ts';
 import type { StreamRecord } from '../../../core/record.ts';
 import type { Column } from '../columns.ts';
-import { copyThreshold } from './postgres.ts';
+import { copyCounts, copyThreshold } from './postgres.ts';
 import '../index.ts';
 
-// Large batches go through COPY and a staging table, small ones through INSERT … FROM unnest: the same
-// records written through each path must give the same table, and the table the records say.
+// Large batches go through COPY, straight into the table or through a staging table, small ones through
+// INSERT … FROM unnest: the same records written through each path must give the same table, and the table
+// the records say.
 
 const ctx = () => ({ signal: new AbortController().signal, log: createLogger({ quiet: true }) });
 const COLUMNS: Column[] = [
@@ -40,18 +41,32 @@ const value = fc.record(
   { requiredKeys: ['k'] },
 );
 
-async function writeAll(sink: Sink, batches: StreamRecord[][], threshold: number): Promise<StreamRecord[]> {
-  const saved = copyThreshold.rows;
-  copyThreshold.rows = threshold;
-  const rejected: StreamRecord[] = [];
+type Path = { rows: number; direct: boolean };
+const PATHS: Record<string, Path> = {
+  direct: { rows: 0, direct: true },
+  staged: { rows: 0, direct: false },
+  unnest: { rows: Number.POSITIVE_INFINITY, direct: false },
+};
+
+/** Runs `fn` with the sink's COPY settings set to `path`, and puts them back after. */
+async function along<T>(path: Path, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...copyThreshold };
+  Object.assign(copyThreshold, path);
   try {
+    return await fn();
+  } finally {
+    Object.assign(copyThreshold, saved);
+  }
+}
+
+async function writeAll(sink: Sink, batches: StreamRecord[][], path: Path): Promise<StreamRecord[]> {
+  const rejected: StreamRecord[] = [];
+  await along(path, async () => {
     for (const batch of batches) {
       const result = await sink.write(batch, [{ topic: 't', partition: 0, offset: batch.at(-1)!.offset + 1 }]);
       rejected.push(...(result?.rejected ?? []).map((x) => x.record));
     }
-  } finally {
-    copyThreshold.rows = saved;
-  }
+  });
   return rejected;
 }
 
@@ -80,7 +95,7 @@ function expectedRow(r: StreamRecord): Record<string, unknown> {
 const select = (table: string, order: string) =>
   `SELECT k, s, r, b, j, u, _offset, _key FROM ${table} ORDER BY ${order}`;
 
-test('postgres: COPY and unnest write the same rows, the rows the records say (table and append mode, property)', async (t) => {
+test('postgres: COPY direct, COPY staged and unnest write the same rows, the rows the records say (table and append mode, property)', async (t) => {
   const url = await testDatabase(t);
   if (!url) return;
   let run = 0;
@@ -99,16 +114,13 @@ test('postgres: COPY and unnest write the same rows, the rows the records say (t
         );
         const tables: Record<string, unknown[]> = {};
         const refused: Record<string, StreamRecord[]> = {};
-        for (const [path, threshold] of [
-          ['copy', 0],
-          ['unnest', Number.POSITIVE_INFINITY],
-        ] as const) {
+        for (const [path, settings] of Object.entries(PATHS)) {
           const table = `${path}_${run}`;
           const sink = createSink('postgres', { url, table, columns: COLUMNS, ...(keyed ? { key: 'k' } : {}) });
           await sink.open(ctx());
-          refused[path] = await writeAll(sink, batches, threshold);
+          refused[path] = await writeAll(sink, batches, settings);
           // A batch written again (a replay after a crash) changes nothing in either mode.
-          refused[path].push(...(await writeAll(sink, batches.slice(-1), threshold)));
+          refused[path].push(...(await writeAll(sink, batches.slice(-1), settings)));
           await sink.close();
           // Append mode: the generated ids follow the order the records came in.
           tables[path] = await rows(url, select(table, keyed ? 'k' : 'id'));
@@ -125,7 +137,7 @@ test('postgres: COPY and unnest write the same rows, the rows the records say (t
         }
         // The replayed batch is refused again record by record: its NUL records come back twice.
         const refusedAgain = batches.at(-1)!.filter((r) => hasNul(r.value));
-        for (const path of ['copy', 'unnest']) {
+        for (const path of Object.keys(PATHS)) {
           assert.deepEqual(refused[path], [...bad, ...refusedAgain], `${path}: exactly the NUL records refused`);
           assert.deepEqual(tables[path], expected.map(expectedRow), `${path}: the rows the records say`);
         }
@@ -169,7 +181,10 @@ test('postgres: a batch above the COPY threshold stages through COPY, and a role
   ] as const) {
     const sink = createSink('postgres', { url: who, table, columns: COLUMNS, key: 'k' });
     await sink.open(ctx());
-    const result = await sink.write(records, [{ topic: 't', partition: 0, offset: n }]);
+    // Staged, not straight into the table (which a fresh table's batch would be): this test is about staging.
+    const result = await along({ rows: copyThreshold.rows, direct: false }, () =>
+      sink.write(records, [{ topic: 't', partition: 0, offset: n }]),
+    );
     assert.deepEqual(result?.rejected, []);
     // pg_class lists every session's temporary tables: the staging table is there while the sink is open.
     assert.equal(await stagingTables(), stages, `${table}: staging tables while open`);
@@ -183,4 +198,64 @@ test('postgres: a batch above the COPY threshold stages through COPY, and a role
       `${table}: the latest record per key`,
     );
   }
+});
+
+test('postgres: fresh rows are copied straight into the table; a batch meeting stored rows is staged, and direct tries pause 1, 2, 4 … batches after (property)', async (t) => {
+  const url = await testDatabase(t);
+  if (!url) return;
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 14 }), async (overlaps) => {
+      const table = `pause_${run++}`;
+      const sink = createSink('postgres', { url, table, columns: COLUMNS, key: 'k' });
+      await sink.open(ctx());
+      // The documented rule, as a model: a conflict doubles the pause (1 to 64), a direct success clears it.
+      const model = { direct: 0, staged: 0, conflicts: 0, left: 0, last: 0 };
+      const before = { ...copyCounts };
+      const latest = new Map<number, StreamRecord>();
+      let offset = 0;
+      let fresh = 1000;
+      for (const overlap of overlaps) {
+        // Twenty new keys; an overlapping batch also updates one key stored earlier.
+        const keys = Array.from({ length: 20 }, () => fresh++);
+        const meets = overlap && latest.size > 0;
+        if (meets) keys[7] = [...latest.keys()][offset % latest.size]!;
+        const batch = keys.map(
+          (k): StreamRecord => ({
+            topic: 't',
+            partition: 0,
+            offset: offset++,
+            key: null,
+            value: { k, s: `row ${offset}`, r: null, b: null, j: null, u: null },
+            timestamp: offset,
+            headers: {},
+          }),
+        );
+        await writeAll(sink, [batch], PATHS.direct!);
+        for (const r of batch) latest.set((r.value as { k: number }).k, r);
+        if (model.left > 0) {
+          model.left--;
+          model.staged++;
+        } else if (meets) {
+          model.conflicts++;
+          model.staged++;
+          model.last = Math.min(64, model.last * 2 || 1);
+          model.left = model.last;
+        } else {
+          model.direct++;
+          model.last = 0;
+        }
+      }
+      await sink.close();
+      const counted = {
+        direct: copyCounts.direct - before.direct,
+        staged: copyCounts.staged - before.staged,
+        conflicts: copyCounts.conflicts - before.conflicts,
+      };
+      assert.deepEqual(counted, { direct: model.direct, staged: model.staged, conflicts: model.conflicts });
+      const expected = [...latest.values()].sort((a, b) => (a.value as { k: number }).k - (b.value as { k: number }).k);
+      assert.deepEqual(await rows(url, select(table, 'k')), expected.map(expectedRow), 'the latest record per key');
+    }),
+    { numRuns: 15 },
+  );
 });

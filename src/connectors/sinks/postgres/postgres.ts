@@ -16,7 +16,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
-import { copyChunks } from './copy-text.ts';
+import { copyChunks, copyField, copyLine } from './copy-text.ts';
 import { displayUrl, type PostgresSinkConfig, tableConfig } from './spec.ts';
 
 const SQL_TYPE = {
@@ -38,13 +38,19 @@ const ARRAY_TYPE = {
 } as const;
 const META_ARRAYS = ['text[]', 'int[]', 'bigint[]', 'text[]', 'bigint[]'];
 /**
- * From this many rows a batch is written through COPY and a staging table; below it, one INSERT from
- * unnest(...) is faster: COPY costs two more round trips and a truncation of the staging table at
- * commit, about 3 ms a batch (measured: 0.5× at 50 rows, 0.9× at 1,000, even at 1,500, 1.25× at 2,000,
- * 1.3× at 5,000, 1.5× at 20,000). 1,500 rather than 2,000, a full poll: a table-mode batch counts its
- * keys, and a full poll with a key twice still goes through COPY. Tests move it to run either path.
+ * From this many rows a batch is written through COPY; below it, one INSERT from unnest(...) is faster:
+ * COPY through the staging table costs two more round trips and a truncation at commit, about 3 ms a
+ * batch (measured: 0.5× at 50 rows, 0.9× at 1,000, even at 1,500, 1.25× at 2,000, 1.3× at 5,000, 1.5× at
+ * 20,000). 1,500 rather than 2,000, a full poll: a table-mode batch counts its keys, and a full poll with a
+ * key twice still goes through COPY. `direct: false` keeps every COPY to the staging table (see
+ * #copyRows). Tests move both to run each path.
  */
-export const copyThreshold = { rows: 1500 };
+export const copyThreshold = { rows: 1500, direct: true };
+/** How many COPY batches went straight into their table, how many were staged, and how many of the direct
+ * tries met a row already there. For tests, which check which path a batch took. */
+export const copyCounts = { direct: 0, staged: 0, conflicts: 0 };
+/** After a direct COPY meets a row already there, the next this-many batches are staged (doubling to 64). */
+const MAX_DIRECT_PAUSE = 64;
 /** How long a stopped sink's query may still run before its connection is cut. */
 const STOP_GRACE_MS = 3000;
 
@@ -96,6 +102,8 @@ export class PostgresSink implements Sink {
   #created = false;
   /** Whether the role of this connection may create the temporary staging table of #copyRows. */
   #stageable: { client: ClientBase; ok: boolean } | undefined;
+  /** Batches to stage before trying a direct COPY again, and the pause the last conflict set (#copyRows). */
+  #directPause = { left: 0, last: 0 };
 
   constructor(config: PostgresSinkConfig) {
     this.#c = config;
@@ -341,10 +349,7 @@ export class PostgresSink implements Sink {
       // forever: the sink stays idempotent even if its offsets row is lost or a group commit lags.
       conflict = 'ON CONFLICT (_topic, _partition, _offset) DO NOTHING';
     }
-    if (batch.length >= copyThreshold.rows && (await this.#canStage(client))) {
-      await this.#copyRows(client, names, batch, conflict, upsert === undefined);
-      return;
-    }
+    if (batch.length >= copyThreshold.rows && (await this.#copyRows(client, names, batch, conflict, !upsert))) return;
     // One array parameter per column: a batch of any size is one statement with a fixed text, without
     // the 65,535-parameter limit of a multi-row VALUES.
     const types = [...columns.map((c) => ARRAY_TYPE[c.type]), ...META_ARRAYS];
@@ -363,14 +368,54 @@ export class PostgresSink implements Sink {
   }
 
   /**
-   * COPY FROM STDIN into a temporary table of the target's own column types, then one INSERT … SELECT
-   * from it, all in the batch's transaction. The staging table lives as long as the connection and is
-   * emptied at every commit (ON COMMIT DELETE ROWS truncates it in place, with no catalog change per
-   * batch); IF NOT EXISTS in the transaction itself keeps this right behind a transaction-mode pooler,
-   * where the next transaction may run on another server connection. Its `_runnel_row` column keeps the
-   * batch's order, which the append table's generated ids follow.
+   * A large batch through COPY FROM STDIN, which spares the server parsing one big array per column. Most
+   * batches of fresh rows (new keys, records never stored) can go straight into the table, under a
+   * savepoint: a row already there (a key updated, a replay) fails the COPY with a unique violation, the
+   * savepoint is rolled back, and the batch goes through the staging table instead, where the same
+   * ON CONFLICT as every other path decides. After such a conflict direct tries pause, for 1, 2, 4 … 64
+   * batches, so a stream of updates pays for a failed try only now and then. False when the batch could
+   * not be copied at all (no direct try, and a role that may not stage): the caller uses unnest.
    */
   async #copyRows(
+    client: ClientBase,
+    names: string[],
+    batch: Array<{ r: StreamRecord; cells: Cell[] }>,
+    conflict: string,
+    ordered: boolean,
+  ): Promise<boolean> {
+    const pause = this.#directPause;
+    if (copyThreshold.direct && pause.left === 0) {
+      await client.query('SAVEPOINT runnel_direct');
+      try {
+        await this.#copy(client, `${this.#table} (${names.join(', ')})`, batch, false);
+        copyCounts.direct++;
+        pause.last = 0;
+        return true;
+      } catch (err) {
+        if (sqlState(err) !== '23505') throw err;
+        await client.query('ROLLBACK TO SAVEPOINT runnel_direct');
+        copyCounts.conflicts++;
+        pause.last = Math.min(MAX_DIRECT_PAUSE, pause.last * 2 || 1);
+        pause.left = pause.last;
+      }
+    } else if (pause.left > 0) {
+      pause.left--;
+    }
+    if (!(await this.#canStage(client))) return false;
+    await this.#stageRows(client, names, batch, conflict, ordered);
+    copyCounts.staged++;
+    return true;
+  }
+
+  /**
+   * COPY into a temporary table of the target's own column types, then one INSERT … SELECT from it, all
+   * in the batch's transaction. The staging table lives as long as the connection and is emptied at every
+   * commit (ON COMMIT DELETE ROWS truncates it in place, with no catalog change per batch); IF NOT EXISTS
+   * in the transaction itself keeps this right behind a transaction-mode pooler, where the next transaction
+   * may run on another server connection. Its `_runnel_row` column keeps the batch's order, which the
+   * append table's generated ids follow.
+   */
+  async #stageRows(
     client: ClientBase,
     names: string[],
     batch: Array<{ r: StreamRecord; cells: Cell[] }>,
@@ -386,19 +431,26 @@ export class PostgresSink implements Sink {
       `CREATE TEMP TABLE IF NOT EXISTS ${name} ON COMMIT DELETE ROWS AS
        SELECT ${cols}, 0::bigint AS _runnel_row FROM ${this.#table} WITH NO DATA`,
     );
-    // Imported on first use, as the driver is (see #connect).
-    const { from: copyFrom } = await import('pg-copy-streams');
-    const lines = (function* () {
-      let n = 0;
-      for (const { r, cells } of batch) yield [...cells, r.topic, r.partition, r.offset, r.key, r.timestamp, n++];
-    })();
-    await pipeline(
-      Readable.from(copyChunks(lines)),
-      client.query(copyFrom(`COPY ${stage} (${cols}, _runnel_row) FROM STDIN`)),
-    );
+    await this.#copy(client, `${stage} (${cols}, _runnel_row)`, batch, true);
     await client.query(
       `INSERT INTO ${this.#table} (${cols}) SELECT ${cols} FROM ${stage}${ordered ? ' ORDER BY _runnel_row' : ''} ${conflict}`,
     );
+  }
+
+  /** The batch's cells and meta columns (and its row numbers, `numbered`) as COPY text into `into`. */
+  async #copy(
+    client: ClientBase,
+    into: string,
+    batch: Array<{ r: StreamRecord; cells: Cell[] }>,
+    numbered: boolean,
+  ): Promise<void> {
+    // Imported on first use, as the driver is (see #connect).
+    const { from: copyFrom } = await import('pg-copy-streams');
+    let n = 0;
+    const line = ({ r, cells }: { r: StreamRecord; cells: Cell[] }) =>
+      `${copyLine(cells)}\t${copyField(r.topic)}\t${r.partition}\t${r.offset}\t${copyField(r.key)}\t${r.timestamp}` +
+      (numbered ? `\t${n++}` : '');
+    await pipeline(Readable.from(copyChunks(batch, line)), client.query(copyFrom(`COPY ${into} FROM STDIN`)));
   }
 
   /** A role without the TEMPORARY privilege on the database cannot stage: it keeps to unnest. */
@@ -507,14 +559,16 @@ export class PostgresSink implements Sink {
  * topic: text cannot hold NUL characters, and a table-mode key cannot be null.
  */
 function checkCells(r: StreamRecord, cells: Cell[], columns: Column[], upsert: Column | undefined): void {
-  cells.forEach((v, i) => {
+  // A plain loop, no closure: this runs for every cell of every row.
+  for (let i = 0; i < cells.length; i++) {
+    const v = cells[i];
     // JSON text escapes NUL as \u0000, which jsonb refuses all the same.
     if (typeof v === 'string' && (v.includes('\u0000') || (columns[i]!.type === 'json' && v.includes('\\u0000')))) {
       throw new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `field "${columns[i]!.name}" holds a NUL character`, {
         value: v,
       });
     }
-  });
+  }
   if (upsert && cells[columns.indexOf(upsert)] === null) {
     throw new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `key field "${upsert.name}" is missing or null`, {
       value: r.value,
