@@ -1,7 +1,12 @@
-/** Rows of cells as columns padded to their widest cell, two spaces apart (the first row is the header). */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
+/**
+ * Rows of cells as columns padded to their widest cell, two spaces apart (the first row is the header).
+ * With `maxCell`, a longer cell is cut to that many characters, its last one an ellipsis.
+ */
+export function table(rows: string[][], maxCell = Number.POSITIVE_INFINITY): string {
+  const cut = (c: string) => (c.length > maxCell ? `${c.slice(0, maxCell - 1)}…` : c);
+  const cells = maxCell === Number.POSITIVE_INFINITY ? rows : rows.map((r) => r.map(cut));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
     .map((r) =>
       r
         .map((c, i) => c.padEnd(widths[i]!))
@@ -9,4 +14,9 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** Whether `table` cut any cell of `rows` at `maxCell`. */
+export function cutAny(rows: string[][], maxCell: number): boolean {
+  return rows.some((r) => r.some((c) => c.length > maxCell));
 }

@@ -80,13 +80,20 @@ test('the users page: table, accuracy line over the baseline, the add-user form 
   // The table: 15 newest rows with initials; marked rows are exactly the wrong predictions among them.
   const table = '[data-panel="newest"]';
   await page.waitForSelector(`${table}[data-empty="false"] tbody tr:nth-child(15)`, { timeout: 30_000 });
-  const rows = await page.locator(`${table} tbody tr`).evaluateAll((trs) =>
-    trs.map((tr) => ({
-      initials: tr.querySelector('.initials')?.textContent ?? '',
-      first: tr.children[1]?.textContent ?? '',
-      last: tr.children[3]?.textContent ?? '',
-      flagged: tr.getAttribute('data-flagged') === 'true',
-    })),
+  // Cells found by their column's header, so the test follows the panel's column order.
+  const headers = await page.locator(`${table} thead th`).allTextContents();
+  const at = (label: string) => headers.findIndex((h) => h.trim().toLowerCase() === label);
+  const [firstAt, lastAt] = [at('first name'), at('last name')];
+  assert.ok(firstAt > 0 && lastAt > 0, `name columns among ${headers.join(', ')}`);
+  const rows = await page.locator(`${table} tbody tr`).evaluateAll(
+    (trs, [f, l]) =>
+      trs.map((tr) => ({
+        initials: tr.querySelector('.initials')?.textContent ?? '',
+        first: tr.children[f!]?.textContent ?? '',
+        last: tr.children[l!]?.textContent ?? '',
+        flagged: tr.getAttribute('data-flagged') === 'true',
+      })),
+    [firstAt, lastAt],
   );
   assert.equal(rows.length, 15);
   const predicted = jsonlValues<{ first_name: string; last_name: string; correct: boolean }>(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { PanelSpec } from '../../src/core/app.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
 import { bin } from '../../src/panels/histogram/server.ts';
@@ -157,6 +158,42 @@ test('histogram: integer bins from the stats histogram, mean and median marks fr
       [3, 4, 1],
       [4, 5, 0],
     ],
+  );
+});
+
+test('histogram of integers on a common step (decades): bins whole steps wide, each on a value, every count in the bin holding its value (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: -50, max: 50 }),
+      fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 30 }),
+      fc.integer({ min: 1, max: 40 }),
+      (step, origin, multiples, target) => {
+        const values = multiples.sort((a, b) => a - b).map((m, i) => [origin + m * step, i + 1] as const);
+        const bins = bin(values, target);
+        // The step the values really share (a gcd of their distances; step itself when there is one value).
+        const share =
+          values.reduce((g, [k]) => {
+            let [a, b] = [g, Math.abs(k - values[0]![0])];
+            while (b) [a, b] = [b, a % b];
+            return a;
+          }, 0) || 1;
+        const width = bins[0]![1] - bins[0]![0];
+        assert.ok(width % share === 0, `width ${width} is whole steps of ${share}`);
+        for (const [lo, hi] of bins) assert.equal(hi - lo, width, 'equal widths');
+        assert.ok(bins.length <= Math.max(5, target), `${bins.length} bins for a target of ${target}`);
+        // Brute force: each value counted in the one bin [lo, hi) that holds it.
+        const expected = bins.map(([lo, hi]) =>
+          values.filter(([k]) => lo <= k && k < hi).reduce((n, [, c]) => n + c, 0),
+        );
+        assert.deepEqual(
+          bins.map((b) => b[2]),
+          expected,
+        );
+        // Every bin starts on the values' grid, so a bar never straddles two of them.
+        for (const [lo] of bins) assert.ok(Math.abs(lo - values[0]![0]) % share === 0, `bin at ${lo}`);
+      },
+    ),
   );
 });
 

@@ -14,18 +14,20 @@ export function usersPanels(env: Env): PanelSpec[] {
       options: {
         rows: 15,
         initials: ['first_name', 'last_name'],
+        // The prediction next to the name it is made from: at a laptop's width the table scrolls, and the
+        // seed's contact columns are the ones that can go off to the right.
         columns: [
           { field: 'first_name', label: 'First name' },
-          { field: 'gender', label: 'Gender' },
           { field: 'last_name', label: 'Last name' },
-          { field: 'phone', label: 'Phone' },
-          { field: 'address', label: 'Address' },
-          { field: 'email', label: 'Email' },
-          { field: 'post_code', label: 'Post code' },
-          { field: 'registered_date', label: 'Registered', format: 'date' },
-          { field: 'username', label: 'Username' },
+          { field: 'gender', label: 'Gender' },
           { field: 'predicted_gender', label: 'Predicted' },
           { field: 'probability', label: 'Probability', format: 'percent' },
+          { field: 'email', label: 'Email' },
+          { field: 'username', label: 'Username' },
+          { field: 'phone', label: 'Phone' },
+          { field: 'address', label: 'Address' },
+          { field: 'post_code', label: 'Post code' },
+          { field: 'registered_date', label: 'Registered', format: 'date' },
         ],
         flag: { field: 'correct', equals: false, label: 'wrong prediction' },
       },

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runSql, type SqlResult } from '../../sql/session.ts';
 import { type CommonFlags, loadEnv, logger, numberFlag } from '../context.ts';
-import { table } from '../table.ts';
+import { cutAny, table } from '../table.ts';
 
 interface SqlFlags extends CommonFlags {
   app?: string;
@@ -19,12 +19,19 @@ function cell(v: unknown): string {
   return s.replace(/\r?\n/g, '\\n');
 }
 
-function render(r: SqlResult): string {
+/**
+ * On a terminal, cells are cut at this many characters (SHOW ALL TABLES lists every column of a table in
+ * one cell), with a note; piped output, and --json, keep them whole.
+ */
+const TERMINAL_CELL = 60;
+
+function render(r: SqlResult, maxCell: number): { text: string; cut: boolean } {
   // EXPLAIN's plan is a drawing over many lines: printed as it is, not squeezed into a cell.
   if (r.columns.length === 2 && r.columns[1]!.name === 'explain_value') {
-    return r.rows.map((row) => String(row[1])).join('\n');
+    return { text: r.rows.map((row) => String(row[1])).join('\n'), cut: false };
   }
-  return table([r.columns.map((c) => c.name), ...r.rows.map((row) => row.map(cell))]);
+  const rows = [r.columns.map((c) => c.name), ...r.rows.map((row) => row.map(cell))];
+  return { text: table(rows, maxCell), cut: cutAny(rows, maxCell) };
 }
 
 export function registerSqlCommand(program: Command): void {
@@ -64,7 +71,9 @@ export function registerSqlCommand(program: Command): void {
       }
       const log = logger(flags, 'sql');
       for (const note of result.notes) log.warn(note);
-      process.stdout.write(`${render(result)}\n`);
+      const shown = render(result, process.stdout.isTTY ? TERMINAL_CELL : Number.POSITIVE_INFINITY);
+      process.stdout.write(`${shown.text}\n`);
+      if (shown.cut) log.info(`values longer than ${TERMINAL_CELL} characters are cut (…); --json prints them whole`);
       if (result.truncated) log.warn(`showing the first ${flags.maxRows} rows; more matched (--max-rows)`);
     });
 }

@@ -53,8 +53,12 @@ class HistogramPanel extends CountsAggregator {
 /** Fewest bins drawn: one value (the first record) was one bar across the whole chart. */
 const MIN_BINS = 5;
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /**
- * Equal-width bins; integer data (lengths, counts) gets integer-wide bins so no bar straddles a value.
+ * Equal-width bins; integer data (lengths, counts) gets integer-wide bins so no bar straddles a value, and
+ * integers on a common step (decades: 20, 30, 40) get bins a whole number of steps wide, starting on a value,
+ * so each bar spans its decade [20, 30) rather than a few years of it.
  * Fewer than MIN_BINS bins are padded with empty ones on both sides, so a single value is one bar among
  * empty neighbours, with a bin width that suits its size.
  */
@@ -66,8 +70,9 @@ export function bin(values: ReadonlyArray<readonly [number, number]>, target: nu
   let width: number;
   let count: number;
   if (integers) {
-    width = Math.max(1, Math.ceil((max - min + 1) / target));
-    count = Math.max(1, Math.ceil((max - min + 1) / width - 1e-9));
+    const step = values.reduce((g, [k]) => gcd(g, Math.abs(k - min)), 0) || 1;
+    width = step * Math.max(1, Math.ceil((max - min + step) / step / target));
+    count = Math.max(1, Math.ceil((max - min + step) / width - 1e-9));
   } else if (max > min) {
     width = (max - min) / target;
     count = target;

@@ -38,7 +38,7 @@ function histogramPanel(spec: PanelSpec): PanelView {
           y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.12)] },
         },
         axes: [
-          axis(xLabel, { space: 40, incrs: shift ? INT_INCRS : undefined }),
+          axis(xLabel, { space: 40, incrs: integral ? INT_INCRS : undefined }),
           countAxis(option(spec, 'yLabel', isString)),
         ],
         legend: { show: false },
@@ -51,9 +51,11 @@ function histogramPanel(spec: PanelSpec): PanelView {
   };
   const unobserve = autosize(c.body, () => chart);
   let lastBins: Array<[number, number, number]> = [];
-  // Integer data (lengths) comes in integer-wide bins [lo, hi): the bar for 36 is drawn centred on 36,
-  // so the value axis, the bars and the mean/median lines agree.
+  // Integer data (lengths) comes in bins [n, n + 1): the bar for 36 is drawn centred on 36, so the value
+  // axis, the bars and the mean/median lines agree.
   let shift = 0;
+  /** Bins with integer edges: the value axis ticks on integers too (no 22.5 between decades). */
+  let integral = false;
   const edges = (_u: uPlot): uPlot.Range.MinMax => {
     const lo = lastBins[0]?.[0] ?? 0;
     const hi = lastBins[lastBins.length - 1]?.[1] ?? 1;
@@ -65,7 +67,10 @@ function histogramPanel(spec: PanelSpec): PanelView {
     if (!d) return;
     lastBins = d.bins;
     marks = [...d.marks].sort((a, b) => a.value - b.value);
-    shift = d.bins.every(([lo, hi]) => Number.isInteger(lo) && Number.isInteger(hi)) ? 0.5 : 0;
+    // Only bins one unit wide hold a single integer each; wider integer bins (decades of age) keep their
+    // edges on the ticks, as any other bins do.
+    integral = d.bins.every(([lo, hi]) => Number.isInteger(lo) && Number.isInteger(hi));
+    shift = d.bins.length > 0 && d.bins.every(([lo, hi]) => Number.isInteger(lo) && hi - lo === 1) ? 0.5 : 0;
     c.setEmpty(d.bins.length === 0);
     const data: uPlot.AlignedData = [d.bins.map(([lo, hi]) => (lo + hi) / 2 - shift), d.bins.map(([, , n]) => n)];
     if (!chart) build(data);

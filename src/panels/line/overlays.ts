@@ -12,8 +12,11 @@ export interface Zone {
 
 const font = (px: number, weight = 500) => `${weight} ${Math.round(px * uPlot.pxRatio)}px system-ui, sans-serif`;
 
-/** Value bands behind the data (sentiment: negative / neutral / positive), labelled at the right edge. */
-export function drawZones(u: uPlot, zones: Zone[]): void {
+/**
+ * Value bands behind the data (sentiment: negative / neutral / positive), labelled at the right edge, at
+ * the band's top, or at its bottom when the average line (`avoid`, a value) would run through the label.
+ */
+export function drawZones(u: uPlot, zones: Zone[], avoid?: number): void {
   if (zones.length === 0) return;
   const { ctx, bbox } = u;
   ctx.save();
@@ -28,8 +31,12 @@ export function drawZones(u: uPlot, zones: Zone[]): void {
       ctx.fillStyle = alpha(c, 0.85);
       ctx.font = font(11, 600);
       ctx.textAlign = 'right';
-      ctx.textBaseline = 'top';
-      ctx.fillText(z.label, bbox.left + bbox.width - 6 * uPlot.pxRatio, top + 4 * uPlot.pxRatio);
+      const r = uPlot.pxRatio;
+      const line = avoid === undefined ? undefined : u.valToPos(avoid, 'y', true);
+      // The label's box at the top, 4 to 17 px below the band's edge, and the line's 2 px either side.
+      const crossed = line !== undefined && line > top + 2 * r && line < top + 19 * r;
+      ctx.textBaseline = crossed ? 'bottom' : 'top';
+      ctx.fillText(z.label, bbox.left + bbox.width - 6 * r, crossed ? bottom - 4 * r : top + 4 * r);
     }
   }
   ctx.restore();

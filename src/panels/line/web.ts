@@ -93,7 +93,7 @@ export function timeSeriesPanel(spec: PanelSpec, cumulative = false): PanelView 
       legend: { show: false },
       cursor: { points: { size: 7 } },
       hooks: {
-        drawClear: [(u) => drawZones(u, zones)],
+        drawClear: [(u) => drawZones(u, zones, average)],
         draw: [(u) => drawMarks(u, marks, average, markLabel)],
       },
     };
