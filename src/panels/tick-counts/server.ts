@@ -15,6 +15,8 @@ class TickCounts implements Aggregator {
   readonly #totals: number[];
   #newest = Number.NEGATIVE_INFINITY;
   #changed = false;
+  /** Until commitHistory: the partitions seen, and whether one's history began after its first record. */
+  #history: { seen: Set<string>; cut: boolean } | undefined = { seen: new Set(), cut: false };
 
   constructor(spec: PanelSpec, o: TickCountsOptions) {
     this.#spec = spec;
@@ -26,6 +28,11 @@ class TickCounts implements Aggregator {
   add(records: StreamRecord[]): void {
     const field = this.#spec.fields.x ?? 'tick';
     for (const r of records) {
+      const h = this.#history;
+      if (h && !h.seen.has(`${r.topic}:${r.partition}`)) {
+        h.seen.add(`${r.topic}:${r.partition}`);
+        if (r.offset > 0) h.cut = true;
+      }
       const x = asNumber(getPath(r.value, field));
       if (x === undefined || x < this.#newest - this.#o.last + 1) continue;
       this.#o.series.forEach((s, i) => {
@@ -47,7 +54,13 @@ class TickCounts implements Aggregator {
     }
   }
 
+  /**
+   * A history that is the newest records of a topic, not all of them, may begin in the middle of a tick:
+   * its oldest tick would be drawn with only some of its records (a short first bar). That tick is left out.
+   */
   commitHistory(): void {
+    if (this.#history?.cut && this.#byTick.size > 1) this.#byTick.delete(Math.min(...this.#byTick.keys()));
+    this.#history = undefined;
     this.#changed = false;
   }
 

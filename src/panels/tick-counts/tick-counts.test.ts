@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { streamRecord } from '../../../test/helpers/records.ts';
+import { recordsOn, streamRecord } from '../../../test/helpers/records.ts';
 import type { PanelSpec } from '../../core/app.ts';
 import { createAggregator } from '../../server/panels/index.ts';
 import type { TickCountsData } from './options.ts';
@@ -37,4 +37,38 @@ test('tick-counts: records per tick and series (a field equal to a value, or a w
     ticks.map((t) => count(people, t, 1)),
     ticks.map((t) => count(notes, t)),
   ]);
+});
+
+test('tick-counts: a history that begins mid-tick leaves that partial tick out; one from the first record keeps it', () => {
+  const spec: PanelSpec = {
+    id: 'c',
+    title: 'C',
+    type: 'tick-counts',
+    topic: 'people',
+    fields: { x: 'tick' },
+    options: { last: 10, series: [{ label: 'all' }] },
+  };
+  // 10 ticks of 100 people, offsets from 0; a history is the newest `n` of them.
+  const person = recordsOn('people');
+  const all = Array.from({ length: 1000 }, (_, i) => person({ tick: Math.floor(i / 100) }));
+  const later = person({ tick: 10 });
+  for (const n of [1000, 250, 300, 30]) {
+    const agg = createAggregator(spec);
+    const history = all.slice(-n);
+    agg.add(history);
+    agg.commitHistory();
+    const d = (agg.snapshot() as unknown as { data: TickCountsData }).data;
+    // Brute force: the ticks in the history, less the oldest when the history starts past offset 0 and
+    // holds more than one tick (a lone tick is kept: something to draw).
+    let ticks = [...new Set(history.map((r) => (r.value as { tick: number }).tick))];
+    if (history[0]!.offset > 0 && ticks.length > 1) ticks = ticks.slice(1);
+    assert.deepEqual(d.xs, ticks, `history of the newest ${n}`);
+    assert.deepEqual(
+      d.counts[0],
+      ticks.map((t) => history.filter((r) => (r.value as { tick: number }).tick === t).length),
+    );
+    // Live records after the history are all counted.
+    agg.add([later]);
+    assert.equal((agg.snapshot() as unknown as { data: TickCountsData }).data.xs.at(-1), 10);
+  }
 });
