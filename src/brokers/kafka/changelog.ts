@@ -8,7 +8,7 @@ import { backoffMs, sleep } from '../../core/backoff.ts';
 import type { StateChange } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
-import { clamp, fetchOnce, highWatermark, type KafkaClient, partitionBounds } from './fetcher.ts';
+import { clamp, fetchOnce, type KafkaClient, partitionBounds, stableBounds } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 
 /** An entry's TTL deadline (wall-clock ms) travels in this header, so a restored entry still expires. */
@@ -63,9 +63,10 @@ async function settledBounds(
 ): Promise<{ start: number; end: number }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const bounds = (await partitionBounds(client, [{ topic, partition }])).get(`${topic}:${partition}`)!;
-    const high = await highWatermark(client, topic, partition);
-    if (bounds.end >= high) return bounds;
+    const { start, end, unsettled } = (await stableBounds(client, [{ topic, partition }])).get(
+      `${topic}:${partition}`,
+    )!;
+    if (!unsettled) return { start, end };
     if (Date.now() > deadline) {
       throw new RunnelError(
         ErrorCodes.BROKER_UNAVAILABLE,

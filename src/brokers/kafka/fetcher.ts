@@ -212,19 +212,20 @@ export async function partitionBounds(
 }
 
 /**
- * The high watermark of a partition: past its last stable offset (partitionBounds' end) while a
- * transaction is open on it, or committed but its commit marker not yet written there.
+ * partitionBounds, each with whether it is unsettled: its high watermark past its last stable offset (the
+ * bounds' end) while a transaction is open on it, or committed but its commit marker not yet written there.
  */
-export async function highWatermark(client: KafkaClient, topic: string, partition: number): Promise<number> {
-  return (await highWatermarks(client, [{ topic, partition }])).get(`${topic}:${partition}`) ?? 0;
-}
-
-/** highWatermark of several partitions, in one ListOffsets per leader. */
-export function highWatermarks(
+export async function stableBounds(
   client: KafkaClient,
   targets: Array<{ topic: string; partition: number }>,
-): Promise<Map<string, number>> {
-  return offsetsAt(client, targets, ListOffsetTimestamps.LATEST, FetchIsolationLevels.READ_UNCOMMITTED);
+): Promise<Map<string, { start: number; end: number; unsettled: boolean }>> {
+  const [bounds, high] = await Promise.all([
+    partitionBounds(client, targets),
+    offsetsAt(client, targets, ListOffsetTimestamps.LATEST, FetchIsolationLevels.READ_UNCOMMITTED),
+  ]);
+  const out = new Map<string, { start: number; end: number; unsettled: boolean }>();
+  for (const [key, b] of bounds) out.set(key, { ...b, unsettled: (high.get(key) ?? 0) > b.end });
+  return out;
 }
 
 /** One ListOffsets for the targets at `timestamp` (EARLIEST/LATEST), by `topic:partition`, never below 0. */

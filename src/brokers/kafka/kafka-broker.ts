@@ -24,7 +24,7 @@ import { CHANGELOG_CONFIGS } from './changelog.ts';
 import { chunk, type EncodedMessage, encodeRecord } from './codec.ts';
 import { type KafkaUrl, parseKafkaUrl } from './config.ts';
 import { apiIds, isUnknownTopic, START_HINT, toKafkaError } from './errors.ts';
-import { clamp, fetchOnce, highWatermarks, type KafkaClient, partitionBounds } from './fetcher.ts';
+import { clamp, fetchOnce, type KafkaClient, partitionBounds, stableBounds } from './fetcher.ts';
 import { KafkaConsumer } from './kafka-consumer.ts';
 import { KafkaStateBackend } from './kafka-state-backend.ts';
 import { type InDoubt, landedPartitions } from './produce-doubt.ts';
@@ -241,14 +241,7 @@ export class KafkaBroker implements StatefulBroker {
         for (let partition = 0; partition < (t?.partitionsCount ?? 0); partition++) targets.push({ topic, partition });
       }
       if (targets.length === 0) return false;
-      const [stable, high] = await Promise.all([
-        partitionBounds(this.reader.client, targets),
-        highWatermarks(this.reader.client, targets),
-      ]);
-      return targets.some((t) => {
-        const key = `${t.topic}:${t.partition}`;
-        return (high.get(key) ?? 0) > (stable.get(key)?.end ?? 0);
-      });
+      return [...(await stableBounds(this.reader.client, targets)).values()].some((b) => b.unsettled);
     });
   }
 
