@@ -14,20 +14,20 @@ export function usersPanels(env: Env): PanelSpec[] {
       options: {
         rows: 15,
         initials: ['first_name', 'last_name'],
-        // The prediction next to the name it is made from: at a laptop's width the table scrolls, and the
-        // seed's contact columns are the ones that can go off to the right.
+        // The seed's columns in the seed's order, with the prediction beside the gender it predicts: at a
+        // laptop's width the table scrolls, and the prediction must not be what goes off to the right.
         columns: [
           { field: 'first_name', label: 'First name' },
-          { field: 'last_name', label: 'Last name' },
           { field: 'gender', label: 'Gender' },
           { field: 'predicted_gender', label: 'Predicted' },
           { field: 'probability', label: 'Probability', format: 'percent' },
-          { field: 'email', label: 'Email' },
-          { field: 'username', label: 'Username' },
+          { field: 'last_name', label: 'Last name' },
           { field: 'phone', label: 'Phone' },
           { field: 'address', label: 'Address' },
+          { field: 'email', label: 'Email' },
           { field: 'post_code', label: 'Post code' },
           { field: 'registered_date', label: 'Registered', format: 'date' },
+          { field: 'username', label: 'Username' },
         ],
         flag: { field: 'correct', equals: false, label: 'wrong prediction' },
       },
