@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { ComponentStatus } from '../core/status.ts';
-import { duration, retryingText } from './progress.ts';
+import { committedOf, duration, retryingText } from './progress.ts';
 
 const status = (name: string, state: ComponentStatus['state'], lastError?: string): ComponentStatus => ({
   app: 'buzz',
@@ -51,4 +52,31 @@ test('durations read as a person says them, to the second below an hour', () => 
     const m = /^(?:(\d+)m)?(\d+)s$/.exec(duration(s))!;
     assert.equal(Number(m[1] ?? 0) * 60 + Number(m[2]), s);
   }
+});
+
+test('progress counts the slowest sink of a produced topic, not a derived topic with a record per flush (property)', () => {
+  const of = (component: ComponentStatus['component'], name: string, topics: string[], records: number) => ({
+    ...status(name, 'ok'),
+    component,
+    topics,
+    records,
+  });
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('buzz', 'buzz.stats', 'smoker'), fc.nat(1_000_000)), { maxLength: 6 }),
+      fc.subarray(['buzz', 'smoker']),
+      fc.nat(1_000_000),
+      (sinks, sourceTopics, produced) => {
+        const statuses = [
+          ...sourceTopics.map((t) => of('source', `gen-${t}`, [t], produced)),
+          ...sinks.map(([t, n], i) => of('sink', `sink${i}`, [t], n)),
+        ];
+        // Brute force: sinks reading a topic a source writes; else every sink; else what was produced.
+        const own = sinks.filter(([t]) => sourceTopics.includes(t)).map(([, n]) => n);
+        const all = sinks.map(([, n]) => n);
+        const want = own.length ? Math.min(...own) : all.length ? Math.min(...all) : produced * sourceTopics.length;
+        assert.equal(committedOf(statuses), want);
+      },
+    ),
+  );
 });

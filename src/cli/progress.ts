@@ -39,7 +39,7 @@ export class Progress {
     const produced = sources.reduce((n, s) => n + s.records, 0);
     const sinks = statuses.filter((s) => s.component === 'sink');
     const dlq = statuses.reduce((n, s) => n + s.dlq, 0);
-    const committed = sinks.length ? Math.min(...sinks.map((s) => s.records)) : produced;
+    const committed = committedOf(statuses);
     const retrying = retryingText(statuses);
     // `consume` runs no source: 'produced 0' would read as if nothing were coming.
     const detail = [sources.length ? `produced ${produced}` : '', dlq ? `dead letters ${dlq}` : '', ...retrying]
@@ -75,6 +75,21 @@ export class Progress {
   stop(): void {
     this.#bar?.stop();
   }
+}
+
+/**
+ * What the bar and the pace count: the records the slowest sink of a produced topic has committed. Sinks
+ * of derived topics (buzz.stats: a record per flush, not per message) hold far fewer records and would
+ * stall the bar and read as a pace of a few a second; `consume`, with no source, counts every sink.
+ */
+export function committedOf(statuses: ComponentStatus[]): number {
+  const sources = statuses.filter((s) => s.component === 'source');
+  const produced = new Set(sources.flatMap((s) => s.topics));
+  const sinks = statuses.filter((s) => s.component === 'sink');
+  const own = sinks.filter((s) => s.topics.some((t) => produced.has(t)));
+  const counted = own.length > 0 ? own : sinks;
+  if (counted.length > 0) return Math.min(...counted.map((s) => s.records));
+  return sources.reduce((n, s) => n + s.records, 0);
 }
 
 /**
