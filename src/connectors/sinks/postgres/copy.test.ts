@@ -259,3 +259,62 @@ test('postgres: fresh rows are copied straight into the table; a batch meeting s
     { numRuns: 15 },
   );
 });
+
+test('postgres: a target COPY cannot go straight into (a view, row-level security, no unique key) ends as the INSERT path leaves it', async (t) => {
+  const url = await testDatabase(t);
+  if (!url) return;
+  const columns: Column[] = [
+    { name: 'k', type: 'integer' },
+    { name: 's', type: 'text' },
+  ];
+  const meta = '_topic TEXT, _partition INTEGER, _offset BIGINT, _key TEXT, _timestamp BIGINT';
+  // Each target made by hand, as a user who prepares the table (or a view over it) would.
+  const targets: Record<string, (name: string) => string[]> = {
+    view: (n) => [
+      `CREATE TABLE ${n}_base (k BIGINT PRIMARY KEY, s TEXT, ${meta})`,
+      `CREATE VIEW ${n} AS SELECT * FROM ${n}_base`,
+    ],
+    rls: (n) => [
+      `CREATE TABLE ${n} (k BIGINT PRIMARY KEY, s TEXT, ${meta})`,
+      `ALTER TABLE ${n} ENABLE ROW LEVEL SECURITY`,
+      `ALTER TABLE ${n} FORCE ROW LEVEL SECURITY`,
+      `CREATE POLICY everything ON ${n} USING (true) WITH CHECK (true)`,
+    ],
+    nokey: (n) => [`CREATE TABLE ${n} (k BIGINT, s TEXT, ${meta})`],
+  };
+  const batch = (from: number, n: number, text: string) =>
+    Array.from(
+      { length: n },
+      (_, i): StreamRecord => ({
+        topic: 't',
+        partition: 0,
+        offset: from + i,
+        key: null,
+        value: { k: i, s: `${text} ${i}` },
+        timestamp: 0,
+        headers: {},
+      }),
+    );
+  // A batch, then the same keys again (an update), each large enough for COPY.
+  const batches = [batch(0, 1600, 'first'), batch(1600, 1600, 'second')];
+  const outcome = async (table: string, path: Path) => {
+    const sink = createSink('postgres', { url, table, columns, key: 'k' });
+    await sink.open(ctx());
+    try {
+      await writeAll(sink, batches, path);
+      return { rows: await rows(url, `SELECT k, s FROM ${table} ORDER BY k, s`) };
+    } catch (err) {
+      return { error: (err as { code?: string }).code };
+    } finally {
+      await sink.close();
+    }
+  };
+  for (const [kind, ddl] of Object.entries(targets)) {
+    for (const statement of [...ddl(`${kind}_insert`), ...ddl(`${kind}_copy`)]) await rows(url, statement);
+    const expected = await outcome(`${kind}_insert`, PATHS.unnest!);
+    const direct = copyCounts.direct;
+    const got = await outcome(`${kind}_copy`, PATHS.direct!);
+    assert.deepEqual(got, expected, `${kind}: as INSERT leaves it`);
+    assert.equal(copyCounts.direct, direct, `${kind}: no COPY went straight in`);
+  }
+});

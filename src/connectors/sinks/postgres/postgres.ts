@@ -104,6 +104,8 @@ export class PostgresSink implements Sink {
   #stageable: { client: ClientBase; ok: boolean } | undefined;
   /** Batches to stage before trying a direct COPY again, and the pause the last conflict set (#copyRows). */
   #directPause = { left: 0, last: 0 };
+  /** Whether the target may take a COPY straight in (#directable), found once per connection. */
+  #direct: { client: ClientBase; ok: boolean } | undefined;
 
   constructor(config: PostgresSinkConfig) {
     this.#c = config;
@@ -384,7 +386,7 @@ export class PostgresSink implements Sink {
     ordered: boolean,
   ): Promise<boolean> {
     const pause = this.#directPause;
-    if (copyThreshold.direct && pause.left === 0) {
+    if (copyThreshold.direct && pause.left === 0 && (await this.#directable(client, names, conflict))) {
       await client.query('SAVEPOINT runnel_direct');
       try {
         await this.#copy(client, `${this.#table} (${names.join(', ')})`, batch, false);
@@ -392,11 +394,19 @@ export class PostgresSink implements Sink {
         pause.last = 0;
         return true;
       } catch (err) {
-        if (sqlState(err) !== '23505') throw err;
+        // Not a server's answer (the connection went): the transaction is lost, the caller retries it.
+        const state = sqlState(err);
+        if (state === undefined) throw err;
         await client.query('ROLLBACK TO SAVEPOINT runnel_direct');
-        copyCounts.conflicts++;
-        pause.last = Math.min(MAX_DIRECT_PAUSE, pause.last * 2 || 1);
-        pause.left = pause.last;
+        if (state === '23505') {
+          copyCounts.conflicts++;
+          pause.last = Math.min(MAX_DIRECT_PAUSE, pause.last * 2 || 1);
+          pause.left = pause.last;
+        } else {
+          // Anything else COPY refused that an INSERT may take: no more direct tries on this connection,
+          // and the staged INSERT below raises the error itself if it is a real one.
+          this.#direct = { client, ok: false };
+        }
       }
     } else if (pause.left > 0) {
       pause.left--;
@@ -451,6 +461,40 @@ export class PostgresSink implements Sink {
       `${copyLine(cells)}\t${copyField(r.topic)}\t${r.partition}\t${r.offset}\t${copyField(r.key)}\t${r.timestamp}` +
       (numbered ? `\t${n++}` : '');
     await pipeline(Readable.from(copyChunks(batch, line)), client.query(copyFrom(`COPY ${into} FROM STDIN`)));
+  }
+
+  /**
+   * A COPY straight into the target is the same as the staged INSERT only where a unique violation is
+   * what a stored row causes: a plain table (not a view, nor a foreign table), without row-level security
+   * or rules (COPY refuses the first and skips the second), whose ON CONFLICT target is a unique,
+   * immediate, whole-table index (a table made by hand may lack it, and then every row must go through
+   * the INSERT, which says so). The last is asked of the planner itself: an INSERT of no rows with the
+   * batch's ON CONFLICT clause, under a savepoint.
+   */
+  async #directable(client: ClientBase, names: string[], conflict: string): Promise<boolean> {
+    if (this.#direct?.client === client) return this.#direct.ok;
+    const { rows } = await client.query<{ plain: boolean }>(
+      `SELECT c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND NOT c.relhasrules AS plain
+       FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      [this.#table],
+    );
+    let ok = rows[0]?.plain === true;
+    if (ok) {
+      const cols = names.join(', ');
+      await client.query('SAVEPOINT runnel_probe');
+      try {
+        await client.query(
+          `INSERT INTO ${this.#table} (${cols}) SELECT ${cols} FROM ${this.#table} WHERE false ${conflict}`,
+        );
+        await client.query('RELEASE SAVEPOINT runnel_probe');
+      } catch (err) {
+        if (sqlState(err) === undefined) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT runnel_probe');
+        ok = false;
+      }
+    }
+    this.#direct = { client, ok };
+    return ok;
   }
 
   /** A role without the TEMPORARY privilege on the database cannot stage: it keeps to unnest. */
