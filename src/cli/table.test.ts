@@ -5,7 +5,7 @@ import { cutAny, table } from './table.ts';
 
 const grid = fc.integer({ min: 1, max: 5 }).chain((cols) =>
   fc.array(
-    fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom('a', 'b', ' ', 'é') }), {
+    fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom('a', 'b', ' ', 'é', '😀') }), {
       minLength: cols,
       maxLength: cols,
     }),
@@ -21,7 +21,9 @@ test('table: columns line up, and a cell longer than maxCell is its first charac
     fc.property(grid, fc.integer({ min: 2, max: 40 }), (rows, maxCell) => {
       const lines = table(rows, maxCell).split('\n');
       assert.equal(lines.length, rows.length);
-      const shown = rows.map((r) => r.map((c) => (c.length > maxCell ? `${c.slice(0, maxCell - 1)}…` : c)));
+      const shown = rows.map((r) =>
+        r.map((c) => ([...c].length > maxCell ? `${[...c].slice(0, maxCell - 1).join('')}…` : c)),
+      );
       const widths = shown[0]!.map((_, i) => Math.max(...shown.map((r) => r[i]!.length)));
       // Each line is its shown cells, each padded to its column's widest, two spaces apart.
       lines.forEach((line, i) => {
@@ -32,8 +34,10 @@ test('table: columns line up, and a cell longer than maxCell is its first charac
       });
       assert.equal(
         cutAny(rows, maxCell),
-        rows.flat().some((c) => c.length > maxCell),
+        rows.flat().some((c) => [...c].length > maxCell),
       );
+      // No half of a surrogate pair is ever printed.
+      assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(table(rows, maxCell)), 'no lone high surrogate');
       // Without maxCell nothing is cut.
       assert.equal(table(rows), table(rows, Number.POSITIVE_INFINITY));
       assert.ok(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { usersApp } from '../../src/apps/users/index.ts';
 import type { PanelSpec } from '../../src/core/app.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
 import { bin } from '../../src/panels/histogram/server.ts';
@@ -192,6 +193,28 @@ test('histogram of integers on a common step (decades): bins whole steps wide, e
         );
         // Every bin starts on the values' grid, so a bar never straddles two of them.
         for (const [lo] of bins) assert.ok(Math.abs(lo - values[0]![0]) % share === 0, `bin at ${lo}`);
+      },
+    ),
+  );
+});
+
+test('histogram: a bar is drawn centred on its value exactly when each bin holds one value (users ages by decade, property)', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(1, 2, 5, 10),
+      fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 20 }),
+      (step, multiples) => {
+        const agg = createAggregator(panel(usersApp, 'ages'));
+        const ages = Object.fromEntries(multiples.map((m) => [String(20 + m * step), 1 + (m % 3)]));
+        agg.add([rec('users_created.metrics', 0, { ages })]);
+        const d = agg.snapshot() as KnownPanelData;
+        assert.ok(d.kind === 'histogram');
+        // Brute force: does any bin hold two distinct values?
+        const keys = Object.keys(ages).map(Number);
+        const shared = d.bins.some(([lo, hi]) => keys.filter((k) => lo <= k && k < hi).length > 1);
+        const gaps = d.bins.every(([lo, hi]) => hi - lo === d.bins[0]![1] - d.bins[0]![0]);
+        assert.ok(gaps);
+        assert.equal(d.centred, !shared && keys.every((k) => d.bins.some(([lo]) => lo === k)), JSON.stringify(d.bins));
       },
     ),
   );

@@ -20,4 +20,6 @@ export type HistogramData = {
   bins: Array<[number, number, number]>;
   marks: Array<{ label: string; value: number }>;
   total: number;
+  /** Each bin holds one value, its start: the bar is drawn centred on that value, not across [from, to). */
+  centred?: boolean;
 };

@@ -27,9 +27,13 @@ class HistogramPanel extends CountsAggregator {
       .filter(([k, n]) => Number.isFinite(k) && n > 0)
       .sort((a, b) => a[0] - b[0]);
     const total = values.reduce((s, [, n]) => s + n, 0);
+    const bins = bin(values, this.#o.bins);
+    const step = valueStep(values);
     return {
       kind: 'histogram',
-      bins: bin(values, this.#o.bins),
+      bins,
+      // One value per bin (lengths 36, 37, 38; decades 20, 30, 40): each bar is drawn on its value.
+      centred: step !== undefined && bins.length > 0 && bins[0]![1] - bins[0]![0] === step,
       marks: this.#marks(values, total),
       total,
     };
@@ -55,6 +59,13 @@ const MIN_BINS = 5;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
+/** The step integer values all lie on (the gcd of their distances; 1 for one value); undefined for others. */
+export function valueStep(values: ReadonlyArray<readonly [number, number]>): number | undefined {
+  if (values.length === 0 || !values.every(([k]) => Number.isInteger(k))) return undefined;
+  const first = values[0]![0];
+  return values.reduce((g, [k]) => gcd(g, Math.abs(k - first)), 0) || 1;
+}
+
 /**
  * Equal-width bins; integer data (lengths, counts) gets integer-wide bins so no bar straddles a value, and
  * integers on a common step (decades: 20, 30, 40) get bins a whole number of steps wide, starting on a value,
@@ -70,7 +81,7 @@ export function bin(values: ReadonlyArray<readonly [number, number]>, target: nu
   let width: number;
   let count: number;
   if (integers) {
-    const step = values.reduce((g, [k]) => gcd(g, Math.abs(k - min)), 0) || 1;
+    const step = valueStep(values)!;
     width = step * Math.max(1, Math.ceil((max - min + step) / step / target));
     count = Math.max(1, Math.ceil((max - min + step) / width - 1e-9));
   } else if (max > min) {

@@ -51,8 +51,8 @@ function histogramPanel(spec: PanelSpec): PanelView {
   };
   const unobserve = autosize(c.body, () => chart);
   let lastBins: Array<[number, number, number]> = [];
-  // Integer data (lengths) comes in bins [n, n + 1): the bar for 36 is drawn centred on 36, so the value
-  // axis, the bars and the mean/median lines agree.
+  // A bin that holds one value (a length of 36 in [36, 37), the decade 20 in [20, 30)) is drawn centred
+  // on it, so the value axis, the bars and the mean/median lines agree; wider bins span their range.
   let shift = 0;
   /** Bins with integer edges: the value axis ticks on integers too (no 22.5 between decades). */
   let integral = false;
@@ -67,10 +67,8 @@ function histogramPanel(spec: PanelSpec): PanelView {
     if (!d) return;
     lastBins = d.bins;
     marks = [...d.marks].sort((a, b) => a.value - b.value);
-    // Only bins one unit wide hold a single integer each; wider integer bins (decades of age) keep their
-    // edges on the ticks, as any other bins do.
     integral = d.bins.every(([lo, hi]) => Number.isInteger(lo) && Number.isInteger(hi));
-    shift = d.bins.length > 0 && d.bins.every(([lo, hi]) => Number.isInteger(lo) && hi - lo === 1) ? 0.5 : 0;
+    shift = d.centred && d.bins.length > 0 ? (d.bins[0]![1] - d.bins[0]![0]) / 2 : 0;
     c.setEmpty(d.bins.length === 0);
     const data: uPlot.AlignedData = [d.bins.map(([lo, hi]) => (lo + hi) / 2 - shift), d.bins.map(([, , n]) => n)];
     if (!chart) build(data);

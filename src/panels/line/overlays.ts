@@ -33,10 +33,12 @@ export function drawZones(u: uPlot, zones: Zone[], avoid?: number): void {
       ctx.textAlign = 'right';
       const r = uPlot.pxRatio;
       const line = avoid === undefined ? undefined : u.valToPos(avoid, 'y', true);
-      // The label's box at the top, 4 to 17 px below the band's edge, and the line's 2 px either side.
-      const crossed = line !== undefined && line > top + 2 * r && line < top + 19 * r;
-      ctx.textBaseline = crossed ? 'bottom' : 'top';
-      ctx.fillText(z.label, bbox.left + bbox.width - 6 * r, crossed ? bottom - 4 * r : top + 4 * r);
+      // A label's box: 4 to 17 px inside the band's top (or bottom) edge, and the line's 2 px either side.
+      // To the bottom only when the line crosses the top box and not the bottom one (a narrow band).
+      const crosses = (from: number, to: number) => line !== undefined && line > from - 2 * r && line < to + 2 * r;
+      const low = crosses(top + 4 * r, top + 17 * r) && !crosses(bottom - 17 * r, bottom - 4 * r);
+      ctx.textBaseline = low ? 'bottom' : 'top';
+      ctx.fillText(z.label, bbox.left + bbox.width - 6 * r, low ? bottom - 4 * r : top + 4 * r);
     }
   }
   ctx.restore();

@@ -15,8 +15,12 @@ class TickCounts implements Aggregator {
   readonly #totals: number[];
   #newest = Number.NEGATIVE_INFINITY;
   #changed = false;
-  /** Until commitHistory: the partitions seen, and whether one's history began after its first record. */
-  #history: { seen: Set<string>; cut: boolean } | undefined = { seen: new Set(), cut: false };
+  /**
+   * Until commitHistory: the partitions seen, and the latest first tick of those whose history began
+   * after their first record (each topic partition's history is its own newest records, so each may
+   * begin at another tick).
+   */
+  #history: { seen: Set<string>; cutAt: number } | undefined = { seen: new Set(), cutAt: Number.NEGATIVE_INFINITY };
 
   constructor(spec: PanelSpec, o: TickCountsOptions) {
     this.#spec = spec;
@@ -28,12 +32,12 @@ class TickCounts implements Aggregator {
   add(records: StreamRecord[]): void {
     const field = this.#spec.fields.x ?? 'tick';
     for (const r of records) {
-      const h = this.#history;
-      if (h && !h.seen.has(`${r.topic}:${r.partition}`)) {
-        h.seen.add(`${r.topic}:${r.partition}`);
-        if (r.offset > 0) h.cut = true;
-      }
       const x = asNumber(getPath(r.value, field));
+      const h = this.#history;
+      if (h && x !== undefined && !h.seen.has(`${r.topic}:${r.partition}`)) {
+        h.seen.add(`${r.topic}:${r.partition}`);
+        if (r.offset > 0) h.cutAt = Math.max(h.cutAt, x);
+      }
       if (x === undefined || x < this.#newest - this.#o.last + 1) continue;
       this.#o.series.forEach((s, i) => {
         if ((s.topic ?? this.#spec.topic) !== r.topic) return;
@@ -55,11 +59,14 @@ class TickCounts implements Aggregator {
   }
 
   /**
-   * A history that is the newest records of a topic, not all of them, may begin in the middle of a tick:
-   * its oldest tick would be drawn with only some of its records (a short first bar). That tick is left out.
+   * A history that is the newest records of a partition, not all of them, may begin in the middle of a
+   * tick: that tick, and any before it, would be drawn with only some of their records (short first bars).
+   * Every tick up to the latest such first tick is left out, the newest tick always kept.
    */
   commitHistory(): void {
-    if (this.#history?.cut && this.#byTick.size > 1) this.#byTick.delete(Math.min(...this.#byTick.keys()));
+    const cutAt = this.#history?.cutAt ?? Number.NEGATIVE_INFINITY;
+    const newest = Math.max(...this.#byTick.keys());
+    for (const t of [...this.#byTick.keys()]) if (t <= cutAt && t < newest) this.#byTick.delete(t);
     this.#history = undefined;
     this.#changed = false;
   }

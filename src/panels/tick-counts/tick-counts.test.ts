@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recordsOn, streamRecord } from '../../../test/helpers/records.ts';
+import fc from 'fast-check';
+import { streamRecord } from '../../../test/helpers/records.ts';
 import type { PanelSpec } from '../../core/app.ts';
+import type { StreamRecord } from '../../core/record.ts';
 import { createAggregator } from '../../server/panels/index.ts';
 import type { TickCountsData } from './options.ts';
 
@@ -39,36 +41,61 @@ test('tick-counts: records per tick and series (a field equal to a value, or a w
   ]);
 });
 
-test('tick-counts: a history that begins mid-tick leaves that partial tick out; one from the first record keeps it', () => {
+test('tick-counts: partitions whose histories begin mid-tick leave out every tick some partition has only part of (property)', () => {
   const spec: PanelSpec = {
     id: 'c',
     title: 'C',
     type: 'tick-counts',
     topic: 'people',
     fields: { x: 'tick' },
-    options: { last: 10, series: [{ label: 'all' }] },
+    options: { last: 20, series: [{ label: 'all' }] },
   };
-  // 10 ticks of 100 people, offsets from 0; a history is the newest `n` of them.
-  const person = recordsOn('people');
-  const all = Array.from({ length: 1000 }, (_, i) => person({ tick: Math.floor(i / 100) }));
-  const later = person({ tick: 10 });
-  for (const n of [1000, 250, 300, 30]) {
-    const agg = createAggregator(spec);
-    const history = all.slice(-n);
-    agg.add(history);
-    agg.commitHistory();
-    const d = (agg.snapshot() as unknown as { data: TickCountsData }).data;
-    // Brute force: the ticks in the history, less the oldest when the history starts past offset 0 and
-    // holds more than one tick (a lone tick is kept: something to draw).
-    let ticks = [...new Set(history.map((r) => (r.value as { tick: number }).tick))];
-    if (history[0]!.offset > 0 && ticks.length > 1) ticks = ticks.slice(1);
-    assert.deepEqual(d.xs, ticks, `history of the newest ${n}`);
-    assert.deepEqual(
-      d.counts[0],
-      ticks.map((t) => history.filter((r) => (r.value as { tick: number }).tick === t).length),
-    );
-    // Live records after the history are all counted.
-    agg.add([later]);
-    assert.equal((agg.snapshot() as unknown as { data: TickCountsData }).data.xs.at(-1), 10);
-  }
+  fc.assert(
+    fc.property(
+      // Per partition: records a tick, and how many of its newest records the history holds.
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 400 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      (parts) => {
+        const TICKS = 12;
+        const history: StreamRecord[] = [];
+        const full = new Map<number, number>();
+        parts.forEach(([perTick, kept], partition) => {
+          const all = Array.from({ length: TICKS * perTick }, (_, offset) => ({
+            ...record(offset, { tick: Math.floor(offset / perTick) }),
+            partition,
+          }));
+          for (let t = 0; t < TICKS; t++) full.set(t, (full.get(t) ?? 0) + perTick);
+          history.push(...all.slice(-kept));
+        });
+        const agg = createAggregator(spec);
+        agg.add(history);
+        agg.commitHistory();
+        const d = (agg.snapshot() as unknown as { data: TickCountsData }).data;
+        const tickOf = (r: StreamRecord) => (r.value as { tick: number }).tick;
+        const counted = d.xs.map((x) => history.filter((r) => tickOf(r) === x).length);
+        assert.deepEqual(d.counts[0], counted, 'each tick shown counts every history record of it');
+        const newest = Math.max(...history.map(tickOf));
+        assert.ok(d.xs.includes(newest), 'the newest tick is always shown');
+        // Brute force: every tick shown but the newest holds all of its records (no short bar) ...
+        for (const [i, x] of d.xs.entries()) if (x !== newest) assert.equal(counted[i], full.get(x), `tick ${x} whole`);
+        // ... and a whole tick is left out only at or before the latest tick a partition's history starts in.
+        const starts = parts.map(([perTick, kept]) =>
+          kept >= TICKS * perTick ? -1 : Math.floor((TICKS * perTick - kept) / perTick),
+        );
+        for (let t = Math.max(...starts) + 1; t <= newest; t++) assert.ok(d.xs.includes(t), `tick ${t} shown`);
+      },
+    ),
+  );
+});
+
+const record = (offset: number, value: unknown): StreamRecord => ({
+  topic: 'people',
+  partition: 0,
+  offset,
+  key: null,
+  value,
+  timestamp: 0,
+  headers: {},
 });
