@@ -4,11 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { fetchJars, javaMajor } from '../../services/jvm/jvm.ts';
 
 /**
  * The newest 4.1 patch on Maven Central (4.1.3 does not exist yet). @platformatic/kafka is tested against
@@ -79,14 +80,9 @@ export function layout(o: KafkaServerOptions = {}): KafkaLayout {
 
 /** One line telling the user what to install, instead of a spawn ENOENT stack. */
 export function requireJava(): void {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
-      'Java not found: Kafka needs Java 17+ (install it, e.g. apt-get install openjdk-17-jre-headless)',
-    );
-  }
-  const major = Number(/version "(?:1\.)?(\d+)/.exec(r.stderr)?.[1] ?? 0);
+  const major = javaMajor(
+    'Java not found: Kafka needs Java 17+ (install it, e.g. apt-get install openjdk-17-jre-headless)',
+  );
   if (major > 0 && major < 17) {
     throw new RunnelError(ErrorCodes.DEPENDENCY_MISSING, `Java ${major} found but Kafka 4 needs Java 17+`, {
       value: major,
@@ -94,11 +90,8 @@ export function requireJava(): void {
   }
 }
 
-const MARKER = '.runnel-complete';
-
-/** The jar folder, fetching it with Maven on first use; a half-finished fetch is never used. */
+/** The jar folder: KAFKA_HOME's, or fetched with Maven on first use (see fetchJars). */
 export function ensureJars(l: KafkaLayout): { fetched: boolean; ms: number } {
-  const started = Date.now();
   if (l.fromKafkaHome) {
     if (!existsSync(l.libsDir) || !readdirSync(l.libsDir).some((f) => /^kafka_2\.1\d-.*\.jar$/.test(f))) {
       throw new RunnelError(ErrorCodes.DEPENDENCY_MISSING, `KAFKA_HOME has no Kafka jars in ${l.libsDir}`, {
@@ -107,47 +100,16 @@ export function ensureJars(l: KafkaLayout): { fetched: boolean; ms: number } {
     }
     return { fetched: false, ms: 0 };
   }
-  if (existsSync(join(l.libsDir, MARKER))) return { fetched: false, ms: 0 };
-  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (mvn.error || mvn.status !== 0) {
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
+  return fetchJars({
+    libsDir: l.libsDir,
+    pom: join(SCRIPTS_DIR, 'pom.xml'),
+    versionProperty: 'kafka.version',
+    version: l.version,
+    product: 'Apache Kafka',
+    noMaven:
       'neither KAFKA_HOME nor Maven found: install Maven (apt-get install maven) to fetch Kafka from Maven Central, or set KAFKA_HOME to a Kafka distribution',
-    );
-  }
-  const tmp = `${l.libsDir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  l.log(`fetching Apache Kafka ${l.version} jars from Maven Central into ${l.libsDir}`);
-  const r = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-f',
-      join(SCRIPTS_DIR, 'pom.xml'),
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${tmp}`,
-      '-DincludeScope=runtime',
-      `-Dkafka.version=${l.version}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  if (r.status !== 0) {
-    rmSync(tmp, { recursive: true, force: true });
-    const why = `${r.stdout}\n${r.stderr}`.split('\n').find((s) => s.includes('ERROR')) ?? r.error?.message ?? '';
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
-      `could not fetch Kafka ${l.version} with Maven: ${why.trim()}`,
-      { retriable: true, value: l.version },
-    );
-  }
-  writeFileSync(join(tmp, MARKER), `${l.version}\n`);
-  rmSync(l.libsDir, { recursive: true, force: true });
-  mkdirSync(join(l.libsDir, '..'), { recursive: true });
-  // Rename is atomic: a concurrent or interrupted start sees either no folder or a complete one.
-  renameSync(tmp, l.libsDir);
-  return { fetched: true, ms: Date.now() - started };
+    log: l.log,
+  });
 }
 
 /** Kafka's cluster id: base64url of 16 random bytes, and Kafka's tools reject ids starting with '-'. */

@@ -3,11 +3,11 @@
  * file, so a later command (or CI's trap) can stop exactly the process it started.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { Admin } from '@platformatic/kafka';
 import { sleep } from '../../core/backoff.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { portOpen as isOpen, lastErrorLine } from '../../services/jvm/jvm.ts';
 import {
   ensureJars,
   formatStorage,
@@ -40,18 +40,7 @@ export interface StartResult extends KafkaStatus {
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 
-function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+const portOpen = (port: number, timeoutMs?: number) => isOpen(HOST, port, timeoutMs);
 
 /** A metadata round trip, not just an open port: the socket accepts before the broker can serve. */
 export async function kafkaAnswers(address: string, timeoutMs = 3000): Promise<boolean> {
@@ -88,15 +77,6 @@ export async function kafkaStatus(o: KafkaServerOptions = {}): Promise<KafkaStat
     dataDir: l.dataDir,
     logFile: l.logFile,
   };
-}
-
-function lastErrorLine(logFile: string): string {
-  try {
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n');
-    return (lines.findLast((s) => /ERROR|Exception|Error:/.test(s)) ?? lines.at(-1) ?? '').slice(0, 300);
-  } catch {
-    return '';
-  }
 }
 
 export async function startKafka(o: KafkaServerOptions = {}): Promise<StartResult> {

@@ -1,13 +1,9 @@
-/**
- * Finds or fetches a runnable Apache Cassandra (the `cassandra-all` jars from Maven Central, no tarball)
- * and writes the single-node config. Starting and stopping the node live in server.ts.
- */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { fetchJars, javaMajor } from '../jvm/jvm.ts';
 
 /**
  * The newest 5.0 patch. 5.0 is the first line that runs on Java 17 (4.1 supports only 8 and 11), and Java
@@ -88,14 +84,9 @@ export function layout(o: CassandraServerOptions = {}): CassandraLayout {
 
 /** The Java major version, or a one-line DEPENDENCY_MISSING instead of a spawn ENOENT stack. */
 export function requireJava(): number {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
-      'Java not found: Cassandra 5.0 needs Java 17 (install it, e.g. apt-get install openjdk-17-jre-headless)',
-    );
-  }
-  const major = Number(/version "(?:1\.)?(\d+)/.exec(r.stderr)?.[1] ?? 0);
+  const major = javaMajor(
+    'Java not found: Cassandra 5.0 needs Java 17 (install it, e.g. apt-get install openjdk-17-jre-headless)',
+  );
   if (major > 0 && (major < 11 || major >= 24)) {
     throw new RunnelError(
       ErrorCodes.DEPENDENCY_MISSING,
@@ -106,52 +97,17 @@ export function requireJava(): number {
   return major;
 }
 
-const MARKER = '.runnel-complete';
-
-/** The jar folder, fetching it with Maven on first use; a half-finished fetch is never used. */
+/** The jar folder, fetched with Maven on first use (see fetchJars). */
 export function ensureJars(l: CassandraLayout): { fetched: boolean; ms: number } {
-  const started = Date.now();
-  if (existsSync(join(l.libsDir, MARKER))) return { fetched: false, ms: 0 };
-  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (mvn.error || mvn.status !== 0) {
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
-      'Maven not found: install it (apt-get install maven) to fetch Cassandra from Maven Central',
-    );
-  }
-  const tmp = `${l.libsDir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  l.log(`fetching Apache Cassandra ${l.version} jars from Maven Central into ${l.libsDir}`);
-  const r = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-f',
-      join(SCRIPTS_DIR, 'pom.xml'),
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${tmp}`,
-      '-DincludeScope=runtime',
-      `-Dcassandra.version=${l.version}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  if (r.status !== 0) {
-    rmSync(tmp, { recursive: true, force: true });
-    const why = `${r.stdout}\n${r.stderr}`.split('\n').find((s) => s.includes('ERROR')) ?? r.error?.message ?? '';
-    throw new RunnelError(
-      ErrorCodes.DEPENDENCY_MISSING,
-      `could not fetch Cassandra ${l.version} with Maven: ${why.trim()}`,
-      { retriable: true, value: l.version },
-    );
-  }
-  writeFileSync(join(tmp, MARKER), `${l.version}\n`);
-  rmSync(l.libsDir, { recursive: true, force: true });
-  mkdirSync(join(l.libsDir, '..'), { recursive: true });
-  // Rename is atomic: a concurrent or interrupted start sees either no folder or a complete one.
-  renameSync(tmp, l.libsDir);
-  return { fetched: true, ms: Date.now() - started };
+  return fetchJars({
+    libsDir: l.libsDir,
+    pom: join(SCRIPTS_DIR, 'pom.xml'),
+    versionProperty: 'cassandra.version',
+    version: l.version,
+    product: 'Apache Cassandra',
+    noMaven: 'Maven not found: install it (apt-get install maven) to fetch Cassandra from Maven Central',
+    log: l.log,
+  });
 }
 
 /** cassandra.yaml and logback.xml from the templates in scripts/cassandra, with this node's ports and paths. */

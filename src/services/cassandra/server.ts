@@ -3,10 +3,10 @@
  * file, so a later command (or CI's trap) can stop exactly the process it started.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { sleep } from '../../core/backoff.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { portOpen as isOpen, lastErrorLine } from '../jvm/jvm.ts';
 import {
   type CassandraServerOptions,
   DATA_CENTER,
@@ -42,18 +42,7 @@ const READY_TIMEOUT_MS = 120_000;
 /** Cassandra's shutdown hook drains and flushes, about 5 s; SIGKILL only if it hangs. */
 const STOP_TIMEOUT_MS = 45_000;
 
-function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+const portOpen = (port: number, timeoutMs?: number) => isOpen(HOST, port, timeoutMs);
 
 /**
  * A CQL round trip, not just an open port: the version the node reports, or undefined. The driver is
@@ -99,15 +88,6 @@ export async function cassandraStatus(o: CassandraServerOptions = {}): Promise<C
     dataDir: l.dataDir,
     logFile: l.logFile,
   };
-}
-
-function lastErrorLine(logFile: string): string {
-  try {
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n');
-    return (lines.findLast((s) => /ERROR|Exception|Error:/.test(s)) ?? lines.at(-1) ?? '').slice(0, 300);
-  } catch {
-    return '';
-  }
 }
 
 export async function startCassandra(o: CassandraServerOptions = {}): Promise<StartResult> {
