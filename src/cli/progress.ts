@@ -83,13 +83,16 @@ export class Progress {
  * stall the bar and read as a pace of a few a second; `consume`, with no source, counts every sink.
  */
 export function committedOf(statuses: ComponentStatus[]): number {
-  const sources = statuses.filter((s) => s.component === 'source');
-  const produced = new Set(sources.flatMap((s) => s.topics));
-  const sinks = statuses.filter((s) => s.component === 'sink');
-  const own = sinks.filter((s) => s.topics.some((t) => produced.has(t)));
-  const counted = own.length > 0 ? own : sinks;
+  const own = producedSinks(statuses);
+  const counted = own.length > 0 ? own : statuses.filter((s) => s.component === 'sink');
   if (counted.length > 0) return Math.min(...counted.map((s) => s.records));
-  return sources.reduce((n, s) => n + s.records, 0);
+  return statuses.filter((s) => s.component === 'source').reduce((n, s) => n + s.records, 0);
+}
+
+/** The sinks of topics a source of this run writes, not of derived topics (stats, alerts). */
+export function producedSinks(statuses: ComponentStatus[]): ComponentStatus[] {
+  const produced = new Set(statuses.filter((s) => s.component === 'source').flatMap((s) => s.topics));
+  return statuses.filter((s) => s.component === 'sink' && s.topics.some((t) => produced.has(t)));
 }
 
 /**

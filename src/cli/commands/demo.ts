@@ -5,6 +5,7 @@ import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
 import type { ComponentStatus } from '../../core/status.ts';
 import { appOptions, brokerPlaces, loadEnv, logger, numberFlag, openBroker, type PipelineFlags } from '../context.ts';
+import { producedSinks } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 
 interface DemoFlags extends PipelineFlags {
@@ -107,7 +108,7 @@ function summaryLine(statuses: Map<string, ComponentStatus[]>): string {
       const sinks = list.filter((s) => s.component === 'sink');
       // "In every sink" is about the records produced; derived topics (alerts, stats) are shown by count,
       // or an app with no alert yet would read as if its sinks were stuck at 0.
-      const own = sinks.filter((s) => s.topics.some((t) => inputs.has(t)));
+      const own = producedSinks(list);
       const slowest = own.length ? Math.min(...own.map((s) => s.records)) : 0;
       const derived = new Map<string, number>();
       for (const s of sinks) {
