@@ -105,7 +105,7 @@ test('quoted fields holding newlines are one record; dead letters name the line 
   }
 });
 
-test('the splitter agrees on CRLF files and leaves an unclosed quote as the last record', () => {
+test('the splitter agrees on CRLF files; a quote never closed costs its own line, not the lines after it', () => {
   const { text, expected } = generate(7, 100);
   const crlf = text.replace(/\n/g, '\r\n');
   const starts = csvRecordTexts(crlf).map((rec) => rec.line);
@@ -113,6 +113,15 @@ test('the splitter agrees on CRLF files and leaves an unclosed quote as the last
   const open = csvRecordTexts('a,b\n1,"never\nclosed\n2,3\n');
   assert.deepEqual(open, [
     { text: 'a,b', line: 1 },
-    { text: '1,"never\nclosed\n2,3\n', line: 2 },
+    { text: '1,"never', line: 2 },
+    { text: 'closed', line: 3 },
+    { text: '2,3', line: 4 },
   ]);
+  // A stray opening quote near the end of a valid file loses only the record it is in (and, where a
+  // later quote closes it, what lies between); every record after the last quote is still read.
+  const stray = csvRecordTexts(`${text.split('\n').slice(0, 3).join('\n')}\n"oops,5\n${'7,8\n'.repeat(5)}`);
+  assert.deepEqual(
+    stray.slice(-5),
+    Array.from({ length: 5 }, (_, i) => ({ text: '7,8', line: 5 + i })),
+  );
 });

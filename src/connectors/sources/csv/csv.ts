@@ -21,8 +21,7 @@ async function* csvRecords(path: string): AsyncGenerator<CsvRecordText> {
     const r = splitter.push(line, ++n);
     if (r) yield r;
   }
-  const rest = splitter.end();
-  if (rest) yield rest;
+  yield* splitter.end();
 }
 
 /** The first few names of a list, for a one-line message. */

@@ -24,9 +24,27 @@ export class CsvRecordSplitter {
     return this.#quoted ? undefined : this.#take();
   }
 
-  /** What is left at the end of input: a record whose quote never closed, as it stands. */
-  end(): CsvRecordText | undefined {
-    return this.#buffer.length > 0 ? this.#take() : undefined;
+  /**
+   * What is left at the end of input. A quote that never closed would make every line after it one
+   * record, dead-lettered whole with the good lines in it: the line it opened on is taken alone (it fails
+   * as a record of its own, with its line number) and the lines after it are split again.
+   */
+  end(): CsvRecordText[] {
+    if (!this.#quoted || this.#buffer.length <= 1) {
+      const last = this.#buffer.length > 0 ? this.#take() : undefined;
+      return last ? [last] : [];
+    }
+    const [first, ...rest] = this.#buffer;
+    const start = this.#start;
+    this.#buffer = [];
+    this.#quoted = false;
+    const out: CsvRecordText[] = [{ text: first!, line: start }];
+    rest.forEach((line, i) => {
+      const r = this.push(line, start + 1 + i);
+      if (r) out.push(r);
+    });
+    out.push(...this.end());
+    return out;
   }
 
   #take(): CsvRecordText | undefined {
@@ -65,7 +83,6 @@ export function csvRecordTexts(text: string): CsvRecordText[] {
     const r = splitter.push(raw.endsWith('\r') ? raw.slice(0, -1) : raw, i + 1);
     if (r) out.push(r);
   });
-  const rest = splitter.end();
-  if (rest) out.push(rest);
+  out.push(...splitter.end());
   return out;
 }
