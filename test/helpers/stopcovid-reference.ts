@@ -26,6 +26,9 @@ export function reference(c: SimConfig, ticks: number) {
   const interactions = new Set<string>();
   /** Who became 1 at which tick, until their test's result. */
   const since = new Map<number, number>();
+  /** Per tick, as of its end: how many people had each status, the contacts (pairs) and the notifications. */
+  const perTick: Array<{ tick: number; statuses: [number, number, number]; contacts: number; notifications: number }> =
+    [];
   for (let tick = 0; tick < ticks; tick++) {
     const ps = run.next().value;
     if (tick === 0) for (const p of ps) status.set(p.id, p.status0!);
@@ -55,6 +58,9 @@ export function reference(c: SimConfig, ticks: number) {
           status.set(id, testResult(id, at, c.test.positive));
           since.delete(id);
         }
+    const statuses: [number, number, number] = [0, 0, 0];
+    for (const st of status.values()) statuses[st]++;
+    perTick.push({ tick, statuses, contacts: pairs.size, notifications: blamed.size });
   }
-  return { status, notifications, interactions };
+  return { status, notifications, interactions, perTick };
 }

@@ -3,18 +3,19 @@ import type { StopcovidSettings } from './index.ts';
 import type { StopcovidTopics } from './pipeline.ts';
 
 const STATUSES = [
-  { value: 0, label: '0 no problem', color: 'green' },
-  { value: 1, label: '1 suspicious', color: 'orange' },
-  { value: 2, label: '2 infected', color: 'red' },
+  { value: 0, label: '0 no problem', color: 'green', field: 'no_problem' },
+  { value: 1, label: '1 suspicious', color: 'orange', field: 'suspicious' },
+  { value: 2, label: '2 infected', color: 'red', field: 'infected' },
 ];
 
 /**
  * The stopcovid page: the map (points, or a heatmap per status above 50k people), the status counts per
- * tick, contacts and new notifications per tick, the latest notifications, and the speed. All from the
- * people table's topic (one row per person per tick), the notifications and the interactions log.
+ * tick, contacts and new notifications per tick, the latest notifications, and the speed: the map from
+ * the people table's topic (one row per person per tick), the counts from the contact stage's per-tick
+ * summaries, the feed from the notifications.
  */
 export function stopcovidPanels(
-  s: Pick<StopcovidSettings, 'sim' | 'interactions'>,
+  s: Pick<StopcovidSettings, 'sim'>,
   topics: StopcovidTopics,
   /** Above this many people the map is a heatmap per status (STOPCOVID_MAP_POINTS). */
   maxPoints = 50_000,
@@ -31,7 +32,7 @@ export function stopcovidPanels(
         height: s.sim.height,
         id: 'people_id',
         order: 'tick',
-        groups: STATUSES,
+        groups: STATUSES.map(({ value, label, color }) => ({ value, label, color })),
         maxPoints,
       },
     },
@@ -39,24 +40,26 @@ export function stopcovidPanels(
       id: 'statuses',
       title: 'People by status, per tick',
       type: 'tick-counts',
-      topic: topics.people,
+      // The contact stage's per-tick summaries (a record per partition and tick), added up per tick: the
+      // people topic (a record per person and tick) gave the page's history only the last tick or two.
+      topic: topics.ticks,
       fields: { x: 'tick' },
       options: {
         stacked: true,
         yLabel: 'people',
-        series: STATUSES.map((x) => ({ label: x.label, color: x.color, field: 'health_status', equals: x.value })),
+        series: STATUSES.map((x) => ({ label: x.label, color: x.color, sum: x.field })),
       },
     },
     {
       id: 'contacts',
-      title: s.interactions ? 'Contacts and new notifications, per tick' : 'New notifications, per tick',
+      title: 'Contacts and new notifications, per tick',
       type: 'tick-counts',
-      topic: topics.notifications,
+      topic: topics.ticks,
       fields: { x: 'tick' },
       options: {
         series: [
-          ...(s.interactions ? [{ label: 'contacts', color: 'blue', topic: topics.interactions }] : []),
-          { label: 'new notifications', color: 'orange', topic: topics.notifications },
+          { label: 'contacts', color: 'blue', sum: 'contacts' },
+          { label: 'new notifications', color: 'orange', sum: 'notifications' },
         ],
       },
     },
@@ -75,7 +78,8 @@ export function stopcovidPanels(
       type: 'table',
       topic: topics.notifications,
       fields: { columns: ['tick', 'id', 'phone', 'message'] },
-      options: { rows: 12 },
+      // Its event time is the tick (a second each from 1970): the tick column says when, a clock would not.
+      options: { rows: 12, time: false },
     },
   ];
 }

@@ -21,6 +21,8 @@ export interface StopcovidTopics {
   notifications: string;
   people: string;
   interactions: string;
+  /** Per tick and partition of the contact stage: the status counts, contacts and notifications (TickSummary). */
+  ticks: string;
 }
 
 export const stopcovidTopics = (base = 'stopcovid'): StopcovidTopics => ({
@@ -29,6 +31,7 @@ export const stopcovidTopics = (base = 'stopcovid'): StopcovidTopics => ({
   notifications: base,
   people: `${base}.people`,
   interactions: `${base}.interactions`,
+  ticks: `${base}.ticks`,
 });
 
 export interface StopcovidOptions {
@@ -91,6 +94,21 @@ export interface PeopleRow {
   pos_y: number;
   health_status: Status;
   tick: number;
+}
+
+/**
+ * What one partition of the contact stage decided for a tick: its people's statuses at the end of it, the
+ * contacts (each pair once, as in the interactions log) and the notifications. The page adds a tick's
+ * partitions up: one small record per partition and tick, where the people topic holds one per person,
+ * so the dashboard's history of a few hundred records a partition spans hundreds of ticks.
+ */
+export interface TickSummary {
+  tick: number;
+  no_problem: number;
+  suspicious: number;
+  infected: number;
+  contacts: number;
+  notifications: number;
 }
 
 type In = { kind: 'position'; p: Position } | { kind: 'change'; c: StatusChange };
@@ -182,8 +200,17 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
       {
         name: 'contacts',
         stores: { visits: valueStore<Record<string, Visit[]>>() },
-        outputs: [topics.notifications, topics.people, ...(o.interactions ? [topics.interactions] : [])],
+        outputs: [topics.notifications, topics.people, topics.ticks, ...(o.interactions ? [topics.interactions] : [])],
         onWatermark(wm, ctx) {
+          const summaries = new Map<number, TickSummary>();
+          const summary = (tick: number) => {
+            let x = summaries.get(tick);
+            if (!x) {
+              x = { tick, no_problem: 0, suspicious: 0, infected: 0, contacts: 0, notifications: 0 };
+              summaries.set(tick, x);
+            }
+            return x;
+          };
           for (const key of ctx.keys('visits')) {
             const c = ctx.forKey(key);
             const byTick = c.stores.visits.get() ?? {};
@@ -198,9 +225,11 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
               const at = tick * TICK_MS;
               const changed = infections(visits, met);
               const byId = new Map(visits.map((x) => [x.id, x]));
+              const sum = summary(tick);
               for (const [id, by] of changed) {
                 const v = byId.get(id)!;
                 if (!v.home) continue; // its home tile decides, once
+                sum.notifications++;
                 c.emit({ id, tick, status: 1 }, { key: String(id), timestamp: at });
                 const n: Notification = {
                   id,
@@ -221,23 +250,28 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
                   health_status: changed.has(v.id) ? 1 : v.next,
                   tick,
                 };
+                if (row.health_status === 0) sum.no_problem++;
+                else if (row.health_status === 1) sum.suspicious++;
+                else sum.infected++;
                 c.emitTo(topics.people, row, { key: String(v.id), timestamp: at });
               }
-              if (o.interactions) {
-                for (const [i, j] of met) {
-                  const a = visits[i]!;
-                  const b = visits[j]!;
-                  const lo = a.id < b.id ? a : b;
-                  if (!lo.home) continue; // the pair is logged by the home tile of its lower id
-                  const row = { tick, people1_id: lo.id, people2_id: lo === a ? b.id : a.id };
-                  c.emitTo(topics.interactions, row, { key: String(lo.id), timestamp: at });
-                }
+              for (const [i, j] of met) {
+                const a = visits[i]!;
+                const b = visits[j]!;
+                const lo = a.id < b.id ? a : b;
+                if (!lo.home) continue; // the pair is logged (and counted) by the home tile of its lower id
+                sum.contacts++;
+                if (!o.interactions) continue;
+                const row = { tick, people1_id: lo.id, people2_id: lo === a ? b.id : a.id };
+                c.emitTo(topics.interactions, row, { key: String(lo.id), timestamp: at });
               }
               delete byTick[tick];
             }
             if (Object.keys(byTick).length > 0) c.stores.visits.set(byTick);
             else c.stores.visits.delete();
           }
+          for (const x of summaries.values())
+            ctx.emitTo(topics.ticks, x, { key: String(x.tick), timestamp: x.tick * TICK_MS });
         },
       },
       (v, ctx) => {

@@ -4,7 +4,14 @@ import { allPairs, reference } from '../../../test/helpers/stopcovid-reference.t
 import { TopologyBuilder } from '../../index.ts';
 import { TestDriver } from '../../testing/index.ts';
 import { DetectScratch, spread } from './detect.ts';
-import { type Notification, type PeopleRow, stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
+import {
+  type Notification,
+  type PeopleRow,
+  stopcovidPipeline,
+  stopcovidTopics,
+  TICK_MS,
+  type TickSummary,
+} from './pipeline.ts';
 import { contacts, Population, type Position, rng, type Seen, type SimConfig, simulate, tilesOf } from './sim.ts';
 
 function pipelineFor(c: SimConfig, tile: number) {
@@ -92,6 +99,24 @@ describe('stopcovid: the pipeline equals a single-threaded synchronous simulatio
             .map((r) => `${r.tick}:${r.people1_id}-${r.people2_id}`);
           assert.equal(new Set(logged).size, logged.length, 'each interaction logged once');
           assert.deepEqual(new Set(logged), want.interactions);
+
+          // The page's per-tick counts: each partition's summaries of a tick, added up.
+          const perTick = new Map<number, { statuses: number[]; contacts: number; notifications: number }>();
+          for (const x of d.values<TickSummary>(topics.ticks)) {
+            const cur = perTick.get(x.tick) ?? { statuses: [0, 0, 0], contacts: 0, notifications: 0 };
+            cur.statuses = [
+              cur.statuses[0]! + x.no_problem,
+              cur.statuses[1]! + x.suspicious,
+              cur.statuses[2]! + x.infected,
+            ];
+            cur.contacts += x.contacts;
+            cur.notifications += x.notifications;
+            perTick.set(x.tick, cur);
+          }
+          assert.deepEqual(
+            [...perTick].sort(([a], [b]) => a - b).map(([tick, v]) => ({ tick, ...v })),
+            want.perTick,
+          );
         });
       }
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * `tick-counts`: how many records fall on each value of a whole-number field (`fields.x`, the tick), per
  * series; each series counts the records of a topic (default the panel's), optionally only those whose
- * `field` equals `equals`. Drawn as a stacked area (`stacked`: the parts of a whole, the status counts) or
+ * `field` equals `equals`, or adds up a field of each (`sum`: partial counts a pipeline wrote per tick). Drawn as a stacked area (`stacked`: the parts of a whole, the status counts) or
  * as lines (contacts and notifications). Options:
  */
 export const tickCountsOptions = z.strictObject({
@@ -15,6 +15,8 @@ export const tickCountsOptions = z.strictObject({
         topic: z.string().optional(),
         field: z.string().optional(),
         equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        /** Adds up this numeric field instead of counting records (a topic of per-tick summaries). */
+        sum: z.string().optional(),
       }),
     )
     .min(1),

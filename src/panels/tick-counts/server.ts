@@ -47,8 +47,9 @@ class TickCounts implements Aggregator {
           row = this.#o.series.map(() => 0);
           this.#byTick.set(x, row);
         }
-        row[i]!++;
-        this.#totals[i]!++;
+        const n = s.sum === undefined ? 1 : (asNumber(getPath(r.value, s.sum)) ?? 0);
+        row[i]! += n;
+        this.#totals[i]! += n;
         this.#changed = true;
       });
       if (x > this.#newest) {

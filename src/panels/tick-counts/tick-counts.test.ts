@@ -41,6 +41,37 @@ test('tick-counts: records per tick and series (a field equal to a value, or a w
   ]);
 });
 
+test('tick-counts: a `sum` series adds up a field of per-tick partial summaries (missing or non-numeric: 0)', () => {
+  const spec: PanelSpec = {
+    id: 'c',
+    title: 'C',
+    type: 'tick-counts',
+    topic: 'ticks',
+    fields: { x: 'tick' },
+    options: {
+      series: [
+        { label: 'a', sum: 'a' },
+        { label: 'b', sum: 'b' },
+      ],
+    },
+  };
+  const agg = createAggregator(spec);
+  const parts = Array.from({ length: 90 }, (_, i) => ({
+    tick: i % 10,
+    a: (i * 7) % 11,
+    ...(i % 4 === 0 ? {} : { b: i % 5 === 0 ? 'x' : (i * 3) % 7 }),
+  }));
+  agg.add(parts.map((v) => streamRecord('ticks', v)));
+  const d = (agg.flush() as unknown as { data: TickCountsData }).data;
+  const sum = (field: 'a' | 'b', t: number) =>
+    parts
+      .filter((p) => p.tick === t)
+      .reduce((n, p) => n + (typeof p[field] === 'number' ? (p[field] as number) : 0), 0);
+  assert.deepEqual(d.xs, [...Array(10).keys()]);
+  assert.deepEqual(d.counts, [d.xs.map((t) => sum('a', t)), d.xs.map((t) => sum('b', t))]);
+  assert.deepEqual(d.totals, [d.counts[0]!.reduce((x, y) => x + y), d.counts[1]!.reduce((x, y) => x + y)]);
+});
+
 test('tick-counts: partitions whose histories begin mid-tick leave out every tick some partition has only part of (property)', () => {
   const spec: PanelSpec = {
     id: 'c',

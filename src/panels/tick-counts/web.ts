@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import type { PanelSpec } from '../../core/app.ts';
 import type { PanelData, PanelDelta } from '../../server/protocol.ts';
 import { card, type PanelView } from '../../web/charts/card.ts';
-import { alpha, autosize, axis, boxSize, color, PALETTE } from '../../web/charts/theme.ts';
+import { alpha, autosize, axis, boxSize, color, INT_INCRS, PALETTE } from '../../web/charts/theme.ts';
 import { fmtInt } from '../../web/dom.ts';
 import type { WebPanelType } from '../web.ts';
 import type { TickCountsData, TickCountsOptions } from './options.ts';
@@ -44,7 +44,8 @@ function tickCountsPanel(spec: PanelSpec): PanelView {
         axes: [
           // Ticks are whole numbers: no 2.5 on the axis.
           axis(o.xLabel ?? 'tick', { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000] }),
-          axis(o.yLabel, { size: 56, values: (_u, t) => t.map((v) => fmtInt(v)) }),
+          // Counts too: steps of 2.5 showed as 3, 5, 8 once rounded.
+          axis(o.yLabel, { size: 56, incrs: INT_INCRS, values: (_u, t) => t.map((v) => fmtInt(v)) }),
         ],
         legend: { show: false },
         cursor: { points: { show: false }, drag: { x: false, y: false } },

@@ -236,6 +236,11 @@ export interface WatermarkContext<U, S extends Record<string, AnyStoreSpec>> {
   keys(store: keyof S & string): string[];
   /** The context of one key, as `process` would have it. */
   forKey(key: string): FlushContext<U, S>;
+  /**
+   * Writes a value straight to a topic for the partition as a whole, not one key (a summary of what this
+   * call decided); event time defaults to the watermark − 1.
+   */
+  emitTo(topic: string, value: unknown, options: { key: string; timestamp?: number }): void;
   log: Logger;
 }
 
@@ -310,6 +315,7 @@ export class KeyedStream<V> extends Stream<V> {
                   onWatermark(watermark, {
                     watermark,
                     log: ctx.log,
+                    emitTo: (topic, value, o) => ctx.output(topic, { key: o.key, value, timestamp: o.timestamp ?? at }),
                     keys: (store) =>
                       options.stores[store]?.kind === 'map'
                         ? ctx.store(store).groupKeys()
