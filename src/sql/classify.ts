@@ -119,7 +119,7 @@ function walk(node: unknown, found: ParsedQuery): void {
     if (!TABLE_FUNCTIONS.has(name) || str(fn.schema) !== '' || str(fn.catalog) !== '') {
       throw refused(
         `table function ${name}() is not allowed: it may read files or change the database ` +
-          '(the app\'s outputs are already there as tables and views: see "SHOW ALL TABLES")',
+          '(the app\'s outputs are already there as tables and views: see "SELECT * FROM runnel.tables")',
         name,
       );
     }

@@ -85,7 +85,8 @@ function unknownTable(ref: TableRef, known: Known[], sqlite: Map<string, { table
 }
 
 /** A name as it must be typed: `buzz.stats` needs its quotes. */
-const shown = (name: string): string => (/^[a-z_][a-z0-9_]*$/i.test(name) ? name : `"${name.replaceAll('"', '""')}"`);
+export const shown = (name: string): string =>
+  /^[a-z_][a-z0-9_]*$/i.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 
 async function knownTables(conn: DuckDBConnection): Promise<Known[]> {
   const reader = await conn.runAndReadAll(

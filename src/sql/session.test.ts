@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -175,6 +184,32 @@ describe('legitimate queries answer as the same computation in JS', () => {
     assert.equal(summary.rows.find((row) => row[0] === 'age')?.[10], N);
     const ages = await run('WITH a AS (SELECT age FROM people WHERE age >= 40) SELECT count(*) FROM a');
     assert.deepEqual(ages.rows, [[people.filter((p) => p.age >= 40).length]]);
+  });
+
+  test('runnel.tables lists every table a query can name, SQLite ones (copied only when named) too, with rows', async () => {
+    const res = await run('SELECT name, kind, rows FROM runnel.tables ORDER BY name');
+    const got = new Map(res.rows.map(([name, kind, rows]) => [name as string, { kind, rows }]));
+    // Against the folder itself: the SQLite file's tables and counts read here, the JSONL files listed.
+    const db = new DatabaseSync(join(data, 'demo.sqlite'), { readOnly: true });
+    const sqliteTables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as Array<{ name: string }>;
+    for (const { name } of sqliteTables) {
+      const n = (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
+      assert.deepEqual(got.get(`demo_sqlite.${name}`), { kind: 'sqlite', rows: n }, name);
+    }
+    db.close();
+    assert.deepEqual(got.get('demo.people'), { kind: 'duckdb', rows: N });
+    // Not the symlink out of the folder: it is no view, so no name to list.
+    const jsonl = readdirSync(data).filter((f) => f.endsWith('.jsonl') && !lstatSync(join(data, f)).isSymbolicLink());
+    assert.ok(jsonl.length > 0);
+    for (const f of jsonl) {
+      const topic = f.slice(0, -'.jsonl'.length);
+      const name = /^[a-z_][a-z0-9_]*$/i.test(topic) ? topic : `"${topic}"`;
+      assert.equal(got.get(`jsonl.${name}`)?.kind, 'jsonl', f);
+    }
+    // Every name as listed can be queried as it is written.
+    for (const name of got.keys()) assert.ok((await run(`SELECT count(*) FROM ${name}`)).rows.length === 1, name);
   });
 
   test('without --app every app is there by its name', async () => {

@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { openInThisProcess } from '../connectors/sinks/duckdb/duckdb.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { firstLine, ident, literal, type ParsedQuery, parseQuery } from './classify.ts';
+import { createListing, LISTING } from './listing.ts';
 import { type DataOutputs, findOutputs } from './outputs.ts';
 import { resolveTables } from './resolve.ts';
 import { toResult } from './result.ts';
@@ -60,7 +61,7 @@ export async function runSql(query: string, o: SqlOptions): Promise<SqlResult> {
   const notes = [...outputs.notes];
   try {
     const parsed = await parseQuery(conn, query);
-    await attachAndLock(conn, outputs, notes);
+    await attachAndLock(conn, outputs, notes, LISTING.test(parsed.sql));
     const check = () => {
       if (Date.now() > deadline) throw timeout(o.timeoutMs ?? 30_000);
     };
@@ -77,29 +78,49 @@ export async function runSql(query: string, o: SqlOptions): Promise<SqlResult> {
  * Attaches the outputs, then puts up DuckDB's own guards: from here on the connection can open no file
  * but the data folder's, and change no setting. Exported for the test that these hold by themselves.
  */
-export async function attachAndLock(conn: DuckDBConnection, outputs: DataOutputs, notes: string[]): Promise<void> {
-  const searchPath = await attachOutputs(conn, outputs, notes);
-  await lockDown(conn, outputs.dataDir, searchPath);
+export async function attachAndLock(
+  conn: DuckDBConnection,
+  outputs: DataOutputs,
+  notes: string[],
+  listing = false,
+): Promise<void> {
+  const { path, attached } = await attachOutputs(conn, outputs, notes);
+  if (listing) await createListing(conn, outputs, attached);
+  await lockDown(conn, outputs.dataDir, path);
 }
 
-async function attachOutputs(conn: DuckDBConnection, outputs: DataOutputs, notes: string[]): Promise<string[]> {
+async function attachOutputs(
+  conn: DuckDBConnection,
+  outputs: DataOutputs,
+  notes: string[],
+): Promise<{ path: string[]; attached: string[] }> {
   const path: string[] = [];
-  for (const { app, path: file } of outputs.duckdb) {
-    const instead = outputs.sqlite.some((s) => s.app === app)
+  const attached: string[] = [];
+  const instead = (app: string) =>
+    outputs.sqlite.some((s) => s.app === app)
       ? `query its SQLite copy instead, as ${app}_sqlite.<table>`
       : 'its tables are left out';
-    if (openInThisProcess(file)) {
-      notes.push(`${file} is being written by a pipeline in this process: ${instead}`);
-      continue;
-    }
+  // The demo writes every app's DuckDB file: one note for them all, not five alike.
+  const busy = outputs.duckdb.filter(({ path: file }) => openInThisProcess(file));
+  if (busy.length === 1)
+    notes.push(`${busy[0]!.path} is being written by a pipeline in this process: ${instead(busy[0]!.app)}`);
+  if (busy.length > 1) {
+    notes.push(
+      `the DuckDB files of ${busy.map((b) => b.app).join(', ')} are being written by pipelines in this process: ` +
+        'query their SQLite copies instead, as <app>_sqlite.<table> (every table: SELECT * FROM runnel.tables)',
+    );
+  }
+  for (const { app, path: file } of outputs.duckdb) {
+    if (busy.some((b) => b.path === file)) continue;
     try {
       await conn.run(`ATTACH ${literal(file)} AS ${ident(app)} (READ_ONLY)`);
+      attached.push(app);
       if (app === outputs.defaultApp) path.push(`${ident(app)}.main`);
     } catch (err) {
       const pid = /\(PID (\d+)\)/.exec(firstLine(err))?.[1];
       notes.push(
         pid
-          ? `${file} is in use by pid ${pid} (a running pipeline): ${instead}`
+          ? `${file} is in use by pid ${pid} (a running pipeline): ${instead(app)}`
           : `${file} cannot be read (${firstLine(err)})`,
       );
     }
@@ -121,7 +142,7 @@ async function attachOutputs(conn: DuckDBConnection, outputs: DataOutputs, notes
     }
   }
   path.push('jsonl.main');
-  return path;
+  return { path, attached };
 }
 
 /** DuckDB's own guards, after the setup that needed files: the user's query can open nothing new. */

@@ -6,11 +6,9 @@ import type { View } from './view.ts';
 
 /** Queries a new user can start from: what is there, and how much. */
 const EXAMPLES: Array<{ label: string; sql: string }> = [
-  { label: 'tables', sql: 'SHOW ALL TABLES' },
-  {
-    label: 'rows per table',
-    sql: 'SELECT database_name, table_name, estimated_size AS rows\nFROM duckdb_tables()\nORDER BY 1, 2',
-  },
+  // runnel.tables, not SHOW ALL TABLES: that one misses the SQLite tables (copied in only when named).
+  { label: 'tables', sql: 'SELECT name, kind, rows\nFROM runnel.tables\nORDER BY name' },
+  { label: 'DuckDB tables only', sql: 'SHOW ALL TABLES' },
 ];
 /** Column types whose cells align right, as numbers do. */
 const NUMERIC =
