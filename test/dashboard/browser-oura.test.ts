@@ -130,14 +130,15 @@ test('the oura page: bars in three band colours, the anomalies marked with their
   assert.match(text, /high activity with low calories: \d+ kcal for [\d.]+ activity minutes/);
   await page.screenshot({ path: join(SHOTS, 'oura.png'), fullPage: true });
 
-  // The score line over 120 days, and the weekly means; the score panel marks exactly the anomalies and
-  // non-wear days of its last 120 days.
+  // The score line over its days (the app's setting), and the weekly means; the score panel marks exactly
+  // the anomalies and non-wear days of those days.
   await page.waitForSelector('[data-panel="score"][data-empty="false"]');
   await page.waitForSelector('[data-panel="weekly"][data-empty="false"]');
-  const from = newest - 119 * 86_400_000;
+  const scoreDays = (ouraApp.panels.find((p) => p.id === 'score')!.options as { days: number }).days;
+  const from = newest - (scoreDays - 1) * 86_400_000;
   const inWindow = [...sample.anomalies, ...sample.nonWear].filter((d) => Date.parse(`${d}T00:00:00Z`) >= from);
   assert.equal(await page.locator('[data-panel="score"]').getAttribute('data-marks'), String(inWindow.length));
-  assert.equal(await page.locator('[data-panel="score"]').getAttribute('data-slots'), '120');
+  assert.equal(await page.locator('[data-panel="score"]').getAttribute('data-slots'), String(scoreDays));
   assert.match((await page.locator('[data-panel="calories"] .summary').textContent()) ?? '', /· 1 marked$/);
   // The anomalies table: its day column says when (no time-of-day column of midnights), a missing z is a dash.
   await page.waitForSelector('[data-panel="alerts"][data-empty="false"]');

@@ -91,6 +91,11 @@ function ouraPanels(env: Env): PanelSpec[] {
         yLabel: 'Calories burned (kcal)',
         unit: 'kcal',
         colors: { red: 'red', orange: 'orange', green: 'green' },
+        legend: {
+          green: `${s.bands.ok.toLocaleString('en-US')} kcal or more`,
+          orange: `${s.bands.low.toLocaleString('en-US')} to ${s.bands.ok.toLocaleString('en-US')}`,
+          red: `under ${s.bands.low.toLocaleString('en-US')}`,
+        },
         thresholds: [
           { value: s.bands.low, label: `${s.bands.low} kcal` },
           { value: s.bands.ok, label: `${s.bands.ok} kcal` },
@@ -122,7 +127,7 @@ function ouraPanels(env: Env): PanelSpec[] {
       topic: s.days,
       fields: { x: 'day' },
       options: {
-        days: 120,
+        days: 90, // as the calories panel: two counts of "days with data" that disagree read as a bug
         line: { field: 'score', label: 'Activity score', color: 'green', axis: 'left' },
         yLabel: 'Score',
         marks,

@@ -6,7 +6,7 @@ test('users settings: defaults, the seed pace, topics after USERS_TOPIC, --rate 
   const d = usersSettings({ env: {} });
   assert.deepEqual(
     { pageSize: d.pageSize, rate: d.rate, metricsEvery: d.metricsEvery, api: d.api, count: d.count },
-    { pageSize: 100, rate: 5, metricsEvery: 50, api: undefined, count: undefined },
+    { pageSize: 100, rate: 5, metricsEvery: 10, api: undefined, count: undefined },
   );
   assert.equal(usersSettings({ env: { USERS_INTERVAL_SECONDS: '10' } }).rate, 0.1, "the seed's one user per 10 s");
   assert.equal(usersSettings({ env: { USERS_INTERVAL_SECONDS: '10' }, rate: 0 }).rate, 0);

@@ -39,7 +39,18 @@ export function isRetriable(err: unknown): boolean {
   );
 }
 
-export const START_HINT = 'start one with: runnel kafka start';
+/**
+ * What to do about a broker that is not there: on this machine, start one (on its port); elsewhere,
+ * `runnel kafka start` would start a broker here, not there, so the hint says to check that host.
+ */
+export function startHint(address: string): string {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.split(',')[0]!.trim());
+  const host = (m?.[1] ?? address).toLowerCase();
+  const port = m?.[2];
+  const local = host === 'localhost' || host === '::1' || /^127\./.test(host);
+  if (!local) return `check that the broker at ${address} is up and reachable from this machine`;
+  return `start one with: runnel kafka start${port && port !== '9092' ? ` --port ${port}` : ''}`;
+}
 
 /**
  * Topic settings the cluster refuses (more replicas than brokers, a partition count it will not take), and
@@ -88,7 +99,7 @@ export function toKafkaError(err: unknown, address: string, what: string): Runne
   if (isRetriable(err)) {
     const network = leaves.some((e) => NETWORK_CODES.has(String(e.code)) || OS_CODES.has(String(e.code)));
     const message = network
-      ? `${what}: Kafka at ${address} is not reachable (${detail.replace(/\.$/, '')}); ${START_HINT}`
+      ? `${what}: Kafka at ${address} is not reachable (${detail.replace(/\.$/, '')}); ${startHint(address)}`
       : `${what}: Kafka at ${address}: ${detail}`;
     return new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, message, { retriable: true, cause: err, value: address });
   }

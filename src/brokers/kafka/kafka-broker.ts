@@ -23,7 +23,7 @@ import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/re
 import { CHANGELOG_CONFIGS } from './changelog.ts';
 import { chunk, type EncodedMessage, encodeRecord } from './codec.ts';
 import { type KafkaUrl, parseKafkaUrl } from './config.ts';
-import { apiIds, isUnknownTopic, START_HINT, toKafkaError } from './errors.ts';
+import { apiIds, isUnknownTopic, startHint, toKafkaError } from './errors.ts';
 import { clamp, fetchOnce, type KafkaClient, partitionBounds, stableBounds } from './fetcher.ts';
 import { KafkaConsumer } from './kafka-consumer.ts';
 import { KafkaStateBackend } from './kafka-state-backend.ts';
@@ -98,7 +98,7 @@ export class KafkaBroker implements StatefulBroker {
         ErrorCodes.BROKER_UNAVAILABLE,
         notKafka
           ? `${this.address} answers, but not as a Kafka broker (${cause}): check the port (a KRaft controller's port serves no clients)`
-          : `cannot reach Kafka at ${this.address}: ${cause}; ${START_HINT}`,
+          : `cannot reach Kafka at ${this.address}: ${cause}; ${startHint(this.address)}`,
         { retriable: true, cause: e, value: this.address },
       );
     } finally {

@@ -1,11 +1,49 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stopcovidSettings } from '../../apps/stopcovid/index.ts';
-import { demoEnv } from './demo.ts';
+import type { ComponentStatus } from '../../core/status.ts';
+import { demoEnv, summaryLines } from './demo.ts';
 
 test('the demo runs stopcovid with 2,000 people unless the environment or .env says otherwise', () => {
   assert.equal(stopcovidSettings(demoEnv({}), 1).sim.people, 2000);
   assert.equal(stopcovidSettings(demoEnv({ STOPCOVID_PEOPLE: '10000' }), 1).sim.people, 10_000);
   // `runnel run stopcovid` does not go through the demo's defaults: the app's own stands.
   assert.equal(stopcovidSettings({}, 1).sim.people, 10_000);
+});
+
+test('the demo prints one aligned line per app: produced, the slowest sink of those records, derived topics, trouble', () => {
+  const st = (component: ComponentStatus['component'], name: string, topics: string[], records: number, more = {}) =>
+    ({
+      app: 'a',
+      pipeline: 'p',
+      pid: 1,
+      component,
+      name,
+      topics,
+      state: 'ok',
+      records,
+      dlq: 0,
+      ts: 0,
+      ...more,
+    }) as ComponentStatus;
+  const buzz = [
+    st('source', 'generator', ['buzz'], 12_345),
+    st('sink', 'jsonl-buzz', ['buzz'], 12_340),
+    st('sink', 'sqlite-buzz', ['buzz'], 12_001, { dlq: 2 }),
+    st('sink', 'jsonl-buzz.stats', ['buzz.stats'], 77),
+  ];
+  const smoker = [
+    st('source', 'csv', ['smoker'], 9),
+    st('sink', 'duckdb-smoker', ['smoker'], 9, { state: 'retrying' }),
+  ];
+  const lines = summaryLines(
+    new Map([
+      ['buzz', buzz],
+      ['smoker', smoker],
+    ]),
+  );
+  assert.deepEqual(lines, [
+    'buzz    12,345 produced · 12,001 in every sink · derived: buzz.stats 77 · 2 dead-lettered',
+    'smoker  9 produced · 9 in every sink · duckdb-smoker retrying',
+  ]);
 });

@@ -144,6 +144,20 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
+    if (flags.limit !== undefined && controller.signal.aborted && roles.sources) {
+      // A stopped `--limit` run exits 0 like any stopped run: say it did not get there.
+      const produced = pipeline
+        .statuses()
+        .filter((x) => x.component === 'source')
+        .reduce((n, x) => n + x.records, 0);
+      const wanted = flags.limit * spec.sources.length;
+      if (produced < wanted) {
+        log.info(
+          `stopped at ${produced.toLocaleString('en-US')} of ${wanted.toLocaleString('en-US')} records ` +
+            `(--limit ${flags.limit}, stopped by a signal); what was produced is kept`,
+        );
+      }
+    }
   } finally {
     progress.stop();
     release();

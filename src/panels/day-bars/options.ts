@@ -17,6 +17,8 @@ export const dayBarsOptions = z.strictObject({
   color: z.string().optional(),
   /** Group value → colour (a theme name: red, orange, green, …, or #rrggbb). */
   colors: z.record(z.string(), z.string()).default({}),
+  /** Group value → what its colour means, shown as a key under the chart (the calorie bands). */
+  legend: z.record(z.string(), z.string()).default({}),
   /** Dashed horizontal lines on the bars' axis (the band thresholds). */
   thresholds: z.array(z.strictObject({ value: z.number(), label: z.string().optional() })).default([]),
   /** A line over the days: on a second axis on the right, or on the left one (a panel of only a line). */

@@ -25,6 +25,21 @@ function dayBarsPanel(spec: PanelSpec): PanelView {
   const c = card(spec, 'wide');
   const tip = h('div', { class: 'day-tip', hidden: true });
   c.body.parentElement?.appendChild(tip);
+  // What each bar colour means (calorie bands): under the chart, outside the box the chart sizes itself to.
+  const keyed = Object.entries(o.legend ?? {});
+  if (keyed.length > 0) {
+    c.body.parentElement?.appendChild(
+      h(
+        'div',
+        { class: 'chart-legend' },
+        ...keyed.map(([group, label]) => {
+          const swatch = h('i');
+          swatch.style.background = color(o.colors?.[group] ?? o.color, COLORS.accent); // CSSOM: the CSP allows it
+          return h('span', { class: 'chart-key' }, swatch, label);
+        }),
+      ),
+    );
+  }
   const barColor = (group: string | null) =>
     color(group !== null ? (o.colors?.[group] ?? o.color) : o.color, COLORS.accent);
   const lineColor = color(o.line?.color, COLORS.accent);
@@ -151,8 +166,9 @@ function dayBarsPanel(spec: PanelSpec): PanelView {
   };
 
   /**
-   * Each threshold's label at the right end of its line, on a backing so bars do not hide it: above the
-   * line, or below it when that would cover the label of a threshold just above (3000 and 2750 kcal).
+   * Each threshold's label at the left end of its line (the oldest days: the newest are the ones watched),
+   * on a backing so bars do not hide it: above the line, or below it when that would cover the label of a
+   * threshold just above (3000 and 2750 kcal).
    */
   function drawThresholdLabels(u: uPlot): void {
     const { ctx, bbox } = u;
@@ -169,7 +185,7 @@ function dayBarsPanel(spec: PanelSpec): PanelView {
       let top = y - px(2) - h;
       if (top < taken) top = y + px(2);
       const w = ctx.measureText(label).width + px(8);
-      const x = bbox.left + bbox.width - w - px(2);
+      const x = bbox.left + px(2);
       ctx.fillStyle = alpha(COLORS.panel, 0.85);
       ctx.fillRect(x, top, w, h);
       ctx.fillStyle = COLORS.muted;
