@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { PipelineSpec } from './app.ts';
+import type { PipelineSpec, SinkBinding } from './app.ts';
 import { sleep } from './backoff.ts';
 import { type Broker, isStatefulBroker, type TopicConfig, visibleEndOffsets } from './broker.ts';
 import type { Source } from './connector.ts';
@@ -11,7 +11,7 @@ import type { Logger } from './log.ts';
 import { checkPlaces, type OutputPlace } from './places.ts';
 import { initialSpeed, ReplayControl } from './replay-control.ts';
 import { retrying } from './retry.ts';
-import type { ConsumerLoop, InputShape } from './runners/consumer-loop.ts';
+import type { InputShape } from './runners/consumer-loop.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
 import { TaskRunner } from './runners/task-runner.ts';
@@ -35,6 +35,32 @@ export interface RunOptions {
   onStatus?: (statuses: ComponentStatus[]) => void;
   /** How often sources that pace look for control commands (default 100 ms). */
   controlIntervalMs?: number;
+  /**
+   * Runs a sink somewhere else (a worker thread of the CLI's, with its own connection to the broker), so a
+   * process's sinks use more than one core; undefined for a sink it leaves here. See HostedSink.
+   */
+  sinkHost?: (sink: SinkRequest) => HostedSink | undefined;
+}
+
+/** What a sink host is asked to run: the app's sink by its place in `spec.sinks`. */
+export interface SinkRequest {
+  binding: SinkBinding;
+  index: number;
+  /** Its status here: the host copies the sink's own into it as it runs. */
+  status: StatusCell;
+  signal: AbortSignal;
+  /** The input topics whose misfits this sink dead-letters (see InputShape); absent: it checks none. */
+  reports?: string[];
+}
+
+/** A sink run by a host: what the pipeline needs of it, as of a SinkRunner here. */
+export interface HostedSink {
+  /** Settles once the sink knows where it resumes, or rejects (output from another broker). */
+  ready: Promise<void>;
+  /** Until the pipeline's signal stops it; rejects with its failure. */
+  run(): Promise<void>;
+  /** Whether it has committed up to these positions (the drain's question). */
+  caughtUp(targets: import('./record.ts').TopicPartitionOffset[]): boolean;
 }
 
 export interface RunningPipeline {
@@ -95,7 +121,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
     const publisher = publishStatus(broker, statuses, o.statusIntervalMs ?? 1000, o.onStatus);
     const tasks: Array<Promise<void>> = [];
     const processorLoops: Array<{ loop: Drainable; inputs: string[] }> = [];
-    const sinkLoops: Array<{ loop: ConsumerLoop; inputs: string[] }> = [];
+    const sinkLoops: Array<{ loop: Drainable; inputs: string[] }> = [];
     let failure: unknown;
     const track = (p: Promise<void>) =>
       tasks.push(
@@ -127,21 +153,24 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           track(task);
           starting.push(startOf(r.ready, task));
         }
-        for (const binding of spec.sinks) {
-          const r = new SinkRunner({
-            broker,
-            app: spec.app,
+        spec.sinks.forEach((binding, index) => {
+          const status = cell('sink', binding.sink.name, [binding.topic], binding.sink.target);
+          const shape = inputShape([binding.topic]);
+          const hosted = o.sinkHost?.({
             binding,
-            log,
+            index,
+            status,
             signal: stopConsumers.signal,
-            status: cell('sink', binding.sink.name, [binding.topic], binding.sink.target),
-            ...inputShape([binding.topic]),
+            ...(shape.inputShape ? { reports: [...shape.inputShape.reports] } : {}),
           });
-          sinkLoops.push({ loop: r.loop, inputs: [binding.topic] });
+          const r =
+            hosted ??
+            new SinkRunner({ broker, app: spec.app, binding, log, signal: stopConsumers.signal, status, ...shape });
+          sinkLoops.push({ loop: r instanceof SinkRunner ? r.loop : r, inputs: [binding.topic] });
           const task = r.run();
           track(task);
           starting.push(startOf(r.ready, task));
-        }
+        });
       }
       if (roles.sources && roles.consumers) {
         // Consumers first check their stored output against this broker: output from another broker must

@@ -166,7 +166,8 @@ test('run, produce and consume --help each list only the options that command ta
   const source = ['--limit', '--rate', '--speed', '--csv', '--from', '--follow', '--seed', '--api'];
   // The apps' own flags (stopcovid's --people, …) are offered by all three: they set the app's settings.
   const own = [...new Set(apps.flatMap((a) => a.flags ?? []).map((f) => `--${f.name}`))].filter((f) => f !== '--seed');
-  assert.deepEqual((await helpOptions('run')).sort(), [...source, '--sinks', ...own].sort());
+  const sink = ['--sinks', '--sink-threads'];
+  assert.deepEqual((await helpOptions('run')).sort(), [...source, ...sink, ...own].sort());
   assert.deepEqual((await helpOptions('produce')).sort(), [...source, ...own].sort());
-  assert.deepEqual((await helpOptions('consume')).sort(), ['--sinks', '--drain', ...own].sort());
+  assert.deepEqual((await helpOptions('consume')).sort(), [...sink, '--drain', ...own].sort());
 });

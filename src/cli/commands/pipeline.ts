@@ -18,6 +18,7 @@ import {
 } from '../context.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
+import { SinkThreads } from '../sink-threads/host.ts';
 
 type Mode = 'run' | 'produce' | 'consume';
 
@@ -46,7 +47,13 @@ function sourceOptions(): Option[] {
 
 /** What sinks take. `produce` runs none: hidden there, as above. */
 function sinkOptions(): Option[] {
-  return [new Option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)')];
+  return [
+    new Option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)'),
+    new Option(
+      '--sink-threads <n>',
+      'run the sinks in up to N worker threads, each with its own broker connection (default 0: in this thread)',
+    ).argParser(numberFlag('--sink-threads', (n) => Number.isInteger(n) && n >= 0 && n <= 64, 'an integer 0..64')),
+  ];
 }
 
 /**
@@ -70,12 +77,17 @@ function addPipelineFlags(cmd: Command, mode: Mode): Command {
 const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed', 'api'] as const;
 function checkMode(mode: Mode, flags: PipelineFlags): void {
   const given = (names: readonly string[]) =>
-    names.filter((n) => flags[n as keyof PipelineFlags] !== undefined).map((n) => `--${n}`);
+    names
+      .filter((n) => flags[n as keyof PipelineFlags] !== undefined)
+      .map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   const misplaced =
     mode === 'consume'
       ? { flags: given(SOURCE_FLAGS), why: 'consume runs no source: give them to `runnel produce` (or `run`)' }
       : mode === 'produce'
-        ? { flags: given(['sinks']), why: 'produce runs no sink: give it to `runnel consume` (or `run`)' }
+        ? {
+            flags: given(['sinks', 'sinkThreads']),
+            why: 'produce runs no sink: give it to `runnel consume` (or `run`)',
+          }
         : { flags: [], why: '' };
   if (misplaced.flags.length === 0) return;
   throw new RunnelError(ErrorCodes.USAGE, `${misplaced.flags.join(', ')}: ${misplaced.why}`, {
@@ -129,12 +141,24 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   log.info(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
+  let sinkThreads: SinkThreads | undefined;
   try {
+    const threads = roles.consumers ? sinkThreadsOf(flags) : 0;
+    if (threads > 0 && broker.url.includes(':memory:')) {
+      // Each thread would open an empty broker of its own and wait forever for records.
+      throw new RunnelError(
+        ErrorCodes.USAGE,
+        `--sink-threads: ${broker.url} lives in this thread only; use a broker file (local:<path>) or Kafka`,
+        { value: broker.url },
+      );
+    }
+    if (threads > 0) sinkThreads = new SinkThreads({ app: appName, flags: plainFlags(flags), env }, threads);
     const pipeline = runPipeline({
       broker,
       spec,
       log,
       roles,
+      ...(sinkThreads ? { sinkHost: sinkThreads.host } : {}),
       signal: controller.signal,
       ...(flags.limit === undefined ? {} : { limit: flags.limit }),
       ...(flags.drain ? { drain: true } : {}),
@@ -161,8 +185,23 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   } finally {
     progress.stop();
     release();
+    await sinkThreads?.close();
     await broker.close();
   }
+}
+
+/**
+ * Opt-in: on this 2-core machine threads made `run buzz` 1.19× faster into sqlite and 1.04× into all three
+ * sinks, for 25% more CPU and 65% more memory (each thread loads the app and decodes the topic itself), so
+ * the default stays in this thread; with more cores than sinks they have room to pay off.
+ */
+function sinkThreadsOf(flags: PipelineFlags & { sinkThreads?: number }): number {
+  return flags.sinkThreads ?? 0;
+}
+
+/** The flags as plain data for a thread (commander adds nothing else, but be sure: no functions cross). */
+function plainFlags(flags: PipelineFlags): PipelineFlags {
+  return JSON.parse(JSON.stringify(flags)) as PipelineFlags;
 }
 
 /** RUNNEL_PROGRESS_SECONDS: how often the plain progress line is written (CI logs, tests). */
