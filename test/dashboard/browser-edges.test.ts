@@ -34,6 +34,8 @@ const CATEGORIES = [
   'health and fitness',
 ];
 const LONG_TARGET = 'duckdb:/home/someone/projects/runnel-demo/data/warehouse/buzz_messages_archive_2025.duckdb';
+/** A sink's file target as the sinks name it: the page shows the file first, the whole path on hover. */
+const FILE_TARGET = '/home/someone/projects/runnel-demo/data/buzz.duckdb (table streamed_messages)';
 
 const edgePanels: PanelSpec[] = [
   { id: 'one', title: 'One reading', type: 'line', topic: 'edge.one', fields: { y: 'temperature' } },
@@ -111,6 +113,7 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
       // `edge` ran twenty minutes ago and stopped.
       { value: status({ app: 'edge', name: 'sqlite', ts: now - 20 * MIN, state: 'done' }), timestamp: now - 20 * MIN },
       { value: status({ app: 'buzz', name: 'archive', ts: now, target: LONG_TARGET }), timestamp: now },
+      { value: status({ app: 'buzz', name: 'duckdb-buzz', ts: now, target: FILE_TARGET }), timestamp: now },
     ]);
     // buzz and buzz.stats grow at the same rate, as a stats processor writing once per message does.
     feeding = setInterval(() => {
@@ -225,6 +228,9 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
       });
       assert.ok(fit.right <= fit.cardRight, `target cell ends at ${fit.right}, its card at ${fit.cardRight}`);
       assert.ok(fit.clipped && fit.overflow === 'ellipsis', JSON.stringify(fit));
+      const file = page.locator('.app-card[data-app="buzz"] tr[data-component="sink/duckdb-buzz"] td').last();
+      assert.equal(await file.getAttribute('title'), FILE_TARGET);
+      assert.equal(await file.textContent(), FILE_TARGET.slice(FILE_TARGET.lastIndexOf('/') + 1));
       await shot('edge-overview-narrow');
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });

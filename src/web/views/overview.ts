@@ -287,6 +287,9 @@ function componentRow(c: ComponentView): HTMLElement {
       paused: 'warn',
     }[state] ?? 'idle';
   const note = c.lastError ?? c.target ?? c.topics.join(', ');
+  // A file target shows its file name first: the folder is every sink's same data folder, and a cut
+  // path (/tmp/demo/data/buzz.duck…) hid the part that tells the sinks apart. The whole path is the title.
+  const shown = c.lastError === undefined && c.target !== undefined ? fileFirst(c.target) : note;
   return h(
     'tr',
     { 'data-component': `${c.component}/${c.name}`, 'data-state': state },
@@ -301,8 +304,14 @@ function componentRow(c: ComponentView): HTMLElement {
     h('td', {}, h('span', { class: `pill ${tone}`, text: state })),
     h('td', { class: 'num', text: fmtInt(c.records) }),
     h('td', { class: `num ${NARROW_HIDDEN[4]} ${c.dlq > 0 ? 'bad-text' : ''}`, text: fmtInt(c.dlq) }),
-    h('td', { class: `ellipsis ${c.lastError ? 'bad-text' : 'muted'}`, title: note, text: note }),
+    h('td', { class: `ellipsis ${c.lastError ? 'bad-text' : 'muted'}`, title: note, text: shown }),
   );
+}
+
+/** `/a/b/buzz.duckdb (table t)` → `buzz.duckdb (table t)`; anything that is not an absolute path as it is. */
+export function fileFirst(target: string): string {
+  const m = /^(\/(?:[^/\s]+\/)+)([^/]+)$/.exec(target);
+  return m ? m[2]! : target;
 }
 
 /** A stateful processor's event-time progress: its watermark and the records that came too late. */
