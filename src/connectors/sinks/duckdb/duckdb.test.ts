@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
+import type { StreamRecord } from '../../../core/record.ts';
+import { DuckdbSink } from './duckdb.ts';
+
+const rec = (partition: number, offset: number): StreamRecord => ({
+  topic: 't',
+  partition,
+  offset,
+  key: null,
+  value: { n: partition * 1000 + offset, s: `p${partition}o${offset}` },
+  timestamp: 0,
+  headers: {},
+});
+
+async function rows(path: string): Promise<Array<[number, number, number, number, string]>> {
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  const reader = await conn.runAndReadAll('SELECT id, _partition, _offset, n, s FROM t ORDER BY id');
+  const out = (reader.getRows() as Array<[bigint, number, bigint, bigint, string]>).map(
+    ([id, p, o, n, s]) => [Number(id), p, Number(o), Number(n), s] as [number, number, number, number, string],
+  );
+  conn.closeSync();
+  instance.closeSync();
+  return out;
+}
+
+test('duckdb: appended straight into the table, ids run 1..N in partition and offset order per batch, across reopens (property)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      // Batches of records from up to 3 partitions, each handed over in any order; a reopen after some.
+      fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 40 }), fc.boolean()), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      fc.integer(),
+      async (batches, seed) => {
+        const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-direct-')), 'out.duckdb');
+        let sink = new DuckdbSink({ path, table: 't' });
+        await sink.open();
+        const next = [0, 0, 0];
+        const want: Array<[number, number]> = [];
+        let s = seed;
+        for (const [parts, reopen] of batches) {
+          const batch = parts.map((p) => rec(p, next[p]!++));
+          // The sink numbers a batch by partition then offset, whatever the order it is handed.
+          want.push(
+            ...batch.map((r) => [r.partition, r.offset] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]),
+          );
+          for (let i = batch.length - 1; i > 0; i--) {
+            s = (s * 1103515245 + 12345) | 0;
+            const j = Math.abs(s) % (i + 1);
+            [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+          }
+          const positions = [0, 1, 2]
+            .filter((p) => next[p]! > 0)
+            .map((p) => ({ topic: 't', partition: p, offset: next[p]! }));
+          await sink.write(batch, positions);
+          if (reopen) {
+            await sink.close();
+            sink = new DuckdbSink({ path, table: 't' });
+            await sink.open();
+          }
+        }
+        await sink.close();
+        const got = await rows(path);
+        assert.deepEqual(
+          got.map(([id]) => id),
+          want.map((_, i) => i + 1),
+        );
+        assert.deepEqual(
+          got.map(([, p, o]) => [p, o]),
+          want,
+        );
+        for (const [, p, o, n, str] of got) {
+          assert.equal(n, p * 1000 + o);
+          assert.equal(str, `p${p}o${o}`);
+        }
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
+
+test('duckdb: a table whose columns are in another order still gets every value in its column', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-order-')), 'out.duckdb');
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  await conn.run('CREATE SEQUENCE "t_id_seq" START 1');
+  await conn.run(`CREATE TABLE t (s VARCHAR, _topic VARCHAR, id BIGINT PRIMARY KEY DEFAULT nextval('"t_id_seq"'),
+    _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT, n BIGINT)`);
+  conn.closeSync();
+  instance.closeSync();
+  const sink = new DuckdbSink({
+    path,
+    table: 't',
+    columns: [
+      { name: 'n', type: 'integer' },
+      { name: 's', type: 'text' },
+    ],
+  });
+  await sink.open();
+  const batch = [rec(1, 0), rec(0, 0), rec(0, 1)];
+  await sink.write(batch, [
+    { topic: 't', partition: 0, offset: 2 },
+    { topic: 't', partition: 1, offset: 1 },
+  ]);
+  await sink.close();
+  const got = await rows(path);
+  assert.deepEqual(
+    got.map(([, p, o, n, s]) => [p, o, n, s]),
+    [
+      [0, 0, 0, 'p0o0'],
+      [0, 1, 1, 'p0o1'],
+      [1, 0, 1000, 'p1o0'],
+    ],
+  );
+});
