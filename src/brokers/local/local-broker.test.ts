@@ -273,3 +273,38 @@ test('read-only consumers of one process share decoded batches; other consumers 
   assert.notEqual(mine[7]!.value, a[7]!.value);
   assert.deepEqual(mine[7]!.value, a[7]!.value);
 });
+
+test("a process's read-only readers get what it appended without reading it back: equal to another connection's reading, untouched by later changes, none from a rolled-back transaction", async () => {
+  const url = tempUrl();
+  const b = await open(url);
+  await b.createTopic('kept', { partitions: 2 });
+  const reader = b.consumer({ group: 'ro', topics: ['kept'], readOnly: true });
+  await reader.poll({ maxRecords: 1, maxWaitMs: 10 }); // reads the topic once: appends to it are kept decoded
+  const values = Array.from({ length: 30 }, (_, i) => ({ i, tags: [`t${i}`], nested: { ok: i % 2 === 0 } }));
+  await b.produce(
+    'kept',
+    values.map((value, i) => ({ key: `k${i % 5}`, value })),
+  );
+  // A value that JSON would change (undefined dropped): read back and parsed, not kept as it was given.
+  await b.produce('kept', [{ key: 'k0', value: { i: 99, gone: undefined } }]);
+  // Appended inside a caller's transaction that rolls back: nothing of it may be served later.
+  assert.throws(() =>
+    b.transaction(() => {
+      b.append('kept', [{ key: 'k1', value: { i: -1 } }]);
+      throw new Error('rolled back');
+    }),
+  );
+  await b.produce('kept', [{ key: 'k1', value: { i: 100 } }]);
+  // The producer changes its objects afterwards: what was appended stays as it was.
+  for (const v of values) v.tags.push('changed');
+  const got = await reader.poll({ maxRecords: 1000, maxWaitMs: 50 });
+  const other = await open(url);
+  const fresh = await other.consumer({ group: 'other', topics: ['kept'] }).poll({ maxRecords: 1000, maxWaitMs: 50 });
+  const view = (rs: typeof got) =>
+    rs.map((r) => ({ p: r.partition, o: r.offset, key: r.key, value: r.value })).sort((x, y) => x.p - y.p || x.o - y.o);
+  assert.equal(fresh.length, 32);
+  assert.deepEqual(view(got), view(fresh));
+  assert.ok(view(got).every(({ value }) => !JSON.stringify(value).includes('changed')));
+  await other.close();
+  await b.close();
+});

@@ -16,6 +16,7 @@ import { makeFolder } from '../../core/places.ts';
 import type { OutgoingRecord, RecordPosition, StreamRecord } from '../../core/record.ts';
 import { LocalConsumer } from './local-consumer.ts';
 import { type Notifier, notifierFor } from './notifier.ts';
+import { NOT_PLAIN, plainCopy } from './plain-copy.ts';
 import { applySchema, brokerId } from './schema.ts';
 import { LocalStateBackend } from './state-backend.ts';
 
@@ -101,6 +102,8 @@ export class LocalBroker implements StatefulBroker {
    * change what they read); every other consumer parses its own copy, free to change it.
    */
   readonly #parsed = new Map<string, PayloadRecord[]>();
+  /** Topics a reader of this process shares decoded batches of: what it appends to them is kept decoded. */
+  readonly #sharedTopics = new Set<number>();
 
   constructor(url: string) {
     this.url = url;
@@ -351,6 +354,10 @@ export class LocalBroker implements StatefulBroker {
         );
       payloads.set(partition, chunks);
     }
+    // Copies for this process's readers of the topic (see plainCopy), kept once the batches are committed:
+    // only outside a caller's transaction, which may still roll back (and a row id be given out again).
+    const keep = !this.db.isTransaction && this.#sharedTopics.has(t.id);
+    const kept: Array<{ key: string; records: PayloadRecord[] }> = [];
     this.transaction(() => {
       // The partition count may have grown in another process; re-read inside the lock.
       const fresh = this.stmt('SELECT partitions FROM topics WHERE id = ?').get(t!.id) as { partitions: number };
@@ -369,7 +376,23 @@ export class LocalBroker implements StatefulBroker {
         for (let c = 0, from = 0; from < rows.length; c++, from += MAX_BATCH_RECORDS) {
           const count = Math.min(MAX_BATCH_RECORDS, rows.length - from);
           const payload = chunks[c]!;
-          addBatch.run(t!.id, partition, offset, offset + count - 1, now, payload.length, payload);
+          const { lastInsertRowid } = addBatch.run(
+            t!.id,
+            partition,
+            offset,
+            offset + count - 1,
+            now,
+            payload.length,
+            payload,
+          );
+          if (keep) {
+            const copy = plainCopy(rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + count));
+            if (copy !== NOT_PLAIN)
+              kept.push({
+                key: `${t!.id}:${partition}:${offset}:${now}:${lastInsertRowid}`,
+                records: copy as PayloadRecord[],
+              });
+          }
           for (let k = 0; k < count; k++) {
             positions[indices[from + k]!] = { topic, partition, offset: offset + k };
           }
@@ -378,7 +401,13 @@ export class LocalBroker implements StatefulBroker {
         setNext.run(offset, t!.id, partition);
       }
     });
+    for (const { key, records } of kept) this.#keepParsed(key, records);
     return positions;
+  }
+
+  #keepParsed(key: string, records: PayloadRecord[]): void {
+    if (this.#parsed.size >= PARSED_BATCHES) this.#parsed.delete(this.#parsed.keys().next().value!);
+    this.#parsed.set(key, records);
   }
 
   /** Drops whole produce batches past a topic's age or size limit; returns records removed. */
@@ -507,6 +536,7 @@ export class LocalBroker implements StatefulBroker {
         cursor.current = b;
       }
     };
+    if (shared) this.#sharedTopics.add(topicId);
     const cached = cursor?.current;
     if (cursor) cursor.current = undefined;
     if (cached && from === cached.next) take(cached);
@@ -538,9 +568,8 @@ export class LocalBroker implements StatefulBroker {
           const row = payloadOf.get(rowid) as unknown as [string] | undefined;
           if (!row) continue; // removed by retention between the two reads
           records = JSON.parse(row[0]) as PayloadRecord[];
-          if (shared && this.#parsed.size >= PARSED_BATCHES) this.#parsed.delete(this.#parsed.keys().next().value!);
         }
-        if (shared) this.#parsed.set(key, records);
+        if (shared) this.#keepParsed(key, records);
         take({ base, last, records, next: base });
         if (out.length >= max) return out;
       }
