@@ -114,6 +114,18 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
       { value: status({ app: 'edge', name: 'sqlite', ts: now - 20 * MIN, state: 'done' }), timestamp: now - 20 * MIN },
       { value: status({ app: 'buzz', name: 'archive', ts: now, target: LONG_TARGET }), timestamp: now },
       { value: status({ app: 'buzz', name: 'duckdb-buzz', ts: now, target: FILE_TARGET }), timestamp: now },
+      // A bounded run's processor: its watermark went past any time when the input ended.
+      {
+        value: status({
+          app: 'buzz',
+          name: 'buzz.windows',
+          component: 'processor',
+          ts: now,
+          watermark: Number.MAX_SAFE_INTEGER,
+          late: 3,
+        }),
+        timestamp: now,
+      },
     ]);
     // buzz and buzz.stats grow at the same rate, as a stats processor writing once per message does.
     feeding = setInterval(() => {
@@ -197,6 +209,9 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
     );
     await page.waitForSelector('.app-card[data-app="edge"]');
     assert.match((await page.locator('.app-card[data-app="edge"]').textContent()) ?? '', /Last ran 20m ago/);
+    // An ended input's watermark reads as such (a Date of it threw, and the page drew no card after it).
+    const ended = page.locator('.app-card[data-app="buzz"] tr[data-component="processor/buzz.windows"]');
+    assert.match((await ended.textContent()) ?? '', /watermark at the end \(its input ended\) · 3 late/);
     await shot('edge-overview');
   });
 

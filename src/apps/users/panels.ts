@@ -89,7 +89,8 @@ export function usersPanels(env: Env): PanelSpec[] {
     },
     {
       id: 'ages',
-      title: 'Age at registration (decades)',
+      // Age when the user was streamed (learner.ts ageAt), by decade: the bar at 20 holds ages 20 to 29.
+      title: 'Age by decade (the bar at 20: ages 20 to 29)',
       type: 'histogram',
       topic: METRICS_TOPIC,
       fields: { y: 'ages' },

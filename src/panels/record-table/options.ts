@@ -40,5 +40,6 @@ export interface RecordTableRow {
 export interface RecordTableData {
   /** Oldest first (the page shows them newest first). */
   rows: RecordTableRow[];
+  /** Records the topic has had (the offsets' ends added up), not only those the page loaded. */
   total: number;
 }

@@ -46,3 +46,30 @@ test('record-table: the newest rows only, cells by field, initials, flagged wher
   assert.equal(again.cells[2], 1);
   assert.equal(String(again.cells[3]).length, 201, 'long text cut to 200 characters and an ellipsis');
 });
+
+test('record-table: the total is what the topic has had (the partitions’ offset ends), not only the records loaded', () => {
+  const agg = createAggregator(spec);
+  // A page opened late loads the newest few of each partition.
+  const loaded = [
+    ...[97, 98, 99].map((offset) => ({ partition: 0, offset })),
+    ...[40, 41].map((offset) => ({ partition: 1, offset })),
+  ];
+  agg.add(
+    loaded.map(({ partition, offset }) => ({
+      topic: 'u',
+      partition,
+      offset,
+      key: null,
+      value: { first: 'a', last: 'b', correct: true },
+      timestamp: 0,
+      headers: {},
+    })),
+  );
+  const d = (agg.flush() as unknown as { data: RecordTableData }).data;
+  const ends = new Map<number, number>();
+  for (const r of loaded) ends.set(r.partition, Math.max(ends.get(r.partition) ?? 0, r.offset + 1));
+  assert.equal(
+    d.total,
+    [...ends.values()].reduce((a, b) => a + b, 0),
+  );
+});

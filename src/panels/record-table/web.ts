@@ -43,7 +43,9 @@ function recordTablePanel(spec: PanelSpec): PanelView {
     );
     c.body.replaceChildren(h('table', { class: 'grid compact' }, h('thead', {}, head), h('tbody', {}, ...rows)));
     const flagged = d.rows.filter((r) => r.flagged).length;
-    c.summary.textContent = `${fmtInt(d.total)} seen · ${d.rows.length} newest${o.flag ? ` · ${flagged} ${o.flag.label}` : ''}`;
+    // The flag's label is a noun ("wrong prediction"): one, or several with an s.
+    const flags = o.flag ? ` · ${flagged} ${o.flag.label}${flagged === 1 ? '' : 's'}` : '';
+    c.summary.textContent = `${fmtInt(d.total)} on the topic · ${d.rows.length} newest${flags}`;
   };
   return { el: c.el, apply: show, delta: show, destroy() {} };
 }

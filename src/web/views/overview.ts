@@ -73,7 +73,8 @@ export function overviewView(): View {
   const drawApps = (list: AppView[]) => {
     heldApps = undefined;
     clear(apps);
-    for (const a of list) apps.appendChild(appCard(a));
+    // One card that cannot be drawn must not take the others, and the topics and groups below, with it.
+    for (const a of list) apps.appendChild(guarded(a.name, () => appCard(a)));
   };
   let heldApps: AppView[] | undefined;
   const hold = holdWhileUsed(apps, () => {
@@ -314,13 +315,34 @@ export function fileFirst(target: string): string {
   return m ? m[2]! : target;
 }
 
-/** A stateful processor's event-time progress: its watermark and the records that came too late. */
+function guarded(name: string, draw: () => HTMLElement): HTMLElement {
+  try {
+    return draw();
+  } catch (err) {
+    console.warn(`overview: ${name}: ${(err as Error).message}`);
+    return h(
+      'section',
+      { class: 'app-card', 'data-app': name },
+      h('h3', { text: name }),
+      h('p', { class: 'muted', text: "this app's status could not be shown" }),
+    );
+  }
+}
+
+/**
+ * A stateful processor's event-time progress: its watermark and the records that came too late. A run whose
+ * input ended moves its watermark past any time (to the largest safe integer), which no Date can show: the
+ * page threw "Invalid time value" and drew no app after it.
+ */
 function engineLine(c: ComponentView): HTMLElement | null {
   if (c.watermark === undefined && !c.late) return null;
+  const when = c.watermark === undefined ? Number.NaN : new Date(c.watermark).getTime();
   const wm =
     c.watermark === undefined
       ? 'no watermark yet'
-      : `watermark ${new Date(c.watermark).toISOString().replace('T', ' ').slice(0, 19)}`;
+      : Number.isNaN(when)
+        ? 'watermark at the end (its input ended)'
+        : `watermark ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)}`;
   const late = c.late ? ` · ${fmtInt(c.late)} late` : '';
   return h('div', {
     class: `muted small ${c.late ? 'warn-text' : ''}`,
