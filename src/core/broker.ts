@@ -133,6 +133,12 @@ export interface Broker {
   /** Reads records without a group, e.g. for `tail` and the dashboard's history. */
   read(topic: string, partition: number, fromOffset: number, maxRecords: number): Promise<StreamRecord[]>;
   /**
+   * Kafka's DeleteRecords: the partition's records before `offset` need not be kept. Processors call it on
+   * the repartition topics only they read, once they have committed past them, as Kafka Streams purges its
+   * own; a broker without it keeps them until retention.
+   */
+  deleteRecordsBefore?(topic: string, partition: number, offset: number): Promise<void>;
+  /**
    * Whether some write to these topics is committed or under way but not visible to readers yet (Kafka
    * acknowledges a transaction before its markers land). A drain waiting for topics to stop growing asks
    * it; a broker whose writes are visible once acknowledged leaves it out.

@@ -24,6 +24,12 @@ export interface SourceContext {
    * on it (see Pacer). Absent when nothing controls the run (a test reading a source directly).
    */
   control?: ReplayControl;
+  /**
+   * The values of the newest record of each partition of the destination ([] for a new topic): a source
+   * whose input it can regenerate (a simulation) goes on after what an earlier run put there, instead of
+   * producing it again for the pipeline to drop.
+   */
+  newest?: () => Promise<unknown[]>;
 }
 
 /**

@@ -246,3 +246,61 @@ async function readAll(brokerUrl: string, topic: string): Promise<unknown[]> {
     await b.close();
   }
 }
+
+test('stopcovid stopped mid-run and run again goes on from the next tick: one uninterrupted run, every tick once', {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-stopcovid-resume-');
+  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  flags.push('--ticks', String(TICKS), '--radius', '0', '--sinks', 'sqlite,jsonl', ...ws.flags);
+  const first = startCli(['run', 'stopcovid', ...flags, '--tick-rate', '10']);
+  let firstErr = '';
+  first.stderr!.on('data', (d: Buffer) => {
+    firstErr += d.toString();
+  });
+  // Stopped once a few ticks are on the topic, well before the last.
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  const held = async () =>
+    ((await b.describeTopic('stopcovid.positions'))?.partitions ?? []).reduce((n, p) => n + p.endOffset, 0);
+  for (let i = 0; i < 400 && (await held()) < 3 * SIM.people; i++) await sleep(25);
+  first.kill('SIGINT');
+  await exited(first);
+  assert.equal(first.exitCode, 0, firstErr);
+  const before = await held();
+  assert.ok(before >= 3 * SIM.people && before < TICKS * SIM.people, `stopped mid-run (${before} positions)`);
+
+  const second = await runCli(['run', 'stopcovid', ...flags, '--tick-rate', '0'], { timeoutMs: 100_000 });
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /ticks 0 to \d+ are on the topic already: going on from tick \d+/);
+  // Every tick once, then the end markers (one per person): none sent again.
+  assert.equal(await held(), TICKS * SIM.people + SIM.people);
+  const people = sqliteRows<{ people_id: number; health_status: number; tick: number }>(
+    join(ws.dir, 'data', 'stopcovid.sqlite'),
+    'SELECT people_id, health_status, tick FROM people ORDER BY people_id',
+  );
+  assert.equal(people.length, SIM.people);
+  for (const p of people) {
+    assert.equal(p.tick, TICKS - 1);
+    assert.equal(p.health_status, want.status.get(p.people_id), `status of ${p.people_id}`);
+  }
+  assertNotes(notesOf(join(ws.dir, 'data', 'stopcovid.jsonl')));
+
+  // The tile stage's repartition topic was purged as the stage committed past it: all of it, at the end.
+  const internal = (await b.listTopics()).filter((t) => t.name.includes('-repartition-'));
+  assert.ok(internal.length > 0);
+  for (const t of internal) {
+    const held = t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
+    const ever = t.partitions.reduce((n, p) => n + p.endOffset, 0);
+    assert.ok(ever > 0 && held === 0, `${t.name}: ${held} of ${ever} records still held`);
+  }
+  // A finished run cannot be added to: said in one line, nothing produced, exit 0.
+  const third = await runCli(['run', 'stopcovid', ...flags, '--tick-rate', '0'], { timeoutMs: 100_000 });
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(
+    third.stderr,
+    new RegExp(`this broker holds a finished run \\(ticks 0 to ${TICKS - 1}, then its end\\)`),
+  );
+  assert.equal(await held(), TICKS * SIM.people + SIM.people);
+  await b.close();
+});

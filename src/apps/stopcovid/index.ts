@@ -6,10 +6,11 @@ import {
   envNumber,
   RunnelError,
   type Source,
+  type SourceContext,
   type SourceItem,
 } from '../../index.ts';
 import { stopcovidPanels } from './panels.ts';
-import { stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
+import { positionSchema, stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
 import { defaultGrid, type SimConfig, simulate } from './sim.ts';
 
 /** Partitions of the app's topics: people are spread over them, and tiles over the contact stage's. */
@@ -78,8 +79,17 @@ export function simulationSource(s: StopcovidSettings): Source {
     name: 'stopcovid-simulation',
     async *read(ctx) {
       const run = simulate(s.sim);
-      const started = Date.now();
-      for (let tick = 0; s.ticks === undefined || tick < s.ticks; tick++) {
+      const from = await resumeTick(ctx, s);
+      if (from === undefined) return;
+      // The ticks an earlier run put on the topic are simulated again, not sent: with the same seed the
+      // run goes on exactly as if it had not stopped (with another, people move on from other places).
+      for (let tick = 0; tick < from; tick++) {
+        run.next();
+        if (tick % 64 === 63) await new Promise((r) => setImmediate(r));
+        if (ctx.signal.aborted) return;
+      }
+      const started = Date.now() - (from * 1000) / (s.tickRate || 1);
+      for (let tick = from; s.ticks === undefined || tick < s.ticks; tick++) {
         if (ctx.signal.aborted) return;
         if (s.tickRate > 0) {
           const due = started + (tick * 1000) / s.tickRate;
@@ -110,6 +120,31 @@ export function simulationSource(s: StopcovidSettings): Source {
       }
     },
   };
+}
+
+/**
+ * The tick to start at: after the newest the topic holds (a demo run again in its folder went on at tick 0,
+ * and the pipeline, its watermark at tick 758, dropped every tick in silence). Undefined when an earlier
+ * bounded run ended the input: its pipeline closed every tick for good, and nothing after it can count.
+ */
+async function resumeTick(ctx: SourceContext, s: StopcovidSettings): Promise<number | undefined> {
+  const newest = ((await ctx.newest?.()) ?? []).flatMap((v) => {
+    const p = positionSchema.safeParse(v);
+    return p.success ? [p.data] : [];
+  });
+  if (newest.length === 0) return 0;
+  const last = Math.max(...newest.map((p) => p.tick));
+  if (newest.some((p) => p.end)) {
+    ctx.log.warn(
+      `stopcovid: this broker holds a finished run (ticks 0 to ${last - 1}, then its end): its pipeline has ` +
+        'closed every tick, so nothing is simulated; start afresh with another --broker and --data-dir',
+    );
+    return undefined;
+  }
+  if (s.ticks !== undefined && last + 1 >= s.ticks)
+    ctx.log.info(`stopcovid: ticks 0 to ${last} are on the topic already (--ticks ${s.ticks}): ending the run`);
+  else ctx.log.info(`stopcovid: ticks 0 to ${last} are on the topic already: going on from tick ${last + 1}`);
+  return last + 1;
 }
 
 function settingsOf(options: AppOptions): StopcovidSettings {

@@ -308,3 +308,40 @@ test("a process's read-only readers get what it appended without reading it back
   await other.close();
   await b.close();
 });
+
+test('deleteRecordsBefore drops the whole batches before an offset, never one holding it or after', async () => {
+  const b = await open();
+  await b.createTopic('r', { partitions: 1 });
+  const sizes = [3, 5, 2, 4];
+  for (const [i, n] of sizes.entries())
+    await b.produce(
+      'r',
+      Array.from({ length: n }, (_, j) => ({ value: { i, j } })),
+    );
+  const total = sizes.reduce((a, x) => a + x, 0);
+  for (let cut = 0; cut <= total + 1; cut++) {
+    // A copy of the log at each cut: the batches wholly before `cut` go, the rest stay readable in order.
+    const copy = await open();
+    await copy.createTopic('r', { partitions: 1 });
+    for (const [i, n] of sizes.entries())
+      await copy.produce(
+        'r',
+        Array.from({ length: n }, (_, j) => ({ value: { i, j } })),
+      );
+    await copy.deleteRecordsBefore('r', 0, cut);
+    let end = 0;
+    let start = 0;
+    for (const n of sizes) {
+      if (end + n <= cut) start = end + n;
+      end += n;
+    }
+    const info = await copy.describeTopic('r');
+    assert.equal(info!.partitions[0]!.startOffset, start, `cut ${cut}`);
+    const left = await copy.read('r', 0, 0, 100);
+    assert.deepEqual(
+      left.map((r) => r.offset),
+      Array.from({ length: total - start }, (_, k) => start + k),
+    );
+    await copy.close();
+  }
+});

@@ -444,26 +444,41 @@ export class LocalBroker implements StatefulBroker {
           }
         }
         if (cut === null || cut < p.start_offset) continue;
-        this.transaction(() => {
-          const held = this.stmt(
-            `SELECT coalesce(sum(last_offset - base_offset + 1), 0) AS n FROM batches
-             WHERE topic_id = ? AND partition = ? AND last_offset <= ?`,
-          ).get(t.id, p.partition, cut) as { n: number };
-          removed += held.n;
-          this.stmt('DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset <= ?').run(
-            t.id,
-            p.partition,
-            cut,
-          );
-          this.stmt('UPDATE partitions SET start_offset = ? WHERE topic_id = ? AND partition = ?').run(
-            cut + 1,
-            t.id,
-            p.partition,
-          );
-        });
+        removed += this.#dropThrough(t.id, p.partition, cut);
       }
     }
     return removed;
+  }
+
+  /** Removes the stored batches of a partition that end at or before `cut`; returns the records removed. */
+  #dropThrough(topicId: number, partition: number, cut: number): number {
+    return this.transaction(() => {
+      const held = this.stmt(
+        `SELECT coalesce(sum(last_offset - base_offset + 1), 0) AS n FROM batches
+         WHERE topic_id = ? AND partition = ? AND last_offset <= ?`,
+      ).get(topicId, partition, cut) as { n: number };
+      this.stmt('DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset <= ?').run(
+        topicId,
+        partition,
+        cut,
+      );
+      this.stmt('UPDATE partitions SET start_offset = max(start_offset, ?) WHERE topic_id = ? AND partition = ?').run(
+        cut + 1,
+        topicId,
+        partition,
+      );
+      return held.n;
+    });
+  }
+
+  /** See Broker.deleteRecordsBefore: whole stored batches only, so a few records before `offset` may stay. */
+  async deleteRecordsBefore(topic: string, partition: number, offset: number): Promise<void> {
+    const t = this.topic(topic);
+    if (!t) return;
+    const { o: cut } = this.stmt(
+      'SELECT max(last_offset) AS o FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ?',
+    ).get(t.id, partition, offset) as { o: number | null };
+    if (cut !== null) this.#dropThrough(t.id, partition, cut);
   }
 
   consumer(options: ConsumerOptions): Consumer {

@@ -50,7 +50,13 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     show();
     unwatch = control.onChange(show);
   }
-  const ctx = { signal, log, destination, ...(control && pacing ? { control } : {}) };
+  const ctx = {
+    signal,
+    log,
+    destination,
+    newest: () => newestValues(o.broker, topic),
+    ...(control && pacing ? { control } : {}),
+  };
   const iterator = source.read(ctx)[Symbol.asyncIterator]();
   // Every source is pulled here, so this one yield point covers them all (generator, csv, json, …).
   const yielder = new Yielder();
@@ -106,4 +112,16 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     await iterator.return?.();
     await source.close?.();
   }
+}
+
+/** The value of the newest record of each partition of `topic` that holds any (see SourceContext.newest). */
+async function newestValues(broker: Broker, topic: string): Promise<unknown[]> {
+  const info = await broker.describeTopic(topic);
+  const out: unknown[] = [];
+  for (const p of info?.partitions ?? []) {
+    if (p.endOffset <= p.startOffset) continue;
+    const [last] = await broker.read(topic, p.partition, p.endOffset - 1, 1);
+    if (last) out.push(last.value);
+  }
+  return out;
 }

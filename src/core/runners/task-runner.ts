@@ -46,6 +46,8 @@ export class TaskRunner {
   #endCommitted: PromiseWithResolvers<void> | undefined;
   /** Next offset to read per input partition, as processed here (committed with the batch). */
   readonly #consumed = new Map<string, number>();
+  /** Per repartition partition, the committed offset it was last purged up to. */
+  readonly #purged = new Map<string, number>();
 
   constructor(o: TaskRunnerOptions) {
     this.#o = o;
@@ -301,6 +303,25 @@ export class TaskRunner {
       return;
     }
     for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
+    this.#purge(positions);
+  }
+
+  /**
+   * The repartition topics this processor reads hold nothing another reader needs once it committed past it
+   * (a restore reads the state, never them): their committed part is deleted after each commit that moved
+   * it, as Kafka Streams purges its own. Stopcovid's by-tile topic otherwise grew by every person every tick.
+   */
+  #purge(positions: TopicPartitionOffset[]): void {
+    const broker = this.#o.broker;
+    if (!broker.deleteRecordsBefore) return;
+    for (const p of positions) {
+      if (!(p.topic in this.#o.processor.internalTopics)) continue;
+      const key = tpKey(p.topic, p.partition);
+      if ((this.#purged.get(key) ?? 0) >= p.offset) continue;
+      this.#purged.set(key, p.offset);
+      // Best effort: what is not deleted now is the next purge's, or retention's.
+      broker.deleteRecordsBefore(p.topic, p.partition, p.offset).catch(() => {});
+    }
   }
 
   #report(records: number): void {
