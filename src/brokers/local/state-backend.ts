@@ -17,6 +17,12 @@ type LogEntry = [string, unknown, number | null] | [string];
 
 /** A log under twice this many entries is never compacted: compaction is for logs that outgrow their state. */
 const COMPACT_MIN = 25_000;
+/**
+ * Nor one under twice this many bytes. Counting entries alone let a store of a few large values grow for
+ * ever: the users app's model, one key of ~87 KB rewritten at every commit, logged 27 MB a minute and
+ * would have been compacted at 50,000 entries, some 4 GB.
+ */
+const COMPACT_MIN_BYTES = 16 * 1024 * 1024;
 
 export class LocalStateBackend implements StateBackend {
   /** A commit is one local transaction: it takes the input already there instead of waiting for more. */
@@ -27,6 +33,9 @@ export class LocalStateBackend implements StateBackend {
   readonly #logged = new Map<string, number>();
   /** Keys each store partition held at its last compaction. */
   readonly #live = new Map<string, number>();
+  /** Bytes of each store partition's log, and of its latest values at the last compaction. */
+  readonly #loggedBytes = new Map<string, number>();
+  readonly #liveBytes = new Map<string, number>();
 
   constructor(broker: LocalBroker, app: string) {
     this.#broker = broker;
@@ -81,8 +90,12 @@ export class LocalStateBackend implements StateBackend {
       b.stmt('DELETE FROM state_log WHERE store = ? AND partition = ?').run(store, partition);
       const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
       let chunk: LogEntry[] = [];
+      let bytes = 0;
       const flush = () => {
-        if (chunk.length > 0) add.run(store, partition, chunk.length, JSON.stringify(chunk));
+        if (chunk.length === 0) return;
+        const text = JSON.stringify(chunk);
+        add.run(store, partition, chunk.length, text);
+        bytes += text.length;
         chunk = [];
       };
       for (const [key, [value, expiresAt]] of latest) {
@@ -91,6 +104,8 @@ export class LocalStateBackend implements StateBackend {
       }
       flush();
       this.#live.set(`${store}\u0000${partition}`, latest.size);
+      this.#liveBytes.set(`${store}\u0000${partition}`, bytes);
+      this.#loggedBytes.set(`${store}\u0000${partition}`, bytes);
     });
     this.#logged.set(`${store}\u0000${partition}`, this.#loggedEntries(store, partition));
   }
@@ -98,6 +113,13 @@ export class LocalStateBackend implements StateBackend {
   #loggedEntries(store: string, partition: number): number {
     const row = this.#broker
       .stmt('SELECT COALESCE(SUM(entries), 0) AS n FROM state_log WHERE store = ? AND partition = ?')
+      .get(store, partition) as { n: number };
+    return row.n;
+  }
+
+  #loggedBytesOf(store: string, partition: number): number {
+    const row = this.#broker
+      .stmt('SELECT COALESCE(SUM(length(changes)), 0) AS n FROM state_log WHERE store = ? AND partition = ?')
       .get(store, partition) as { n: number };
     return row.n;
   }
@@ -146,9 +168,15 @@ export class LocalStateBackend implements StateBackend {
       const k = `${s.store}\u0000${s.partition}`;
       const logged = (this.#logged.get(k) ?? this.#loggedEntries(s.store, s.partition) - s.entries) + s.entries;
       this.#logged.set(k, logged);
-      // Keys held as the task says, else as the last compaction found: the log may reach twice that.
+      const bytes =
+        (this.#loggedBytes.get(k) ?? this.#loggedBytesOf(s.store, s.partition) - s.changes.length) + s.changes.length;
+      this.#loggedBytes.set(k, bytes);
+      // Keys held as the task says, else as the last compaction found: the log may reach twice that; and
+      // twice the bytes its latest values took at the last compaction.
       const held = s.held ?? this.#live.get(k) ?? 0;
-      if (logged > 2 * Math.max(COMPACT_MIN, held)) this.#compact(s.store, s.partition);
+      const liveBytes = this.#liveBytes.get(k) ?? 0;
+      if (logged > 2 * Math.max(COMPACT_MIN, held) || bytes > 2 * Math.max(COMPACT_MIN_BYTES, liveBytes))
+        this.#compact(s.store, s.partition);
     }
   }
 
