@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import type { Consumer } from '../../src/core/broker.ts';
 import { stateBackendSuite } from './state-backend-suite.ts';
 
 stateBackendSuite(
@@ -11,15 +12,27 @@ stateBackendSuite(
   async () => new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-state-')), 'broker.db')}`),
 );
 
-test('local: the state log is compacted once it outgrows its state, and restores the same values', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-statelog-'));
-  const b = new LocalBroker(`local:${join(dir, 'broker.db')}`);
+/** A fresh broker file with one store of one partition, its backend and a consumer to commit for. */
+async function withStore(
+  store: string,
+  fn: (o: { b: LocalBroker; backend: ReturnType<LocalBroker['stateBackend']>; consumer: Consumer }) => Promise<void>,
+): Promise<void> {
+  const b = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-statelog-')), 'broker.db')}`);
   await b.connect();
   try {
     await b.createTopic('in', { partitions: 1 });
     const consumer = b.consumer({ group: 'g', topics: ['in'] });
     const backend = b.stateBackend('app', 'g');
-    await backend.prepare([{ name: 'st', partitions: 1 }]);
+    await backend.prepare([{ name: store, partitions: 1 }]);
+    await fn({ b, backend, consumer });
+    await consumer.close();
+  } finally {
+    await b.close();
+  }
+}
+
+test('local: the state log is compacted once it outgrows its state, and restores the same values', async () => {
+  await withStore('st', async ({ b, backend, consumer }) => {
     const expected = new Map<string, number>();
     let s = 9;
     const rand = () => {
@@ -51,21 +64,11 @@ test('local: the state log is compacted once it outgrows its state, and restores
     const restored = new Map<string, unknown>();
     await backend.restore('st', 0, (k, v) => restored.set(k, v));
     assert.deepEqual(new Map([...restored].sort()), new Map([...expected].sort()));
-    await consumer.close();
-  } finally {
-    await b.close();
-  }
+  });
 });
 
 test('local: a store of one large value rewritten at every commit is compacted by bytes, not left to grow', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-statelog-bytes-'));
-  const b = new LocalBroker(`local:${join(dir, 'broker.db')}`);
-  await b.connect();
-  try {
-    await b.createTopic('in', { partitions: 1 });
-    const consumer = b.consumer({ group: 'g', topics: ['in'] });
-    const backend = b.stateBackend('app', 'g');
-    await backend.prepare([{ name: 'model', partitions: 1 }]);
+  await withStore('model', async ({ b, backend, consumer }) => {
     // A model of ~90 KB, as the users app keeps one: 900 commits log ~80 MB of it.
     const model = (n: number) => ({ n, weights: Array.from({ length: 24_000 }, (_, i) => (i * n) % 997) });
     let written = 0;
@@ -89,8 +92,5 @@ test('local: a store of one large value rewritten at every commit is compacted b
     const restored = new Map<string, unknown>();
     await backend.restore('model', 0, (k, v) => restored.set(k, v));
     assert.deepEqual(restored.get('model'), model(899));
-    await consumer.close();
-  } finally {
-    await b.close();
-  }
+  });
 });
