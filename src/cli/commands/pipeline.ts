@@ -10,11 +10,13 @@ import {
   appOptions,
   brokerPlaces,
   checkFromLoop,
+  DEFAULT_SINKS,
   loadEnv,
   logger,
   numberFlag,
   openBroker,
   type PipelineFlags,
+  SINK_KINDS,
 } from '../context.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
@@ -35,7 +37,14 @@ function sourceOptions(): Option[] {
     new Option('--speed <x>', 'replay by event time, x times faster (csv)').argParser(
       numberFlag('--speed', (n) => n > 0, 'a number > 0'),
     ),
-    new Option('--csv <file>', 'input file for apps that replay a CSV (smoker)'),
+    // From the registry, not written out: the text said "(smoker)" after oura took a CSV too.
+    new Option(
+      '--csv <file>',
+      `input file for apps that replay a CSV (${apps
+        .filter((a) => a.csvInput !== undefined)
+        .map((a) => a.name)
+        .join(', ')})`,
+    ),
     new Option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file"),
     new Option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)'),
     new Option('--api <url>', 'poll this HTTP API instead of the offline default (users: a randomuser-shaped URL)'),
@@ -48,7 +57,7 @@ function sourceOptions(): Option[] {
 /** What sinks take. `produce` runs none: hidden there, as above. */
 function sinkOptions(): Option[] {
   return [
-    new Option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb,kafka (default jsonl,sqlite,duckdb)'),
+    new Option('--sinks <list>', `sinks to write: ${SINK_KINDS.join(',')} (default ${DEFAULT_SINKS.join(',')})`),
     new Option(
       '--sink-threads <n>',
       'run the sinks in up to N worker threads, each with its own broker connection (default 0: in this thread)',
@@ -223,7 +232,7 @@ export function registerPipelineCommands(program: Command): void {
   addPipelineFlags(
     program
       .command('run')
-      .argument('<app>', 'buzz | smoker, or a pipeline file (./my-pipeline.ts)')
+      .argument('<app>', `${apps.map((a) => a.name).join(' | ')}, or a pipeline file (./my-pipeline.ts)`)
       .description('run an app: sources, processors and sinks in one process'),
     'run',
   ).action((app: string, flags: PipelineFlags) => runApp(app, 'run', flags));
