@@ -389,7 +389,7 @@ export class LocalBroker implements StatefulBroker {
             const copy = plainCopy(rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + count));
             if (copy !== NOT_PLAIN)
               kept.push({
-                key: `${t!.id}:${partition}:${offset}:${now}:${lastInsertRowid}`,
+                key: batchKey(t!.id, partition, offset, now, Number(lastInsertRowid)),
                 records: copy as PayloadRecord[],
               });
           }
@@ -574,7 +574,7 @@ export class LocalBroker implements StatefulBroker {
       const rows = places.all(topicId, partition, from) as unknown as Array<[number, number, number, number]>;
       for (const [base, last, appendedAt, rowid] of rows) {
         if (base > to) return out;
-        const key = `${topicId}:${partition}:${base}:${appendedAt}:${rowid}`;
+        const key = batchKey(topicId, partition, base, appendedAt, rowid);
         let records = shared ? this.#parsed.get(key) : undefined;
         if (records) {
           // Most recently used last, so the oldest is evicted first.
@@ -595,6 +595,13 @@ export class LocalBroker implements StatefulBroker {
     }
   }
 }
+
+/**
+ * Names one stored batch in the decoded-batch cache, for the append that keeps it and the read that finds
+ * it: its place, append time and row id, so a batch removed and a new one stored there is another key.
+ */
+const batchKey = (topicId: number, partition: number, base: number, appendedAt: number, rowid: number): string =>
+  `${topicId}:${partition}:${base}:${appendedAt}:${rowid}`;
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 

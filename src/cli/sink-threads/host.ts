@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { HostedSink, SinkRequest } from '../../core/pipeline.ts';
-import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
+import type { TopicPartitionOffset } from '../../core/record.ts';
+import { caughtUpTo } from '../../core/runners/consumer-loop.ts';
 import type { FromThread, ThreadData, ToThread, WireError } from './protocol.ts';
 
 /** How long a thread may take to close its broker connection and end after the pipeline. */
@@ -118,7 +119,7 @@ class Remote implements HostedSink {
   }
 
   caughtUp(targets: TopicPartitionOffset[]): boolean {
-    return targets.every((t) => (this.#positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
+    return caughtUpTo(this.#positions, targets);
   }
 
   receive(m: FromThread): void {

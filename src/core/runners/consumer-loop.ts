@@ -54,6 +54,11 @@ export interface InputShape {
   reports: ReadonlySet<string>;
 }
 
+/** Whether positions (next offset to read, by tpKey) reach every target: what a drain waits for. */
+export function caughtUpTo(positions: ReadonlyMap<string, number>, targets: TopicPartitionOffset[]): boolean {
+  return targets.every((t) => (positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
+}
+
 /** Highest next-offset per partition in a batch: what to commit once the batch is durable. */
 export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
   const next = new Map<string, TopicPartitionOffset>();
@@ -100,7 +105,7 @@ export class ConsumerLoop {
 
   /** True when this component has committed at least `targets` (next offsets) on every partition. */
   caughtUp(targets: TopicPartitionOffset[]): boolean {
-    return targets.every((t) => (this.positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
+    return caughtUpTo(this.positions, targets);
   }
 
   async run(): Promise<void> {
