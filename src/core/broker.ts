@@ -227,6 +227,11 @@ export interface StoreChanges {
   changes: StateChange[];
   /** Keys the store holds after these changes: a backend that logs changes compacts by it. */
   held?: number;
+  /**
+   * The store's whole content after these changes ([key, value, expiresAt]), valid during the commit call
+   * only: a backend that compacts its log writes this instead of reading the log back and folding it.
+   */
+  latest?: () => Iterable<[string, unknown, number | undefined]>;
 }
 
 /** What a stateful processor makes durable after a batch: all of it, or none of it. */

@@ -31,41 +31,52 @@ async function withStore(
   }
 }
 
-test('local: the state log is compacted once it outgrows its state, and restores the same values', async () => {
-  await withStore('st', async ({ b, backend, consumer }) => {
-    const expected = new Map<string, number>();
-    let s = 9;
-    const rand = () => {
-      s = (s * 1103515245 + 12345) >>> 0;
-      return s / 2 ** 32;
-    };
-    for (let commit = 0; commit < 150; commit++) {
-      const changes = Array.from({ length: 500 }, () => {
-        const key = `k${Math.floor(rand() * 1000)}`;
-        if (rand() < 0.1) {
-          expected.delete(key);
-          return { key, value: undefined };
-        }
-        const value = Math.floor(rand() * 1e6);
-        expected.set(key, value);
-        return { key, value };
-      });
-      await backend.commit(consumer, {
-        outputs: [],
-        state: [{ store: 'st', partition: 0, changes, held: expected.size }],
-        positions: [],
-      });
-    }
-    const logged = b.db.prepare('SELECT COUNT(*) AS rows, SUM(entries) AS entries FROM state_log').get() as {
-      rows: number;
-      entries: number;
-    };
-    assert.ok(logged.entries < 75_000, `75,000 changes were logged, ${logged.entries} kept after compaction`);
-    const restored = new Map<string, unknown>();
-    await backend.restore('st', 0, (k, v) => restored.set(k, v));
-    assert.deepEqual(new Map([...restored].sort()), new Map([...expected].sort()));
+for (const given of [false, true])
+  test(`local: the state log is compacted once it outgrows its state, and restores the same values (${given ? "from the store's content the commit gives" : 'by folding the log'})`, async () => {
+    await withStore('st', async ({ b, backend, consumer }) => {
+      const expected = new Map<string, number>();
+      let s = 9;
+      const rand = () => {
+        s = (s * 1103515245 + 12345) >>> 0;
+        return s / 2 ** 32;
+      };
+      for (let commit = 0; commit < 150; commit++) {
+        const changes = Array.from({ length: 500 }, () => {
+          const key = `k${Math.floor(rand() * 1000)}`;
+          if (rand() < 0.1) {
+            expected.delete(key);
+            return { key, value: undefined };
+          }
+          const value = Math.floor(rand() * 1e6);
+          expected.set(key, value);
+          return { key, value };
+        });
+        await backend.commit(consumer, {
+          outputs: [],
+          state: [
+            {
+              store: 'st',
+              partition: 0,
+              changes,
+              held: expected.size,
+              ...(given
+                ? { latest: () => [...expected].map(([k, v]): [string, unknown, undefined] => [k, v, undefined]) }
+                : {}),
+            },
+          ],
+          positions: [],
+        });
+      }
+      const logged = b.db.prepare('SELECT COUNT(*) AS rows, SUM(entries) AS entries FROM state_log').get() as {
+        rows: number;
+        entries: number;
+      };
+      assert.ok(logged.entries < 75_000, `75,000 changes were logged, ${logged.entries} kept after compaction`);
+      const restored = new Map<string, unknown>();
+      await backend.restore('st', 0, (k, v) => restored.set(k, v));
+      assert.deepEqual(new Map([...restored].sort()), new Map([...expected].sort()));
+    });
   });
-});
 
 test('local: a store of one large value rewritten at every commit is compacted by bytes, not left to grow', async () => {
   await withStore('model', async ({ b, backend, consumer }) => {

@@ -1,4 +1,4 @@
-import { type TopologyBuilder, valueStore, z } from '../../index.ts';
+import { mapStore, type TopologyBuilder, valueStore, z } from '../../index.ts';
 import {
   contacts,
   infections,
@@ -70,6 +70,14 @@ interface Person {
   changes: number[];
 }
 
+/**
+ * A position held until the watermark passes its tick: [tick, x, y] (the id is the key, the phone in
+ * Person), a third of the JSON a Position takes, and the held store writes one for every person every tick.
+ */
+type Held = [tick: number, x: number, y: number];
+/** An older version held whole Positions. */
+const asHeld = (h: Held | Position): Held => (Array.isArray(h) ? h : [h.tick, h.x, h.y]);
+
 /** Someone as the contact stage sees them at a tick: status as of the end of the tick before. */
 interface Visit extends Seen {
   phone: number;
@@ -77,6 +85,16 @@ interface Visit extends Seen {
   home: boolean;
   /** Their status at the end of this tick unless a contact now changes it (a test's result may). */
   next: Status;
+}
+
+/**
+ * One person-stage partition's visitors of one tile at one tick: the stage releases a whole tick at once,
+ * so it sends each tile one record per tick instead of one per person (a few hundred records a tick where
+ * there were as many as people), and the contact stage stores each as it came, once.
+ */
+interface TileVisits {
+  tick: number;
+  visits: Visit[];
 }
 
 export interface Notification {
@@ -143,33 +161,44 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
   positions
     .merge(changes)
     .keyedByTopic()
-    .process<Visit, { person: ReturnType<typeof valueStore<Person>>; held: ReturnType<typeof valueStore<Position[]>> }>(
+    .process<
+      TileVisits,
+      { person: ReturnType<typeof valueStore<Person>>; held: ReturnType<typeof valueStore<Held[]>> }
+    >(
       {
         name: 'person',
-        stores: { person: valueStore<Person>(), held: valueStore<Position[]>() },
+        stores: { person: valueStore<Person>(), held: valueStore<Held[]>() },
         onWatermark(wm, ctx) {
+          const out = new Map<string, { tile: string; tick: number; visits: Visit[] }>();
           for (const key of ctx.keys('held')) {
             const c = ctx.forKey(key);
-            const held = c.stores.held.get() ?? [];
-            const due = held.filter((p) => p.tick * TICK_MS < wm);
+            const held = (c.stores.held.get() ?? []).map(asHeld);
+            const due = held.filter((h) => h[0] * TICK_MS < wm);
             if (due.length === 0) continue;
             const person = c.stores.person.get();
-            for (const p of due) {
-              const at = (tick: number) => statusAt(p.id, person?.s0 ?? 0, person?.changes ?? [], tick, o.test);
-              const status = at(p.tick - 1);
-              const next = at(p.tick);
-              const tiles = tilesOf(p.x, p.y, o.tile, o.radius, o.width, o.height);
+            const id = Number(key);
+            const phone = person?.phone ?? 0;
+            for (const [tick, x, y] of due) {
+              const at = (t: number) => statusAt(id, person?.s0 ?? 0, person?.changes ?? [], t, o.test);
+              const status = at(tick - 1);
+              const next = at(tick);
+              const tiles = tilesOf(x, y, o.tile, o.radius, o.width, o.height);
               tiles.forEach((tile, i) => {
-                c.emit(
-                  { id: p.id, phone: p.phone, x: p.x, y: p.y, tick: p.tick, status, next, home: i === 0 },
-                  { key: tile, timestamp: p.tick * TICK_MS },
-                );
+                const k = `${tile}|${tick}`;
+                let batch = out.get(k);
+                if (!batch) {
+                  batch = { tile, tick, visits: [] };
+                  out.set(k, batch);
+                }
+                batch.visits.push({ id, phone, x, y, tick, status, next, home: i === 0 });
               });
             }
-            const rest = held.filter((p) => p.tick * TICK_MS >= wm);
+            const rest = held.filter((h) => h[0] * TICK_MS >= wm);
             if (rest.length > 0) c.stores.held.set(rest);
             else c.stores.held.delete();
           }
+          for (const { tile, tick, visits } of out.values())
+            ctx.forKey(tile).emit({ tick, visits }, { key: tile, timestamp: tick * TICK_MS });
         },
       },
       (v, ctx) => {
@@ -187,19 +216,22 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         // A tick already released (the source replayed from tick 0 after a restart): decided already, and
         // deciding it again would notify twice. The same seed replays the same moves, so the run goes on.
         if (p.tick * TICK_MS < ctx.watermark) return;
-        if (p.status0 !== undefined && !ctx.stores.person.get())
-          ctx.stores.person.set({ s0: p.status0, phone: p.phone, changes: [] });
-        const held = ctx.stores.held.get() ?? [];
-        if (held.some((h) => h.tick === p.tick)) return; // replayed while still held
-        ctx.stores.held.set([...held, p]);
+        // Someone first seen without a status (never, but for state lost under the input) starts at 0.
+        if (!ctx.stores.person.get()) ctx.stores.person.set({ s0: p.status0 ?? 0, phone: p.phone, changes: [] });
+        const held = (ctx.stores.held.get() ?? []).map(asHeld);
+        if (held.some((h) => h[0] === p.tick)) return; // replayed while still held
+        held.push([p.tick, p.x, p.y]);
+        ctx.stores.held.set(held);
       },
     )
     // Keyed by tile already (emit's key): the keyBy only marks it, so the contact stage repartitions by it.
     .keyBy((_v, meta) => meta.key!, { name: 'by-tile' })
-    .process<StatusChange, { visits: ReturnType<typeof valueStore<Record<string, Visit[]>>> }>(
+    .process<StatusChange, { visits: ReturnType<typeof mapStore<TileVisits>> }>(
       {
         name: 'contacts',
-        stores: { visits: valueStore<Record<string, Visit[]>>() },
+        // Per tile, the batches of visitors as they came (sub-key: tick and first visitor, one person being
+        // in a tile once a tick), each stored once; a tick's are put together when the watermark passes it.
+        stores: { visits: mapStore<TileVisits>() },
         outputs: [topics.notifications, topics.people, topics.ticks, ...(o.interactions ? [topics.interactions] : [])],
         onWatermark(wm, ctx) {
           const summaries = new Map<number, TickSummary>();
@@ -213,14 +245,24 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
           };
           for (const key of ctx.keys('visits')) {
             const c = ctx.forKey(key);
-            const byTick = c.stores.visits.get() ?? {};
-            const ticks = Object.keys(byTick)
-              .map(Number)
-              .filter((tick) => (tick + 1) * TICK_MS <= wm)
-              .sort((a, b) => a - b);
-            if (ticks.length === 0) continue;
-            for (const tick of ticks) {
-              const visits = byTick[tick]!.sort((a, b) => a.id - b.id);
+            const byTick = new Map<number, { subs: string[]; visits: Visit[] }>();
+            for (const [sub, stored] of c.stores.visits.entries()) {
+              // An older version kept a tile's visits by tick ({ [tick]: Visit[] }), which the map store
+              // splits into an entry per tick.
+              const batch = Array.isArray(stored) ? { tick: Number(sub), visits: stored as Visit[] } : stored;
+              if ((batch.tick + 1) * TICK_MS > wm) continue;
+              let at = byTick.get(batch.tick);
+              if (!at) {
+                at = { subs: [], visits: [] };
+                byTick.set(batch.tick, at);
+              }
+              at.subs.push(sub);
+              for (const v of batch.visits) at.visits.push(v);
+            }
+            if (byTick.size === 0) continue;
+            for (const tick of [...byTick.keys()].sort((a, b) => a - b)) {
+              const { subs, visits } = byTick.get(tick)!;
+              visits.sort((a, b) => a.id - b.id);
               const met = contacts(visits, o.radius);
               const at = tick * TICK_MS;
               const changed = infections(visits, met);
@@ -265,21 +307,15 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
                 const row = { tick, people1_id: lo.id, people2_id: lo === a ? b.id : a.id };
                 c.emitTo(topics.interactions, row, { key: String(lo.id), timestamp: at });
               }
-              delete byTick[tick];
+              for (const sub of subs) c.stores.visits.delete(sub);
             }
-            if (Object.keys(byTick).length > 0) c.stores.visits.set(byTick);
-            else c.stores.visits.delete();
           }
           for (const x of summaries.values())
             ctx.emitTo(topics.ticks, x, { key: String(x.tick), timestamp: x.tick * TICK_MS });
         },
       },
       (v, ctx) => {
-        const byTick = ctx.stores.visits.get() ?? {};
-        const list = byTick[v.tick] ?? [];
-        list.push(v);
-        byTick[v.tick] = list;
-        ctx.stores.visits.set(byTick);
+        if (v.visits.length > 0) ctx.stores.visits.set(`${v.tick}:${v.visits[0]!.id}`, v);
       },
     )
     .to(topics.status, { carryWatermark: true });

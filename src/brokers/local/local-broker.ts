@@ -104,6 +104,8 @@ export class LocalBroker implements StatefulBroker {
   readonly #parsed = new Map<string, PayloadRecord[]>();
   /** Topics a reader of this process shares decoded batches of: what it appends to them is kept decoded. */
   readonly #sharedTopics = new Set<number>();
+  /** The decoded copies the open transaction appended, for the cache once it commits (see transaction). */
+  #kept: Array<{ key: string; records: PayloadRecord[] }> | undefined;
 
   constructor(url: string) {
     this.url = url;
@@ -197,13 +199,20 @@ export class LocalBroker implements StatefulBroker {
     // Nested: part of the caller's transaction (a processor's atomic commit appends through produce's code).
     if (this.db.isTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
+    const kept: Array<{ key: string; records: PayloadRecord[] }> = [];
+    this.#kept = kept;
     try {
       const out = fn();
       this.db.exec('COMMIT');
+      // Decoded copies of what this transaction appended join the cache only now: a rolled-back batch's
+      // row id is given out again, and its copy would then stand for another batch.
+      for (const { key, records } of kept) this.#keepParsed(key, records);
       return out;
     } catch (err) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw err;
+    } finally {
+      this.#kept = undefined;
     }
   }
 
@@ -354,11 +363,11 @@ export class LocalBroker implements StatefulBroker {
         );
       payloads.set(partition, chunks);
     }
-    // Copies for this process's readers of the topic (see plainCopy), kept once the batches are committed:
-    // only outside a caller's transaction, which may still roll back (and a row id be given out again).
-    const keep = !this.db.isTransaction && this.#sharedTopics.has(t.id);
-    const kept: Array<{ key: string; records: PayloadRecord[] }> = [];
+    // Copies for this process's readers of the topic (see plainCopy), kept once the outermost transaction
+    // (this append's, or a processor's atomic commit it is part of) has committed.
+    const keep = this.#sharedTopics.has(t.id);
     this.transaction(() => {
+      const kept = this.#kept!;
       // The partition count may have grown in another process; re-read inside the lock.
       const fresh = this.stmt('SELECT partitions FROM topics WHERE id = ?').get(t!.id) as { partitions: number };
       if (fresh.partitions !== t!.partitions) t = this.refreshTopic(topic)!;
@@ -401,7 +410,6 @@ export class LocalBroker implements StatefulBroker {
         setNext.run(offset, t!.id, partition);
       }
     });
-    for (const { key, records } of kept) this.#keepParsed(key, records);
     return positions;
   }
 

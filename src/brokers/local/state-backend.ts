@@ -1,4 +1,4 @@
-import type { AtomicCommit, Consumer, StateBackend } from '../../core/broker.ts';
+import type { AtomicCommit, Consumer, StateBackend, StoreChanges } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { LocalBroker } from './local-broker.ts';
 import { LocalConsumer, liveMembers, ownerOf } from './local-consumer.ts';
@@ -81,12 +81,17 @@ export class LocalStateBackend implements StateBackend {
 
   /**
    * Rewrites a store partition's log as its latest values, in one transaction (the owner's: a zombie's
-   * commit is fenced, so no other writer appends meanwhile).
+   * commit is fenced, so no other writer appends meanwhile). The task's store holds exactly what was just
+   * committed, so its content is written as it is: folding the log read back and parsed every entry it
+   * ever logged, which for a store of short-lived keys (records held until a watermark) is far more than
+   * it holds.
    */
-  #compact(store: string, partition: number): void {
+  #compact(store: string, partition: number, held: StoreChanges['latest']): void {
     const b = this.#broker;
     b.transaction(() => {
-      const latest = this.#fold(store, partition);
+      const latest = held
+        ? held()
+        : [...this.#fold(store, partition)].map(([key, [value, expiresAt]]) => [key, value, expiresAt] as const);
       b.stmt('DELETE FROM state_log WHERE store = ? AND partition = ?').run(store, partition);
       const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
       let chunk: LogEntry[] = [];
@@ -98,12 +103,14 @@ export class LocalStateBackend implements StateBackend {
         bytes += text.length;
         chunk = [];
       };
-      for (const [key, [value, expiresAt]] of latest) {
-        chunk.push([key, value, expiresAt]);
+      let keys = 0;
+      for (const [key, value, expiresAt] of latest) {
+        chunk.push([key, value, expiresAt ?? null]);
+        keys++;
         if (chunk.length >= 10_000) flush();
       }
       flush();
-      this.#live.set(`${store}\u0000${partition}`, latest.size);
+      this.#live.set(`${store}\u0000${partition}`, keys);
       this.#liveBytes.set(`${store}\u0000${partition}`, bytes);
       this.#loggedBytes.set(`${store}\u0000${partition}`, bytes);
     });
@@ -136,6 +143,7 @@ export class LocalStateBackend implements StateBackend {
       store: this.#name(s.store),
       partition: s.partition,
       held: s.held,
+      latest: s.latest,
       entries: s.changes.length,
       changes: serialise(
         s.store,
@@ -176,7 +184,7 @@ export class LocalStateBackend implements StateBackend {
       const held = s.held ?? this.#live.get(k) ?? 0;
       const liveBytes = this.#liveBytes.get(k) ?? 0;
       if (logged > 2 * Math.max(COMPACT_MIN, held) || bytes > 2 * Math.max(COMPACT_MIN_BYTES, liveBytes))
-        this.#compact(s.store, s.partition);
+        this.#compact(s.store, s.partition, s.latest);
     }
   }
 

@@ -273,7 +273,8 @@ export class Task {
     for (const s of this.stores.values()) {
       s.expire(now);
       const changes = s.takeChanges();
-      if (changes.length > 0) state.push({ store: s.name, partition: this.partition, changes, held: s.size });
+      if (changes.length > 0)
+        state.push({ store: s.name, partition: this.partition, changes, held: s.size, latest: () => s.latest() });
     }
     const outputs = this.#outputs;
     this.#outputs = new Map();

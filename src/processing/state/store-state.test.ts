@@ -102,3 +102,33 @@ test('entries live for the TTL after their last write, by processing time', () =
   assert.equal(s.expire(1600), 0, 'writing again restarts the TTL');
   assert.equal(s.expire(2400), 1);
 });
+
+test('a commit holds what the store holds, and no deletion of a key the last commit did not hold', () => {
+  type Step = { kind: 'set'; key: string; value: number } | { kind: 'delete'; key: string } | { kind: 'commit' };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key, value: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ kind: fc.constant('delete' as const), key }),
+    fc.constant({ kind: 'commit' as const }),
+  );
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
+      const s = new StoreState('s', 0);
+      const committed = new Map<string, unknown>();
+      const commit = () => {
+        for (const c of s.takeChanges()) {
+          if (c.value === undefined) {
+            assert.ok(committed.has(c.key), `a deletion of ${c.key}, which no commit held`);
+            committed.delete(c.key);
+          } else committed.set(c.key, c.value);
+        }
+        assert.deepEqual(new Map(s.entries()), committed);
+      };
+      for (const x of [...steps, { kind: 'commit' as const }]) {
+        if (x.kind === 'set') s.set(x.key, x.value);
+        else if (x.kind === 'delete') s.delete(x.key);
+        else commit();
+      }
+    }),
+    { numRuns: 500 },
+  );
+});

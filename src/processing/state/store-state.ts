@@ -28,6 +28,11 @@ export class StoreState {
   #lastExpiry = Number.NEGATIVE_INFINITY;
   #dirty = new Map<string, StateChange>();
   /**
+   * Dirty keys the last commit did not hold: deleting one again before the next commit writes nothing, so
+   * a key that lives between two commits (a record held until the watermark passes) costs no log entry.
+   */
+  #fresh = new Set<string>();
+  /**
    * Map stores' entries by their key: built on first use from the keys held (a restore loads plain keys),
    * then kept up to date by set, delete and load, so a key's entries are found without a scan.
    */
@@ -57,12 +62,14 @@ export class StoreState {
       this.delete(key);
       return;
     }
-    if (this.#groups && !this.#data.has(key)) this.#group(key, true);
+    const had = this.#data.has(key);
+    if (this.#groups && !had) this.#group(key, true);
     this.#data.set(key, value);
     // A key written again before the commit (every record of a window) updates its pending change.
     let change = this.#dirty.get(key);
     if (change) change.value = value;
     else {
+      if (!had) this.#fresh.add(key);
       change = { key, value };
       this.#dirty.set(key, change);
     }
@@ -77,7 +84,8 @@ export class StoreState {
     if (!this.#data.delete(key)) return;
     if (this.#groups) this.#group(key, false);
     this.#expiresAt.delete(key);
-    this.#dirty.set(key, { key, value: undefined });
+    if (this.#fresh.delete(key)) this.#dirty.delete(key);
+    else this.#dirty.set(key, { key, value: undefined });
   }
 
   keys(): IterableIterator<string> {
@@ -86,6 +94,11 @@ export class StoreState {
 
   entries(): IterableIterator<[string, unknown]> {
     return this.#data.entries();
+  }
+
+  /** Every entry with its expiry: what the last commit made durable, when no change is pending. */
+  *latest(): Generator<[string, unknown, number | undefined]> {
+    for (const [key, value] of this.#data) yield [key, value, this.#expiresAt.get(key)];
   }
 
   /** Drops entries whose TTL passed; returns how many. Called by the task at commit time. */
@@ -121,6 +134,7 @@ export class StoreState {
     if (this.#dirty.size === 0) return [];
     const out = [...this.#dirty.values()];
     this.#dirty = new Map();
+    this.#fresh.clear();
     return out;
   }
 
