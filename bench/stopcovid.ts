@@ -13,9 +13,13 @@
  * 4. With --pipeline N,…: the whole app, `runnel run stopcovid --ticks 10 --tick-rate 0` on a local broker
  *    (JSONL sinks, no interactions log), in person-ticks/s by the wall and by the process's CPU: at most
  *    that many people keep up with 1 tick/s (a throughput bound, not the 5-minute sustained run).
+ * 5. With --sustain N,… [--minutes M]: the goal's own measure, `runnel run stopcovid --tick-rate 1` for M
+ *    minutes (default 5) at each size, sampled every 5 s from the broker file: how many ticks the last stage
+ *    (stopcovid.ticks) is behind the source (stopcovid.positions). Kept up: the lag of the last minute is no
+ *    more than that of the first. Prints the samples and the lags' max over the first and last minute.
  * Figures, not assertions.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +205,60 @@ function pipelineRate(people: number, ticks: number): { wall: number; cpu: numbe
   }
 }
 
+/** The newest event time (ms) a topic of the broker file holds, or -1: its newest batch's last record. */
+function newestTime(db: DatabaseSync, topic: string): number {
+  const row = db
+    .prepare(
+      `SELECT json_extract(b.payload, '$[#-1][2]') AS t FROM batches b JOIN topics t ON t.id = b.topic_id
+       WHERE t.name = ? ORDER BY b.rowid DESC LIMIT 1`,
+    )
+    .get(topic) as { t: number } | undefined;
+  return row?.t ?? -1;
+}
+
+/**
+ * The app at 1 tick/s for `minutes`, with `people`: the lag in ticks of the last stage behind the source,
+ * every 5 s. A pipeline that keeps up holds it steady; one that does not falls further behind each minute.
+ */
+export async function sustained(
+  people: number,
+  minutes: number,
+): Promise<{ lags: number[]; first: number; last: number; kept: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-sustain-'));
+  const broker = join(dir, 'broker.db');
+  const args = ['run', 'stopcovid', '--people', String(people), '--tick-rate', '1', '--seed', '1'];
+  args.push('--interactions', 'off', '--sinks', 'jsonl', '-q', '--broker', `local:${broker}`);
+  args.push('--data-dir', join(dir, 'data'));
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const lags: number[] = [];
+  try {
+    const samples = Math.round((minutes * 60) / 5);
+    let db: DatabaseSync | undefined;
+    for (let i = 0; i < samples; i++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      if (child.exitCode !== null) throw new Error(`runnel run stopcovid exited (${child.exitCode})`);
+      try {
+        db ??= new DatabaseSync(broker, { readOnly: true, timeout: 5000 });
+        const source = newestTime(db, 'stopcovid.positions');
+        const done = newestTime(db, 'stopcovid.ticks');
+        lags.push(source < 0 ? Number.NaN : Math.round((source - Math.max(done, -1000)) / 1000));
+      } catch {
+        lags.push(Number.NaN); // the file or its topics not made yet
+      }
+    }
+    db?.close();
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const perMinute = 12;
+  const max = (xs: number[]) => Math.max(...xs.filter((x) => Number.isFinite(x)));
+  const first = max(lags.slice(0, perMinute));
+  const last = max(lags.slice(-perMinute));
+  return { lags, first, last, kept: last <= Math.max(first, 2) };
+}
+
 /** The RSS child: a population of N, the detection's scratch, 5 ticks; prints its peak RSS (VmHWM) in KB. */
 function rssChild(n: number): void {
   const c = config(n);
@@ -224,10 +282,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'skip-rss': { type: 'boolean' },
       'rss-child': { type: 'string' },
       pipeline: { type: 'string' },
+      sustain: { type: 'string' },
+      minutes: { type: 'string' },
     },
   });
   if (values['rss-child']) rssChild(Number(values['rss-child']));
-  else {
+  else if (values.sustain) {
+    const minutes = Number(values.minutes ?? 5);
+    for (const people of values.sustain.split(',').map(Number)) {
+      const r = await sustained(people, minutes);
+      console.log(
+        `stopcovid at 1 tick/s, ${people} people, ${minutes} min: lag (ticks) first minute <= ${r.first}, ` +
+          `last minute <= ${r.last}: ${r.kept ? 'kept up' : 'fell behind'}\n  samples every 5 s: ${r.lags.join(' ')}`,
+      );
+    }
+  } else {
     const sizes = values.sizes?.split(',').map(Number);
     const pipeline = values.pipeline?.split(',').map(Number);
     const o = { ...(sizes ? { sizes } : {}), ...(pipeline ? { pipeline } : {}), rss: !values['skip-rss'] };

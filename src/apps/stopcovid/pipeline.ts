@@ -71,12 +71,13 @@ interface Person {
 }
 
 /**
- * A position held until the watermark passes its tick: [tick, x, y] (the id is the key, the phone in
- * Person), a third of the JSON a Position takes, and the held store writes one for every person every tick.
+ * Where a person is at a tick they wait in (the id is the key, the tick the entry's, the phone in Person).
+ * One entry a tick, each written once: a person's list of them rewritten whole at each new tick made a
+ * stage that fell behind slower the further it fell (at 60k people it never caught up again).
  */
-type Held = [tick: number, x: number, y: number];
-/** An older version held whole Positions. */
-const asHeld = (h: Held | Position): Held => (Array.isArray(h) ? h : [h.tick, h.x, h.y]);
+type Waiting = [x: number, y: number];
+/** What an older version held, all of a person's ticks in one value: drained, never written. */
+type OldHeld = Array<[tick: number, x: number, y: number] | Position>;
 
 /** Someone as the contact stage sees them at a tick: status as of the end of the tick before. */
 interface Visit extends Seen {
@@ -163,39 +164,55 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
     .keyedByTopic()
     .process<
       TileVisits,
-      { person: ReturnType<typeof valueStore<Person>>; held: ReturnType<typeof valueStore<Held[]>> }
+      {
+        person: ReturnType<typeof valueStore<Person>>;
+        waiting: ReturnType<typeof mapStore<Waiting>>;
+        held: ReturnType<typeof valueStore<OldHeld>>;
+      }
     >(
       {
         name: 'person',
-        stores: { person: valueStore<Person>(), held: valueStore<Held[]>() },
+        stores: { person: valueStore<Person>(), waiting: mapStore<Waiting>(), held: valueStore<OldHeld>() },
         onWatermark(wm, ctx) {
           const out = new Map<string, { tile: string; tick: number; visits: Visit[] }>();
-          for (const key of ctx.keys('held')) {
+          const send = (id: number, person: Person | undefined, tick: number, x: number, y: number) => {
+            const at = (t: number) => statusAt(id, person?.s0 ?? 0, person?.changes ?? [], t, o.test);
+            const status = at(tick - 1);
+            const next = at(tick);
+            const phone = person?.phone ?? 0;
+            tilesOf(x, y, o.tile, o.radius, o.width, o.height).forEach((tile, i) => {
+              const k = `${tile}|${tick}`;
+              let batch = out.get(k);
+              if (!batch) {
+                batch = { tile, tick, visits: [] };
+                out.set(k, batch);
+              }
+              batch.visits.push({ id, phone, x, y, tick, status, next, home: i === 0 });
+            });
+          };
+          for (const key of ctx.keys('waiting')) {
             const c = ctx.forKey(key);
-            const held = (c.stores.held.get() ?? []).map(asHeld);
-            const due = held.filter((h) => h[0] * TICK_MS < wm);
+            const due = c.stores.waiting
+              .entries()
+              .map(([sub, [x, y]]) => [Number(sub), x, y] as const)
+              .filter(([tick]) => tick * TICK_MS < wm)
+              .sort((a, b) => a[0] - b[0]);
             if (due.length === 0) continue;
             const person = c.stores.person.get();
-            const id = Number(key);
-            const phone = person?.phone ?? 0;
             for (const [tick, x, y] of due) {
-              const at = (t: number) => statusAt(id, person?.s0 ?? 0, person?.changes ?? [], t, o.test);
-              const status = at(tick - 1);
-              const next = at(tick);
-              const tiles = tilesOf(x, y, o.tile, o.radius, o.width, o.height);
-              tiles.forEach((tile, i) => {
-                const k = `${tile}|${tick}`;
-                let batch = out.get(k);
-                if (!batch) {
-                  batch = { tile, tick, visits: [] };
-                  out.set(k, batch);
-                }
-                batch.visits.push({ id, phone, x, y, tick, status, next, home: i === 0 });
-              });
+              send(Number(key), person, tick, x, y);
+              c.stores.waiting.delete(String(tick));
             }
-            const rest = held.filter((h) => h[0] * TICK_MS >= wm);
-            if (rest.length > 0) c.stores.held.set(rest);
-            else c.stores.held.delete();
+          }
+          for (const key of ctx.keys('held')) {
+            const c = ctx.forKey(key);
+            const person = c.stores.person.get();
+            for (const h of c.stores.held.get() ?? []) {
+              const [tick, x, y] = Array.isArray(h) ? h : [h.tick, h.x, h.y];
+              if (tick * TICK_MS < wm) send(Number(key), person, tick, x, y);
+              else c.stores.waiting.set(String(tick), [x, y]);
+            }
+            c.stores.held.delete();
           }
           for (const { tile, tick, visits } of out.values())
             ctx.forKey(tile).emit({ tick, visits }, { key: tile, timestamp: tick * TICK_MS });
@@ -218,10 +235,8 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         if (p.tick * TICK_MS < ctx.watermark) return;
         // Someone first seen without a status (never, but for state lost under the input) starts at 0.
         if (!ctx.stores.person.get()) ctx.stores.person.set({ s0: p.status0 ?? 0, phone: p.phone, changes: [] });
-        const held = (ctx.stores.held.get() ?? []).map(asHeld);
-        if (held.some((h) => h[0] === p.tick)) return; // replayed while still held
-        held.push([p.tick, p.x, p.y]);
-        ctx.stores.held.set(held);
+        // A tick replayed while still waiting is the same move: set again, as it was.
+        ctx.stores.waiting.set(String(p.tick), [p.x, p.y]);
       },
     )
     // Keyed by tile already (emit's key): the keyBy only marks it, so the contact stage repartitions by it.

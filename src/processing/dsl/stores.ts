@@ -1,4 +1,4 @@
-import { entryKey, type StoreState } from '../state/store-state.ts';
+import type { StoreState } from '../state/store-state.ts';
 
 /** Declares a per-key value store for `KeyedStream.process`. */
 export interface ValueStoreSpec<T> {
@@ -68,16 +68,13 @@ export function bindValueStore<T>(s: StoreState, key: () => string, now: () => n
 export function bindMapStore<T>(s: StoreState, key: () => string, now: () => number): MapStore<T> {
   s.asMap();
   return {
-    get: (sub) => s.get<T>(entryKey(key(), sub)),
-    set: (sub, v) => s.set(entryKey(key(), sub), v, clockFor(s, now)),
-    delete: (sub) => s.delete(entryKey(key(), sub)),
-    entries: () => {
-      const k = key();
-      return s.subKeys(k).map((sub) => [sub, s.get<T>(entryKey(k, sub)) as T]);
-    },
+    get: (sub) => s.getEntry<T>(key(), sub),
+    set: (sub, v) => s.setEntry(key(), sub, v, clockFor(s, now)),
+    delete: (sub) => s.deleteEntry(key(), sub),
+    entries: () => s.entriesOf<T>(key()),
     clear: () => {
       const k = key();
-      for (const sub of s.subKeys(k)) s.delete(entryKey(k, sub));
+      for (const sub of s.subKeys(k)) s.deleteEntry(k, sub);
     },
   };
 }

@@ -294,13 +294,19 @@ export class KeyedStream<V> extends Stream<V> {
           return bound as ProcessContext<U, S>['stores'];
         };
         // meta()'s fields written out, not spread: a context is built for every record.
-        const context = (r: EngineRecord & { key: string }, ctx: TaskContext, emit: Emit): FlushContext<U, S> => ({
+        const storeNames = Object.keys(options.stores);
+        const context = (
+          r: EngineRecord & { key: string },
+          ctx: TaskContext,
+          emit: Emit,
+          stores: ProcessContext<U, S>['stores'] = bind(ctx),
+        ): FlushContext<U, S> => ({
           key: r.key,
           timestamp: r.timestamp,
           headers: r.headers,
           watermark: ctx.watermark,
           origin: r.origin,
-          stores: bind(ctx),
+          stores,
           log: ctx.log,
           emit: (value, o = {}) => emit({ ...r, key: o.key ?? r.key, timestamp: o.timestamp ?? r.timestamp, value }),
           emitTo: (topic, value, o = {}) =>
@@ -328,23 +334,18 @@ export class KeyedStream<V> extends Stream<V> {
                         headers: {},
                         origin: { topic: name, partition: ctx.partition, offset: -1 },
                       };
-                      const stores = Object.fromEntries(
-                        Object.entries(options.stores).map(([n, spec]) => [
-                          n,
-                          spec.kind === 'value'
-                            ? bindValueStore(
-                                ctx.store(n),
-                                () => k,
-                                () => ctx.now(),
-                              )
-                            : bindMapStore(
-                                ctx.store(n),
-                                () => k,
-                                () => ctx.now(),
-                              ),
-                        ]),
-                      ) as ProcessContext<U, S>['stores'];
-                      return { ...context(r, ctx, emit), stores };
+                      // Called for every key a store holds each time the watermark moves: a plain loop, not
+                      // entries/map/fromEntries, and the context's fields written out.
+                      const key = () => k;
+                      const now = () => ctx.now();
+                      const stores: Record<string, unknown> = {};
+                      for (const n of storeNames) {
+                        stores[n] =
+                          options.stores[n]!.kind === 'value'
+                            ? bindValueStore(ctx.store(n), key, now)
+                            : bindMapStore(ctx.store(n), key, now);
+                      }
+                      return context(r, ctx, emit, stores as ProcessContext<U, S>['stores']);
                     },
                   });
                 },

@@ -132,3 +132,58 @@ test('a commit holds what the store holds, and no deletion of a key the last com
     { numRuns: 500 },
   );
 });
+
+test("a map store's entries, by key and sub-key, match a map of maps through sets, deletes, TTL and commits", () => {
+  type Step =
+    | { kind: 'set'; key: string; sub: string; value: number }
+    | { kind: 'delete'; key: string; sub: string }
+    | { kind: 'clear'; key: string }
+    | { kind: 'commit' };
+  const sub = fc.constantFrom('1', '2', 'x', '');
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key, sub, value: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ kind: fc.constant('delete' as const), key, sub }),
+    fc.record({ kind: fc.constant('clear' as const), key }),
+    fc.constant({ kind: 'commit' as const }),
+  );
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 100 }), (steps) => {
+      const s = new StoreState('m', 0);
+      const ref = new Map<string, Map<string, number>>();
+      const committed = new Map<string, unknown>();
+      let atCommit = new Map<string, Map<string, number>>();
+      for (const x of steps) {
+        if (x.kind === 'set') {
+          s.setEntry(x.key, x.sub, x.value);
+          if (!ref.has(x.key)) ref.set(x.key, new Map());
+          ref.get(x.key)!.set(x.sub, x.value);
+        } else if (x.kind === 'delete') {
+          s.deleteEntry(x.key, x.sub);
+          ref.get(x.key)?.delete(x.sub);
+          if (ref.get(x.key)?.size === 0) ref.delete(x.key);
+        } else if (x.kind === 'clear') {
+          for (const k of s.subKeys(x.key)) s.deleteEntry(x.key, k);
+          ref.delete(x.key);
+        } else {
+          for (const c of s.takeChanges()) {
+            if (c.value === undefined) committed.delete(c.key);
+            else committed.set(c.key, c.value);
+          }
+          atCommit = new Map([...ref].map(([k, subs]) => [k, new Map(subs)]));
+        }
+        assert.deepEqual(new Set(s.groupKeys()), new Set(ref.keys()));
+        for (const [k, subs] of ref) {
+          assert.deepEqual(new Map(s.entriesOf(k)), subs);
+          for (const [sb, v] of subs) assert.equal(s.getEntry(k, sb), v);
+        }
+      }
+      // What was committed, restored into a fresh store, reads back as the reference at the last commit.
+      const restored = new StoreState('m', 0);
+      for (const [k, v] of committed) restored.load(k, v, undefined);
+      restored.asMap();
+      assert.deepEqual(new Set(restored.groupKeys()), new Set(atCommit.keys()));
+      for (const [k, subs] of atCommit) assert.deepEqual(new Map(restored.entriesOf(k)), subs);
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -33,10 +33,11 @@ export class StoreState {
    */
   #fresh = new Set<string>();
   /**
-   * Map stores' entries by their key: built on first use from the keys held (a restore loads plain keys),
-   * then kept up to date by set, delete and load, so a key's entries are found without a scan.
+   * Map stores' entries by their key (sub-key → the entry's stored key): built on first use from the keys
+   * held (a restore loads plain keys), then kept up to date by set, delete and load, so a key's entries are
+   * found without a scan, and by the stored key already made (and hashed), not one built again each time.
    */
-  #groups: Map<string, Set<string>> | undefined;
+  #groups: Map<string, Map<string, string>> | undefined;
 
   constructor(name: string, partition: number, ttlMs?: number) {
     this.name = name;
@@ -64,6 +65,10 @@ export class StoreState {
     }
     const had = this.#data.has(key);
     if (this.#groups && !had) this.#group(key, true);
+    this.#write(key, value, had, now);
+  }
+
+  #write(key: string, value: unknown, had: boolean, now: number | undefined): void {
     this.#data.set(key, value);
     // A key written again before the commit (every record of a window) updates its pending change.
     let change = this.#dirty.get(key);
@@ -80,9 +85,58 @@ export class StoreState {
     }
   }
 
+  /** A map store's entry `sub` of `key` (see entryKey). */
+  getEntry<V = unknown>(key: string, sub: string): V | undefined {
+    const stored = this.#groupsBuilt().get(key)?.get(sub);
+    return stored === undefined ? undefined : (this.#data.get(stored) as V | undefined);
+  }
+
+  setEntry(key: string, sub: string, value: unknown, now?: number): void {
+    if (value === undefined) {
+      this.deleteEntry(key, sub);
+      return;
+    }
+    const groups = this.#groupsBuilt();
+    let subs = groups.get(key);
+    let stored = subs?.get(sub);
+    if (stored === undefined) {
+      stored = entryKey(key, sub);
+      if (!subs) {
+        subs = new Map();
+        groups.set(key, subs);
+      }
+      subs.set(sub, stored);
+      this.#write(stored, value, this.#data.has(stored), now);
+    } else this.#write(stored, value, true, now);
+  }
+
+  deleteEntry(key: string, sub: string): void {
+    const groups = this.#groupsBuilt();
+    const subs = groups.get(key);
+    const stored = subs?.get(sub);
+    if (stored === undefined) return;
+    subs!.delete(sub);
+    if (subs!.size === 0) groups.delete(key);
+    this.#remove(stored);
+  }
+
+  /** A map store's entries under `key`, as [sub-key, value]. */
+  entriesOf<V = unknown>(key: string): Array<[string, V]> {
+    const subs = this.#groupsBuilt().get(key);
+    if (!subs) return [];
+    const out: Array<[string, V]> = [];
+    for (const [sub, stored] of subs) out.push([sub, this.#data.get(stored) as V]);
+    return out;
+  }
+
   delete(key: string): void {
-    if (!this.#data.delete(key)) return;
+    if (!this.#data.has(key)) return;
     if (this.#groups) this.#group(key, false);
+    this.#remove(key);
+  }
+
+  #remove(key: string): void {
+    if (!this.#data.delete(key)) return;
     this.#expiresAt.delete(key);
     if (this.#fresh.delete(key)) this.#dirty.delete(key);
     else this.#dirty.set(key, { key, value: undefined });
@@ -157,7 +211,7 @@ export class StoreState {
 
   /** The sub-keys a map store holds under `key` (in no promised order: a restore loads them as stored). */
   subKeys(key: string): string[] {
-    return [...(this.#groupsBuilt().get(key) ?? [])];
+    return [...(this.#groupsBuilt().get(key)?.keys() ?? [])];
   }
 
   /** The keys under which a map store holds at least one entry. */
@@ -170,7 +224,7 @@ export class StoreState {
    * of their own (one JSON object per key) is split into entries then, as changes, so the next commit
    * stores it the new way.
    */
-  #groupsBuilt(): Map<string, Set<string>> {
+  #groupsBuilt(): Map<string, Map<string, string>> {
     if (!this.#groups) {
       this.#groups = new Map();
       const whole: Array<[string, object]> = [];
@@ -192,8 +246,8 @@ export class StoreState {
     const [key, sub] = parts;
     const subs = this.#groups!.get(key);
     if (add) {
-      if (subs) subs.add(sub);
-      else this.#groups!.set(key, new Set([sub]));
+      if (subs) subs.set(sub, composite);
+      else this.#groups!.set(key, new Map([[sub, composite]]));
     } else if (subs?.delete(sub) && subs.size === 0) this.#groups!.delete(key);
   }
 }
