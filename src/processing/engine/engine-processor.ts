@@ -33,14 +33,14 @@ export class EngineProcessor implements TaskProcessor {
     this.checkedInputs = [
       ...new Set(o.sub.nodes.flatMap((n) => (n.kind === 'source' && n.decoding.schema ? [n.topic] : []))),
     ];
-    // Every way in parses with a schema (the task copies a value a schema hands back as it is).
+    // Every way in parses with a schema (the task copies a value a schema hands back as it is). A topic
+    // that carries an upstream's watermark (stopcovid's status loop) counts among the repartition inputs
+    // for its watermarks, but a schema reads it like any other: its readers need no copy of their own.
     const sources = o.sub.nodes.filter((n) => n.kind === 'source');
     this.readsCopies =
       sources.length > 0 &&
       sources.every((n) => n.kind === 'source' && !n.repartition && n.decoding.schema !== undefined) &&
-      o.sub.inputs.every(
-        (t) => !o.sub.repartitionInputs.includes(t) && sources.some((n) => n.kind === 'source' && n.topic === t),
-      );
+      o.sub.inputs.every((t) => sources.some((n) => n.kind === 'source' && n.topic === t));
     this.outputs = o.sub.outputs;
     this.stores = [
       taskClockStore(o.sub),
