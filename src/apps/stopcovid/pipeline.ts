@@ -71,11 +71,14 @@ interface Person {
 }
 
 /**
- * Where a person is at a tick they wait in (the id is the key, the tick the entry's, the phone in Person).
- * One entry a tick, each written once: a person's list of them rewritten whole at each new tick made a
- * stage that fell behind slower the further it fell (at 60k people it never caught up again).
+ * Where a person is at a tick that waits for the watermark: an entry of the tick's key (`t<tick>`, the
+ * person's id its sub-key, the phone in Person), written once. Kept by person, all of one person's ticks
+ * in one value, each new tick rewrote the whole list, and each release went through every person's list:
+ * a stage that fell behind grew slower the further it fell and never caught up. By tick, a release reads
+ * just the tick it releases.
  */
 type Waiting = [x: number, y: number];
+const tickKey = (tick: number) => `t${tick}`;
 /** What an older version held, all of a person's ticks in one value: drained, never written. */
 type OldHeld = Array<[tick: number, x: number, y: number] | Position>;
 
@@ -166,13 +169,13 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
       TileVisits,
       {
         person: ReturnType<typeof valueStore<Person>>;
-        waiting: ReturnType<typeof mapStore<Waiting>>;
+        byTick: ReturnType<typeof mapStore<Waiting>>;
         held: ReturnType<typeof valueStore<OldHeld>>;
       }
     >(
       {
         name: 'person',
-        stores: { person: valueStore<Person>(), waiting: mapStore<Waiting>(), held: valueStore<OldHeld>() },
+        stores: { person: valueStore<Person>(), byTick: mapStore<Waiting>(), held: valueStore<OldHeld>() },
         onWatermark(wm, ctx) {
           const out = new Map<string, { tile: string; tick: number; visits: Visit[] }>();
           const send = (id: number, person: Person | undefined, tick: number, x: number, y: number) => {
@@ -190,19 +193,16 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
               batch.visits.push({ id, phone, x, y, tick, status, next, home: i === 0 });
             });
           };
-          for (const key of ctx.keys('waiting')) {
+          const due = ctx
+            .keys('byTick')
+            .map((key) => ({ key, tick: Number(key.slice(1)) }))
+            .filter(({ tick }) => tick * TICK_MS < wm)
+            .sort((a, b) => a.tick - b.tick);
+          for (const { key, tick } of due) {
             const c = ctx.forKey(key);
-            const due = c.stores.waiting
-              .entries()
-              .map(([sub, [x, y]]) => [Number(sub), x, y] as const)
-              .filter(([tick]) => tick * TICK_MS < wm)
-              .sort((a, b) => a[0] - b[0]);
-            if (due.length === 0) continue;
-            const person = c.stores.person.get();
-            for (const [tick, x, y] of due) {
-              send(Number(key), person, tick, x, y);
-              c.stores.waiting.delete(String(tick));
-            }
+            for (const [id, [x, y]] of c.stores.byTick.entries())
+              send(Number(id), c.stores.person.getFor(id), tick, x, y);
+            c.stores.byTick.clear();
           }
           for (const key of ctx.keys('held')) {
             const c = ctx.forKey(key);
@@ -210,7 +210,7 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
             for (const h of c.stores.held.get() ?? []) {
               const [tick, x, y] = Array.isArray(h) ? h : [h.tick, h.x, h.y];
               if (tick * TICK_MS < wm) send(Number(key), person, tick, x, y);
-              else c.stores.waiting.set(String(tick), [x, y]);
+              else ctx.forKey(tickKey(tick)).stores.byTick.set(key, [x, y]);
             }
             c.stores.held.delete();
           }
@@ -236,7 +236,7 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         // Someone first seen without a status (never, but for state lost under the input) starts at 0.
         if (!ctx.stores.person.get()) ctx.stores.person.set({ s0: p.status0 ?? 0, phone: p.phone, changes: [] });
         // A tick replayed while still waiting is the same move: set again, as it was.
-        ctx.stores.waiting.set(String(p.tick), [p.x, p.y]);
+        ctx.storesFor(tickKey(p.tick)).byTick.set(ctx.key, [p.x, p.y]);
       },
     )
     // Keyed by tile already (emit's key): the keyBy only marks it, so the contact stage repartitions by it.

@@ -67,11 +67,46 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
     return t.compile();
   }
 
+  /**
+   * The same, held by time instead of by key: each record under its second's key (storesFor), a second
+   * released whole once the watermark passes its end, so a release reads only what it releases.
+   */
+  function timeSorter(partitions: number) {
+    const t = new TopologyBuilder('test', { partitions });
+    t.stream('in', { schema: Ev, eventTime: (e) => e.t, maxOutOfOrderMs: 5000 })
+      .keyedByTopic()
+      .process(
+        {
+          name: 'sorter',
+          stores: { bySecond: mapStore<Ev>() },
+          onWatermark(wm, ctx) {
+            const due = ctx
+              .keys('bySecond')
+              .map((key) => ({ key, second: Number(key.slice(1)) }))
+              .filter(({ second }) => (second + 1) * 1000 <= wm)
+              .sort((a, b) => a.second - b.second);
+            for (const { key } of due) {
+              const c = ctx.forKey(key);
+              const evs = c.stores.bySecond.entries().map(([, e]) => e);
+              for (const e of evs.sort((a, b) => a.t - b.t || a.n - b.n)) c.emit(e, { key: e.k, timestamp: e.t });
+              c.stores.bySecond.clear();
+            }
+          },
+        },
+        (e, ctx) => ctx.storesFor(`s${Math.floor(e.t / 1000)}`).bySecond.set(String(e.n), e),
+      )
+      .to('out');
+    return t.compile();
+  }
+
+  const sorters = { value: sorter, map: mapSorter, time: timeSorter };
   for (const [kind, partitions] of [
     ['value', 1],
     ['value', 3],
     ['map', 1],
     ['map', 3],
+    ['time', 1],
+    ['time', 3],
   ] as const) {
     it(`${kind} store, ${partitions} partition(s): each key's records come out sorted, each once, across a restart`, () => {
       let s = 7;
@@ -84,7 +119,7 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
         t: i * 100 + Math.floor(r() * 4000),
         n: i,
       }));
-      const d = new TestDriver((kind === 'value' ? sorter : mapSorter)(partitions), { partitions });
+      const d = new TestDriver(sorters[kind](partitions), { partitions });
       const rec = (e: Ev) => ({ key: e.k, value: e, timestamp: e.t });
       d.pipe('in', evs.slice(0, 150).map(rec));
       const before = d.values<Ev>('out').length;

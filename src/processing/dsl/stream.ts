@@ -216,6 +216,12 @@ export interface ProcessContext<U, S extends Record<string, AnyStoreSpec>> exten
   emitTo(topic: string, value: unknown, options?: { key?: string; timestamp?: number }): void;
   /** Sends the current record to the dead-letter topic with `reason`, instead of throwing. */
   reject(reason: string): void;
+  /**
+   * The stores under another key of this task's partition: state kept by something other than the record's
+   * key (what waits for one tick, under that tick's key), which `onWatermark` then finds by that key. The
+   * key stays in this partition whatever partition it would hash to.
+   */
+  storesFor(key: string): { [K in keyof S]: StoreOf<S[K]> };
   /** Messages for the person running the pipeline (stderr in the CLI); a batch replayed after a crash logs again. */
   log: Logger;
 }
@@ -295,6 +301,20 @@ export class KeyedStream<V> extends Stream<V> {
         };
         // meta()'s fields written out, not spread: a context is built for every record.
         const storeNames = Object.keys(options.stores);
+        // Called for every key a store holds each time the watermark moves, and by storesFor for a record:
+        // a plain loop, not entries/map/fromEntries.
+        const storesFor = (k: string, ctx: TaskContext): ProcessContext<U, S>['stores'] => {
+          const key = () => k;
+          const now = () => ctx.now();
+          const stores: Record<string, unknown> = {};
+          for (const n of storeNames) {
+            stores[n] =
+              options.stores[n]!.kind === 'value'
+                ? bindValueStore(ctx.store(n), key, now)
+                : bindMapStore(ctx.store(n), key, now);
+          }
+          return stores as ProcessContext<U, S>['stores'];
+        };
         const context = (
           r: EngineRecord & { key: string },
           ctx: TaskContext,
@@ -307,6 +327,7 @@ export class KeyedStream<V> extends Stream<V> {
           watermark: ctx.watermark,
           origin: r.origin,
           stores,
+          storesFor: (k) => storesFor(k, ctx),
           log: ctx.log,
           emit: (value, o = {}) => emit({ ...r, key: o.key ?? r.key, timestamp: o.timestamp ?? r.timestamp, value }),
           emitTo: (topic, value, o = {}) =>
@@ -334,18 +355,7 @@ export class KeyedStream<V> extends Stream<V> {
                         headers: {},
                         origin: { topic: name, partition: ctx.partition, offset: -1 },
                       };
-                      // Called for every key a store holds each time the watermark moves: a plain loop, not
-                      // entries/map/fromEntries, and the context's fields written out.
-                      const key = () => k;
-                      const now = () => ctx.now();
-                      const stores: Record<string, unknown> = {};
-                      for (const n of storeNames) {
-                        stores[n] =
-                          options.stores[n]!.kind === 'value'
-                            ? bindValueStore(ctx.store(n), key, now)
-                            : bindMapStore(ctx.store(n), key, now);
-                      }
-                      return context(r, ctx, emit, stores as ProcessContext<U, S>['stores']);
+                      return context(r, ctx, emit, storesFor(k, ctx));
                     },
                   });
                 },
