@@ -107,16 +107,24 @@ export class LocalConsumer implements Consumer {
     const parts = [...this.#assigned.values()].filter((a) => present.has(a.topic));
     if (parts.length === 0) return [];
     const out: StreamRecord[] = [];
-    // Start from a rotating partition so one busy partition cannot starve the others.
-    for (let i = 0; i < parts.length && out.length < max; i++) {
-      const a = parts[(this.#next + i) % parts.length]!;
+    // Two rounds from a rotating partition: first at most a fair share of each, then whatever room is left.
+    // Filling the poll from the first partitions with a backlog left a partition of a few records (a
+    // feedback loop's, stopcovid's status changes) unread for as many polls as there are partitions, and
+    // the loop then turned once every few commits.
+    const share = Math.max(1, Math.ceil(max / parts.length));
+    const drained = new Set<number>();
+    for (let i = 0; i < 2 * parts.length && out.length < max; i++) {
+      const at = (this.#next + i) % parts.length;
+      if (drained.has(at)) continue;
+      const a = parts[at]!;
+      const room = i < parts.length ? Math.min(share, max - out.length) : max - out.length;
       this.#applySeek(a);
       let rows = this.#broker.readRows(
         a.topicId,
         a.topic,
         a.partition,
         a.position,
-        max - out.length,
+        room,
         a.cursor,
         this.#options.readOnly,
       );
@@ -130,12 +138,13 @@ export class LocalConsumer implements Consumer {
             a.topic,
             a.partition,
             a.position,
-            max - out.length,
+            room,
             a.cursor,
             this.#options.readOnly,
           );
         }
       }
+      if (rows.length < room) drained.add(at);
       if (rows.length > 0) {
         a.position = rows[rows.length - 1]!.offset + 1;
         for (const r of rows) out.push(r);
