@@ -229,7 +229,8 @@ export interface StoreChanges {
   held?: number;
   /**
    * The store's whole content after these changes ([key, value, expiresAt]), valid during the commit call
-   * only: a backend that compacts its log writes this instead of reading the log back and folding it.
+   * only: a backend that compacts its log writes this, inside the commit's transaction, instead of reading
+   * the log back and folding it. Values are the store's own objects (see StoreState on changing them).
    */
   latest?: () => Iterable<[string, unknown, number | undefined]>;
 }

@@ -105,3 +105,32 @@ test('local: a store of one large value rewritten at every commit is compacted b
     assert.deepEqual(restored.get('model'), model(899));
   });
 });
+
+test('local: a compaction is part of its commit: one that fails leaves no outputs and no state of that commit', async () => {
+  await withStore('st', async ({ b, backend, consumer }) => {
+    await b.createTopic('out', { partitions: 1 });
+    // Enough entries in one commit to compact at once; the store's content then cannot be written (a BigInt).
+    const changes = Array.from({ length: 60_000 }, (_, i) => ({ key: `k${i % 10}`, value: i }));
+    await assert.rejects(
+      backend.commit(consumer, {
+        outputs: [{ topic: 'out', records: [{ key: 'a', value: 1 }] }],
+        state: [{ store: 'st', partition: 0, changes, held: 10, latest: () => [['k0', 10n, undefined]] }],
+        positions: [],
+      }),
+      /cannot be stored as JSON/,
+    );
+    const { n } = b.db.prepare('SELECT COUNT(*) AS n FROM state_log').get() as { n: number };
+    assert.equal(n, 0, 'the commit logged nothing');
+    assert.equal((await b.read('out', 0, 0, 10)).length, 0, 'and appended nothing');
+    // The same commit with a content that can be written goes through, compacted to it.
+    await backend.commit(consumer, {
+      outputs: [{ topic: 'out', records: [{ key: 'a', value: 1 }] }],
+      state: [{ store: 'st', partition: 0, changes, held: 10, latest: () => [['k0', 59_990, undefined]] }],
+      positions: [],
+    });
+    const restored = new Map<string, unknown>();
+    await backend.restore('st', 0, (k, v) => restored.set(k, v));
+    assert.deepEqual([...restored], [['k0', 59_990]]);
+    assert.equal((await b.read('out', 0, 0, 10)).length, 1);
+  });
+});

@@ -209,7 +209,9 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
             const person = c.stores.person.get();
             for (const h of c.stores.held.get() ?? []) {
               const [tick, x, y] = Array.isArray(h) ? h : [h.tick, h.x, h.y];
-              if (tick * TICK_MS < wm) send(Number(key), person, tick, x, y);
+              // A whole Position carries the phone a person not stored yet would otherwise lack.
+              const who = person ?? (Array.isArray(h) ? undefined : { s0: 0 as const, phone: h.phone, changes: [] });
+              if (tick * TICK_MS < wm) send(Number(key), who, tick, x, y);
               else ctx.forKey(tickKey(tick)).stores.byTick.set(key, [x, y]);
             }
             c.stores.held.delete();
@@ -330,7 +332,9 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         },
       },
       (v, ctx) => {
-        if (v.visits.length > 0) ctx.stores.visits.set(`${v.tick}:${v.visits[0]!.id}`, v);
+        // A record an older version put on the by-tile topic is one Visit: a batch of one.
+        const batch: TileVisits = Array.isArray(v.visits) ? v : { tick: v.tick, visits: [v as unknown as Visit] };
+        if (batch.visits.length > 0) ctx.stores.visits.set(`${batch.tick}:${batch.visits[0]!.id}`, batch);
       },
     )
     .to(topics.status, { carryWatermark: true });

@@ -80,41 +80,36 @@ export class LocalStateBackend implements StateBackend {
   }
 
   /**
-   * Rewrites a store partition's log as its latest values, in one transaction (the owner's: a zombie's
-   * commit is fenced, so no other writer appends meanwhile). The task's store holds exactly what was just
-   * committed, so its content is written as it is: folding the log read back and parsed every entry it
-   * ever logged, which for a store of short-lived keys (records held until a watermark) is far more than
-   * it holds.
+   * Rewrites a store partition's log as its latest values, inside the commit's transaction: fenced with
+   * it (a member that lost the partition compacts nothing) and undone with it. The task's store holds
+   * exactly what this commit makes durable, so its content is written as it is: folding the log read back
+   * and parsed every entry it ever logged, which for a store of short-lived keys (records held until a
+   * watermark) is far more than it holds. Returns the keys and bytes written.
    */
-  #compact(store: string, partition: number, held: StoreChanges['latest']): void {
+  #compact(store: string, partition: number, held: StoreChanges['latest']): { keys: number; bytes: number } {
     const b = this.#broker;
-    b.transaction(() => {
-      const latest = held
-        ? held()
-        : [...this.#fold(store, partition)].map(([key, [value, expiresAt]]) => [key, value, expiresAt] as const);
-      b.stmt('DELETE FROM state_log WHERE store = ? AND partition = ?').run(store, partition);
-      const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
-      let chunk: LogEntry[] = [];
-      let bytes = 0;
-      const flush = () => {
-        if (chunk.length === 0) return;
-        const text = JSON.stringify(chunk);
-        add.run(store, partition, chunk.length, text);
-        bytes += text.length;
-        chunk = [];
-      };
-      let keys = 0;
-      for (const [key, value, expiresAt] of latest) {
-        chunk.push([key, value, expiresAt ?? null]);
-        keys++;
-        if (chunk.length >= 10_000) flush();
-      }
-      flush();
-      this.#live.set(`${store}\u0000${partition}`, keys);
-      this.#liveBytes.set(`${store}\u0000${partition}`, bytes);
-      this.#loggedBytes.set(`${store}\u0000${partition}`, bytes);
-    });
-    this.#logged.set(`${store}\u0000${partition}`, this.#loggedEntries(store, partition));
+    const latest = held
+      ? held()
+      : [...this.#fold(store, partition)].map(([key, [value, expiresAt]]) => [key, value, expiresAt] as const);
+    b.stmt('DELETE FROM state_log WHERE store = ? AND partition = ?').run(store, partition);
+    const add = b.stmt('INSERT INTO state_log(store, partition, entries, changes) VALUES (?, ?, ?, ?)');
+    let chunk: LogEntry[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (chunk.length === 0) return;
+      const text = serialise(store, chunk);
+      add.run(store, partition, chunk.length, text);
+      bytes += text.length;
+      chunk = [];
+    };
+    let keys = 0;
+    for (const [key, value, expiresAt] of latest) {
+      chunk.push([key, value, expiresAt ?? null]);
+      keys++;
+      if (chunk.length >= 10_000) flush();
+    }
+    flush();
+    return { keys, bytes };
   }
 
   #loggedEntries(store: string, partition: number): number {
@@ -150,6 +145,7 @@ export class LocalStateBackend implements StateBackend {
         s.changes.map((ch): LogEntry => (ch.value === undefined ? [ch.key] : [ch.key, ch.value, ch.expiresAt ?? null])),
       ),
     }));
+    const counts: Array<{ k: string; logged: number; bytes: number; live?: { keys: number; bytes: number } }> = [];
     b.transaction(() => {
       // Fencing: inside the write lock, this member must still own every partition it commits. A member
       // that joined or a member declared dead since our last heartbeat moved partitions: commit nothing.
@@ -170,21 +166,31 @@ export class LocalStateBackend implements StateBackend {
          ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at`,
       );
       for (const p of c.positions) upsert.run(consumer.group, p.topic, p.partition, p.offset, now);
+      // Compaction in the same transaction: fenced by the check above, and a commit retried after a
+      // failed compaction appends nothing twice. Counters change only once it commits.
+      for (const s of rows) {
+        const k = `${s.store}\u0000${s.partition}`;
+        const logged = (this.#logged.get(k) ?? this.#loggedEntries(s.store, s.partition) - s.entries) + s.entries;
+        const bytes =
+          (this.#loggedBytes.get(k) ?? this.#loggedBytesOf(s.store, s.partition) - s.changes.length) + s.changes.length;
+        // Keys held as the task says, else as the last compaction found: the log may reach twice that; and
+        // twice the bytes its latest values took at the last compaction.
+        const held = s.held ?? this.#live.get(k) ?? 0;
+        const liveBytes = this.#liveBytes.get(k) ?? 0;
+        if (logged > 2 * Math.max(COMPACT_MIN, held) || bytes > 2 * Math.max(COMPACT_MIN_BYTES, liveBytes)) {
+          const done = this.#compact(s.store, s.partition, s.latest);
+          counts.push({ k, logged: done.keys, bytes: done.bytes, live: done });
+        } else counts.push({ k, logged, bytes });
+      }
     });
     if (c.outputs.length > 0) b.notifier.notify();
-    for (const s of rows) {
-      const k = `${s.store}\u0000${s.partition}`;
-      const logged = (this.#logged.get(k) ?? this.#loggedEntries(s.store, s.partition) - s.entries) + s.entries;
+    for (const { k, logged, bytes, live } of counts) {
       this.#logged.set(k, logged);
-      const bytes =
-        (this.#loggedBytes.get(k) ?? this.#loggedBytesOf(s.store, s.partition) - s.changes.length) + s.changes.length;
       this.#loggedBytes.set(k, bytes);
-      // Keys held as the task says, else as the last compaction found: the log may reach twice that; and
-      // twice the bytes its latest values took at the last compaction.
-      const held = s.held ?? this.#live.get(k) ?? 0;
-      const liveBytes = this.#liveBytes.get(k) ?? 0;
-      if (logged > 2 * Math.max(COMPACT_MIN, held) || bytes > 2 * Math.max(COMPACT_MIN_BYTES, liveBytes))
-        this.#compact(s.store, s.partition, s.latest);
+      if (live) {
+        this.#live.set(k, live.keys);
+        this.#liveBytes.set(k, live.bytes);
+      }
     }
   }
 

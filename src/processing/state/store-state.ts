@@ -9,7 +9,8 @@ import type { StateChange } from '../../core/broker.ts';
  * ever persists `(store, partition, key) -> value`.
  *
  * A value handed to `set` belongs to the store: it is serialised at commit time, so mutating it after
- * `set` and before the commit is seen; mutating it without calling `set` again is not.
+ * `set` and before the commit is seen. Mutating it without calling `set` again is not logged, yet a
+ * compaction (which writes the store's content as it is) may keep it: call `set` after every change.
  */
 export class StoreState {
   readonly name: string;
