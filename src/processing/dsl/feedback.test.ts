@@ -4,18 +4,24 @@ import { z } from 'zod';
 import { TestDriver } from '../../testing/index.ts';
 import { tumbling } from '../windows/window-spec.ts';
 import { mapStore, valueStore } from './stores.ts';
+import type { KeyedStream, Stream } from './stream.ts';
 import { TopologyBuilder } from './topology.ts';
 
 const Ev = z.object({ k: z.string(), t: z.number(), n: z.number() });
 type Ev = z.infer<typeof Ev>;
 
 describe('process onWatermark: event-time timers over a per-key buffer', () => {
+  /** The input keyed by topic, sorted by `sort`, to 'out'. */
+  function sorting(partitions: number, sort: (s: KeyedStream<Ev>) => Stream<Ev>) {
+    const t = new TopologyBuilder('test', { partitions });
+    sort(t.stream('in', { schema: Ev, eventTime: (e) => e.t, maxOutOfOrderMs: 5000 }).keyedByTopic()).to('out');
+    return t.compile();
+  }
+
   /** Holds each key's records until the watermark passes them, then emits them in event-time order. */
   function sorter(partitions: number) {
-    const t = new TopologyBuilder('test', { partitions });
-    t.stream('in', { schema: Ev, eventTime: (e) => e.t, maxOutOfOrderMs: 5000 })
-      .keyedByTopic()
-      .process(
+    return sorting(partitions, (s) =>
+      s.process(
         {
           name: 'sorter',
           stores: { held: valueStore<Ev[]>() },
@@ -33,17 +39,14 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
           },
         },
         (e, ctx) => ctx.stores.held.set([...(ctx.stores.held.get() ?? []), e]),
-      )
-      .to('out');
-    return t.compile();
+      ),
+    );
   }
 
   /** The same with a map store: an entry per held record, released entries deleted one by one. */
   function mapSorter(partitions: number) {
-    const t = new TopologyBuilder('test', { partitions });
-    t.stream('in', { schema: Ev, eventTime: (e) => e.t, maxOutOfOrderMs: 5000 })
-      .keyedByTopic()
-      .process(
+    return sorting(partitions, (s) =>
+      s.process(
         {
           name: 'sorter',
           stores: { held: mapStore<Ev>() },
@@ -62,9 +65,8 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
           },
         },
         (e, ctx) => ctx.stores.held.set(String(e.n), e),
-      )
-      .to('out');
-    return t.compile();
+      ),
+    );
   }
 
   /**
@@ -72,10 +74,8 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
    * released whole once the watermark passes its end, so a release reads only what it releases.
    */
   function timeSorter(partitions: number) {
-    const t = new TopologyBuilder('test', { partitions });
-    t.stream('in', { schema: Ev, eventTime: (e) => e.t, maxOutOfOrderMs: 5000 })
-      .keyedByTopic()
-      .process(
+    return sorting(partitions, (s) =>
+      s.process(
         {
           name: 'sorter',
           stores: { bySecond: mapStore<Ev>() },
@@ -94,9 +94,8 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
           },
         },
         (e, ctx) => ctx.storesFor(`s${Math.floor(e.t / 1000)}`).bySecond.set(String(e.n), e),
-      )
-      .to('out');
-    return t.compile();
+      ),
+    );
   }
 
   const sorters = { value: sorter, map: mapSorter, time: timeSorter };

@@ -284,27 +284,16 @@ export class KeyedStream<V> extends Stream<V> {
       stores: Object.entries(options.stores).map(([n, s]) => ({ name: n, ...(s.ttlMs ? { ttlMs: s.ttlMs } : {}) })),
       create: () => {
         let current: EngineRecord | undefined;
-        let bound: Record<string, unknown> | undefined;
+        let bound: ProcessContext<U, S>['stores'] | undefined;
         /** The last record of each key in this batch, for `flush`. */
         const touched = new Map<string, EngineRecord>();
-        const key = () => current!.key!;
-        const bind = (ctx: TaskContext) => {
-          bound ??= Object.fromEntries(
-            Object.entries(options.stores).map(([n, s]) => [
-              n,
-              s.kind === 'value'
-                ? bindValueStore(ctx.store(n), key, () => ctx.now())
-                : bindMapStore(ctx.store(n), key, () => ctx.now()),
-            ]),
-          );
-          return bound as ProcessContext<U, S>['stores'];
-        };
-        // meta()'s fields written out, not spread: a context is built for every record.
         const storeNames = Object.keys(options.stores);
-        // Called for every key a store holds each time the watermark moves, and by storesFor for a record:
-        // a plain loop, not entries/map/fromEntries.
-        const storesFor = (k: string, ctx: TaskContext): ProcessContext<U, S>['stores'] => {
-          const key = () => k;
+        /**
+         * The stores bound to a key: the record's (bound once, reading the current record's key), or one key's
+         * for forKey (every key a store holds, each time the watermark moves) and storesFor: a plain loop, not
+         * entries/map/fromEntries.
+         */
+        const bindStores = (key: () => string, ctx: TaskContext): ProcessContext<U, S>['stores'] => {
           const now = () => ctx.now();
           const stores: Record<string, unknown> = {};
           for (const n of storeNames) {
@@ -315,6 +304,13 @@ export class KeyedStream<V> extends Stream<V> {
           }
           return stores as ProcessContext<U, S>['stores'];
         };
+        const recordKey = () => current!.key!;
+        const bind = (ctx: TaskContext) => {
+          bound ??= bindStores(recordKey, ctx);
+          return bound;
+        };
+        const storesFor = (k: string, ctx: TaskContext) => bindStores(() => k, ctx);
+        // meta()'s fields written out, not spread: a context is built for every record.
         const context = (
           r: EngineRecord & { key: string },
           ctx: TaskContext,

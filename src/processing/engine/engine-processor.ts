@@ -37,10 +37,10 @@ export class EngineProcessor implements TaskProcessor {
     // that carries an upstream's watermark (stopcovid's status loop) counts among the repartition inputs
     // for its watermarks, but a schema reads it like any other: its readers need no copy of their own.
     const sources = o.sub.nodes.filter((n) => n.kind === 'source');
+    // (A subtopology's inputs are its sources' topics: every input is read by one of these.)
     this.readsCopies =
       sources.length > 0 &&
-      sources.every((n) => n.kind === 'source' && !n.repartition && n.decoding.schema !== undefined) &&
-      o.sub.inputs.every((t) => sources.some((n) => n.kind === 'source' && n.topic === t));
+      sources.every((n) => n.kind === 'source' && !n.repartition && n.decoding.schema !== undefined);
     this.outputs = o.sub.outputs;
     this.stores = [
       taskClockStore(o.sub),

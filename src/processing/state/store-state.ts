@@ -97,28 +97,18 @@ export class StoreState {
       this.deleteEntry(key, sub);
       return;
     }
-    const groups = this.#groupsBuilt();
-    let subs = groups.get(key);
-    let stored = subs?.get(sub);
+    let stored = this.#groupsBuilt().get(key)?.get(sub);
     if (stored === undefined) {
       stored = entryKey(key, sub);
-      if (!subs) {
-        subs = new Map();
-        groups.set(key, subs);
-      }
-      subs.set(sub, stored);
+      this.#index(key, sub, stored);
       this.#write(stored, value, this.#data.has(stored), now);
     } else this.#write(stored, value, true, now);
   }
 
   deleteEntry(key: string, sub: string): void {
-    const groups = this.#groupsBuilt();
-    const subs = groups.get(key);
-    const stored = subs?.get(sub);
-    if (stored === undefined) return;
-    subs!.delete(sub);
-    if (subs!.size === 0) groups.delete(key);
-    this.#remove(stored);
+    this.#groupsBuilt();
+    const stored = this.#unindex(key, sub);
+    if (stored !== undefined) this.#remove(stored);
   }
 
   /** A map store's entries under `key`, as [sub-key, value]. */
@@ -245,11 +235,25 @@ export class StoreState {
     const parts = splitEntryKey(composite);
     if (!parts) return;
     const [key, sub] = parts;
+    if (add) this.#index(key, sub, composite);
+    else this.#unindex(key, sub);
+  }
+
+  /** Takes an entry out of the index of its key's entries; returns its stored key, if it was there. */
+  #unindex(key: string, sub: string): string | undefined {
     const subs = this.#groups!.get(key);
-    if (add) {
-      if (subs) subs.set(sub, composite);
-      else this.#groups!.set(key, new Map([[sub, composite]]));
-    } else if (subs?.delete(sub) && subs.size === 0) this.#groups!.delete(key);
+    const stored = subs?.get(sub);
+    if (stored === undefined) return undefined;
+    subs!.delete(sub);
+    if (subs!.size === 0) this.#groups!.delete(key);
+    return stored;
+  }
+
+  /** Adds an entry's stored key to the index of its key's entries. */
+  #index(key: string, sub: string, stored: string): void {
+    const subs = this.#groups!.get(key);
+    if (subs) subs.set(sub, stored);
+    else this.#groups!.set(key, new Map([[sub, stored]]));
   }
 }
 
