@@ -109,7 +109,11 @@ export interface ProcessorTask {
   /** Loads one committed entry of a store before `start` (restore). */
   restoreEntry(store: string, key: string, value: unknown, expiresAt: number | undefined): void;
   start(): void;
-  process(record: StreamRecord): void;
+  /**
+   * `now`: the processing time the record counts as read at (its runner reads the clock once per poll);
+   * default the task's own clock.
+   */
+  process(record: StreamRecord, now?: number): void;
   /** Processing time passed with no input. */
   tick(): void;
   /** The input ended for good: windows close. */

@@ -106,6 +106,7 @@ export class TaskRunner {
         const started = performance.now();
         const touched = new Set<ProcessorTask>();
         let processed = 0;
+        let seen = 0;
         for (let polls = 0; ; polls++) {
           // Only the first poll waits for input; the ones gathering more for the same commit wait at most
           // what is left of the backend's gathering time: the last poll of a backlog (or of a burst) held
@@ -120,31 +121,37 @@ export class TaskRunner {
           // A task dropped since (its partition moved) takes its uncommitted work along: its position was
           // not committed either, so its new owner redoes that work from the committed state.
           for (const t of touched) if (this.#tasks.get(t.partition) !== t) touched.delete(t);
-          // A poll hands out runs of one partition: their position key is built (and hashed) once per run.
-          let runTopic: string | undefined;
-          let runPartition = -1;
-          let runKey = '';
-          let runTask: ProcessorTask | undefined;
-          for (const r of records) {
-            const task = this.#tasks.get(r.partition);
+          // A poll hands out runs of one partition: each run's task is looked up, and its position key built
+          // and set, once, not per record; the clock is read once per poll (it only dates inputs' activity).
+          const now = (o.now ?? Date.now)();
+          for (let i = 0; i < records.length; ) {
+            const first = records[i]!;
+            let end = i + 1;
+            while (
+              end < records.length &&
+              records[end]!.partition === first.partition &&
+              records[end]!.topic === first.topic
+            )
+              end++;
+            const task = this.#tasks.get(first.partition);
             // Moved away between the poll and now (its new owner reads it), or just (re)started here, where
             // the consumer was sent back to the committed position the restored state reflects.
-            if (!task || (fresh.size > 0 && fresh.has(r.partition))) continue;
+            if (!task || (fresh.size > 0 && fresh.has(first.partition))) {
+              i = end;
+              continue;
+            }
+            touched.add(task);
+            const key = tpKey(first.topic, first.partition);
             const before = task.counters.records;
-            task.process(r);
+            let yielded: Promise<void> | undefined;
+            for (; i < end && yielded === undefined; i++) {
+              task.process(records[i]!, now);
+              if ((++seen & 63) === 0) yielded = yielder.turn();
+            }
+            // Set before the turn; after it, the rest of the run is looked at again (its task may have moved).
+            this.#consumed.set(key, records[i - 1]!.offset + 1);
             processed += task.counters.records - before;
-            if (r.partition !== runPartition || r.topic !== runTopic) {
-              runTopic = r.topic;
-              runPartition = r.partition;
-              runKey = tpKey(r.topic, r.partition);
-            }
-            this.#consumed.set(runKey, r.offset + 1);
-            if (task !== runTask) {
-              touched.add(task);
-              runTask = task;
-            }
-            const y = (processed & 63) === 0 ? yielder.turn() : undefined;
-            if (y) await y;
+            if (yielded) await yielded;
           }
           const gathering =
             records.length > 0 &&

@@ -83,7 +83,7 @@ export class EngineProcessor implements TaskProcessor {
       counters: task.counters,
       restoreEntry: (store, key, value, expiresAt) => task.stores.get(store)?.load(key, value, expiresAt),
       start: () => task.start(),
-      process: (r) => task.process(r),
+      process: (r, now) => task.process(r, now),
       tick: () => task.tick(),
       endOfInput: () => task.endOfInput(),
       takeCommit: () => task.takeCommit(),
