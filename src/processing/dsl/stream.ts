@@ -286,7 +286,11 @@ export class KeyedStream<V> extends Stream<V> {
         let current: EngineRecord | undefined;
         let bound: ProcessContext<U, S>['stores'] | undefined;
         /** The last record of each key in this batch, for `flush`. */
-        const touched = new Map<string, EngineRecord>();
+        // The batch's last record per key, and when it came: a key's entry is overwritten in place, never
+        // deleted and added again (a Map whose table is old reallocates it, in the old generation, when a
+        // delete empties it: per record for a step with one key, buzz's stats).
+        const touched = new Map<string, { r: EngineRecord; at: number }>();
+        let touches = 0;
         const storeNames = Object.keys(options.stores);
         /**
          * The stores bound to a key: the record's (bound once, reading the current record's key), or one key's
@@ -372,15 +376,20 @@ export class KeyedStream<V> extends Stream<V> {
               current = undefined;
             }
             if (options.flush) {
-              // Re-inserted, so keys are flushed in the order of their last record.
-              touched.delete(r.key);
-              touched.set(r.key, r);
+              const t = touched.get(r.key);
+              if (t === undefined) touched.set(r.key, { r, at: touches++ });
+              else {
+                t.r = r;
+                t.at = touches++;
+              }
             }
           },
           ...(options.flush
             ? {
                 flush(ctx: TaskContext, emit: Emit) {
-                  for (const r of touched.values()) {
+                  // Keys in the order of their last record.
+                  const order = [...touched.values()].sort((a, b) => a.at - b.at);
+                  for (const { r } of order) {
                     current = r;
                     try {
                       options.flush!(context(r as EngineRecord & { key: string }, ctx, emit));
@@ -389,6 +398,7 @@ export class KeyedStream<V> extends Stream<V> {
                     }
                   }
                   touched.clear();
+                  touches = 0;
                 },
               }
             : {}),
