@@ -313,7 +313,14 @@ export class KeyedStream<V> extends Stream<V> {
           bound ??= bindStores(recordKey, ctx);
           return bound;
         };
-        const storesFor = (k: string, ctx: TaskContext) => bindStores(() => k, ctx);
+        // The last key's binding is kept: callers mostly ask for one key many times in a row (stopcovid's
+        // person stage, the tick every position of a batch waits under), and a binding holds no state.
+        let lastFor: { k: string; ctx: TaskContext; stores: ProcessContext<U, S>['stores'] } | undefined;
+        const storesFor = (k: string, ctx: TaskContext) => {
+          if (lastFor === undefined || lastFor.k !== k || lastFor.ctx !== ctx)
+            lastFor = { k, ctx, stores: bindStores(() => k, ctx) };
+          return lastFor.stores;
+        };
         // meta()'s fields written out, not spread: a context is built for every record.
         const context = (
           r: EngineRecord & { key: string },
