@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { TestDriver } from '../../testing/index.ts';
+import { tumbling } from '../windows/window-spec.ts';
 import { valueStore } from './stores.ts';
 import { TopologyBuilder } from './topology.ts';
 
@@ -57,5 +58,32 @@ describe('process step flush', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('what a step sees of a record', () => {
+  it("ctx.origin and a late record's source are plain objects naming where the record was read", () => {
+    const t = new TopologyBuilder('origin-test', { partitions: 1 });
+    const s = t.stream('in', { schema: Msg, eventTime: (m) => Number(m.k) * 1000 });
+    s.keyBy((m) => m.k, { name: 'by-k', repartition: false })
+      .process({ name: 'where', stores: {} }, (_m, ctx) => ctx.emit({ origin: ctx.origin }))
+      .to('where');
+    s.keyBy((m) => m.k, { name: 'by-k2', repartition: false })
+      .window(tumbling(1000))
+      .aggregate((a) => ({ n: a.count() }))
+      .to('counts');
+    const d = new TestDriver(t.compile());
+    // Event times 5 s, then 1 s: the second record's window closed before it came.
+    d.pipe('in', [
+      { key: 'a', value: { k: '5' } },
+      { key: 'b', value: { k: '1' } },
+    ]);
+    assert.deepStrictEqual(
+      d.values<{ origin: unknown }>('where').map((v) => v.origin),
+      [0, 1].map((offset) => ({ topic: 'in', partition: 0, offset })),
+    );
+    const late = d.values<{ source: unknown }>('in.late');
+    assert.equal(late.length, 1);
+    assert.deepStrictEqual(late[0]!.source, { topic: 'in', partition: 0, offset: 1 });
   });
 });

@@ -141,6 +141,9 @@ export class Task {
   /** Builds the operators once the stores hold their restored state. */
   start(): void {
     const o = this.#o;
+    // What process looked up per input holds the emits built below.
+    this.#inputInfo.clear();
+    this.#lastInput = undefined;
     const saved = this.stores.get(this.#clockStore)?.get<ReturnType<WatermarkTracker['snapshot']>>('watermark');
     if (saved) {
       this.#wm.restore(saved, o.now());
@@ -394,7 +397,9 @@ export class Task {
       }
       timestamp = t;
     }
-    return new SourceRecord(r.key, value, timestamp, r.headers, new Origin(r.topic, r.partition, r.offset));
+    // A plain object, as users see it (ctx.origin, late records' source): it points at nothing young.
+    const origin = { topic: r.topic, partition: r.partition, offset: r.offset };
+    return new SourceRecord(r.key, value, timestamp, r.headers, origin);
   }
 
   #deadLetter(r: StreamRecord, e: RunnelError): void {
@@ -470,36 +475,32 @@ export class Task {
 }
 
 /**
- * A record entering the dataflow and its origin, built by constructors rather than object literals: V8
+ * A record entering the dataflow, built by a constructor rather than an object literal: V8
  * tracks a literal's allocation site and, when a scavenge finds most of its objects alive, allocates the
  * rest straight into the old generation ("pretenuring"). For these that decision was wrong and costly: a
  * record dies within its batch, but an old one, dead or not, keeps the young value it points to alive
  * through every scavenge until the next full collection, so each batch's parsed input was promoted. A
- * windowed count ran 1.6x slower with it (`node --no-allocation-site-pretenuring` showed it).
+ * windowed count ran 1.6x slower with it (`node --no-allocation-site-pretenuring` showed it). Its origin
+ * stays a plain object (users see it), which points at nothing young.
  */
 class SourceRecord implements EngineRecord {
   key: string | null;
   value: unknown;
   timestamp: number;
   headers: Record<string, string>;
-  origin: Origin;
-  constructor(key: string | null, value: unknown, timestamp: number, headers: Record<string, string>, origin: Origin) {
+  origin: EngineRecord['origin'];
+  constructor(
+    key: string | null,
+    value: unknown,
+    timestamp: number,
+    headers: Record<string, string>,
+    origin: EngineRecord['origin'],
+  ) {
     this.key = key;
     this.value = value;
     this.timestamp = timestamp;
     this.headers = headers;
     this.origin = origin;
-  }
-}
-
-class Origin {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  constructor(topic: string, partition: number, offset: number) {
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
   }
 }
 
