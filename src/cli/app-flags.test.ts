@@ -43,3 +43,25 @@ test('app flags: a refusal naming the environment key a flag set names the flag'
   // Set in the environment, not by the flag: the message stays as it was.
   await assert.rejects(withFlagNames(a, parse(['a']), bad), { message: 'A_PEOPLE must be a number (got "x")' });
 });
+
+test("app flags: a mistyped flag is matched against the named app's flags and the command's, never another app's", () => {
+  const suggestion = (args: string[]): string | undefined => {
+    let said = '';
+    const cmd = new Command('run')
+      .argument('<app>')
+      .option('--seed <n>')
+      .exitOverride()
+      .configureOutput({ writeErr: (t) => (said += t) });
+    addAppFlags(cmd, [a, b]);
+    cmd.action(() => {});
+    assert.throws(() => cmd.parse(args, { from: 'user' }), { code: 'commander.unknownOption' });
+    assert.match(said, new RegExp(`unknown option '${args[1]}'`));
+    return /Did you mean (--[a-z-]+)\?/.exec(said)?.[1];
+  };
+  assert.equal(suggestion(['a', '--tick-rat', '1']), '--tick-rate');
+  // b has no --tick-rate: nothing close of its own, so no suggestion that b would then refuse.
+  assert.equal(suggestion(['b', '--tick-rat', '1']), undefined);
+  assert.equal(suggestion(['b', '--peple', '1']), '--people');
+  assert.equal(suggestion(['b', '--sed', '1']), '--seed');
+  assert.equal(suggestion(['a', '--zzzzzz', '1']), undefined);
+});

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { AppDefinition, AppFlag } from '../core/app.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { closestNames, editDistance } from './closest-names.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,6 +31,37 @@ export function addAppFlags(cmd: Command, apps: AppDefinition[]): void {
       ),
     );
   }
+  suggestOwnFlags(cmd, byName);
+}
+
+/**
+ * Commander suggests the closest of every flag the command holds, other apps' too: `run smoker --file`
+ * got "did you mean --tile?", a stopcovid flag smoker then refuses. The suggestion comes from the command's
+ * own flags and the named app's (the first operand), or none when nothing is close.
+ */
+function suggestOwnFlags(cmd: Command, byName: Map<string, { flag: AppFlag; apps: string[] }>): void {
+  // unknownOption is Commander's hook for this error, not in its typings.
+  const hooked = cmd as unknown as { unknownOption(flag: string): void };
+  hooked.unknownOption = (flag: string) => {
+    const app = cmd.args.find((a) => !a.startsWith('-'));
+    const others = new Set(
+      [...byName.values()].filter((e) => app === undefined || !e.apps.includes(app)).map((e) => `--${e.flag.name}`),
+    );
+    const candidates = [...cmd.options, ...(cmd.parent?.options ?? [])]
+      .map((o) => o.long)
+      .filter((l): l is string => l !== undefined && !others.has(l));
+    const best = flag.startsWith('--') ? closestFlag(flag, candidates) : undefined;
+    cmd.error(`error: unknown option '${flag}'${best ? `\n(Did you mean ${best}?)` : ''}`, {
+      code: 'commander.unknownOption',
+    });
+  };
+}
+
+/** The closest flag within two edits (one for names of one or two letters): a slip, not another flag. */
+function closestFlag(flag: string, candidates: string[]): string | undefined {
+  const [best] = closestNames(flag, candidates, 1).shown;
+  if (best === undefined) return undefined;
+  return editDistance(flag.slice(2), best.slice(2)) <= (flag.length - 2 < 3 ? 1 : 2) ? best : undefined;
 }
 
 /** The app flags given on the command line, by their AppFlag, from every app's declarations. */
