@@ -29,6 +29,15 @@ export function findApp(name: string): AppDefinition {
 /** A user's pipeline file: a path, or a name ending in .ts/.js/.mjs. */
 export const isAppFile = (name: string): boolean => /[\\/]/.test(name) || /\.(m?[jt]s)$/.test(name);
 
+/** The way out of the two failures a pipeline file outside this package meets first. */
+function loadHint(message: string): string {
+  if (/Cannot use import statement outside a module/.test(message))
+    return ' (a pipeline file is an ES module: set "type": "module" in the package.json beside it, or name it .mts)';
+  if (/Cannot find package 'runnel'/.test(message))
+    return ' (install runnel where the file is: npm install runnel, or npm install <path to a runnel clone>)';
+  return '';
+}
+
 /**
  * An app by name, or a user's pipeline file (`runnel run ./my-pipeline.ts`) whose default export (or
  * export `app`) is a `defineApp(...)`. Node 24 runs TypeScript files as they are.
@@ -43,7 +52,8 @@ export async function loadApp(name: string): Promise<AppDefinition> {
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${name}: cannot load it: ${(err as Error).message}`, {
+    const message = (err as Error).message;
+    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${name}: cannot load it: ${message}${loadHint(message)}`, {
       cause: err,
     });
   }

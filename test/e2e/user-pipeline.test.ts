@@ -3,7 +3,7 @@
  * a file that is missing or exports no app fails in one line. The example in the README is the file.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, workspace } from '../helpers/cli.ts';
@@ -68,4 +68,20 @@ test('a missing pipeline file, or one that exports no app, fails in one line', {
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   assert.match(bad.stderr, /RUNNEL_CONFIG_INVALID: .*not-an-app\.ts: its default export is not an app/);
+  // Outside a folder where runnel is installed, and in a CommonJS package: each error says the way out.
+  const outside = join(ws.dir, 'outside.ts');
+  writeFileSync(outside, "import { defineApp } from 'runnel';\nexport default defineApp;\n");
+  const noPackage = await runCli(['run', outside, ...ws.flags]);
+  assert.equal(noPackage.code, 1);
+  assert.match(
+    noPackage.stderr,
+    /RUNNEL_CONFIG_INVALID: .*Cannot find package 'runnel'.*\(install runnel where the file is/,
+  );
+  const cjs = join(ws.dir, 'cjs');
+  mkdirSync(cjs);
+  writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
+  writeFileSync(join(cjs, 'p.ts'), "import { join } from 'node:path';\nexport default join;\n");
+  const commonjs = await runCli(['run', join(cjs, 'p.ts'), ...ws.flags]);
+  assert.equal(commonjs.code, 1);
+  assert.match(commonjs.stderr, /RUNNEL_CONFIG_INVALID: .*set "type": "module" in the package\.json beside it/);
 });

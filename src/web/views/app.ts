@@ -64,6 +64,15 @@ export function appView(app: AppInfo): View {
     views.set(spec.id, view);
     (spec.type === 'alert' ? banners : grid).appendChild(view.el);
   }
+  if (app.panels.length === 0) {
+    // A pipeline of one's own starts without panels: say so, rather than show an empty page.
+    grid.appendChild(
+      h('p', {
+        class: 'muted',
+        text: `${app.name} declares no panels: add panels to its defineApp (see the README's guide), or follow its records under Topics.`,
+      }),
+    );
+  }
   const topics = [...new Set(app.panels.map((p) => p.topic))];
   const replay = replayBar(app.name);
   const el = h(
@@ -76,7 +85,7 @@ export function appView(app: AppInfo): View {
       h(
         'div',
         { class: 'topic-links' },
-        h('span', { class: 'muted', text: 'topics' }),
+        ...(topics.length > 0 ? [h('span', { class: 'muted', text: 'topics' })] : []),
         ...topics.map((t) => h('a', { class: 'tag', href: `#/topics/${encodeURIComponent(t)}`, text: t })),
       ),
     ),
