@@ -43,3 +43,20 @@ test('thinned older history (points further apart, evenly) is not taken for gaps
 test('too few points to know the typical step: no break', () => {
   assert.deepEqual(withGaps([0, 1, 100], [1, 2, 3]).ys, [1, 2, 3]);
 });
+
+test('with a minimum gap, a dense line keeps through short pauses and still breaks at a long silence', () => {
+  // A point every 0.1 s, a 1 s pause, then on; later a 30 s silence. In seconds, minimum gap 10 s.
+  const xs: number[] = [];
+  let x = 0;
+  for (const pause of [0, 1, 0, 30, 0])
+    for (let i = 0; i < 40; i++) {
+      x += i === 0 ? pause || 0.1 : 0.1;
+      xs.push(Number(x.toFixed(3)));
+    }
+  const without = withGaps(xs, xs).ys.filter((y) => y === null).length;
+  assert.equal(without, 2, 'without a minimum, the 1 s pause and the 30 s silence both break the line');
+  const out = withGaps(xs, xs, 10);
+  assert.equal(out.ys.filter((y) => y === null).length, 1);
+  const at = out.ys.indexOf(null);
+  assert.ok(out.xs[at + 1]! - out.xs[at - 1]! >= 30, 'the break is at the 30 s silence');
+});

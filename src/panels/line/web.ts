@@ -3,6 +3,10 @@ import type { PanelSpec } from '../../core/app.ts';
 import type { PanelData } from '../../server/protocol.ts';
 import { card, isNumber, isString, option, type PanelView } from '../../web/charts/card.ts';
 import { withGaps } from '../../web/charts/gaps.ts';
+
+/** Seconds without a point before a line breaks, whatever its usual pace: a pause of a few is not a silence. */
+const MIN_GAP_S = 10;
+
 import { alpha, autosize, axis, boxSize, COLORS, color, timeAxis } from '../../web/charts/theme.ts';
 import { fmtInt, fmtNum, fmtRate } from '../../web/dom.ts';
 import { dataOf, type WebPanelType } from '../web.ts';
@@ -70,6 +74,7 @@ export function timeSeriesPanel(spec: PanelSpec, cumulative = false): PanelView 
     const { xs, ys } = withGaps(
       points.map((p) => p[0] / 1000),
       raw,
+      MIN_GAP_S,
     );
     return (smooth ? [xs, ys, rolling(ys, smooth)] : [xs, ys]) as uPlot.AlignedData;
   };

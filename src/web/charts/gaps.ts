@@ -11,9 +11,13 @@ export const GAP_FACTOR = 5;
 /** Steps on each side that set the typical step. */
 const NEIGHBOURS = 10;
 
-/** x ascending; returns xs and ys with a null inserted at each gap (x midway, so x stays ascending). */
-export function withGaps(xs: number[], ys: number[]): { xs: number[]; ys: Array<number | null> } {
-  const gaps = gapsAfter(xs);
+/**
+ * x ascending; returns xs and ys with a null inserted at each gap (x midway, so x stays ascending).
+ * `minGap` (in x's units): no shorter step is a gap, however regular the line around it. A live line of a
+ * record every 100 ms broke at every half-second pause of its process.
+ */
+export function withGaps(xs: number[], ys: number[], minGap = 0): { xs: number[]; ys: Array<number | null> } {
+  const gaps = gapsAfter(xs, minGap);
   if (gaps.size === 0) return { xs, ys };
   const outX: number[] = [];
   const outY: Array<number | null> = [];
@@ -29,11 +33,12 @@ export function withGaps(xs: number[], ys: number[]): { xs: number[]; ys: Array<
 }
 
 /** Indexes i where the step from xs[i] to xs[i + 1] is a gap. */
-export function gapsAfter(xs: number[]): Set<number> {
+export function gapsAfter(xs: number[], minGap = 0): Set<number> {
   const out = new Set<number>();
   const steps: number[] = [];
   for (let i = 1; i < xs.length; i++) steps.push(xs[i]! - xs[i - 1]!);
   for (let i = 0; i < steps.length; i++) {
+    if (steps[i]! < minGap) continue;
     const around = [...steps.slice(Math.max(0, i - NEIGHBOURS), i), ...steps.slice(i + 1, i + 1 + NEIGHBOURS)].filter(
       (s) => s > 0,
     );
