@@ -10,7 +10,7 @@ const Message = z.object({ message: z.string(), author: z.string() });
 export default defineApp({
   name: 'word-lengths',
   partitions: 2,
-  sources: (o) => [{ topic: 'wl.messages', source: source('generator', { rate: o.rate ?? 0, seed: o.seed ?? 1 }) }],
+  sources: (o) => [{ topic: 'wl.messages', source: source('generator', { rate: o.rate ?? 10, seed: o.seed ?? 1 }) }],
   pipeline(t) {
     t.stream('wl.messages', { schema: Message })
       .keyBy((m) => m.author)
