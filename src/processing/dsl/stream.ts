@@ -285,10 +285,11 @@ export class KeyedStream<V> extends Stream<V> {
       create: () => {
         let current: EngineRecord | undefined;
         let bound: ProcessContext<U, S>['stores'] | undefined;
-        /** The last record of each key in this batch, for `flush`. */
-        // The batch's last record per key, and when it came: a key's entry is overwritten in place, never
-        // deleted and added again (a Map whose table is old reallocates it, in the old generation, when a
-        // delete empties it: per record for a step with one key, buzz's stats).
+        /**
+         * The last record of each key in this batch, for `flush`, and when it came: a key's entry is
+         * overwritten in place, never deleted and added again (a Map whose table is old reallocates it, in
+         * the old generation, when a delete empties it: per record for a step with one key, buzz's stats).
+         */
         const touched = new Map<string, { r: EngineRecord; at: number }>();
         let touches = 0;
         const storeNames = Object.keys(options.stores);
