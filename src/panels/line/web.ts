@@ -3,15 +3,14 @@ import type { PanelSpec } from '../../core/app.ts';
 import type { PanelData } from '../../server/protocol.ts';
 import { card, isNumber, isString, option, type PanelView } from '../../web/charts/card.ts';
 import { withGaps } from '../../web/charts/gaps.ts';
-
-/** Seconds without a point before a line breaks, whatever its usual pace: a pause of a few is not a silence. */
-const MIN_GAP_S = 10;
-
 import { alpha, autosize, axis, boxSize, COLORS, color, timeAxis } from '../../web/charts/theme.ts';
 import { fmtInt, fmtNum, fmtRate } from '../../web/dom.ts';
 import { dataOf, type WebPanelType } from '../web.ts';
 import type { LineOptions, Mark, Point, SeriesData } from './options.ts';
 import { drawMarks, drawZones, type Zone } from './overlays.ts';
+
+/** Seconds without a point before a line breaks, whatever its usual pace: a pause of a few is not a silence. */
+const MIN_GAP_S = 10;
 
 /** Points kept in the browser; as on the server, older points are thinned rather than dropped. */
 const CAP = 2000;

@@ -86,7 +86,7 @@ export class Task {
   readonly #ctx = new Map<number, TaskContext>();
   /** The operators that react to the watermark, in #ops order, looked up once: it moves at most records. */
   readonly #watchers: Array<{ op: Operator; ctx: TaskContext; emit: Emit }> = [];
-  readonly #sources = new Map<string, Node[]>();
+  readonly #sources = new Map<string, Array<Node & { kind: 'source' }>>();
   #outputs = new Map<string, OutgoingRecord[]>();
   #watermark = Number.NEGATIVE_INFINITY;
   #markedWatermark = Number.NEGATIVE_INFINITY;
@@ -232,9 +232,7 @@ export class Task {
         repartition: this.#o.sub.repartitionInputs.includes(topic),
         ownId: this.#inputId(topic, this.partition),
         delay: this.#delay.get(topic) ?? 0,
-        sources: (this.#sources.get(topic) ?? []).flatMap((n) =>
-          n.kind === 'source' ? [{ decoding: n.decoding, emit: this.#emit.get(n.id)! }] : [],
-        ),
+        sources: (this.#sources.get(topic) ?? []).map((n) => ({ decoding: n.decoding, emit: this.#emit.get(n.id)! })),
       };
       this.#inputInfo.set(topic, info);
     }
