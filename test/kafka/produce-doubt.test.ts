@@ -2,8 +2,10 @@
 // at the offset it would have had) it is not resent; missing, or with another producer's records there, it is.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import { KafkaBroker, kSend } from '../../src/brokers/kafka/kafka-broker.ts';
 import { type InDoubt, landedPartitions } from '../../src/brokers/kafka/produce-doubt.ts';
+import { produceAll } from '../../src/core/broker.ts';
+import { silentLogger } from '../../src/core/log.ts';
 import type { OutgoingRecord } from '../../src/core/record.ts';
 import { unique } from '../broker-conformance/suite.ts';
 import { needService } from '../helpers/services.ts';
@@ -54,3 +56,44 @@ test('kafka: an unanswered chunk is found in the log where it landed, and only t
   const shifted = { ...doubt, before: new Map([...ends].map(([p, e]) => [p, e + 1])) };
   assert.deepEqual([...(await landedPartitions(b.reader, shifted))], []);
 });
+
+/**
+ * Through the whole produce: a chunk's send fails (landed with its answer lost, or not landed), the runtime's
+ * retry (produceAll) sends the rest, and the topic holds every record exactly once. Records big enough for
+ * several chunks, so a failure in the middle leaves acknowledged chunks before it.
+ */
+for (const lands of [true, false]) {
+  test(`kafka: a chunk whose send failed (${lands ? 'landed, answer lost' : 'not landed'}) is in the topic once after the retry`, async (t) => {
+    if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+    const b = new KafkaBroker(KAFKA_URL);
+    await b.connect();
+    t.after(() => b.close());
+    const topic = unique('doubt-run');
+    await b.createTopic(topic, { partitions: 3 });
+    const pad = 'x'.repeat(2000);
+    const records = Array.from({ length: 1200 }, (_, i) => ({ key: `k${i % 11}`, value: { i, pad } }));
+    const sends: number[] = [];
+    b[kSend] = async (messages) => {
+      sends.push(messages.length);
+      // The second chunk of the first attempt fails; everything after goes through.
+      if (sends.length !== 2) return b.producer.send({ messages: messages as never });
+      if (lands) await b.producer.send({ messages: messages as never });
+      throw Object.assign(new Error('Connection closed'), { code: 'PLT_KFK_NETWORK', canRetry: true });
+    };
+    await produceAll(b, topic, records, 'test: produce', { signal: new AbortController().signal, log: silentLogger });
+    assert.ok(sends.length >= 3, `the records went in several chunks (${sends.join(', ')})`);
+    const info = (await b.describeTopic(topic))!;
+    const got: number[] = [];
+    for (const p of info.partitions) {
+      for (const r of await b.read(topic, p.partition, 0, p.endOffset)) got.push((r.value as { i: number }).i);
+    }
+    assert.equal(got.length, records.length, 'no record twice, none missing');
+    assert.deepEqual(
+      [...got].sort((x, y) => x - y),
+      records.map((r) => r.value.i),
+    );
+    // Only what did not land was sent again: the failed chunk once more when it had not landed, never when it had.
+    const total = sends.reduce((n, x) => n + x, 0);
+    assert.equal(total, records.length + (lands ? 0 : sends[1]!));
+  });
+}

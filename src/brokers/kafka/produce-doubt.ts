@@ -1,9 +1,8 @@
 /**
  * A produce whose request may have reached the log although no answer came back (the broker stopped
- * between appending and answering). The idempotent producer cannot dedupe the retry: after a failed send
- * @platformatic/kafka takes a new producer id, so the broker sees the resent records as new ones (CI: 6050
- * rows for 6000 records after Kafka restarted mid-run). Before resending, we read the log where the chunk
- * would be and send only the partitions where it is not.
+ * between appending and answering). Sending it again blindly could write it twice, so before resending we
+ * read the log where the chunk would be and send only the partitions where it is not. The producer makes
+ * one attempt per send and no resend of its own (see KafkaBroker.producer): every resend passes through here.
  */
 import type { ConnectionPool } from '@platformatic/kafka';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
@@ -79,7 +78,8 @@ async function readRange(
       );
     }
     if (p.next <= offset) break; // the log ends here
-    decodeRecordBatches(p.records, topic, partition, offset, out);
+    // Aborted transactions' records are not there for anyone who reads committed, nor for this check.
+    decodeRecordBatches(p.records, topic, partition, offset, out, p.aborted);
     offset = p.next;
   }
   return out.slice(0, count);
