@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sleep } from './backoff.ts';
-import type { Broker } from './broker.ts';
-import type { Logger } from './log.ts';
+import { type Broker, produceAll } from './broker.ts';
+import { type Logger, silentLogger } from './log.ts';
 import { MAX_SPEED, type ReplayControl } from './replay-control.ts';
 
 /**
@@ -33,7 +33,11 @@ export type ControlCommand = z.infer<typeof controlCommandSchema>;
 /** Sends one command; the pipelines it names apply it within about FOLLOW_INTERVAL_MS. */
 export async function sendControl(broker: Broker, command: ControlCommand): Promise<void> {
   await broker.createTopic(CONTROL_TOPIC, { retentionMs: CONTROL_RETENTION_MS });
-  await broker.produce(CONTROL_TOPIC, [{ key: command.app, value: command, timestamp: Date.now() }]);
+  // A few seconds of retries: a dropped connection or a moving leader fails one attempt, not the command.
+  await produceAll(broker, CONTROL_TOPIC, [{ key: command.app, value: command, timestamp: Date.now() }], 'control', {
+    signal: AbortSignal.timeout(10_000),
+    log: silentLogger,
+  });
 }
 
 const DONE = { pause: 'paused', resume: 'resumed', speed: 'speed' } as const;

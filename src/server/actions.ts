@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppActionContext, AppDefinition } from '../core/app.ts';
-import type { Broker } from '../core/broker.ts';
+import { type Broker, produceAll } from '../core/broker.ts';
 import { ErrorCodes, isRunnelError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { StreamRecord } from '../core/record.ts';
@@ -51,9 +51,12 @@ export function registerActionRoutes(
 ): void {
   const ctx: AppActionContext = {
     latest: (topic) => latest(d.broker, topic),
-    produce: async (topic, records) => {
-      await d.broker.produce(topic, records);
-    },
+    // A few seconds of retries: a dropped connection or a moving leader fails one attempt, not the request.
+    produce: (topic, records) =>
+      produceAll(d.broker, topic, records, `action: produce to ${topic}`, {
+        signal: AbortSignal.timeout(10_000),
+        log: d.log,
+      }),
     env: d.env,
   };
   const fail = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });

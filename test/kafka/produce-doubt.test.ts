@@ -97,3 +97,62 @@ for (const lands of [true, false]) {
     assert.equal(total, records.length + (lands ? 0 : sends[1]!));
   });
 }
+
+/** Every `i` the topic holds, in partition order. */
+async function valuesOf(b: KafkaBroker, topic: string): Promise<number[]> {
+  const got: number[] = [];
+  for (const p of (await b.describeTopic(topic))!.partitions) {
+    for (const r of await b.read(topic, p.partition, 0, p.endOffset)) got.push((r.value as { i: number }).i);
+  }
+  return got.sort((x, y) => x - y);
+}
+
+const lost = () => Object.assign(new Error('Connection closed'), { code: 'PLT_KFK_NETWORK', canRetry: true });
+
+test('kafka: two failed produces to one topic (two sinks dead-lettering at once), each retried: every record once', async (t) => {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+  const b = new KafkaBroker(KAFKA_URL);
+  await b.connect();
+  t.after(() => b.close());
+  const topic = unique('doubt-two');
+  await b.createTopic(topic, { partitions: 3 });
+  const a = Array.from({ length: 30 }, (_, i) => ({ key: `a${i}`, value: { i } }));
+  const c = Array.from({ length: 30 }, (_, i) => ({ key: `c${i}`, value: { i: 100 + i } }));
+  // Both land and both answers are lost; then a produce that goes through, then the two retries.
+  b[kSend] = async (messages) => {
+    await b.producer.send({ messages: messages as never });
+    throw lost();
+  };
+  await assert.rejects(b.produce(topic, a));
+  await assert.rejects(b.produce(topic, c));
+  b[kSend] = undefined;
+  await b.produce(topic, [{ key: 'between', value: { i: 1000 } }]);
+  await b.produce(topic, a);
+  await b.produce(topic, c);
+  assert.deepEqual(await valuesOf(b, topic), [...a, ...c].map((r) => r.value.i).concat(1000));
+});
+
+test('kafka: a failed chunk that landed on some partitions only: the retry sends the rest, once', async (t) => {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+  const b = new KafkaBroker(KAFKA_URL);
+  await b.connect();
+  t.after(() => b.close());
+  const topic = unique('doubt-part');
+  await b.createTopic(topic, { partitions: 3 });
+  const records = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: { i } }));
+  let sentFirst = 0;
+  b[kSend] = async (messages) => {
+    // One partition's batch is appended, the others fail (as when one leader is away).
+    const one = messages.filter((m) => m.partition === messages[0]!.partition);
+    sentFirst = one.length;
+    await b.producer.send({ messages: one as never });
+    b[kSend] = undefined;
+    throw lost();
+  };
+  await produceAll(b, topic, records, 'test: produce', { signal: new AbortController().signal, log: silentLogger });
+  assert.ok(sentFirst > 0 && sentFirst < records.length);
+  assert.deepEqual(
+    await valuesOf(b, topic),
+    records.map((r) => r.value.i),
+  );
+});

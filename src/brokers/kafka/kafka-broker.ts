@@ -30,6 +30,9 @@ import { KafkaStateBackend } from './kafka-state-backend.ts';
 import { type InDoubt, landedPartitions } from './produce-doubt.ts';
 import { decodeRecordBatches } from './record-batch.ts';
 
+/** Failed chunks remembered per topic for their retries (see KafkaBroker.#doubts). */
+const MAX_DOUBTS = 8;
+
 /** A produce whose first chunk found no topic: nothing was written, so it can be retried whole. */
 class UnknownTopicAtStart extends Error {
   constructor(cause: unknown) {
@@ -58,8 +61,13 @@ export class KafkaBroker implements StatefulBroker {
   #partitions = new Map<string, number>();
   /** Per `topic:partition`, the log end after our last acknowledged write: where an unanswered chunk would be. */
   readonly #ends = new Map<string, number>();
-  /** The last chunk whose send failed: its retry first looks whether it is in the log (see produce-doubt.ts). */
-  #doubt: InDoubt | undefined;
+  /**
+   * Per topic, the chunks whose send failed, newest last (a few: two sinks' dead letters may fail on one
+   * topic at once): a retry of one first looks whether it is in the log (see produce-doubt.ts).
+   */
+  readonly #doubts = new Map<string, InDoubt[]>();
+  /** Per topic, the produce in progress: one at a time, so a chunk's place in the log is known before it is sent. */
+  readonly #turns = new Map<string, Promise<unknown>>();
   readonly #partitioner = new Partitioner();
 
   constructor(url: string) {
@@ -255,7 +263,8 @@ export class KafkaBroker implements StatefulBroker {
    * UNKNOWN_PRODUCER_ID or OUT_OF_ORDER_SEQUENCE_NUMBER (as after a restart), @platformatic/kafka takes a new
    * producer id and sends the batch again inside the same send, which then succeeds; the broker cannot tell
    * the copy from new records, and nothing here could see it happen (CI: 6050 rows for 6000 after Kafka
-   * restarted mid-run). Idempotence also turns any retries setting <= 1 into unlimited retries.
+   * restarted mid-run). Idempotence also turns any retries setting <= 1 into unlimited retries. Produces to
+   * one topic take turns (see produce), so where a chunk would land is known before it is sent.
    */
   get producer(): Producer<Buffer, Buffer, Buffer, Buffer> {
     if (!this.#producer) {
@@ -264,6 +273,9 @@ export class KafkaBroker implements StatefulBroker {
         acks: ProduceAcks.ALL,
         idempotent: false,
         retries: 0,
+        // Else a partition's stale leader makes the client send the whole request again, by itself, and the
+        // partitions that had landed land twice. Failed sends clear the metadata instead (#failed).
+        repeatOnStaleMetadata: false,
       });
       this.#producer.on('error', () => {});
     }
@@ -283,6 +295,17 @@ export class KafkaBroker implements StatefulBroker {
 
   async produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]> {
     if (records.length === 0) return [];
+    const prev = this.#turns.get(topic) ?? Promise.resolve();
+    const run = prev.then(() => this.#produceNow(topic, records));
+    const settled = run.catch(() => {});
+    this.#turns.set(topic, settled);
+    void settled.then(() => {
+      if (this.#turns.get(topic) === settled) this.#turns.delete(topic);
+    });
+    return run;
+  }
+
+  #produceNow(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]> {
     return this.#run(`produce to ${topic}`, async () => {
       try {
         return await this.#produce(topic, records, false);
@@ -348,15 +371,18 @@ export class KafkaBroker implements StatefulBroker {
     const positions: RecordPosition[] = new Array(records.length);
     const resolved = await this.#resolveDoubt(topic, records, positions);
     const messages = await this.encode(topic, resolved === 0 ? records : records.slice(resolved), fresh);
-    // One chunk at a time: a chunk retried by the client must not be overtaken by the next one.
+    // One chunk at a time: where a chunk lands is known only once the one before it is acknowledged.
     for (const c of chunk(messages)) {
       const start = resolved + c.start;
-      const before = await this.#endsBefore(topic, c.messages);
+      let before: Map<number, number> | undefined;
       try {
+        // Not sent without its place: a lost answer could not be checked, and a retry might write it twice.
+        before = await this.#endsBefore(topic, c.messages);
         await this.#send({ start, messages: c.messages }, positions);
       } catch (err) {
+        if (before || isUnknownTopic(err)) this.#failed(topic, c.messages);
         if (start === 0 && !fresh && isUnknownTopic(err)) throw new UnknownTopicAtStart(err);
-        if (before) this.#doubt = { topic, first: records[start]!, messages: c.messages, before };
+        if (before) this.#doubt(topic, { topic, first: records[start]!, messages: c.messages, before });
         // The chunks before this one are acknowledged: a retry must not send them again. Mapped here, so
         // #run passes the count on with the error as it is.
         throw withWritten(toKafkaError(err, this.address, `produce to ${topic}`), start);
@@ -370,8 +396,9 @@ export class KafkaBroker implements StatefulBroker {
    * positions from there, the others are sent again. Returns how many leading records are settled.
    */
   async #resolveDoubt(topic: string, records: OutgoingRecord[], positions: RecordPosition[]): Promise<number> {
-    const doubt = this.#doubt;
-    if (!doubt || doubt.topic !== topic || doubt.first !== records[0]) return 0;
+    const doubts = this.#doubts.get(topic);
+    const doubt = doubts?.find((d) => d.first === records[0]);
+    if (!doubt) return 0;
     const landed = await landedPartitions(this.reader, doubt);
     const at: number[] = [];
     const resend: EncodedMessage[] = [];
@@ -388,9 +415,33 @@ export class KafkaBroker implements StatefulBroker {
     });
     for (const [partition, n] of k) this.#advance(`${topic}:${partition}`, doubt.before.get(partition)! + n);
     // Kept until the resend is acknowledged: if it fails, the retry looks at the same places again.
-    if (resend.length > 0) await this.#send({ start: 0, messages: resend, at }, positions);
-    this.#doubt = undefined;
+    if (resend.length > 0) {
+      try {
+        await this.#send({ start: 0, messages: resend, at }, positions);
+      } catch (err) {
+        this.#failed(topic, resend);
+        throw err;
+      }
+    }
+    doubts!.splice(doubts!.indexOf(doubt), 1);
     return doubt.messages.length;
+  }
+
+  /** Notes a chunk whose send failed, for its retry; the oldest few go (a produce never retried). */
+  #doubt(topic: string, doubt: InDoubt): void {
+    const list = this.#doubts.get(topic) ?? [];
+    list.push(doubt);
+    if (list.length > MAX_DOUBTS) list.shift();
+    this.#doubts.set(topic, list);
+  }
+
+  /**
+   * After a failed send, the chunk's partitions' ends are unknown (it may have landed) and the leaders may
+   * have moved: the next chunk asks the log for its ends, and the client for fresh metadata.
+   */
+  #failed(topic: string, messages: EncodedMessage[]): void {
+    for (const m of messages) this.#ends.delete(`${topic}:${m.partition}`);
+    this.#producer?.clearMetadata();
   }
 
   /** Log ends only grow: two produces to one partition may be acknowledged out of order. */
@@ -404,25 +455,26 @@ export class KafkaBroker implements StatefulBroker {
       if (tp.startsWith(`${topic}:`) && !tp.slice(topic.length + 1).includes(':')) this.#ends.delete(tp);
   }
 
-  /** Where each partition of a chunk would start, known from our last acknowledged write (or asked once). */
-  async #endsBefore(topic: string, messages: EncodedMessage[]): Promise<Map<number, number> | undefined> {
+  /** Where each partition of a chunk would start: known from our last acknowledged write, else asked. */
+  async #endsBefore(topic: string, messages: EncodedMessage[]): Promise<Map<number, number>> {
     const partitions = [...new Set(messages.map((m) => m.partition))];
     const unknown = partitions.filter((p) => !this.#ends.has(`${topic}:${p}`));
     if (unknown.length > 0) {
-      try {
-        const bounds = await partitionBounds(
-          this.reader.client,
-          unknown.map((partition) => ({ topic, partition })),
-        );
-        for (const [tp, b] of bounds) this.#ends.set(tp, b.end);
-      } catch {
-        return undefined; // unverifiable: a retry resends the chunk (at-least-once)
-      }
+      const bounds = await partitionBounds(
+        this.reader.client,
+        unknown.map((partition) => ({ topic, partition })),
+      );
+      for (const [tp, b] of bounds) this.#ends.set(tp, b.end);
     }
     const out = new Map<number, number>();
     for (const p of partitions) {
       const end = this.#ends.get(`${topic}:${p}`);
-      if (end === undefined) return undefined;
+      if (end === undefined) {
+        throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, `produce to ${topic}: partition ${p}'s end is unknown`, {
+          retriable: true,
+          value: `${topic}[${p}]`,
+        });
+      }
       out.set(p, end);
     }
     return out;

@@ -1,7 +1,7 @@
-import type { Broker } from '../../../core/broker.ts';
+import { type Broker, writtenBefore } from '../../../core/broker.ts';
 import { createBroker } from '../../../core/broker-registry.ts';
 import type { Sink } from '../../../core/connector.ts';
-import type { StreamRecord } from '../../../core/record.ts';
+import type { OutgoingRecord, StreamRecord } from '../../../core/record.ts';
 import type { KafkaSinkConfig } from './spec.ts';
 
 /**
@@ -16,6 +16,8 @@ export class KafkaSink implements Sink {
   readonly target: string;
   readonly #c: KafkaSinkConfig;
   #broker: Broker | undefined;
+  /** The batch being written, kept while its write fails: what its retry has left to send. */
+  #last: { first: StreamRecord | undefined; mapped: OutgoingRecord[]; written: number } | undefined;
 
   constructor(config: KafkaSinkConfig) {
     this.#c = config;
@@ -35,18 +37,24 @@ export class KafkaSink implements Sink {
   }
 
   async write(records: StreamRecord[]): Promise<undefined> {
-    await this.#broker!.produce(
-      this.#c.topic,
-      records.map((r) => ({
-        key: r.key,
-        value: r.value,
-        timestamp: r.timestamp,
-        headers: {
-          ...r.headers,
-          'runnel.source': `${r.topic}/${r.partition}/${r.offset}`,
-        },
-      })),
-    );
+    // A retry of a failed write hands the same records: it sends the same objects from where the broker said
+    // the last one failed, so the broker can look whether the failed chunk landed before sending it again.
+    const last = this.#last;
+    const batch =
+      last && last.first === records[0] && last.mapped.length === records.length
+        ? last
+        : { first: records[0], mapped: records.map(mirrored), written: 0 };
+    this.#last = batch;
+    try {
+      await this.#broker!.produce(
+        this.#c.topic,
+        batch.written === 0 ? batch.mapped : batch.mapped.slice(batch.written),
+      );
+    } catch (err) {
+      batch.written += writtenBefore(err);
+      throw err;
+    }
+    this.#last = undefined;
     return undefined;
   }
 
@@ -60,4 +68,14 @@ export class KafkaSink implements Sink {
     this.#broker = undefined;
     await b?.close();
   }
+}
+
+/** The record as mirrored: its key, value, time and headers, plus where it came from (for dedupe). */
+function mirrored(r: StreamRecord): OutgoingRecord {
+  return {
+    key: r.key,
+    value: r.value,
+    timestamp: r.timestamp,
+    headers: { ...r.headers, 'runnel.source': `${r.topic}/${r.partition}/${r.offset}` },
+  };
 }
