@@ -41,6 +41,16 @@ export function keyColumn(columns: Column[]): string {
 }
 
 /**
+ * The columns of a table made earlier that hold no record field: the meta columns and the row key, which is
+ * `_id` when the table has one (the records had an `id` of their own, kept as a column), else `id`. Table
+ * mode has no row key: its key is a record field.
+ */
+export function notRecordColumns(config: { key?: string | undefined }, existing: string[]): Set<string> {
+  const rowKey = config.key !== undefined ? [] : existing.includes('_id') ? ['_id'] : ['id'];
+  return new Set<string>([...META_COLUMNS, ...rowKey]);
+}
+
+/**
  * Columns from the first batch when none are configured: numbers are `integer` only if every value
  * seen is whole (so 0.5 in the first batch does not get truncated later), objects become JSON text.
  */

@@ -10,6 +10,7 @@ import {
   inferColumns,
   keyColumn,
   META_COLUMNS,
+  notRecordColumns,
   quoted,
   requireKey,
   rowOf,
@@ -119,7 +120,10 @@ export class DuckdbSink implements Sink {
         )
       ).getRows() as Array<[string, string]>;
       if (existing.length > 0 && !this.#columns) {
-        const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
+        const skip = notRecordColumns(
+          this.#c,
+          existing.map(([name]) => name),
+        );
         // json (and uuid) are VARCHAR to DuckDB: their runnel types were noted when the table was made.
         const noted = new Map(
           (

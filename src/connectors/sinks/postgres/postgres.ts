@@ -11,6 +11,7 @@ import {
   inferColumns,
   keyColumn,
   META_COLUMNS,
+  notRecordColumns,
   quoted,
   rowOf,
   type TableSinkConfig,
@@ -140,10 +141,10 @@ export class PostgresSink implements Sink {
       if (!this.#columns) {
         // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever).
         const existing = await this.#existingColumns(client);
-        // The row key is not a record field: `_id` when the records had an `id` of their own, else `id`;
-        // none in table mode, where the key is a record field.
-        const rowKey = this.#c.key !== undefined ? [] : existing.some((c) => c.name === '_id') ? ['_id'] : ['id'];
-        const skip = new Set<string>([...META_COLUMNS, ...rowKey]);
+        const skip = notRecordColumns(
+          this.#c,
+          existing.map((c) => c.name),
+        );
         const columns = existing
           .filter((c) => !skip.has(c.name))
           .map((c) => ({ name: c.name, type: FROM_SQL[c.type] ?? 'text' }));

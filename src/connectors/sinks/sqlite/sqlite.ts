@@ -10,6 +10,7 @@ import {
   inferColumns,
   keyColumn,
   META_COLUMNS,
+  notRecordColumns,
   quoted,
   requireKey,
   rowOf,
@@ -77,7 +78,10 @@ export class SqliteSink implements Sink {
       if (existing.length > 0 && !this.#columns) {
         // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever). Their runnel
         // types (json and boolean are TEXT and INTEGER to SQLite) were noted when it was made.
-        const skip = new Set<string>([...META_COLUMNS, 'id', '_id']);
+        const skip = notRecordColumns(
+          this.#c,
+          existing.map((c) => c.name),
+        );
         const noted = new Map(
           (
             db.prepare('SELECT name, type FROM runnel_columns WHERE sink_table = ?').all(this.#c.table) as Array<{
