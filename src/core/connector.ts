@@ -105,6 +105,8 @@ export interface ProcessorTask {
   readonly partition: number;
   /** Event time below which no more input is expected (-Infinity at first). */
   readonly watermark: number;
+  /** Its operators act on the watermark (windows, timers). */
+  readonly timed?: boolean;
   readonly counters: { records: number; late: number; dlq: number };
   /** Loads one committed entry of a store before `start` (restore). */
   restoreEntry(store: string, key: string, value: unknown, expiresAt: number | undefined): void;

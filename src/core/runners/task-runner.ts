@@ -42,6 +42,8 @@ export class TaskRunner {
   readonly #ready = Promise.withResolvers<void>();
   readonly ready = this.#ready.promise;
   #ended = false;
+  /** Said that an earlier run ended the input (see #restoreTasks). */
+  #warnedEnded = false;
   #groupRead = 0;
   #endCommitted: PromiseWithResolvers<void> | undefined;
   /** Next offset to read per input partition, as processed here (committed with the batch). */
@@ -248,6 +250,15 @@ export class TaskRunner {
       if (entries > 0)
         o.log.info(`${o.processor.name}: partition ${partition} restored ${entries} key(s) in ${Math.round(ms)} ms`);
       task.start();
+      if (task.watermark === Number.POSITIVE_INFINITY && task.timed && !this.#warnedEnded) {
+        // Said once, not per partition: every record its windows see from now on goes to a .late topic.
+        this.#warnedEnded = true;
+        o.log.warn(
+          `${o.processor.name}: an earlier bounded run (--limit, --drain, or a file read to its end) ended this ` +
+            'input for good: every window has closed, so records read now go to the .late topics. To process ' +
+            'more, start afresh: another --broker and --data-dir, or another RUNNEL_APP_ID',
+        );
+      }
       this.#tasks.set(partition, task);
       fresh.add(partition);
       // The state is as of the committed positions: read on from exactly there, whatever this consumer

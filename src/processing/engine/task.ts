@@ -185,6 +185,11 @@ export class Task {
     return this.#watermark;
   }
 
+  /** Its operators act on the watermark (windows, timers): an ended input leaves them nothing to do. */
+  get timed(): boolean {
+    return this.#watchers.length > 0;
+  }
+
   /** Runs one input record through the dataflow; a failure sends it to the dead-letter topic. */
   process(r: StreamRecord, now = this.#o.now()): void {
     const marker = r.headers[WATERMARK_HEADER];

@@ -79,4 +79,29 @@ describe('watermarks', () => {
     copy.observe('a', 700, 4);
     assert.equal(copy.current, 690);
   });
+
+  it('an ended input stays ended through a snapshot and restore, whether it ended here or upstream', () => {
+    const here = new WatermarkTracker();
+    here.observe('a', 500, 1);
+    here.end();
+    // Upstream's end arrives as a marker's largest watermark (see ProcessorTask's markers).
+    const downstream = new WatermarkTracker({ maxOutOfOrderMs: 10 });
+    downstream.observeWatermark('up<0', 500, 1);
+    assert.equal(downstream.ended, false);
+    downstream.observeWatermark('up<0', Number.MAX_SAFE_INTEGER, 2);
+    for (const w of [here, downstream]) {
+      assert.equal(w.ended, true);
+      const copy = new WatermarkTracker({ maxOutOfOrderMs: 10 });
+      copy.restore(JSON.parse(JSON.stringify(w.snapshot())), 3);
+      assert.equal(copy.ended, true);
+      assert.equal(copy.current, Number.POSITIVE_INFINITY);
+      copy.observe('a', 10_000, 4);
+      assert.equal(copy.current, Number.POSITIVE_INFINITY, 'records after the end do not bring it back');
+    }
+    // A snapshot from before `ended` existed restores as it always did.
+    const old = new WatermarkTracker();
+    old.restore({ current: 490, inputs: { a: 500 } }, 1);
+    assert.equal(old.ended, false);
+    assert.equal(old.current, 490);
+  });
 });

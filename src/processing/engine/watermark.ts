@@ -9,6 +9,13 @@ export interface WatermarkOptions {
   idleTimeoutMs?: number;
 }
 
+export interface WatermarkSnapshot {
+  current: number | null;
+  inputs: Record<string, number | null>;
+  /** The input ended for good (a bounded run): the watermark is infinite. Absent before this existed. */
+  ended?: true;
+}
+
 interface InputClock {
   /** Highest event time seen on this input. */
   maxEventTime: number;
@@ -72,6 +79,8 @@ export class WatermarkTracker {
 
   /** An upstream watermark (already bounded) announced on `input`: it counts as that input's progress. */
   observeWatermark(input: string, watermark: number, now: number): boolean {
+    // An upstream task's end comes as the largest watermark a marker carries (JSON has no Infinity).
+    if (watermark >= Number.MAX_SAFE_INTEGER) return this.observe(input, Number.POSITIVE_INFINITY, now);
     return this.observe(input, watermark + this.#bound, now);
   }
 
@@ -87,23 +96,30 @@ export class WatermarkTracker {
     return true;
   }
 
+  /** The input ended for good: `end`, or the end of every upstream task (see observeWatermark). */
+  get ended(): boolean {
+    return this.#current === Number.POSITIVE_INFINITY;
+  }
+
   /** What a restart needs to carry on where the last commit left off (JSON; -Infinity as null). */
-  snapshot(): { current: number | null; inputs: Record<string, number | null> } {
+  snapshot(): WatermarkSnapshot {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
     const inputs: Record<string, number | null> = {};
     for (const [k, c] of this.#inputs) inputs[k] = fin(c.maxEventTime);
-    return { current: fin(this.#current), inputs };
+    return this.ended ? { current: null, inputs, ended: true } : { current: fin(this.#current), inputs };
   }
 
   /**
    * Carries on from a committed snapshot: without it a restarted task would start at -Infinity and
    * reopen windows that had closed and emitted before the crash.
    */
-  restore(snap: { current: number | null; inputs: Record<string, number | null> }, now: number): void {
+  restore(snap: WatermarkSnapshot, now: number): void {
     for (const [k, v] of Object.entries(snap.inputs)) {
       this.#inputs.set(k, { maxEventTime: v ?? Number.NEGATIVE_INFINITY, lastActive: now });
     }
-    if (snap.current !== null) this.#current = snap.current;
+    // An ended input stays ended: its windows all closed and emitted, and one reopened would emit again.
+    if (snap.ended) this.#current = Number.POSITIVE_INFINITY;
+    else if (snap.current !== null) this.#current = snap.current;
   }
 
   #recompute(now: number): boolean {
