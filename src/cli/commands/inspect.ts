@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { sleep } from '../../core/backoff.ts';
+import type { Broker } from '../../core/broker.ts';
 import { Yielder } from '../../core/cooperative.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
@@ -17,6 +18,29 @@ function knownList(what: string, wanted: string, known: string[]): string {
 
 export function missingTopicMessage(topic: string, url: string, known: string[]): string {
   return `topic "${topic}" does not exist on ${url} ${knownList('topics', topic, known)}`;
+}
+
+/**
+ * Where the last `n` records of a partition start. On Kafka, offsets are not all records: each transaction's
+ * commit marker takes one (runnel's processors write in transactions), so `end - n` can hold fewer than n.
+ */
+async function lastRecordsFrom(
+  broker: Broker,
+  topic: string,
+  p: { partition: number; startOffset: number; endOffset: number },
+  n: number,
+): Promise<number> {
+  let span = n;
+  for (;;) {
+    const at = Math.max(p.startOffset, p.endOffset - span);
+    const records = await broker.read(topic, p.partition, at, span);
+    if (records.length <= n) {
+      if (records.length === n || at === p.startOffset || span >= 64 * n) return records[0]?.offset ?? at;
+      span *= 2;
+      continue;
+    }
+    return records[records.length - n]!.offset;
+  }
 }
 
 export function registerInspectCommands(program: Command): void {
@@ -93,10 +117,13 @@ export function registerInspectCommands(program: Command): void {
             value: topic,
           });
         }
-        const positions = info.partitions.map((p) => ({
-          partition: p.partition,
-          at: flags.fromBeginning ? p.startOffset : Math.max(p.startOffset, p.endOffset - flags.lines),
-        }));
+        const positions: Array<{ partition: number; at: number }> = [];
+        for (const p of info.partitions) {
+          positions.push({
+            partition: p.partition,
+            at: flags.fromBeginning ? p.startOffset : await lastRecordsFrom(broker, topic, p, flags.lines),
+          });
+        }
         const print = (records: StreamRecord[]) => {
           for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
         };

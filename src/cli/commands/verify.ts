@@ -67,9 +67,13 @@ async function progress(
   let behind = 0;
   let total = 0;
   for (const p of info.partitions) {
-    const at = stored.get(tpKey(topic, p.partition)) ?? p.startOffset;
-    behind += p.endOffset - Math.max(at, p.startOffset);
+    const at = Math.max(stored.get(tpKey(topic, p.partition)) ?? p.startOffset, p.startOffset);
     total += p.endOffset - p.startOffset;
+    if (at >= p.endOffset) continue;
+    // On Kafka a transaction's commit marker takes an offset and holds no record (nor do an aborted
+    // transaction's records): a gap of only those is no lag, and no drain could close it.
+    const [next] = await broker.read(topic, p.partition, at, 1);
+    if (next) behind += p.endOffset - next.offset;
   }
   const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   return behind === 0
