@@ -58,16 +58,25 @@ oneLineUsageErrors(program);
 function oneLineUsageErrors(cmd: Command, path = 'runnel'): void {
   cmd.configureOutput({
     outputError: (text, write) => {
-      const line = text
+      let line = text
         .trim()
         .replace(/^error: /, '')
         .replace(/\n\(Did you mean/, ' (did you mean')
         .replace(/\s*\n\s*/g, ' ')
         .replace(/\.$/, '');
+      // `topics --speed 2`: a flag of other commands, given to one that has none such, says where it goes.
+      const flag = /^unknown option '(--[^'=]+)/.exec(line)?.[1];
+      const owners = flag && !line.includes('did you mean') ? commandsWith(program, flag) : [];
+      if (owners.length > 0) line += ` (${flag} is a flag of ${owners.map((o) => `\`runnel ${o}\``).join(', ')})`;
       write(`runnel: ${ErrorCodes.USAGE}: ${line}; see: ${path} --help\n`);
     },
   });
   for (const sub of cmd.commands) oneLineUsageErrors(sub, `${path} ${sub.name()}`);
+}
+
+/** The commands whose --help lists `flag` (its long name). */
+function commandsWith(root: Command, flag: string): string[] {
+  return root.commands.filter((c) => c.options.some((o) => o.long === flag && !o.hidden)).map((c) => c.name());
 }
 
 try {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import fc from 'fast-check';
 import type { ComponentStatus } from '../core/status.ts';
-import { committedOf, duration, retryingText } from './progress.ts';
+import { committedOf, duration, Progress, retryingText } from './progress.ts';
 
 const status = (name: string, state: ComponentStatus['state'], lastError?: string): ComponentStatus => ({
   app: 'buzz',
@@ -79,4 +79,39 @@ test('progress counts the slowest sink of a produced topic, not a derived topic 
       },
     ),
   );
+});
+
+test('the time left goes by the recent pace, not a slow start: a run at 100/s after a 2 s start says about what is left', (t) => {
+  mock.timers.enable({ apis: ['Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  const total = 3000;
+  const p = new Progress({ total, lineSeconds: 0 });
+  const sink = (records: number): ComponentStatus[] => [{ ...status('jsonl-buzz', 'ok'), records }];
+  // Start-up: 4 records in the first 2 s, then 100 a second.
+  const committedAt = (ms: number) => (ms <= 2000 ? Math.round((ms / 2000) * 4) : 4 + ((ms - 2000) / 1000) * 100);
+  const said: Array<{ at: number; left: number | undefined }> = [];
+  for (let ms = 250; ms <= 12_000; ms += 250) {
+    mock.timers.tick(250);
+    p.update(sink(committedAt(ms)));
+    const m = / about (?:(\d+)m)?(\d+)s left/.exec(lines.at(-1) ?? '');
+    said.push({ at: ms, left: m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : undefined });
+  }
+  for (const s of said.filter((x) => x.at >= 7500)) {
+    const truth = (total - committedAt(s.at)) / 100;
+    assert.ok(
+      s.left !== undefined && Math.abs(s.left - truth) <= 0.15 * truth + 1,
+      `at ${s.at} ms: said ${s.left} s, truly ${truth} s`,
+    );
+  }
+  // Never the whole-run average's wild guess while the pace is being measured.
+  for (const s of said) if (s.left !== undefined) assert.ok(s.left < 600, `at ${s.at} ms: ${s.left} s`);
 });

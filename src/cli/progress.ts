@@ -1,6 +1,11 @@
 import cliProgress from 'cli-progress';
 import type { ComponentStatus } from '../core/status.ts';
 
+/** The time left goes by the pace over about this long... */
+const PACE_WINDOW_MS = 5000;
+/** ...and is said only once that pace was measured over this long. */
+const MIN_PACE_MS = 2000;
+
 /**
  * Shows pipeline progress: a bar on a terminal, a plain line every few seconds otherwise (CI logs,
  * pipes), and nothing when quiet. Progress is what the slowest sink has committed, since that is what
@@ -14,6 +19,8 @@ export class Progress {
   readonly #tty = Boolean(process.stderr.isTTY);
   readonly #lineMs: number;
   readonly #started = Date.now();
+  /** [time, records committed] over about the last PACE_WINDOW_MS, for the time left. */
+  readonly #samples: Array<[number, number]> = [];
 
   /** `lineSeconds`: between plain lines (default 1 on a terminal without a bar, 5 otherwise). */
   constructor(options: { total?: number; quiet?: boolean; lineSeconds?: number }) {
@@ -64,10 +71,17 @@ export class Progress {
    * running `--limit 2000` at buzz's default 10/s sees "about 3m left" rather than wondering (see --rate 0).
    */
   #pace(committed: number): string {
-    const seconds = (Date.now() - this.#started) / 1000;
+    const now = Date.now();
+    const seconds = (now - this.#started) / 1000;
     if (seconds < 1 || committed === 0) return '';
     const rate = committed / seconds;
-    const left = this.#total === undefined ? undefined : Math.max(0, this.#total - committed) / rate;
+    // The time left goes by the last PACE_WINDOW_MS, not the whole run: its first second (start-up, the
+    // first batches) made a 3 s run say "4.0/s, about 12m30s left".
+    this.#samples.push([now, committed]);
+    while (this.#samples.length > 2 && now - this.#samples[1]![0] >= PACE_WINDOW_MS) this.#samples.shift();
+    const [since, from] = this.#samples[0]!;
+    const recent = now - since >= MIN_PACE_MS ? ((committed - from) * 1000) / (now - since) : 0;
+    const left = this.#total === undefined || recent <= 0 ? undefined : Math.max(0, this.#total - committed) / recent;
     const shown = rate >= 100 ? Math.round(rate).toLocaleString('en-US') : rate.toFixed(1);
     return left === undefined || left === 0 ? `${shown}/s` : `${shown}/s, about ${duration(left)} left`;
   }

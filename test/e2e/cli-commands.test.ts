@@ -41,6 +41,11 @@ test('a mistyped command, option or missing argument is one runnel line with the
       /^runnel: RUNNEL_USAGE: unknown option '--limt' \(did you mean --limit\?\); see: runnel run --help$/,
     ],
     [['tail'], /^runnel: RUNNEL_USAGE: missing required argument 'topic'; see: runnel tail --help$/],
+    // Another command's flag: where it belongs (the commands whose --help lists it).
+    [
+      ['topics', '--speed', '2'],
+      /^runnel: RUNNEL_USAGE: unknown option '--speed' \(--speed is a flag of `runnel run`, `runnel produce`\); see: runnel topics --help$/,
+    ],
     [
       ['kafka', 'strat'],
       /^runnel: RUNNEL_USAGE: unknown command 'strat' \(did you mean start\?\); see: runnel kafka --help$/,

@@ -170,3 +170,25 @@ test('a locked output is transient: reported as retrying while the other sinks g
   const duck = await duckdbRows<{ n: bigint }>(duckdb, 'SELECT count(*) AS n FROM streamed_messages');
   assert.equal(Number(duck[0]!.n), 200);
 });
+
+test('Ctrl-C while a sink waits for an output another process holds: a stop, exit 0, not a failure', async (t) => {
+  const ws = workspace();
+  const duckdb = join(ws.dir, 'data', 'buzz.duckdb');
+  mkdirSync(join(ws.dir, 'data'), { recursive: true });
+  const { released } = await holdDuckdb(duckdb, 8000);
+  const child = startCli(['run', 'buzz', '--rate', '50', '--sinks', 'jsonl,duckdb', ...ws.flags]);
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/RUNNEL_OUTPUT_IN_USE.*\(retrying\)/.test(stderr) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(stderr, /RUNNEL_OUTPUT_IN_USE.*\(retrying\)/, 'the sink waits for the file');
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr.split('SIGINT')[1] ?? '', /^runnel: RUNNEL_/m, 'no error line after the stop');
+  await released;
+});

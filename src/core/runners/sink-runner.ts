@@ -76,15 +76,24 @@ export class SinkRunner {
   async run(): Promise<void> {
     const { sink } = this.#o.binding;
     const retry = { signal: this.#o.signal, log: this.#o.log, status: this.#o.status, always: true };
-    await retrying(
-      `${sink.name}: open ${sink.target}`,
-      () =>
-        sink.open({ signal: this.#o.signal, log: this.#o.log }).catch((err: unknown) => {
-          this.#openFailed.resolve();
-          throw err;
-        }),
-      retry,
-    );
+    try {
+      await retrying(
+        `${sink.name}: open ${sink.target}`,
+        () =>
+          sink.open({ signal: this.#o.signal, log: this.#o.log }).catch((err: unknown) => {
+            this.#openFailed.resolve();
+            throw err;
+          }),
+        retry,
+      );
+    } catch (err) {
+      // Stopped (Ctrl-C) while waiting to open (a file another worker holds): a stop, not a failure.
+      if (this.#o.signal.aborted) {
+        await sink.close().catch(() => {});
+        return;
+      }
+      throw err;
+    }
     try {
       if (!this.#o.signal.aborted) await this.loop.run();
     } finally {

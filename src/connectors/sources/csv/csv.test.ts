@@ -125,3 +125,25 @@ test('the splitter agrees on CRLF files; a quote never closed costs its own line
     Array.from({ length: 5 }, (_, i) => ({ text: '7,8', line: 5 + i })),
   );
 });
+
+test('a quote never closed, or stray after a closing one, makes its record a dead letter, not a guess', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  const path = join(dir, 'quotes.csv');
+  // The unclosed quote is on the last line, so it cannot swallow the lines after it (see the splitter).
+  writeFileSync(
+    path,
+    'timestamp,note,n\n2025-01-01 12:00:00,ok,1\n2025-01-01 12:01:00,"a"b,2\n2025-01-01 12:02:00,"x,3\n',
+  );
+  const items = await readAll(path);
+  assert.deepEqual(
+    items.map((i) => [i.kind, i.position]),
+    [
+      ['record', `${path}:2`],
+      ['invalid', `${path}:3`],
+      ['invalid', `${path}:4`],
+    ],
+  );
+  const [, stray, open] = items;
+  assert.ok(stray?.kind === 'invalid' && /quote stands where/.test(stray.error.message));
+  assert.ok(open?.kind === 'invalid' && /never closed/.test(open.error.message));
+});

@@ -105,7 +105,22 @@ export class CsvSource implements Source {
     const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
     for await (const { text, line } of csvRecords(path)) {
       if (signal.aborted) return;
-      const cells = (Papa.parse<string[]>(text, { header: false }).data[0] ?? []).map((c) => c.trim());
+      const parsed = Papa.parse<string[]>(text, { header: false });
+      const cells = (parsed.data[0] ?? []).map((c) => c.trim());
+      // A quote never closed (or stray after a closing one): Papa still hands back cells, guessed.
+      const quote = parsed.errors.find((e) => e.type === 'Quotes');
+      if (quote && header) {
+        yield {
+          kind: 'invalid',
+          error: new RunnelError(
+            ErrorCodes.INPUT_MALFORMED,
+            `${path}:${line}: ${quote.code === 'MissingQuotes' ? 'a quoted field is never closed' : 'a quote stands where a field cannot have one'}`,
+          ),
+          raw: text,
+          position: `${path}:${line}`,
+        };
+        continue;
+      }
       if (!header) {
         header = cells;
         this.#checkHeader(header);
