@@ -85,3 +85,22 @@ test('a missing pipeline file, or one that exports no app, fails in one line', {
   assert.equal(commonjs.code, 1);
   assert.match(commonjs.stderr, /RUNNEL_CONFIG_INVALID: .*set "type": "module" in the package\.json beside it/);
 });
+
+test('a windowed pipeline run again after a bounded run says once that its input ended, and only when records come', {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-user-');
+  const windows = new URL('./fixtures/keyed-windows.ts', import.meta.url).pathname;
+  const run = (...extra: string[]) => runCli(['run', windows, '--sinks', 'jsonl', ...extra, ...ws.flags]);
+  const said = /ended this input for good/g;
+  const first = await run('--limit', '2000');
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stderr.match(said), null, 'the first run has nothing to say');
+  // Nothing new read: nothing to be told (the demo started again in its folder).
+  const idle = await runCli(['consume', windows, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(idle.code, 0, idle.stderr);
+  assert.equal(idle.stderr.match(said), null);
+  const again = await run('--limit', '2000');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stderr.match(said)?.length, 1, again.stderr);
+});

@@ -42,8 +42,8 @@ export class TaskRunner {
   readonly #ready = Promise.withResolvers<void>();
   readonly ready = this.#ready.promise;
   #ended = false;
-  /** Said that an earlier run ended the input (see #restoreTasks). */
-  #warnedEnded = false;
+  /** Tasks restored with their input ended by an earlier bounded run, and their late count then. */
+  readonly #endedTasks = new Map<ProcessorTask, number>();
   #groupRead = 0;
   #endCommitted: PromiseWithResolvers<void> | undefined;
   /** Next offset to read per input partition, as processed here (committed with the batch). */
@@ -174,6 +174,7 @@ export class TaskRunner {
         await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
         if (ending) this.#endCommitted?.resolve();
         if (Date.now() - this.#groupRead > 1000) await this.#readGroup();
+        if (this.#endedTasks.size > 0) this.#sayIfEnded();
         this.#report(processed);
       }
       o.status.set('stopped');
@@ -250,15 +251,9 @@ export class TaskRunner {
       if (entries > 0)
         o.log.info(`${o.processor.name}: partition ${partition} restored ${entries} key(s) in ${Math.round(ms)} ms`);
       task.start();
-      if (task.watermark === Number.POSITIVE_INFINITY && task.timed && !this.#warnedEnded) {
-        // Said once, not per partition: every record its windows see from now on goes to a .late topic.
-        this.#warnedEnded = true;
-        o.log.warn(
-          `${o.processor.name}: an earlier bounded run (--limit, --drain, or a file read to its end) ended this ` +
-            'input for good: every window has closed, so records read now go to the .late topics. To process ' +
-            'more, start afresh: another --broker and --data-dir, or another RUNNEL_APP_ID',
-        );
-      }
+      // Said when the first record arrives to one (see #sayIfEnded): a run that reads nothing new (the
+      // demo started again in its folder) has nothing to be told.
+      if (task.watermark === Number.POSITIVE_INFINITY && task.timed) this.#endedTasks.set(task, task.counters.late);
       this.#tasks.set(partition, task);
       fresh.add(partition);
       // The state is as of the committed positions: read on from exactly there, whatever this consumer
@@ -272,6 +267,20 @@ export class TaskRunner {
     // state restored (they are what a tick commits for a task that has read nothing yet).
     if (fresh.size > 0) await this.#readGroup();
     return fresh;
+  }
+
+  /** Once, when records reach a task whose input an earlier bounded run ended: they all go to .late. */
+  #sayIfEnded(): void {
+    for (const [task, late] of this.#endedTasks) {
+      if (task.counters.late === late) continue;
+      this.#endedTasks.clear();
+      this.#o.log.warn(
+        `${this.#o.processor.name}: an earlier bounded run (--limit, --drain, or a file read to its end) ended ` +
+          'this input for good: every window has closed, so records read now go to the .late topics. To ' +
+          'process more, start afresh: another --broker and --data-dir, or another RUNNEL_APP_ID',
+      );
+      return;
+    }
   }
 
   /**

@@ -80,6 +80,9 @@ export class EngineProcessor implements TaskProcessor {
       get watermark() {
         return task.watermark;
       },
+      get timed() {
+        return task.timed;
+      },
       counters: task.counters,
       restoreEntry: (store, key, value, expiresAt) => task.stores.get(store)?.load(key, value, expiresAt),
       start: () => task.start(),
