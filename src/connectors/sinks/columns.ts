@@ -41,12 +41,18 @@ export function keyColumn(columns: Column[]): string {
 }
 
 /**
- * The columns of a table made earlier that hold no record field: the meta columns and the row key, which is
- * `_id` when the table has one (the records had an `id` of their own, kept as a column), else `id`. Table
- * mode has no row key: its key is a record field.
+ * The columns of a table made earlier that hold no record field: the meta columns and the row key. The row
+ * key is the column the table itself generates (`generated`: its INTEGER PRIMARY KEY, sequence default or
+ * identity), which is `_id` when the records had an `id` of their own, and `id` even when they have an `_id`.
+ * Read from the table, not guessed from the names, which cannot tell those two apart. Table mode has no row
+ * key: its key is a record field.
  */
-export function notRecordColumns(config: { key?: string | undefined }, existing: string[]): Set<string> {
-  const rowKey = config.key !== undefined ? [] : existing.includes('_id') ? ['_id'] : ['id'];
+export function notRecordColumns(
+  config: { key?: string | undefined },
+  existing: string[],
+  generated: string | undefined,
+): Set<string> {
+  const rowKey = config.key !== undefined ? [] : generated ? [generated] : existing.includes('_id') ? ['_id'] : ['id'];
   return new Set<string>([...META_COLUMNS, ...rowKey]);
 }
 

@@ -116,13 +116,14 @@ export class DuckdbSink implements Sink {
       this.#conn = await instance.connect();
       const existing = (
         await this.#conn.runAndReadAll(
-          `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${this.#c.table}' ORDER BY ordinal_position`,
+          `SELECT column_name, data_type, column_default FROM information_schema.columns WHERE table_name = '${this.#c.table}' ORDER BY ordinal_position`,
         )
-      ).getRows() as Array<[string, string]>;
+      ).getRows() as Array<[string, string, string | null]>;
       if (existing.length > 0 && !this.#columns) {
         const skip = notRecordColumns(
           this.#c,
           existing.map(([name]) => name),
+          existing.find(([, , def]) => def?.includes('nextval(') ?? false)?.[0],
         );
         // json (and uuid) are VARCHAR to DuckDB: their runnel types were noted when the table was made.
         const noted = new Map(

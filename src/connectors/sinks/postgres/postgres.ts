@@ -144,6 +144,7 @@ export class PostgresSink implements Sink {
         const skip = notRecordColumns(
           this.#c,
           existing.map((c) => c.name),
+          existing.find((c) => c.identity === 'YES')?.name,
         );
         const columns = existing
           .filter((c) => !skip.has(c.name))
@@ -199,9 +200,9 @@ export class PostgresSink implements Sink {
     }
   }
 
-  async #existingColumns(client: ClientBase): Promise<Array<{ name: string; type: string }>> {
-    const { rows } = await client.query<{ name: string; type: string }>(
-      `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+  async #existingColumns(client: ClientBase): Promise<Array<{ name: string; type: string; identity: string }>> {
+    const { rows } = await client.query<{ name: string; type: string; identity: string }>(
+      `SELECT column_name AS name, data_type AS type, is_identity AS identity FROM information_schema.columns
        WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
       [this.#c.schema, this.#c.table],
     );

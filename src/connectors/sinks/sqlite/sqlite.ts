@@ -74,6 +74,7 @@ export class SqliteSink implements Sink {
       const existing = db.prepare(`PRAGMA table_info(${quoted(this.#c.table)})`).all() as Array<{
         name: string;
         type: string;
+        pk: number;
       }>;
       if (existing.length > 0 && !this.#columns) {
         // Reopening a table made earlier: its columns are the schema (no ALTER TABLE, ever). Their runnel
@@ -81,6 +82,7 @@ export class SqliteSink implements Sink {
         const skip = notRecordColumns(
           this.#c,
           existing.map((c) => c.name),
+          existing.find((c) => c.pk === 1)?.name,
         );
         const noted = new Map(
           (
