@@ -227,6 +227,7 @@ export class TaskRunner {
     const before = this.#tasks.size;
     for (const partition of [...this.#tasks.keys()]) {
       if (owned.has(partition)) continue;
+      this.#endedTasks.delete(this.#tasks.get(partition)!);
       this.#tasks.delete(partition);
       for (const topic of o.processor.inputs) this.#consumed.delete(tpKey(topic, partition));
     }
@@ -324,6 +325,7 @@ export class TaskRunner {
       // Nothing was written: drop the tasks; their partitions' new owner restores the committed state.
       this.#o.log.info(`${this.#o.processor.name}: ${err.message}; its new owner takes over`);
       for (const t of tasks) {
+        this.#endedTasks.delete(t);
         this.#tasks.delete(t.partition);
         for (const topic of this.#o.processor.inputs) this.#consumed.delete(tpKey(topic, t.partition));
       }

@@ -43,6 +43,34 @@ describe('process onWatermark: event-time timers over a per-key buffer', () => {
     );
   }
 
+  it('after the input ended (a bounded run, then a restart), a record for the timers is late, not held for ever', () => {
+    const d = new TestDriver(sorter(1));
+    const ev = (n: number, t: number) => ({ key: 'a', value: { k: 'a', t, n }, timestamp: t });
+    d.pipe('in', [ev(1, 1000), ev(2, 900)]);
+    d.end();
+    assert.deepEqual(
+      d.values<Ev>('out').map((e) => e.n),
+      [2, 1],
+    );
+    for (const restart of [false, true]) {
+      if (restart) d.restart();
+      const late = d.values('in.late').length;
+      d.pipe('in', [ev(3, 50_000)]);
+      d.end();
+      assert.equal(d.values('out').length, 2, 'nothing more is emitted after the end');
+      assert.equal(
+        d.values('in.late').length,
+        late + 1,
+        `${restart ? 'restarted' : 'same run'}: the record is in .late`,
+      );
+      assert.deepEqual(
+        d.state('sorter.held').size,
+        0,
+        'and not held in the store, waiting for a timer that never fires',
+      );
+    }
+  });
+
   /** The same with a map store: an entry per held record, released entries deleted one by one. */
   function mapSorter(partitions: number) {
     return sorting(partitions, (s) =>

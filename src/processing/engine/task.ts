@@ -10,6 +10,10 @@ import type { Node, SourceDecoding, Subtopology } from './graph.ts';
 import type { Emit, EngineRecord, Operator, TaskContext } from './operator.ts';
 import { WatermarkTracker } from './watermark.ts';
 
+/** Why a record that reaches windows or timers after the input's end is late (see process). */
+const ENDED_REASON =
+  'the input ended (a bounded run: --limit, --drain, or a file read to its end): every window and timer has fired for good';
+
 /** Headers that carry an upstream task's watermark through a repartition topic. */
 export { WATERMARK_HEADER };
 
@@ -212,9 +216,16 @@ export class Task {
     const carried = isRepartition ? r.headers[CARRIED_HEADER] : undefined;
     if (carried !== undefined && this.#wm.observeWatermark(input, Number(carried) + delay, now)) this.#advance();
     this.counters.records++;
+    // Ended for good (a bounded run's end, maybe an earlier run's): windows and timers will never fire
+    // again, so a record they would hold is late, said and kept in .late, not stored to wait for ever.
+    const ended = this.#watermark === Number.POSITIVE_INFINITY && this.#watchers.length > 0;
     for (const source of from.sources) {
       const rec = this.#decode(r, source.decoding);
       if (!rec) continue;
+      if (ended) {
+        this.#late(rec, ENDED_REASON);
+        continue;
+      }
       this.#current = rec;
       try {
         source.emit(rec);
@@ -458,22 +469,24 @@ export class Task {
           err,
         );
       },
-      late: (rec, reason) => {
-        this.counters.late++;
-        this.#push(lateTopic(rec.headers[SOURCE_TOPIC_HEADER] ?? rec.origin.topic), {
-          key: rec.key,
-          value: {
-            reason,
-            record: rec.value,
-            eventTime: rec.timestamp,
-            watermark: task.#watermark,
-            source: rec.origin,
-          },
-          timestamp: rec.timestamp,
-          headers: { ...rec.headers, 'late.reason': reason.slice(0, 500) },
-        });
-      },
+      late: (rec, reason) => this.#late(rec, reason),
     };
+  }
+
+  #late(rec: Parameters<TaskContext['late']>[0], reason: string): void {
+    this.counters.late++;
+    this.#push(lateTopic(rec.headers[SOURCE_TOPIC_HEADER] ?? rec.origin.topic), {
+      key: rec.key,
+      value: {
+        reason,
+        record: rec.value,
+        eventTime: rec.timestamp,
+        watermark: this.#watermark,
+        source: rec.origin,
+      },
+      timestamp: rec.timestamp,
+      headers: { ...rec.headers, 'late.reason': reason.slice(0, 500) },
+    });
   }
 }
 

@@ -104,4 +104,22 @@ describe('watermarks', () => {
     assert.equal(old.ended, false);
     assert.equal(old.current, 490);
   });
+
+  it("one upstream's end is kept through a restart: it holds nothing back, and alone it ends nothing", () => {
+    const w = new WatermarkTracker({ maxOutOfOrderMs: 10, idleTimeoutMs: 1000 });
+    w.expect('up<0', 0);
+    w.expect('up<1', 0);
+    w.observeWatermark('up<0', Number.MAX_SAFE_INTEGER, 1);
+    w.observeWatermark('up<1', 500, 1);
+    assert.equal(w.current, 500);
+    const copy = new WatermarkTracker({ maxOutOfOrderMs: 10, idleTimeoutMs: 1000 });
+    copy.restore(JSON.parse(JSON.stringify(w.snapshot())), 2);
+    copy.observeWatermark('up<1', 700, 3);
+    assert.equal(copy.current, 700, 'the ended input does not hold it back after the restart');
+    // The other one idle: the ended one does not move the watermark to the end by itself.
+    assert.equal(copy.tick(5000), false);
+    assert.equal(copy.ended, false);
+    copy.observeWatermark('up<1', Number.MAX_SAFE_INTEGER, 6000);
+    assert.equal(copy.ended, true, 'every input ended: the watermark is at the end');
+  });
 });

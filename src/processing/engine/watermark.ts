@@ -11,7 +11,8 @@ export interface WatermarkOptions {
 
 export interface WatermarkSnapshot {
   current: number | null;
-  inputs: Record<string, number | null>;
+  /** Per input, its highest event time; 'end' once an upstream task ended (JSON has no Infinity). */
+  inputs: Record<string, number | null | 'end'>;
   /** The input ended for good (a bounded run): the watermark is infinite. Absent before this existed. */
   ended?: true;
 }
@@ -104,8 +105,11 @@ export class WatermarkTracker {
   /** What a restart needs to carry on where the last commit left off (JSON; -Infinity as null). */
   snapshot(): WatermarkSnapshot {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
-    const inputs: Record<string, number | null> = {};
-    for (const [k, c] of this.#inputs) inputs[k] = fin(c.maxEventTime);
+    const inputs: Record<string, number | null | 'end'> = {};
+    // An input's end (an upstream task that ended) is kept as such: restored as -Infinity it would hold
+    // the watermark back until it went idle, or for ever with no idle timeout.
+    for (const [k, c] of this.#inputs)
+      inputs[k] = c.maxEventTime === Number.POSITIVE_INFINITY ? 'end' : fin(c.maxEventTime);
     return this.ended ? { current: null, inputs, ended: true } : { current: fin(this.#current), inputs };
   }
 
@@ -115,7 +119,8 @@ export class WatermarkTracker {
    */
   restore(snap: WatermarkSnapshot, now: number): void {
     for (const [k, v] of Object.entries(snap.inputs)) {
-      this.#inputs.set(k, { maxEventTime: v ?? Number.NEGATIVE_INFINITY, lastActive: now });
+      const maxEventTime = v === 'end' ? Number.POSITIVE_INFINITY : (v ?? Number.NEGATIVE_INFINITY);
+      this.#inputs.set(k, { maxEventTime, lastActive: now });
     }
     // An ended input stays ended: its windows all closed and emitted, and one reopened would emit again.
     if (snap.ended) this.#current = Number.POSITIVE_INFINITY;
@@ -123,14 +128,20 @@ export class WatermarkTracker {
   }
 
   #recompute(now: number): boolean {
+    if (this.#inputs.size === 0) return false;
     let min = Number.POSITIVE_INFINITY;
     let active = 0;
+    let open = 0;
     for (const c of this.#inputs.values()) {
+      // An ended input holds nothing back, and does not move the watermark on by itself either: only the
+      // end of every input ends this one (an idle input may still deliver).
+      if (c.maxEventTime === Number.POSITIVE_INFINITY) continue;
+      open++;
       if (now - c.lastActive >= this.#idleMs) continue;
       active++;
       if (c.maxEventTime < min) min = c.maxEventTime;
     }
-    if (active === 0) return false; // all idle: hold (Flink's rule), never jump to the newest input's time
+    if (open > 0 && active === 0) return false; // all idle: hold (Flink's rule), never jump to the newest input's time
     const wm = min - this.#bound;
     if (wm <= this.#current) return false;
     this.#current = wm;
