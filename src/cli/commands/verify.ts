@@ -48,6 +48,9 @@ async function positions(sink: Sink): Promise<TopicPartitionOffset[] | undefined
   }
 }
 
+/** Offsets past a sink's position looked into for records (see progress): more is lag as it stands. */
+const MARKER_GAP = 64;
+
 /**
  * How far a sink's output is against its topic, from the positions it keeps with its output: up to
  * date, behind (and how to catch up), or ahead of the log (written from another broker).
@@ -71,9 +74,14 @@ async function progress(
     total += p.endOffset - p.startOffset;
     if (at >= p.endOffset) continue;
     // On Kafka a transaction's commit marker takes an offset and holds no record (nor do an aborted
-    // transaction's records): a gap of only those is no lag, and no drain could close it.
+    // transaction's records): a gap of only those is no lag, and no drain could close it. Only a small
+    // gap is looked into (a finished run's is a marker or two); a big one is lag whatever it holds.
+    if (p.endOffset - at > MARKER_GAP) {
+      behind += p.endOffset - at;
+      continue;
+    }
     const [next] = await broker.read(topic, p.partition, at, 1);
-    if (next) behind += p.endOffset - next.offset;
+    if (next && next.offset < p.endOffset) behind += p.endOffset - next.offset;
   }
   const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   return behind === 0

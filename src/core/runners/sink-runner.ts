@@ -89,6 +89,7 @@ export class SinkRunner {
     } catch (err) {
       // Stopped (Ctrl-C) while waiting to open (a file another worker holds): a stop, not a failure.
       if (this.#o.signal.aborted) {
+        this.#o.status.set('stopped');
         await sink.close().catch(() => {});
         return;
       }

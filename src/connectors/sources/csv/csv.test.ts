@@ -130,9 +130,12 @@ test('a quote never closed, or stray after a closing one, makes its record a dea
   const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
   const path = join(dir, 'quotes.csv');
   // The unclosed quote is on the last line, so it cannot swallow the lines after it (see the splitter).
+  // A quoted field with semicolons stays one field (the header's delimiter holds for every row); blanks
+  // after a closing quote at the end of a line are no error.
   writeFileSync(
     path,
-    'timestamp,note,n\n2025-01-01 12:00:00,ok,1\n2025-01-01 12:01:00,"a"b,2\n2025-01-01 12:02:00,"x,3\n',
+    'timestamp,note,n\n2025-01-01 12:00:00,ok,1\n2025-01-01 12:01:00,"a"b,2\n' +
+      '2025-01-01 12:01:30,"x; y; z",4\n2025-01-01 12:01:40,5,"6" \n2025-01-01 12:02:00,"x,3\n',
   );
   const items = await readAll(path);
   assert.deepEqual(
@@ -140,10 +143,16 @@ test('a quote never closed, or stray after a closing one, makes its record a dea
     [
       ['record', `${path}:2`],
       ['invalid', `${path}:3`],
-      ['invalid', `${path}:4`],
+      ['record', `${path}:4`],
+      ['record', `${path}:5`],
+      ['invalid', `${path}:6`],
     ],
   );
-  const [, stray, open] = items;
+  assert.deepEqual(items.flatMap((i) => (i.kind === 'record' ? [i.record.value] : [])).slice(1), [
+    { timestamp: '2025-01-01 12:01:30', note: 'x; y; z', n: 4 },
+    { timestamp: '2025-01-01 12:01:40', note: '5', n: 6 },
+  ]);
+  const [, stray, , , open] = items;
   assert.ok(stray?.kind === 'invalid' && /quote stands where/.test(stray.error.message));
   assert.ok(open?.kind === 'invalid' && /never closed/.test(open.error.message));
 });

@@ -103,9 +103,13 @@ export class CsvSource implements Source {
     const { path } = this.#c;
     let header: string[] | undefined;
     const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
+    /** The header's delimiter, for every row: guessed per row, `1,"x; y"` split on the semicolons. */
+    let delimiter: string | undefined;
     for await (const { text, line } of csvRecords(path)) {
       if (signal.aborted) return;
-      const parsed = Papa.parse<string[]>(text, { header: false });
+      // Trailing blanks after a closing quote are no field of their own (cells are trimmed anyway).
+      const parsed = Papa.parse<string[]>(text.trimEnd(), { header: false, ...(delimiter ? { delimiter } : {}) });
+      delimiter ??= parsed.meta.delimiter;
       const cells = (parsed.data[0] ?? []).map((c) => c.trim());
       // A quote never closed (or stray after a closing one): Papa still hands back cells, guessed.
       const quote = parsed.errors.find((e) => e.type === 'Quotes');
