@@ -44,7 +44,14 @@ export function findOutputs(dataDir: string, app?: string): DataOutputs {
   const notes: string[] = [];
   // JSONL files are named after topics, so an app run with `--sinks jsonl` has only those: a note, not an error.
   if (app !== undefined && duckdb.length === 0 && sqlite.length === 0) {
-    notes.push(`no ${app}.duckdb or ${app}.sqlite in ${dir}: only the JSONL views are there (run the app first?)`);
+    // `--app ./my-pipeline.ts` or a typo: say what --app takes and which apps the folder has.
+    const there = [
+      ...new Set(files.filter((f) => /\.(duckdb|sqlite)$/.test(f)).map((f) => f.replace(/\.(duckdb|sqlite)$/, ''))),
+    ];
+    notes.push(
+      `no ${app}.duckdb or ${app}.sqlite in ${dir}: only the JSONL views are there (--app takes an app's name, ` +
+        `as its files are named${there.length > 0 ? `: ${there.join(', ')}` : '; run the app first?'})`,
+    );
   }
   const apps = [...new Set([...duckdb, ...sqlite].map((o) => o.app))];
   const defaultApp = app ?? (apps.length === 1 ? apps[0] : undefined);

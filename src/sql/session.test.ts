@@ -388,3 +388,17 @@ describe("DuckDB's own guards hold without the parser check", () => {
     assert.deepEqual(snapshot(outside), beforeOutside);
   });
 });
+
+test('--app naming no app of the folder (a pipeline file, a typo): the missing table says what --app takes and the apps there', async () => {
+  for (const app of ['./my-pipeline.ts', 'demoo']) {
+    await assert.rejects(
+      run('SELECT count(*) FROM people', { app }),
+      (err: Error) =>
+        /no table or view "people"/.test(err.message) &&
+        err.message.includes(`no ${app}.duckdb or ${app}.sqlite`) &&
+        /--app takes an app's name, as its files are named: demo/.test(err.message),
+    );
+  }
+  // The right name finds the table.
+  assert.equal((await run('SELECT count(*) FROM people', { app: 'demo' })).rows.length, 1);
+});

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openInThisProcess } from '../connectors/sinks/duckdb/duckdb.ts';
-import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { ErrorCodes, isRunnelError, RunnelError } from '../core/errors.ts';
 import { firstLine, ident, literal, type ParsedQuery, parseQuery } from './classify.ts';
 import { createListing, LISTING } from './listing.ts';
 import { type DataOutputs, findOutputs } from './outputs.ts';
@@ -66,7 +66,15 @@ export async function runSql(query: string, o: SqlOptions): Promise<SqlResult> {
       if (Date.now() > deadline) throw timeout(o.timeoutMs ?? 30_000);
     };
     // After the lock: copying SQLite tables in reads through node:sqlite, not through DuckDB.
-    await resolveTables(conn, parsed, outputs, check);
+    try {
+      await resolveTables(conn, parsed, outputs, check);
+    } catch (err) {
+      // A table not found may be why (`--app` naming no app here): the notes say so with the error.
+      if (isRunnelError(err) && err.code === ErrorCodes.SQL_INVALID && notes.length > 0) {
+        throw new RunnelError(err.code, `${err.message}; ${notes.join('; ')}`, { cause: err });
+      }
+      throw err;
+    }
     return { ...(await execute(conn, parsed, maxRows, deadline - Date.now(), o.timeoutMs ?? 30_000)), notes };
   } finally {
     conn.closeSync();
