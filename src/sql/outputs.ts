@@ -32,12 +32,12 @@ export function findOutputs(dataDir: string, app?: string): DataOutputs {
     })
     .sort();
   const byExt = (ext: string) =>
-    files
-      .filter((f) => f.endsWith(ext))
-      .map((f) => ({ app: f.slice(0, -ext.length), path: join(dir, f) }))
-      .filter((f) => app === undefined || f.app === app);
-  const duckdb = byExt('.duckdb');
-  const sqlite = byExt('.sqlite');
+    files.filter((f) => f.endsWith(ext)).map((f) => ({ app: f.slice(0, -ext.length), path: join(dir, f) }));
+  const allDuckdb = byExt('.duckdb');
+  const allSqlite = byExt('.sqlite');
+  const mine = (f: { app: string }) => app === undefined || f.app === app;
+  const duckdb = allDuckdb.filter(mine);
+  const sqlite = allSqlite.filter(mine);
   const jsonl = files
     .filter((f) => f.endsWith('.jsonl') && lstatSync(join(dir, f)).size > 0)
     .map((f) => ({ topic: f.slice(0, -'.jsonl'.length), path: join(dir, f) }));
@@ -45,9 +45,7 @@ export function findOutputs(dataDir: string, app?: string): DataOutputs {
   // JSONL files are named after topics, so an app run with `--sinks jsonl` has only those: a note, not an error.
   if (app !== undefined && duckdb.length === 0 && sqlite.length === 0) {
     // `--app ./my-pipeline.ts` or a typo: say what --app takes and which apps the folder has.
-    const there = [
-      ...new Set(files.filter((f) => /\.(duckdb|sqlite)$/.test(f)).map((f) => f.replace(/\.(duckdb|sqlite)$/, ''))),
-    ];
+    const there = [...new Set([...allDuckdb, ...allSqlite].map((o) => o.app))];
     notes.push(
       `no ${app}.duckdb or ${app}.sqlite in ${dir}: only the JSONL views are there (--app takes an app's name, ` +
         `as its files are named${there.length > 0 ? `: ${there.join(', ')}` : '; run the app first?'})`,

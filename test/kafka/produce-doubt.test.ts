@@ -1,7 +1,7 @@
 // A chunk whose produce got no answer is looked up in the log before it is sent again: found there (whole,
 // at the offset it would have had) it is not resent; missing, or with another producer's records there, it is.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { KafkaBroker, kSend } from '../../src/brokers/kafka/kafka-broker.ts';
 import { type InDoubt, landedPartitions } from '../../src/brokers/kafka/produce-doubt.ts';
 import { produceAll } from '../../src/core/broker.ts';
@@ -11,13 +11,34 @@ import { unique } from '../broker-conformance/suite.ts';
 import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
-test('kafka: an unanswered chunk is found in the log where it landed, and only there', async (t) => {
-  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+/** A broker on the test Kafka and a new 3-partition topic, or undefined when Kafka is away (skip). */
+async function brokerWithTopic(t: TestContext, prefix: string): Promise<{ b: KafkaBroker; topic: string } | undefined> {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return undefined;
   const b = new KafkaBroker(KAFKA_URL);
   await b.connect();
   t.after(() => b.close());
-  const topic = unique('doubt');
+  const topic = unique(prefix);
   await b.createTopic(topic, { partitions: 3 });
+  return { b, topic };
+}
+
+/** Every `i` the topic holds, sorted. */
+async function valuesOf(b: KafkaBroker, topic: string): Promise<number[]> {
+  const got: number[] = [];
+  for (const p of (await b.describeTopic(topic))!.partitions) {
+    for (const r of await b.read(topic, p.partition, 0, p.endOffset)) got.push((r.value as { i: number }).i);
+  }
+  return got.sort((x, y) => x - y);
+}
+
+/** A send whose connection closed: the client's own network error. */
+const lost = () => Object.assign(new Error('Connection closed'), { code: 'PLT_KFK_NETWORK', canRetry: true });
+const retryOptions = () => ({ signal: new AbortController().signal, log: silentLogger });
+
+test('kafka: an unanswered chunk is found in the log where it landed, and only there', async (t) => {
+  const k = await brokerWithTopic(t, 'doubt');
+  if (!k) return;
+  const { b, topic } = k;
   const records = (from: number, n: number): OutgoingRecord[] =>
     Array.from({ length: n }, (_, i) => ({
       key: `k${(from + i) % 7}`,
@@ -64,12 +85,9 @@ test('kafka: an unanswered chunk is found in the log where it landed, and only t
  */
 for (const lands of [true, false]) {
   test(`kafka: a chunk whose send failed (${lands ? 'landed, answer lost' : 'not landed'}) is in the topic once after the retry`, async (t) => {
-    if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
-    const b = new KafkaBroker(KAFKA_URL);
-    await b.connect();
-    t.after(() => b.close());
-    const topic = unique('doubt-run');
-    await b.createTopic(topic, { partitions: 3 });
+    const k = await brokerWithTopic(t, 'doubt-run');
+    if (!k) return;
+    const { b, topic } = k;
     const pad = 'x'.repeat(2000);
     const records = Array.from({ length: 1200 }, (_, i) => ({ key: `k${i % 11}`, value: { i, pad } }));
     const sends: number[] = [];
@@ -78,18 +96,14 @@ for (const lands of [true, false]) {
       // The second chunk of the first attempt fails; everything after goes through.
       if (sends.length !== 2) return b.producer.send({ messages: messages as never });
       if (lands) await b.producer.send({ messages: messages as never });
-      throw Object.assign(new Error('Connection closed'), { code: 'PLT_KFK_NETWORK', canRetry: true });
+      throw lost();
     };
-    await produceAll(b, topic, records, 'test: produce', { signal: new AbortController().signal, log: silentLogger });
+    await produceAll(b, topic, records, 'test: produce', retryOptions());
     assert.ok(sends.length >= 3, `the records went in several chunks (${sends.join(', ')})`);
-    const info = (await b.describeTopic(topic))!;
-    const got: number[] = [];
-    for (const p of info.partitions) {
-      for (const r of await b.read(topic, p.partition, 0, p.endOffset)) got.push((r.value as { i: number }).i);
-    }
+    const got = await valuesOf(b, topic);
     assert.equal(got.length, records.length, 'no record twice, none missing');
     assert.deepEqual(
-      [...got].sort((x, y) => x - y),
+      got,
       records.map((r) => r.value.i),
     );
     // Only what did not land was sent again: the failed chunk once more when it had not landed, never when it had.
@@ -98,24 +112,10 @@ for (const lands of [true, false]) {
   });
 }
 
-/** Every `i` the topic holds, in partition order. */
-async function valuesOf(b: KafkaBroker, topic: string): Promise<number[]> {
-  const got: number[] = [];
-  for (const p of (await b.describeTopic(topic))!.partitions) {
-    for (const r of await b.read(topic, p.partition, 0, p.endOffset)) got.push((r.value as { i: number }).i);
-  }
-  return got.sort((x, y) => x - y);
-}
-
-const lost = () => Object.assign(new Error('Connection closed'), { code: 'PLT_KFK_NETWORK', canRetry: true });
-
 test('kafka: two failed produces to one topic (two sinks dead-lettering at once), each retried: every record once', async (t) => {
-  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
-  const b = new KafkaBroker(KAFKA_URL);
-  await b.connect();
-  t.after(() => b.close());
-  const topic = unique('doubt-two');
-  await b.createTopic(topic, { partitions: 3 });
+  const k = await brokerWithTopic(t, 'doubt-two');
+  if (!k) return;
+  const { b, topic } = k;
   const a = Array.from({ length: 30 }, (_, i) => ({ key: `a${i}`, value: { i } }));
   const c = Array.from({ length: 30 }, (_, i) => ({ key: `c${i}`, value: { i: 100 + i } }));
   // Both land and both answers are lost; then a produce that goes through, then the two retries.
@@ -133,12 +133,9 @@ test('kafka: two failed produces to one topic (two sinks dead-lettering at once)
 });
 
 test('kafka: a failed chunk that landed on some partitions only: the retry sends the rest, once', async (t) => {
-  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
-  const b = new KafkaBroker(KAFKA_URL);
-  await b.connect();
-  t.after(() => b.close());
-  const topic = unique('doubt-part');
-  await b.createTopic(topic, { partitions: 3 });
+  const k = await brokerWithTopic(t, 'doubt-part');
+  if (!k) return;
+  const { b, topic } = k;
   const records = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: { i } }));
   let sentFirst = 0;
   b[kSend] = async (messages) => {
@@ -149,7 +146,7 @@ test('kafka: a failed chunk that landed on some partitions only: the retry sends
     b[kSend] = undefined;
     throw lost();
   };
-  await produceAll(b, topic, records, 'test: produce', { signal: new AbortController().signal, log: silentLogger });
+  await produceAll(b, topic, records, 'test: produce', retryOptions());
   assert.ok(sentFirst > 0 && sentFirst < records.length);
   assert.deepEqual(
     await valuesOf(b, topic),

@@ -40,15 +40,15 @@ class UnknownTopicAtStart extends Error {
   }
 }
 
+/** A test's hook around one chunk's send (given its messages): where an answer is lost, landed or not. */
+export const kSend = Symbol('runnel.kafka.send');
+
 /**
  * The `kafka://` broker over @platformatic/kafka. Keys are placed with Java Kafka's partitioner
  * (murmur2 & 0x7fffffff, see core/partitioner.ts), computed here rather than by the client, whose default
  * (murmur2 >>> 0) disagrees with Java clients for half of all keys when the partition count is not a
  * power of two. That keeps placement identical to the local broker and to every Java/Python producer.
  */
-/** A test's hook around one chunk's send (given its messages): where an answer is lost, landed or not. */
-export const kSend = Symbol('runnel.kafka.send');
-
 export class KafkaBroker implements StatefulBroker {
   [kSend]?: (messages: EncodedMessage[]) => Promise<{ offsets?: Array<{ partition: number; offset: bigint }> }>;
   readonly url: string;

@@ -218,7 +218,7 @@ export class Task {
     this.counters.records++;
     // Ended for good (a bounded run's end, maybe an earlier run's): windows and timers will never fire
     // again, so a record they would hold is late, said and kept in .late, not stored to wait for ever.
-    const ended = this.#watermark === Number.POSITIVE_INFINITY && this.#watchers.length > 0;
+    const ended = this.#watermark === Number.POSITIVE_INFINITY && this.timed;
     for (const source of from.sources) {
       const rec = this.#decode(r, source.decoding);
       if (!rec) continue;
