@@ -11,6 +11,7 @@ import type { Logger } from './log.ts';
 import { checkPlaces, type OutputPlace } from './places.ts';
 import { initialSpeed, ReplayControl } from './replay-control.ts';
 import { retrying } from './retry.ts';
+import { backlogGate, type Paced } from './runners/backlog.ts';
 import type { InputShape } from './runners/consumer-loop.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
@@ -120,8 +121,8 @@ export function runPipeline(o: RunOptions): RunningPipeline {
     const partitions = await createTopics(broker, spec, roles);
     const publisher = publishStatus(broker, statuses, o.statusIntervalMs ?? 1000, o.onStatus);
     const tasks: Array<Promise<void>> = [];
-    const processorLoops: Array<{ loop: Drainable; inputs: string[] }> = [];
-    const sinkLoops: Array<{ loop: Drainable; inputs: string[] }> = [];
+    const processorLoops: Paced[] = [];
+    const sinkLoops: Paced[] = [];
     let failure: unknown;
     const track = (p: Promise<void>) =>
       tasks.push(
@@ -139,16 +140,17 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           if (!isStatefulBroker(broker)) {
             throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${broker.url} cannot keep ${processor.name}'s state`);
           }
+          const status = cell('processor', processor.name, processor.inputs);
           const r = new TaskRunner({
             broker,
             app: spec.id ?? spec.app,
             processor,
             log,
             signal: stopConsumers.signal,
-            status: cell('processor', processor.name, processor.inputs),
+            status,
             partitionsOf: (t) => partitions.get(t) ?? 1,
           });
-          processorLoops.push({ loop: r, inputs: processor.inputs });
+          processorLoops.push({ loop: r, inputs: processor.inputs, status });
           const task = r.run();
           track(task);
           starting.push(startOf(r.ready, task));
@@ -166,7 +168,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           const r =
             hosted ??
             new SinkRunner({ broker, app: spec.app, binding, log, signal: stopConsumers.signal, status, ...shape });
-          sinkLoops.push({ loop: r instanceof SinkRunner ? r.loop : r, inputs: [binding.topic] });
+          sinkLoops.push({ loop: r instanceof SinkRunner ? r.loop : r, inputs: [binding.topic], status });
           const task = r.run();
           track(task);
           starting.push(startOf(r.ready, task));
@@ -194,6 +196,10 @@ export function runPipeline(o: RunOptions): RunningPipeline {
         controls.set(source.name, [...(controls.get(source.name) ?? []), control]);
         return control;
       };
+      const hold =
+        roles.sources && roles.consumers
+          ? backlogGate(broker, [...processorLoops, ...sinkLoops], stopSources.signal)
+          : undefined;
       const sources =
         roles.sources && !failure
           ? spec.sources.map(({ source, topic, schema }) => {
@@ -204,6 +210,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
                 topic,
                 ...(schema ? { schema } : {}),
                 ...(control ? { control } : {}),
+                ...(hold ? { hold } : {}),
                 log,
                 signal: stopSources.signal,
                 status: cell('source', source.name, [topic]),
@@ -298,11 +305,6 @@ async function createTopics(
   return partitions;
 }
 
-/** What the drain waits on: a consumer that knows how far it has committed. */
-interface Drainable {
-  caughtUp(targets: import('./record.ts').TopicPartitionOffset[]): boolean;
-}
-
 /**
  * Without its sources, a pipeline reads input that another client may have written (a seed's producer):
  * its consumers check the app's input shapes themselves (see InputShape), and the first consumer of each
@@ -340,8 +342,8 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
 /** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
 async function drain(
   broker: Broker,
-  processors: Array<{ loop: Drainable; inputs: string[] }>,
-  sinks: Array<{ loop: Drainable; inputs: string[] }>,
+  processors: Paced[],
+  sinks: Paced[],
   signal: AbortSignal,
   log: Logger,
   bounded = false,
@@ -373,12 +375,7 @@ async function drain(
  * A topology with a feedback loop (a topic it writes and reads back) goes on producing after each step
  * caught up: before the drain goes stage by stage, every processor catches up until a round adds nothing.
  */
-async function settle(
-  broker: Broker,
-  processors: Array<{ loop: Drainable; inputs: string[] }>,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<void> {
+async function settle(broker: Broker, processors: Paced[], signal: AbortSignal, log: Logger): Promise<void> {
   const inputs = [...new Set(processors.flatMap((p) => p.inputs))];
   let before = '';
   for (;;) {

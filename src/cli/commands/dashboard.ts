@@ -5,7 +5,6 @@ import type { AppDefinition } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
-import { startDashboard } from '../../server/index.ts';
 import { loadEnv } from '../context.ts';
 
 export interface DashboardDeps {
@@ -67,6 +66,8 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
       process.once('SIGTERM', onSignal);
       deps.signal?.addEventListener('abort', onSignal, { once: true });
       try {
+        // Loaded here, not with the CLI: the web server's modules were a tenth of every command's start-up.
+        const { startDashboard } = await import('../../server/index.ts');
         const dashboard = await startDashboard({
           broker,
           apps: [...deps.apps(), ...extra],

@@ -21,6 +21,8 @@ export interface SourceRunOptions {
   schema?: z.ZodType;
   /** Pause and speed of a source that paces (see Source.pacing); its state is shown in the status. */
   control?: ReplayControl;
+  /** Waits while this process's consumers are far behind (see backlogGate); undefined = go on. */
+  hold?: () => Promise<void> | undefined;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
   try {
     while (!signal.aborted) {
       await yielder.turn();
+      await o.hold?.();
       if (signal.aborted) break;
       const next = await iterator.next();
       if (next.done) break;

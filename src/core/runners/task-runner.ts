@@ -46,6 +46,8 @@ export class TaskRunner {
   readonly #endedTasks = new Map<ProcessorTask, number>();
   #groupRead = 0;
   #endCommitted: PromiseWithResolvers<void> | undefined;
+  /** Ends a poll waiting for input when the input has ended: the drain waited out a whole poll (250 ms). */
+  #wake = new AbortController();
   /** Next offset to read per input partition, as processed here (committed with the batch). */
   readonly #consumed = new Map<string, number>();
   /** Per repartition partition, the committed offset it was last purged up to. */
@@ -68,6 +70,7 @@ export class TaskRunner {
    */
   endOfInput(): Promise<void> {
     this.#ended = true;
+    this.#wake.abort();
     this.#endCommitted ??= Promise.withResolvers<void>();
     return this.#endCommitted.promise;
   }
@@ -114,9 +117,10 @@ export class TaskRunner {
           // what is left of the backend's gathering time: the last poll of a backlog (or of a burst) held
           // every commit, and so the results' latency and a drain, for a whole poll wait after input ran dry.
           const maxWaitMs = polls === 0 ? 250 : Math.max(0, gatherMs - (performance.now() - started));
+          const signal = AbortSignal.any([o.signal, this.#wake.signal]);
           const records = await retrying(
             `${p.name}: poll`,
-            () => consumer.poll({ maxRecords: 2000, maxWaitMs, signal: o.signal }),
+            () => consumer.poll({ maxRecords: 2000, maxWaitMs, signal }),
             retry,
           );
           const fresh = await this.#follow(consumer);
@@ -172,7 +176,11 @@ export class TaskRunner {
           touched.add(task);
         }
         await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
-        if (ending) this.#endCommitted?.resolve();
+        if (ending) {
+          this.#endCommitted?.resolve();
+          // Woken once: later polls wait for input again.
+          if (this.#wake.signal.aborted) this.#wake = new AbortController();
+        }
         if (Date.now() - this.#groupRead > 1000) await this.#readGroup();
         if (this.#endedTasks.size > 0) this.#sayIfEnded();
         this.#report(processed);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { sqliteRows } from '../../../../test/helpers/cli.ts';
 import { createSink } from '../../../core/connector-registry.ts';
@@ -95,3 +96,71 @@ test('sqlite: a table of 600 columns (past 32766 variables in a 64-row insert) s
     records.map((_, i) => [i * width, i * width + width - 1]),
   );
 });
+
+test('sqlite: a batch older than what the table holds (a partition handed back after another worker wrote it) adds nothing and moves no position back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-sqlite-stale-'));
+  const path = join(dir, 'rows.sqlite');
+  const ctx = { signal: new AbortController().signal, log: createLogger({ quiet: true }) };
+  const batch = (from: number, to: number, partition: number) =>
+    Array.from({ length: to - from }, (_, i) => ({ ...record(from + i), partition }));
+  // Two writers of one table, as two workers that each had partition 0 for a while.
+  const a = createSink('sqlite', { path, table: 'rows', columns });
+  const b = createSink('sqlite', { path, table: 'rows', columns });
+  await a.open(ctx);
+  await b.open(ctx);
+  await a.write(batch(0, 50, 0), [{ topic: 't', partition: 0, offset: 50 }]);
+  await b.write(batch(50, 120, 0), [{ topic: 't', partition: 0, offset: 120 }]);
+  // a's view is stale: it writes 50..100 again, beside partition 1's first records.
+  await a.write(
+    [...batch(50, 100, 0), ...batch(0, 10, 1)],
+    [
+      { topic: 't', partition: 0, offset: 100 },
+      { topic: 't', partition: 1, offset: 10 },
+    ],
+  );
+  const held = new Map((await a.storedPositions!()).map((p) => [p.partition, p.offset]));
+  await a.close();
+  await b.close();
+  assert.deepEqual(
+    held,
+    new Map([
+      [0, 120],
+      [1, 10],
+    ]),
+  );
+  const rows = sqliteRows(path, 'SELECT _partition AS p, _offset AS o FROM rows ORDER BY id');
+  const expected = [...batch(0, 120, 0), ...batch(0, 10, 1)].map((r) => `${r.partition}:${r.offset}`);
+  assert.deepEqual(
+    rows.map((r) => `${r.p}:${r.o}`),
+    expected,
+  );
+});
+
+test('sqlite: a table made with the former UNIQUE(_topic, _partition, _offset) still takes batches, a replayed row once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-sqlite-former-'));
+  const path = join(dir, 'rows.sqlite');
+  const db = new DatabaseSync(path);
+  db.exec(`CREATE TABLE rows (id INTEGER PRIMARY KEY, "at" INTEGER, "order" TEXT, "group" REAL,
+    _topic TEXT, _partition INTEGER, _offset INTEGER, _key TEXT, _timestamp INTEGER, UNIQUE(_topic, _partition, _offset))`);
+  db.close();
+  const ctx = { signal: new AbortController().signal, log: createLogger({ quiet: true }) };
+  const sink = createSink('sqlite', { path, table: 'rows', columns });
+  await sink.open(ctx);
+  const records = Array.from({ length: 30 }, (_, i) => record(i));
+  await sink.write(records.slice(0, 20), [{ topic: 't', partition: 0, offset: 20 }]);
+  // Its positions lost (a user emptied runnel_offsets): the index alone keeps rows 10..19 once.
+  sqliteExec(path, 'DELETE FROM runnel_offsets');
+  await sink.write(records.slice(10), [{ topic: 't', partition: 0, offset: 30 }]);
+  await sink.close();
+  const rows = sqliteRows(path, 'SELECT _offset AS o FROM rows ORDER BY id');
+  assert.deepEqual(
+    rows.map((r) => Number(r.o)),
+    records.map((r) => r.offset),
+  );
+});
+
+function sqliteExec(path: string, sql: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(sql);
+  db.close();
+}

@@ -1,0 +1,83 @@
+import { sleep } from '../backoff.ts';
+import { type Broker, endOffsets } from '../broker.ts';
+import type { TopicPartitionOffset } from '../record.ts';
+import type { StatusCell } from '../status.ts';
+
+/** A consumer of this process the sources may wait for: how far it has committed, and whether it works. */
+export interface Paced {
+  loop: { caughtUp(targets: TopicPartitionOffset[]): boolean };
+  inputs: string[];
+  status: StatusCell;
+}
+
+/**
+ * Records a working consumer may lag behind a topic's end (over all its partitions) before the sources of
+ * its process wait. The local broker keeps the batches it appended decoded for its readers (128 batches);
+ * a sink further behind than that read and parsed every batch again: a third of `run buzz`'s time into
+ * three sinks. Kafka's readers gain nothing from it, but a backlog that only grows is no use there either.
+ */
+export const BACKLOG_RECORDS = 20_000;
+/** How often a source looks at the backlog (each look reads every topic's end). */
+const LOOK_EVERY_MS = 5;
+/** A backlog nobody works off for this long is not waited for: a consumer stuck is not a brake. */
+const STUCK_MS = 1000;
+
+/**
+ * Back-pressure between a run's sources and its consumers in the same process, as in Flink (credits) or
+ * any bounded queue: at `--rate 0` a source put records on the topic far faster than the sinks took
+ * them. Only consumers that work hold a source back: one that retries (a dead sink) or stands still is
+ * left behind, its input kept durably on the topic for when it returns.
+ */
+export function backlogGate(
+  broker: Broker,
+  consumers: Paced[],
+  signal: AbortSignal,
+  backlog = BACKLOG_RECORDS,
+): () => Promise<void> | undefined {
+  const topics = [...new Set(consumers.flatMap((c) => c.inputs))];
+  let lookedAt = 0;
+  // Per consumer: its record count when last seen and when that count last changed.
+  const seen = consumers.map((c) => ({ records: c.status.status.records, moved: performance.now() }));
+  const holding = async (): Promise<boolean> => {
+    // A broker that does not answer holds nothing back: the source meets it in its produce, and retries.
+    const ends = await endOffsets(broker, topics).catch(() => undefined);
+    if (!ends) return false;
+    const now = performance.now();
+    return consumers.some((c, i) => {
+      const s = seen[i]!;
+      if (c.status.status.records !== s.records) {
+        s.records = c.status.status.records;
+        s.moved = now;
+      }
+      if (c.status.status.state !== 'ok' || now - s.moved > STUCK_MS) return false;
+      const mine = ends.filter((e) => c.inputs.includes(e.topic));
+      // The backlog spread over the partitions: a consumer is behind when it is on any one of them.
+      const share = Math.max(1, Math.floor(backlog / Math.max(1, mine.length)));
+      return !c.loop.caughtUp(mine.map((e) => ({ ...e, offset: e.offset - share })));
+    });
+  };
+  // A look runs beside the source (on Kafka it is a round trip); only a backlog it found is waited for,
+  // by the source's next batch.
+  let looking = false;
+  let waiting: Promise<void> | undefined;
+  const look = async () => {
+    looking = true;
+    try {
+      if (!(await holding())) return;
+      waiting = (async () => {
+        while (!signal.aborted && (await holding())) await sleep(5, signal);
+      })().finally(() => {
+        waiting = undefined;
+      });
+    } finally {
+      looking = false;
+      lookedAt = performance.now();
+    }
+  };
+  return () => {
+    if (waiting) return waiting;
+    if (consumers.length === 0 || looking || performance.now() - lookedAt < LOOK_EVERY_MS) return undefined;
+    void look();
+    return undefined;
+  };
+}
