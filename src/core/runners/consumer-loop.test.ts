@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import type { Broker, Consumer } from '../broker.ts';
+import { silentLogger } from '../log.ts';
 import type { StreamRecord } from '../record.ts';
-import { positionsOf } from './consumer-loop.ts';
+import { StatusCell } from '../status.ts';
+import { ConsumerLoop, positionsOf } from './consumer-loop.ts';
 
 const rec = (topic: string, partition: number, offset: number): StreamRecord => ({
   topic,
@@ -32,5 +35,44 @@ test('positionsOf: the highest next offset per partition, in order of first appe
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('lingerMs: a batch begun gathers what the next polls bring, up to maxRecords, as one handle', async () => {
+  // A consumer that hands out 100 records a poll, as a caught-up sink sees a source's batches arrive.
+  const N = 2000;
+  let next = 0;
+  const consumer: Consumer = {
+    poll: async (o) => {
+      const n = Math.min(100, o?.maxRecords ?? 100, N - next);
+      return Array.from({ length: n }, () => rec('t', 0, next++));
+    },
+    commit: async () => {},
+    seek: () => {},
+    assignment: () => [{ topic: 't', partition: 0 }],
+    close: async () => {},
+  };
+  const broker = { listGroups: async () => [], consumer: () => consumer } as unknown as Broker;
+  const handled: number[] = [];
+  const stop = new AbortController();
+  const loop = new ConsumerLoop({
+    broker,
+    group: 'g',
+    topics: ['t'],
+    status: new StatusCell({ app: 'a', pipeline: 'p', pid: 0, component: 'sink', name: 's', topics: ['t'] }),
+    log: silentLogger,
+    signal: stop.signal,
+    maxRecords: 500,
+    // Long enough that the polls, which answer at once, fill every batch first.
+    lingerMs: 60_000,
+    handle: async (records) => {
+      handled.push(records.length);
+      if (handled.reduce((a, b) => a + b, 0) >= N) stop.abort();
+    },
+  });
+  await loop.run();
+  assert.deepEqual(
+    handled,
+    Array.from({ length: N / 500 }, () => 500),
   );
 });

@@ -26,6 +26,8 @@ export interface ConsumerLoopOptions {
   signal: AbortSignal;
   /** When the component keeps its own positions (exactly-once), they override the group's commits. */
   storedPositions?: () => Promise<TopicPartitionOffset[]>;
+  /** How long a batch that is not full waits for more records before it is handled (default 0). */
+  lingerMs?: number;
   /** Where those positions live (a sink's file, a processor's state file), for the messages that name it. */
   holder?: string;
   /**
@@ -152,13 +154,26 @@ export class ConsumerLoop {
       while (!o.signal.aborted) {
         await yielder.turn();
         if (o.signal.aborted) break;
-        const records = await retrying(
-          `${o.status.status.name}: poll`,
-          () => consumer.poll({ maxRecords: o.maxRecords ?? 2000, maxWaitMs: 250, signal: o.signal }),
-          retry,
-        ).catch((err) => {
-          throw this.#explain(err);
-        });
+        const max = o.maxRecords ?? 2000;
+        const poll = (maxRecords: number, maxWaitMs: number) =>
+          retrying(
+            `${o.status.status.name}: poll`,
+            () => consumer.poll({ maxRecords, maxWaitMs, signal: o.signal }),
+            retry,
+          ).catch((err) => {
+            throw this.#explain(err);
+          });
+        const records = await poll(max, 250);
+        // A batch begun gathers what comes within lingerMs: a sink that kept up wrote each source batch
+        // as it came (1000 records), with its transaction and fsyncs each time.
+        const lingerUntil = performance.now() + (o.lingerMs ?? 0);
+        while (records.length > 0 && records.length < max && !o.signal.aborted) {
+          const left = lingerUntil - performance.now();
+          if (left <= 0) break;
+          const more = await poll(max - records.length, left);
+          if (more.length === 0) break;
+          for (const r of more) records.push(r);
+        }
         if (records.length === 0) {
           await retrying(`${o.status.status.name}: commit`, () => this.#skipGaps(consumer), retry);
           continue;
