@@ -3,6 +3,7 @@
  * sinks that keep their positions with their output say how much of their topic they hold.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
@@ -54,6 +55,19 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
     /^ok {4}buzz buzz\.buzz-stats: group runnel\.buzz\.task\.buzz\.buzz-stats: not started on local:\S*other\.db \(no committed positions\)$/,
   );
   assert.match(v.stdout, /\d+ check\(s\) failed\n$/);
+});
+
+test('runnel verify before any run writes no sink file: each says it is not written yet', async () => {
+  const ws = workspace();
+  const v = await runCli(['verify', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  for (const kind of ['jsonl', 'sqlite', 'duckdb'])
+    assert.match(line(v.stdout, `buzz ${kind}-buzz`), /^ok {4}.*: not written yet$/, v.stdout);
+  const data = join(ws.dir, 'data');
+  // Sample inputs (oura_sample.jsonl) are written as an app is built; outputs are not.
+  const outputs = (f: string) => /\.(jsonl|sqlite|duckdb)$/.test(f) && !f.includes('_sample.');
+  const left = existsSync(data) ? readdirSync(data).filter(outputs) : [];
+  assert.deepEqual(left, []);
 });
 
 test('runnel verify while a pipeline runs: the files it holds are in use, not failures, and verify leaves nothing behind', async () => {

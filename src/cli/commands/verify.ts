@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { apps } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import type { Sink } from '../../core/connector.ts';
 import { ErrorCodes, formatError, isRunnelError, RunnelError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/log.ts';
+import { checkPlaces } from '../../core/places.ts';
 import { type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { taskGroup } from '../../core/runners/task-runner.ts';
 import { FRESH_START, foreignOutput } from '../../core/stored-output.ts';
@@ -18,6 +20,8 @@ function pipelineFlagWords(flags: PipelineFlags): string[] {
   if (flags.dotenv) out.push('--dotenv', flags.dotenv);
   return out;
 }
+
+const FOLDER_FIX = 'give --data-dir a folder you can write';
 
 /** The sink's own check, or an open and close. */
 async function writable(sink: Sink): Promise<void> {
@@ -169,6 +173,11 @@ export function registerVerifyCommand(program: Command): void {
               // A running pipeline holding the file (DuckDB locks it) is not a fault: nothing to fix.
               const inUse = (pid: number) =>
                 `${sink.target}: in use by pid ${pid} (a running pipeline); write check skipped, positions unknown`;
+              // Opening a file sink creates its file: a verify before any run must leave the folder as it was.
+              if (sink.file !== undefined && !existsSync(sink.file)) {
+                checkPlaces([{ path: sink.file, kind: 'file', what: `${sink.name} output`, fix: FOLDER_FIX }]);
+                return `${sink.target}: not written yet`;
+              }
               const pid = await inUseBy(() => writable(sink));
               if (pid !== undefined) return inUse(pid);
               // Sinks that keep their positions with their output can say how complete it is.

@@ -241,6 +241,8 @@ export class TaskRunner {
     }
     const fresh = new Set<number>();
     if (before === this.#tasks.size && [...owned].every((p) => this.#tasks.has(p))) return fresh;
+    // One line a processor for what it restored, not one a partition (the demo printed 17 at a restart).
+    const restored = { partitions: [] as number[], entries: 0, ms: 0 };
     for (const partition of owned) {
       if (this.#tasks.has(partition)) continue;
       const task = o.processor.createTask({
@@ -257,8 +259,11 @@ export class TaskRunner {
         entries += r.entries;
         ms += r.ms;
       }
-      if (entries > 0)
-        o.log.info(`${o.processor.name}: partition ${partition} restored ${entries} key(s) in ${Math.round(ms)} ms`);
+      if (entries > 0) {
+        restored.partitions.push(partition);
+        restored.entries += entries;
+        restored.ms += ms;
+      }
       task.start();
       // Said when the first record arrives to one (see #sayIfEnded): a run that reads nothing new (the
       // demo started again in its folder) has nothing to be told.
@@ -271,6 +276,13 @@ export class TaskRunner {
       // are those before its batch, whose outputs and state are committed (Kafka: the consumer waits for
       // the stable offset, as read-committed consumers do).
       for (const topic of o.processor.inputs) consumer.seek(topic, partition, 'committed');
+    }
+    if (restored.entries > 0) {
+      const { partitions: ps, entries, ms } = restored;
+      o.log.info(
+        `${o.processor.name}: restored ${entries} key(s) of partition${ps.length === 1 ? '' : 's'} ` +
+          `${ps.sort((a, b) => a - b).join(', ')} in ${Math.round(ms)} ms`,
+      );
     }
     // After the restores, which waited for the previous owners' transactions: the offsets now match the
     // state restored (they are what a tick commits for a task that has read nothing yet).
