@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { murmur2, Partitioner, partitionForKey } from './partitioner.ts';
 
 // Reference values from Kafka's own Utils.murmur2 test (clients/src/test/.../UtilsTest.java).
@@ -35,6 +36,18 @@ test("partitionForKey is Kafka's murmur2 rule, asked once or again, for any part
       for (const n of [2, 6, 7]) assert.equal(partitionForKey(key, n), rule(key, n), `${key} over ${n}`);
     }
   }
+});
+
+test('partitionForKey on any string (ASCII, accents, emoji, lone surrogates, long) equals murmur2 of its TextEncoder bytes', () => {
+  const rule = (key: string, n: number) => (murmur2(new TextEncoder().encode(key)) & 0x7fffffff) % n;
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 400 })),
+      fc.integer({ min: 1, max: 64 }),
+      (key, n) => partitionForKey(key, n) === rule(key, n),
+    ),
+    { numRuns: 2000 },
+  );
 });
 
 test('Partitioner: a named partition wins, keys hash, keyless records take each topic partitions in turn', () => {

@@ -6,8 +6,7 @@ import type { OutgoingRecord } from './record.ts';
  * count. The local broker uses the same function so a key lands on the same partition number on both
  * brokers, and a record keyed by runnel lands where Java/Python Kafka clients would put it.
  */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+export function murmur2(data: Uint8Array, length = data.length): number {
   const m = 0x5bd1e995;
   let h = (0x9747b28c ^ length) | 0;
   const length4 = length >>> 2;
@@ -38,15 +37,34 @@ export function murmur2(data: Uint8Array): number {
 }
 
 const encoder = new TextEncoder();
+/** A key's UTF-8 bytes, written here instead of into a new array per key. */
+let scratch = new Uint8Array(256);
 
-/** Keys' murmur2 hashes recently asked for: a stream's keys repeat (authors, people), encoding them did not. */
+/** murmur2 of `key`'s UTF-8 bytes; an ASCII key (ids, names) is copied byte by byte, not encoded natively. */
+function hashKey(key: string): number {
+  const n = key.length;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  if (n * 3 > scratch.length) scratch = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return murmur2(scratch, encoder.encodeInto(key, scratch).written);
+    scratch[i] = c;
+  }
+  return murmur2(scratch, n);
+}
+
+/**
+ * Keys' murmur2 hashes recently asked for: a stream's keys repeat (authors), a lookup is cheaper than a
+ * hash. Cleared when full, so more keys than this (stopcovid's people) are hashed each time; encoding them
+ * with a TextEncoder then was a twentieth of that app's time.
+ */
 const hashes = new Map<string, number>();
 const HASHES_KEPT = 65_536;
 
 export function partitionForKey(key: string, partitions: number): number {
   let h = hashes.get(key);
   if (h === undefined) {
-    h = murmur2(encoder.encode(key)) & 0x7fffffff;
+    h = hashKey(key) & 0x7fffffff;
     if (hashes.size >= HASHES_KEPT) hashes.clear();
     hashes.set(key, h);
   }

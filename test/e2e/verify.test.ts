@@ -57,17 +57,31 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   assert.match(v.stdout, /\d+ check\(s\) failed\n$/);
 });
 
-test('runnel verify before any run writes no sink file: each says it is not written yet', async () => {
+test('runnel verify before any sink wrote creates no sink file, and says what is still to write', async () => {
   const ws = workspace();
-  const v = await runCli(['verify', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
-  assert.equal(v.code, 0, v.stdout + v.stderr);
-  for (const kind of ['jsonl', 'sqlite', 'duckdb'])
-    assert.match(line(v.stdout, `buzz ${kind}-buzz`), /^ok {4}.*: not written yet$/, v.stdout);
   const data = join(ws.dir, 'data');
   // Sample inputs (oura_sample.jsonl) are written as an app is built; outputs are not.
-  const outputs = (f: string) => /\.(jsonl|sqlite|duckdb)$/.test(f) && !f.includes('_sample.');
-  const left = existsSync(data) ? readdirSync(data).filter(outputs) : [];
-  assert.deepEqual(left, []);
+  const outputs = () =>
+    existsSync(data)
+      ? readdirSync(data).filter((f) => /\.(jsonl|sqlite|duckdb)$/.test(f) && !f.includes('_sample.'))
+      : [];
+  let v = await runCli(['verify', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  for (const kind of ['jsonl', 'sqlite', 'duckdb'])
+    assert.match(line(v.stdout, `buzz ${kind}-buzz`), /^ok {4}.*: topic buzz not on the broker yet$/, v.stdout);
+  assert.deepEqual(outputs(), []);
+  // Produced, not consumed: every record is still to write, and the line says how.
+  const produced = await runCli(['produce', 'buzz', '--limit', '20', '--rate', '0', ...ws.flags]);
+  assert.equal(produced.code, 0, produced.stderr);
+  v = await runCli(['verify', '--sinks', 'jsonl,sqlite,duckdb', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  for (const kind of ['jsonl', 'sqlite', 'duckdb'])
+    assert.match(
+      line(v.stdout, `buzz ${kind}-buzz`),
+      /^lag {3}.*: 20 of 20 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
+      v.stdout,
+    );
+  assert.deepEqual(outputs(), []);
 });
 
 test('runnel verify while a pipeline runs: the files it holds are in use, not failures, and verify leaves nothing behind', async () => {

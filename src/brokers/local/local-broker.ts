@@ -45,11 +45,15 @@ export interface BatchCursor {
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const RETENTION_CHECK_MS = 5000;
 /**
- * Parsed batches kept per process for its other consumers (each up to MAX_BATCH_RECORDS records). A
- * process's readers drift apart (a processor ahead of a slower sink): at 64, `run buzz --limit 500000`
- * parsed 881 of its 500 batches, at 128 each once, for ~45 MB more at the peak.
+ * Parsed batches kept per process and topic for its other consumers (each up to MAX_BATCH_RECORDS
+ * records). A process's readers drift apart (a processor ahead of a slower sink): at 64, `run buzz --limit
+ * 500000` parsed 881 of its 500 batches, at 128 each once, for ~45 MB more at the peak. Per topic: one
+ * commit of a stage's outputs (stopcovid's people, 100 batches a tick) evicted the batches of another topic
+ * its readers had not reached yet, and nine in ten of stopcovid's positions were parsed again.
  */
 const PARSED_BATCHES = 128;
+/** And in all, over the topics: the largest gives way first. */
+const PARSED_BATCHES_IN_ALL = 256;
 /** Batch places one read asks SQLite for at a time (a read of 2000 records spans 2 or 3 batches). */
 const PLACES_PER_QUERY = 8;
 /** Records per stored batch: bounds what a consumer parses to return a few records from a big produce. */
@@ -101,11 +105,11 @@ export class LocalBroker implements StatefulBroker {
    * Batches parsed recently, shared by this process's read-only consumers (runnel's sinks, which never
    * change what they read); every other consumer parses its own copy, free to change it.
    */
-  readonly #parsed = new Map<string, PayloadRecord[]>();
+  readonly #parsed = new Map<number, Map<string, PayloadRecord[]>>();
   /** Topics a reader of this process shares decoded batches of: what it appends to them is kept decoded. */
   readonly #sharedTopics = new Set<number>();
   /** The decoded copies the open transaction appended, for the cache once it commits (see transaction). */
-  #kept: Array<{ key: string; records: PayloadRecord[] }> | undefined;
+  #kept: Array<{ topicId: number; key: string; records: PayloadRecord[] }> | undefined;
 
   constructor(url: string) {
     this.url = url;
@@ -199,14 +203,14 @@ export class LocalBroker implements StatefulBroker {
     // Nested: part of the caller's transaction (a processor's atomic commit appends through produce's code).
     if (this.db.isTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
-    const kept: Array<{ key: string; records: PayloadRecord[] }> = [];
+    const kept: Array<{ topicId: number; key: string; records: PayloadRecord[] }> = [];
     this.#kept = kept;
     try {
       const out = fn();
       this.db.exec('COMMIT');
       // Decoded copies of what this transaction appended join the cache only now: a rolled-back batch's
       // row id is given out again, and its copy would then stand for another batch.
-      for (const { key, records } of kept) this.#keepParsed(key, records);
+      for (const { topicId, key, records } of kept) this.#keepParsed(topicId, key, records);
       return out;
     } catch (err) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
@@ -286,6 +290,8 @@ export class LocalBroker implements StatefulBroker {
       this.stmt('DELETE FROM topics WHERE id = ?').run(t.id);
     });
     this.#topics.delete(name);
+    this.#parsed.delete(t.id);
+    this.#sharedTopics.delete(t.id);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -398,6 +404,7 @@ export class LocalBroker implements StatefulBroker {
             const copy = plainCopy(rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + count));
             if (copy !== NOT_PLAIN)
               kept.push({
+                topicId: t!.id,
                 key: batchKey(t!.id, partition, offset, now, Number(lastInsertRowid)),
                 records: copy as PayloadRecord[],
               });
@@ -413,9 +420,21 @@ export class LocalBroker implements StatefulBroker {
     return positions;
   }
 
-  #keepParsed(key: string, records: PayloadRecord[]): void {
-    if (this.#parsed.size >= PARSED_BATCHES) this.#parsed.delete(this.#parsed.keys().next().value!);
-    this.#parsed.set(key, records);
+  #keepParsed(topicId: number, key: string, records: PayloadRecord[]): void {
+    let kept = this.#parsed.get(topicId);
+    if (!kept) {
+      kept = new Map();
+      this.#parsed.set(topicId, kept);
+    }
+    if (kept.size >= PARSED_BATCHES) kept.delete(kept.keys().next().value!);
+    kept.set(key, records);
+    let all = 0;
+    let largest = kept;
+    for (const m of this.#parsed.values()) {
+      all += m.size;
+      if (m.size > largest.size) largest = m;
+    }
+    if (all > PARSED_BATCHES_IN_ALL) largest.delete(largest.keys().next().value!);
   }
 
   /** Drops whole produce batches past a topic's age or size limit; returns records removed. */
@@ -583,16 +602,17 @@ export class LocalBroker implements StatefulBroker {
       for (const [base, last, appendedAt, rowid] of rows) {
         if (base > to) return out;
         const key = batchKey(topicId, partition, base, appendedAt, rowid);
-        let records = shared ? this.#parsed.get(key) : undefined;
-        if (records) {
-          // Most recently used last, so the oldest is evicted first.
-          this.#parsed.delete(key);
-        } else {
+        const kept = shared ? this.#parsed.get(topicId) : undefined;
+        // Kept in the order they came, not moved to the end when read: readers go forward through a topic,
+        // so a batch read is the one to drop first, not a newer one nobody has read yet (a stage reading a
+        // tick of stopcovid's positions behind the next tick's append parsed nine in ten of them again).
+        let records = kept?.get(key);
+        if (!records) {
           const row = payloadOf.get(rowid) as unknown as [string] | undefined;
           if (!row) continue; // removed by retention between the two reads
           records = JSON.parse(row[0]) as PayloadRecord[];
+          if (shared) this.#keepParsed(topicId, key, records);
         }
-        if (shared) this.#keepParsed(key, records);
         take({ base, last, records, next: base });
         if (out.length >= max) return out;
       }

@@ -176,7 +176,10 @@ export function registerVerifyCommand(program: Command): void {
               // Opening a file sink creates its file: a verify before any run must leave the folder as it was.
               if (sink.file !== undefined && !existsSync(sink.file)) {
                 checkPlaces([{ path: sink.file, kind: 'file', what: `${sink.name} output`, fix: FOLDER_FIX }]);
-                return `${sink.target}: not written yet`;
+                // It holds nothing yet: what its topic holds is all still to write.
+                if (!broker || !sink.storedPositions) return `${sink.target}: not written yet`;
+                const d = await progress(broker, catchUp(app.name), sink.target, topic, []);
+                return { ...d, text: `${sink.target}: ${d.text}` };
               }
               const pid = await inUseBy(() => writable(sink));
               if (pid !== undefined) return inUse(pid);

@@ -1,11 +1,18 @@
 import { sleep } from '../backoff.ts';
 import { type Broker, endOffsets } from '../broker.ts';
-import type { TopicPartitionOffset } from '../record.ts';
+import { type TopicPartitionOffset, tpKey } from '../record.ts';
 import type { StatusCell } from '../status.ts';
 
 /** A consumer of this process the sources may wait for: how far it has committed, and whether it works. */
 export interface Paced {
-  loop: { caughtUp(targets: TopicPartitionOffset[]): boolean };
+  loop: {
+    caughtUp(targets: TopicPartitionOffset[]): boolean;
+    /**
+     * The partitions it reads now, when it can say: those another process of its group owns are not its
+     * backlog (its positions of them are as old as its start, and would hold the sources back for ever).
+     */
+    assigned?(): Array<{ topic: string; partition: number }> | undefined;
+  };
   inputs: string[];
   status: StatusCell;
 }
@@ -19,6 +26,8 @@ export interface Paced {
 export const BACKLOG_RECORDS = 20_000;
 /** How often a source looks at the backlog (each look reads every topic's end). */
 const LOOK_EVERY_MS = 5;
+/** A look at the backlog quicker than this is made before the source's next batch, not beside it. */
+const QUICK_LOOK_MS = 1;
 /** A backlog nobody works off for this long is not waited for: a consumer stuck is not a brake. */
 const STUCK_MS = 1000;
 
@@ -38,9 +47,14 @@ export function backlogGate(
   let lookedAt = 0;
   // Per consumer: its record count when last seen and when that count last changed.
   const seen = consumers.map((c) => ({ records: c.status.status.records, moved: performance.now() }));
+  const stopped = new Promise<undefined>((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
   const holding = async (): Promise<boolean> => {
     // A broker that does not answer holds nothing back: the source meets it in its produce, and retries.
-    const ends = await endOffsets(broker, topics).catch(() => undefined);
+    // Nor does a stop: a look at a broker that hangs must not hold Ctrl-C.
+    const ends = await Promise.race([endOffsets(broker, topics).catch(() => undefined), stopped]);
     if (!ends) return false;
     const now = performance.now();
     return consumers.some((c, i) => {
@@ -50,25 +64,36 @@ export function backlogGate(
         s.moved = now;
       }
       if (c.status.status.state !== 'ok' || now - s.moved > STUCK_MS) return false;
-      const mine = ends.filter((e) => c.inputs.includes(e.topic));
+      const owned = c.loop.assigned?.();
+      const reads = owned && new Set(owned.map((a) => tpKey(a.topic, a.partition)));
+      const mine = ends.filter((e) => c.inputs.includes(e.topic) && (!reads || reads.has(tpKey(e.topic, e.partition))));
+      if (mine.length === 0) return false;
       // The backlog spread over the partitions: a consumer is behind when it is on any one of them.
       const share = Math.max(1, Math.floor(backlog / Math.max(1, mine.length)));
       return !c.loop.caughtUp(mine.map((e) => ({ ...e, offset: e.offset - share })));
     });
   };
-  // A look runs beside the source (on Kafka it is a round trip); only a backlog it found is waited for,
+  // A look that answers at once (the local broker: a query of its file) is waited for, so the batch it
+  // follows goes only once the backlog allows: a source of big batches (stopcovid's 100k positions a
+  // tick) otherwise ran two batches ahead of the check, past the decoded batches kept for its readers.
+  // A slow one (Kafka: a round trip) runs beside the source, and only a backlog it found is waited for,
   // by the source's next batch.
   let looking = false;
+  let lookMs = 0;
   let waiting: Promise<void> | undefined;
   const look = async () => {
     looking = true;
+    const started = performance.now();
     try {
-      if (!(await holding())) return;
+      const behind = await holding();
+      lookMs = performance.now() - started;
+      if (!behind) return;
       waiting = (async () => {
         while (!signal.aborted && (await holding())) await sleep(5, signal);
       })().finally(() => {
         waiting = undefined;
       });
+      if (lookMs < QUICK_LOOK_MS) await waiting;
     } finally {
       looking = false;
       lookedAt = performance.now();
@@ -76,8 +101,10 @@ export function backlogGate(
   };
   return () => {
     if (waiting) return waiting;
-    if (consumers.length === 0 || looking || performance.now() - lookedAt < LOOK_EVERY_MS) return undefined;
-    void look();
-    return undefined;
+    // A slow look (Kafka: metadata and offsets requests) is made at most a twentieth of the time.
+    const every = Math.max(LOOK_EVERY_MS, 20 * lookMs);
+    if (consumers.length === 0 || looking || performance.now() - lookedAt < every) return undefined;
+    const looked = look();
+    return lookMs < QUICK_LOOK_MS ? looked : undefined;
   };
 }

@@ -106,6 +106,11 @@ export class ConsumerLoop {
   }
 
   /** True when this component has committed at least `targets` (next offsets) on every partition. */
+  /** The partitions its consumer owns now; undefined before it runs. Others' positions here are stale. */
+  assigned(): Array<{ topic: string; partition: number }> | undefined {
+    return this.#consumer?.assignment();
+  }
+
   caughtUp(targets: TopicPartitionOffset[]): boolean {
     return caughtUpTo(this.positions, targets);
   }
@@ -170,7 +175,10 @@ export class ConsumerLoop {
         while (records.length > 0 && records.length < max && !o.signal.aborted) {
           const left = lingerUntil - performance.now();
           if (left <= 0) break;
-          const more = await poll(max - records.length, left);
+          // Not retried: a failing poll ends the gathering, and the next batch's poll retries and reports it.
+          const more = await consumer
+            .poll({ maxRecords: max - records.length, maxWaitMs: left, signal: o.signal })
+            .catch(() => []);
           if (more.length === 0) break;
           for (const r of more) records.push(r);
         }

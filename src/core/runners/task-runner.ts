@@ -60,6 +60,13 @@ export class TaskRunner {
   }
 
   /** True when this processor has committed at least `targets` on every partition (see drain). */
+  /** The input partitions it has tasks for now (see ConsumerLoop.assigned). */
+  assigned(): Array<{ topic: string; partition: number }> {
+    return [...this.#tasks.keys()].flatMap((partition) =>
+      this.#o.processor.inputs.map((topic) => ({ topic, partition })),
+    );
+  }
+
   caughtUp(targets: TopicPartitionOffset[]): boolean {
     return targets.every((t) => (this.positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
   }

@@ -164,3 +164,23 @@ function sqliteExec(path: string, sql: string): void {
   db.exec(sql);
   db.close();
 }
+
+test("sqlite: a new table's first batch that fails is written whole by its retry (the table outlives the rollback)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-sqlite-first-'));
+  const path = join(dir, 'rows.sqlite');
+  const ctx = { signal: new AbortController().signal, log: createLogger({ quiet: true }) };
+  // No configured columns: the first batch makes the table.
+  const sink = createSink('sqlite', { path, table: 'rows' });
+  await sink.open(ctx);
+  const records = Array.from({ length: 10 }, (_, i) => record(i));
+  // A position SQLite refuses (its NOT NULL topic) fails the batch after its rows went in.
+  const bad = [{ topic: null as unknown as string, partition: 0, offset: 10 }];
+  await assert.rejects(sink.write(records, bad));
+  await sink.write(records, [{ topic: 't', partition: 0, offset: 10 }]);
+  await sink.close();
+  const rows = sqliteRows(path, 'SELECT _offset AS o FROM rows ORDER BY id');
+  assert.deepEqual(
+    rows.map((r) => Number(r.o)),
+    records.map((r) => r.offset),
+  );
+});

@@ -125,15 +125,30 @@ export class SqliteSink implements Sink {
     // No UNIQUE(_topic, _partition, _offset): write() skips what the table's positions say it holds, in
     // the same transaction, which keeps a replay from an older position out as the index did, at 0.6× the
     // cost of an insert (the index was a second B-tree on a text column per row). Tables made before keep
-    // their index; OR IGNORE then skips a row it already holds instead of failing the batch for ever.
+    // their index, and their inserts skip a row it already holds instead of failing the batch for ever.
     db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(this.#c.table)} (${quoted(key)} INTEGER PRIMARY KEY, ${cols},
       _topic TEXT, _partition INTEGER, _offset INTEGER, _key TEXT, _timestamp INTEGER)`);
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS];
+    const conflict = this.#hasFormerIndex() ? ' ON CONFLICT(_topic, _partition, _offset) DO NOTHING' : '';
     this.#prepareInserts(
       (rows) =>
-        `INSERT OR IGNORE INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES ${valuesList(names.length, rows)}`,
+        `INSERT INTO ${quoted(this.#c.table)} (${names.join(', ')}) VALUES ${valuesList(names.length, rows)}${conflict}`,
       names.length,
     );
+  }
+
+  /** Whether the table was made with the former UNIQUE(_topic, _partition, _offset). */
+  #hasFormerIndex(): boolean {
+    const db = this.#db!;
+    const indexes = db.prepare(`PRAGMA index_list(${quoted(this.#c.table)})`).all() as Array<{
+      name: string;
+      unique: number;
+    }>;
+    return indexes.some((ix) => {
+      if (!ix.unique) return false;
+      const cols = db.prepare(`PRAGMA index_info(${quoted(ix.name)})`).all() as Array<{ name: string }>;
+      return cols.map((c) => c.name).join(',') === '_topic,_partition,_offset';
+    });
   }
 
   /** The insert for one row and for INSERT_ROWS rows (bounded by SQLite's variables per statement). */
@@ -181,6 +196,19 @@ export class SqliteSink implements Sink {
 
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
     const db = this.#db!;
+    // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
+    // Created before the batch's transaction: a batch that fails would take the table away with its
+    // rollback while the sink went on believing it made.
+    if (!this.#columns && records.length > 0) {
+      const inferred = inferColumns(records);
+      try {
+        this.#createTable(inferred);
+      } catch (err) {
+        throw this.#error(err);
+      }
+      // Only once its table exists: a retry after a failed CREATE must try it again.
+      this.#columns = inferred;
+    }
     try {
       // Under the write lock, so another process writing this table cannot store the same positions between
       // the check and the insert (a partition that moved away and back while this one's view was stale).
@@ -222,13 +250,6 @@ export class SqliteSink implements Sink {
 
   #write(records: StreamRecord[], positions: TopicPartitionOffset[]): SinkWriteResult {
     const db = this.#db!;
-    // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
-    if (!this.#columns && records.length > 0) {
-      const inferred = inferColumns(records);
-      this.#createTable(inferred);
-      // Only once its table exists: a retry after a failed CREATE must try it again.
-      this.#columns = inferred;
-    }
     const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
     const key = columns.length > 0 ? upsertColumn(this.#c, columns) : undefined;
