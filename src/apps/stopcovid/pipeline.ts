@@ -71,13 +71,15 @@ interface Person {
 }
 
 /**
- * Where a person is at a tick that waits for the watermark: an entry of the tick's key (`t<tick>`, the
- * person's id its sub-key, the phone in Person), written once. Kept by person, all of one person's ticks
- * in one value, each new tick rewrote the whole list, and each release went through every person's list:
- * a stage that fell behind grew slower the further it fell and never caught up. By tick, a release reads
- * just the tick it releases.
+ * Where people are at a tick that waits for the watermark, under the tick's key (`t<tick>`): a release
+ * reads just the tick it releases (kept by person, all of one person's ticks in one value, a stage that
+ * fell behind grew slower the further it fell). Each entry is a chunk of the input, sub-key `c<n>` for
+ * offsets n × WAIT_CHUNK onwards, holding [id, x, y, id, x, y, …] (the phone is in Person): an entry per
+ * person cost a store entry, a log entry and a tombstone for each, a fifth of the app's time. An older
+ * version's entries (sub-key the person's id, value [x, y]) are still read.
  */
-type Waiting = [x: number, y: number];
+type Waiting = number[];
+const WAIT_CHUNK = 1024;
 const tickKey = (tick: number) => `t${tick}`;
 /** What an older version held, all of a person's ticks in one value: drained, never written. */
 type OldHeld = Array<[tick: number, x: number, y: number] | Position>;
@@ -94,12 +96,44 @@ interface Visit extends Seen {
 /**
  * One person-stage partition's visitors of one tile at one tick: the stage releases a whole tick at once,
  * so it sends each tile one record per tick instead of one per person (a few hundred records a tick where
- * there were as many as people), and the contact stage stores each as it came, once.
+ * there were as many as people), and the contact stage stores each as it came, once. As columns, one
+ * array per field (`home`: 1 for the visitor's own tile, 0 for a tile within reach): a list of Visit
+ * objects spelled every field's name for every visitor, and writing, reading and storing that text was a
+ * quarter of the app's time. A batch of an older version (`visits`, the objects) is still read.
  */
 interface TileVisits {
   tick: number;
-  visits: Visit[];
+  id: number[];
+  phone: number[];
+  x: number[];
+  y: number[];
+  status: Status[];
+  next: Status[];
+  home: Array<0 | 1>;
 }
+type OldTileVisits = { tick: number; visits: Visit[] };
+
+/** The visitors of a batch, as the contact stage works with them (either form). */
+function visitsOf(b: TileVisits | OldTileVisits): Visit[] {
+  if ('visits' in b) return b.visits;
+  const out: Visit[] = new Array(b.id.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = {
+      id: b.id[i]!,
+      phone: b.phone[i]!,
+      x: b.x[i]!,
+      y: b.y[i]!,
+      tick: b.tick,
+      status: b.status[i]!,
+      next: b.next[i]!,
+      home: b.home[i] === 1,
+    };
+  }
+  return out;
+}
+
+/** Its first visitor's id (a batch's sub-key with its tick: one person is in a tile once a tick). */
+const firstId = (b: TileVisits | OldTileVisits): number | undefined => ('visits' in b ? b.visits[0]?.id : b.id[0]);
 
 export interface Notification {
   id: number;
@@ -177,7 +211,7 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         name: 'person',
         stores: { person: valueStore<Person>(), byTick: mapStore<Waiting>(), held: valueStore<OldHeld>() },
         onWatermark(wm, ctx) {
-          const out = new Map<string, { tile: string; tick: number; visits: Visit[] }>();
+          const out = new Map<string, { tile: string; batch: TileVisits }>();
           const send = (id: number, person: Person | undefined, tick: number, x: number, y: number) => {
             const at = (t: number) => statusAt(id, person?.s0 ?? 0, person?.changes ?? [], t, o.test);
             const status = at(tick - 1);
@@ -185,12 +219,20 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
             const phone = person?.phone ?? 0;
             tilesOf(x, y, o.tile, o.radius, o.width, o.height).forEach((tile, i) => {
               const k = `${tile}|${tick}`;
-              let batch = out.get(k);
-              if (!batch) {
-                batch = { tile, tick, visits: [] };
-                out.set(k, batch);
+              let to = out.get(k);
+              if (!to) {
+                const batch = { tick, id: [], phone: [], x: [], y: [], status: [], next: [], home: [] };
+                to = { tile, batch };
+                out.set(k, to);
               }
-              batch.visits.push({ id, phone, x, y, tick, status, next, home: i === 0 });
+              const b = to.batch;
+              b.id.push(id);
+              b.phone.push(phone);
+              b.x.push(x);
+              b.y.push(y);
+              b.status.push(status);
+              b.next.push(next);
+              b.home.push(i === 0 ? 1 : 0);
             });
           };
           const due = ctx
@@ -200,8 +242,18 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
             .sort((a, b) => a.tick - b.tick);
           for (const { key, tick } of due) {
             const c = ctx.forKey(key);
-            for (const [id, [x, y]] of c.stores.byTick.entries())
-              send(Number(id), c.stores.person.getFor(id), tick, x, y);
+            // Newest first, each person once: a move read twice (the input replayed while the tick waited)
+            // is the same move.
+            const sent = new Set<number>();
+            const go = (id: number, x: number, y: number) => {
+              if (sent.has(id)) return;
+              sent.add(id);
+              send(id, c.stores.person.getFor(String(id)), tick, x, y);
+            };
+            for (const [sub, w] of c.stores.byTick.entries().reverse()) {
+              if (sub.startsWith('c')) for (let i = w.length - 3; i >= 0; i -= 3) go(w[i]!, w[i + 1]!, w[i + 2]!);
+              else go(Number(sub), w[0]!, w[1]!);
+            }
             c.stores.byTick.clear();
           }
           for (const key of ctx.keys('held')) {
@@ -212,12 +264,12 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
               // A whole Position carries the phone a person not stored yet would otherwise lack.
               const who = person ?? (Array.isArray(h) ? undefined : { s0: 0 as const, phone: h.phone, changes: [] });
               if (tick * TICK_MS < wm) send(Number(key), who, tick, x, y);
-              else ctx.forKey(tickKey(tick)).stores.byTick.set(key, [x, y]);
+              else ctx.forKey(tickKey(tick)).stores.byTick.set(key, [x, y]); // the older form: read as such
             }
             c.stores.held.delete();
           }
-          for (const { tile, tick, visits } of out.values())
-            ctx.forKey(tile).emit({ tick, visits }, { key: tile, timestamp: tick * TICK_MS });
+          for (const { tile, batch } of out.values())
+            ctx.forKey(tile).emit(batch, { key: tile, timestamp: batch.tick * TICK_MS });
         },
       },
       (v, ctx) => {
@@ -237,18 +289,22 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         if (p.tick * TICK_MS < ctx.watermark) return;
         // Someone first seen without a status (never, but for state lost under the input) starts at 0.
         if (!ctx.stores.person.get()) ctx.stores.person.set({ s0: p.status0 ?? 0, phone: p.phone, changes: [] });
-        // A tick replayed while still waiting is the same move: set again, as it was.
-        ctx.storesFor(tickKey(p.tick)).byTick.set(ctx.key, [p.x, p.y]);
+        // Set again after each change: the store logs what it is told changed.
+        const waiting = ctx.storesFor(tickKey(p.tick)).byTick;
+        const chunk = `c${Math.floor(ctx.origin.offset / WAIT_CHUNK)}`;
+        const w = waiting.get(chunk) ?? [];
+        w.push(p.id, p.x, p.y);
+        waiting.set(chunk, w);
       },
     )
     // Keyed by tile already (emit's key): the keyBy only marks it, so the contact stage repartitions by it.
     .keyBy((_v, meta) => meta.key!, { name: 'by-tile' })
-    .process<StatusChange, { visits: ReturnType<typeof mapStore<TileVisits>> }>(
+    .process<StatusChange, { visits: ReturnType<typeof mapStore<TileVisits | OldTileVisits>> }>(
       {
         name: 'contacts',
         // Per tile, the batches of visitors as they came (sub-key: tick and first visitor, one person being
         // in a tile once a tick), each stored once; a tick's are put together when the watermark passes it.
-        stores: { visits: mapStore<TileVisits>() },
+        stores: { visits: mapStore<TileVisits | OldTileVisits>() },
         outputs: [topics.notifications, topics.people, topics.ticks, ...(o.interactions ? [topics.interactions] : [])],
         onWatermark(wm, ctx) {
           const summaries = new Map<number, TickSummary>();
@@ -266,7 +322,9 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
             for (const [sub, stored] of c.stores.visits.entries()) {
               // An older version kept a tile's visits by tick ({ [tick]: Visit[] }), which the map store
               // splits into an entry per tick.
-              const batch = Array.isArray(stored) ? { tick: Number(sub), visits: stored as Visit[] } : stored;
+              const batch: TileVisits | OldTileVisits = Array.isArray(stored)
+                ? { tick: Number(sub), visits: stored as Visit[] }
+                : stored;
               if ((batch.tick + 1) * TICK_MS > wm) continue;
               let at = byTick.get(batch.tick);
               if (!at) {
@@ -274,7 +332,7 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
                 byTick.set(batch.tick, at);
               }
               at.subs.push(sub);
-              for (const v of batch.visits) at.visits.push(v);
+              for (const v of visitsOf(batch)) at.visits.push(v);
             }
             if (byTick.size === 0) continue;
             for (const tick of [...byTick.keys()].sort((a, b) => a - b)) {
@@ -332,9 +390,15 @@ export function stopcovidPipeline(t: TopologyBuilder, topics: StopcovidTopics, o
         },
       },
       (v, ctx) => {
-        // A record an older version put on the by-tile topic is one Visit: a batch of one.
-        const batch: TileVisits = Array.isArray(v.visits) ? v : { tick: v.tick, visits: [v as unknown as Visit] };
-        if (batch.visits.length > 0) ctx.stores.visits.set(`${batch.tick}:${batch.visits[0]!.id}`, batch);
+        // What an older version put on the by-tile topic: a list of Visit objects, or one Visit alone.
+        const old = v as unknown as OldTileVisits | Visit;
+        const batch: TileVisits | OldTileVisits = Array.isArray(v.id)
+          ? v
+          : 'visits' in old && Array.isArray(old.visits)
+            ? old
+            : { tick: v.tick, visits: [old as Visit] };
+        const first = firstId(batch);
+        if (first !== undefined) ctx.stores.visits.set(`${batch.tick}:${first}`, batch);
       },
     )
     .to(topics.status, { carryWatermark: true });
