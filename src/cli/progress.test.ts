@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mock, test } from 'node:test';
+import { mock, type TestContext, test } from 'node:test';
 import fc from 'fast-check';
 import type { ComponentStatus } from '../core/status.ts';
 import { committedOf, duration, Progress, retryingText } from './progress.ts';
@@ -82,17 +82,7 @@ test('progress counts the slowest sink of a produced topic, not a derived topic 
 });
 
 test('the time left goes by the recent pace, not a slow start: a run at 100/s after a 2 s start says about what is left', (t) => {
-  mock.timers.enable({ apis: ['Date'], now: 0 });
-  t.after(() => mock.timers.reset());
-  const lines: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  t.after(() => {
-    process.stderr.write = write;
-  });
+  const lines = linesOnMockClock(t);
   const total = 3000;
   const p = new Progress({ total, lineSeconds: 0 });
   const sink = (records: number): ComponentStatus[] => [{ ...status('jsonl-buzz', 'ok'), records }];
@@ -115,3 +105,33 @@ test('the time left goes by the recent pace, not a slow start: a run at 100/s af
   // Never the whole-run average's wild guess while the pace is being measured.
   for (const s of said) if (s.left !== undefined) assert.ok(s.left < 600, `at ${s.at} ms: ${s.left} s`);
 });
+
+test('plain lines: the same counts again are said once a minute, not at every line time (an idle consume)', (t) => {
+  const lines = linesOnMockClock(t);
+  const p = new Progress({ lineSeconds: 5 });
+  const sink = (records: number): ComponentStatus[] => [{ ...status('jsonl-buzz', 'ok'), records }];
+  // 10 s of work, then 3 minutes idle: a line a second asked for throughout.
+  for (let s = 1; s <= 190; s++) {
+    mock.timers.tick(1000);
+    p.update(sink(Math.min(s, 10) * 100));
+  }
+  const said = lines.map((l) => Number(/sinks: jsonl-buzz (\d+)/.exec(l)?.[1]));
+  // While counts change, every 5 s (at 5 and 10 s); once idle, the unchanged line at 70, 130 and 190 s.
+  assert.deepEqual(said, [500, 1000, 1000, 1000, 1000]);
+});
+
+/** The clock mocked from 0 and what is written to stderr, kept, for the length of test `t`. */
+function linesOnMockClock(t: TestContext): string[] {
+  mock.timers.enable({ apis: ['Date'], now: 0 });
+  t.after(() => mock.timers.reset());
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  return lines;
+}

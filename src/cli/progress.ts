@@ -5,6 +5,8 @@ import type { ComponentStatus } from '../core/status.ts';
 const PACE_WINDOW_MS = 5000;
 /** ...and is said only once that pace was measured over this long. */
 const MIN_PACE_MS = 2000;
+/** How often a plain progress line with nothing new is repeated. */
+const SAME_LINE_MS = 60_000;
 
 /**
  * Shows pipeline progress: a bar on a terminal, a plain line every few seconds otherwise (CI logs,
@@ -14,6 +16,7 @@ const MIN_PACE_MS = 2000;
 export class Progress {
   #bar: cliProgress.SingleBar | undefined;
   #lastLine = 0;
+  #lastCounts: string | undefined;
   readonly #total: number | undefined;
   readonly #quiet: boolean;
   readonly #tty = Boolean(process.stderr.isTTY);
@@ -59,11 +62,14 @@ export class Progress {
     }
     const now = Date.now();
     if (now - this.#lastLine < this.#lineMs) return;
-    this.#lastLine = now;
     const sinkText = sinks.map((s) => `${s.name} ${s.records}`).join(', ');
-    process.stderr.write(
-      `progress: ${[detail, sinkText ? `sinks: ${sinkText}` : '', pace].filter(Boolean).join(' | ')}\n`,
-    );
+    const counts = [detail, sinkText ? `sinks: ${sinkText}` : ''].filter(Boolean).join(' | ');
+    // The same counts again (an idle consume) are said once a minute, not at every line's time: a
+    // waiting worker filled its terminal with the same line every 5 s.
+    if (counts === this.#lastCounts && now - this.#lastLine < SAME_LINE_MS) return;
+    this.#lastLine = now;
+    this.#lastCounts = counts;
+    process.stderr.write(`progress: ${[counts, pace].filter(Boolean).join(' | ')}\n`);
   }
 
   /**

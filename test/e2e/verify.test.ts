@@ -52,7 +52,7 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   // The processor's positions live in that broker, so a fresh one has none: it has not started there.
   assert.match(
     line(v.stdout, 'buzz buzz.buzz-stats'),
-    /^ok {4}buzz buzz\.buzz-stats: group runnel\.buzz\.task\.buzz\.buzz-stats: not started on local:\S*other\.db \(no committed positions\)$/,
+    /^ok {4}buzz buzz\.buzz-stats: group runnel\.buzz\.task\.buzz\.buzz-stats: not started on local:\S*other\.db \(no committed positions\); topic buzz not on the broker yet$/,
   );
   assert.match(v.stdout, /\d+ check\(s\) failed\n$/);
 });
@@ -81,7 +81,37 @@ test('runnel verify before any sink wrote creates no sink file, and says what is
       /^lag {3}.*: 20 of 20 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
       v.stdout,
     );
+  // The processor has not started either, with the same records waiting for it.
+  assert.match(
+    line(v.stdout, 'buzz buzz.buzz-stats'),
+    /^lag {3}.*not started on \S+ \(no committed positions\); 20 of 20 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
+  );
   assert.deepEqual(outputs(), []);
+});
+
+test('runnel verify <app> checks that app alone; a pipeline file too, its catch-up naming the file', async () => {
+  const ws = workspace();
+  let v = await runCli(['verify', 'buzz', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  const checked = v.stdout.split('\n').filter((l) => /^(ok|lag|FAIL) /.test(l));
+  assert.ok(checked.length >= 2, v.stdout);
+  assert.deepEqual(
+    checked.filter((l) => !/^(ok|lag) {2,4}(broker|buzz )/.test(l)),
+    [],
+    'nothing but the broker and buzz is checked',
+  );
+  const example = new URL('../../examples/word-lengths.ts', import.meta.url).pathname;
+  const produced = await runCli(['produce', example, '--limit', '30', '--rate', '0', ...ws.flags]);
+  assert.equal(produced.code, 0, produced.stderr);
+  v = await runCli(['verify', example, '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.match(
+    v.stdout,
+    new RegExp(`^lag .*catch up with: runnel consume ${example.replace(/[.]/g, '\\.')} --drain`, 'm'),
+  );
+  v = await runCli(['verify', 'nosuchapp', ...ws.flags]);
+  assert.equal(v.code, 1);
+  assert.match(v.stderr, /RUNNEL_UNKNOWN_APP: unknown app "nosuchapp"/);
 });
 
 test('runnel verify while a pipeline runs: the files it holds are in use, not failures, and verify leaves nothing behind', async () => {

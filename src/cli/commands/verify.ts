@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { apps } from '../../apps/index.ts';
+import { apps, loadApp } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import type { Sink } from '../../core/connector.ts';
 import { ErrorCodes, formatError, isRunnelError, RunnelError } from '../../core/errors.ts';
@@ -108,13 +108,16 @@ interface Detail {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
+    .argument('[app]', 'one app, or a pipeline file (./my-pipeline.ts); default: every built-in app')
     .description('check the broker and every configured sink')
     .option(
       '--sinks <list>',
       'sinks to check: jsonl,sqlite,duckdb,postgres,cassandra,kafka (default jsonl,sqlite,duckdb)',
     )
-    .action(async (flags: PipelineFlags) => {
+    .action(async (only: string | undefined, flags: PipelineFlags) => {
       const env = loadEnv(flags.dotenv);
+      // Loaded first: a name that is no app (or a file that is not there) is one line, before any check.
+      const checked = only === undefined ? apps : [await loadApp(only)];
       const results: Array<{ what: string; ok: boolean; behind?: boolean; detail: string }> = [];
       const check = async (what: string, fn: () => Promise<string | Detail>) => {
         try {
@@ -144,7 +147,9 @@ export function registerVerifyCommand(program: Command): void {
         return `${broker.url} (produce + read ok)`;
       });
       try {
-        for (const app of apps) {
+        for (const app of checked) {
+          // What the catch-up command names: the file as given, for a pipeline of one's own.
+          const runAs = only ?? app.name;
           let spec: Awaited<ReturnType<typeof app.build>>;
           try {
             spec = await app.build(appOptions(flags, env));
@@ -162,9 +167,14 @@ export function registerVerifyCommand(program: Command): void {
                 .filter((g) => g.group === group)
                 .map((g) => ({ topic: g.topic, partition: g.partition, offset: g.committed }));
               const where = `group ${group}`;
-              if (held.length === 0) return `${where}: not started on ${broker!.url} (no committed positions)`;
               const lines: Detail[] = [];
-              for (const topic of p.inputs) lines.push(await progress(broker!, catchUp(app.name), where, topic, held));
+              if (held.length === 0) {
+                // Its input may be waiting for it all the same (records produced, no consume run yet).
+                for (const topic of p.inputs) lines.push(await progress(broker!, catchUp(runAs), where, topic, []));
+                const text = `${where}: not started on ${broker!.url} (no committed positions); ${lines.map((l) => l.text).join('; ')}`;
+                return { text, behind: lines.some((l) => l.behind) };
+              }
+              for (const topic of p.inputs) lines.push(await progress(broker!, catchUp(runAs), where, topic, held));
               return { text: `${where}: ${lines.map((l) => l.text).join('; ')}`, behind: lines.some((l) => l.behind) };
             });
           }
@@ -178,7 +188,7 @@ export function registerVerifyCommand(program: Command): void {
                 checkPlaces([{ path: sink.file, kind: 'file', what: `${sink.name} output`, fix: FOLDER_FIX }]);
                 // It holds nothing yet: what its topic holds is all still to write.
                 if (!broker || !sink.storedPositions) return `${sink.target}: not written yet`;
-                const d = await progress(broker, catchUp(app.name), sink.target, topic, []);
+                const d = await progress(broker, catchUp(runAs), sink.target, topic, []);
                 return { ...d, text: `${sink.target}: ${d.text}` };
               }
               const pid = await inUseBy(() => writable(sink));
@@ -191,7 +201,7 @@ export function registerVerifyCommand(program: Command): void {
               });
               if (since !== undefined) return inUse(since);
               if (!held) return `${sink.target}: positions unknown`;
-              const d = await progress(broker, catchUp(app.name), sink.target, topic, held);
+              const d = await progress(broker, catchUp(runAs), sink.target, topic, held);
               return { ...d, text: `${sink.target}: ${d.text}` };
             });
           }
