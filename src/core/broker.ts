@@ -95,6 +95,11 @@ export interface Consumer {
   /** The partitions this member owns now (changes on rebalance). */
   assignment(): Array<{ topic: string; partition: number }>;
   /**
+   * The partitions owned as last seen, when `assignment` itself does more than look (the local broker's
+   * heartbeats and rebalances, a write): for a caller that asks often and can be a poll late.
+   */
+  knownAssignment?(): Array<{ topic: string; partition: number }>;
+  /**
    * The next offset poll will hand out for a partition, past what the broker skips without handing it out
    * (Kafka's transaction markers and aborted records); undefined while unknown (not owned, just seeked).
    * A consumer that read everything up to a marker must commit past it, or it never catches up with the

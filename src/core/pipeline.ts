@@ -62,6 +62,8 @@ export interface HostedSink {
   run(): Promise<void>;
   /** Whether it has committed up to these positions (the drain's question). */
   caughtUp(targets: import('./record.ts').TopicPartitionOffset[]): boolean;
+  /** The partitions it reads now, when it can say (see Paced). */
+  assigned?(): Array<{ topic: string; partition: number }> | undefined;
 }
 
 export interface RunningPipeline {

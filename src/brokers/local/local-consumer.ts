@@ -52,6 +52,11 @@ export class LocalConsumer implements Consumer {
     return this.#options.group;
   }
 
+  /** The partitions owned as of the last poll or rebalance, without asking the group (a write). */
+  knownAssignment(): Array<{ topic: string; partition: number }> {
+    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
   assignment(): Array<{ topic: string; partition: number }> {
     this.#maybeRebalance(true);
     return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));

@@ -103,7 +103,13 @@ class Remote implements HostedSink {
   readonly #done = Promise.withResolvers<void>();
   readonly #positions = new Map<string, number>();
   #settled = false;
+  #assigned: Array<{ topic: string; partition: number }> | undefined;
   readonly ready = this.#ready.promise;
+
+  /** The partitions its thread's consumer reads, as last reported (the pipeline's back-pressure asks). */
+  assigned(): Array<{ topic: string; partition: number }> | undefined {
+    return this.#assigned;
+  }
 
   constructor(req: SinkRequest, post: (m: ToThread) => void) {
     this.#req = req;
@@ -130,6 +136,7 @@ class Remote implements HostedSink {
       for (const k of Object.keys(mine)) if (!(k in m.status)) delete mine[k];
       Object.assign(mine, m.status);
       for (const [k, offset] of m.positions) this.#positions.set(k, offset);
+      this.#assigned = m.assigned;
     } else if (m.t === 'done') this.#settle();
     else if (m.t === 'failed') this.fail(m.error);
   }

@@ -39,7 +39,14 @@ export type ToThread =
 export type FromThread =
   | { t: 'ready'; i: number }
   /** The sink's status and committed positions ([tpKey, offset]), as often as they change. */
-  | { t: 'state'; i: number; status: ComponentStatus; positions: Array<[string, number]> }
+  | {
+      t: 'state';
+      i: number;
+      status: ComponentStatus;
+      positions: Array<[string, number]>;
+      /** The partitions its consumer reads, when known (see ConsumerLoop.assigned). */
+      assigned?: Array<{ topic: string; partition: number }>;
+    }
   | { t: 'done'; i: number }
   | { t: 'failed'; i: number; error: WireError }
   /** The thread could not even build the app: every sink it was given fails with this. */

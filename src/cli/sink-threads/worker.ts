@@ -76,10 +76,11 @@ async function runSink(m: Extract<ToThread, { t: 'add' }>): Promise<void> {
   let last = '';
   const report = () => {
     const positions = [...runner.loop.positions];
-    const key = `${JSON.stringify(status.status)}:${JSON.stringify(positions)}`;
+    const assigned = runner.loop.assigned();
+    const key = `${JSON.stringify(status.status)}:${JSON.stringify(positions)}:${JSON.stringify(assigned)}`;
     if (key === last) return;
     last = key;
-    send({ t: 'state', i: m.i, status: { ...status.status }, positions });
+    send({ t: 'state', i: m.i, status: { ...status.status }, positions, ...(assigned ? { assigned } : {}) });
   };
   const timer = setInterval(report, REPORT_MS);
   runner.ready.then(

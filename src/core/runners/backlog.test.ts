@@ -92,3 +92,18 @@ test('a stop lets a held source go at once', async () => {
     s.stop();
   }
 });
+
+test('a consumer that cannot say which partitions it reads holds no source back (the gate never throws)', async () => {
+  const s = setup(new Map());
+  s.consumer.loop.assigned = () => {
+    throw new Error('SQLITE_BUSY: database is locked');
+  };
+  const stop = new AbortController();
+  try {
+    const gate = backlogGate(s.broker, [s.consumer], stop.signal, 1000);
+    assert.equal(await lets(gate, 3000), true);
+  } finally {
+    stop.abort();
+    s.stop();
+  }
+});

@@ -108,7 +108,8 @@ export class ConsumerLoop {
   /** True when this component has committed at least `targets` (next offsets) on every partition. */
   /** The partitions its consumer owns now; undefined before it runs. Others' positions here are stale. */
   assigned(): Array<{ topic: string; partition: number }> | undefined {
-    return this.#consumer?.assignment();
+    const c = this.#consumer;
+    return c?.knownAssignment ? c.knownAssignment() : c?.assignment();
   }
 
   caughtUp(targets: TopicPartitionOffset[]): boolean {

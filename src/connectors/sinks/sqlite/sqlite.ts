@@ -202,8 +202,13 @@ export class SqliteSink implements Sink {
     if (!this.#columns && records.length > 0) {
       const inferred = inferColumns(records);
       try {
+        // The columns' notes and the table together, or neither: a kill between them left notes a
+        // reopen typed the table by, though the retried batch (gathered anew) may infer others.
+        db.exec('BEGIN IMMEDIATE');
         this.#createTable(inferred);
+        db.exec('COMMIT');
       } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK');
         throw this.#error(err);
       }
       // Only once its table exists: a retry after a failed CREATE must try it again.
