@@ -14,6 +14,7 @@ import type { Sink, Source, SourceItem } from '../../src/core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { runPipeline } from '../../src/core/pipeline.ts';
+import type { StreamRecord } from '../../src/core/record.ts';
 import { BACKLOG_RECORDS } from '../../src/core/runners/backlog.ts';
 
 const BATCH = 500;
@@ -42,6 +43,18 @@ async function withBroker(fn: (b: LocalBroker) => Promise<void>): Promise<void> 
   }
 }
 
+/** A sink that hands each batch to `write` and keeps nothing itself. */
+const memorySink = (name: string, write: (records: StreamRecord[]) => Promise<void>): Sink => ({
+  name,
+  target: 'memory',
+  open: async () => {},
+  close: async () => {},
+  write: async (records) => {
+    await write(records);
+    return {};
+  },
+});
+
 const spec = (source: Source, sink: Sink): PipelineSpec => ({
   app: 'bp',
   topics: { in: { partitions: 2 } },
@@ -58,19 +71,12 @@ test('a source at full speed stays within the backlog of a slow sink that works'
     const N = BACKLOG_RECORDS * 4;
     let written = 0;
     let widest = 0;
-    const sink: Sink = {
-      name: 'slow',
-      target: 'memory',
-      open: async () => {},
-      close: async () => {},
-      write: async (records) => {
-        // What the source has put on the topic beyond what this sink holds, as it takes each batch.
-        widest = Math.max(widest, (await endOf(b)) - written);
-        await new Promise((r) => setTimeout(r, 15));
-        written += records.length;
-        return {};
-      },
-    };
+    const sink = memorySink('slow', async (records) => {
+      // What the source has put on the topic beyond what this sink holds, as it takes each batch.
+      widest = Math.max(widest, (await endOf(b)) - written);
+      await new Promise((r) => setTimeout(r, 15));
+      written += records.length;
+    });
     await runPipeline({ broker: b, spec: spec(fastSource(N), sink), log: silentLogger }).done;
     assert.equal(written, N);
     // The gate looks every few ms: the source may be a look's worth of batches past the bound, not more.
@@ -85,21 +91,14 @@ test('a sink that retries holds no source back: its input waits on the topic', a
     const N = BACKLOG_RECORDS * 3;
     let written = 0;
     let sourceDoneFirst = false;
-    const sink: Sink = {
-      name: 'down',
-      target: 'memory',
-      open: async () => {},
-      close: async () => {},
-      write: async (records) => {
-        // Down until the source has put everything on the topic.
-        if ((await endOf(b)) < N) {
-          throw new RunnelError(ErrorCodes.SINK_WRITE_FAILED, 'down for now', { retriable: true });
-        }
-        sourceDoneFirst = true;
-        written += records.length;
-        return {};
-      },
-    };
+    const sink = memorySink('down', async (records) => {
+      // Down until the source has put everything on the topic.
+      if ((await endOf(b)) < N) {
+        throw new RunnelError(ErrorCodes.SINK_WRITE_FAILED, 'down for now', { retriable: true });
+      }
+      sourceDoneFirst = true;
+      written += records.length;
+    });
     await runPipeline({ broker: b, spec: spec(fastSource(N), sink), log: silentLogger, stopGraceMs: 60_000 }).done;
     assert.equal(sourceDoneFirst, true);
     assert.equal(written, N);

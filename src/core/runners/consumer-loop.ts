@@ -105,13 +105,13 @@ export class ConsumerLoop {
     this.ready.catch(() => {}); // run() reports the same failure
   }
 
-  /** True when this component has committed at least `targets` (next offsets) on every partition. */
   /** The partitions its consumer owns now; undefined before it runs. Others' positions here are stale. */
   assigned(): Array<{ topic: string; partition: number }> | undefined {
     const c = this.#consumer;
     return c?.knownAssignment ? c.knownAssignment() : c?.assignment();
   }
 
+  /** True when this component has committed at least `targets` (next offsets) on every partition. */
   caughtUp(targets: TopicPartitionOffset[]): boolean {
     return caughtUpTo(this.positions, targets);
   }
@@ -161,15 +161,13 @@ export class ConsumerLoop {
         await yielder.turn();
         if (o.signal.aborted) break;
         const max = o.maxRecords ?? 2000;
-        const poll = (maxRecords: number, maxWaitMs: number) =>
-          retrying(
-            `${o.status.status.name}: poll`,
-            () => consumer.poll({ maxRecords, maxWaitMs, signal: o.signal }),
-            retry,
-          ).catch((err) => {
-            throw this.#explain(err);
-          });
-        const records = await poll(max, 250);
+        const records = await retrying(
+          `${o.status.status.name}: poll`,
+          () => consumer.poll({ maxRecords: max, maxWaitMs: 250, signal: o.signal }),
+          retry,
+        ).catch((err) => {
+          throw this.#explain(err);
+        });
         // A batch begun gathers what comes within lingerMs: a sink that kept up wrote each source batch
         // as it came (1000 records), with its transaction and fsyncs each time.
         const lingerUntil = performance.now() + (o.lingerMs ?? 0);

@@ -59,7 +59,6 @@ export class TaskRunner {
     this.ready.catch(() => {});
   }
 
-  /** True when this processor has committed at least `targets` on every partition (see drain). */
   /** The input partitions it has tasks for now (see ConsumerLoop.assigned). */
   assigned(): Array<{ topic: string; partition: number }> {
     return [...this.#tasks.keys()].flatMap((partition) =>
@@ -67,6 +66,7 @@ export class TaskRunner {
     );
   }
 
+  /** True when this processor has committed at least `targets` on every partition (see drain). */
   caughtUp(targets: TopicPartitionOffset[]): boolean {
     return targets.every((t) => (this.positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
   }

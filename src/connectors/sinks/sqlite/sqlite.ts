@@ -195,34 +195,28 @@ export class SqliteSink implements Sink {
   }
 
   async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
-    const db = this.#db!;
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     // Created before the batch's transaction: a batch that fails would take the table away with its
     // rollback while the sink went on believing it made.
     if (!this.#columns && records.length > 0) {
       const inferred = inferColumns(records);
-      try {
-        // The columns' notes and the table together, or neither: a kill between them left notes a
-        // reopen typed the table by, though the retried batch (gathered anew) may infer others.
-        db.exec('BEGIN IMMEDIATE');
-        this.#createTable(inferred);
-        db.exec('COMMIT');
-      } catch (err) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw this.#error(err);
-      }
+      // The columns' notes and the table together, or neither: a kill between them left notes a reopen
+      // typed the table by, though the retried batch (gathered anew) may infer others.
+      this.#inTransaction(() => this.#createTable(inferred));
       // Only once its table exists: a retry after a failed CREATE must try it again.
       this.#columns = inferred;
     }
+    // Under the write lock, so another process writing this table cannot store the same positions between
+    // the check and the insert (a partition that moved away and back while this one's view was stale).
+    return this.#inTransaction(() => this.#write(this.#notStored(records, positions), positions));
+  }
+
+  /** `fn` in a write transaction of its own (IMMEDIATE: the lock up front), rolled back if it fails. */
+  #inTransaction<T>(fn: () => T): T {
+    const db = this.#db!;
     try {
-      // Under the write lock, so another process writing this table cannot store the same positions between
-      // the check and the insert (a partition that moved away and back while this one's view was stale).
       db.exec('BEGIN IMMEDIATE');
-    } catch (err) {
-      throw this.#error(err);
-    }
-    try {
-      const result = this.#write(this.#notStored(records, positions), positions);
+      const result = fn();
       db.exec('COMMIT');
       return result;
     } catch (err) {
