@@ -12,7 +12,15 @@ import './connectors/sinks/index.ts';
 
 // --- Apps: declare one, run it with `runnel run ./my-pipeline.ts` ---
 export { type AppConfig, type AppSink, defineApp } from './apps/define-app.ts';
-export type { AppAction, AppActionContext, AppDefinition, AppFlag, AppOptions, PanelSpec } from './core/app.ts';
+export type {
+  AppAction,
+  AppActionContext,
+  AppDefinition,
+  AppFlag,
+  AppOptions,
+  AppPrint,
+  PanelSpec,
+} from './core/app.ts';
 // Settings the way the seeds' `.env` files give them, `--from` input, and an app's generated sample file.
 export { type Column, type Env, ensureFile, envNumber, rateFromInterval, sourceFrom } from './apps/settings.ts';
 

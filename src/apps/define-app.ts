@@ -4,6 +4,7 @@ import type {
   AppDefinition,
   AppFlag,
   AppOptions,
+  AppPrint,
   PanelSpec,
   PipelineSpec,
   SourceBinding,
@@ -62,6 +63,11 @@ export interface AppConfig {
   panels?: PanelSpec[] | ((env: Env) => PanelSpec[]);
   /** Requests the dashboard answers for the app at `POST /api/apps/<name>/<action>` (see AppAction). */
   actions?: Record<string, AppAction>;
+  /**
+   * What `runnel consume` prints as it goes, a line per record of one topic (stopcovid: each notification's
+   * sentence, as the seed's Consumer.py printed them); `line` answers undefined for a record to skip.
+   */
+  prints?: AppPrint | ((options: AppOptions) => AppPrint);
 }
 
 /**
@@ -137,7 +143,16 @@ export function defineApp(config: AppConfig): AppDefinition {
           s.namespace,
         ),
       );
-      return { app: config.name, ...(id === config.name ? {} : { id }), topics, sources, processors, sinks };
+      const prints = typeof config.prints === 'function' ? config.prints(options) : config.prints;
+      return {
+        app: config.name,
+        ...(id === config.name ? {} : { id }),
+        topics,
+        sources,
+        processors,
+        sinks,
+        ...(prints ? { prints } : {}),
+      };
     },
     panels: panels({}),
     panelsFor: panels,

@@ -45,6 +45,14 @@ export interface PipelineSpec {
   sources: SourceBinding[];
   processors: TaskProcessor[];
   sinks: SinkBinding[];
+  /** What `runnel consume` prints, a line per record of one topic (see AppPrint). */
+  prints?: AppPrint;
+}
+
+/** A topic whose records `runnel consume` prints as they come, each as `line` makes it (undefined: skipped). */
+export interface AppPrint {
+  topic: string;
+  line(value: unknown): string | undefined;
 }
 
 export interface AppOptions {

@@ -75,6 +75,14 @@ test('the stopcovid page: the map draws and changes as ticks arrive, ends equal 
     );
     assert.notEqual((await canvasInfo(page, 'map')).hash, before.hash, 'the map changed as ticks arrived');
     assert.equal(await map.getAttribute('data-mode'), 'points');
+    // Ticks per second, while the ticks come (3 a second): a number above 0.
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-panel="speed"]')?.getAttribute('data-rate')) > 0,
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
     assert.equal(await exited, 0, cliErr);
     // The last tick on the map: each status as often as the reference has it.
     await page.waitForFunction(
@@ -101,6 +109,21 @@ test('the stopcovid page: the map draws and changes as ticks arrive, ends equal 
       totals.reduce((a, b) => a + b, 0),
       SIM.people * TICKS,
     );
+    // Contacts and new notifications per tick, added up over the run: the reference's.
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-panel="contacts"]')?.getAttribute('data-ticks') === String(n),
+      TICKS,
+      { timeout: 10_000 },
+    );
+    const contacts = (await page.locator('[data-panel="contacts"]').getAttribute('data-totals'))!
+      .split(' ')
+      .map(Number);
+    const ref = reference(SIM, TICKS);
+    assert.deepEqual(contacts, [
+      ref.perTick.reduce((n, x) => n + x.contacts, 0),
+      ref.perTick.reduce((n, x) => n + x.notifications, 0),
+    ]);
+    assert.ok(ref.notifications.length > 0);
     assert.equal(await page.locator('[data-panel="speed"]').getAttribute('data-tick'), String(TICKS - 1));
     await page.waitForSelector('[data-panel="speed"][data-lag="0"]', { timeout: 10_000 });
     assert.ok(

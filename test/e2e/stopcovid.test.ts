@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
-import { exited, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
+import { duckdbRows, exited, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
+import { rows, testDatabase } from '../helpers/postgres.ts';
 import { reference } from '../helpers/stopcovid-reference.ts';
 
 const SIM = { people: 300, width: 40, height: 40, seed: 7, radius: 0 };
@@ -135,12 +136,13 @@ test('runnel run stopcovid --test-delay 2 --test-positive 0.4: the test rule, as
   );
 });
 
-test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 and restarted, notify each person exactly once', {
+test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 mid-run and restarted: statuses and notifications of one worker, each once', {
   timeout: 240_000,
 }, async () => {
   // Big enough to be mid-run at the kill; tiles small enough to spread over the partitions.
   const sim = { people: 1000, width: 70, height: 70, seed: 11, radius: 0 };
-  const { ws, big, expected } = await produced(sim, 40, 'runnel-stopcovid-crash-');
+  const ticks = 40;
+  const { ws, big, expected } = await produced(sim, ticks, 'runnel-stopcovid-crash-');
   // Each process its own data folder: the sinks' files are per process, the topics are shared.
   let n = 0;
   const args = () => [
@@ -155,15 +157,42 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 and 
     '--state-dir',
     join(ws.dir, `state-${n}`),
   ];
-  const workers = [0, 1, 2].map(() => startCli(args(), { env: big }));
-  await sleep(2000);
-  workers[1]!.kill('SIGKILL');
-  await sleep(300);
-  workers[1] = startCli(args(), { env: big });
-  const done = await runCli([...args(), '--drain'], { env: big, timeoutMs: 150_000 });
-  for (const w of workers) w.kill('SIGTERM');
-  await Promise.all(workers.map(exited));
-  assert.equal(done.code, 0, done.stderr);
+  // What each worker prints (the notifications' sentences), read as it comes: an unread pipe would block it.
+  const printed: string[] = [];
+  const start = () => {
+    const w = startCli(args(), { env: big });
+    let out = '';
+    w.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      printed.push(...lines);
+    });
+    return w;
+  };
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  const held = async (topic: string) =>
+    ((await b.describeTopic(topic))?.partitions ?? []).reduce((k, p) => k + p.endOffset, 0);
+  const all = sim.people * ticks;
+  try {
+    const workers = [start(), start(), start()];
+    // Killed mid-run: once the people topic has some of the run's rows, long before all of them.
+    for (let i = 0; i < 2400 && (await held('stopcovid.people')) < all / 10; i++) await sleep(25);
+    workers[1]!.kill('SIGKILL');
+    await exited(workers[1]!);
+    const atKill = await held('stopcovid.people');
+    assert.ok(atKill >= all / 10 && atKill < all, `killed mid-run (${atKill} of ${all} people rows)`);
+    workers[1] = start();
+    // The three finish the run (exactly-once topics: the count is exact), then stop.
+    for (let i = 0; i < 6000 && (await held('stopcovid.people')) < all; i++) await sleep(25);
+    assert.equal(await held('stopcovid.people'), all, 'every person at every tick, once');
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    for (const w of workers) assert.equal(w.exitCode, 0, 'a stopped worker exits 0');
+  } finally {
+    await b.close();
+  }
   const notes = (await readAll(ws.broker, 'stopcovid')) as Note[];
   const ids = notes.map((x) => x.id);
   assert.equal(new Set(ids).size, ids.length, 'one notification per person who became suspicious: none twice');
@@ -171,17 +200,50 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 and 
     notes.map(({ id, tick, contacts }) => ({ id, tick, contacts })).sort(byId),
     [...expected.notifications].sort(byId),
   );
+  // The consoles printed each sentence (at least once: a kill between a print and its commit repeats it).
+  assert.deepEqual(new Set(printed), new Set(notes.map((x) => x.message)));
   const changes = (await readAll(ws.broker, 'stopcovid.status')).filter((v) => v !== null) as Array<{ id: number }>;
   assert.deepEqual(
     changes.map((c) => c.id).sort((a, b) => a - b),
     expected.notifications.map((x) => x.id).sort((a, b) => a - b),
     'one status change per notification, for the same people',
   );
-  const b = new LocalBroker(ws.broker);
-  await b.connect();
+  // The people topic: each person once a tick, the last tick's status the reference's (one worker's).
+  const rows = (await readAll(ws.broker, 'stopcovid.people')) as Array<{
+    people_id: number;
+    tick: number;
+    health_status: number;
+  }>;
+  assert.equal(new Set(rows.map((r) => `${r.people_id}@${r.tick}`)).size, all);
+  const last = rows.filter((r) => r.tick === ticks - 1);
+  assert.equal(last.length, sim.people);
+  for (const r of last) assert.equal(r.health_status, expected.status.get(r.people_id), `status of ${r.people_id}`);
+  const check = new LocalBroker(ws.broker);
+  await check.connect();
   for (const topic of ['stopcovid.positions', 'stopcovid', 'stopcovid.status'])
-    assert.equal((await b.describeTopic(topic))?.partitions.length, 6, topic);
-  await b.close();
+    assert.equal((await check.describeTopic(topic))?.partitions.length, 6, topic);
+  await check.close();
+});
+
+test('runnel consume stopcovid prints the sentence of each notification, once for the group', {
+  timeout: 120_000,
+}, async () => {
+  const { ws, big } = await produced({ ...SIM, seed: 9 }, TICKS, 'runnel-stopcovid-print-');
+  const args = ['consume', 'stopcovid', '--drain', '--sinks', 'jsonl', ...ws.flags];
+  const first = await runCli(args, { env: big });
+  assert.equal(first.code, 0, first.stderr);
+  const notes = notesOf(join(ws.dir, 'data', 'stopcovid.jsonl'));
+  assert.ok(notes.length > 5);
+  assert.deepEqual(first.stdout.split('\n').filter(Boolean).sort(), notes.map((x) => x.message).sort());
+  for (const line of first.stdout.split('\n').filter(Boolean))
+    assert.match(
+      line,
+      /^Notification sent to id #\d+ on phone number 33[67]\d{8} about a suspicious contagion by Covid-19\.$/,
+    );
+  // Printed already for this group: a second consume prints none of them again.
+  const again = await runCli(args, { env: big });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, '');
 });
 
 test('stopcovid: consume workers sharing one data folder, one killed with kill -9: the JSONL files hold every record once', {
@@ -302,5 +364,95 @@ test('stopcovid stopped mid-run and run again goes on from the next tick: one un
     new RegExp(`this broker holds a finished run \\(ticks 0 to ${TICKS - 1}, then its end\\)`),
   );
   assert.equal(await held(), TICKS * SIM.people + SIM.people);
+  await b.close();
+});
+
+test("stopcovid's people table (people_id primary key, latest state) and interactions log in SQLite, DuckDB and Postgres; none with --interactions off", {
+  timeout: 180_000,
+}, async (t) => {
+  const pg = await testDatabase(t);
+  if (!pg) return;
+  const ws = workspace('runnel-stopcovid-tables-');
+  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  flags.push('--ticks', String(TICKS), '--tick-rate', '0');
+  const r = await runCli(['run', 'stopcovid', ...flags, '--sinks', 'sqlite,duckdb,postgres', ...ws.flags], {
+    env: { RUNNEL_POSTGRES_URL: pg },
+    timeoutMs: 150_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const want5 = ['people_id', 'phone_nb', 'pos_x', 'pos_y', 'health_status'];
+  type Person = { people_id: number; phone_nb: number; pos_x: number; pos_y: number; health_status: number };
+  const ref = reference(SIM, TICKS);
+  const check = (where: string, people: Person[], pairs: number, key: string[]) => {
+    assert.deepEqual(key, ['people_id'], `${where}: people_id is the primary key`);
+    assert.equal(people.length, SIM.people, `${where}: one row per person`);
+    for (const p of people) {
+      const at = ref.last.get(Number(p.people_id))!;
+      const id = Number(p.people_id);
+      assert.deepEqual(
+        want5.map((c) => Number(p[c as keyof Person])),
+        [id, at.phone, at.x, at.y, ref.status.get(id)],
+        `${where}: person ${id}`,
+      );
+    }
+    assert.equal(pairs, ref.interactions.size, `${where}: the interactions log`);
+  };
+  const select = `SELECT ${want5.join(', ')} FROM people ORDER BY people_id`;
+  const sqlite = join(ws.dir, 'data', 'stopcovid.sqlite');
+  check(
+    'sqlite',
+    sqliteRows<Person>(sqlite, select),
+    sqliteRows<{ n: number }>(sqlite, 'SELECT count(*) AS n FROM interactions')[0]!.n,
+    sqliteRows<{ name: string }>(sqlite, "SELECT name FROM pragma_table_info('people') WHERE pk > 0").map(
+      (x) => x.name,
+    ),
+  );
+  const duck = join(ws.dir, 'data', 'stopcovid.duckdb');
+  check(
+    'duckdb',
+    await duckdbRows<Person>(duck, select),
+    Number((await duckdbRows<{ n: bigint }>(duck, 'SELECT count(*) AS n FROM interactions'))[0]!.n),
+    (
+      await duckdbRows<{ c: string[] }>(
+        duck,
+        "SELECT constraint_column_names AS c FROM duckdb_constraints() WHERE table_name = 'people' AND constraint_type = 'PRIMARY KEY'",
+      )
+    )[0]?.c ?? [],
+  );
+  check(
+    'postgres',
+    await rows<Person>(pg, select.replace('FROM people', 'FROM stopcovid.people')),
+    Number((await rows<{ n: string }>(pg, 'SELECT count(*) AS n FROM stopcovid.interactions'))[0]!.n),
+    (
+      await rows<{ a: string }>(
+        pg,
+        `SELECT a.attname AS a FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+         WHERE i.indrelid = 'stopcovid.people'::regclass AND i.indisprimary`,
+      )
+    ).map((x) => x.a),
+  );
+
+  // --interactions off: no log anywhere, neither topic nor table.
+  const off = workspace('runnel-stopcovid-off-');
+  const o = await runCli([
+    'run',
+    'stopcovid',
+    ...flags,
+    '--interactions',
+    'off',
+    '--sinks',
+    'sqlite,jsonl',
+    ...off.flags,
+  ]);
+  assert.equal(o.code, 0, o.stderr);
+  const tables = sqliteRows<{ name: string }>(
+    join(off.dir, 'data', 'stopcovid.sqlite'),
+    "SELECT name FROM sqlite_master WHERE type = 'table'",
+  ).map((x) => x.name);
+  assert.ok(tables.includes('people') && !tables.includes('interactions'), tables.join(', '));
+  assert.ok(!existsSync(join(off.dir, 'data', 'stopcovid.interactions.jsonl')));
+  const b = new LocalBroker(off.broker);
+  await b.connect();
+  assert.equal(await b.describeTopic('stopcovid.interactions'), undefined);
   await b.close();
 });

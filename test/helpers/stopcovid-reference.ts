@@ -29,8 +29,11 @@ export function reference(c: SimConfig, ticks: number) {
   /** Per tick, as of its end: how many people had each status, the contacts (pairs) and the notifications. */
   const perTick: Array<{ tick: number; statuses: [number, number, number]; contacts: number; notifications: number }> =
     [];
+  /** Where each person is at the last tick, with their phone: the people table's other columns. */
+  const last = new Map<number, { phone: number; x: number; y: number }>();
   for (let tick = 0; tick < ticks; tick++) {
     const ps = run.next().value;
+    if (tick === ticks - 1) for (const p of ps) last.set(p.id, { phone: p.phone, x: p.x, y: p.y });
     if (tick === 0) for (const p of ps) status.set(p.id, p.status0!);
     const seen: Seen[] = ps.map((p) => ({ id: p.id, x: p.x, y: p.y, status: status.get(p.id)! }));
     const byId = new Map(seen.map((s) => [s.id, s]));
@@ -62,5 +65,5 @@ export function reference(c: SimConfig, ticks: number) {
     for (const st of status.values()) statuses[st]++;
     perTick.push({ tick, statuses, contacts: pairs.size, notifications: blamed.size });
   }
-  return { status, notifications, interactions, perTick };
+  return { status, notifications, interactions, perTick, last };
 }

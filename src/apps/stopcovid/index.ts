@@ -187,6 +187,21 @@ export const stopcovidApp = defineApp({
     },
   ],
   partitions: PARTITIONS,
+  // STOPCOVID_RETENTION_MINUTES: how long the per-person-per-tick topics (positions, people) keep their
+  // records, where the broker's default is a week; the demo sets it (10,000 people write ~150 MB a minute).
+  topics: (options) => {
+    const minutes = envNumber(
+      options.env,
+      'STOPCOVID_RETENTION_MINUTES',
+      0,
+      (n) => n >= 0,
+      'minutes >= 0 (0: the broker default)',
+    );
+    if (minutes === 0) return {};
+    const topics = topicsOf(options.env);
+    const kept = { partitions: PARTITIONS, retentionMs: minutes * 60_000 };
+    return { [topics.positions]: kept, [topics.people]: kept };
+  },
   sources(options) {
     return [{ topic: topicsOf(options.env).positions, source: simulationSource(settingsOf(options)) }];
   },
@@ -208,6 +223,14 @@ export const stopcovidApp = defineApp({
       topicsOf(env),
       envNumber(env, 'STOPCOVID_MAP_POINTS', 50_000, (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'),
     ),
+  // `runnel consume stopcovid` prints each notification's sentence, as the seed's Consumer.py did.
+  prints: (options) => ({
+    topic: topicsOf(options.env).notifications,
+    line: (v) => {
+      const message = (v as { message?: unknown } | null)?.message;
+      return typeof message === 'string' ? message : undefined;
+    },
+  }),
   sinks(options) {
     const s = settingsOf(options);
     const topics = topicsOf(options.env);

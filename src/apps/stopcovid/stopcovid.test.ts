@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { allPairs, reference } from '../../../test/helpers/stopcovid-reference.ts';
 import { TopologyBuilder } from '../../index.ts';
 import { TestDriver } from '../../testing/index.ts';
@@ -12,7 +13,17 @@ import {
   TICK_MS,
   type TickSummary,
 } from './pipeline.ts';
-import { contacts, Population, type Position, rng, type Seen, type SimConfig, simulate, tilesOf } from './sim.ts';
+import {
+  contacts,
+  defaultGrid,
+  Population,
+  type Position,
+  rng,
+  type Seen,
+  type SimConfig,
+  simulate,
+  tilesOf,
+} from './sim.ts';
 
 function pipelineFor(c: SimConfig, tile: number) {
   const t = new TopologyBuilder('stopcovid', { partitions: 1 });
@@ -206,6 +217,62 @@ describe('stopcovid: the pipeline equals a single-threaded synchronous simulatio
 });
 
 describe('stopcovid: detection and the grid', () => {
+  it('property: contacts equal the all-pairs brute force for any population, grid and radius', () => {
+    const population = fc
+      .record({ w: fc.integer({ min: 1, max: 300 }), h: fc.integer({ min: 1, max: 300 }) })
+      .chain(({ w, h }) =>
+        fc.record({
+          radius: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 60, max: 70 })),
+          // Some piled into a corner, so cells hold several people and pairs straddle the 64-cell tiles.
+          cells: fc.array(
+            fc.oneof(
+              fc.tuple(fc.integer({ min: 0, max: w - 1 }), fc.integer({ min: 0, max: h - 1 })),
+              fc.tuple(
+                fc.integer({ min: 0, max: Math.min(w - 1, 4) }),
+                fc.integer({ min: 0, max: Math.min(h - 1, 4) }),
+              ),
+            ),
+            { maxLength: 250, size: 'max' },
+          ),
+        }),
+      );
+    fc.assert(
+      fc.property(population, ({ radius, cells }) => {
+        const people: Seen[] = cells.map(([x, y], i) => ({ id: i + 1, x, y, status: 0 }));
+        const got = contacts(people, radius).map(([i, j]) => {
+          const [a, b] = [people[i]!.id, people[j]!.id];
+          return `${Math.min(a, b)}-${Math.max(a, b)}`;
+        });
+        assert.equal(new Set(got).size, got.length, 'each pair once');
+        assert.deepEqual(new Set(got), allPairs(people, radius));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the population: the seed's initial odds (2: 1/21, 1: 5/21, 0: 15/21), its density by default, phones in range", () => {
+    const n = 200_000;
+    const pop = new Population({ people: n, ...defaultGrid(n), seed: 3, radius: 0 });
+    const counts = [0, 0, 0];
+    for (const s of pop.status0) counts[s]!++;
+    // Within 5 standard deviations of each expected count (binomial): fails on any other odds.
+    for (const [status, p] of [
+      [2, 1 / 21],
+      [1, 5 / 21],
+      [0, 15 / 21],
+    ] as const) {
+      const sd = Math.sqrt(n * p * (1 - p));
+      assert.ok(Math.abs(counts[status]! - n * p) < 5 * sd, `status ${status}: ${counts[status]} of ${n}`);
+    }
+    for (const people of [99, 10_000, 1_000_000]) {
+      const { width, height } = defaultGrid(people);
+      const density = people / (width * height);
+      assert.ok(Math.abs(density / (99 / (101 * 101)) - 1) < 0.02, `${people}: density ${density}`);
+    }
+    assert.deepEqual(defaultGrid(99), { width: 101, height: 101 });
+    for (const phone of pop.phones) assert.ok(phone >= 33600000000 && phone <= 33799999999 && Number.isInteger(phone));
+  });
+
   it('contacts equal the all-pairs brute force on random populations (same cell and radii)', () => {
     const r = rng(9);
     for (let round = 0; round < 60; round++) {

@@ -1,14 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { stopcovidSettings } from '../../apps/stopcovid/index.ts';
+import { stopcovidApp, stopcovidSettings } from '../../apps/stopcovid/index.ts';
 import type { ComponentStatus } from '../../core/status.ts';
 import { demoEnv, summaryLines } from './demo.ts';
 
-test('the demo runs stopcovid with 2,000 people unless the environment or .env says otherwise', () => {
-  assert.equal(stopcovidSettings(demoEnv({}), 1).sim.people, 2000);
-  assert.equal(stopcovidSettings(demoEnv({ STOPCOVID_PEOPLE: '10000' }), 1).sim.people, 10_000);
-  // `runnel run stopcovid` does not go through the demo's defaults: the app's own stands.
-  assert.equal(stopcovidSettings({}, 1).sim.people, 10_000);
+test('the demo runs stopcovid with its 10,000 people, keeping 15 minutes of its per-tick topics, unless told otherwise', async () => {
+  assert.equal(stopcovidSettings(demoEnv({}), 1).sim.people, 10_000);
+  assert.equal(stopcovidSettings(demoEnv({ STOPCOVID_PEOPLE: '2000' }), 1).sim.people, 2000);
+  const options = (env: Record<string, string | undefined>) => ({ dataDir: '/tmp/x', sinks: ['jsonl'], env });
+  const demo = await stopcovidApp.build(options(demoEnv({})));
+  for (const topic of ['stopcovid.positions', 'stopcovid.people'])
+    assert.deepEqual(demo.topics[topic], { partitions: 6, retentionMs: 15 * 60_000 }, topic);
+  assert.equal(demo.topics.stopcovid?.retentionMs, undefined, 'notifications are kept as long as the broker keeps any');
+  // `runnel run stopcovid` does not go through the demo's defaults: the broker's own retention stands.
+  const run = await stopcovidApp.build(options({}));
+  assert.equal(run.topics['stopcovid.people']?.retentionMs, undefined);
+  assert.throws(
+    () => stopcovidApp.build(options({ STOPCOVID_RETENTION_MINUTES: '-1' })),
+    /STOPCOVID_RETENTION_MINUTES/,
+  );
 });
 
 test('the demo prints one aligned line per app: produced, the slowest sink of those records, derived topics, trouble', () => {

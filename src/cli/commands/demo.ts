@@ -17,15 +17,15 @@ interface DemoFlags extends PipelineFlags {
 /** Every app at once on one broker, with the dashboard: the one command a new user runs first. */
 
 /**
- * Settings the demo starts with unless the environment or `.env` sets them: five apps share one laptop's
- * cores with a browser, and stopcovid's 10,000 people (10,000 records a second through two keyed stages)
- * fell behind on a loaded 2-core machine and grew the broker file by ~150 MB a minute. `runnel run
- * stopcovid` keeps the app's own default.
+ * Settings the demo starts with unless the environment or `.env` sets them. Stopcovid runs its own default
+ * of 10,000 people (10,000 records a second through two keyed stages, which a 2-core laptop now keeps up
+ * with beside the other apps), but its positions and people topics write ~150 MB a minute to the broker
+ * file: the demo keeps 15 minutes of them, where a week is the broker's default.
  */
 /** How often the demo prints its lines (one per app): the dashboard is where it is watched live. */
 const SUMMARY_MS = 10_000;
 
-const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_PEOPLE: '2000' };
+const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_RETENTION_MINUTES: '15' };
 
 /** The demo's environment: its defaults under what the environment and `.env` set. */
 export function demoEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {

@@ -18,6 +18,7 @@ import {
   type PipelineFlags,
   SINK_KINDS,
 } from '../context.ts';
+import { printBinding } from '../print-sink.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 import { SinkThreads } from '../sink-threads/host.ts';
@@ -136,6 +137,8 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(appOptions(flags, env)));
   checkFromLoop(flags, env, Object.keys(spec.topics));
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
+  // `consume` prints what the app says it prints (stopcovid: the notifications, as the seed's consumer).
+  if (mode === 'consume' && spec.prints) spec.sinks.push(printBinding(spec.prints));
   // Every place this run writes, before the broker file is even opened: nothing is written on failure.
   checkPlaces([...brokerPlaces(flags, env), ...outputPlaces(spec, roles)]);
   const broker = await openBroker(flags, env);

@@ -28,6 +28,7 @@ function tickSpeedPanel(spec: PanelSpec): PanelView {
       d.tick === null ? '' : `tick ${d.tick}${d.sourceTick === null ? '' : ` of ${d.sourceTick} produced`}`;
     c.el.dataset.tick = String(d.tick ?? '');
     c.el.dataset.lag = String(d.lag ?? '');
+    c.el.dataset.rate = String(d.rate ?? '');
   };
   return { el: c.el, apply: show, delta: show, destroy() {} };
 }
