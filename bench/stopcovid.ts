@@ -7,7 +7,10 @@
  *    timed. Goal: >= 25M person-ticks/s (1M people in <= 40 ms a tick).
  * 2. The seed's method on the same population and moves: people in SQLite (node:sqlite), an UPDATE per
  *    person per tick, then its GROUP BY / HAVING self-join, the intended rule applied with an UPDATE per
- *    person who becomes 1. Both end with the same statuses (checked). Goal: >= 100x it.
+ *    person who becomes 1. Both end with the same statuses (checked). Timed in turn with the same-cell
+ *    detection, 5 pairs, the ratio per pair and its median reported. Goal: >= 100x it. The same method in
+ *    the seed's own language (bench/stopcovid-seed/seed_method.py, Python's sqlite3, where the issue
+ *    measured it at 150–250k person-ticks/s) is timed in 3 of the turns when python3 is on the PATH.
  * 3. Peak RSS at 1M people (a child process: the population, the detection's scratch, 5 ticks), per person,
  *    in all and above the same process at 1,000 people. Goal: <= 200 bytes.
  * 4. With --pipeline N,…: the whole app, `runnel run stopcovid --ticks 10 --tick-rate 0` on a local broker
@@ -17,10 +20,11 @@
  *    minutes (default 5) at each size, sampled every 5 s from the broker file: how many ticks the last stage
  *    (stopcovid.ticks) is behind the source (stopcovid.positions). Kept up: the lag of the last minute is no
  *    more than that of the first. Prints the samples and the lags' max over the first and last minute.
+ *    `--run-flags="--sink-threads 1"` passes flags on to the run (a placement to compare).
  * Figures, not assertions.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -121,6 +125,46 @@ function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; 
 }
 
 /**
+ * The seed's method in its own language: bench/stopcovid-seed/seed_method.py (Python's sqlite3, as
+ * Stop_covid.py) on the same population and moves, written to a file for it; its final statuses are
+ * checked against `spread`'s. Undefined when there is no python3 on the PATH.
+ */
+function seedMethodPython(c: SimConfig, ticks: number): { rate: number; same: boolean } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-py-'));
+  try {
+    const pop = new Population(c);
+    const n = c.people;
+    const data = new Int32Array(2 + n + ticks * 2 * n);
+    data[0] = n;
+    data[1] = ticks;
+    data.set(pop.status0, 2);
+    let status = Uint8Array.from(pop.status0);
+    let next = new Uint8Array(n);
+    const scratch = new DetectScratch();
+    for (let tick = 0, at = 2 + n; tick < ticks; tick++, at += 2 * n) {
+      if (tick > 0) pop.move();
+      data.set(pop.xs, at);
+      data.set(pop.ys, at + n);
+      spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
+      [status, next] = [next, status];
+    }
+    const moves = join(dir, 'moves.bin');
+    const out = join(dir, 'statuses.bin');
+    writeFileSync(moves, data);
+    const script = new URL('./stopcovid-seed/seed_method.py', import.meta.url).pathname;
+    const r = spawnSync('python3', [script, moves, out], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+      throw new Error(`seed_method.py: ${r.error?.message ?? r.stderr}`);
+    }
+    const got = new Int32Array(readFileSync(out).buffer.slice(0));
+    return { rate: Number(r.stdout.trim()), same: got.length === n && got.every((s, i) => s === status[i]) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Peak RSS (KB) of a child, as it reports it: VmHWM, since the rusage maxRSS of a child spawned from a big
  * process starts at the parent's.
  */
@@ -136,26 +180,77 @@ export function benchStopcovid(
 ): Row[] {
   const rows: Row[] = [];
   const sizes = o.sizes ?? [10_000, 100_000, 1_000_000];
-  const seedAt = new Map<number, number>();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // Where the seed's method is timed: it and the detection in turn, PAIRS times, the ratio taken pair by
+  // pair (as farm-bench pairs whole runs): two timings minutes apart on a shared machine gave 82–152×.
+  const paired = new Map<number, { ratio: number; lo: number; hi: number; cpu: number; wall: number; ms: number }>();
+  const PAIRS = 5;
   for (const n of sizes.filter((n) => n <= 100_000)) {
-    const ticks = n <= 10_000 ? 20 : 3;
-    const s = seedMethod(config(n), ticks);
-    seedAt.set(n, s.rate);
-    say(`  seed's method at ${n}: ${s.rate} person-ticks/s over ${ticks} ticks; same statuses as spread: ${s.same}`);
+    const seedTicks = n <= 10_000 ? 20 : 3;
+    const ticks = Math.max(5, Math.round(5e6 / n));
+    const seeds: number[] = [];
+    const ratios: number[] = [];
+    const pySeeds: number[] = [];
+    const pyRatios: number[] = [];
+    const ds: Array<ReturnType<typeof detection>> = [];
+    let same = true;
+    for (let k = 0; k < PAIRS; k++) {
+      const sm = seedMethod(config(n), seedTicks);
+      same &&= sm.same;
+      const d = detection(config(n, 0), ticks);
+      seeds.push(sm.rate);
+      ds.push(d);
+      ratios.push(d.cpu / sm.rate);
+      // The seed's own Python, in the same turn (3 of the pairs: it is the slowest part of the bench).
+      const py = k < 3 ? seedMethodPython(config(n), seedTicks) : undefined;
+      if (py) {
+        same &&= py.same;
+        pySeeds.push(py.rate);
+        pyRatios.push(d.cpu / py.rate);
+      }
+    }
+    const cpu = median(ds.map((d) => d.cpu));
+    paired.set(n, {
+      ratio: median(ratios),
+      lo: Math.min(...ratios),
+      hi: Math.max(...ratios),
+      cpu,
+      wall: median(ds.map((d) => d.wall)),
+      ms: median(ds.map((d) => d.msPerTick)),
+    });
+    if (pySeeds.length > 0) {
+      const pyRate = median(pySeeds);
+      say(`  the seed's method in Python at ${n}: ${pyRate} person-ticks/s (median of ${pySeeds.length})`);
+      rows.push([
+        `stopcovid seed method (Python sqlite3) ${n}`,
+        pyRate,
+        `person-ticks/s (cpu, median of ${pySeeds.length} runs of ${seedTicks} ticks); detection ${Math.round(median(pyRatios))}× it ` +
+          `(${Math.round(Math.min(...pyRatios))}–${Math.round(Math.max(...pyRatios))}×)`,
+      ]);
+    } else say(`  (no python3: the seed's method in Python not timed)`);
+    const rate = median(seeds);
+    say(`  seed's method at ${n}: ${rate} person-ticks/s (median of ${PAIRS}); same statuses as spread: ${same}`);
     rows.push([
       `stopcovid seed method (sqlite) ${n}`,
-      s.rate,
-      `person-ticks/s (cpu; wall ${s.wall}), same statuses: ${s.same}`,
+      rate,
+      `person-ticks/s (cpu, median of ${PAIRS} runs of ${seedTicks} ticks; node:sqlite), same statuses: ${same}`,
     ]);
   }
   for (const n of sizes) {
     for (const radius of [0, 3]) {
+      const p = radius === 0 ? paired.get(n) : undefined;
+      if (p) {
+        rows.push([
+          `stopcovid detection same cell ${n}`,
+          p.cpu,
+          `person-ticks/s (cpu; wall ${p.wall}), ${p.ms.toFixed(1)} ms/tick, ${Math.round(p.ratio)}× the seed's ` +
+            `method (median of ${PAIRS} pairs, ${Math.round(p.lo)}–${Math.round(p.hi)}×)`,
+        ]);
+        continue;
+      }
       const ticks = Math.max(5, Math.round(5e6 / n));
       const d = detection(config(n, radius), ticks);
-      const vs = seedAt.get(n);
-      const note =
-        `person-ticks/s (cpu; wall ${d.wall}), ${d.msPerTick.toFixed(1)} ms/tick` +
-        (radius === 0 && vs ? `, ${Math.round(d.cpu / vs)}× the seed's method` : '');
+      const note = `person-ticks/s (cpu; wall ${d.wall}), ${d.msPerTick.toFixed(1)} ms/tick`;
       rows.push([`stopcovid detection ${radius ? `r=${radius}` : 'same cell'} ${n}`, d.cpu, note]);
     }
   }
@@ -223,12 +318,13 @@ function newestTime(db: DatabaseSync, topic: string): number {
 export async function sustained(
   people: number,
   minutes: number,
+  extra: string[] = [],
 ): Promise<{ lags: number[]; first: number; last: number; kept: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-sustain-'));
   const broker = join(dir, 'broker.db');
   const args = ['run', 'stopcovid', '--people', String(people), '--tick-rate', '1', '--seed', '1'];
   args.push('--interactions', 'off', '--sinks', 'jsonl', '-q', '--broker', `local:${broker}`);
-  args.push('--data-dir', join(dir, 'data'));
+  args.push('--data-dir', join(dir, 'data'), ...extra);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   const lags: number[] = [];
   try {
@@ -284,13 +380,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       pipeline: { type: 'string' },
       sustain: { type: 'string' },
       minutes: { type: 'string' },
+      'run-flags': { type: 'string' },
     },
   });
   if (values['rss-child']) rssChild(Number(values['rss-child']));
   else if (values.sustain) {
     const minutes = Number(values.minutes ?? 5);
     for (const people of values.sustain.split(',').map(Number)) {
-      const r = await sustained(people, minutes);
+      const r = await sustained(people, minutes, values['run-flags']?.split(' ').filter(Boolean) ?? []);
       console.log(
         `stopcovid at 1 tick/s, ${people} people, ${minutes} min: lag (ticks) first minute <= ${r.first}, ` +
           `last minute <= ${r.last}: ${r.kept ? 'kept up' : 'fell behind'}\n  samples every 5 s: ${r.lags.join(' ')}`,
