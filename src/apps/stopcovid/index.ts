@@ -188,14 +188,16 @@ export const stopcovidApp = defineApp({
   ],
   partitions: PARTITIONS,
   // STOPCOVID_RETENTION_MINUTES: how long the per-person-per-tick topics (positions, people) keep their
-  // records, where the broker's default is a week; the demo sets it (10,000 people write ~150 MB a minute).
+  // records, for a broker whose default is a week; the demo sets it (10,000 people write ~150 MB a minute).
+  // 0 leaves the topics as they are (a new one gets the broker's default). The newest batch of each
+  // partition stays whatever its age (as Kafka keeps its active segment): the source resumes after it.
   topics: (options) => {
     const minutes = envNumber(
       options.env,
       'STOPCOVID_RETENTION_MINUTES',
       0,
-      (n) => n >= 0,
-      'minutes >= 0 (0: the broker default)',
+      (n) => Number.isInteger(n) && n >= 0,
+      'whole minutes >= 0 (0: leave the topics as they are)',
     );
     if (minutes === 0) return {};
     const topics = topicsOf(options.env);

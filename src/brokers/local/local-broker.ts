@@ -471,6 +471,15 @@ export class LocalBroker implements StatefulBroker {
           }
         }
         if (cut === null || cut < p.start_offset) continue;
+        // The newest batch stays whatever its age, as Kafka never deletes a partition's active segment: a
+        // source that resumes after the newest record it wrote (stopcovid's tick) must still find it.
+        const newest = this.stmt('SELECT max(base_offset) AS b FROM batches WHERE topic_id = ? AND partition = ?').get(
+          t.id,
+          p.partition,
+        ) as { b: number | null };
+        if (newest.b === null) continue;
+        cut = Math.min(cut, newest.b - 1);
+        if (cut < p.start_offset) continue;
         removed += this.#dropThrough(t.id, p.partition, cut);
       }
     }
