@@ -157,7 +157,9 @@ function seedMethodPython(c: SimConfig, ticks: number): { rate: number; same: bo
       if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
       throw new Error(`seed_method.py: ${r.error?.message ?? r.stderr}`);
     }
-    const got = new Int32Array(readFileSync(out).buffer.slice(0));
+    const bytes = readFileSync(out);
+    // A small file's Buffer is a slice of a shared pool: read just its bytes.
+    const got = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     return { rate: Number(r.stdout.trim()), same: got.length === n && got.every((s, i) => s === status[i]) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

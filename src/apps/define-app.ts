@@ -144,6 +144,14 @@ export function defineApp(config: AppConfig): AppDefinition {
         ),
       );
       const prints = typeof config.prints === 'function' ? config.prints(options) : config.prints;
+      // A misspelt topic would be made empty by `consume`, which would then print nothing, silently.
+      if (prints && !all.has(prints.topic)) {
+        throw new RunnelError(
+          ErrorCodes.CONFIG_INVALID,
+          `prints.topic "${prints.topic}" is none of ${config.name}'s topics (${[...all].sort().join(', ')})`,
+          { value: prints.topic },
+        );
+      }
       return {
         app: config.name,
         ...(id === config.name ? {} : { id }),

@@ -11,11 +11,7 @@ import { registerSqlCommand } from './commands/sql.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { type CommonFlags, openBroker } from './context.ts';
 
-// `runnel topics | head -3`: a reader that closed the pipe has all it wanted; that is not a crash.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+import './stdout.ts'; // a closed stdout (`runnel topics | head -3`) ends the process with 0
 
 const program = new Command('runnel')
   .description('real-time streaming data: sources → topics → processors → sinks → live dashboard')

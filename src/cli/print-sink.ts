@@ -1,36 +1,66 @@
 import type { AppPrint, SinkBinding } from '../core/app.ts';
-import type { Sink } from '../core/connector.ts';
+import type { Sink, SinkWriteResult } from '../core/connector.ts';
+import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import type { StreamRecord } from '../core/record.ts';
+import { whenStdoutCloses } from './stdout.ts';
 
 const printSinks = new WeakSet<Sink>();
 
 /** Whether a sink is `consume`'s printer: the CLI's own, not one of the app's (a sink thread has no such). */
 export const isPrintSink = (sink: Sink): boolean => printSinks.has(sink);
 
+/** Writes text and resolves once it is handed to the OS (a pipe takes it later than `write` returns). */
+type Output = (text: string) => Promise<void>;
+const stdout: Output = (text) => new Promise((resolve) => process.stdout.write(text, () => resolve()));
+
 /**
  * What `runnel consume` prints (an app's `prints`): a sink of its own consumer group, so each record is
- * printed by the worker that owns its partition, once per group as the other sinks write theirs (a kill
- * between the print and the commit prints that batch again: at least once, as a terminal can only be).
+ * printed by the worker that owns its partition, once per group as the other sinks write theirs; a batch is
+ * committed once its lines are out of the process (a kill between the two prints it again: at least once).
  * The first run prints the topic from its start, as the seed's Consumer.py (`auto_offset_reset='earliest'`).
+ * A `line` that throws dead-letters that record, named; a reader that closes the pipe (`| head`) ends the
+ * printing, not the consume.
  */
-export function printBinding(
-  print: AppPrint,
-  write: (text: string) => void = (t) => process.stdout.write(t),
-): SinkBinding {
+export function printBinding(print: AppPrint, out: Output = stdout): SinkBinding {
+  let closed = false;
+  let restore: (() => void) | undefined;
   const sink: Sink = {
     name: 'print',
-    target: 'stdout',
-    async open() {},
-    async write(records: StreamRecord[]) {
+    // Not a path: the group is the same from any folder or host.
+    target: 'stdout://',
+    async open(ctx) {
+      if (out !== stdout) return;
+      restore = whenStdoutCloses(() => {
+        if (closed) return;
+        closed = true;
+        ctx.log.warn(`print: stdout was closed; ${print.topic} is no longer printed, the rest goes on`);
+      });
+    },
+    async write(records: StreamRecord[]): Promise<SinkWriteResult> {
+      const rejected: NonNullable<SinkWriteResult['rejected']> = [];
       let text = '';
       for (const r of records) {
-        const line = print.line(r.value);
-        if (line !== undefined) text += `${line}\n`;
+        try {
+          const line = print.line(r.value);
+          if (line !== undefined) text += `${line}\n`;
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          const where = `${r.topic} partition ${r.partition} offset ${r.offset}`;
+          rejected.push({
+            record: r,
+            error: new RunnelError(ErrorCodes.PROCESSING_FAILED, `prints.line failed on ${where}: ${why}`, {
+              cause: err,
+            }),
+          });
+        }
       }
-      if (text) write(text);
-      return undefined;
+      if (text && !closed) await out(text);
+      return { rejected };
     },
-    async close() {},
+    async close() {
+      restore?.();
+      restore = undefined;
+    },
   };
   printSinks.add(sink);
   return { topic: print.topic, sink };

@@ -157,7 +157,7 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 mid-
     '--state-dir',
     join(ws.dir, `state-${n}`),
   ];
-  // What each worker prints (the notifications' sentences), read as it comes: an unread pipe would block it.
+  // What each worker prints (the notifications' sentences), read as it comes.
   const printed: string[] = [];
   const start = () => {
     const w = startCli(args(), { env: big });
@@ -180,8 +180,8 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 mid-
     // Killed mid-run: once the people topic has some of the run's rows, long before all of them.
     for (let i = 0; i < 2400 && (await held('stopcovid.people')) < all / 10; i++) await sleep(25);
     workers[1]!.kill('SIGKILL');
-    await exited(workers[1]!);
     const atKill = await held('stopcovid.people');
+    await exited(workers[1]!);
     assert.ok(atKill >= all / 10 && atKill < all, `killed mid-run (${atKill} of ${all} people rows)`);
     workers[1] = start();
     // The three finish the run (exactly-once topics: the count is exact), then stop.
@@ -244,6 +244,21 @@ test('runnel consume stopcovid prints the sentence of each notification, once fo
   const again = await runCli(args, { env: big });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout, '');
+  // With the sinks in a thread the printer stays in the main one, and still prints; `run` prints nothing.
+  const other = await produced({ ...SIM, seed: 9 }, TICKS, 'runnel-stopcovid-print-threads-');
+  const threaded = await runCli(['consume', 'stopcovid', '--drain', '--sink-threads', '1', ...other.ws.flags], {
+    env: other.big,
+  });
+  assert.equal(threaded.code, 0, threaded.stderr);
+  assert.deepEqual(threaded.stdout.split('\n').filter(Boolean).sort(), notes.map((x) => x.message).sort());
+  const run = await runCli(
+    ['run', 'stopcovid', '--sinks', 'jsonl', ...workspace('runnel-stopcovid-print-run-').flags],
+    {
+      env: env({ STOPCOVID_SEED: '9' }),
+    },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, '');
 });
 
 test('stopcovid: consume workers sharing one data folder, one killed with kill -9: the JSONL files hold every record once', {
