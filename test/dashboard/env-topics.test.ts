@@ -7,7 +7,7 @@ import type { AppSnapshot } from '../../src/server/protocol.ts';
 import { runCli, startCli, type Workspace, workspace } from '../helpers/cli.ts';
 import type { KnownPanelData } from './fixtures.ts';
 
-const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
+const SHARED = new URL('../fixtures/seed-data/', import.meta.url).pathname;
 
 /** The URL `runnel dashboard` prints, once it listens. */
 function dashboardUrl(child: ChildProcess): Promise<string> {

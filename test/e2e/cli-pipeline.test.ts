@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { duckdbRows, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 
-const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+const SMOKER_CSV = new URL('../fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
 
 test('runnel run buzz --limit 10000 --rate 0 leaves exactly 10000 rows in sqlite, duckdb and jsonl', async () => {
   const ws = workspace();
@@ -201,7 +201,7 @@ test('processor state belongs to its topics: the smoker pointed at a new topic s
 
 test("--from a JSON file: the seeds' buzz.json replayed through buzz into every sink", async () => {
   const ws = workspace();
-  const BUZZ_JSON = new URL('../../../shared/data/buzz.json', import.meta.url).pathname;
+  const BUZZ_JSON = new URL('../fixtures/seed-data/buzz.json', import.meta.url).pathname;
   const { readFileSync } = await import('node:fs');
   const messages = JSON.parse(readFileSync(BUZZ_JSON, 'utf8')) as Array<{ message: string; author: string }>;
   const r = await runCli(['run', 'buzz', '--from', BUZZ_JSON, ...ws.flags]);

@@ -18,7 +18,7 @@ import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 import { hasKcat, KCAT_HOW, kcatProduce } from './kcat.ts';
 
-const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+const SMOKER_CSV = new URL('../fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
 
 interface Alert {
   type: string;

@@ -11,7 +11,7 @@ import { duckdbRows, jsonlValues, runCli, sqliteRows, workspace } from '../helpe
 import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
-const SMOKER_CSV = new URL('../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+const SMOKER_CSV = new URL('../fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
 
 async function kafkaWorkspace(t: TestContext) {
   if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return undefined;

@@ -72,7 +72,7 @@ test('a value that is not a buzz message goes to the dead-letter topic, and is n
   );
 });
 
-const SEED_BUZZ = new URL('../../../../shared/data/buzz.json', import.meta.url);
+const SEED_BUZZ = new URL('../../../test/fixtures/seed-data/buzz.json', import.meta.url);
 
 test("the seeds' buzz.json (message and author only): no made-up category or sentiment", () => {
   const messages = JSON.parse(readFileSync(SEED_BUZZ, 'utf8')) as Array<Record<string, unknown>>;

@@ -142,7 +142,7 @@ test('a replay starting over is seen by its readings going back in time, though 
 });
 
 test('smoker_temps.csv through the app: exactly one stall episode, starting at 18:08', () => {
-  const csv = readFileSync(new URL('../../../../shared/data/smoker_temps.csv', import.meta.url), 'utf8');
+  const csv = readFileSync(new URL('../../../test/fixtures/seed-data/smoker_temps.csv', import.meta.url), 'utf8');
   const rows = csv
     .trim()
     .split('\n')

@@ -17,7 +17,7 @@ import {
 } from '../../../test/helpers/alert-reference.ts';
 import { stall } from './stall.ts';
 
-const SMOKER_CSV = new URL('../../../../shared/data/smoker_temps.csv', import.meta.url).pathname;
+const SMOKER_CSV = new URL('../../../test/fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
 
 function readSmoker(): { timestamp: string; at: number; value: number }[] {
   const [header, ...lines] = readFileSync(SMOKER_CSV, 'utf8').trim().split('\n');

@@ -8,7 +8,7 @@ import { createSource } from '../../../core/connector-registry.ts';
 import { createLogger } from '../../../core/log.ts';
 import '../index.ts';
 
-const BUZZ_JSON = new URL('../../../../../shared/data/buzz.json', import.meta.url).pathname;
+const BUZZ_JSON = new URL('../../../../test/fixtures/seed-data/buzz.json', import.meta.url).pathname;
 
 test("a JSON array file (the seeds' buzz.json) is read once, every element a record", async () => {
   const source = createSource('json', { path: BUZZ_JSON, key: 'author' });
