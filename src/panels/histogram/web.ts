@@ -38,7 +38,15 @@ function histogramPanel(spec: PanelSpec): PanelView {
           y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.12)] },
         },
         axes: [
-          axis(xLabel, { space: 40, incrs: integral ? INT_INCRS : undefined }),
+          // Centred bins are tick-marked at their values (20, 30, … under the decades' bars), not at their
+          // edges: uPlot's own steps from the range's start put 15, 25, … under the bars' sides.
+          axis(xLabel, {
+            space: 40,
+            incrs: integral ? INT_INCRS : undefined,
+            ...(shift > 0
+              ? { splits: (u: uPlot) => (u.data[0] as number[]).filter((_, i) => i % tickEvery(u) === 0) }
+              : {}),
+          }),
           countAxis(option(spec, 'yLabel', isString)),
         ],
         legend: { show: false },
@@ -50,6 +58,9 @@ function histogramPanel(spec: PanelSpec): PanelView {
     );
   };
   const unobserve = autosize(c.body, () => chart);
+  /** Every nth bin gets a tick when they are narrower than 40 px apart. */
+  const tickEvery = (u: uPlot) =>
+    Math.max(1, Math.ceil((40 * lastBins.length) / Math.max(1, u.bbox.width / devicePixelRatio)));
   let lastBins: Array<[number, number, number]> = [];
   // A bin that holds one value (a length of 36 in [36, 37), the decade 20 in [20, 30)) is drawn centred
   // on it, so the value axis, the bars and the mean/median lines agree; wider bins span their range.

@@ -38,7 +38,11 @@ function recordTablePanel(spec: PanelSpec): PanelView {
           title: r.flagged ? o.flag?.label : undefined,
         },
         o.initials ? h('td', {}, h('span', { class: 'initials', text: r.initials ?? '' })) : null,
-        ...columns.map((col, i) => h('td', { text: shown(r.cells[i] ?? null, col.format) })),
+        ...columns.map((col, i) => {
+          const text = shown(r.cells[i] ?? null, col.format);
+          // Long free text (an address) wraps at a readable width, not a word or two a line.
+          return h('td', { text, class: text.length > 40 ? 'long' : undefined });
+        }),
       ),
     );
     c.body.replaceChildren(h('table', { class: 'grid compact' }, h('thead', {}, head), h('tbody', {}, ...rows)));
