@@ -38,6 +38,26 @@ test('runnel run buzz --limit 10000 --rate 0 leaves exactly 10000 rows in sqlite
   assert.deepEqual(last.byAuthor, Object.fromEntries(byAuthor));
 });
 
+test('a drained consume that handled nothing says why: nothing produced yet, or all handled before', async () => {
+  const ws = workspace();
+  const consume = () => runCli(['consume', 'buzz', '--sinks', 'jsonl', '--drain', ...ws.flags]);
+  const before = await consume();
+  assert.equal(before.code, 0, before.stderr);
+  assert.match(before.stderr, /nothing to consume: buzz holds no records yet \(run `runnel produce buzz` first\)/);
+  const p = await runCli(['produce', 'buzz', '--limit', '50', '--rate', '0', ...ws.flags]);
+  assert.equal(p.code, 0, p.stderr);
+  const first = await consume();
+  assert.equal(first.code, 0, first.stderr);
+  assert.doesNotMatch(first.stderr, /nothing (new )?to consume/);
+  assert.equal(jsonlValues(join(ws.dir, 'data', 'buzz.jsonl')).length, 50);
+  const again = await consume();
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(
+    again.stderr,
+    /nothing new to consume: every record on the topics was handled by an earlier run of this group/,
+  );
+});
+
 test('producer and consumer in separate processes on one local broker file: all consumed, in order', async () => {
   const ws = workspace();
   const producer = runCli(['produce', 'buzz', '--limit', '3000', '--rate', '3000', '--seed', '7', ...ws.flags]);

@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { apps, loadApp } from '../../apps/index.ts';
 import { type Env, envNumber } from '../../apps/settings.ts';
-import type { AppDefinition } from '../../core/app.ts';
+import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
@@ -180,6 +181,8 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
+    if (mode === 'consume' && flags.drain && !controller.signal.aborted)
+      await saySinceNothingCame(broker, spec, pipeline.statuses(), log);
     if (flags.limit !== undefined && controller.signal.aborted && roles.sources) {
       // A stopped `--limit` run exits 0 like any stopped run: say it did not get there.
       const produced = pipeline
@@ -220,6 +223,37 @@ function plainFlags(flags: PipelineFlags): PipelineFlags {
 function progressLineSeconds(env: Env): { lineSeconds?: number } {
   const seconds = envNumber(env, 'RUNNEL_PROGRESS_SECONDS', 0, (n) => n > 0, 'a number of seconds > 0');
   return seconds > 0 ? { lineSeconds: seconds } : {};
+}
+
+/**
+ * A drained `consume` that handled no record says why in one line: its input holds nothing yet (run
+ * `produce` first), or everything on it was handled by an earlier run of the same group.
+ */
+async function saySinceNothingCame(
+  broker: Broker,
+  spec: PipelineSpec,
+  statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>,
+  log: ReturnType<typeof logger>,
+): Promise<void> {
+  if (statuses.some((s) => s.records > 0)) return;
+  // What the app is fed: its sources' topics, or (a pipeline without sources) what its steps read and
+  // none of them writes.
+  const written = new Set(spec.processors.flatMap((p) => p.outputs));
+  const inputs = [
+    ...new Set(
+      spec.sources.length > 0
+        ? spec.sources.map((s) => s.topic)
+        : spec.processors.flatMap((p) => p.inputs).filter((t) => !written.has(t)),
+    ),
+  ];
+  let held = 0;
+  for (const topic of inputs)
+    for (const p of (await broker.describeTopic(topic))?.partitions ?? []) held += p.endOffset - p.startOffset;
+  if (inputs.length > 0 && held === 0)
+    log.info(
+      `nothing to consume: ${inputs.join(', ')} holds no records yet (run \`runnel produce ${spec.app}\` first)`,
+    );
+  else log.info('nothing new to consume: every record on the topics was handled by an earlier run of this group');
 }
 
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
