@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { defineApp } from '../apps/define-app.ts';
+import { stopcovidApp } from '../apps/stopcovid/index.ts';
 import { ErrorCodes } from '../core/errors.ts';
 import type { StreamRecord } from '../core/record.ts';
 import { sinkGroup } from '../core/runners/sink-runner.ts';
-import { isPrintSink, printBinding } from './print-sink.ts';
+import { printBinding } from './print-sink.ts';
 
 const record = (offset: number, value: unknown): StreamRecord => ({
   topic: 'notes',
@@ -19,7 +20,7 @@ const record = (offset: number, value: unknown): StreamRecord => ({
 
 test('the printer: a line per record, undefined skipped, a line that throws dead-letters its record by name', async () => {
   const printed: string[] = [];
-  const { sink, topic } = printBinding(
+  const { sink, topic, here } = printBinding(
     {
       topic: 'notes',
       line: (v) => {
@@ -33,7 +34,7 @@ test('the printer: a line per record, undefined skipped, a line that throws dead
     },
   );
   assert.equal(topic, 'notes');
-  assert.ok(isPrintSink(sink));
+  assert.equal(here, true, 'kept out of sink threads');
   const values = [{ m: 'one' }, { x: 1 }, { m: 'boom' }, { m: 'two' }];
   const result = await sink.write(
     values.map((v, i) => record(10 + i, v)),
@@ -47,7 +48,7 @@ test('the printer: a line per record, undefined skipped, a line that throws dead
   assert.match(bad!.error.message, /^prints\.line failed on notes partition 2 offset 12: no such field$/);
 });
 
-test("the printer's group is the same from any folder (its target is not a path), and an app's sinks are not printers", () => {
+test("the printer's group is the same from any folder (its target is not a path), and an app's sinks may go to threads", async () => {
   const { sink } = printBinding({ topic: 'notes', line: String });
   const here = sinkGroup('app', sink.name, sink.target);
   const cwd = process.cwd();
@@ -57,8 +58,8 @@ test("the printer's group is the same from any folder (its target is not a path)
   } finally {
     process.chdir(cwd);
   }
-  const other = { ...sink };
-  assert.equal(isPrintSink(other), false);
+  const app = await stopcovidApp.build({ dataDir: '/tmp/x', sinks: ['jsonl', 'sqlite'], env: {} });
+  assert.ok(app.sinks.length > 0 && app.sinks.every((b) => b.here === undefined));
 });
 
 test('defineApp refuses a `prints` topic that none of its steps, sources or sinks use', async () => {

@@ -4,11 +4,6 @@ import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import type { StreamRecord } from '../core/record.ts';
 import { whenStdoutCloses } from './stdout.ts';
 
-const printSinks = new WeakSet<Sink>();
-
-/** Whether a sink is `consume`'s printer: the CLI's own, not one of the app's (a sink thread has no such). */
-export const isPrintSink = (sink: Sink): boolean => printSinks.has(sink);
-
 /** Writes text and resolves once it is handed to the OS (a pipe takes it later than `write` returns). */
 type Output = (text: string) => Promise<void>;
 const stdout: Output = (text) => new Promise((resolve) => process.stdout.write(text, () => resolve()));
@@ -62,6 +57,6 @@ export function printBinding(print: AppPrint, out: Output = stdout): SinkBinding
       restore = undefined;
     },
   };
-  printSinks.add(sink);
-  return { topic: print.topic, sink };
+  // Here, not in a sink thread: the app has no such sink, and the text is for this process's stdout.
+  return { topic: print.topic, sink, here: true };
 }

@@ -31,6 +31,11 @@ export interface SourceBinding {
 export interface SinkBinding {
   sink: Sink;
   topic: string;
+  /**
+   * Runs in the pipeline's own thread, never in a sink thread: a sink the command adds, not one the app
+   * declares (consume's printer), which a thread rebuilding the app from its definition would not have.
+   */
+  here?: boolean;
 }
 
 /** Everything an app runs; `runnel run` starts all of it, `produce`/`consume` split it across processes. */

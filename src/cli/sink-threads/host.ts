@@ -3,7 +3,6 @@ import { type ErrorCode, ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { HostedSink, SinkRequest } from '../../core/pipeline.ts';
 import type { TopicPartitionOffset } from '../../core/record.ts';
 import { caughtUpTo } from '../../core/runners/consumer-loop.ts';
-import { isPrintSink } from '../print-sink.ts';
 import type { FromThread, ThreadData, ToThread, WireError } from './protocol.ts';
 
 /** How long a thread may take to close its broker connection and end after the pipeline. */
@@ -33,8 +32,7 @@ export class SinkThreads {
 
   /** The pipeline's sinkHost. */
   readonly host = (req: SinkRequest): HostedSink | undefined => {
-    // The console's printer stays here: a thread's app has no such sink, and it writes to this stdout.
-    if (this.#threads < 1 || isPrintSink(req.binding.sink)) return undefined;
+    if (this.#threads < 1 || req.binding.here) return undefined;
     const file = req.binding.sink.file ?? req.binding.sink.target;
     let slot = this.#byFile.get(file);
     if (slot === undefined) {
