@@ -68,6 +68,24 @@ function detection(c: SimConfig, ticks: number): { cpu: number; wall: number; ms
   };
 }
 
+/**
+ * The population of `c` over `ticks` ticks, `each` called with it at every tick (after its move), beside
+ * the reference the seed's method is checked against: `spread` on the same moves. Returns the final statuses.
+ */
+function withReference(c: SimConfig, ticks: number, each: (pop: Population, tick: number) => void): Uint8Array {
+  const pop = new Population(c);
+  let status = Uint8Array.from(pop.status0);
+  let next = new Uint8Array(c.people);
+  const scratch = new DetectScratch();
+  for (let tick = 0; tick < ticks; tick++) {
+    if (tick > 0) pop.move();
+    each(pop, tick);
+    spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
+    [status, next] = [next, status];
+  }
+  return status;
+}
+
 /** The seed's way, timed per tick over `ticks` ticks (CPU time, as the detection); its statuses are checked against `spread`'s. */
 function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; same: boolean } {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-'));
@@ -76,10 +94,8 @@ function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; 
     db.exec(
       'CREATE TABLE people(people_id INTEGER PRIMARY KEY, phone_nb INTEGER, pos_x INTEGER, pos_y INTEGER, health_status INTEGER)',
     );
-    const pop = new Population(c);
     const insert = db.prepare('INSERT INTO people VALUES (?, ?, ?, ?, ?)');
     db.exec('BEGIN'); // the seed never commits: everything happens in one open transaction
-    for (let i = 0; i < c.people; i++) insert.run(i + 1, pop.phones[i]!, pop.xs[i]!, pop.ys[i]!, pop.status0[i]!);
     const move = db.prepare('UPDATE people SET pos_x = ?, pos_y = ? WHERE people_id = ?');
     const meet = db.prepare(
       'SELECT A.people_id, A.pos_x, A.pos_y, A.health_status FROM people A INNER JOIN ' +
@@ -87,16 +103,11 @@ function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; 
         'ON A.pos_x = B.pos_x AND A.pos_y = B.pos_y',
     );
     const infect = db.prepare('UPDATE people SET health_status = 1 WHERE people_id = ?');
-    // The reference for the check: spread on the same moves.
-    let status = Uint8Array.from(pop.status0);
-    let next = new Uint8Array(c.people);
-    const scratch = new DetectScratch();
     let ms = 0;
     let cpuUs = 0;
-    for (let tick = 0; tick < ticks; tick++) {
-      if (tick > 0) pop.move();
-      spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
-      [status, next] = [next, status];
+    const status = withReference(c, ticks, (pop, tick) => {
+      if (tick === 0)
+        for (let i = 0; i < c.people; i++) insert.run(i + 1, pop.phones[i]!, pop.xs[i]!, pop.ys[i]!, pop.status0[i]!);
       const t = performance.now();
       const u = process.cpuUsage();
       if (tick > 0) for (let i = 0; i < c.people; i++) move.run(pop.xs[i]!, pop.ys[i]!, i + 1);
@@ -108,7 +119,7 @@ function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; 
       const used = process.cpuUsage(u);
       cpuUs += used.user + used.system;
       ms += performance.now() - t;
-    }
+    });
     const final = db.prepare('SELECT health_status FROM people ORDER BY people_id').all() as Array<{
       health_status: number;
     }>;
@@ -132,22 +143,15 @@ function seedMethod(c: SimConfig, ticks: number): { rate: number; wall: number; 
 function seedMethodPython(c: SimConfig, ticks: number): { rate: number; same: boolean } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-bench-stopcovid-py-'));
   try {
-    const pop = new Population(c);
     const n = c.people;
     const data = new Int32Array(2 + n + ticks * 2 * n);
     data[0] = n;
     data[1] = ticks;
-    data.set(pop.status0, 2);
-    let status = Uint8Array.from(pop.status0);
-    let next = new Uint8Array(n);
-    const scratch = new DetectScratch();
-    for (let tick = 0, at = 2 + n; tick < ticks; tick++, at += 2 * n) {
-      if (tick > 0) pop.move();
-      data.set(pop.xs, at);
-      data.set(pop.ys, at + n);
-      spread(pop.xs, pop.ys, status, next, c.width, c.height, 0, scratch);
-      [status, next] = [next, status];
-    }
+    const status = withReference(c, ticks, (pop, tick) => {
+      if (tick === 0) data.set(pop.status0, 2);
+      data.set(pop.xs, 2 + n + tick * 2 * n);
+      data.set(pop.ys, 2 + n + tick * 2 * n + n);
+    });
     const moves = join(dir, 'moves.bin');
     const out = join(dir, 'statuses.bin');
     writeFileSync(moves, data);

@@ -16,6 +16,8 @@ import { reference } from '../helpers/stopcovid-reference.ts';
 
 const SIM = { people: 300, width: 40, height: 40, seed: 7, radius: 0 };
 const TICKS = 10;
+/** SIM as the app's own flags. */
+const SIM_FLAGS = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
 const env = (extra: Record<string, string> = {}) => ({
   STOPCOVID_PEOPLE: String(SIM.people),
   STOPCOVID_GRID: `${SIM.width}x${SIM.height}`,
@@ -78,7 +80,7 @@ test('runnel run stopcovid --ticks N: a bounded run exits 0 and equals the synch
   assert.ok(want.notifications.length > 20);
   const ws = workspace('runnel-stopcovid-');
   // The app's own flags, over contrary environment keys: the flags win.
-  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  const flags = [...SIM_FLAGS];
   flags.push('--ticks', String(TICKS), '--tick-rate', '0', '--radius', '0');
   const r = await runCli(['run', 'stopcovid', ...flags, '--sinks', 'sqlite,jsonl', ...ws.flags], {
     env: env({ STOPCOVID_PEOPLE: '77', STOPCOVID_TICKS: '3', STOPCOVID_RADIUS: '2' }),
@@ -328,7 +330,7 @@ test('stopcovid stopped mid-run and run again goes on from the next tick: one un
   timeout: 120_000,
 }, async () => {
   const ws = workspace('runnel-stopcovid-resume-');
-  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  const flags = [...SIM_FLAGS];
   flags.push('--ticks', String(TICKS), '--radius', '0', '--sinks', 'sqlite,jsonl', ...ws.flags);
   const first = startCli(['run', 'stopcovid', ...flags, '--tick-rate', '10']);
   let firstErr = '';
@@ -388,7 +390,7 @@ test("stopcovid's people table (people_id primary key, latest state) and interac
   const pg = await testDatabase(t);
   if (!pg) return;
   const ws = workspace('runnel-stopcovid-tables-');
-  const flags = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--seed', String(SIM.seed)];
+  const flags = [...SIM_FLAGS];
   flags.push('--ticks', String(TICKS), '--tick-rate', '0');
   const r = await runCli(['run', 'stopcovid', ...flags, '--sinks', 'sqlite,duckdb,postgres', ...ws.flags], {
     env: { RUNNEL_POSTGRES_URL: pg },

@@ -20,8 +20,9 @@ const SUMMARY_MS = 10_000;
 /**
  * Settings the demo starts with unless the environment or `.env` sets them. Stopcovid runs its own default
  * of 10,000 people (10,000 records a second through two keyed stages: in a 75 s demo on this 2-core
- * machine it stayed one tick behind, beside the other apps and their sinks), but its positions and people topics write ~150 MB a minute to the broker
- * file: the demo keeps 15 minutes of them (about 2.2 GB), where a week is the broker's default.
+ * machine it stayed one tick behind, beside the other apps and their sinks), but its positions and people
+ * topics write ~150 MB a minute to the broker file: the demo keeps 15 minutes of them (about 2.2 GB), where
+ * a week is the broker's default.
  */
 const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_RETENTION_MINUTES: '15' };
 
