@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { AppDefinition, AppFlag } from '../core/app.ts';
+import { closestNames, editDistance } from '../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
-import { closestNames, editDistance } from './closest-names.ts';
 
 type Env = Record<string, string | undefined>;
 

@@ -68,3 +68,85 @@ test('an app that ran 20 minutes ago says when it last reported, though its comp
   model.stop();
   await broker.close();
 });
+
+test('a restarted app lists each component once; a scale-out sibling that died beside running ones stays', async () => {
+  const { broker } = await tempBroker();
+  const now = Date.now();
+  const run = (pipeline: string, name: string, at: number, state: ComponentStatus['state']) => ({
+    key: pipeline,
+    value: { ...status(name, at), pipeline, state },
+    timestamp: at,
+  });
+  await broker.produce(STATUS_TOPIC, [
+    // First run: stopped with Ctrl-C a minute ago.
+    run('first', 'sqlite', now - 70_000, 'ok'),
+    run('first', 'sqlite', now - 60_000, 'stopped'),
+    // Two workers of the second run side by side; w2 was killed 20 s ago (silent since).
+    run('w1', 'sqlite', now - 50_000, 'ok'),
+    run('w2', 'sqlite', now - 50_000, 'ok'),
+    run('w2', 'sqlite', now - 20_000, 'ok'),
+    run('w1', 'sqlite', now - 500, 'ok'),
+  ]);
+  const tailer = new Tailer(broker);
+  const model = new OverviewModel(broker, []);
+  await model.start(tailer);
+  const view = await model.refresh(now);
+  const shown = () =>
+    model
+      .current()
+      .apps.flatMap((a) => a.components)
+      .map((c) => `${c.pipeline}:${c.stale ? 'stale' : c.state}`)
+      .sort();
+  assert.deepEqual(
+    view.apps.flatMap((a) => a.components).length,
+    2,
+    'the stopped first run is replaced; the killed worker is still shown',
+  );
+  assert.deepEqual(shown(), ['w1:ok', 'w2:stale']);
+  // w2 restarted: the dead one is replaced too.
+  await broker.produce(STATUS_TOPIC, [run('w2-again', 'sqlite', now + 1000, 'ok')]);
+  await tailer.poll();
+  await model.refresh(now + 1500);
+  assert.deepEqual(shown(), ['w1:ok', 'w2-again:ok']);
+  model.stop();
+  await broker.close();
+});
+
+test('a group is falling behind when more than 10 s of its topic input waits, not when one batch does', async () => {
+  const { broker } = await tempBroker();
+  const values = (n: number) => Array.from({ length: n }, (_, i) => ({ value: { i } }));
+  await broker.createTopic('busy', { partitions: 1 });
+  await broker.createTopic('quiet', { partitions: 1 });
+  const commitAt = async (group: string, topic: string, offset: number) => {
+    const c = broker.consumer({ group, topics: [topic] });
+    await c.commit([{ topic, partition: 0, offset }]);
+    await c.close();
+  };
+  // 'quiet' took 5,000 records before and nothing since; 'busy' takes 6,000 a second.
+  await broker.produce('quiet', values(5000));
+  const model = new OverviewModel(broker, []);
+  await model.start(new Tailer(broker));
+  const t0 = Date.now();
+  await model.refresh(t0);
+  await broker.produce('busy', values(6000));
+  await model.refresh(t0 + 1000);
+  await broker.produce('busy', values(6000));
+  await commitAt('one-batch', 'busy', 6000); // 6,000 behind: a second of input
+  await commitAt('stuck', 'quiet', 2000); // 3,000 behind, and its topic brings nothing more
+  await commitAt('caught-up', 'quiet', 5000);
+  const view = await model.refresh(t0 + 2000);
+  const busy = view.topics.find((t) => t.name === 'busy')!;
+  assert.ok(busy.rate > 1000, `busy's rate ${busy.rate}`);
+  const byGroup = Object.fromEntries(view.groups.map((g) => [g.group, [g.lag, g.behind]]));
+  const expected = (lag: number, rate: number) => [lag, lag > Math.max(1000, rate * 10)];
+  assert.deepEqual(byGroup, {
+    'one-batch': expected(6000, busy.rate),
+    stuck: expected(3000, 0),
+    'caught-up': expected(0, 0),
+  });
+  assert.deepEqual(byGroup['one-batch']![1], false);
+  assert.deepEqual(byGroup.stuck![1], true);
+  assert.equal(view.totals.behind, 1);
+  model.stop();
+  await broker.close();
+});

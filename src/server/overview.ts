@@ -10,6 +10,9 @@ const STALE_MS = 5_000;
 /** Finished or vanished components stay listed this long, so a crash is seen, then forgotten. */
 const FORGET_MS = 10 * 60_000;
 const RATE_WINDOW_MS = 3_000;
+/** A group whose lag is at most this many seconds of its topic's input, or this many records, keeps up. */
+const LAG_OK_SECONDS = 10;
+const LAG_OK_RECORDS = 1000;
 const SPARK_POINTS = 60;
 /** Status records read per call when looking for the last run of each app at start. */
 const SCAN_BATCH = 2000;
@@ -22,8 +25,11 @@ const SCAN_BATCH = 2000;
 export class OverviewModel {
   readonly #broker: Broker;
   readonly #apps: AppDefinition[];
-  /** Each component's latest status and when it was published (`ts` is its last activity, not its last word). */
-  readonly #statuses = new Map<string, { status: ComponentStatus; seen: number }>();
+  /**
+   * Each component's latest status, when it was published (`ts` is its last activity, not its last word)
+   * and when this component of this pipeline was first heard of.
+   */
+  readonly #statuses = new Map<string, { status: ComponentStatus; seen: number; first: number }>();
   /** When each app last reported, kept after its components are forgotten: "last ran 20 min ago". */
   readonly #lastSeen = new Map<string, number>();
   readonly #samples = new Map<string, Array<[number, number]>>();
@@ -33,7 +39,7 @@ export class OverviewModel {
     apps: [],
     topics: [],
     groups: [],
-    totals: { rate: 0, records: 0, dlq: 0, maxLag: 0, running: 0 },
+    totals: { rate: 0, records: 0, dlq: 0, maxLag: 0, behind: 0, running: 0 },
   };
   #close: (() => void) | undefined;
 
@@ -75,7 +81,8 @@ export class OverviewModel {
       // Published every second even when idle: staleness is silence, not a quiet topic (an alerts sink
       // with no stall yet is alive).
       const seen = Math.max(r.timestamp, s.ts);
-      this.#statuses.set(`${s.pipeline}/${s.component}/${s.name}`, { status: s, seen });
+      const key = `${s.pipeline}/${s.component}/${s.name}`;
+      this.#statuses.set(key, { status: s, seen, first: this.#statuses.get(key)?.first ?? seen });
       this.#noteSeen(s.app, seen);
     }
   }
@@ -122,12 +129,15 @@ export class OverviewModel {
     const byGroup = new Map<string, GroupStat>();
     for (const g of groups) {
       const k = `${g.group}\u0000${g.topic}`;
-      const cur = byGroup.get(k) ?? { group: g.group, topic: g.topic, committed: 0, end: 0, lag: 0 };
+      const cur = byGroup.get(k) ?? { group: g.group, topic: g.topic, committed: 0, end: 0, lag: 0, behind: false };
       cur.committed += g.committed;
       cur.end += g.endOffset;
       cur.lag += g.lag;
       byGroup.set(k, cur);
     }
+    const rates = new Map(topics.map((t) => [t.name, t.rate]));
+    for (const g of byGroup.values())
+      g.behind = g.lag > Math.max(LAG_OK_RECORDS, (rates.get(g.topic) ?? 0) * LAG_OK_SECONDS);
     const apps = this.#appViews(now, totals);
     const plain = topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
     this.#current = {
@@ -140,6 +150,7 @@ export class OverviewModel {
         records: plain.reduce((n, t) => n + t.total, 0),
         dlq: topics.filter((t) => t.name.endsWith('.dlq')).reduce((n, t) => n + t.total, 0),
         maxLag: Math.max(0, ...[...byGroup.values()].map((g) => g.lag)),
+        behind: [...byGroup.values()].filter((g) => g.behind).length,
         running: apps.filter((a) => a.running).length,
       },
     };
@@ -165,7 +176,7 @@ export class OverviewModel {
 
   #appViews(now: number, totals: Map<string, number>): AppView[] {
     for (const [k, s] of this.#statuses) if (now - s.seen > FORGET_MS) this.#statuses.delete(k);
-    const components = [...this.#statuses.values()].map(
+    const components = withoutReplaced([...this.#statuses.values()], now).map(
       ({ status, seen }): ComponentView => ({ ...status, stale: now - seen > STALE_MS }),
     );
     const names = [...new Set([...this.#apps.map((a) => a.name), ...components.map((c) => c.app)])];
@@ -189,6 +200,33 @@ export class OverviewModel {
       };
     });
   }
+}
+
+/**
+ * The components without those a later run took over: one that is over (ended, or silent) is left out once
+ * the same component of the same app started in another pipeline after its last report (a restart, after a
+ * stop or a crash). One that fell silent beside a sibling that runs on (a scale-out worker killed while the
+ * others go on) stays, so the crash is seen until it is restarted: the sibling started before it went quiet.
+ */
+function withoutReplaced<T extends { status: ComponentStatus; seen: number; first: number }>(
+  all: T[],
+  now: number,
+): T[] {
+  // Running still (reporting, not ended): never taken over, though a sibling started after its last report.
+  const over = (c: T) =>
+    c.status.state === 'stopped' || c.status.state === 'done' || c.status.state === 'failed' || now - c.seen > STALE_MS;
+  return all.filter(
+    (old) =>
+      !all.some(
+        (next) =>
+          next.status.pipeline !== old.status.pipeline &&
+          next.status.app === old.status.app &&
+          next.status.component === old.status.component &&
+          next.status.name === old.status.name &&
+          next.first > old.seen &&
+          over(old),
+      ),
+  );
 }
 
 function statusOf(r: StreamRecord): ComponentStatus | undefined {

@@ -79,6 +79,12 @@ export interface GroupStat {
   committed: number;
   end: number;
   lag: number;
+  /**
+   * Falling behind, not just a step behind: more than LAG_OK_SECONDS of its topic's input (and more than
+   * LAG_OK_RECORDS) waits. A batch-shaped source (stopcovid's 10,000 positions a tick) leaves a normal lag of
+   * a whole batch between two commits.
+   */
+  behind: boolean;
 }
 
 export interface Overview {
@@ -86,7 +92,8 @@ export interface Overview {
   apps: AppView[];
   topics: TopicStat[];
   groups: GroupStat[];
-  totals: { rate: number; records: number; dlq: number; maxLag: number; running: number };
+  /** `behind`: the groups falling behind (GroupStat.behind). */
+  totals: { rate: number; records: number; dlq: number; maxLag: number; behind: number; running: number };
 }
 
 export interface AppSnapshot {

@@ -126,6 +126,11 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
         }),
         timestamp: now,
       },
+      // A simulation's processor: event time counted in ticks from 0 (stopcovid), 123.4 s in.
+      {
+        value: status({ app: 'buzz', name: 'sim.ticks', component: 'processor', ts: now, watermark: 123_400 }),
+        timestamp: now,
+      },
     ]);
     // buzz and buzz.stats grow at the same rate, as a stats processor writing once per message does.
     feeding = setInterval(() => {
@@ -212,6 +217,9 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
     // An ended input's watermark reads as such (a Date of it threw, and the page drew no card after it).
     const ended = page.locator('.app-card[data-app="buzz"] tr[data-component="processor/buzz.windows"]');
     assert.match((await ended.textContent()) ?? '', /watermark at the end \(its input ended\) · 3 late/);
+    // Event time from 0 is not a date in 1970.
+    const sim = page.locator('.app-card[data-app="buzz"] tr[data-component="processor/sim.ticks"]');
+    assert.match((await sim.textContent()) ?? '', /watermark at 123 s of event time/);
     await shot('edge-overview');
   });
 

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { sleep } from '../../core/backoff.ts';
 import type { Broker } from '../../core/broker.ts';
+import { closestNames } from '../../core/closest-names.ts';
 import { Yielder } from '../../core/cooperative.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { StreamRecord } from '../../core/record.ts';
-import { closestNames } from '../closest-names.ts';
 import { type CommonFlags, logger, numberFlag, openBroker } from '../context.ts';
 import { stopOnSignals } from '../signals.ts';
 import { table } from '../table.ts';

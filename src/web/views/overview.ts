@@ -89,7 +89,14 @@ export function overviewView(): View {
       tile('Records/s', fmtRate(o.totals.rate).replace('/s', ''), 'all topics'),
       tile('Records', fmtCompact(o.totals.records), 'on data topics'),
       tile('Apps running', `${o.totals.running}`, `of ${Math.max(declared, o.apps.length)}`),
-      tile('Max lag', fmtCompact(o.totals.maxLag), 'records behind', o.totals.maxLag > 1000 ? 'warn' : ''),
+      tile(
+        'Max lag',
+        fmtCompact(o.totals.maxLag),
+        o.totals.behind > 0
+          ? `records; ${o.totals.behind} group${o.totals.behind > 1 ? 's' : ''} falling behind`
+          : 'records behind',
+        o.totals.behind > 0 ? 'warn' : '',
+      ),
       tile('Dead letters', fmtCompact(o.totals.dlq), 'records that failed', o.totals.dlq > 0 ? 'bad' : ''),
     );
     // The busiest few only: a cluster with a hundred topics made a legend that covered the page.
@@ -329,6 +336,9 @@ function guarded(name: string, draw: () => HTMLElement): HTMLElement {
   }
 }
 
+/** Event time before this (2001) is a clock counted from 0 (a simulation's ticks), not a date. */
+const DATES_FROM_MS = 1e12;
+
 /**
  * A stateful processor's event-time progress: its watermark and the records that came too late. A run whose
  * input ended moves its watermark past any time (to the largest safe integer), which no Date can show: the
@@ -342,7 +352,9 @@ function engineLine(c: ComponentView): HTMLElement | null {
       ? 'no watermark yet'
       : Number.isNaN(when)
         ? 'watermark at the end (its input ended)'
-        : `watermark ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)}`;
+        : when < DATES_FROM_MS
+          ? `watermark at ${fmtInt(Math.floor(when / 1000))} s of event time`
+          : `watermark ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)}`;
   const late = c.late ? ` · ${fmtInt(c.late)} late` : '';
   return h('div', {
     class: `muted small ${c.late ? 'warn-text' : ''}`,
@@ -426,7 +438,11 @@ function groupTable(groups: GroupStat[]): HTMLElement {
           h('td', { class: 'ellipsis', title: g.group, text: g.group.replace(/^runnel\./, '') }),
           h('td', { class: 'ellipsis', title: g.topic, text: g.topic }),
           h('td', { class: 'num', text: fmtInt(g.committed) }),
-          h('td', { class: `num ${g.lag > 0 ? 'warn-text' : 'good-text'}`, text: fmtInt(g.lag) }),
+          h('td', {
+            class: `num ${g.behind ? 'warn-text' : g.lag === 0 ? 'good-text' : ''}`,
+            text: fmtInt(g.lag),
+            ...(g.behind ? { title: 'more than 10 s of its input waits' } : {}),
+          }),
         ),
       ),
     ),
