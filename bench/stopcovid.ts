@@ -188,7 +188,7 @@ export function benchStopcovid(
   const sizes = o.sizes ?? [10_000, 100_000, 1_000_000];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   // Where the seed's method is timed: it and the detection in turn, PAIRS times, the ratio taken pair by
-  // pair (as farm-bench pairs whole runs): two timings minutes apart on a shared machine gave 82–152×.
+  // pair (as an A/B of whole runs does): two timings minutes apart on a shared machine gave 82–152×.
   const paired = new Map<number, { ratio: number; lo: number; hi: number; cpu: number; wall: number; ms: number }>();
   const PAIRS = 5;
   for (const n of sizes.filter((n) => n <= 100_000)) {

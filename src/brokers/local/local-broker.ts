@@ -18,6 +18,7 @@ import { LocalConsumer } from './local-consumer.ts';
 import { type Notifier, notifierFor } from './notifier.ts';
 import { NOT_PLAIN, plainCopy } from './plain-copy.ts';
 import { applySchema, brokerId } from './schema.ts';
+import { SharedReaders } from './shared-readers.ts';
 import { LocalStateBackend } from './state-backend.ts';
 
 interface TopicRow {
@@ -106,6 +107,8 @@ export class LocalBroker implements StatefulBroker {
    * change what they read); every other consumer parses its own copy, free to change it.
    */
   readonly #parsed = new Map<number, Map<string, PayloadRecord[]>>();
+  /** Where this process's shared readers stand, so one far ahead lets a slower one catch up (see SharedReaders). */
+  readonly sharedReaders = new SharedReaders();
   /** Topics a reader of this process shares decoded batches of: what it appends to them is kept decoded. */
   readonly #sharedTopics = new Set<number>();
   /** The decoded copies the open transaction appended, for the cache once it commits (see transaction). */

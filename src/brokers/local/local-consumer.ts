@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sleep } from '../../core/backoff.ts';
 import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
@@ -34,6 +35,8 @@ export class LocalConsumer implements Consumer {
   #lastHeartbeat = 0;
   #next = 0;
   #closed = false;
+  /** The last fetch left a partition unread to let a slower shared reader catch up (see SharedReaders). */
+  #heldBack = false;
 
   constructor(broker: LocalBroker, options: ConsumerOptions) {
     if (options.topics.length === 0)
@@ -75,7 +78,9 @@ export class LocalConsumer implements Consumer {
       const records = this.#fetch(max);
       const left = deadline - Date.now();
       if (records.length > 0 || left <= 0 || options.signal?.aborted) return records;
-      await this.#broker.notifier.wait(Math.min(left, HEARTBEAT_MS), options.signal);
+      // Held back: the slower reader works in this thread, and reads on in a moment (no append will wake us).
+      if (this.#heldBack) await sleep(Math.min(left, 2), options.signal);
+      else await this.#broker.notifier.wait(Math.min(left, HEARTBEAT_MS), options.signal);
     }
   }
 
@@ -95,6 +100,7 @@ export class LocalConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#broker.sharedReaders.leave(this);
     // Leaving explicitly lets the other members take our partitions at once instead of after a timeout.
     try {
       this.#broker.transaction(() => {
@@ -118,12 +124,21 @@ export class LocalConsumer implements Consumer {
     // the loop then turned once every few commits.
     const share = Math.max(1, Math.ceil(max / parts.length));
     const drained = new Set<number>();
+    const shared = this.#options.readOnly === true;
+    const readers = this.#broker.sharedReaders;
+    const now = performance.now();
+    this.#heldBack = false;
     for (let i = 0; i < 2 * parts.length && out.length < max; i++) {
       const at = (this.#next + i) % parts.length;
       if (drained.has(at)) continue;
       const a = parts[at]!;
       const room = i < parts.length ? Math.min(share, max - out.length) : max - out.length;
       this.#applySeek(a);
+      if (shared && readers.aheadOfOthers(this, a.topicId, a.partition, a.position, now)) {
+        this.#heldBack = true;
+        drained.add(at);
+        continue;
+      }
       let rows = this.#broker.readRows(
         a.topicId,
         a.topic,
@@ -154,6 +169,7 @@ export class LocalConsumer implements Consumer {
         a.position = rows[rows.length - 1]!.offset + 1;
         for (const r of rows) out.push(r);
       }
+      if (shared) readers.stand(this, a.topicId, a.partition, a.position, now);
     }
     this.#next++;
     this.#identity.handedOut(out);
@@ -172,7 +188,11 @@ export class LocalConsumer implements Consumer {
       if (!row) continue;
       if (this.#identity.recreated(topic, this.#broker.topicId(row))) {
         // From the new topic's beginning (see TopicIdentity).
-        for (const [key, a] of this.#assigned) if (a.topic === topic) this.#assigned.delete(key);
+        for (const [key, a] of this.#assigned) {
+          if (a.topic !== topic) continue;
+          this.#assigned.delete(key);
+          this.#broker.sharedReaders.leave(this, a.topicId, a.partition);
+        }
         for (let p = 0; p < row.partitions; p++) this.#pendingSeeks.set(tpKey(topic, p), 'beginning');
         this.#maybeRebalance(true);
       }
@@ -228,7 +248,11 @@ export class LocalConsumer implements Consumer {
           wanted.set(tpKey(topic, p), { topic, topicId: fresh.id, partition: p });
       }
     }
-    for (const key of [...this.#assigned.keys()]) if (!wanted.has(key)) this.#assigned.delete(key);
+    for (const [key, a] of [...this.#assigned]) {
+      if (wanted.has(key)) continue;
+      this.#assigned.delete(key);
+      this.#broker.sharedReaders.leave(this, a.topicId, a.partition);
+    }
     for (const [key, w] of wanted) {
       if (this.#assigned.has(key)) continue;
       this.#assigned.set(key, { ...w, position: this.#initialPosition(w.topic, w.topicId, w.partition), cursor: {} });
