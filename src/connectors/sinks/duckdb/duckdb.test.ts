@@ -121,3 +121,74 @@ test('duckdb: a table whose columns are in another order still gets every value 
     ],
   );
 });
+
+test('duckdb: a batch of several data chunks (2048 rows each) keeps every cell, null and type in its row', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-chunks-')), 'out.duckdb');
+  const n = 2048 * 2 + 7;
+  const value = (i: number) => ({
+    n: i % 5 === 0 ? null : i * 1_000_003,
+    x: i % 7 === 0 ? null : i / 3,
+    b: i % 11 === 0 ? null : i % 2 === 0,
+    s: i % 13 === 0 ? null : `row ${i} é ${'z'.repeat(i % 40)}`,
+  });
+  const columns = [
+    { name: 'n', type: 'integer' as const },
+    { name: 'x', type: 'real' as const },
+    { name: 'b', type: 'boolean' as const },
+    { name: 's', type: 'text' as const },
+  ];
+  for (const keyed of [false, true]) {
+    const table = keyed ? 'k' : 't';
+    const sink = new DuckdbSink({
+      path,
+      table,
+      columns: keyed ? [{ name: 'id', type: 'integer' }, ...columns] : columns,
+      ...(keyed ? { key: 'id' } : {}),
+    });
+    await sink.open();
+    const batch: StreamRecord[] = Array.from({ length: n }, (_, i) => ({
+      topic: 'many',
+      partition: i % 3,
+      offset: Math.floor(i / 3),
+      key: i % 4 === 0 ? null : `k${i}`,
+      value: keyed ? { id: i, ...value(i) } : value(i),
+      timestamp: 1_700_000_000_000 + i,
+      headers: {},
+    }));
+    await sink.write(
+      batch,
+      [0, 1, 2].map((p) => ({ topic: 'many', partition: p, offset: Math.ceil((n - p) / 3) })),
+    );
+    await sink.close();
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    const got = (
+      await conn.runAndReadAll(`SELECT n, x, b, s, _topic, _partition, _offset, _key, _timestamp FROM ${table}`)
+    ).getRows() as Array<
+      [bigint | null, number | null, boolean | null, string | null, string, number, bigint, string | null, bigint]
+    >;
+    conn.closeSync();
+    instance.closeSync();
+    assert.equal(got.length, n);
+    const byPlace = new Map(got.map((row) => [`${row[5]}:${row[6]}`, row]));
+    for (const r of batch) {
+      const v = value(batch.indexOf(r));
+      const row = byPlace.get(`${r.partition}:${r.offset}`);
+      assert.deepEqual(
+        row,
+        [
+          v.n === null ? null : BigInt(v.n),
+          v.x,
+          v.b,
+          v.s,
+          'many',
+          r.partition,
+          BigInt(r.offset),
+          r.key,
+          BigInt(r.timestamp),
+        ],
+        `${table} ${r.partition}:${r.offset}`,
+      );
+    }
+  }
+});

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isPermanent, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
 import { makeFolder, permanentOutputError } from '../../../core/places.ts';
@@ -17,6 +17,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
+import { appendRows } from './append-rows.ts';
 import { createWhole } from './create-file.ts';
 
 const SQL_TYPE = {
@@ -216,17 +217,13 @@ export class DuckdbSink implements Sink {
       const ordered = rows.toSorted((a, b) => a.r.partition - b.r.partition || a.r.offset - b.r.offset);
       this.#nextId ??= (await this.#maxId(conn)) + 1;
       const direct = await conn.createAppender(t);
-      let id = this.#nextId;
-      for (const { r, cells } of ordered) {
-        direct.appendBigInt(BigInt(id++));
-        appendRow(direct, columns, cells, r);
-      }
+      appendRows(await import('@duckdb/node-api'), direct, columns, ordered, this.#nextId);
       direct.flushSync();
       direct.closeSync();
-      return id;
+      return this.#nextId + ordered.length;
     }
     const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
-    for (const { r, cells } of rows) appendRow(appender, columns, cells, r);
+    appendRows(await import('@duckdb/node-api'), appender, columns, rows);
     appender.flushSync();
     appender.closeSync();
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
@@ -370,22 +367,4 @@ function duckdbPermanent(err: unknown): boolean {
 function lockHolder(err: unknown): number | undefined {
   const m = /Could not set lock on file[\s\S]*?\(PID (\d+)\)/.exec(err instanceof Error ? err.message : '');
   return m ? Number(m[1]) : undefined;
-}
-
-function appendRow(a: DuckDBAppender, columns: Column[], cells: Cell[], r: StreamRecord): void {
-  columns.forEach((c, i) => {
-    const v = cells[i];
-    if (v === null || v === undefined) a.appendNull();
-    else if (c.type === 'integer') a.appendBigInt(BigInt(v as number));
-    else if (c.type === 'real') a.appendDouble(v as number);
-    else if (c.type === 'boolean') a.appendBoolean(v as boolean);
-    else a.appendVarchar(v as string);
-  });
-  a.appendVarchar(r.topic);
-  a.appendInteger(r.partition);
-  a.appendBigInt(BigInt(r.offset));
-  if (r.key === null) a.appendNull();
-  else a.appendVarchar(r.key);
-  a.appendBigInt(BigInt(r.timestamp));
-  a.endRow();
 }
