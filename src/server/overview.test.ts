@@ -124,15 +124,20 @@ test('a group is falling behind when more than 10 s of its topic input waits, no
   };
   // 'quiet' took 5,000 records before and nothing since; 'busy' takes 6,000 a second.
   await broker.produce('quiet', values(5000));
+  await commitAt('stuck', 'quiet', 2000); // 3,000 behind, and its topic brings nothing more
   const model = new OverviewModel(broker, []);
-  await model.start(new Tailer(broker));
+  await model.start(new Tailer(broker)); // its first look
+  assert.deepEqual(
+    model.current().groups.map((g) => g.behind),
+    [false],
+    'no topic rate known yet at the first look: nobody is called behind',
+  );
   const t0 = Date.now();
   await model.refresh(t0);
   await broker.produce('busy', values(6000));
   await model.refresh(t0 + 1000);
   await broker.produce('busy', values(6000));
   await commitAt('one-batch', 'busy', 6000); // 6,000 behind: a second of input
-  await commitAt('stuck', 'quiet', 2000); // 3,000 behind, and its topic brings nothing more
   await commitAt('caught-up', 'quiet', 5000);
   const view = await model.refresh(t0 + 2000);
   const busy = view.topics.find((t) => t.name === 'busy')!;
@@ -147,6 +152,35 @@ test('a group is falling behind when more than 10 s of its topic input waits, no
   assert.deepEqual(byGroup['one-batch']![1], false);
   assert.deepEqual(byGroup.stuck![1], true);
   assert.equal(view.totals.behind, 1);
+  model.stop();
+  await broker.close();
+});
+
+test('a dashboard started late does not take a sibling first seen at the start of its history for a restart', async () => {
+  const { broker } = await tempBroker();
+  const now = Date.now();
+  const at = (pipeline: string, t: number) => ({
+    key: pipeline,
+    value: { ...status('sqlite', t), pipeline },
+    timestamp: t,
+  });
+  // The history the dashboard finds begins 30 s ago: w1 was killed just after, w2 runs on (its older
+  // reports are older than the history).
+  await broker.produce(STATUS_TOPIC, [
+    at('w1', now - 30_000),
+    at('w2', now - 29_500),
+    ...Array.from({ length: 25 }, (_, i) => at('w2', now - 25_000 + i * 1000)),
+  ]);
+  const model = new OverviewModel(broker, []);
+  await model.start(new Tailer(broker));
+  const view = await model.refresh(now);
+  assert.deepEqual(
+    view.apps
+      .flatMap((a) => a.components)
+      .map((c) => `${c.pipeline}:${c.stale ? 'stale' : 'live'}`)
+      .sort(),
+    ['w1:stale', 'w2:live'],
+  );
   model.stop();
   await broker.close();
 });

@@ -2,7 +2,15 @@ import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import type { StreamRecord } from '../core/record.ts';
 import { type ComponentStatus, STATUS_TOPIC } from '../core/status.ts';
-import type { AppView, ComponentView, GroupStat, Overview, TopicStat } from './protocol.ts';
+import {
+  type AppView,
+  type ComponentView,
+  type GroupStat,
+  LAG_OK_RECORDS,
+  LAG_OK_SECONDS,
+  type Overview,
+  type TopicStat,
+} from './protocol.ts';
 import type { Tailer } from './tailer.ts';
 
 /** A component silent for longer than this (status comes every second) is shown as stale. */
@@ -10,9 +18,7 @@ const STALE_MS = 5_000;
 /** Finished or vanished components stay listed this long, so a crash is seen, then forgotten. */
 const FORGET_MS = 10 * 60_000;
 const RATE_WINDOW_MS = 3_000;
-/** A group whose lag is at most this many seconds of its topic's input, or this many records, keeps up. */
-const LAG_OK_SECONDS = 10;
-const LAG_OK_RECORDS = 1000;
+
 const SPARK_POINTS = 60;
 /** Status records read per call when looking for the last run of each app at start. */
 const SCAN_BATCH = 2000;
@@ -30,6 +36,11 @@ export class OverviewModel {
    * and when this component of this pipeline was first heard of.
    */
   readonly #statuses = new Map<string, { status: ComponentStatus; seen: number; first: number }>();
+  /**
+   * The oldest status the dashboard had at its start: a component first seen within STALE_MS of it may
+   * have run before (its older reports were not in the history), so it replaces nobody (withoutReplaced).
+   */
+  #since = 0;
   /** When each app last reported, kept after its components are forgotten: "last ran 20 min ago". */
   readonly #lastSeen = new Map<string, number>();
   readonly #samples = new Map<string, Array<[number, number]>>();
@@ -52,6 +63,7 @@ export class OverviewModel {
     const sub = await tailer.subscribe(STATUS_TOPIC, (records) => this.#takeStatus(records));
     // Best effort: without it an app that ran long ago is only shown as not running.
     await this.#scanLastSeen().catch(() => {});
+    this.#since = Math.min(Date.now(), ...sub.history.map((r) => r.timestamp));
     this.#takeStatus(sub.history);
     this.#close = sub.close;
     await this.refresh();
@@ -113,14 +125,18 @@ export class OverviewModel {
   async refresh(now = Date.now()): Promise<Overview> {
     const [infos, groups] = await Promise.all([this.#broker.listTopics(), this.#broker.listGroups()]);
     const totals = new Map(infos.map((t) => [t.name, t.partitions.reduce((n, p) => n + p.endOffset, 0)]));
+    /** Records/s over the last LAG_OK_SECONDS, once a topic has been looked at twice. */
+    const steady = new Map<string, number>();
     const topics: TopicStat[] = infos.map((t) => {
       const total = totals.get(t.name)!;
+      const rates = this.#rate(t.name, total, now);
+      if (rates.steady !== undefined) steady.set(t.name, rates.steady);
       return {
         name: t.name,
         partitions: t.partitions.length,
         total,
         held: t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0),
-        rate: this.#rate(t.name, total, now),
+        rate: rates.rate,
         history: this.#spark.get(t.name) ?? [],
         internal: t.name.startsWith('_'),
         dlq: totals.get(`${t.name}.dlq`) ?? 0,
@@ -135,9 +151,12 @@ export class OverviewModel {
       cur.lag += g.lag;
       byGroup.set(k, cur);
     }
-    const rates = new Map(topics.map((t) => [t.name, t.rate]));
-    for (const g of byGroup.values())
-      g.behind = g.lag > Math.max(LAG_OK_RECORDS, (rates.get(g.topic) ?? 0) * LAG_OK_SECONDS);
+    // Over LAG_OK_SECONDS, not the displayed few: a source of ticks seconds apart reads 0/s between them.
+    // Not before a topic's rate is known: at the dashboard's start every busy group would look behind.
+    for (const g of byGroup.values()) {
+      const rate = steady.get(g.topic);
+      g.behind = rate !== undefined && g.lag > Math.max(LAG_OK_RECORDS, rate * LAG_OK_SECONDS);
+    }
     const apps = this.#appViews(now, totals);
     const plain = topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
     this.#current = {
@@ -157,26 +176,31 @@ export class OverviewModel {
     return this.#current;
   }
 
-  /** records/s over the last few seconds; also feeds a one-value-a-second sparkline. */
-  #rate(topic: string, total: number, now: number): number {
+  /**
+   * Records/s over the last few seconds (`rate`, shown; it also feeds a one-value-a-second sparkline) and
+   * over the last LAG_OK_SECONDS (`steady`, which the lag is weighed against), once there are two samples.
+   */
+  #rate(topic: string, total: number, now: number): { rate: number; steady?: number } {
     const samples = this.#samples.get(topic) ?? [];
     samples.push([now, total]);
-    while (samples.length > 2 && now - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
+    while (samples.length > 2 && now - samples[0]![0] > LAG_OK_SECONDS * 1000) samples.shift();
     this.#samples.set(topic, samples);
-    const [t0, n0] = samples[0]!;
-    const rate = now > t0 ? Math.max(0, ((total - n0) * 1000) / (now - t0)) : 0;
-    const spark = this.#spark.get(topic) ?? [];
+    const since = ([t, n]: [number, number]) => (now > t ? Math.max(0, ((total - n) * 1000) / (now - t)) : 0);
+    let recent = 0;
+    while (recent < samples.length - 2 && now - samples[recent]![0] > RATE_WINDOW_MS) recent++;
+    const rate = since(samples[recent]!);
     // The first sample has nothing to compare with: no point rather than a false 0.
-    if (samples.length < 2) return rate;
+    if (samples.length < 2) return { rate };
+    const spark = this.#spark.get(topic) ?? [];
     spark.push(rate);
     if (spark.length > SPARK_POINTS) spark.shift();
     this.#spark.set(topic, spark);
-    return rate;
+    return { rate, steady: since(samples[0]!) };
   }
 
   #appViews(now: number, totals: Map<string, number>): AppView[] {
     for (const [k, s] of this.#statuses) if (now - s.seen > FORGET_MS) this.#statuses.delete(k);
-    const components = withoutReplaced([...this.#statuses.values()], now).map(
+    const components = withoutReplaced([...this.#statuses.values()], now, this.#since + STALE_MS).map(
       ({ status, seen }): ComponentView => ({ ...status, stale: now - seen > STALE_MS }),
     );
     const names = [...new Set([...this.#apps.map((a) => a.name), ...components.map((c) => c.app)])];
@@ -207,10 +231,12 @@ export class OverviewModel {
  * the same component of the same app started in another pipeline after its last report (a restart, after a
  * stop or a crash). One that fell silent beside a sibling that runs on (a scale-out worker killed while the
  * others go on) stays, so the crash is seen until it is restarted: the sibling started before it went quiet.
+ * Only a component first seen after `startedAfter` is known to have started then.
  */
 function withoutReplaced<T extends { status: ComponentStatus; seen: number; first: number }>(
   all: T[],
   now: number,
+  startedAfter: number,
 ): T[] {
   // Running still (reporting, not ended): never taken over, though a sibling started after its last report.
   const over = (c: T) =>
@@ -224,6 +250,7 @@ function withoutReplaced<T extends { status: ComponentStatus; seen: number; firs
           next.status.component === old.status.component &&
           next.status.name === old.status.name &&
           next.first > old.seen &&
+          next.first > startedAfter &&
           over(old),
       ),
   );

@@ -73,6 +73,10 @@ export interface TopicStat {
   dlq: number;
 }
 
+/** A group whose lag is at most this many seconds of its topic's input, or this many records, keeps up. */
+export const LAG_OK_SECONDS = 10;
+export const LAG_OK_RECORDS = 1000;
+
 export interface GroupStat {
   group: string;
   topic: string;

@@ -9,6 +9,8 @@ import type { BatchCursor, LocalBroker } from './local-broker.ts';
 /** How often a member says it is alive, and how long silence means it is gone (its partitions move). */
 export const HEARTBEAT_MS = 500;
 export const SESSION_TIMEOUT_MS = 6000;
+/** How long a reader held back for a slower one (see SharedReaders) waits before looking again. */
+const HELD_MS = 5;
 
 interface Assigned {
   topic: string;
@@ -79,7 +81,7 @@ export class LocalConsumer implements Consumer {
       const left = deadline - Date.now();
       if (records.length > 0 || left <= 0 || options.signal?.aborted) return records;
       // Held back: the slower reader works in this thread, and reads on in a moment (no append will wake us).
-      if (this.#heldBack) await sleep(Math.min(left, 2), options.signal);
+      if (this.#heldBack) await sleep(Math.min(left, HELD_MS), options.signal);
       else await this.#broker.notifier.wait(Math.min(left, HEARTBEAT_MS), options.signal);
     }
   }
@@ -134,7 +136,20 @@ export class LocalConsumer implements Consumer {
       const a = parts[at]!;
       const room = i < parts.length ? Math.min(share, max - out.length) : max - out.length;
       this.#applySeek(a);
-      if (shared && readers.aheadOfOthers(this, a.topicId, a.partition, a.position, now)) {
+      if (
+        shared &&
+        readers.aheadOfOthers(
+          this,
+          a.topicId,
+          a.partition,
+          a.position,
+          {
+            partitions: this.#broker.topic(a.topic)?.partitions ?? 1,
+            end: () => this.#partitionBounds(a.topicId, a.partition).end,
+          },
+          now,
+        )
+      ) {
         this.#heldBack = true;
         drained.add(at);
         continue;

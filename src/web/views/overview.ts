@@ -1,6 +1,14 @@
 import uPlot from 'uplot';
 import { canControl } from '../../core/status.ts';
-import type { AppView, ComponentView, GroupStat, Overview, TopicStat } from '../../server/protocol.ts';
+import {
+  type AppView,
+  type ComponentView,
+  type GroupStat,
+  LAG_OK_RECORDS,
+  LAG_OK_SECONDS,
+  type Overview,
+  type TopicStat,
+} from '../../server/protocol.ts';
 import { live } from '../api.ts';
 import { sparkline } from '../charts/sparkline.ts';
 import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
@@ -441,7 +449,11 @@ function groupTable(groups: GroupStat[]): HTMLElement {
           h('td', {
             class: `num ${g.behind ? 'warn-text' : g.lag === 0 ? 'good-text' : ''}`,
             text: fmtInt(g.lag),
-            ...(g.behind ? { title: 'more than 10 s of its input waits' } : {}),
+            ...(g.behind
+              ? {
+                  title: `falling behind: more than ${LAG_OK_SECONDS} s of its topic's input and more than ${fmtInt(LAG_OK_RECORDS)} records wait`,
+                }
+              : {}),
           }),
         ),
       ),

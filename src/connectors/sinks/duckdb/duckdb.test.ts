@@ -163,14 +163,28 @@ test('duckdb: a batch of several data chunks (2048 rows each) keeps every cell, 
     const instance = await DuckDBInstance.create(path);
     const conn = await instance.connect();
     const got = (
-      await conn.runAndReadAll(`SELECT n, x, b, s, _topic, _partition, _offset, _key, _timestamp FROM ${table}`)
+      await conn.runAndReadAll(`SELECT n, x, b, s, _topic, _partition, _offset, _key, _timestamp, id FROM ${table}`)
     ).getRows() as Array<
-      [bigint | null, number | null, boolean | null, string | null, string, number, bigint, string | null, bigint]
+      [
+        bigint | null,
+        number | null,
+        boolean | null,
+        string | null,
+        string,
+        number,
+        bigint,
+        string | null,
+        bigint,
+        bigint,
+      ]
     >;
     conn.closeSync();
     instance.closeSync();
     assert.equal(got.length, n);
     const byPlace = new Map(got.map((row) => [`${row[5]}:${row[6]}`, row]));
+    // A plain table's ids run 1..n in partition and offset order, across the chunks; a keyed one's are the records'.
+    const order = batch.toSorted((a, b) => a.partition - b.partition || a.offset - b.offset);
+    const idOf = new Map(order.map((r, i) => [r, keyed ? batch.indexOf(r) : i + 1]));
     for (const r of batch) {
       const v = value(batch.indexOf(r));
       const row = byPlace.get(`${r.partition}:${r.offset}`);
@@ -186,9 +200,30 @@ test('duckdb: a batch of several data chunks (2048 rows each) keeps every cell, 
           BigInt(r.offset),
           r.key,
           BigInt(r.timestamp),
+          BigInt(idOf.get(r)!),
         ],
         `${table} ${r.partition}:${r.offset}`,
       );
     }
   }
+});
+
+test('duckdb: a plain table written directly, then through staging (columns configured in another order), numbers each row once', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-mixed-')), 'out.duckdb');
+  const write = async (columns: Array<{ name: string; type: 'integer' | 'text' }>, from: number, count: number) => {
+    const sink = new DuckdbSink({ path, table: 't', columns });
+    await sink.open();
+    const batch = Array.from({ length: count }, (_, i) => rec(0, from + i));
+    await sink.write(batch, [{ topic: 't', partition: 0, offset: from + count }]);
+    await sink.close();
+  };
+  const n = { name: 'n', type: 'integer' as const };
+  const str = { name: 's', type: 'text' as const };
+  await write([n, str], 0, 3); // the table is made in this order: appended directly
+  await write([str, n], 3, 4); // another order: through the staging table
+  await write([n, str], 7, 2); // and directly again
+  assert.deepEqual(
+    (await rows(path)).map(([id, , o]) => [id, o]),
+    Array.from({ length: 9 }, (_, i) => [i + 1, i]),
+  );
 });

@@ -209,7 +209,7 @@ export class DuckdbSink implements Sink {
    * offset order: through the staging table (needed because an Appender cannot fill the id sequence's
    * default) every batch was written twice and sorted by an INSERT … SELECT, 15% of the sink's time, and a
    * DuckDB thread's turn the sink waited for. A keyed table (upserts) and a table whose columns are not in
-   * the order appended still go through the staging table.
+   * the order appended still go through the staging table. Returns the next id of a plain table.
    */
   async #insertRows(conn: DuckDBConnection, columns: Column[], rows: Array<{ r: StreamRecord; cells: Cell[] }>) {
     const t = this.#c.table;
@@ -239,13 +239,18 @@ export class DuckdbSink implements Sink {
          QUALIFY row_number() OVER (PARTITION BY ${k} ORDER BY _partition DESC, _offset DESC) = 1
          ON CONFLICT (${k}) DO UPDATE SET ${updates.join(', ')}`,
       );
-    } else {
-      await conn.run(
-        `INSERT INTO ${quoted(t)} (${names}) SELECT ${names} FROM "${t}_staging" ORDER BY _partition, _offset`,
-      );
+      await conn.run(`DELETE FROM "${t}_staging"`);
+      return undefined;
     }
+    // Numbered here as the direct appends are, not by the id sequence (which they never move on): a table
+    // appended directly and then, its columns configured in another order, through staging got each id twice.
+    this.#nextId ??= (await this.#maxId(conn)) + 1;
+    await conn.run(
+      `INSERT INTO ${quoted(t)} (${quoted(keyColumn(columns))}, ${names})
+       SELECT ${this.#nextId} + row_number() OVER (ORDER BY _partition, _offset) - 1, ${names} FROM "${t}_staging"`,
+    );
     await conn.run(`DELETE FROM "${t}_staging"`);
-    return undefined;
+    return this.#nextId + rows.length;
   }
 
   async #maxId(conn: DuckDBConnection): Promise<number> {
