@@ -81,3 +81,40 @@ test('a produce error that retrying cannot help stops the source with it', async
   assert.equal(status.status.state, 'failed');
   await broker.close();
 });
+
+test('a source whose input ends is done; one stopped with input left is stopped', async () => {
+  const broker = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-source-')), 'b.db')}`);
+  await broker.connect();
+  await broker.createTopic('numbers');
+  const endless: Source = {
+    name: 'endless',
+    async *read() {
+      for (let i = 0; ; i++) yield [{ kind: 'record' as const, record: { value: { i } } }];
+    },
+  };
+  const run = async (source: Source, stopAfter?: number) => {
+    const status = new StatusCell({
+      app: 't',
+      pipeline: 'p',
+      pid: 1,
+      component: 'source',
+      name: source.name,
+      topics: [],
+    });
+    const stop = new AbortController();
+    const log = { info() {}, debug() {}, error() {}, warn() {} };
+    const running = runSource({ broker, source, topic: 'numbers', status, log, signal: stop.signal });
+    if (stopAfter !== undefined) {
+      while (status.status.records < stopAfter) await new Promise((r) => setTimeout(r, 5));
+      stop.abort();
+    }
+    await running;
+    return status.status;
+  };
+  const ended = await run(numbers(10));
+  assert.deepEqual([ended.state, ended.records], ['done', 10]);
+  const stopped = await run(endless, 20);
+  assert.equal(stopped.state, 'stopped');
+  assert.ok(stopped.records >= 20, `${stopped.records}`);
+  await broker.close();
+});

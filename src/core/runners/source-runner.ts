@@ -106,7 +106,9 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       status.status.ts = Date.now();
       if (o.limit !== undefined && produced >= o.limit) break;
     }
-    status.set('done');
+    // Its input ended or its limit was reached: done. Stopped (Ctrl-C) with input left: stopped, as its
+    // consumers say; the overview said "done" of a source that had been interrupted.
+    status.set(signal.aborted ? 'stopped' : 'done');
   } catch (err) {
     status.set('failed', (err as Error).message);
     throw err;
