@@ -38,7 +38,7 @@ export interface PartitionShape {
  * Where this process's shared readers (its sinks and the steps that read the batches they share, see
  * ConsumerOptions.readOnly) stand on each partition, so one that runs ahead waits for one that works behind
  * it. In `consume --drain` over a filled topic, buzz's stats step ran ahead of its sqlite sink, past the
- * decoded batches kept for it, and the sink parsed six in ten batches a second time (a third of the run).
+ * decoded batches kept for it, and the sink parsed six in ten batches a second time (0.7 s of a 5.4 s run).
  * In `run` the sources' back-pressure (backlogGate) keeps every reader near the end already. Only a reader
  * with a backlog of its own waits: one at the live end keeps up with the input (a step's outputs feed the
  * dashboard) whatever a slow sink beside it does.

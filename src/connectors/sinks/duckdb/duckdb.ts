@@ -176,15 +176,17 @@ export class DuckdbSink implements Sink {
         _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
     } else {
       const key = keyColumn(columns);
+      // The sequence default marks the id column for a reopen without columns (see open). The sink numbers
+      // its rows itself (see #insertRows) and cannot move the sequence on (DuckDB has no setval): a row
+      // someone inserts by hand gets an id the sink used. The id is unique by construction, so no PRIMARY
+      // KEY: its index cost a quarter of the rows' append and commit time (DuckDB advises against
+      // constraints when loading in bulk). Tables made before keep theirs.
       await this.#conn!.run(`CREATE SEQUENCE IF NOT EXISTS "${t}_id_seq" START 1`);
-      // The id is unique by construction (numbered in order, see #insertRows), so no PRIMARY KEY: its index
-      // cost a quarter of the rows' append and commit time (DuckDB advises against constraints when loading
-      // in bulk). Tables made before keep theirs.
       await this.#conn!.run(`CREATE TABLE IF NOT EXISTS ${quoted(t)} (${quoted(key)} BIGINT NOT NULL DEFAULT nextval('"${t}_id_seq"'), ${cols},
         _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
     }
-    // The Appender cannot fill a sequence default, so rows are appended to a per-connection staging
-    // table and moved over with one INSERT … SELECT, which takes ids from the sequence in order.
+    // Upserts, and a plain table whose columns are in another order, go through a per-connection staging
+    // table and one INSERT … SELECT (see #insertRows).
     await this.#conn!.run(`CREATE TEMP TABLE IF NOT EXISTS "${t}_staging" (${cols},
       _topic VARCHAR, _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT)`);
     this.#created = true;
