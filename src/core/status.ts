@@ -38,17 +38,15 @@ export interface ComponentStatus {
   ts: number;
 }
 
+/** A component whose run is over: stopped, finished or failed (the server and the page both ask it). */
+export const ended = (state: ComponentState): boolean => state === 'stopped' || state === 'done' || state === 'failed';
+
 /**
  * A source the dashboard may offer replay controls for: one that paces (it reports a speed) and is still
  * running. Plain data, no imports: the server and the page both ask it.
  */
 export function canControl(s: ComponentStatus, stale: boolean): boolean {
-  return (
-    s.component === 'source' &&
-    s.speed !== undefined &&
-    !stale &&
-    (s.state === 'ok' || s.state === 'starting' || s.state === 'retrying')
-  );
+  return s.component === 'source' && s.speed !== undefined && !stale && !ended(s.state);
 }
 
 export class StatusCell {

@@ -1,7 +1,7 @@
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import type { StreamRecord } from '../core/record.ts';
-import { type ComponentStatus, STATUS_TOPIC } from '../core/status.ts';
+import { type ComponentStatus, ended, STATUS_TOPIC } from '../core/status.ts';
 import {
   type AppView,
   type ComponentView,
@@ -18,7 +18,6 @@ const STALE_MS = 5_000;
 /** Finished or vanished components stay listed this long, so a crash is seen, then forgotten. */
 const FORGET_MS = 10 * 60_000;
 const RATE_WINDOW_MS = 3_000;
-
 const SPARK_POINTS = 60;
 /** Status records read per call when looking for the last run of each app at start. */
 const SCAN_BATCH = 2000;
@@ -216,7 +215,7 @@ export class OverviewModel {
         name,
         title: def?.title ?? name,
         declared: def !== undefined,
-        running: mine.some((c) => !c.stale && (c.state === 'ok' || c.state === 'retrying' || c.state === 'starting')),
+        running: mine.some((c) => !c.stale && !ended(c.state)),
         ...(this.#lastSeen.has(name) ? { lastSeen: this.#lastSeen.get(name)! } : {}),
         components: mine,
         topics,
@@ -239,8 +238,7 @@ function withoutReplaced<T extends { status: ComponentStatus; seen: number; firs
   startedAfter: number,
 ): T[] {
   // Running still (reporting, not ended): never taken over, though a sibling started after its last report.
-  const over = (c: T) =>
-    c.status.state === 'stopped' || c.status.state === 'done' || c.status.state === 'failed' || now - c.seen > STALE_MS;
+  const over = (c: T) => ended(c.status.state) || now - c.seen > STALE_MS;
   return all.filter(
     (old) =>
       !all.some(

@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import { canControl } from '../../core/status.ts';
+import { canControl, ended } from '../../core/status.ts';
 import {
   type AppView,
   type ComponentView,
@@ -285,12 +285,7 @@ function componentRows(c: ComponentView): HTMLElement[] {
 
 function componentRow(c: ComponentView): HTMLElement {
   const control = canControl(c, c.stale);
-  const state =
-    c.stale && !['done', 'stopped', 'failed'].includes(c.state)
-      ? 'stale'
-      : control && c.paused && c.state === 'ok'
-        ? 'paused'
-        : c.state;
+  const state = c.stale && !ended(c.state) ? 'stale' : control && c.paused && c.state === 'ok' ? 'paused' : c.state;
   const tone =
     {
       ok: 'good',

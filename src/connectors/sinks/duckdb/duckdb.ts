@@ -215,21 +215,23 @@ export class DuckdbSink implements Sink {
    */
   async #insertRows(conn: DuckDBConnection, columns: Column[], rows: Array<{ r: StreamRecord; cells: Cell[] }>) {
     const t = this.#c.table;
-    if (!upsertColumn(this.#c, columns) && (await this.#appendsDirectly(conn, columns))) {
+    const upsert = upsertColumn(this.#c, columns);
+    // A plain table's rows are numbered here, whichever way they go in: the id sequence is never moved on
+    // by the direct appends, so rows through staging numbered by it got ids the direct ones had.
+    if (!upsert) this.#nextId ??= (await this.#maxId(conn)) + 1;
+    if (!upsert && (await this.#appendsDirectly(conn, columns))) {
       const ordered = rows.toSorted((a, b) => a.r.partition - b.r.partition || a.r.offset - b.r.offset);
-      this.#nextId ??= (await this.#maxId(conn)) + 1;
       const direct = await conn.createAppender(t);
-      appendRows(await import('@duckdb/node-api'), direct, columns, ordered, this.#nextId);
+      appendRows(await import('@duckdb/node-api'), direct, columns, ordered, this.#nextId!);
       direct.flushSync();
       direct.closeSync();
-      return this.#nextId + ordered.length;
+      return this.#nextId! + ordered.length;
     }
     const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
     appendRows(await import('@duckdb/node-api'), appender, columns, rows);
     appender.flushSync();
     appender.closeSync();
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
-    const upsert = upsertColumn(this.#c, columns);
     if (upsert) {
       // One statement may not update a row twice: the newest record per key (highest offset) wins.
       const k = quoted(upsert.name);
@@ -244,15 +246,12 @@ export class DuckdbSink implements Sink {
       await conn.run(`DELETE FROM "${t}_staging"`);
       return undefined;
     }
-    // Numbered here as the direct appends are, not by the id sequence (which they never move on): a table
-    // appended directly and then, its columns configured in another order, through staging got each id twice.
-    this.#nextId ??= (await this.#maxId(conn)) + 1;
     await conn.run(
       `INSERT INTO ${quoted(t)} (${quoted(keyColumn(columns))}, ${names})
-       SELECT ${this.#nextId} + row_number() OVER (ORDER BY _partition, _offset) - 1, ${names} FROM "${t}_staging"`,
+       SELECT ${this.#nextId!} + row_number() OVER (ORDER BY _partition, _offset) - 1, ${names} FROM "${t}_staging"`,
     );
     await conn.run(`DELETE FROM "${t}_staging"`);
-    return this.#nextId + rows.length;
+    return this.#nextId! + rows.length;
   }
 
   async #maxId(conn: DuckDBConnection): Promise<number> {
