@@ -19,6 +19,7 @@ import {
 } from '../columns.ts';
 import { appendRows } from './append-rows.ts';
 import { createWhole } from './create-file.ts';
+import { duckdbModules } from './strings.ts';
 
 const SQL_TYPE = {
   text: 'VARCHAR',
@@ -222,13 +223,13 @@ export class DuckdbSink implements Sink {
     if (!upsert && (await this.#appendsDirectly(conn, columns))) {
       const ordered = rows.toSorted((a, b) => a.r.partition - b.r.partition || a.r.offset - b.r.offset);
       const direct = await conn.createAppender(t);
-      appendRows(await import('@duckdb/node-api'), direct, columns, ordered, this.#nextId!);
+      appendRows(...(await duckdbModules()), direct, columns, ordered, this.#nextId!);
       direct.flushSync();
       direct.closeSync();
       return this.#nextId! + ordered.length;
     }
     const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
-    appendRows(await import('@duckdb/node-api'), appender, columns, rows);
+    appendRows(...(await duckdbModules()), appender, columns, rows);
     appender.flushSync();
     appender.closeSync();
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
