@@ -78,7 +78,7 @@ export { type Pacing, ReplayControl, type ReplayState } from './core/replay-cont
 
 // --- Records, brokers, logging and errors ---
 export type { OutgoingRecord, StreamRecord } from './core/record.ts';
-export type { Broker, TopicConfig } from './core/broker.ts';
+export type { Broker, ProduceOptions, TopicConfig } from './core/broker.ts';
 export type { Logger } from './core/log.ts';
 export { ErrorCodes, isRunnelError, RunnelError } from './core/errors.ts';
 

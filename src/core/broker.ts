@@ -131,7 +131,7 @@ export interface Broker {
    * so a retry does not send them again. The request that failed is at-least-once: on a cluster of
    * several brokers, its records for partitions on the brokers that answered may be written twice.
    */
-  produce(topic: string, records: OutgoingRecord[]): Promise<RecordPosition[]>;
+  produce(topic: string, records: OutgoingRecord[], options?: ProduceOptions): Promise<RecordPosition[]>;
   consumer(options: ConsumerOptions): Consumer;
   /** Committed offsets and lag of every group (or one). */
   listGroups(group?: string): Promise<GroupOffset[]>;
@@ -149,6 +149,14 @@ export interface Broker {
    * it; a broker whose writes are visible once acknowledged leaves it out.
    */
   pendingWrites?(topics: string[]): Promise<boolean>;
+}
+
+export interface ProduceOptions {
+  /**
+   * The caller keeps no hold of the records' values and never changes them (see Source.handsOver): a broker
+   * that keeps what it appends decoded for its readers may keep these objects rather than copies.
+   */
+  handOver?: boolean;
 }
 
 export type BrokerFactory = (url: string) => Broker | Promise<Broker>;
@@ -174,6 +182,7 @@ export async function produceAll(
   records: OutgoingRecord[],
   what: string,
   retry: RetryOptions,
+  options?: ProduceOptions,
 ): Promise<void> {
   let written = 0;
   if (records.length === 0) return;
@@ -181,7 +190,7 @@ export async function produceAll(
     what,
     async () => {
       try {
-        await broker.produce(topic, written === 0 ? records : records.slice(written));
+        await broker.produce(topic, written === 0 ? records : records.slice(written), options);
         written = records.length;
       } catch (err) {
         written += writtenBefore(err);

@@ -38,6 +38,13 @@ export interface SourceContext {
  */
 export interface Source {
   readonly name: string;
+  /**
+   * True when every record's value is a new object the source keeps no hold of and never changes (parsed
+   * from a line, built per record). The local broker then hands those very objects to this process's
+   * readers instead of copying each for them, a tenth of a run into SQLite. Leave it out when a source
+   * yields an object it goes on using (a reused buffer, a cached document): a reader would see it change.
+   */
+  readonly handsOver?: boolean;
   read(ctx: SourceContext): AsyncIterable<SourceItem[]>;
   close?(): Promise<void>;
   /**

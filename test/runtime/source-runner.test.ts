@@ -118,3 +118,47 @@ test('a source whose input ends is done; one stopped with input left is stopped'
   assert.ok(stopped.records >= 20, `${stopped.records}`);
   await broker.close();
 });
+
+test("a source's records are handed over to the broker only when the source says they are its alone; dead letters never", async () => {
+  for (const handsOver of [true, false, undefined]) {
+    const broker = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-source-')), 'b.db')}`);
+    await broker.connect();
+    const real = broker.produce.bind(broker);
+    const seen: Array<[string, boolean | undefined]> = [];
+    broker.produce = async (topic, records, options) => {
+      seen.push([topic, options?.handOver]);
+      return real(topic, records, options);
+    };
+    const source: Source = {
+      ...numbers(3),
+      ...(handsOver === undefined ? {} : { handsOver }),
+      async *read() {
+        yield [
+          { kind: 'record' as const, record: { value: { i: 1 } } },
+          {
+            kind: 'invalid' as const,
+            error: new RunnelError(ErrorCodes.INPUT_MALFORMED, 'bad'),
+            raw: 'x',
+            position: '2',
+          },
+        ];
+      },
+    };
+    await runSource({
+      broker,
+      source,
+      topic: 'numbers',
+      status: new StatusCell({ app: 't', pipeline: 'p', pid: 1, component: 'source', name: 'numbers', topics: [] }),
+      log: { info() {}, debug() {}, error() {}, warn() {} },
+      signal: new AbortController().signal,
+    });
+    const forRecords = seen.filter(([t]) => t === 'numbers').map(([, h]) => h);
+    assert.deepEqual(forRecords, [handsOver === true], `handsOver ${handsOver}`);
+    assert.ok(
+      seen.filter(([t]) => t !== 'numbers').every(([, h]) => !h),
+      'dead letters are not handed over',
+    );
+    assert.equal(seen.filter(([t]) => t !== 'numbers').length, 1);
+    await broker.close();
+  }
+});

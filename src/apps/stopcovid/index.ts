@@ -77,6 +77,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function simulationSource(s: StopcovidSettings): Source {
   return {
     name: 'stopcovid-simulation',
+    // Each tick's positions are new objects (see Source.handsOver).
+    handsOver: true,
     async *read(ctx) {
       const run = simulate(s.sim);
       const from = await resumeTick(ctx, s);

@@ -32,6 +32,8 @@ const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(
  */
 export class UsersGeneratorSource implements Source {
   readonly name = 'users-generator';
+  /** Each record's value is flattened anew from its user (see Source.handsOver). */
+  readonly handsOver = true;
   readonly #o: GeneratorSourceOptions;
   #pos: GeneratorPosition = { seed: '', emitted: 0 };
   #file: string | undefined;

@@ -320,6 +320,41 @@ test("a process's read-only readers get what it appended without reading it back
   await b.close();
 });
 
+test('records handed over reach read-only readers as the very objects, unless JSON would change them; others still get copies', async () => {
+  const url = tempUrl();
+  const b = await open(url);
+  await b.createTopic('given', { partitions: 1 });
+  const reader = b.consumer({ group: 'ro', topics: ['given'], readOnly: true });
+  await reader.poll({ maxRecords: 1, maxWaitMs: 10 }); // reads the topic once: appends to it are kept decoded
+  const given = Array.from({ length: 20 }, (_, i) => ({ i, tags: [`t${i}`], nested: { ok: i % 2 === 0 } }));
+  await b.produce(
+    'given',
+    given.map((value) => ({ key: null, value })),
+    { handOver: true },
+  );
+  // Handed over but not plain (-0 comes back from JSON as 0): read back and parsed, so readers see 0.
+  const odd = { i: -0 };
+  await b.produce('given', [{ key: null, value: odd }], { handOver: true });
+  const copied = { i: 21 };
+  await b.produce('given', [{ key: null, value: copied }]);
+  const got = await reader.poll({ maxRecords: 100, maxWaitMs: 50 });
+  assert.equal(got.length, 22);
+  for (let i = 0; i < given.length; i++) assert.equal(got[i]!.value, given[i], `record ${i} is the object given`);
+  assert.notEqual(got[20]!.value, odd);
+  assert.ok(Object.is((got[20]!.value as { i: number }).i, 0));
+  assert.notEqual(got[21]!.value, copied, 'not handed over: a copy');
+  assert.deepEqual(got[21]!.value, copied);
+  // What another connection reads (parsed from the file) is the same records.
+  const other = await open(url);
+  const fresh = await other.consumer({ group: 'other', topics: ['given'] }).poll({ maxRecords: 100, maxWaitMs: 50 });
+  assert.deepEqual(
+    fresh.map((r) => r.value),
+    got.map((r) => r.value),
+  );
+  await other.close();
+  await b.close();
+});
+
 test('deleteRecordsBefore drops the whole batches before an offset, never one holding it or after', async () => {
   const sizes = [3, 5, 2, 4];
   const total = sizes.reduce((a, x) => a + x, 0);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { NOT_PLAIN, plainCopy } from './plain-copy.ts';
+import { isPlain, NOT_PLAIN, plainCopy } from './plain-copy.ts';
 
 test('plainCopy of a JSON value is what JSON gives back, as a new object (property)', () => {
   fc.assert(
@@ -27,11 +28,12 @@ test('plainCopy of anything either equals the JSON round trip or says NOT_PLAIN 
   );
 });
 
-test('plainCopy refuses what JSON would change: undefined, NaN, a Date, a class, toJSON, __proto__', () => {
+/** Values JSON would give back changed, or not at all. */
+function notJson(): unknown[] {
   class Point {
     x = 1;
   }
-  for (const v of [
+  return [
     { a: undefined },
     [1, undefined],
     { n: Number.NaN },
@@ -41,7 +43,37 @@ test('plainCopy refuses what JSON would change: undefined, NaN, a Date, a class,
     JSON.parse('{"__proto__": {"x": 1}}'),
     { f: () => 1 },
     { b: 1n },
-  ])
-    assert.equal(plainCopy(v), NOT_PLAIN, String(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? 'big' : x))));
+  ];
+}
+const shown = (v: unknown) => String(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? 'big' : x)));
+
+test('plainCopy refuses what JSON would change: undefined, NaN, a Date, a class, toJSON, __proto__', () => {
+  for (const v of notJson()) assert.equal(plainCopy(v), NOT_PLAIN, shown(v));
   assert.ok(Object.is(plainCopy(-0), 0), '-0 comes back from JSON as 0');
+});
+
+test('isPlain says yes exactly when plainCopy gives back a value equal to the one it copied (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.jsonValue(),
+        fc.anything({ withDate: true, withMap: true, withNullPrototype: true, withSparseArray: true }),
+      ),
+      (v) => {
+        const copy = plainCopy(v);
+        const same = copy !== NOT_PLAIN && isDeepStrictEqual(copy, v);
+        assert.equal(isPlain(v), same, shown(v));
+        if (same) assert.deepEqual(v, JSON.parse(JSON.stringify(v)));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+test('isPlain refuses what JSON would change, as plainCopy does, and what it would copy unlike: -0, a hole, no prototype', () => {
+  // biome-ignore lint/suspicious/noSparseArray: a hole is what is tested
+  const holed = [1, , 2];
+  for (const v of [...notJson(), holed, Object.create(null), -0, { z: [-0] }])
+    assert.equal(isPlain(v), false, shown(v));
+  assert.equal(isPlain({ a: [1, 'x', null, true, { b: 2.5 }] }), true);
 });

@@ -96,7 +96,9 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
         }
       }
       const retry = { signal, log, status };
-      await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry);
+      await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry, {
+        handOver: source.handsOver === true,
+      });
       await produceAll(o.broker, dlqTopic(topic), bad, `${status.status.name}: produce`, retry);
       // Only now may a source that keeps its own position move it past these items.
       await source.committed?.(handled);

@@ -238,7 +238,9 @@ export class TaskRunner {
   /** Creates tasks for partitions assigned here (restoring their state) and drops the ones moved away. */
   async #follow(consumer: Consumer): Promise<Set<number>> {
     const o = this.#o;
-    const owned = new Set(consumer.assignment().map((a) => a.partition));
+    // As the poll just left it: `assignment` would heartbeat and rebalance again (a write on the local
+    // broker, after every poll), and a poll is where the assignment changes anyway.
+    const owned = new Set((consumer.knownAssignment?.() ?? consumer.assignment()).map((a) => a.partition));
     const before = this.#tasks.size;
     for (const partition of [...this.#tasks.keys()]) {
       if (owned.has(partition)) continue;

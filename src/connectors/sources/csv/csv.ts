@@ -49,6 +49,8 @@ function firstLine(path: string): string | undefined {
  */
 export class CsvSource implements Source {
   readonly name = 'csv';
+  /** Each record's value is built from its row (see Source.handsOver). */
+  readonly handsOver = true;
   readonly #c: CsvConfig;
 
   constructor(config: CsvConfig) {

@@ -7,6 +7,8 @@ import type { GeneratorConfig } from './spec.ts';
 /** Buzz messages at `rate` per second (0 = flat out), keyed by author so each author's order holds. */
 export class GeneratorSource implements Source {
   readonly name = 'generator';
+  /** Each record's value is built for it alone (see Source.handsOver). */
+  readonly handsOver = true;
   readonly #c: GeneratorConfig;
 
   constructor(config: GeneratorConfig) {

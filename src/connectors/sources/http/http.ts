@@ -42,6 +42,8 @@ const RAW_LIMIT = 10_000;
  */
 export class HttpSource implements Source {
   readonly name: string;
+  /** Each record's value is parsed from its response (see Source.handsOver). */
+  readonly handsOver = true;
   readonly #c: HttpSourceConfig;
   readonly #url: URL;
   readonly #headers: Record<string, string>;

@@ -28,6 +28,8 @@ const BATCH = 1000;
  */
 export class JsonSource implements Source {
   readonly name = 'json';
+  /** Each record's value is parsed from its line (see Source.handsOver). */
+  readonly handsOver = true;
   readonly #c: JsonConfig;
 
   constructor(config: JsonConfig) {
