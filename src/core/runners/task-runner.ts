@@ -358,6 +358,10 @@ export class TaskRunner {
         this.#tasks.delete(t.partition);
         for (const topic of this.#o.processor.inputs) this.#consumed.delete(tpKey(topic, t.partition));
       }
+      // The group moved partitions away since the consumer last looked (#follow reads what the poll left,
+      // and a poll looks every HEARTBEAT_MS): look now, or the next #follow rebuilds the lost tasks, and
+      // their commit is refused again, until the poll's next look.
+      consumer.assignment();
       return;
     }
     for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
