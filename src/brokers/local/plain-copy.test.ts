@@ -33,7 +33,10 @@ function notJson(): unknown[] {
   class Point {
     x = 1;
   }
+  class Row extends Array<number> {}
   return [
+    Object.assign([1], { toJSON: () => 'x' }),
+    Row.from([1]),
     { a: undefined },
     [1, undefined],
     { n: Number.NaN },
@@ -47,7 +50,7 @@ function notJson(): unknown[] {
 }
 const shown = (v: unknown) => String(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? 'big' : x)));
 
-test('plainCopy refuses what JSON would change: undefined, NaN, a Date, a class, toJSON, __proto__', () => {
+test("plainCopy refuses what JSON would change: undefined, NaN, a Date, a class, toJSON (also an array's), __proto__", () => {
   for (const v of notJson()) assert.equal(plainCopy(v), NOT_PLAIN, shown(v));
   assert.ok(Object.is(plainCopy(-0), 0), '-0 comes back from JSON as 0');
 });
@@ -73,7 +76,7 @@ test('isPlain says yes exactly when plainCopy gives back a value equal to the on
 test('isPlain refuses what JSON would change, as plainCopy does, and what it would copy unlike: -0, a hole, no prototype', () => {
   // biome-ignore lint/suspicious/noSparseArray: a hole is what is tested
   const holed = [1, , 2];
-  for (const v of [...notJson(), holed, Object.create(null), -0, { z: [-0] }])
-    assert.equal(isPlain(v), false, shown(v));
+  const odd = [holed, Object.create(null), -0, { z: [-0] }];
+  for (const v of [...notJson(), ...odd]) assert.equal(isPlain(v), false, shown(v));
   assert.equal(isPlain({ a: [1, 'x', null, true, { b: 2.5 }] }), true);
 });

@@ -20,6 +20,8 @@ export function plainCopy(v: unknown, depth = 0): unknown {
       if (v === null) return null;
       if (depth > 64) return NOT_PLAIN;
       if (Array.isArray(v)) {
+        // JSON writes an array with toJSON (its own, or a subclass's) as what that returns.
+        if (Object.getPrototypeOf(v) !== Array.prototype || 'toJSON' in v) return NOT_PLAIN;
         const out = new Array<unknown>(v.length);
         for (let i = 0; i < v.length; i++) {
           const c = plainCopy(v[i], depth + 1);
@@ -46,7 +48,7 @@ export function plainCopy(v: unknown, depth = 0): unknown {
 
 /**
  * Whether `v` is what `JSON.parse(JSON.stringify(v))` gives back, equal to it (plainCopy would copy it, not
- * say NOT_PLAIN), checked with nothing allocated: the test for keeping a value handed over as it is.
+ * say NOT_PLAIN), checked without copying it: the test for keeping a value handed over as it is.
  * Properties JSON leaves out and this does not look for (symbol keys, non-enumerable ones, named
  * properties of an array) are for the caller to rule out: a source's values parsed or built per record
  * have none.
@@ -63,13 +65,16 @@ export function isPlain(v: unknown, depth = 0): boolean {
       if (v === null) return true;
       if (depth > 64) return false;
       if (Array.isArray(v)) {
+        // JSON writes an array with toJSON (its own, or a subclass's) as what that returns.
+        if (Object.getPrototypeOf(v) !== Array.prototype || 'toJSON' in v) return false;
         // A hole reads as undefined, which JSON turns into null.
         for (let i = 0; i < v.length; i++) if (!(i in v) || !isPlain(v[i], depth + 1)) return false;
         return true;
       }
       // A null-prototype object comes back from JSON with Object.prototype: equal in value, not in kind.
       if (Object.getPrototypeOf(v) !== Object.prototype || 'toJSON' in v || Object.hasOwn(v, '__proto__')) return false;
-      // By values, not keys: a quarter faster, and the keys were only needed for `__proto__`.
+      // By values, not keys: a quarter faster, and the keys were only needed for `__proto__`. A getter is
+      // read once here and once by JSON: one that gives another value each time is the caller's to rule out.
       for (const x of Object.values(v)) if (!isPlain(x, depth + 1)) return false;
       return true;
     }

@@ -189,7 +189,12 @@ function appendAll(fd: number, bytes: Buffer): Promise<void> {
   return new Promise((done, fail) => {
     const from = (at: number) => {
       if (at >= bytes.length) return done();
-      write(fd, bytes, at, bytes.length - at, null, (err, n) => (err ? fail(err) : from(at + n)));
+      write(fd, bytes, at, bytes.length - at, null, (err, n) => {
+        if (err) fail(err);
+        // Nothing written and no error: the disk is not taking more (asking again would loop for ever).
+        else if (n === 0) fail(Object.assign(new Error('no bytes written'), { code: 'ENOSPC' }));
+        else from(at + n);
+      });
     };
     from(0);
   });
