@@ -102,7 +102,15 @@ export async function* paced(
   if (batch.length > 0) yield batch;
 }
 
+/**
+ * Records per batch of a source going flat out (rate 0). Each batch is one produce: a transaction, and a
+ * wake-up of every reader in the process. 4000 instead of 1000 took `run buzz` into SQLite to 0.90× the
+ * time (500k records, alternated whole runs); 8000 gained nothing more. The local broker still stores
+ * them as batches of at most MAX_BATCH_RECORDS.
+ */
+const FLAT_OUT_BATCH = 4000;
+
 /** Batch size for a rate: about 20 batches a second, so high rates stay smooth and cheap. */
 export function batchSizeFor(rate: number): number {
-  return rate <= 0 ? 1000 : Math.max(1, Math.min(1000, Math.round(rate / 20)));
+  return rate <= 0 ? FLAT_OUT_BATCH : Math.max(1, Math.min(1000, Math.round(rate / 20)));
 }
