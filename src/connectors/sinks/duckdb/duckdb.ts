@@ -220,13 +220,14 @@ export class DuckdbSink implements Sink {
     // A plain table's rows are numbered here, whichever way they go in: the id sequence is never moved on
     // by the direct appends, so rows through staging numbered by it got ids the direct ones had.
     if (!upsert) this.#nextId ??= (await this.#maxId(conn)) + 1;
-    if (!upsert && (await this.#appendsDirectly(conn, columns))) {
+    const firstId = upsert ? undefined : this.#nextId;
+    if (firstId !== undefined && (await this.#appendsDirectly(conn, columns))) {
       const ordered = rows.toSorted((a, b) => a.r.partition - b.r.partition || a.r.offset - b.r.offset);
       const direct = await conn.createAppender(t);
-      appendRows(...(await duckdbModules()), direct, columns, ordered, this.#nextId!);
+      appendRows(...(await duckdbModules()), direct, columns, ordered, firstId);
       direct.flushSync();
       direct.closeSync();
-      return this.#nextId! + ordered.length;
+      return firstId + ordered.length;
     }
     const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
     appendRows(...(await duckdbModules()), appender, columns, rows);
@@ -249,10 +250,10 @@ export class DuckdbSink implements Sink {
     }
     await conn.run(
       `INSERT INTO ${quoted(t)} (${quoted(keyColumn(columns))}, ${names})
-       SELECT ${this.#nextId!} + row_number() OVER (ORDER BY _partition, _offset) - 1, ${names} FROM "${t}_staging"`,
+       SELECT ${firstId} + row_number() OVER (ORDER BY _partition, _offset) - 1, ${names} FROM "${t}_staging"`,
     );
     await conn.run(`DELETE FROM "${t}_staging"`);
-    return this.#nextId! + rows.length;
+    return firstId! + rows.length;
   }
 
   async #maxId(conn: DuckDBConnection): Promise<number> {

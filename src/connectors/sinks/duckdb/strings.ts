@@ -8,11 +8,15 @@ export type Bindings = typeof import('@duckdb/node-bindings');
  * library): a chunk the API made is written through the native module that made it, whatever copy of the
  * bindings npm put beside runnel's own dependency.
  */
-export async function duckdbModules(): Promise<readonly [typeof import('@duckdb/node-api'), Bindings]> {
-  const api = await import('@duckdb/node-api');
-  const bindings = createRequire(import.meta.resolve('@duckdb/node-api'))('@duckdb/node-bindings') as Bindings;
-  return [api, bindings];
+export function duckdbModules(): Promise<readonly [typeof import('@duckdb/node-api'), Bindings]> {
+  // Resolved once per process, not per batch written.
+  loaded ??= import('@duckdb/node-api').then((api) => {
+    const bindings = createRequire(import.meta.resolve('@duckdb/node-api'))('@duckdb/node-bindings') as Bindings;
+    return [api, bindings] as const;
+  });
+  return loaded;
 }
+let loaded: Promise<readonly [typeof import('@duckdb/node-api'), Bindings]> | undefined;
 
 /** Bytes of one `duckdb_string_t`: a length, then 12 bytes of the string inline or a prefix and a pointer. */
 const STRING_BYTES = 16;
