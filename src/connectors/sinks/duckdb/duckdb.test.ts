@@ -227,3 +227,30 @@ test('duckdb: a plain table written directly, then through staging (columns conf
     Array.from({ length: 9 }, (_, i) => [i + 1, i]),
   );
 });
+
+test('duckdb: a batch that fails after its rows were appended leaves no row and no position; its retry writes it once', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-fail-')), 'out.duckdb');
+  const sink = new DuckdbSink({ path, table: 't' });
+  await sink.open();
+  await sink.write([rec(0, 0), rec(0, 1)], [{ topic: 't', partition: 0, offset: 2 }]);
+  const second = [rec(0, 2), rec(0, 3), rec(0, 4)];
+  // A position DuckDB cannot store fails the batch in its last statement, after the Appender's flush.
+  await assert.rejects(sink.write(second, [{ topic: 't', partition: 0, offset: Number.NaN }]));
+  assert.deepEqual(await sink.storedPositions(), [{ topic: 't', partition: 0, offset: 2 }]);
+  // The retry, and a topic name that needs quoting, go through the Appender made anew.
+  await sink.write(second, [{ topic: "t's", partition: 0, offset: 5 }]);
+  await sink.write([rec(0, 5)], [{ topic: "t's", partition: 0, offset: 6 }]);
+  assert.deepEqual(
+    (await sink.storedPositions()).sort((a, b) => a.topic.localeCompare(b.topic)),
+    [
+      { topic: 't', partition: 0, offset: 2 },
+      { topic: "t's", partition: 0, offset: 6 },
+    ],
+  );
+  await sink.close();
+  const got = await rows(path);
+  assert.deepEqual(
+    got.map(([id, , o]) => [id, o]),
+    [0, 1, 2, 3, 4, 5].map((o) => [o + 1, o]),
+  );
+});
