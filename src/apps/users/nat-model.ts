@@ -10,7 +10,7 @@
  */
 import { ErrorCodes, RunnelError } from '../../index.ts';
 import { fromBase64, NgramHasher, sortFeatures, toBase64 } from './features.ts';
-import { NATIONALITY_CODES } from './randomuser.ts';
+import { NATIONALITY_CODES } from './nationalities.ts';
 
 export interface NatModelOptions {
   /** log2 of the number of hashed buckets (default 16: each bucket holds a weight per class). */

@@ -20,6 +20,7 @@ import {
   type Randomizer,
 } from '@faker-js/faker';
 import { ErrorCodes, RunnelError } from '../../index.ts';
+import { NATIONALITY_CODES } from './nationalities.ts';
 
 export type Gender = 'male' | 'female';
 
@@ -146,8 +147,10 @@ function nat(country: string, locale: string, numericPostcode: boolean, id: Nati
   return { country, locale: def, numericPostcode, id };
 }
 
-/** The API's nationalities, in its order. */
-export const NATIONALITY_CODES: readonly string[] = Object.keys(NATIONALITIES);
+export { NATIONALITY_CODES };
+
+if (Object.keys(NATIONALITIES).join() !== NATIONALITY_CODES.join())
+  throw new RunnelError(ErrorCodes.INTERNAL, 'randomuser: NATIONALITIES and nationalities.ts disagree');
 
 const TIMEZONES: ReadonlyArray<readonly [string, string]> = [
   ['-12:00', 'Eniwetok, Kwajalein'],

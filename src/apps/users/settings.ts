@@ -1,5 +1,5 @@
 import { type AppOptions, type Env, ErrorCodes, envNumber, RunnelError } from '../../index.ts';
-import { NATIONALITY_CODES } from './randomuser.ts';
+import { NATIONALITY_CODES } from './nationalities.ts';
 
 /** The app's topics, named after USERS_TOPIC (default the seed's `users_created`). */
 export interface UsersTopics {
