@@ -5,10 +5,14 @@ import { duckdbModules, setStringColumn } from './strings.ts';
 
 const [duck, bindings] = await duckdbModules();
 
-/** Any string, often near the 12 bytes DuckDB keeps inline, with multi-byte characters and NULs among them. */
+/**
+ * Any string, often near the 12 bytes DuckDB keeps inline, with multi-byte characters and NULs among them;
+ * long ones both all ASCII and not (setStringColumn places those two ways).
+ */
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 16 }),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.string({ unit: 'grapheme', minLength: 4, maxLength: 30 }),
   fc.string({ minLength: 10, maxLength: 14 }),
   fc.string({ maxLength: 40 }),
 );
@@ -47,6 +51,13 @@ test('strings written by setStringColumn read back as they were, nulls as nulls,
           )
         ).getRows() as [[bigint, bigint]];
         assert.equal(Number(matched), values.filter((s) => s !== null).length);
+        // Ordering reads a long string's 4-byte prefix first, then the bytes its pointer reaches.
+        const [[sameOrder]] = (
+          await conn.runAndReadAll(
+            'SELECT (SELECT list(i ORDER BY s, i) FROM t) IS NOT DISTINCT FROM (SELECT list(i ORDER BY s, i) FROM v)',
+          )
+        ).getRows() as [[boolean]];
+        assert.equal(sameOrder, true);
         assert.equal(Number(groups), new Set(values.filter((s) => s !== null)).size);
       }),
       { numRuns: 60 },
