@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { DataChunk } from '@duckdb/node-bindings';
+import type { DataChunk, Vector } from '@duckdb/node-bindings';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 
 export type Bindings = typeof import('@duckdb/node-bindings');
@@ -52,14 +52,23 @@ export function setStringColumn(
   for (let i = 0; i < n; i++) {
     const s = values[i];
     if (s === null || s === undefined) {
-      // All valid, as the library's own validity starts, but for the nulls.
-      validity ??= new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
-      validity[i >> 3]! &= ~(1 << (i & 7));
+      validity = markNull(validity, n, i);
       continue;
     }
     const at = i * STRING_BYTES;
     // UTF-8 takes at least a byte per UTF-16 unit: a longer string cannot be inline.
     if (s.length <= INLINE_BYTES) {
+      // ASCII byte by byte: a subarray for encodeInto per string cost more than the copy.
+      let j = 0;
+      for (; j < s.length; j++) {
+        const c = s.charCodeAt(j);
+        if (c >= 0x80) break;
+        structs[at + 4 + j] = c;
+      }
+      if (j === s.length) {
+        view.setUint32(at, j, true);
+        continue;
+      }
       const { read, written } = utf8.encodeInto(s, structs.subarray(at + 4, at + 4 + INLINE_BYTES));
       if (read === s.length) {
         view.setUint32(at, written, true);
@@ -71,16 +80,25 @@ export function setStringColumn(
   }
   if (long.length > 0) placeLong(duckdb, vector, values, long, structs, view);
   duckdb.copy_data_to_vector(vector, 0, structs.buffer, 0, structs.byteLength);
-  if (validity) {
-    duckdb.vector_ensure_validity_writable(vector);
-    duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, validity.byteLength);
-  }
+  if (validity) copyValidity(duckdb, vector, validity);
+}
+
+/** `validity` (made all valid, as the library's own starts, for `n` rows) with row `i` marked null. */
+export function markNull(validity: Uint8Array<ArrayBuffer> | undefined, n: number, i: number): Uint8Array<ArrayBuffer> {
+  const v = validity ?? new Uint8Array(new ArrayBuffer(Math.ceil(n / 64) * 8)).fill(0xff);
+  v[i >> 3]! &= ~(1 << (i & 7));
+  return v;
+}
+
+export function copyValidity(duckdb: Bindings, vector: Vector, validity: Uint8Array<ArrayBuffer>): void {
+  duckdb.vector_ensure_validity_writable(vector);
+  duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, validity.byteLength);
 }
 
 /** The structs of the long strings (at `long`), pointing into one copy of them all in the vector's heap. */
 function placeLong(
   duckdb: Bindings,
-  vector: ReturnType<Bindings['data_chunk_get_vector']>,
+  vector: Vector,
   values: ReadonlyArray<string | null>,
   long: number[],
   structs: Uint8Array,
@@ -119,12 +137,14 @@ function placeLong(
     );
   const low = written0.getUint32(8, true);
   const high = written0.getUint32(12, true);
+  const prefixes = new DataView(bytes.buffer);
   let start = 0;
   for (let k = 0; k < long.length; k++) {
     const at = long[k]! * STRING_BYTES;
     const end = ends[k]!;
     view.setUint32(at, end - start, true);
-    structs.set(bytes.subarray(start, start + 4), at + 4);
+    // The prefix, as the 4 bytes they are: every long string has more than 12.
+    view.setUint32(at + 4, prefixes.getUint32(start, true), true);
     // The pointer plus `start`, in two 32-bit halves (a BigInt per string would cost what was saved).
     const sum = low + start;
     view.setUint32(at + 8, sum >>> 0, true);
