@@ -78,7 +78,7 @@ export function setStringColumn(
     }
     long.push(i);
   }
-  if (long.length > 0) placeLong(duckdb, vector, values, long, structs, view);
+  if (long.length > 0) placeLong(duckdb, vector, values, long, view);
   duckdb.copy_data_to_vector(vector, 0, structs.buffer, 0, structs.byteLength);
   if (validity) copyValidity(duckdb, vector, validity);
 }
@@ -101,7 +101,6 @@ function placeLong(
   vector: Vector,
   values: ReadonlyArray<string | null>,
   long: number[],
-  structs: Uint8Array,
   view: DataView,
 ): void {
   const strings = long.map((i) => values[i]!);
