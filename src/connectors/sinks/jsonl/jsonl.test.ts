@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import type { StreamRecord } from '../../../core/record.ts';
 import { JsonlSink } from './jsonl.ts';
 
@@ -51,4 +52,51 @@ test('jsonl: a file it did not write keeps its whole lines and cuts a torn tail'
   await sink.write([record(0)], [{ topic: 't', partition: 0, offset: 1 }]);
   await sink.close();
   assert.deepEqual(linesOf(path), ['{"a":1}', '{"a":2}', '{"n":0}']);
+});
+
+test('jsonl: with fsync, the lines and the new checkpoint are on disk before the checkpoint takes its place', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-jsonl-fsync-')), 'out.jsonl');
+  const sink = new JsonlSink({ path, fsync: true });
+  await sink.open();
+  // Every fsync held a while, and each step noted: which file, started or done; and each rename.
+  const events: string[] = [];
+  const checkpoints = new Set<number>();
+  const nameOf = (fd: number) => (checkpoints.has(fd) ? 'checkpoint' : 'lines');
+  const realFsync = fs.fsync;
+  const realRename = fs.renameSync;
+  const realOpen = fs.openSync;
+  mock.method(fs, 'openSync', (file: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+    const fd = realOpen(file, flags, mode);
+    if (String(file).endsWith('.tmp')) checkpoints.add(fd);
+    return fd;
+  });
+  mock.method(fs, 'fsync', (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+    const name = nameOf(fd);
+    events.push(`fsync ${name} started`);
+    setTimeout(() => realFsync(fd, (err) => (events.push(`fsync ${name} done`), done(err))), 20);
+  });
+  mock.method(fs, 'renameSync', (from: fs.PathLike, to: fs.PathLike) => {
+    events.push('rename');
+    realRename(from, to);
+  });
+  syncBuiltinESMExports();
+  try {
+    await sink.write([record(0), record(1)], [{ topic: 't', partition: 0, offset: 2 }]);
+  } finally {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+  await sink.close();
+  // Both fsyncs finish before the rename, and (side by side) both start before either finishes.
+  assert.equal(events.at(-1), 'rename');
+  assert.deepEqual(events.slice(0, 2).sort(), ['fsync checkpoint started', 'fsync lines started']);
+  assert.deepEqual(events.slice(2, 4).sort(), ['fsync checkpoint done', 'fsync lines done']);
+  assert.equal(events.length, 5);
+  assert.deepEqual(
+    linesOf(path).map((l) => JSON.parse(l).n),
+    [0, 1],
+  );
+  assert.deepEqual(JSON.parse(readFileSync(`${path}.offsets.json`, 'utf8')).positions, [
+    { topic: 't', partition: 0, offset: 2 },
+  ]);
 });
