@@ -73,7 +73,11 @@ test('jsonl: with fsync, the lines and the new checkpoint are on disk before the
   mock.method(fs, 'fsync', (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
     const name = nameOf(fd);
     events.push(`fsync ${name} started`);
-    setTimeout(() => realFsync(fd, (err) => (events.push(`fsync ${name} done`), done(err))), 20);
+    const finish = (err: NodeJS.ErrnoException | null) => {
+      events.push(`fsync ${name} done`);
+      done(err);
+    };
+    setTimeout(() => realFsync(fd, finish), 20);
   });
   mock.method(fs, 'renameSync', (from: fs.PathLike, to: fs.PathLike) => {
     events.push('rename');
