@@ -68,7 +68,7 @@ export function inferColumns(records: StreamRecord[]): Column[] {
       if (!IDENTIFIER.test(name) || v === null || v === undefined) continue;
       const t: ColumnType =
         typeof v === 'number'
-          ? Number.isInteger(v)
+          ? isBigint(v)
             ? 'integer'
             : 'real'
           : typeof v === 'boolean'
@@ -86,6 +86,13 @@ export function inferColumns(records: StreamRecord[]): Column[] {
 }
 
 export type Cell = string | number | boolean | null;
+
+/**
+ * A whole number within a BIGINT's range: beyond it DuckDB's column would get another number (its 64 bits
+ * wrapped) and Postgres would fail the batch; such a value is a row's misfit, or makes its column `real`.
+ */
+export const isBigint = (x: unknown): x is number =>
+  Number.isInteger(x) && (x as number) >= -(2 ** 63) && (x as number) < 2 ** 63;
 
 /** The record's values in column order, or a SCHEMA_MISMATCH naming the field and the value. */
 export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
@@ -107,7 +114,7 @@ export function rowOf(record: StreamRecord, columns: Column[]): Cell[] {
       c.type === 'json' ||
       (c.type === 'text' && typeof x === 'string') ||
       (c.type === 'uuid' && typeof x === 'string' && UUID.test(x)) ||
-      (c.type === 'integer' && Number.isInteger(x)) ||
+      (c.type === 'integer' && isBigint(x)) ||
       (c.type === 'real' && typeof x === 'number' && Number.isFinite(x)) ||
       (c.type === 'boolean' && typeof x === 'boolean');
     if (!ok) {

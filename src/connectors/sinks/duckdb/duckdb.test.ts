@@ -18,6 +18,12 @@ const rec = (partition: number, offset: number): StreamRecord => ({
   headers: {},
 });
 
+/** The columns of rec's values, configured. */
+const N_AND_S = [
+  { name: 'n', type: 'integer' as const },
+  { name: 's', type: 'text' as const },
+];
+
 async function rows(path: string): Promise<Array<[number, number, number, number, string]>> {
   const instance = await DuckDBInstance.create(path);
   const conn = await instance.connect();
@@ -96,14 +102,7 @@ test('duckdb: a table whose columns are in another order still gets every value 
     _partition INTEGER, _offset BIGINT, _key VARCHAR, _timestamp BIGINT, n BIGINT)`);
   conn.closeSync();
   instance.closeSync();
-  const sink = new DuckdbSink({
-    path,
-    table: 't',
-    columns: [
-      { name: 'n', type: 'integer' },
-      { name: 's', type: 'text' },
-    ],
-  });
+  const sink = new DuckdbSink({ path, table: 't', columns: N_AND_S });
   await sink.open();
   const batch = [rec(1, 0), rec(0, 0), rec(0, 1)];
   await sink.write(batch, [
@@ -253,4 +252,39 @@ test('duckdb: a batch that fails after its rows were appended leaves no row and 
     got.map(([id, , o]) => [id, o]),
     [0, 1, 2, 3, 4, 5].map((o) => [o + 1, o]),
   );
+});
+
+test('duckdb: an integer beyond a BIGINT is a rejected record, not another number in the table', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-big-')), 'out.duckdb');
+  const sink = new DuckdbSink({ path, table: 't', columns: N_AND_S });
+  await sink.open();
+  const batch = [rec(0, 0), { ...rec(0, 1), value: { n: 2 ** 63, s: 'too big' } }, rec(0, 2)];
+  const { rejected } = await sink.write(batch, [{ topic: 't', partition: 0, offset: 3 }]);
+  await sink.close();
+  assert.deepEqual(
+    rejected?.map((r) => r.record.offset),
+    [1],
+  );
+  assert.deepEqual(
+    (await rows(path)).map(([, , o, n]) => [o, n]),
+    [
+      [0, 0],
+      [2, 2],
+    ],
+  );
+});
+
+test("duckdb: a partition named twice in one batch's positions keeps the furthest", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-duck-pos-')), 'out.duckdb');
+  const sink = new DuckdbSink({ path, table: 't' });
+  await sink.open();
+  await sink.write(
+    [rec(0, 0), rec(0, 1), rec(0, 2)],
+    [
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 't', partition: 0, offset: 3 },
+    ],
+  );
+  assert.deepEqual(await sink.storedPositions(), [{ topic: 't', partition: 0, offset: 3 }]);
+  await sink.close();
 });

@@ -234,9 +234,16 @@ export class DuckdbSink implements Sink {
       return firstId + ordered.length;
     }
     const appender = await conn.createAppender(`${t}_staging`, 'main', 'temp');
-    appendRows(...(await duckdbModules()), appender, columns, rows);
-    appender.flushSync();
-    appender.closeSync();
+    try {
+      appendRows(...(await duckdbModules()), appender, columns, rows);
+      appender.flushSync();
+    } catch (err) {
+      // What it holds is thrown away: closing (or the collector, later) would flush it into staging.
+      appender.clear();
+      throw err;
+    } finally {
+      appender.closeSync();
+    }
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
     if (upsert) {
       // One statement may not update a row twice: the newest record per key (highest offset) wins.
@@ -325,8 +332,15 @@ export class DuckdbSink implements Sink {
   /** The upsert of the positions a batch reaches, as literals (see write), or nothing without positions. */
   #positionsSql(positions: TopicPartitionOffset[]): string {
     if (positions.length === 0) return '';
+    // One row per partition, its furthest position: a statement's VALUES naming one twice keeps the first.
+    const furthest = new Map<string, TopicPartitionOffset>();
+    for (const p of positions) {
+      const k = `${p.topic}\u0000${p.partition}`;
+      const seen = furthest.get(k);
+      if (!seen || p.offset >= seen.offset) furthest.set(k, p);
+    }
     // Partitions and offsets are the broker's numbers, the strings are quoted: nothing here is SQL.
-    const values = positions.map(
+    const values = [...furthest.values()].map(
       (p) =>
         `(${literal(this.#c.table)}, ${literal(p.topic)}, ${p.partition}, ${p.offset}, ${p.topicId === undefined ? 'NULL' : literal(p.topicId)})`,
     );

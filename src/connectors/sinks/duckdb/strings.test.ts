@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { duckdbModules, setStringColumn } from './strings.ts';
+import { duckdbModules, GROUP_UNITS, setStringColumn } from './strings.ts';
 
 const [duck, bindings] = await duckdbModules();
 
@@ -17,24 +17,32 @@ const text = fc.oneof(
   fc.string({ maxLength: 40 }),
 );
 
+/** `values` through setStringColumn into a fresh table `t(i, s)`, and read back in row order. */
+async function roundTrip(
+  conn: Awaited<ReturnType<InstanceType<typeof duck.DuckDBInstance>['connect']>>,
+  values: Array<string | null>,
+): Promise<unknown[]> {
+  await conn.run('CREATE OR REPLACE TABLE t(i BIGINT, s VARCHAR)');
+  const appender = await conn.createAppender('t');
+  const chunk = duck.DuckDBDataChunk.create([duck.BIGINT, duck.VARCHAR], values.length);
+  chunk.setColumnValues(
+    0,
+    values.map((_, i) => BigInt(i)),
+  );
+  setStringColumn(bindings, chunk.chunk, 1, values);
+  appender.appendDataChunk(chunk);
+  appender.flushSync();
+  appender.closeSync();
+  return (await conn.runAndReadAll('SELECT s FROM t ORDER BY i')).getRows().map(([s]) => s);
+}
+
 test('strings written by setStringColumn read back as they were, nulls as nulls, and compare as DuckDB made them (property)', async () => {
   const instance = await duck.DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.option(text, { freq: 6 }), { minLength: 1, maxLength: 300 }), async (values) => {
-        await conn.run('CREATE OR REPLACE TABLE t(i BIGINT, s VARCHAR)');
-        const appender = await conn.createAppender('t');
-        const chunk = duck.DuckDBDataChunk.create([duck.BIGINT, duck.VARCHAR], values.length);
-        chunk.setColumnValues(
-          0,
-          values.map((_, i) => BigInt(i)),
-        );
-        setStringColumn(bindings, chunk.chunk, 1, values);
-        appender.appendDataChunk(chunk);
-        appender.flushSync();
-        appender.closeSync();
-        const back = (await conn.runAndReadAll('SELECT s FROM t ORDER BY i')).getRows().map(([s]) => s);
+        const back = await roundTrip(conn, values);
         assert.deepEqual(back, values);
         // Equality and grouping see the same strings as ones DuckDB built itself (inline padding included).
         await conn.run('CREATE OR REPLACE TABLE v(i BIGINT, s VARCHAR)');
@@ -62,6 +70,22 @@ test('strings written by setStringColumn read back as they were, nulls as nulls,
       }),
       { numRuns: 60 },
     );
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+});
+
+test("long strings beyond one copy's bound go in several copies, each string whole and in its row", async () => {
+  const instance = await duck.DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    // Over half the bound each: no two share a copy. Between them, short and null cells, and one not ASCII.
+    const big = (c: string) => c.repeat(GROUP_UNITS / 2 + 1);
+    const values = [big('a'), 'short', null, big('b'), `${big('c')}é`, 'a long one but small', big('d')];
+    const back = await roundTrip(conn, values);
+    assert.equal(back.length, values.length);
+    for (const [i, s] of back.entries()) assert.ok(s === values[i], `row ${i} differs`);
   } finally {
     conn.closeSync();
     instance.closeSync();

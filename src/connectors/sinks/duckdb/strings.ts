@@ -95,8 +95,32 @@ export function copyValidity(duckdb: Bindings, vector: Vector, validity: Uint8Ar
   duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, validity.byteLength);
 }
 
-/** The structs of the long strings (at `long`), pointing into one copy of them all in the vector's heap. */
+/**
+ * UTF-16 units of long strings placed with one copy at most: one string of a column chunk's can be far
+ * longer (a json column), and joined they must stay within what a JS string and a buffer can hold.
+ */
+export const GROUP_UNITS = 1 << 22;
+
+/** The structs of the long strings (at `long`), each group's pointing into one copy of the group's. */
 function placeLong(
+  duckdb: Bindings,
+  vector: Vector,
+  values: ReadonlyArray<string | null>,
+  long: number[],
+  view: DataView,
+): void {
+  for (let from = 0; from < long.length; ) {
+    let to = from;
+    let units = 0;
+    // At least one string a group, however long.
+    while (to < long.length && (to === from || units + values[long[to]!]!.length <= GROUP_UNITS))
+      units += values[long[to++]!]!.length;
+    placeGroup(duckdb, vector, values, long.slice(from, to), view);
+    from = to;
+  }
+}
+
+function placeGroup(
   duckdb: Bindings,
   vector: Vector,
   values: ReadonlyArray<string | null>,
@@ -125,18 +149,15 @@ function placeLong(
   // (A view, whatever kind of array the bindings answer: a Buffer's slice is no copy.)
   const data = duckdb.vector_get_data(vector, cell + STRING_BYTES);
   const written0 = new DataView(data.buffer, data.byteOffset + cell, STRING_BYTES);
+  const prefixes = new DataView(bytes.buffer);
   // DuckDB's layout as this code knows it, or an error: a wrong guess here would crash the process later.
-  if (
-    written0.getUint32(0, true) !== bytes.length ||
-    written0.getUint32(4, true) !== new DataView(bytes.buffer).getUint32(0, true)
-  )
+  if (written0.getUint32(0, true) !== bytes.length || written0.getUint32(4, true) !== prefixes.getUint32(0, true))
     throw new RunnelError(
       ErrorCodes.INTERNAL,
       'duckdb: this version of DuckDB lays out its strings unlike duckdb.h says',
     );
   const low = written0.getUint32(8, true);
   const high = written0.getUint32(12, true);
-  const prefixes = new DataView(bytes.buffer);
   let start = 0;
   for (let k = 0; k < long.length; k++) {
     const at = long[k]! * STRING_BYTES;
