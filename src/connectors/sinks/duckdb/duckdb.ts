@@ -239,11 +239,10 @@ export class DuckdbSink implements Sink {
       appender.flushSync();
     } catch (err) {
       // What it holds is thrown away: closing (or the collector, later) would flush it into staging.
-      appender.clear();
+      dropAppender(appender);
       throw err;
-    } finally {
-      appender.closeSync();
     }
+    appender.closeSync();
     const names = [...columns.map((c) => quoted(c.name)), ...META_COLUMNS].join(', ');
     if (upsert) {
       // One statement may not update a row twice: the newest record per key (highest offset) wins.
@@ -349,14 +348,8 @@ export class DuckdbSink implements Sink {
   }
 
   #dropAppender(): void {
-    const appender = this.#appender;
+    if (this.#appender) dropAppender(this.#appender);
     this.#appender = undefined;
-    try {
-      appender?.clear();
-      appender?.closeSync();
-    } catch {
-      // A broken Appender is dropped either way; the next batch makes a new one.
-    }
   }
 
   async verify(): Promise<void> {
@@ -393,6 +386,16 @@ export class DuckdbSink implements Sink {
       retriable: true,
       cause: err,
     });
+  }
+}
+
+/** Closes an Appender without flushing what it holds (closing flushes); a broken one is dropped all the same. */
+function dropAppender(appender: DuckDBAppender): void {
+  try {
+    appender.clear();
+    appender.closeSync();
+  } catch {
+    // Nothing to keep from it: the batch it held is rolled back and written again.
   }
 }
 
