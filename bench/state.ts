@@ -178,7 +178,7 @@ async function restore(broker: StatefulBroker, label: string, consumerTopic: str
   const fresh = broker.stateBackend(app, `${app}-g`);
   const store = new StoreState('r', 0);
   const t = performance.now();
-  const r = await fresh.restore('r', 0, (k, v, e) => store.load(k, v, e));
+  const r = await fresh.restore('r', 0, (k, v, e) => store.load(k, v, e), []);
   const ms = performance.now() - t;
   await fresh.close();
   return [

@@ -85,6 +85,13 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
+/** A partition a consumer owns (see Consumer.assignment). */
+export interface Ownership {
+  topic: string;
+  partition: number;
+  since?: number;
+}
+
 export interface Consumer {
   /** Records from the assigned partitions, in offset order per partition; [] after maxWaitMs. */
   poll(options?: PollOptions): Promise<StreamRecord[]>;
@@ -92,13 +99,17 @@ export interface Consumer {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Move the read position of one partition; takes effect on the next poll. */
   seek(topic: string, partition: number, target: SeekTarget): void;
-  /** The partitions this member owns now (changes on rebalance). */
-  assignment(): Array<{ topic: string; partition: number }>;
+  /**
+   * The partitions this member owns now (changes on rebalance). `since`, where the broker can tell, names
+   * the start of this member's unbroken ownership: it changes when the partition was lost and given back
+   * (another member may have read and committed it meanwhile), so what was built on it before is stale.
+   */
+  assignment(): Array<Ownership>;
   /**
    * The partitions owned as last seen, when `assignment` itself does more than look (the local broker's
    * heartbeats and rebalances, a write): for a caller that asks often and can be a poll late.
    */
-  knownAssignment?(): Array<{ topic: string; partition: number }>;
+  knownAssignment?(): Array<Ownership>;
   /**
    * The next offset poll will hand out for a partition, past what the broker skips without handing it out
    * (Kafka's transaction markers and aborted records); undefined while unknown (not owned, just seeked).
@@ -267,12 +278,15 @@ export interface StateBackend {
   prepare(stores: Array<{ name: string; partitions: number }>): Promise<void>;
   /**
    * Calls `each` for every live entry of one store partition as last committed. Never reads the input
-   * topics: on kafka it reads the changelog partition from its start to its end.
+   * topics: on kafka it reads the changelog partition from its start to its end. `inputs` are the topics
+   * whose offsets (of this partition) the state goes with: a commit of them still in flight (a previous
+   * owner's transaction) is waited for first, so the state restored matches the offsets read next.
    */
   restore(
     store: string,
     partition: number,
     each: (key: string, value: unknown, expiresAt: number | undefined) => void,
+    inputs: readonly string[],
   ): Promise<{ entries: number; ms: number }>;
   /**
    * Outputs, state changes and the consumer group's positions, all or nothing. Fails with FENCED, and

@@ -73,7 +73,7 @@ for (const given of [false, true])
       };
       assert.ok(logged.entries < 75_000, `75,000 changes were logged, ${logged.entries} kept after compaction`);
       const restored = new Map<string, unknown>();
-      await backend.restore('st', 0, (k, v) => restored.set(k, v));
+      await backend.restore('st', 0, (k, v) => restored.set(k, v), []);
       assert.deepEqual(new Map([...restored].sort()), new Map([...expected].sort()));
     });
   });
@@ -101,7 +101,7 @@ test('local: a store of one large value rewritten at every commit is compacted b
     assert.ok(written > 70e6, `${written} bytes written`);
     assert.ok(most < written / 2, `the log reached ${most} bytes of the ${written} written`);
     const restored = new Map<string, unknown>();
-    await backend.restore('model', 0, (k, v) => restored.set(k, v));
+    await backend.restore('model', 0, (k, v) => restored.set(k, v), []);
     assert.deepEqual(restored.get('model'), model(899));
   });
 });
@@ -129,7 +129,7 @@ test('local: a compaction is part of its commit: one that fails leaves no output
       positions: [],
     });
     const restored = new Map<string, unknown>();
-    await backend.restore('st', 0, (k, v) => restored.set(k, v));
+    await backend.restore('st', 0, (k, v) => restored.set(k, v), []);
     assert.deepEqual([...restored], [['k0', 59_990]]);
     assert.equal((await b.read('out', 0, 0, 10)).length, 1);
   });

@@ -23,12 +23,22 @@ export interface StateBackendSuiteOptions {
 type Entry = { value: unknown; expiresAt: number | undefined };
 
 /** Every live entry of one store partition, as restore hands them out. */
-export async function restored(b: StateBackend, store: string, partition: number): Promise<Map<string, Entry>> {
+export async function restored(
+  b: StateBackend,
+  store: string,
+  partition: number,
+  inputs: readonly string[] = [],
+): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
-  await b.restore(store, partition, (key, value, expiresAt) => {
-    assert.ok(!out.has(key), `restore handed out ${key} twice`);
-    out.set(key, { value, expiresAt });
-  });
+  await b.restore(
+    store,
+    partition,
+    (key, value, expiresAt) => {
+      assert.ok(!out.has(key), `restore handed out ${key} twice`);
+      out.set(key, { value, expiresAt });
+    },
+    inputs,
+  );
   return out;
 }
 
@@ -184,7 +194,7 @@ export function stateBackendSuite(
       assert.deepEqual(await restored(fresh, 'counts', 1), new Map([['x', { value: 'p1', expiresAt }]]));
       assert.deepEqual(await restored(fresh, 'seen', 0), new Map());
       assert.deepEqual(await restored(fresh, 'seen', 1), new Map([['x', { value: true, expiresAt: undefined }]]));
-      const r = await fresh.restore('counts', 0, () => {});
+      const r = await fresh.restore('counts', 0, () => {}, []);
       assert.equal(r.entries, 3);
       assert.ok(r.ms >= 0);
 
@@ -328,7 +338,7 @@ export function stateBackendSuite(
       let ms = 0;
       for (let p = 0; p < P; p++) {
         const got = new Map<string, unknown>();
-        const r = await fresh.restore('big', p, (key, value) => got.set(key, value));
+        const r = await fresh.restore('big', p, (key, value) => got.set(key, value), []);
         entries += r.entries;
         ms += r.ms;
         assert.equal(got.size, reference[p]!.size, `partition ${p}: live keys`);

@@ -6,9 +6,11 @@
  * counts must add up to the records produced.
  */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
-import { exited, runCli, startCli, stopped, workspace } from '../helpers/cli.ts';
+import { SESSION_TIMEOUT_MS } from '../../src/brokers/local/local-consumer.ts';
+import { exited, runCli, startCli, stopped, type Workspace, workspace } from '../helpers/cli.ts';
 
 const FIXTURE = new URL('./fixtures/keyed-counts.ts', import.meta.url).pathname;
 
@@ -44,6 +46,26 @@ function checkExactlyOnce(values: Array<{ key: string; n: number }>): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A draining consume finishes the work; every worker stops on SIGTERM; the counts are exactly-once. */
+async function drainAndCheck(ws: Workspace, workers: ChildProcess[], N: number): Promise<void> {
+  const done = await runCli(['consume', FIXTURE, '--drain', ...ws.flags], { timeoutMs: 120_000 });
+  assert.equal(done.code, 0, done.stderr);
+  const stops = await Promise.all(workers.map((w) => stopped(w)));
+  assert.deepEqual(stops, [true, true, true], 'every worker stops within 60 s of SIGTERM');
+  const total = checkExactlyOnce(await readAll(ws.broker, 'kc.counts'));
+  assert.equal(total, N);
+}
+
+async function countsWritten(brokerUrl: string): Promise<number> {
+  const b = new LocalBroker(brokerUrl);
+  await b.connect();
+  try {
+    return ((await b.describeTopic('kc.counts'))?.partitions ?? []).reduce((n, p) => n + p.endOffset, 0);
+  } finally {
+    await b.close();
+  }
+}
 
 test('keyed state is exactly-once across kill -9 at random points (local broker)', { timeout: 240_000 }, async () => {
   const ws = workspace('runnel-engine-crash-');
@@ -90,10 +112,26 @@ test('three consume processes share 6 partitions; one killed and restarted mid-r
   workers[1]!.kill('SIGKILL');
   await sleep(500);
   workers[1] = startCli(['consume', FIXTURE, ...ws.flags]);
-  const done = await runCli(['consume', FIXTURE, '--drain', ...ws.flags], { timeoutMs: 120_000 });
-  assert.equal(done.code, 0, done.stderr);
-  const stops = await Promise.all(workers.map((w) => stopped(w)));
-  assert.deepEqual(stops, [true, true, true], 'every worker stops within 60 s of SIGTERM');
-  const total = checkExactlyOnce(await readAll(ws.broker, 'kc.counts'));
-  assert.equal(total, N);
+  await drainAndCheck(ws, workers, N);
+});
+
+test('a worker stalled past its session timeout, then resumed, changes nothing (local broker)', {
+  timeout: 240_000,
+}, async () => {
+  const ws = workspace('runnel-engine-stall-');
+  const N = 30_000;
+  const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
+  assert.equal(produced.code, 0, produced.stderr);
+  const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
+  // Once all three work (each one's first line on stderr comes as it starts) and counts are being written.
+  await Promise.all(workers.map((w) => new Promise((r) => w.stderr!.once('data', r))));
+  const deadline = Date.now() + 60_000;
+  while ((await countsWritten(ws.broker)) < N / 10 && Date.now() < deadline) await sleep(100);
+  // Frozen (as a laptop's sleep or a long GC would): the others drop it and take its partitions. Resumed,
+  // it must not carry on from what it held before, even for the partitions the group deals it again.
+  workers[1]!.kill('SIGSTOP');
+  await sleep(SESSION_TIMEOUT_MS + 3000);
+  workers[1]!.kill('SIGCONT');
+  await sleep(2000);
+  await drainAndCheck(ws, workers, N);
 });

@@ -13,7 +13,7 @@ import { changelogTopic } from '../../src/brokers/kafka/changelog.ts';
 import type { FetchTarget } from '../../src/brokers/kafka/fetcher.ts';
 import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
 import type { KafkaConsumer } from '../../src/brokers/kafka/kafka-consumer.ts';
-import { type KafkaStateBackend, kEndTxn } from '../../src/brokers/kafka/kafka-state-backend.ts';
+import { type KafkaStateBackend, kBeforeSends, kEndTxn } from '../../src/brokers/kafka/kafka-state-backend.ts';
 import type { Consumer } from '../../src/core/broker.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
 import {
@@ -141,6 +141,51 @@ test('a process killed inside a transaction leaves no outputs, no state and the 
     (await pollN(c, 1)).map((r) => r.value),
     ['r1'],
   );
+});
+
+test("restore waits for a previous owner's transaction whose offsets are committed and whose changes are not sent yet", {
+  timeout: 120_000,
+}, async (t) => {
+  const b = await broker(t);
+  if (!b) return;
+  const input = unique('in');
+  const group = unique('g');
+  const app = unique('app');
+  await b.createTopic(input, { partitions: 1 });
+  await b.produce(input, [{ key: 'k', value: 1 }]);
+  const c = b.consumer({ group, topics: [input] });
+  t.after(() => c.close());
+  const read = await pollN(c, 1);
+  const owner = b.stateBackend(app, group) as KafkaStateBackend;
+  t.after(() => owner.close());
+  await owner.prepare([{ name: 'st', partitions: 1 }]);
+  // The owner stalls where its offsets are committed (pending in its transaction) and nothing is sent: the
+  // changelog shows no open transaction. The partition's first commit: Kafka lists no offset for it yet.
+  let reached: () => void = () => {};
+  const atSends = new Promise<void>((r) => (reached = r));
+  let release: () => void = () => {};
+  owner[kBeforeSends] = () => {
+    reached();
+    return new Promise<void>((r) => (release = r));
+  };
+  const committing = owner.commit(c, {
+    outputs: [],
+    state: [{ store: 'st', partition: 0, changes: [{ key: 'k', value: 'sent' }] }],
+    positions: positionsAfter(read),
+  });
+  await atSends;
+  const next = b.stateBackend(app, group);
+  t.after(() => next.close());
+  let settled = false;
+  const restoring = restored(next, 'st', 0, [input]).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 1500));
+  const early = settled;
+  release();
+  await committing;
+  assert.equal(early, false, 'restore returned while the offsets it goes with were still pending');
+  // Restored with the stalled transaction's change: state and offsets agree.
+  assert.deepEqual(await restoring, new Map([['k', { value: 'sent', expiresAt: undefined }]]));
+  assert.deepEqual(await committedOffsets(b, group), { [`${input}:0`]: 1 });
 });
 
 /** The member as a zombie sees itself: still owning everything, in the generation it read its batch in. */

@@ -1,6 +1,6 @@
 import { ConnectionPool, Consumer as KConsumer } from '@platformatic/kafka';
 import { sleep } from '../../core/backoff.ts';
-import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
+import type { Consumer, ConsumerOptions, Ownership, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { TopicIdentity } from '../../core/recreated-topic.ts';
@@ -30,6 +30,8 @@ interface Assigned {
   handedOut: boolean;
   /** The group's offset as this member last saw it committed, under this ownership (unknown: undefined). */
   committed?: number | undefined;
+  /** The generation this member's unbroken ownership of the partition began in. */
+  since: number;
 }
 
 export interface KafkaConsumerDeps {
@@ -108,8 +110,8 @@ export class KafkaConsumer implements Consumer {
     this.#client.on('consumer:heartbeat:error', () => {});
   }
 
-  assignment(): Array<{ topic: string; partition: number }> {
-    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  assignment(): Ownership[] {
+    return [...this.#assigned.values()].map(({ topic, partition, since }) => ({ topic, partition, since }));
   }
 
   /** The membership a transactional offset commit is fenced by; undefined when not (or no longer) in the group. */
@@ -285,15 +287,21 @@ export class KafkaConsumer implements Consumer {
   }
 
   #onAssignment(assignments: Array<{ topic: string; partitions: number[] }>): void {
-    this.#generation = this.#client.generationId;
+    const generation = this.#client.generationId;
+    // Eager rebalancing: a partition kept from the generation before was owned by nobody else meanwhile, so
+    // its position stands. Not across a gap: a member whose SyncGroup was refused (another rebalance began),
+    // or that the group dropped while it was stalled, missed a generation in which others may have owned
+    // and committed it. Then every partition starts afresh, from the group's offsets and restored state.
+    const continuous = this.#generation >= 0 && generation <= this.#generation + 1;
+    this.#generation = generation;
     const next = new Map<string, Assigned>();
     for (const { topic, partitions } of assignments) {
       for (const partition of partitions) {
         const key = tpKey(topic, partition);
-        // Eager rebalancing: a partition we keep was never owned by anyone else, so our position stands.
+        const kept = continuous ? this.#assigned.get(key) : undefined;
         next.set(
           key,
-          this.#assigned.get(key) ?? {
+          kept ?? {
             topic,
             partition,
             position: undefined,
@@ -301,12 +309,13 @@ export class KafkaConsumer implements Consumer {
             buffer: [],
             pending: [],
             handedOut: false,
+            since: generation,
           },
         );
       }
     }
     for (const [key, a] of this.#assigned) {
-      if (next.has(key)) continue;
+      if (next.get(key) === a) continue;
       if (a.handedOut) this.#lostUncommitted.add(key);
       this.#reset(a);
     }

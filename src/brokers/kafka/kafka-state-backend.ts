@@ -39,6 +39,8 @@ const FENCING = new Set([
   'INVALID_PRODUCER_EPOCH',
 ]);
 
+/** A test's hook between the offsets' commit and the first send: where a stalled zombie's offsets are pending. */
+export const kBeforeSends = Symbol('runnel.kafka.state.beforeSends');
 /** A test's hook between the last send and EndTxn: where a process killed mid-transaction dies. */
 export const kBeforeEndTxn = Symbol('runnel.kafka.state.beforeEndTxn');
 /** A test's hook around EndTxn (given the real call): where its answer is lost, whether or not it landed. */
@@ -57,6 +59,7 @@ export class KafkaStateBackend implements StateBackend {
   #producer: TxProducer | undefined;
   /** Commits run one at a time: a producer has one transaction open at most. */
   #queue: Promise<unknown> = Promise.resolve();
+  [kBeforeSends]?: () => Promise<void>;
   [kBeforeEndTxn]?: () => Promise<void>;
   [kEndTxn]?: (endTxn: () => Promise<void>) => Promise<void>;
 
@@ -75,13 +78,16 @@ export class KafkaStateBackend implements StateBackend {
     store: string,
     partition: number,
     each: (key: string, value: unknown, expiresAt: number | undefined) => void,
+    inputs: readonly string[],
   ): Promise<{ entries: number; ms: number }> {
     const started = performance.now();
     const topic = changelogTopic(this.#app, store);
     try {
-      // A previous owner's transaction that already committed offsets must finish first, or the changelog's
-      // stable end would stop before its changes while the group's offsets (read once it finishes) pass them.
-      await this.#awaitStableOffsets();
+      // A previous owner's transaction that already committed this partition's offsets must finish first:
+      // it commits them before it sends its changelog records, so until then the changelog shows no open
+      // transaction, and its stable end would stop before those changes while the group's offsets (read
+      // once the transaction ends) pass them. CI saw a key's count start again at 1 after 91.
+      await this.#awaitStableOffsets(inputs.map((t) => ({ topic: t, partition })));
       const entries = await readChangelog(this.#broker.reader, topic, partition, each, STABLE_WAIT_MS);
       return { entries, ms: performance.now() - started };
     } catch (err) {
@@ -141,6 +147,7 @@ export class KafkaStateBackend implements StateBackend {
           id,
         );
       }
+      await this[kBeforeSends]?.();
       // One chunk at a time, all in the one transaction: a batch over Kafka's message size limit still commits whole.
       for (const part of chunk<OutMessage>(messages)) await txn.send({ messages: part.messages as never });
       await this[kBeforeEndTxn]?.();
@@ -218,7 +225,7 @@ export class KafkaStateBackend implements StateBackend {
   async #landed(offsets: TopicPartitionOffset[], id: string): Promise<boolean> {
     if (offsets.length === 0) return false;
     try {
-      const committed = await this.#awaitStableOffsets();
+      const committed = await this.#awaitStableOffsets(offsets);
       return offsets.every((p) => {
         const c = committed.get(`${p.topic}:${p.partition}`);
         return c?.offset === p.offset && c.metadata === id;
@@ -228,16 +235,27 @@ export class KafkaStateBackend implements StateBackend {
     }
   }
 
-  /** The group's committed offsets once no open transaction holds any of them (Kafka's requireStable). */
-  async #awaitStableOffsets(): Promise<Map<string, { offset: number; metadata: string | null }>> {
+  /**
+   * The group's committed offsets of `targets` once no open transaction holds any of them (Kafka's
+   * requireStable). Named partition by partition: asked for all of a group's offsets, Kafka looks for
+   * pending ones only among the partitions that already have a committed offset, so a first commit still
+   * in flight went unseen.
+   */
+  async #awaitStableOffsets(
+    targets: ReadonlyArray<{ topic: string; partition: number }>,
+  ): Promise<Map<string, { offset: number; metadata: string | null }>> {
+    const out = new Map<string, { offset: number; metadata: string | null }>();
+    if (targets.length === 0) return out;
+    const byTopic = new Map<string, number[]>();
+    for (const t of targets) byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), t.partition]);
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     const deadline = Date.now() + STABLE_WAIT_MS;
     for (;;) {
       try {
         const [g] = await this.#broker.admin.listConsumerGroupOffsets({
-          groups: [this.#group],
+          groups: [{ groupId: this.#group, topics }],
           requireStable: true,
         });
-        const out = new Map<string, { offset: number; metadata: string | null }>();
         for (const t of g?.topics ?? []) {
           for (const p of t.partitions) {
             out.set(`${t.name}:${p.partitionIndex}`, {

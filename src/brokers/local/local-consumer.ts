@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../../core/backoff.ts';
-import type { Consumer, ConsumerOptions, PollOptions, SeekTarget } from '../../core/broker.ts';
+import type { Consumer, ConsumerOptions, Ownership, PollOptions, SeekTarget } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { TopicIdentity } from '../../core/recreated-topic.ts';
@@ -19,6 +19,8 @@ interface Assigned {
   position: number;
   /** The stored batch this member stopped inside, so it is parsed once, not once per poll. */
   cursor: { current?: BatchCursor };
+  /** The membership (count of joins) this member has owned it in without a break. */
+  since: number;
 }
 
 /**
@@ -35,6 +37,8 @@ export class LocalConsumer implements Consumer {
   /** The topic id each topic is read by, checked every poll. */
   readonly #identity: TopicIdentity;
   #lastHeartbeat = 0;
+  /** Times this member joined the group: once, then once more after each time the group dropped it. */
+  #joins = 0;
   #next = 0;
   #closed = false;
   /** The last fetch left a partition unread to let a slower shared reader catch up (see SharedReaders). */
@@ -58,13 +62,13 @@ export class LocalConsumer implements Consumer {
   }
 
   /** The partitions owned as of the last poll or rebalance, without asking the group (a write). */
-  knownAssignment(): Array<{ topic: string; partition: number }> {
-    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  knownAssignment(): Ownership[] {
+    return [...this.#assigned.values()].map(({ topic, partition, since }) => ({ topic, partition, since }));
   }
 
-  assignment(): Array<{ topic: string; partition: number }> {
+  assignment(): Ownership[] {
     this.#maybeRebalance(true);
-    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+    return this.knownAssignment();
   }
 
   seek(topic: string, partition: number, target: SeekTarget): void {
@@ -243,6 +247,10 @@ export class LocalConsumer implements Consumer {
     const { group, topics } = this.#options;
     const b = this.#broker;
     const members = b.transaction(() => {
+      // Our row gone: the group dropped us (we were stalled past the session timeout) and may have dealt our
+      // partitions to others, who read and committed them meanwhile. Nothing kept from before is ours.
+      const dropped = !b.stmt('SELECT 1 FROM group_members WHERE grp = ? AND member = ?').get(group, this.#member);
+      if (dropped) this.#joins++;
       b.stmt(
         `INSERT INTO group_members(grp, member, topics, client_id, heartbeat) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(grp, member) DO UPDATE SET heartbeat = excluded.heartbeat`,
@@ -264,13 +272,18 @@ export class LocalConsumer implements Consumer {
       }
     }
     for (const [key, a] of [...this.#assigned]) {
-      if (wanted.has(key)) continue;
+      if (wanted.has(key) && a.since === this.#joins) continue;
       this.#assigned.delete(key);
       this.#broker.sharedReaders.leave(this, a.topicId, a.partition);
     }
     for (const [key, w] of wanted) {
       if (this.#assigned.has(key)) continue;
-      this.#assigned.set(key, { ...w, position: this.#initialPosition(w.topic, w.topicId, w.partition), cursor: {} });
+      this.#assigned.set(key, {
+        ...w,
+        position: this.#initialPosition(w.topic, w.topicId, w.partition),
+        cursor: {},
+        since: this.#joins,
+      });
     }
   }
 

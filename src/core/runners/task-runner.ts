@@ -38,6 +38,8 @@ export class TaskRunner {
   readonly positions = new Map<string, number>();
   readonly #o: TaskRunnerOptions;
   readonly #tasks = new Map<number, ProcessorTask>();
+  /** The ownership each task was built under (Ownership.since; -1 where the broker does not tell). */
+  readonly #since = new WeakMap<ProcessorTask, number>();
   readonly #backend: StateBackend;
   readonly #ready = Promise.withResolvers<void>();
   readonly ready = this.#ready.promise;
@@ -240,19 +242,24 @@ export class TaskRunner {
     const o = this.#o;
     // As the poll just left it: `assignment` would heartbeat and rebalance again (a write on the local
     // broker, after every poll), and a poll is where the assignment changes anyway.
-    const owned = new Set((consumer.knownAssignment?.() ?? consumer.assignment()).map((a) => a.partition));
+    // Per partition, when this member's ownership of it began (the latest over its input topics): a task
+    // built under an earlier ownership is stale, even if the partition is ours again now.
+    const owned = new Map<number, number>();
+    for (const a of consumer.knownAssignment?.() ?? consumer.assignment()) {
+      owned.set(a.partition, Math.max(owned.get(a.partition) ?? -1, a.since ?? -1));
+    }
     const before = this.#tasks.size;
-    for (const partition of [...this.#tasks.keys()]) {
-      if (owned.has(partition)) continue;
-      this.#endedTasks.delete(this.#tasks.get(partition)!);
+    for (const [partition, task] of [...this.#tasks]) {
+      if (owned.get(partition) === this.#since.get(task)) continue;
+      this.#endedTasks.delete(task);
       this.#tasks.delete(partition);
       for (const topic of o.processor.inputs) this.#consumed.delete(tpKey(topic, partition));
     }
     const fresh = new Set<number>();
-    if (before === this.#tasks.size && [...owned].every((p) => this.#tasks.has(p))) return fresh;
+    if (before === this.#tasks.size && [...owned.keys()].every((p) => this.#tasks.has(p))) return fresh;
     // One line a processor for what it restored, not one a partition (the demo printed 17 at a restart).
     const restored = { partitions: [] as number[], entries: 0, ms: 0 };
-    for (const partition of owned) {
+    for (const [partition, since] of owned) {
       if (this.#tasks.has(partition)) continue;
       const task = o.processor.createTask({
         partition,
@@ -264,7 +271,12 @@ export class TaskRunner {
       let entries = 0;
       let ms = 0;
       for (const store of o.processor.stores) {
-        const r = await this.#backend.restore(store, partition, (k, v, e) => task.restoreEntry(store, k, v, e));
+        const r = await this.#backend.restore(
+          store,
+          partition,
+          (k, v, e) => task.restoreEntry(store, k, v, e),
+          o.processor.inputs,
+        );
         entries += r.entries;
         ms += r.ms;
       }
@@ -278,6 +290,7 @@ export class TaskRunner {
       // demo started again in its folder) has nothing to be told.
       if (task.watermark === Number.POSITIVE_INFINITY && task.timed) this.#endedTasks.set(task, task.counters.late);
       this.#tasks.set(partition, task);
+      this.#since.set(task, since);
       fresh.add(partition);
       // The state is as of the committed positions: read on from exactly there, whatever this consumer
       // had read before (a fenced batch, a partition that comes back). Not from a number read here: the
