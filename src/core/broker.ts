@@ -111,6 +111,11 @@ export interface Consumer {
    */
   knownAssignment?(): Array<Ownership>;
   /**
+   * Tells the group this member lives without looking at the assignment, where only a poll does (the local
+   * broker): called between the restores of a long takeover, so the group does not drop the member for it.
+   */
+  keepAlive?(): void;
+  /**
    * The next offset poll will hand out for a partition, past what the broker skips without handing it out
    * (Kafka's transaction markers and aborted records); undefined while unknown (not owned, just seeked).
    * A consumer that read everything up to a marker must commit past it, or it never catches up with the
@@ -264,8 +269,12 @@ export interface StoreChanges {
 export interface AtomicCommit {
   outputs: Array<{ topic: string; records: OutgoingRecord[] }>;
   state: StoreChanges[];
-  /** Next offsets to read, committed for the consumer's group in the same transaction. */
-  positions: TopicPartitionOffset[];
+  /**
+   * Next offsets to read, committed for the consumer's group in the same transaction. `since`: the
+   * ownership (Ownership.since) the batch was built under; a commit whose partition has been lost and
+   * dealt back since then is refused (FENCED), even under the member's new, valid membership.
+   */
+  positions: Array<TopicPartitionOffset & { since?: number }>;
 }
 
 /**

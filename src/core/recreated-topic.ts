@@ -51,7 +51,7 @@ export class TopicIdentity {
   }
 
   /** The offsets worth committing: a batch of the old topic finished after the new one was noticed is not. */
-  committable(offsets: TopicPartitionOffset[]): TopicPartitionOffset[] {
+  committable<T extends TopicPartitionOffset>(offsets: T[]): T[] {
     return this.#staleCommits.size === 0 ? offsets : offsets.filter((o) => !this.#staleCommits.has(o.topic));
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import type { Consumer } from '../../src/core/broker.ts';
-import { stateBackendSuite } from './state-backend-suite.ts';
+import { isFenced, stateBackendSuite } from './state-backend-suite.ts';
 
 stateBackendSuite(
   'local',
@@ -133,4 +133,41 @@ test('local: a compaction is part of its commit: one that fails leaves no output
     assert.deepEqual([...restored], [['k0', 59_990]]);
     assert.equal((await b.read('out', 0, 0, 10)).length, 1);
   });
+});
+
+test('local: a member that missed two membership changes starts its partitions afresh; a batch built before is refused', async () => {
+  const b = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-epoch-')), 'broker.db')}`);
+  await b.connect();
+  try {
+    await b.createTopic('in', { partitions: 2 });
+    const backend = b.stateBackend('app', 'g');
+    await backend.prepare([{ name: 'st', partitions: 2 }]);
+    const m = b.consumer({ group: 'g', topics: ['in'] });
+    const before = m.assignment();
+    assert.equal(before.length, 2, 'alone, it owns both partitions');
+    const batch = (since: number | undefined) => ({
+      outputs: [],
+      state: [{ store: 'st', partition: 0, changes: [{ key: 'k', value: since ?? 0 }] }],
+      positions: [{ topic: 'in', partition: 0, offset: 1, ...(since === undefined ? {} : { since }) }],
+    });
+    const p0 = before.find((a) => a.partition === 0)!;
+    await backend.commit(m, batch(p0.since)); // nothing changed: commits
+    // Another member comes and goes while this one does not look: partition 0 may have been someone else's.
+    const k = b.consumer({ group: 'g', topics: ['in'] });
+    k.assignment();
+    await k.close();
+    await assert.rejects(backend.commit(m, batch(p0.since)), (err: unknown) => isFenced(err));
+    const after = m.assignment();
+    const again = after.find((a) => a.partition === 0)!;
+    assert.notEqual(again.since, p0.since, 'its ownership of partition 0 starts afresh');
+    await assert.rejects(
+      backend.commit(m, batch(p0.since)),
+      (err: unknown) => isFenced(err),
+      'the old batch stays refused',
+    );
+    await backend.commit(m, batch(again.since));
+    await m.close();
+  } finally {
+    await b.close();
+  }
 });

@@ -102,12 +102,15 @@ test('keyed state is exactly-once across kill -9 at random points (local broker)
 
 test('three consume processes share 6 partitions; one killed and restarted mid-run changes nothing', {
   timeout: 240_000,
-}, async () => {
+}, async (t) => {
   const ws = workspace('runnel-engine-scale-');
   const N = 30_000;
   const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
   assert.equal(produced.code, 0, produced.stderr);
   const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
+  t.after(() => {
+    for (const w of workers) w.kill('SIGKILL');
+  });
   await sleep(1500);
   workers[1]!.kill('SIGKILL');
   await sleep(500);
@@ -117,12 +120,15 @@ test('three consume processes share 6 partitions; one killed and restarted mid-r
 
 test('a worker stalled past its session timeout, then resumed, changes nothing (local broker)', {
   timeout: 240_000,
-}, async () => {
+}, async (t) => {
   const ws = workspace('runnel-engine-stall-');
   const N = 30_000;
   const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
   assert.equal(produced.code, 0, produced.stderr);
   const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
+  t.after(() => {
+    for (const w of workers) w.kill('SIGKILL');
+  });
   // Once all three work (each one's first line on stderr comes as it starts) and counts are being written.
   await Promise.all(workers.map((w) => new Promise((r) => w.stderr!.once('data', r))));
   const deadline = Date.now() + 60_000;

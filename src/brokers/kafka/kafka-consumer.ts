@@ -130,10 +130,16 @@ export class KafkaConsumer implements Consumer {
    * The partitions of `offsets` this member may not commit transactionally: not assigned now, or taken
    * away (and maybe given back) since records of them were handed out without a commit after them.
    */
-  notOwned(offsets: Array<{ topic: string; partition: number }>): string[] {
-    return offsets
-      .map((o) => tpKey(o.topic, o.partition))
-      .filter((key) => !this.#assigned.has(key) || this.#lostUncommitted.has(key));
+  notOwned(offsets: Array<{ topic: string; partition: number; since?: number }>): string[] {
+    const out: string[] = [];
+    for (const o of offsets) {
+      const key = tpKey(o.topic, o.partition);
+      const a = this.#assigned.get(key);
+      // Owned again, but not without a break since the batch's task was built (a generation it missed).
+      const regained = o.since !== undefined && a !== undefined && a.since !== o.since;
+      if (!a || regained || this.#lostUncommitted.has(key)) out.push(key);
+    }
+    return out;
   }
 
   /**
@@ -175,7 +181,7 @@ export class KafkaConsumer implements Consumer {
   }
 
   /** The offsets worth committing (those of a topic deleted and created again are not; see TopicIdentity). */
-  committable(offsets: TopicPartitionOffset[]): TopicPartitionOffset[] {
+  committable<T extends TopicPartitionOffset>(offsets: T[]): T[] {
     return this.#identity.committable(offsets);
   }
 
@@ -292,7 +298,8 @@ export class KafkaConsumer implements Consumer {
     // its position stands. Not across a gap: a member whose SyncGroup was refused (another rebalance began),
     // or that the group dropped while it was stalled, missed a generation in which others may have owned
     // and committed it. Then every partition starts afresh, from the group's offsets and restored state.
-    const continuous = this.#generation >= 0 && generation <= this.#generation + 1;
+    const continuous =
+      this.#generation >= 0 && (generation === this.#generation || generation === this.#generation + 1);
     this.#generation = generation;
     const next = new Map<string, Assigned>();
     for (const { topic, partitions } of assignments) {

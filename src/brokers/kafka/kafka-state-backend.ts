@@ -111,6 +111,8 @@ export class KafkaStateBackend implements StateBackend {
       throw new RunnelError(ErrorCodes.INTERNAL, 'a kafka state backend commits only for a kafka consumer');
     }
     const positions = consumer.committable(c.positions);
+    // Read together with the membership below, in one synchronous step: a rebalance landing later leaves
+    // this commit with the generation it was checked under, which the coordinator then refuses.
     const lost = consumer.notOwned(positions);
     const group = consumer.groupMetadata();
     if (lost.length > 0 || (positions.length > 0 && !group)) {

@@ -37,7 +37,11 @@ export class LocalConsumer implements Consumer {
   /** The topic id each topic is read by, checked every poll. */
   readonly #identity: TopicIdentity;
   #lastHeartbeat = 0;
-  /** Times this member joined the group: once, then once more after each time the group dropped it. */
+  /** When this member last told the group it lives (a look, or keepAlive). */
+  #alive = Number.POSITIVE_INFINITY;
+  /** The group's membership epoch at this member's last look (-1: none yet). */
+  #epochSeen = -1;
+  /** Counts the breaks in this member's ownership: its first join, then each gap (see #maybeRebalance). */
   #joins = 0;
   #next = 0;
   #closed = false;
@@ -69,6 +73,28 @@ export class LocalConsumer implements Consumer {
   assignment(): Ownership[] {
     this.#maybeRebalance(true);
     return this.knownAssignment();
+  }
+
+  /** Refreshes this member's heartbeat without looking at the assignment: a long restore keeps its place. */
+  keepAlive(): void {
+    const now = Date.now();
+    this.#broker.transaction(() => {
+      const alive = this.#broker
+        .stmt('UPDATE group_members SET heartbeat = ? WHERE grp = ? AND member = ?')
+        .run(now, this.#options.group, this.#member).changes;
+      if (alive > 0 && now - this.#alive <= SESSION_TIMEOUT_MS) this.#alive = now;
+    });
+  }
+
+  /**
+   * Whether a batch built under ownership `since` of a partition may still commit now that the group is at
+   * `epoch` (read in the committing transaction): this member owns it without a break since, as far as
+   * it can tell. The caller checks the current owner itself.
+   */
+  ownsSince(p: { topic: string; partition: number; since?: number }, epoch: number): boolean {
+    if (this.#epochSeen < 0 || epoch - this.#epochSeen > 1 || Date.now() - this.#alive > SESSION_TIMEOUT_MS)
+      return false;
+    return p.since === undefined || this.#assigned.get(tpKey(p.topic, p.partition))?.since === p.since;
   }
 
   seek(topic: string, partition: number, target: SeekTarget): void {
@@ -110,9 +136,10 @@ export class LocalConsumer implements Consumer {
     // Leaving explicitly lets the other members take our partitions at once instead of after a timeout.
     try {
       this.#broker.transaction(() => {
-        this.#broker
+        const left = this.#broker
           .stmt('DELETE FROM group_members WHERE grp = ? AND member = ?')
-          .run(this.#options.group, this.#member);
+          .run(this.#options.group, this.#member).changes;
+        bumpEpoch(this.#broker, this.#options.group, Number(left));
       });
     } catch {
       // The broker may already be closed; the session timeout then frees our partitions.
@@ -247,15 +274,24 @@ export class LocalConsumer implements Consumer {
     const { group, topics } = this.#options;
     const b = this.#broker;
     const members = b.transaction(() => {
-      // Our row gone: the group dropped us (we were stalled past the session timeout) and may have dealt our
-      // partitions to others, who read and committed them meanwhile. Nothing kept from before is ours.
-      const dropped = !b.stmt('SELECT 1 FROM group_members WHERE grp = ? AND member = ?').get(group, this.#member);
-      if (dropped) this.#joins++;
+      const had = b.stmt('SELECT 1 FROM group_members WHERE grp = ? AND member = ?').get(group, this.#member);
       b.stmt(
         `INSERT INTO group_members(grp, member, topics, client_id, heartbeat) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(grp, member) DO UPDATE SET heartbeat = excluded.heartbeat`,
       ).run(group, this.#member, JSON.stringify(topics), this.#options.clientId ?? null, now);
-      b.stmt('DELETE FROM group_members WHERE grp = ? AND heartbeat < ?').run(group, now - SESSION_TIMEOUT_MS);
+      const expired = b
+        .stmt('DELETE FROM group_members WHERE grp = ? AND heartbeat < ?')
+        .run(group, now - SESSION_TIMEOUT_MS).changes;
+      const epoch = bumpEpoch(b, group, (had ? 0 : 1) + Number(expired));
+      // Nothing kept from before is ours when: our row was gone (the group dropped us, and may have dealt our
+      // partitions to others who read and committed them); we were silent past the session timeout (others
+      // counted us dead whether or not they deleted the row); or the membership changed more than once since
+      // our last look (a partition may have gone to another member and come back).
+      const gap =
+        !had || now - this.#alive > SESSION_TIMEOUT_MS || (this.#epochSeen >= 0 && epoch - this.#epochSeen > 1);
+      if (gap) this.#joins++;
+      this.#epochSeen = epoch;
+      this.#alive = now;
       return b.stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member').all(group) as Array<{
         member: string;
         topics: string;
@@ -326,6 +362,20 @@ export function ownerOf(
 }
 
 /** The live members of a group, as every member sees them at this moment (sorted by id). */
+/** Adds `by` membership changes to the group's epoch (in the caller's transaction); returns the epoch. */
+export function bumpEpoch(broker: LocalBroker, group: string, by: number): number {
+  if (by > 0) {
+    broker
+      .stmt(
+        `INSERT INTO group_epochs(grp, epoch) VALUES (?, ?)
+         ON CONFLICT(grp) DO UPDATE SET epoch = epoch + excluded.epoch`,
+      )
+      .run(group, by);
+  }
+  const row = broker.stmt('SELECT epoch FROM group_epochs WHERE grp = ?').get(group) as { epoch: number } | undefined;
+  return row?.epoch ?? 0;
+}
+
 export function liveMembers(
   broker: LocalBroker,
   group: string,

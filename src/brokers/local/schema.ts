@@ -62,6 +62,11 @@ export function applySchema(db: DatabaseSync): void {
       client_id TEXT,
       heartbeat INTEGER NOT NULL,
       PRIMARY KEY(grp, member)) WITHOUT ROWID;
+    -- Bumped by every change of a group's membership rows (a join, a leave, an expiry): a member that sees it
+    -- move by more than one between two looks cannot tell who owned its partitions in between.
+    CREATE TABLE IF NOT EXISTS group_epochs(
+      grp TEXT PRIMARY KEY,
+      epoch INTEGER NOT NULL) WITHOUT ROWID;
   `);
   db.prepare('INSERT OR IGNORE INTO meta(k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   // Names this broker file among others: topic ids built from it differ on a new file (see TopicInfo.id).

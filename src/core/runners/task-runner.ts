@@ -225,13 +225,19 @@ export class TaskRunner {
    * Positions of every input partition of the touched tasks: a commit names all the partitions whose
    * tasks produced something, so the backend fences a zombie's window flush as well as its input.
    */
-  #positionsFor(tasks: Set<ProcessorTask>): TopicPartitionOffset[] {
-    const out: TopicPartitionOffset[] = [];
+  #positionsFor(tasks: Set<ProcessorTask>): AtomicCommit['positions'] {
+    const out: AtomicCommit['positions'] = [];
     for (const t of tasks) {
+      const since = this.#since.get(t);
       for (const topic of this.#o.processor.inputs) {
         const key = tpKey(topic, t.partition);
         const offset = this.#consumed.get(key) ?? this.positions.get(key);
-        if (offset !== undefined) out.push({ topic, partition: t.partition, offset });
+        if (offset === undefined) continue;
+        out.push(
+          since === undefined || since < 0
+            ? { topic, partition: t.partition, offset }
+            : { topic, partition: t.partition, offset, since },
+        );
       }
     }
     return out;
@@ -279,6 +285,7 @@ export class TaskRunner {
         );
         entries += r.entries;
         ms += r.ms;
+        consumer.keepAlive?.();
       }
       if (entries > 0) {
         restored.partitions.push(partition);
@@ -341,7 +348,7 @@ export class TaskRunner {
   async #commit(
     consumer: Consumer,
     tasks: ProcessorTask[],
-    positions: TopicPartitionOffset[],
+    positions: AtomicCommit['positions'],
     retry: { signal: AbortSignal; log: Logger; status: StatusCell },
   ): Promise<void> {
     const outputs = new Map<string, AtomicCommit['outputs'][number]>();
