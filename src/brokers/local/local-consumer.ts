@@ -37,8 +37,6 @@ export class LocalConsumer implements Consumer {
   /** The topic id each topic is read by, checked every poll. */
   readonly #identity: TopicIdentity;
   #lastHeartbeat = 0;
-  /** When this member last told the group it lives (a look, or keepAlive). */
-  #alive = Number.POSITIVE_INFINITY;
   /** The group's membership epoch at this member's last look (-1: none yet). */
   #epochSeen = -1;
   /** Counts the breaks in this member's ownership: its first join, then each gap (see #maybeRebalance). */
@@ -77,12 +75,11 @@ export class LocalConsumer implements Consumer {
 
   /** Refreshes this member's heartbeat without looking at the assignment: a long restore keeps its place. */
   keepAlive(): void {
-    const now = Date.now();
+    // A row the group already deleted stays deleted: the next look sees the gap.
     this.#broker.transaction(() => {
-      const alive = this.#broker
+      this.#broker
         .stmt('UPDATE group_members SET heartbeat = ? WHERE grp = ? AND member = ?')
-        .run(now, this.#options.group, this.#member).changes;
-      if (alive > 0 && now - this.#alive <= SESSION_TIMEOUT_MS) this.#alive = now;
+        .run(Date.now(), this.#options.group, this.#member);
     });
   }
 
@@ -92,8 +89,7 @@ export class LocalConsumer implements Consumer {
    * it can tell. The caller checks the current owner itself.
    */
   ownsSince(p: { topic: string; partition: number; since?: number }, epoch: number): boolean {
-    if (this.#epochSeen < 0 || epoch - this.#epochSeen > 1 || Date.now() - this.#alive > SESSION_TIMEOUT_MS)
-      return false;
+    if (this.#epochSeen < 0 || epoch - this.#epochSeen > 1) return false;
     return p.since === undefined || this.#assigned.get(tpKey(p.topic, p.partition))?.since === p.since;
   }
 
@@ -283,15 +279,13 @@ export class LocalConsumer implements Consumer {
         .stmt('DELETE FROM group_members WHERE grp = ? AND heartbeat < ?')
         .run(group, now - SESSION_TIMEOUT_MS).changes;
       const epoch = bumpEpoch(b, group, (had ? 0 : 1) + Number(expired));
-      // Nothing kept from before is ours when: our row was gone (the group dropped us, and may have dealt our
-      // partitions to others who read and committed them); we were silent past the session timeout (others
-      // counted us dead whether or not they deleted the row); or the membership changed more than once since
-      // our last look (a partition may have gone to another member and come back).
-      const gap =
-        !had || now - this.#alive > SESSION_TIMEOUT_MS || (this.#epochSeen >= 0 && epoch - this.#epochSeen > 1);
+      // Nothing kept from before is ours when our row was gone (the group dropped us, and may have dealt our
+      // partitions to others who read and committed them: a member that counts us dead deletes our row
+      // first), or when the membership changed more than once since our last look (a partition may have gone
+      // to another member and come back). Silence alone is no gap: a group nobody else looked at kept ours.
+      const gap = !had || (this.#epochSeen >= 0 && epoch - this.#epochSeen > 1);
       if (gap) this.#joins++;
       this.#epochSeen = epoch;
-      this.#alive = now;
       return b.stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member').all(group) as Array<{
         member: string;
         topics: string;
