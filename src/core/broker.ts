@@ -89,6 +89,10 @@ export interface PollOptions {
 export interface Ownership {
   topic: string;
   partition: number;
+  /**
+   * Names this member's unbroken ownership of the partition (Kafka: the generation it began in; local: a
+   * number per ownership). Another value later means it was lost and dealt back in between.
+   */
   since?: number;
 }
 

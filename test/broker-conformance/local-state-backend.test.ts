@@ -171,3 +171,28 @@ test('local: a member that missed two membership changes starts its partitions a
     await b.close();
   }
 });
+
+test('local: a partition that goes to another member and comes back is a new ownership, seen or not', async () => {
+  const b = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-owner-')), 'broker.db')}`);
+  await b.connect();
+  try {
+    await b.createTopic('in', { partitions: 2 });
+    const m = b.consumer({ group: 'g', topics: ['in'] });
+    const first = new Map(m.assignment().map((a) => [a.partition, a.since]));
+    const k = b.consumer({ group: 'g', topics: ['in'] });
+    k.assignment();
+    // This member looks after each change: no gap, yet the partition it lost must not keep its old ownership.
+    const kept = new Set(m.assignment().map((a) => a.partition));
+    const lost = [0, 1].find((p) => !kept.has(p));
+    assert.ok(lost !== undefined, 'the new member took a partition');
+    await k.close();
+    const back = m.assignment().find((a) => a.partition === lost);
+    assert.ok(back, 'the partition came back');
+    assert.notEqual(back.since, first.get(lost), 'a new ownership');
+    const stay = [...kept][0]!;
+    assert.equal(m.assignment().find((a) => a.partition === stay)?.since, first.get(stay), 'the kept one is unbroken');
+    await m.close();
+  } finally {
+    await b.close();
+  }
+});

@@ -19,7 +19,9 @@ interface Assigned {
   position: number;
   /** The stored batch this member stopped inside, so it is parsed once, not once per poll. */
   cursor: { current?: BatchCursor };
-  /** The membership (count of joins) this member has owned it in without a break. */
+  /** The membership (see #breaks) it was dealt in: a break since ends this ownership. */
+  membership: number;
+  /** This ownership's number (Ownership.since): a partition that leaves and comes back gets a new one. */
   since: number;
 }
 
@@ -39,8 +41,10 @@ export class LocalConsumer implements Consumer {
   #lastHeartbeat = 0;
   /** The group's membership epoch at this member's last look (-1: none yet). */
   #epochSeen = -1;
-  /** Counts the breaks in this member's ownership: its first join, then each gap (see #maybeRebalance). */
-  #joins = 0;
+  /** Counts the breaks in this member's membership: its first join, then each gap (see #maybeRebalance). */
+  #breaks = 0;
+  /** Numbers each ownership of a partition, so one that ends and starts again is told apart (Ownership.since). */
+  #ownerships = 0;
   #next = 0;
   #closed = false;
   /** The last fetch left a partition unread to let a slower shared reader catch up (see SharedReaders). */
@@ -284,7 +288,7 @@ export class LocalConsumer implements Consumer {
       // first), or when the membership changed more than once since our last look (a partition may have gone
       // to another member and come back). Silence alone is no gap: a group nobody else looked at kept ours.
       const gap = !had || (this.#epochSeen >= 0 && epoch - this.#epochSeen > 1);
-      if (gap) this.#joins++;
+      if (gap) this.#breaks++;
       this.#epochSeen = epoch;
       return b.stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member').all(group) as Array<{
         member: string;
@@ -302,7 +306,7 @@ export class LocalConsumer implements Consumer {
       }
     }
     for (const [key, a] of [...this.#assigned]) {
-      if (wanted.has(key) && a.since === this.#joins) continue;
+      if (wanted.has(key) && a.membership === this.#breaks) continue;
       this.#assigned.delete(key);
       this.#broker.sharedReaders.leave(this, a.topicId, a.partition);
     }
@@ -312,7 +316,8 @@ export class LocalConsumer implements Consumer {
         ...w,
         position: this.#initialPosition(w.topic, w.topicId, w.partition),
         cursor: {},
-        since: this.#joins,
+        membership: this.#breaks,
+        since: ++this.#ownerships,
       });
     }
   }
