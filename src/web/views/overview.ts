@@ -367,9 +367,10 @@ function engineLine(c: ComponentView): HTMLElement | null {
 }
 
 function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
+  // Compact, with a narrower sparkline: in its half of a 1400 px window the dead letters column was cut off.
   return h(
     'table',
-    { class: 'grid' },
+    { class: 'grid compact' },
     h(
       'thead',
       {},
@@ -406,6 +407,7 @@ function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
             sparkline(
               t.history,
               charted.includes(t.name) ? PALETTE[charted.indexOf(t.name) % PALETTE.length] : undefined,
+              88,
             ),
           ),
           h(
