@@ -6,6 +6,7 @@ import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
+import { otherRunningPids } from '../already-running.ts';
 import { addAppFlags, appEnv, withFlagNames } from '../app-flags.ts';
 import {
   appOptions,
@@ -154,6 +155,16 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   log.info(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
+  if (roles.consumers) {
+    const others = await otherRunningPids(broker, app.name);
+    if (others.length > 0) {
+      log.info(
+        `${app.name} is already running on this broker (pid ${others.join(', ')}): this ${mode} joins it as a ` +
+          'scale-out (shared partitions, state and positions; its sinks read every record). To run apart: ' +
+          'another --broker and --data-dir',
+      );
+    }
+  }
   let sinkThreads: SinkThreads | undefined;
   try {
     const threads = roles.consumers ? sinkThreadsOf(flags) : 0;

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LocalBroker } from '../brokers/local/local-broker.ts';
+import { STATUS_TOPIC } from '../core/status.ts';
+import { otherRunningPids } from './already-running.ts';
+
+test('the processes running an app now are those whose newest status is recent and not ended', async () => {
+  const b = new LocalBroker('local::memory:');
+  await b.connect();
+  try {
+    const now = 1_800_000_000_000;
+    assert.deepEqual(await otherRunningPids(b, 'buzz', now), [], 'no status topic yet: nobody');
+    await b.createTopic(STATUS_TOPIC);
+    const status = (pid: number, pipeline: string, ts: number, state: string, app = 'buzz') => ({
+      key: `${app}/source/generator`,
+      value: { app, pipeline, pid, component: 'source', name: 'generator', topics: [], state, records: 0, dlq: 0, ts },
+    });
+    await b.produce(STATUS_TOPIC, [
+      status(11, 'a', now - 1000, 'ok'), // running
+      status(12, 'b', now - 60_000, 'ok'), // silent for a minute: gone (killed)
+      status(13, 'c', now - 3000, 'ok'),
+      status(13, 'c', now - 1000, 'stopped'), // its newest status says it stopped
+      status(14, 'd', now - 500, 'ok', 'smoker'), // another app
+    ]);
+    assert.deepEqual(await otherRunningPids(b, 'buzz', now), [11]);
+    assert.deepEqual(await otherRunningPids(b, 'smoker', now), [14]);
+  } finally {
+    await b.close();
+  }
+});
