@@ -96,6 +96,16 @@ export interface Ownership {
   since?: number;
 }
 
+/**
+ * A task's ownership of its partition: the latest `since` over its input topics (-1: none told), so a task
+ * reading several topics compares one number with one number, and any of them lost and dealt back moves it.
+ */
+export function sinceOf(owned: Iterable<{ partition: number; since?: number }>, partition: number): number {
+  let since = -1;
+  for (const a of owned) if (a.partition === partition && (a.since ?? -1) > since) since = a.since ?? -1;
+  return since;
+}
+
 export interface Consumer {
   /** Records from the assigned partitions, in offset order per partition; [] after maxWaitMs. */
   poll(options?: PollOptions): Promise<StreamRecord[]>;

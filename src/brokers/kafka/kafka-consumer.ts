@@ -1,6 +1,13 @@
 import { ConnectionPool, Consumer as KConsumer } from '@platformatic/kafka';
 import { sleep } from '../../core/backoff.ts';
-import type { Consumer, ConsumerOptions, Ownership, PollOptions, SeekTarget } from '../../core/broker.ts';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  type Ownership,
+  type PollOptions,
+  type SeekTarget,
+  sinceOf,
+} from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { TopicIdentity } from '../../core/recreated-topic.ts';
@@ -136,7 +143,8 @@ export class KafkaConsumer implements Consumer {
       const key = tpKey(o.topic, o.partition);
       const a = this.#assigned.get(key);
       // Owned again, but not without a break since the batch's task was built (a generation it missed).
-      const regained = o.since !== undefined && a !== undefined && a.since !== o.since;
+      const regained =
+        o.since !== undefined && a !== undefined && sinceOf(this.#assigned.values(), o.partition) !== o.since;
       if (!a || regained || this.#lostUncommitted.has(key)) out.push(key);
     }
     return out;

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../../core/backoff.ts';
-import type { Consumer, ConsumerOptions, Ownership, PollOptions, SeekTarget } from '../../core/broker.ts';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  type Ownership,
+  type PollOptions,
+  type SeekTarget,
+  sinceOf,
+} from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../core/record.ts';
 import { TopicIdentity } from '../../core/recreated-topic.ts';
@@ -94,7 +101,7 @@ export class LocalConsumer implements Consumer {
    */
   ownsSince(p: { topic: string; partition: number; since?: number }, epoch: number): boolean {
     if (this.#epochSeen < 0 || epoch - this.#epochSeen > 1) return false;
-    return p.since === undefined || this.#assigned.get(tpKey(p.topic, p.partition))?.since === p.since;
+    return p.since === undefined || sinceOf(this.#assigned.values(), p.partition) === p.since;
   }
 
   seek(topic: string, partition: number, target: SeekTarget): void {

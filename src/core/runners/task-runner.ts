@@ -1,4 +1,4 @@
-import type { AtomicCommit, Consumer, StateBackend, StatefulBroker } from '../broker.ts';
+import { type AtomicCommit, type Consumer, type StateBackend, type StatefulBroker, sinceOf } from '../broker.ts';
 import type { ProcessorTask, TaskProcessor } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
 import { ErrorCodes, isRunnelError } from '../errors.ts';
@@ -250,10 +250,9 @@ export class TaskRunner {
     // broker, after every poll), and a poll is where the assignment changes anyway.
     // Per partition, when this member's ownership of it began (the latest over its input topics): a task
     // built under an earlier ownership is stale, even if the partition is ours again now.
+    const assigned = consumer.knownAssignment?.() ?? consumer.assignment();
     const owned = new Map<number, number>();
-    for (const a of consumer.knownAssignment?.() ?? consumer.assignment()) {
-      owned.set(a.partition, Math.max(owned.get(a.partition) ?? -1, a.since ?? -1));
-    }
+    for (const a of assigned) owned.set(a.partition, sinceOf(assigned, a.partition));
     const before = this.#tasks.size;
     for (const [partition, task] of [...this.#tasks]) {
       if (owned.get(partition) === this.#since.get(task)) continue;
