@@ -1,12 +1,12 @@
 /**
- * The processes that run `app` on this broker now (asked before this one starts its own pipeline). A second `run buzz` beside the demo joins
- * its consumer groups (a scale-out: partitions, state and positions are shared) and its sinks read every
- * record on the topics, the demo's too. That is right for scaling out and baffling by accident, so the
+ * The processes that run `app` on this broker now (asked before this one starts its own pipeline). A
+ * second `run buzz` beside the demo joins its consumer groups (a scale-out: partitions, state and positions
+ * are shared) and its sinks read every record on the topics, the demo's too. That is right for scaling out and baffling by accident, so the
  * CLI says so in one line. Read from the status topic every running pipeline publishes to (about once a
  * second), so it works the same on every broker.
  */
 import type { Broker } from '../core/broker.ts';
-import { type ComponentStatus, ended, STATUS_TOPIC } from '../core/status.ts';
+import { type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
 
 /** How recent a status must be to count as a process running now (statuses come about once a second). */
 const LIVE_MS = 5000;
@@ -23,8 +23,8 @@ export async function otherRunningPids(broker: Broker, app: string, now = Date.n
     // The newest status of each pipeline: one that stopped since says so in its last record.
     const latest = new Map<string, ComponentStatus>();
     for (const r of records) {
-      const s = r.value as ComponentStatus | null;
-      if (!s || typeof s !== 'object' || s.app !== app || typeof s.pid !== 'number') continue;
+      const s = statusOf(r);
+      if (s?.app !== app || typeof s.pid !== 'number') continue;
       latest.set(`${s.pipeline}/${s.component}/${s.name}`, s);
     }
     for (const s of latest.values()) {

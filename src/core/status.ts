@@ -63,3 +63,10 @@ export class StatusCell {
     this.status.ts = Date.now();
   }
 }
+
+/** A status record's value, if it is one: the status topic is a topic like any other, anyone can write it. */
+export function statusOf(r: { value: unknown }): ComponentStatus | undefined {
+  const s = r.value as ComponentStatus | null;
+  if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') return undefined;
+  return s;
+}

@@ -1,7 +1,7 @@
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import type { StreamRecord } from '../core/record.ts';
-import { type ComponentStatus, ended, STATUS_TOPIC } from '../core/status.ts';
+import { type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
 import {
   type AppView,
   type ComponentView,
@@ -252,12 +252,6 @@ function withoutReplaced<T extends { status: ComponentStatus; seen: number; firs
           over(old),
       ),
   );
-}
-
-function statusOf(r: StreamRecord): ComponentStatus | undefined {
-  const s = r.value as ComponentStatus | null;
-  if (!s || typeof s !== 'object' || typeof s.app !== 'string' || typeof s.name !== 'string') return undefined;
-  return s;
 }
 
 const order = (kind: string): number => ['source', 'processor', 'sink'].indexOf(kind);

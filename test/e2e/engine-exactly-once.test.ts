@@ -47,6 +47,19 @@ function checkExactlyOnce(values: Array<{ key: string; n: number }>): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** N records produced, then three `consume` processes sharing them (killed when the test ends). */
+async function threeWorkers(t: import('node:test').TestContext, prefix: string) {
+  const ws = workspace(prefix);
+  const N = 30_000;
+  const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
+  assert.equal(produced.code, 0, produced.stderr);
+  const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
+  t.after(() => {
+    for (const w of workers) w.kill('SIGKILL');
+  });
+  return { ws, N, workers };
+}
+
 /** A draining consume finishes the work; every worker stops on SIGTERM; the counts are exactly-once. */
 async function drainAndCheck(ws: Workspace, workers: ChildProcess[], N: number): Promise<void> {
   const done = await runCli(['consume', FIXTURE, '--drain', ...ws.flags], { timeoutMs: 120_000 });
@@ -103,14 +116,7 @@ test('keyed state is exactly-once across kill -9 at random points (local broker)
 test('three consume processes share 6 partitions; one killed and restarted mid-run changes nothing', {
   timeout: 240_000,
 }, async (t) => {
-  const ws = workspace('runnel-engine-scale-');
-  const N = 30_000;
-  const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
-  assert.equal(produced.code, 0, produced.stderr);
-  const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
-  t.after(() => {
-    for (const w of workers) w.kill('SIGKILL');
-  });
+  const { ws, N, workers } = await threeWorkers(t, 'runnel-engine-scale-');
   await sleep(1500);
   workers[1]!.kill('SIGKILL');
   await sleep(500);
@@ -121,14 +127,7 @@ test('three consume processes share 6 partitions; one killed and restarted mid-r
 test('a worker stalled past its session timeout, then resumed, changes nothing (local broker)', {
   timeout: 240_000,
 }, async (t) => {
-  const ws = workspace('runnel-engine-stall-');
-  const N = 30_000;
-  const produced = await runCli(['produce', FIXTURE, '--limit', String(N), '--rate', '0', ...ws.flags]);
-  assert.equal(produced.code, 0, produced.stderr);
-  const workers = [0, 1, 2].map(() => startCli(['consume', FIXTURE, ...ws.flags]));
-  t.after(() => {
-    for (const w of workers) w.kill('SIGKILL');
-  });
+  const { ws, N, workers } = await threeWorkers(t, 'runnel-engine-stall-');
   // Once all three work (each one's first line on stderr comes as it starts) and counts are being written.
   await Promise.all(workers.map((w) => new Promise((r) => w.stderr!.once('data', r))));
   const deadline = Date.now() + 60_000;

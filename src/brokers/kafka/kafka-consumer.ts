@@ -141,11 +141,9 @@ export class KafkaConsumer implements Consumer {
     const out: string[] = [];
     for (const o of offsets) {
       const key = tpKey(o.topic, o.partition);
-      const a = this.#assigned.get(key);
       // Owned again, but not without a break since the batch's task was built (a generation it missed).
-      const regained =
-        o.since !== undefined && a !== undefined && sinceOf(this.#assigned.values(), o.partition) !== o.since;
-      if (!a || regained || this.#lostUncommitted.has(key)) out.push(key);
+      const regained = o.since !== undefined && sinceOf(this.#assigned.values(), o.partition) !== o.since;
+      if (!this.#assigned.has(key) || regained || this.#lostUncommitted.has(key)) out.push(key);
     }
     return out;
   }

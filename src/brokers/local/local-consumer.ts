@@ -26,8 +26,6 @@ interface Assigned {
   position: number;
   /** The stored batch this member stopped inside, so it is parsed once, not once per poll. */
   cursor: { current?: BatchCursor };
-  /** The membership (see #breaks) it was dealt in: a break since ends this ownership. */
-  membership: number;
   /** This ownership's number (Ownership.since): a partition that leaves and comes back gets a new one. */
   since: number;
 }
@@ -48,8 +46,6 @@ export class LocalConsumer implements Consumer {
   #lastHeartbeat = 0;
   /** The group's membership epoch at this member's last look (-1: none yet). */
   #epochSeen = -1;
-  /** Counts the breaks in this member's membership: its first join, then each gap (see #maybeRebalance). */
-  #breaks = 0;
   /** Numbers each ownership of a partition, so one that ends and starts again is told apart (Ownership.since). */
   #ownerships = 0;
   #next = 0;
@@ -280,7 +276,7 @@ export class LocalConsumer implements Consumer {
     this.#lastHeartbeat = now;
     const { group, topics } = this.#options;
     const b = this.#broker;
-    const members = b.transaction(() => {
+    const { members, gap } = b.transaction(() => {
       const had = b.stmt('SELECT 1 FROM group_members WHERE grp = ? AND member = ?').get(group, this.#member);
       b.stmt(
         `INSERT INTO group_members(grp, member, topics, client_id, heartbeat) VALUES (?, ?, ?, ?, ?)
@@ -295,12 +291,11 @@ export class LocalConsumer implements Consumer {
       // first), or when the membership changed more than once since our last look (a partition may have gone
       // to another member and come back). Silence alone is no gap: a group nobody else looked at kept ours.
       const gap = !had || (this.#epochSeen >= 0 && epoch - this.#epochSeen > 1);
-      if (gap) this.#breaks++;
       this.#epochSeen = epoch;
-      return b.stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member').all(group) as Array<{
-        member: string;
-        topics: string;
-      }>;
+      const members = b
+        .stmt('SELECT member, topics FROM group_members WHERE grp = ? ORDER BY member')
+        .all(group) as Array<{ member: string; topics: string }>;
+      return { members, gap };
     });
     const wanted = new Map<string, { topic: string; topicId: number; partition: number }>();
     for (const topic of topics) {
@@ -313,7 +308,7 @@ export class LocalConsumer implements Consumer {
       }
     }
     for (const [key, a] of [...this.#assigned]) {
-      if (wanted.has(key) && a.membership === this.#breaks) continue;
+      if (wanted.has(key) && !gap) continue;
       this.#assigned.delete(key);
       this.#broker.sharedReaders.leave(this, a.topicId, a.partition);
     }
@@ -323,7 +318,6 @@ export class LocalConsumer implements Consumer {
         ...w,
         position: this.#initialPosition(w.topic, w.topicId, w.partition),
         cursor: {},
-        membership: this.#breaks,
         since: ++this.#ownerships,
       });
     }
@@ -367,7 +361,12 @@ export function ownerOf(
   return subscribers.length === 0 ? undefined : subscribers[partition % subscribers.length];
 }
 
-/** The live members of a group, as every member sees them at this moment (sorted by id). */
+/** The group's membership epoch: how many times its membership rows changed (see group_epochs). */
+export function groupEpoch(broker: LocalBroker, group: string): number {
+  const row = broker.stmt('SELECT epoch FROM group_epochs WHERE grp = ?').get(group) as { epoch: number } | undefined;
+  return row?.epoch ?? 0;
+}
+
 /** Adds `by` membership changes to the group's epoch (in the caller's transaction); returns the epoch. */
 export function bumpEpoch(broker: LocalBroker, group: string, by: number): number {
   if (by > 0) {
@@ -378,10 +377,10 @@ export function bumpEpoch(broker: LocalBroker, group: string, by: number): numbe
       )
       .run(group, by);
   }
-  const row = broker.stmt('SELECT epoch FROM group_epochs WHERE grp = ?').get(group) as { epoch: number } | undefined;
-  return row?.epoch ?? 0;
+  return groupEpoch(broker, group);
 }
 
+/** The live members of a group, as every member sees them at this moment (sorted by id). */
 export function liveMembers(
   broker: LocalBroker,
   group: string,

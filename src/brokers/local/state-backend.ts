@@ -1,7 +1,7 @@
 import type { AtomicCommit, Consumer, StateBackend, StoreChanges } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import type { LocalBroker } from './local-broker.ts';
-import { bumpEpoch, LocalConsumer, liveMembers, ownerOf } from './local-consumer.ts';
+import { groupEpoch, LocalConsumer, liveMembers, ownerOf } from './local-consumer.ts';
 
 /**
  * Processors' keyed state in the broker's own file, as a log of changes: a commit appends one row per
@@ -150,7 +150,7 @@ export class LocalStateBackend implements StateBackend {
       // Fencing: inside the write lock, this member must still own every partition it commits. A member
       // that joined or a member declared dead since our last heartbeat moved partitions: commit nothing.
       const members = liveMembers(b, consumer.group, now);
-      const epoch = bumpEpoch(b, consumer.group, 0);
+      const epoch = groupEpoch(b, consumer.group);
       for (const p of c.positions) {
         if (ownerOf(members, p.topic, p.partition) !== consumer.memberId || !consumer.ownsSince(p, epoch)) {
           throw new RunnelError(

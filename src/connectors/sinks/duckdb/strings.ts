@@ -32,8 +32,8 @@ const utf8 = new TextEncoder();
  * then either the string itself if it has at most 12 UTF-8 bytes (zero-padded), or its first 4 bytes and a
  * pointer to the whole. Short strings are laid out here. The long ones are encoded one after another into
  * one buffer per group (see GROUP_UNITS), which one native call copies into the vector's string heap as if
- * it were the group's first cell; its pointer, read back, places each string of the group inside that copy. The structs then go
- * into the vector at once. The heap copy lives as long as the vector, and the Appender copies the strings
+ * it were the group's first cell; its pointer, read back, places each string of the group inside that
+ * copy. The structs then go into the vector at once. The heap copy lives as long as the vector, and the Appender copies the strings
  * out of it. A call per long string (buzz's message and timestamp) was a fifth of the DuckDB sink's time.
  */
 export function setStringColumn(
@@ -110,7 +110,7 @@ export function copyValidity(duckdb: Bindings, vector: Vector, validity: Uint8Ar
  */
 export const GROUP_UNITS = 1 << 22;
 
-/** The structs of a group of long strings (at `long`), pointing into one copy of them all. */
+/** The structs of a group of long strings (rows `long`), pointing into one copy of them all. */
 function placeGroup(
   duckdb: Bindings,
   vector: Vector,
