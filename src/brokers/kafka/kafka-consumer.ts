@@ -387,6 +387,9 @@ export class KafkaConsumer implements Consumer {
     this.#inflight = this.#fetch()
       .then((got) => {
         this.#inflight = undefined;
+        // A round that asked the broker nothing (no partition had a position yet, as after a seek while the
+        // broker is away) is no sign it is back: a poll would then call the outage recovered (CI saw it).
+        if (got === undefined) return;
         this.#failing = undefined;
         // Keep the pipe full while records flow: the next round trip overlaps the caller's decode and work.
         if (got > 0) this.#prefetch();
@@ -399,8 +402,8 @@ export class KafkaConsumer implements Consumer {
     return true;
   }
 
-  /** One fetch round; returns how many records it buffered. */
-  async #fetch(): Promise<number> {
+  /** One fetch round; returns how many records it buffered (undefined: nothing was ready to ask for). */
+  async #fetch(): Promise<number | undefined> {
     await this.#resolvePositions();
     // Rotated each round: Kafka hands a batch bigger than the per-partition limit only to the first
     // partition of a response, so a fixed order could starve the others behind a busy first one.
@@ -411,7 +414,7 @@ export class KafkaConsumer implements Consumer {
     if (ready.length === 0) {
       // Nothing assigned (yet): wait a little instead of spinning through poll.
       await sleep(50);
-      return 0;
+      return undefined;
     }
     const asked = new Map(
       ready.map((a) => [tpKey(a.topic, a.partition), { a, epoch: a.epoch, position: a.position! }]),
