@@ -33,6 +33,8 @@ export interface PipelineFlags extends CommonFlags {
   csv?: string;
   from?: string;
   follow?: boolean;
+  /** Replay the input file from its start (see RunOptions.fromStart). */
+  fromStart?: boolean;
   seed?: number;
   api?: string;
 }

@@ -30,6 +30,21 @@ export interface SourceContext {
    * producing it again for the pipeline to drop.
    */
   newest?: () => Promise<unknown[]>;
+  /**
+   * How many items from the start of its input an earlier run already made durable, for a source that says
+   * what it replays (see Source.replay): the source leaves out that many before it paces. 0 or absent: all.
+   */
+  skip?: number;
+}
+
+/**
+ * The fixed input a source replays (a file): `input` names it (its absolute path), `bytes` is its size now.
+ * A later run goes on after what an earlier one made durable; a file smaller than when it was read was
+ * replaced, and is replayed from its start.
+ */
+export interface ReplayInput {
+  input: string;
+  bytes: number;
 }
 
 /**
@@ -61,6 +76,13 @@ export interface Source {
    * can or follows its input: a source that paces can be paused and sped up from the dashboard.
    */
   pacing?(): Pacing | undefined;
+  /**
+   * What it replays, when it reads a fixed input a later run should go on with instead of reading it all
+   * again (a file replayed once, not looped or followed). The runtime then keeps how many items it handled on
+   * the topic itself (REPLAY_HEADER on each batch's last record, and on its last dead letter), and passes
+   * that count to the next run's read() as ctx.skip. Absent: every run reads the input from its start.
+   */
+  replay?(): ReplayInput | undefined;
 }
 
 export interface SinkContext {

@@ -26,6 +26,8 @@ export interface RunOptions {
   roles?: { sources: boolean; consumers: boolean };
   /** Stop the sources after this many records each. */
   limit?: number;
+  /** Sources that replay a file read it from its start, not after what an earlier run made durable. */
+  fromStart?: boolean;
   /** Consumers only: stop once caught up with what the topics held when they started. */
   drain?: boolean;
   /** Stops everything gracefully: in-flight batches are finished and committed. */
@@ -217,6 +219,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
                 signal: stopSources.signal,
                 status: cell('source', source.name, [topic]),
                 ...(o.limit === undefined ? {} : { limit: o.limit }),
+                ...(o.fromStart ? { fromStart: true } : {}),
               });
             })
           : [];
@@ -224,15 +227,22 @@ export function runPipeline(o: RunOptions): RunningPipeline {
         const target = { app: spec.app, pipeline: pipelineId, sources: controls };
         following = followControl(broker, target, stopSources.signal, log, o.controlIntervalMs);
       }
-      const sourcesDone = Promise.all(sources).catch((err: unknown) => {
-        failure ??= err;
-        onExternalStop();
-      });
+      let goesOn = false;
+      const sourcesDone = Promise.all(sources).then(
+        (ends) => {
+          goesOn = ends.some((e) => e.goesOn);
+        },
+        (err: unknown) => {
+          failure ??= err;
+          onExternalStop();
+        },
+      );
       if (roles.sources && roles.consumers) {
         await sourcesDone;
         // Sources that ended by themselves (a file read, --limit) make bounded input: windows close at the
-        // end, as with Flink's bounded sources. A stopped run keeps its windows open for the next one.
-        const bounded = !stopSources.signal.aborted && !failure;
+        // end, as with Flink's bounded sources. A stopped run keeps its windows open for the next one, as
+        // does a file replay cut by --limit: the next run goes on with the rest of the file.
+        const bounded = !stopSources.signal.aborted && !failure && !goesOn;
         if (!stopConsumers.signal.aborted)
           await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log, bounded);
         stopConsumers.abort();

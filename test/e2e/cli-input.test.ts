@@ -163,7 +163,7 @@ async function helpOptions(command: string): Promise<string[]> {
 }
 
 test('run, produce and consume --help each list only the options that command takes', async () => {
-  const source = ['--limit', '--rate', '--speed', '--csv', '--from', '--follow', '--seed', '--api'];
+  const source = ['--limit', '--rate', '--speed', '--csv', '--from', '--follow', '--from-start', '--seed', '--api'];
   // The apps' own flags (stopcovid's --people, …) are offered by all three: they set the app's settings.
   const own = [...new Set(apps.flatMap((a) => a.flags ?? []).map((f) => `--${f.name}`))].filter((f) => f !== '--seed');
   const sink = ['--sinks', '--sink-threads'];

@@ -23,7 +23,7 @@ const tail = async (ws: ReturnType<typeof workspace>, topic: string) => {
     .map((l) => JSON.parse(l) as DeadLetter);
 };
 
-test('runnel run oura --csv: bad lines are dead letters with file:line; tables keep one row per day, a replay updates them', async () => {
+test('runnel run oura --csv: bad lines are dead letters with file:line; tables keep one row per day; a second run goes on after the file, --from-start replays it', async () => {
   const ws = workspace('runnel-oura-');
   const csv = join(ws.dir, 'export.csv');
   writeFileSync(
@@ -40,8 +40,9 @@ test('runnel run oura --csv: bad lines are dead letters with file:line; tables k
     ].join('\n'),
   );
   const args = ['run', 'oura', '--csv', csv, '--rate', '0', '--sinks', 'sqlite,jsonl', ...ws.flags];
-  for (let run = 1; run <= 2; run++) {
-    const r = await runCli(args);
+  // A second run finds the whole file on the topic and adds nothing; a third replays it on purpose.
+  for (const extra of [[], [], ['--from-start']]) {
+    const r = await runCli([...args, ...extra]);
     assert.equal(r.code, 0, r.stderr);
     const days = rowsOf<{
       day: string;
@@ -70,14 +71,43 @@ test('runnel run oura --csv: bad lines are dead letters with file:line; tables k
     ]);
   }
   const dead = await tail(ws, 'oura.dlq');
-  // Each run dead-letters the same two lines, with their place in the file.
+  // Each replay of the file dead-letters the same two lines, with their place in the file.
   assert.deepEqual(
     dead.map((d) => d.value.source.position),
     [`${csv}:3`, `${csv}:6`, `${csv}:3`, `${csv}:6`],
   );
   assert.match(dead[1]!.value.error.message, /total_calories/);
-  // The JSONL file is a log: both runs' days are in it, each run's once.
+  // The JSONL file is a log: both replays' days are in it, each replay's once.
   assert.equal(jsonlValues(join(ws.dir, 'data', 'oura.days.jsonl')).length, 8);
+});
+
+test('oura replayed in pieces (--limit, run after run) gives the days, weekly means and alerts of one whole run', async () => {
+  const sample = ouraSample({ seed: 5, days: 60 });
+  const tables = (ws: ReturnType<typeof workspace>) => {
+    const db = join(ws.dir, 'data', 'oura.sqlite');
+    // Every column but the ones that say when and from where a row was written.
+    const strip = (rows: Array<Record<string, unknown>>) =>
+      rows.map(({ _topic, _partition, _offset, _timestamp, ...rest }) => rest);
+    return {
+      days: strip(rowsOf(db, 'SELECT * FROM oura_days ORDER BY day')),
+      weekly: strip(rowsOf(db, 'SELECT * FROM oura_weekly ORDER BY week')),
+      alerts: strip(rowsOf(db, 'SELECT * FROM oura_alerts ORDER BY id')),
+    };
+  };
+  const run = async (ws: ReturnType<typeof workspace>, extra: string[] = []) => {
+    const file = join(ws.dir, 'days.jsonl');
+    writeFileSync(file, sample.text);
+    const r = await runCli(['run', 'oura', '--csv', file, '--rate', '0', '--sinks', 'sqlite', ...extra, ...ws.flags]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  const whole = workspace('runnel-oura-');
+  await run(whole);
+  const reference = tables(whole);
+  assert.ok(reference.weekly.length >= 8, 'the sample spans weeks');
+  const pieces = workspace('runnel-oura-');
+  // 60 days in pieces of 13: a week's window is open across the cut each time, and must stay open for the next run.
+  for (let i = 0; i < 5; i++) await run(pieces, ['--limit', '13']);
+  assert.deepEqual(tables(pieces), reference);
 });
 
 test('OURA_TOKEN: the http source pages through a local Oura API through 429, a 5xx and a malformed body, losing and repeating nothing', async () => {

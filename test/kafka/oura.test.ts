@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import '../../src/brokers/index.ts';
 import { ouraSample } from '../../src/apps/oura/sample.ts';
 import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
@@ -41,6 +41,29 @@ function outputs(dir: string, topic: string) {
     // Alerts are events, not updates: the log itself, in order (one ring, one partition for the fit).
     alertLog: alerts.map((a) => JSON.stringify(a)),
   };
+}
+
+/**
+ * The reference (the sample run on the local broker) and a clean Kafka for the same run: the file, the env
+ * naming a fresh topic, the local outputs, the connected broker and a workspace whose flags point at Kafka.
+ */
+async function localThenKafka(t: TestContext, seed: number, days?: number) {
+  const sample = ouraSample({ seed, ...(days === undefined ? {} : { days }) });
+  const local = workspace('runnel-oura-local-');
+  const file = join(local.dir, 'oura.jsonl');
+  writeFileSync(file, sample.text);
+  const env = { OURA_TOPIC: unique('oura') };
+  const l = await runCli(['run', 'oura', '--from', file, '--rate', '0', '--sinks', 'sqlite,jsonl', ...local.flags], {
+    env,
+  });
+  assert.equal(l.code, 0, l.stderr);
+  const kafka = new KafkaBroker(KAFKA_URL);
+  await kafka.connect();
+  t.after(() => kafka.close());
+  await cleanOuraState(kafka);
+  const ws = workspace('runnel-oura-kafka-');
+  const flags = ws.flags.map((f) => (f === ws.broker ? KAFKA_URL : f));
+  return { file, env, expected: outputs(local.dir, env.OURA_TOPIC), ws, flags };
 }
 
 test("oura on Kafka: --from the seed producer's topic under OURA_CONSUMER_GROUP_ID, the same tables as on local", {
@@ -114,22 +137,7 @@ test('oura in two processes on Kafka: produce, then consume --drain, the same ta
   timeout: 240_000,
 }, async (t) => {
   if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
-  const sample = ouraSample({ seed: 12 });
-  const local = workspace('runnel-oura-local-');
-  const file = join(local.dir, 'oura.jsonl');
-  writeFileSync(file, sample.text);
-  const env = { OURA_TOPIC: unique('oura') };
-  const l = await runCli(['run', 'oura', '--from', file, '--rate', '0', '--sinks', 'sqlite,jsonl', ...local.flags], {
-    env,
-  });
-  assert.equal(l.code, 0, l.stderr);
-
-  const kafka = new KafkaBroker(KAFKA_URL);
-  await kafka.connect();
-  t.after(() => kafka.close());
-  await cleanOuraState(kafka);
-  const ws = workspace('runnel-oura-kafka-');
-  const flags = ws.flags.map((f) => (f === ws.broker ? KAFKA_URL : f));
+  const { file, env, expected, ws, flags } = await localThenKafka(t, 12);
   const p = await runCli(['produce', 'oura', '--from', file, '--rate', '0', ...flags], { env });
   assert.equal(p.code, 0, p.stderr);
   const c = await runCli(['consume', 'oura', '--drain', '--sinks', 'sqlite,jsonl', ...flags], {
@@ -139,7 +147,6 @@ test('oura in two processes on Kafka: produce, then consume --drain, the same ta
   assert.equal(c.code, 0, c.stderr);
   // `consume --drain` stops at what the topics hold without saying the input ended (the producer may go
   // on), so the last week stays open: the same figures, not yet final. Every other row is the same.
-  const expected = outputs(local.dir, env.OURA_TOPIC);
   const last = expected.weekly.at(-1)!;
   assert.equal(last.final, 1, 'the local run ended its input: every week final');
   expected.weekly[expected.weekly.length - 1] = { ...last, final: 0 };
@@ -190,4 +197,24 @@ test('--from kafka with --limit: the group commits exactly what was copied, and 
       .map((l) => (JSON.parse(l) as { value: { day: string } }).value.day),
     docs.map((d) => d.day),
   );
+});
+
+test('oura replayed in pieces on Kafka (--limit, run after run): each run goes on after the last, the tables of one whole run', {
+  timeout: 300_000,
+}, async (t) => {
+  if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
+  const { file, env, expected, ws, flags } = await localThenKafka(t, 13, 60);
+  // The count each run leaves is read back from the Kafka topic's newest records by the next one.
+  for (let i = 0; i < 5; i++) {
+    const r = await runCli(
+      ['run', 'oura', '--from', file, '--rate', '0', '--limit', '13', '--sinks', 'sqlite,jsonl', ...flags],
+      {
+        env,
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    if (i > 0) assert.match(r.stdout + r.stderr, new RegExp(`replayed the first ${13 * i} record\\(s\\) of`));
+  }
+  assert.deepEqual(outputs(ws.dir, env.OURA_TOPIC), expected);
 });

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Papa from 'papaparse';
 import {
   csvRecordTexts,
@@ -155,8 +156,10 @@ export function ouraFileSource(path: string, pacing: Pacing | undefined): Source
     name: 'oura-file',
     pacing: () => pacing,
     expectedCount: () => count,
+    // A second run goes on after the days an earlier one put on the topic (ctx.skip), not from the first day.
+    replay: () => (existsSync(path) ? { input: resolve(path), bytes: statSync(path).size } : undefined),
     async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
-      const items = readOuraFile(path);
+      const items = readOuraFile(path).slice(ctx.skip ?? 0);
       count = items.length;
       yield* paced(items, ctx, pacing, pacing ? 50 : 1000);
     },

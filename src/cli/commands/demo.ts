@@ -51,6 +51,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--host <host>', 'dashboard address (non-loopback needs the printed token)', '127.0.0.1')
     .option('--no-dashboard', 'only print live one-line summaries')
     .option('--sinks <list>', 'sinks to write: jsonl,sqlite,duckdb (default all)')
+    .option('--from-start', "replay the apps' files from their start, even where an earlier demo replayed them")
     .action(async (files: string[], flags: DemoFlags) => {
       const env = demoEnv(loadEnv(flags.dotenv));
       const apps: AppDefinition[] = [...builtIn, ...(await Promise.all(files.map(loadApp)))];
@@ -75,6 +76,7 @@ export function registerDemoCommand(program: Command): void {
               log: logger(flags, app.name),
               signal: controller.signal,
               ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+              ...(flags.fromStart ? { fromStart: true } : {}),
               onStatus: (s) => statuses.set(app.name, s),
             });
           }),

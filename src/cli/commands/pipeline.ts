@@ -50,6 +50,10 @@ function sourceOptions(): Option[] {
     ),
     new Option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file"),
     new Option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)'),
+    new Option(
+      '--from-start',
+      'replay the input file from its start, even where an earlier run replayed it (default: go on after that)',
+    ),
     new Option('--api <url>', 'poll this HTTP API instead of the offline default (users: a randomuser-shaped URL)'),
     new Option('--seed <n>', 'random seed for generated data').argParser(
       numberFlag('--seed', Number.isInteger, 'an integer'),
@@ -86,7 +90,7 @@ function addPipelineFlags(cmd: Command, mode: Mode): Command {
 }
 
 /** Source flags mean nothing to `consume`, sink flags nothing to `produce`: say so rather than ignore them. */
-const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'seed', 'api'] as const;
+const SOURCE_FLAGS = ['limit', 'rate', 'speed', 'csv', 'from', 'follow', 'fromStart', 'seed', 'api'] as const;
 function checkMode(mode: Mode, flags: PipelineFlags): void {
   const given = (names: readonly string[]) =>
     names
@@ -185,6 +189,7 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
       ...(sinkThreads ? { sinkHost: sinkThreads.host } : {}),
       signal: controller.signal,
       ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+      ...(flags.fromStart ? { fromStart: true } : {}),
       ...(flags.drain ? { drain: true } : {}),
       onStatus: (s) => progress.update(s),
     });

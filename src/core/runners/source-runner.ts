@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status.ts';
+import { marked, replayedItems } from './replay-resume.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -23,13 +24,24 @@ export interface SourceRunOptions {
   control?: ReplayControl;
   /** Waits while this process's consumers are far behind (see backlogGate); undefined = go on. */
   hold?: () => Promise<void> | undefined;
+  /** A source that replays a file reads it from its start, not after what an earlier run made durable. */
+  fromStart?: boolean;
+}
+
+/** How a source's run ended, when it was not stopped or failed. */
+export interface SourceEnd {
+  /**
+   * A replay cut by `limit` (see Source.replay): its input goes on in a later run, so this run's input is
+   * not bounded (its windows must stay open for what comes next).
+   */
+  goesOn: boolean;
 }
 
 /**
  * Drives one source: produces each batch durably before asking for the next (so memory stays bounded
  * by one batch), sends unparseable input to `<topic>.dlq`, and stops at `limit` or end of input.
  */
-export async function runSource(o: SourceRunOptions): Promise<void> {
+export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   const { source, topic, status, log, signal } = o;
   let produced = 0;
   /** Items read from the source, good or not: names a record that has no position of its own. */
@@ -52,14 +64,20 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
     show();
     unwatch = control.onChange(show);
   }
+  // A file an earlier run replayed (part of) goes on after what that run made durable: a second run must not
+  // put its readings on the topic twice (the seeds' producers did, and raised their alerts again).
+  const replay = source.replay?.();
+  const skip = replay && !o.fromStart ? await replayedItems(o.broker, topic, replay, log, status.status.name) : 0;
   const ctx = {
     signal,
     log,
     destination,
+    skip,
     newest: () => newestValues(o.broker, topic),
     ...(control && pacing ? { control } : {}),
   };
   const iterator = source.read(ctx)[Symbol.asyncIterator]();
+  let cut = false;
   // Every source is pulled here, so this one yield point covers them all (generator, csv, json, …).
   const yielder = new Yielder();
   try {
@@ -73,6 +91,9 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       const bad: OutgoingRecord[] = [];
       /** Items of this batch handled before `limit` cut it: the rest are neither produced nor dead-lettered. */
       let handled = 0;
+      /** Items of the input handled through the last good and the last bad item (see REPLAY_HEADER). */
+      let goodThrough = 0;
+      let badThrough = 0;
       for (const item of next.value) {
         if (item.kind === 'record' && o.limit !== undefined && produced + good.length >= o.limit) break;
         handled++;
@@ -85,15 +106,24 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
             // The message starts with the input position, which names the source already (file, Kafka URL).
             log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
             bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
+            badThrough = skip + seen;
             continue;
           }
           good.push(item.record);
+          goodThrough = skip + seen;
         } else {
           // Sources usually name the position in the message already (file:line): say it once.
           const where = item.error.message.startsWith(item.position) ? '' : `${item.position}: `;
           log.warn(`${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`);
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
+          badThrough = skip + seen;
         }
+      }
+      if (replay) {
+        // Each on the last item of its kind: records go first, so a crash before the dead letters are written
+        // loses at most those of this batch that came before its last record.
+        if (good.length > 0) good[good.length - 1] = marked(good[good.length - 1]!, replay, goodThrough);
+        if (bad.length > 0) bad[bad.length - 1] = marked(bad[bad.length - 1]!, replay, badThrough);
       }
       const retry = { signal, log, status };
       await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry, {
@@ -106,11 +136,22 @@ export async function runSource(o: SourceRunOptions): Promise<void> {
       status.status.records = produced;
       status.status.dlq += bad.length;
       status.status.ts = Date.now();
-      if (o.limit !== undefined && produced >= o.limit) break;
+      if (o.limit !== undefined && produced >= o.limit) {
+        cut = true;
+        break;
+      }
     }
+    if (skip > 0 && seen === 0 && !signal.aborted)
+      log.info(`${status.status.name}: nothing in ${replay?.input} after what was replayed before`);
     // Its input ended or its limit was reached: done. Stopped (Ctrl-C) with input left: stopped, as its
     // consumers say; the overview said "done" of a source that had been interrupted.
     status.set(signal.aborted ? 'stopped' : 'done');
+    if (cut && replay)
+      log.info(
+        `${status.status.name}: stopped at --limit with more of ${replay.input} to replay: a later run goes on ` +
+          'from here, so windows stay open for it',
+      );
+    return { goesOn: cut && replay !== undefined };
   } catch (err) {
     status.set('failed', (err as Error).message);
     throw err;

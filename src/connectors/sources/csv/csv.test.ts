@@ -69,7 +69,7 @@ function generate(seed: number, n: number): { text: string; expected: Expected[]
   return { text, expected };
 }
 
-async function readAll(path: string): Promise<SourceItem[]> {
+async function readAll(path: string, skip = 0): Promise<SourceItem[]> {
   const source = new CsvSource({
     path,
     timestampColumn: 'timestamp',
@@ -77,7 +77,7 @@ async function readAll(path: string): Promise<SourceItem[]> {
     loop: false,
   });
   const items: SourceItem[] = [];
-  for await (const batch of source.read({ signal: new AbortController().signal, log: silentLogger }))
+  for await (const batch of source.read({ signal: new AbortController().signal, log: silentLogger, skip }))
     items.push(...batch);
   return items;
 }
@@ -102,6 +102,29 @@ test('quoted fields holding newlines are one record; dead letters name the line 
         if (item.kind === 'invalid') assert.match(item.error.message, want.bad!);
       }
     });
+  }
+});
+
+test('a replay told to skip the items an earlier run made durable starts at the next record, good or bad', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  const { text } = generate(7, 120);
+  const path = join(dir, 'notes.csv');
+  writeFileSync(path, text);
+  const whole = await readAll(path);
+  const source = new CsvSource({ path, timestampColumn: 'timestamp', loop: false });
+  assert.deepEqual(source.replay(), { input: path, bytes: Buffer.byteLength(text) });
+  assert.equal(
+    new CsvSource({ path, timestampColumn: 'timestamp', loop: true }).replay(),
+    undefined,
+    'a loop is a feed',
+  );
+  for (const skip of [0, 1, 37, 119, 120, 500]) {
+    const rest = await readAll(path, skip);
+    assert.deepEqual(
+      rest.map((i) => i.position),
+      whole.slice(skip).map((i) => i.position),
+      `skip ${skip}`,
+    );
   }
 });
 

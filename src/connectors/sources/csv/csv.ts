@@ -1,7 +1,8 @@
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
-import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
+import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
 import { excerpt, looksBinary } from '../../../core/excerpt.ts';
@@ -92,23 +93,38 @@ export class CsvSource implements Source {
     return undefined;
   }
 
+  /** A file read once goes on where an earlier run stopped; a looped one is a feed, read round and round. */
+  replay(): ReplayInput | undefined {
+    if (this.#c.loop || !existsSync(this.#c.path)) return undefined;
+    return { input: resolve(this.#c.path), bytes: statSync(this.#c.path).size };
+  }
+
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     this.#mustExist();
     const size = batchSizeFor(this.#c.rate ?? (this.#c.speed ? 20 : 0));
+    let skip = ctx.skip ?? 0;
     // Each pass starts its schedule again: a looped replay keeps its pace instead of bursting.
-    do yield* paced(this.#items(ctx.signal), ctx, this.pacing(), size);
-    while (this.#c.loop && !ctx.signal.aborted);
+    do {
+      yield* paced(this.#items(ctx.signal, skip), ctx, this.pacing(), size);
+      skip = 0;
+    } while (this.#c.loop && !ctx.signal.aborted);
   }
 
-  /** One pass over the file: its rows as records, or as dead letters naming file:line. */
-  async *#items(signal: AbortSignal): AsyncGenerator<SourceItem> {
+  /** One pass over the file: its rows as records, or as dead letters naming file:line; the first `skip` left out. */
+  async *#items(signal: AbortSignal, skip: number): AsyncGenerator<SourceItem> {
     const { path } = this.#c;
     let header: string[] | undefined;
     const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
     /** The header's delimiter, for every row: guessed per row, `1,"x; y"` split on the semicolons. */
     let delimiter: string | undefined;
+    let skipped = 0;
     for await (const { text, line } of csvRecords(path)) {
       if (signal.aborted) return;
+      // Every record after the header is one item, good or not: the count an earlier run kept (ctx.skip).
+      if (header && skipped < skip) {
+        skipped++;
+        continue;
+      }
       // Trailing blanks after a closing quote are no field of their own (cells are trimmed anyway).
       const parsed = Papa.parse<string[]>(text.trimEnd(), { header: false, ...(delimiter ? { delimiter } : {}) });
       delimiter ??= parsed.meta.delimiter;

@@ -23,6 +23,34 @@ test("a JSON array file (the seeds' buzz.json) is read once, every element a rec
   assert.equal((first as Extract<SourceItem, { kind: 'record' }>).record.key, value.author);
 });
 
+test('a file read whole goes on after the items an earlier run made durable (JSONL with blank lines, and an array)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-json-'));
+  const lines = Array.from({ length: 30 }, (_, i) => (i % 7 === 3 ? 'not json' : JSON.stringify({ i })));
+  const jsonl = join(dir, 'in.jsonl');
+  writeFileSync(jsonl, `${lines.map((l, i) => (i % 5 === 0 ? `${l}\n` : l)).join('\n')}\n`);
+  const array = join(dir, 'in.json');
+  writeFileSync(array, JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ i }))));
+  const read = async (path: string, skip: number) => {
+    const items: SourceItem[] = [];
+    const source = createSource('json', { path });
+    for await (const batch of source.read({
+      signal: new AbortController().signal,
+      log: createLogger({ quiet: true }),
+      skip,
+    }))
+      items.push(...batch);
+    return items.map((i) => i.position);
+  };
+  for (const path of [jsonl, array]) {
+    const whole = await read(path, 0);
+    assert.equal(whole.length, 30, 'blank lines are no items');
+    for (const skip of [1, 12, 29, 30, 31])
+      assert.deepEqual(await read(path, skip), whole.slice(skip), `${path} skip ${skip}`);
+    assert.equal(createSource('json', { path }).replay?.()?.input, path);
+  }
+  assert.equal(createSource('json', { path: jsonl, follow: true }).replay?.(), undefined, 'a followed file is a feed');
+});
+
 test('follow: appended lines, a line finished later, truncation and rotation; nothing skipped or repeated', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-json-follow-'));
   const path = join(dir, 'live.jsonl');

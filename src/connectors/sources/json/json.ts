@@ -9,9 +9,9 @@ import {
   statSync,
   watch,
 } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { sleep } from '../../../core/backoff.ts';
-import type { Source, SourceContext, SourceItem } from '../../../core/connector.ts';
+import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { eventTime } from '../../../core/event-time.ts';
 import type { Pacing } from '../../../core/replay-control.ts';
@@ -52,17 +52,26 @@ export class JsonSource implements Source {
     if (!this.#c.follow) {
       this.#mustExist();
       const text = readFileSync(path, 'utf8');
+      // The first ctx.skip items an earlier run made durable are left out (see Source.replay).
+      const skip = ctx.skip ?? 0;
       if (text.trimStart().startsWith('[')) {
-        yield* paced(this.#array(text), ctx, this.pacing(), BATCH);
+        yield* paced(this.#array(text).slice(skip), ctx, this.pacing(), BATCH);
         return;
       }
       const lines = text.split('\n');
       if (!text.endsWith('\n') && lines[lines.length - 1] === '') lines.pop();
       const items = lines.map((l, i) => this.#line(l, i + 1)).filter((x): x is SourceItem => x !== undefined);
-      yield* paced(items, ctx, this.pacing(), this.#c.rate || this.#c.speed ? batchSizeFor(this.#c.rate ?? 20) : BATCH);
+      const size = this.#c.rate || this.#c.speed ? batchSizeFor(this.#c.rate ?? 20) : BATCH;
+      yield* paced(items.slice(skip), ctx, this.pacing(), size);
       return;
     }
     yield* this.#follow(ctx);
+  }
+
+  /** A file read whole goes on where an earlier run stopped; a followed one is a feed (tail -F). */
+  replay(): ReplayInput | undefined {
+    if (this.#c.follow || !existsSync(this.#c.path)) return undefined;
+    return { input: resolve(this.#c.path), bytes: statSync(this.#c.path).size };
   }
 
   /** A replay of a whole file paces like the csv source (by rate, or by event time × speed); following does not. */

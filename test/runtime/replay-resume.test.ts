@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import type { Source, SourceItem } from '../../src/core/connector.ts';
+import type { DeadLetter } from '../../src/core/dlq.ts';
+import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
+import type { Logger } from '../../src/core/log.ts';
+import { runSource, type SourceEnd } from '../../src/core/runners/source-runner.ts';
+import { StatusCell } from '../../src/core/status.ts';
+
+/** An input of good and bad items (item i is bad when bad[i]), read in batches of the given sizes. */
+function replaySource(bad: boolean[], batches: number[], input = 'mem://input', bytes = bad.length): Source {
+  const items: SourceItem[] = bad.map((isBad, i) =>
+    isBad
+      ? {
+          kind: 'invalid',
+          error: new RunnelError(ErrorCodes.INPUT_MALFORMED, `item ${i} is bad`),
+          raw: `raw ${i}`,
+          position: `item ${i}`,
+        }
+      : { kind: 'record', record: { key: `k${i % 5}`, value: { i } }, position: `item ${i}` },
+  );
+  return {
+    name: 'replay',
+    replay: () => ({ input, bytes }),
+    async *read(ctx) {
+      let at = ctx.skip ?? 0;
+      for (let b = 0; at < items.length; b++) {
+        const size = batches[b % batches.length]!;
+        yield items.slice(at, at + size);
+        at += size;
+      }
+    },
+  };
+}
+
+const quiet: Logger = { info() {}, debug() {}, error() {}, warn() {} };
+
+async function brokerWithTopic(): Promise<LocalBroker> {
+  const broker = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-replay-')), 'b.db')}`);
+  await broker.connect();
+  // Several partitions: the count a run leaves is on one partition's newest record, not on every one.
+  await broker.createTopic('in', { partitions: 3 });
+  return broker;
+}
+
+async function runOnce(
+  broker: LocalBroker,
+  source: Source,
+  o: { limit?: number; fromStart?: boolean; log?: Logger } = {},
+): Promise<{ end: SourceEnd; records: number; dlq: number }> {
+  const status = new StatusCell({ app: 't', pipeline: 'p', pid: 1, component: 'source', name: 'replay', topics: [] });
+  const end = await runSource({
+    broker,
+    source,
+    topic: 'in',
+    status,
+    log: o.log ?? quiet,
+    signal: new AbortController().signal,
+    ...(o.limit === undefined ? {} : { limit: o.limit }),
+    ...(o.fromStart ? { fromStart: true } : {}),
+  });
+  return { end, records: status.status.records, dlq: status.status.dlq };
+}
+
+async function all(broker: LocalBroker, topic: string) {
+  const info = await broker.describeTopic(topic);
+  const out = [];
+  for (const p of info?.partitions ?? []) out.push(...(await broker.read(topic, p.partition, 0, 100_000)));
+  return out;
+}
+
+/** The item numbers on the topic and on its dead-letter topic, sorted. */
+async function onTopics(broker: LocalBroker): Promise<{ good: number[]; bad: number[] }> {
+  const good = (await all(broker, 'in')).map((r) => (r.value as { i: number }).i);
+  const bad = (await all(broker, 'in.dlq')).map((r) => Number((r.value as DeadLetter).raw.slice(4)));
+  return { good: good.sort((a, b) => a - b), bad: bad.sort((a, b) => a - b) };
+}
+
+test('a replay cut by --limit, run again and again, puts every item on the topic or its .dlq exactly once (property)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.integer({ min: 1, max: 15 }), { minLength: 0, maxLength: 6 }),
+      async (bad, batches, limits) => {
+        const broker = await brokerWithTopic();
+        try {
+          const good = bad.flatMap((b, i) => (b ? [] : [i]));
+          let produced = 0;
+          for (const limit of limits) {
+            const r = await runOnce(broker, replaySource(bad, batches), { limit });
+            // Each run takes up to its limit of what the earlier ones left.
+            assert.equal(r.records, Math.min(limit, good.length - produced));
+            assert.equal(r.end.goesOn, r.records === limit, 'a run cut by its limit says its input goes on');
+            produced += r.records;
+          }
+          const last = await runOnce(broker, replaySource(bad, batches));
+          assert.equal(last.records, good.length - produced);
+          assert.equal(last.end.goesOn, false);
+          const brute = { good, bad: bad.flatMap((b, i) => (b ? [i] : [])) };
+          assert.deepEqual(await onTopics(broker), brute);
+          // Once the whole input is on the topic, another run adds nothing.
+          const again = await runOnce(broker, replaySource(bad, batches));
+          assert.deepEqual([again.records, again.dlq], [0, 0]);
+          assert.deepEqual(await onTopics(broker), brute);
+        } finally {
+          await broker.close();
+        }
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+test('--from-start, another input, or a file smaller than the one replayed before: read from the start', async () => {
+  const bad = Array.from({ length: 12 }, (_, i) => i === 11);
+  const broker = await brokerWithTopic();
+  try {
+    await runOnce(broker, replaySource(bad, [4]));
+    assert.equal((await onTopics(broker)).good.length, 11);
+    // The whole input again, on purpose: each good item twice, the bad one twice.
+    const again = await runOnce(broker, replaySource(bad, [4]), { fromStart: true });
+    assert.deepEqual([again.records, again.dlq], [11, 1]);
+    // Another file is no continuation of this one.
+    const other = await runOnce(broker, replaySource(bad, [4], 'mem://other'));
+    assert.equal(other.records, 11);
+    // A file of that name, now smaller than when it was read: replaced, so read whole, and said once.
+    const warnings: string[] = [];
+    const log: Logger = { ...quiet, warn: (m: string) => warnings.push(m) };
+    const shrunk = await runOnce(broker, replaySource(bad.slice(0, 6), [4], 'mem://input', 6), { log });
+    assert.equal(shrunk.records, 6);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^replay: mem:\/\/input is smaller than when an earlier run replayed 12 item\(s\)/);
+  } finally {
+    await broker.close();
+  }
+});
+
+test('a source that says nothing of a replay reads its input from the start every run', async () => {
+  const broker = await brokerWithTopic();
+  try {
+    const plain = replaySource([false, false, false], [2]);
+    delete (plain as { replay?: unknown }).replay;
+    for (let run = 1; run <= 2; run++) {
+      const r = await runOnce(broker, plain, { limit: 2 });
+      assert.deepEqual([r.records, r.end.goesOn], [2, false]);
+    }
+    assert.deepEqual((await onTopics(broker)).good, [0, 0, 1, 1]);
+  } finally {
+    await broker.close();
+  }
+});
