@@ -1,5 +1,6 @@
 import type { AppDefinition } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
+import { isInternalTopic } from '../core/internal-topics.ts';
 import type { StreamRecord } from '../core/record.ts';
 import { type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
 import {
@@ -137,7 +138,7 @@ export class OverviewModel {
         held: t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0),
         rate: rates.rate,
         history: this.#spark.get(t.name) ?? [],
-        internal: t.name.startsWith('_'),
+        internal: isInternalTopic(t.name),
         dlq: totals.get(`${t.name}.dlq`) ?? 0,
       };
     });

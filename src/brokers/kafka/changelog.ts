@@ -7,6 +7,7 @@ import type { ConnectionPool } from '@platformatic/kafka';
 import { backoffMs, sleep } from '../../core/backoff.ts';
 import type { StateChange } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { CHANGELOG_SUFFIX } from '../../core/internal-topics.ts';
 import type { StreamRecord } from '../../core/record.ts';
 import { clamp, fetchOnce, type KafkaClient, partitionBounds, stableBounds } from './fetcher.ts';
 import { decodeRecordBatches } from './record-batch.ts';
@@ -18,7 +19,7 @@ const EXPIRES_AT_KEY = Buffer.from(EXPIRES_AT_HEADER);
 const TOMBSTONE = Symbol('tombstone');
 
 export function changelogTopic(app: string, store: string): string {
-  return `${app}-${store}-changelog`;
+  return `${app}-${store}${CHANGELOG_SUFFIX}`;
 }
 
 /** The topic settings of a changelog: compacted, so it holds each key's latest value and forgets deletes. */

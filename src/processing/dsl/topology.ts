@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { TopicConfig } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { REPARTITION_SUFFIX } from '../../core/internal-topics.ts';
 import { EngineProcessor } from '../engine/engine-processor.ts';
 import { Graph, type Node, type SourceDecoding } from '../engine/graph.ts';
 import { KeyedStream, type Stream, Table } from './stream.ts';
@@ -85,7 +86,7 @@ export class TopologyBuilder {
   /** @internal Before a stateful step: a stream whose keys changed goes through a repartition topic. */
   repartitionIfNeeded<V>(s: Stream<V>, why: string): Stream<V> {
     if (s.keying !== 'changed') return s;
-    const topic = `${this.app}-${this.name(`${why}-repartition`)}`;
+    const topic = `${this.app}-${this.name(`${why}${REPARTITION_SUFFIX}`)}`;
     this.internalTopics.set(topic, { partitions: this.repartitionPartitions });
     this.graph.add({ kind: 'sink', topic, repartition: true }, [s.node]);
     const id = this.graph.add({ kind: 'source', topic, decoding: {}, repartition: true }, []);

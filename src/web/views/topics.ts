@@ -1,3 +1,4 @@
+import { isInternalTopic } from '../../core/internal-topics.ts';
 import type { RecordView, TopicDelta, TopicSnapshot, TopicStat } from '../../server/protocol.ts';
 import { getJson, live } from '../api.ts';
 import { clear, fmtDateTime, fmtInt, fmtRate, h, preview } from '../dom.ts';
@@ -21,7 +22,7 @@ export function topicsView(selected: string | undefined): View {
 
   // runnel's own topics (`_runnel.status`, …) are hidden unless asked for, or one of them is open.
   const internal = h('input', { type: 'checkbox', class: 'show-internal' });
-  internal.checked = showInternal || (selected?.startsWith('_') ?? false);
+  internal.checked = showInternal || (selected !== undefined && isInternalTopic(selected));
   internal.addEventListener('change', () => {
     showInternal = internal.checked;
     void refreshList();
@@ -30,7 +31,15 @@ export function topicsView(selected: string | undefined): View {
     'div',
     { class: 'list-title' },
     'Topics',
-    h('label', { class: 'muted small', title: "runnel's own topics, such as _runnel.status" }, internal, ' internal'),
+    h(
+      'label',
+      {
+        class: 'muted small',
+        title: "runnel's own topics: _runnel.status, the engine's repartition topics and changelogs",
+      },
+      internal,
+      ' internal',
+    ),
   );
   const refreshList = async () => {
     const query = internal.checked ? '?internal=true' : '';
