@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { checkpointLines } from '../connectors/sinks/jsonl/jsonl.ts';
 import { ident } from './classify.ts';
 import type { DataOutputs } from './outputs.ts';
 import { shown } from './resolve.ts';
@@ -12,7 +13,8 @@ export const LISTING = /\brunnel\s*\.\s*(main\s*\.\s*)?tables\b/i;
  * `runnel.tables`: every table a query here can name, as it must be typed, with its kind and rows. SHOW ALL
  * TABLES cannot give it: SQLite tables are copied in only when a query names them, and DuckDB files a
  * pipeline of this process is writing are not attached, so the demo's SHOW ALL TABLES listed only the JSONL
- * views. Rows: DuckDB's estimate, SQLite's count; a JSONL file's are only known by reading it (NULL).
+ * views. Rows: DuckDB's estimate, SQLite's count, a JSONL file's lines as its sink's checkpoint counts them
+ * (NULL for a file written before checkpoints counted lines, until its sink opens it again).
  */
 export async function createListing(conn: DuckDBConnection, outputs: DataOutputs, attached: string[]): Promise<void> {
   const rows: Array<[string, string, number | null]> = [];
@@ -35,7 +37,8 @@ export async function createListing(conn: DuckDBConnection, outputs: DataOutputs
       db.close();
     }
   }
-  for (const { topic } of outputs.jsonl) rows.push([`jsonl.${shown(topic)}`, 'jsonl', null]);
+  for (const { topic, path } of outputs.jsonl)
+    rows.push([`jsonl.${shown(topic)}`, 'jsonl', checkpointLines(path) ?? null]);
   await conn.run(`ATTACH ':memory:' AS runnel`);
   await conn.run('CREATE TABLE runnel.main.tables (name VARCHAR, kind VARCHAR, "rows" BIGINT)');
   for (const [name, kind, n] of rows.sort((a, b) => a[0].localeCompare(b[0])))

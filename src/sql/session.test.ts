@@ -22,6 +22,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckdbSink } from '../connectors/sinks/duckdb/duckdb.ts';
+import { checkpointLines, JsonlSink } from '../connectors/sinks/jsonl/jsonl.ts';
 import { ErrorCodes, isRunnelError } from '../core/errors.ts';
 import { findOutputs } from './outputs.ts';
 import { attachAndLock, runSql } from './session.ts';
@@ -99,6 +100,20 @@ before(async () => {
   for (const x of readings) insert.run(x.id, x.sensor, x.temp);
   db.close();
   writeFileSync(join(data, 'demo.events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  // One written by the jsonl sink, as a pipeline writes it: its checkpoint counts its lines.
+  const sink = new JsonlSink({ path: join(data, 'demo.sunk.jsonl'), fsync: false });
+  await sink.open();
+  const sunk = events.slice(0, 37).map((value, offset) => ({
+    topic: 'demo.sunk',
+    partition: 0,
+    offset,
+    key: null,
+    value,
+    timestamp: 0,
+    headers: {},
+  }));
+  await sink.write(sunk, [{ topic: 'demo.sunk', partition: 0, offset: sunk.length }]);
+  await sink.close();
   // A symlink in the data folder to a file outside it: never exposed.
   symlinkSync(join(outside, 'secret.jsonl'), join(data, 'leak.jsonl'));
 });
@@ -207,7 +222,12 @@ describe('legitimate queries answer as the same computation in JS', () => {
       const topic = f.slice(0, -'.jsonl'.length);
       const name = /^[a-z_][a-z0-9_]*$/i.test(topic) ? topic : `"${topic}"`;
       assert.equal(got.get(`jsonl.${name}`)?.kind, 'jsonl', f);
+      // Its rows as its sink's checkpoint counts them; a file no sink wrote has no count to give.
+      const counted = checkpointLines(join(data, f));
+      assert.equal(got.get(`jsonl.${name}`)?.rows, counted ?? null, f);
+      if (counted !== undefined) assert.equal(counted, readFileSync(join(data, f), 'utf8').split('\n').length - 1, f);
     }
+    assert.equal(got.get('jsonl."demo.sunk"')?.rows, 37, 'the sink-written file has its rows');
     // Every name as listed can be queried as it is written.
     for (const name of got.keys()) assert.ok((await run(`SELECT count(*) FROM ${name}`)).rows.length === 1, name);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mock, test } from 'node:test';
 import type { StreamRecord } from '../../../core/record.ts';
-import { JsonlSink } from './jsonl.ts';
+import { checkpointLines, checkpointPathOf, JsonlSink } from './jsonl.ts';
 
 const record = (offset: number): StreamRecord => ({
   topic: 't',
@@ -103,4 +103,38 @@ test('jsonl: with fsync, the lines and the new checkpoint are on disk before the
   assert.deepEqual(JSON.parse(readFileSync(`${path}.offsets.json`, 'utf8')).positions, [
     { topic: 't', partition: 0, offset: 2 },
   ]);
+});
+
+test('jsonl: the checkpoint counts the lines the file holds, through foreign files, kills and old checkpoints', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'runnel-jsonl-')), 'out.jsonl');
+  writeFileSync(path, '{"a":1}\n{"a":2}\n{"a":');
+  let offset = 0;
+  const batch = async (sink: JsonlSink, n: number) => {
+    const records = Array.from({ length: n }, () => record(offset++));
+    await sink.write(records, [{ topic: 't', partition: 0, offset }]);
+  };
+  let sink = new JsonlSink({ path, fsync: false });
+  await sink.open();
+  assert.equal(checkpointLines(path), linesOf(path).length, 'a foreign file: its whole lines');
+  for (const n of [3, 1, 7]) await batch(sink, n);
+  assert.equal(checkpointLines(path), linesOf(path).length);
+  // A kill between a write's lines and its checkpoint: cut on reopen, and not counted.
+  appendFileSync(path, '{"n":99}\n');
+  await sink.close();
+  sink = new JsonlSink({ path, fsync: false });
+  await sink.open();
+  assert.equal(checkpointLines(path), linesOf(path).length);
+  await batch(sink, 4);
+  await sink.close();
+  // A checkpoint from before lines were counted: counted on the next open.
+  const old = JSON.parse(readFileSync(checkpointPathOf(path), 'utf8')) as Record<string, unknown>;
+  delete old.lines;
+  writeFileSync(checkpointPathOf(path), JSON.stringify(old));
+  assert.equal(checkpointLines(path), undefined);
+  sink = new JsonlSink({ path, fsync: false });
+  await sink.open();
+  await batch(sink, 2);
+  await sink.close();
+  assert.equal(checkpointLines(path), linesOf(path).length);
+  assert.equal(linesOf(path).length, 2 + 3 + 1 + 7 + 4 + 2);
 });

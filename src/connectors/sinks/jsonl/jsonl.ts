@@ -23,10 +23,19 @@ export interface JsonlSinkConfig {
   fsync: boolean;
 }
 
-/** What is kept beside the file: the positions its content reaches and the file's length at that point. */
-interface Checkpoint {
+/**
+ * What is kept beside the file: the positions its content reaches, the file's length at that point and its
+ * lines (the SQL page's row count: a JSONL file's rows are otherwise only known by reading it whole).
+ */
+export interface Checkpoint {
   positions: TopicPartitionOffset[];
   length: number;
+  lines: number;
+}
+
+/** Where the checkpoint of a JSONL output is kept (see JsonlSink): its name says the file is a sink's output. */
+export function checkpointPathOf(path: string): string {
+  return `${path}.offsets.json`;
 }
 
 /**
@@ -43,7 +52,7 @@ export class JsonlSink implements Sink {
   readonly file: string;
   readonly #c: JsonlSinkConfig;
   #fd: number | undefined;
-  #checkpoint: Checkpoint = { positions: [], length: 0 };
+  #checkpoint: Checkpoint = { positions: [], length: 0, lines: 0 };
 
   constructor(config: JsonlSinkConfig) {
     this.#c = config;
@@ -52,7 +61,7 @@ export class JsonlSink implements Sink {
   }
 
   get checkpointPath(): string {
-    return `${this.#c.path}.offsets.json`;
+    return checkpointPathOf(this.#c.path);
   }
 
   async open(): Promise<void> {
@@ -81,10 +90,14 @@ export class JsonlSink implements Sink {
         else if (size < saved.length) {
           // Someone shortened the file behind our back: believe the file, keep the positions.
           this.#checkpoint.length = size;
+          this.#checkpoint.lines = -1;
         }
+        // Made before checkpoints counted lines (or the file was shortened): counted once, here.
+        if (!(saved.lines >= 0)) this.#checkpoint.lines = countLines(fd, this.#checkpoint.length);
       } else {
         // A file we did not write (or whose checkpoint is gone): keep its whole lines, cut a torn tail.
-        this.#checkpoint = { positions: [], length: this.#wholeLinesLength(fd, size) };
+        const length = this.#wholeLinesLength(fd, size);
+        this.#checkpoint = { positions: [], length, lines: countLines(fd, length) };
         if (this.#checkpoint.length < size) ftruncateSync(fd, this.#checkpoint.length);
         // Recorded before the first write: a kill -9 after that write but before its checkpoint must cut
         // those lines on the next open, not keep them as a file we did not write (they would come twice).
@@ -156,7 +169,11 @@ export class JsonlSink implements Sink {
       await appendAll(fd, bytes);
       const merged = new Map(this.#checkpoint.positions.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
       for (const p of positions) merged.set(`${p.topic}\u0000${p.partition}`, p);
-      const next: Checkpoint = { positions: [...merged.values()], length: this.#checkpoint.length + bytes.length };
+      const next: Checkpoint = {
+        positions: [...merged.values()],
+        length: this.#checkpoint.length + bytes.length,
+        lines: this.#checkpoint.lines + records.length,
+      };
       await this.#saveCheckpoint(next, fd);
       this.#checkpoint = next;
     } catch (err) {
@@ -199,6 +216,32 @@ export class JsonlSink implements Sink {
       cause: err,
     });
   }
+}
+
+/**
+ * The lines a JSONL output holds by its checkpoint (what its sink last made durable), or undefined when it has
+ * no checkpoint that counts them (not a sink's output, or one made before checkpoints counted lines).
+ */
+export function checkpointLines(path: string): number | undefined {
+  try {
+    const c = JSON.parse(readFileSync(checkpointPathOf(path), 'utf8')) as Partial<Checkpoint>;
+    return Number.isInteger(c.lines) && c.lines! >= 0 ? c.lines : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Newlines in the file's first `length` bytes. */
+function countLines(fd: number, length: number): number {
+  const chunk = Buffer.alloc(1 << 20);
+  let lines = 0;
+  for (let at = 0; at < length; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, length - at), at);
+    if (n <= 0) break;
+    for (let i = chunk.indexOf(10, 0); i >= 0 && i < n; i = chunk.indexOf(10, i + 1)) lines++;
+    at += n;
+  }
+  return lines;
 }
 
 const fsyncOf = (fd: number): Promise<void> =>
