@@ -82,13 +82,28 @@ async function peakMemory(n: number, keys: number, partitions: number, say: (s: 
     // The counts it committed, against the input's.
     const c = new LocalBroker(url);
     await c.connect();
-    let keysHeld = 0;
-    let total = 0;
-    for (const row of c.db.prepare('SELECT value FROM state_entries').iterate() as Iterable<{ value: string }>) {
-      keysHeld++;
-      total += (JSON.parse(row.value) as { n: number }).n;
+    // The state log folded as a restore folds it: per store partition, in commit order, the latest value of
+    // each key ([key] deletes it, [key, value, expiresAt] sets it).
+    const latest = new Map<string, unknown>();
+    // The step's own store (bench/apps/keyed-state.ts), not the engine's bookkeeping beside it.
+    const rows = c.db
+      .prepare('SELECT store, partition, changes FROM state_log WHERE store = ? ORDER BY rowid')
+      .iterate('bench-state/acc.acc') as Iterable<{
+      store: string;
+      partition: number;
+      changes: string;
+    }>;
+    for (const row of rows) {
+      for (const e of JSON.parse(row.changes) as Array<[string, unknown?, unknown?]>) {
+        const k = `${row.store}\u0000${row.partition}\u0000${e[0]}`;
+        if (e.length === 1) latest.delete(k);
+        else latest.set(k, e[1]);
+      }
     }
     await c.close();
+    const keysHeld = latest.size;
+    let total = 0;
+    for (const v of latest.values()) total += (v as { n: number }).n;
     const ok = keysHeld === keys && total === n;
     return [
       [
