@@ -121,8 +121,11 @@ export function topicsView(selected: string | undefined): View {
   let held: RecordView[] = [];
   let rows = 0;
   const showStat = (s: TopicStat | undefined) => {
-    if (s)
-      stats.textContent = `${s.partitions} partition${s.partitions === 1 ? '' : 's'} · ${fmtInt(s.total)} record${s.total === 1 ? '' : 's'} · ${fmtRate(s.rate)}${s.dlq ? ` · ${fmtInt(s.dlq)} dead letters` : ''}`;
+    if (!s) return;
+    stats.textContent = `${s.partitions} partition${s.partitions === 1 ? '' : 's'} · ${fmtInt(s.total)} record${s.total === 1 ? '' : 's'} · ${fmtRate(s.rate)}${s.dlq ? ` · ${fmtInt(s.dlq)} dead letters` : ''}`;
+    // The list polls every few seconds: its count for this topic follows the header's live one, not behind it.
+    const count = list.querySelector('.topic-item.active .count');
+    if (count) count.textContent = fmtInt(s.total);
   };
   const row = (r: RecordView): HTMLElement => {
     const dl = isDlq ? deadLetterOf(r.value) : undefined;
