@@ -162,6 +162,12 @@ export interface Broker {
    * several brokers, its records for partitions on the brokers that answered may be written twice.
    */
   produce(topic: string, records: OutgoingRecord[], options?: ProduceOptions): Promise<RecordPosition[]>;
+  /**
+   * True when one produce call's records are durable all together or not at all (the local broker: one
+   * transaction). A caller whose last record vouches for those before it (a replay's mark) can then send them
+   * in one call; otherwise it sends that record once the others are acknowledged.
+   */
+  readonly atomicProduce?: boolean;
   consumer(options: ConsumerOptions): Consumer;
   /** Committed offsets and lag of every group (or one). */
   listGroups(group?: string): Promise<GroupOffset[]>;

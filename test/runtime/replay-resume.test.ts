@@ -96,8 +96,11 @@ test('a replay cut by --limit, run again and again, puts every item on the topic
             const r = await runOnce(broker, replaySource(bad, batches), { limit });
             // Each run takes up to its limit of what the earlier ones left.
             assert.equal(r.records, Math.min(limit, good.length - produced));
-            assert.equal(r.end.goesOn, r.records === limit, 'a run cut by its limit says its input goes on');
             produced += r.records;
+            // It says its input goes on exactly when it stopped at its limit with items left.
+            const there = await onTopics(broker);
+            const left = bad.length - there.good.length - there.bad.length;
+            assert.equal(r.end.goesOn, r.records === limit && left > 0, `goesOn with ${left} item(s) left`);
           }
           const last = await runOnce(broker, replaySource(bad, batches));
           assert.equal(last.records, good.length - produced);
@@ -138,6 +141,63 @@ test('--from-start, another input, or a file smaller than the one replayed befor
     assert.match(warnings[0]!, /^replay: mem:\/\/input is smaller than when an earlier run replayed 12 item\(s\)/);
   } finally {
     await broker.close();
+  }
+});
+
+test('the newest run is the one a run goes on from: after --from-start --limit, and after a shrunk file read whole', async () => {
+  const bad = Array.from({ length: 12 }, (_, i) => i % 5 === 4);
+  const good = bad.filter((b) => !b).length;
+  const broker = await brokerWithTopic();
+  try {
+    assert.equal((await runOnce(broker, replaySource(bad, [3]))).records, good);
+    // A fresh replay of the whole file, cut at 4: the next run goes on after those 4, not after the first run.
+    assert.equal((await runOnce(broker, replaySource(bad, [3]), { fromStart: true, limit: 4 })).records, 4);
+    assert.equal((await runOnce(broker, replaySource(bad, [3]))).records, good - 4);
+    assert.equal((await runOnce(broker, replaySource(bad, [3]))).records, 0);
+    // A smaller file under the name, read whole: the next run adds nothing (it does not replay it again).
+    const small = bad.slice(0, 6);
+    assert.equal((await runOnce(broker, replaySource(small, [4], 'mem://input', 6))).records, 5);
+    const again = await runOnce(broker, replaySource(small, [4], 'mem://input', 6));
+    assert.deepEqual([again.records, again.dlq], [0, 0]);
+  } finally {
+    await broker.close();
+  }
+});
+
+test("a run that dies part-way through a batch's writes: the next run repeats what it must, skips nothing", async () => {
+  const bad = Array.from({ length: 20 }, (_, i) => i % 3 === 0);
+  const goodItems = bad.flatMap((b, i) => (b ? [] : [i]));
+  const badItems = bad.flatMap((b, i) => (b ? [i] : []));
+  // A broker that writes a produce whole (local), and one that may not (as Kafka): there the marked record
+  // goes alone, after the rest, so a death between the two repeats the batch's records.
+  for (const [atomic, failing] of [
+    [true, 'in'],
+    [false, 'in'],
+    [true, 'in.dlq'],
+  ] as const) {
+    for (const failAt of [1, 2, 3, 4]) {
+      const broker = await brokerWithTopic();
+      try {
+        if (!atomic) Object.defineProperty(broker, 'atomicProduce', { value: false });
+        const real = broker.produce.bind(broker);
+        let writes = 0;
+        // The failAt-th write to the topic (or to its .dlq) is refused for good.
+        broker.produce = async (topic, records, options) => {
+          if (topic === failing && ++writes === failAt) throw new RunnelError(ErrorCodes.CONFIG_INVALID, 'gone');
+          return real(topic, records, options);
+        };
+        await assert.rejects(runOnce(broker, replaySource(bad, [5])), /gone/);
+        broker.produce = real;
+        await runOnce(broker, replaySource(bad, [5]));
+        const there = await onTopics(broker);
+        const what = `${atomic ? 'atomic' : 'split'}, write ${failAt} to ${failing} failed`;
+        if (atomic) assert.deepEqual(there.good, goodItems, `${what}: every record once`);
+        else assert.deepEqual([...new Set(there.good)], goodItems, `${what}: every record, some twice`);
+        assert.deepEqual([...new Set(there.bad)], badItems, `${what}: every dead letter, some twice`);
+      } finally {
+        await broker.close();
+      }
+    }
   }
 });
 

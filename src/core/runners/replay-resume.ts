@@ -1,40 +1,87 @@
-import type { Broker } from '../broker.ts';
+import { type Broker, type ProduceOptions, produceAll } from '../broker.ts';
 import type { ReplayInput } from '../connector.ts';
 import { dlqTopic } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
+import type { RetryOptions } from '../retry.ts';
 
 /**
  * The header that says how far a replay got: on the last record of each batch a replaying source produced
- * (and on its batch's last dead letter), `{"input": <file>, "items": <items handled through this one>,
- * "bytes": <file size>}`. The count lives with the records it counts, in the same write, so a crash
- * can neither count a batch that is not on the topic nor forget one that is (on the local broker; on Kafka,
- * a batch whose write failed half-way is sent again in full by the next run, at-least-once).
+ * (or on its last dead letter, for a batch of dead letters only), `{"input": <file>, "items": <items of the
+ * file handled through this batch>, "bytes": <file size>, "run": <when that run started>}`. The count
+ * lives with the records it counts, written after them, so a crash can repeat a batch but never count one
+ * that is not on the topic.
  */
 export const REPLAY_HEADER = 'runnel.replay';
 
-/**
- * How far back from each partition's end the header is looked for: the last record of the last batch is a
- * partition's newest one, unless something else writes the topic too (a processor's dead letters on
- * `<topic>.dlq`, transaction markers on Kafka).
- */
+/** Records looked at per step back from a partition's end, and at most in all, for its newest mark. */
 const LOOK_BACK = 200;
+const LOOK_BACK_MAX = 5000;
 
 interface Mark {
   input: string;
   items: number;
   bytes: number;
+  run: number;
 }
 
-/** `record` carrying the replay's position: items handled through it, out of `replay`. */
-export function marked(record: OutgoingRecord, replay: ReplayInput, items: number): OutgoingRecord {
-  const mark: Mark = { input: replay.input, items, bytes: replay.bytes };
-  return { ...record, headers: { ...record.headers, [REPLAY_HEADER]: JSON.stringify(mark) } };
+/** What a replaying source's batch says of its place in the input (see REPLAY_HEADER). */
+export interface BatchMark {
+  replay: ReplayInput;
+  /** Items of the input handled through this batch. */
+  through: number;
+  /** When this run started (ms): the newest run's marks are the ones a later run goes on from. */
+  run: number;
 }
 
 /**
- * How many items of `replay`'s input an earlier run made durable on `topic` or its dead-letter topic (0 when
- * none did, or the file has shrunk since: another file under the same name), said in one line when > 0.
+ * Produces a source's batch: its good records on `topic`, its dead letters on `<topic>.dlq`. With a mark,
+ * in the order that keeps it honest: the dead letters first, then the records, the last one marked. On a
+ * broker that writes a call in several requests (Kafka) the marked record goes on its own once the rest
+ * is acknowledged; on one that writes a call whole (local) with them. A crash in between repeats the
+ * batch's dead letters (or, on Kafka, its records) on the next run; it never skips any.
+ */
+export async function produceBatch(
+  broker: Broker,
+  topic: string,
+  batch: { good: OutgoingRecord[]; bad: OutgoingRecord[] },
+  mark: BatchMark | undefined,
+  what: string,
+  retry: RetryOptions,
+  options: ProduceOptions,
+): Promise<void> {
+  const { good, bad } = batch;
+  if (!mark) {
+    await produceAll(broker, topic, good, what, retry, options);
+    await produceAll(broker, dlqTopic(topic), bad, what, retry);
+    return;
+  }
+  if (good.length === 0) {
+    if (bad.length > 0) await produceAll(broker, dlqTopic(topic), withMark(bad, mark), what, retry);
+    return;
+  }
+  await produceAll(broker, dlqTopic(topic), bad, what, retry);
+  if (broker.atomicProduce) {
+    await produceAll(broker, topic, withMark(good, mark), what, retry, options);
+    return;
+  }
+  await produceAll(broker, topic, good.slice(0, -1), what, retry, options);
+  await produceAll(broker, topic, withMark(good.slice(-1), mark), what, retry, options);
+}
+
+/** `records` with the last one carrying the mark. */
+function withMark(records: OutgoingRecord[], mark: BatchMark): OutgoingRecord[] {
+  const last = records[records.length - 1]!;
+  const m: Mark = { input: mark.replay.input, items: mark.through, bytes: mark.replay.bytes, run: mark.run };
+  const marked = { ...last, headers: { ...last.headers, [REPLAY_HEADER]: JSON.stringify(m) } };
+  return [...records.slice(0, -1), marked];
+}
+
+/**
+ * How many items of `replay`'s input the newest run that marked it made durable on `topic` or its
+ * dead-letter topic (0 when none did, or the file has shrunk since: another file under the same name),
+ * said in one line when > 0. The newest run, not the furthest: after `--from-start --limit 5` the next run
+ * goes on after those 5, and after a shrunk file was replayed whole the next run goes on after it.
  */
 export async function replayedItems(
   broker: Broker,
@@ -45,8 +92,8 @@ export async function replayedItems(
 ): Promise<number> {
   let best: Mark | undefined;
   for (const t of [topic, dlqTopic(topic)]) {
-    for (const mark of await marksOn(broker, t)) {
-      if (mark.input === replay.input && mark.items > (best?.items ?? 0)) best = mark;
+    for (const mark of await newestMarks(broker, t, replay.input)) {
+      if (!best || mark.run > best.run || (mark.run === best.run && mark.items > best.items)) best = mark;
     }
   }
   if (!best) return 0;
@@ -64,15 +111,24 @@ export async function replayedItems(
   return best.items;
 }
 
-async function marksOn(broker: Broker, topic: string): Promise<Mark[]> {
+/**
+ * Each partition's newest mark of `input`, looked for back from its end: marks within a partition are in
+ * the order their runs wrote them, so the first found is its newest. Other writers of the topic (a
+ * processor's dead letters on `<topic>.dlq`) may stand after it, hence the steps back.
+ */
+async function newestMarks(broker: Broker, topic: string, input: string): Promise<Mark[]> {
   const info = await broker.describeTopic(topic);
   const marks: Mark[] = [];
   for (const p of info?.partitions ?? []) {
-    const from = Math.max(p.startOffset, p.endOffset - LOOK_BACK);
-    if (from >= p.endOffset) continue;
-    for (const r of await broker.read(topic, p.partition, from, p.endOffset - from)) {
-      const mark = parseMark(r.headers[REPLAY_HEADER]);
-      if (mark) marks.push(mark);
+    for (let end = p.endOffset; end > p.startOffset && p.endOffset - end < LOOK_BACK_MAX; end -= LOOK_BACK) {
+      const from = Math.max(p.startOffset, end - LOOK_BACK);
+      const found = (await broker.read(topic, p.partition, from, end - from))
+        .map((r) => parseMark(r.headers[REPLAY_HEADER]))
+        .filter((m): m is Mark => m?.input === input);
+      if (found.length > 0) {
+        marks.push(found[found.length - 1]!);
+        break;
+      }
     }
   }
   return marks;
@@ -83,7 +139,7 @@ function parseMark(text: string | undefined): Mark | undefined {
   try {
     const m = JSON.parse(text) as Partial<Mark>;
     const whole = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
-    return typeof m.input === 'string' && whole(m.items) && whole(m.bytes) ? (m as Mark) : undefined;
+    return typeof m.input === 'string' && whole(m.items) && whole(m.bytes) && whole(m.run) ? (m as Mark) : undefined;
   } catch {
     // A header of this name someone else wrote: not ours to read.
     return undefined;

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
-import { type Broker, produceAll } from '../broker.ts';
-import type { Source } from '../connector.ts';
+import type { Broker } from '../broker.ts';
+import type { Source, SourceItem } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status.ts';
-import { marked, replayedItems } from './replay-resume.ts';
+import { produceBatch, replayedItems } from './replay-resume.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -77,7 +77,11 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     ...(control && pacing ? { control } : {}),
   };
   const iterator = source.read(ctx)[Symbol.asyncIterator]();
+  /** When this run started: its marks say where the newest run got to (see produceBatch). */
+  const run = Date.now();
+  /** Stopped at `limit`; `cutMidBatch`: with items of the last batch left, so with input left for sure. */
   let cut = false;
+  let cutMidBatch = false;
   // Every source is pulled here, so this one yield point covers them all (generator, csv, json, …).
   const yielder = new Yielder();
   try {
@@ -91,9 +95,6 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
       const bad: OutgoingRecord[] = [];
       /** Items of this batch handled before `limit` cut it: the rest are neither produced nor dead-lettered. */
       let handled = 0;
-      /** Items of the input handled through the last good and the last bad item (see REPLAY_HEADER). */
-      let goodThrough = 0;
-      let badThrough = 0;
       for (const item of next.value) {
         if (item.kind === 'record' && o.limit !== undefined && produced + good.length >= o.limit) break;
         handled++;
@@ -106,30 +107,26 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
             // The message starts with the input position, which names the source already (file, Kafka URL).
             log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
             bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
-            badThrough = skip + seen;
             continue;
           }
           good.push(item.record);
-          goodThrough = skip + seen;
         } else {
           // Sources usually name the position in the message already (file:line): say it once.
           const where = item.error.message.startsWith(item.position) ? '' : `${item.position}: `;
           log.warn(`${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`);
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
-          badThrough = skip + seen;
         }
       }
-      if (replay) {
-        // Each on the last item of its kind: records go first, so a crash before the dead letters are written
-        // loses at most those of this batch that came before its last record.
-        if (good.length > 0) good[good.length - 1] = marked(good[good.length - 1]!, replay, goodThrough);
-        if (bad.length > 0) bad[bad.length - 1] = marked(bad[bad.length - 1]!, replay, badThrough);
-      }
-      const retry = { signal, log, status };
-      await produceAll(o.broker, topic, good, `${status.status.name}: produce`, retry, {
-        handOver: source.handsOver === true,
-      });
-      await produceAll(o.broker, dlqTopic(topic), bad, `${status.status.name}: produce`, retry);
+      cutMidBatch = handled < next.value.length;
+      await produceBatch(
+        o.broker,
+        topic,
+        { good, bad },
+        replay ? { replay, through: skip + seen, run } : undefined,
+        `${status.status.name}: produce`,
+        { signal, log, status },
+        { handOver: source.handsOver === true },
+      );
       // Only now may a source that keeps its own position move it past these items.
       await source.committed?.(handled);
       produced += good.length;
@@ -145,13 +142,14 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
       log.info(`${status.status.name}: nothing in ${replay?.input} after what was replayed before`);
     // Its input ended or its limit was reached: done. Stopped (Ctrl-C) with input left: stopped, as its
     // consumers say; the overview said "done" of a source that had been interrupted.
+    const goesOn = cut && replay !== undefined && !signal.aborted && (cutMidBatch || (await more(iterator)));
     status.set(signal.aborted ? 'stopped' : 'done');
-    if (cut && replay)
+    if (goesOn)
       log.info(
-        `${status.status.name}: stopped at --limit with more of ${replay.input} to replay: a later run goes on ` +
+        `${status.status.name}: stopped at --limit with more of ${replay!.input} to replay: a later run goes on ` +
           'from here, so windows stay open for it',
       );
-    return { goesOn: cut && replay !== undefined };
+    return { goesOn };
   } catch (err) {
     status.set('failed', (err as Error).message);
     throw err;
@@ -159,6 +157,19 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     unwatch?.();
     await iterator.return?.();
     await source.close?.();
+  }
+}
+
+/**
+ * Whether a source stopped at a batch's end has items left: the limit fell on the last item of a replay
+ * whose input then ends makes bounded input like any other. Reads its next batch, which no one produces:
+ * a later run reads it again (it is past the replay's mark). A paced source may wait its next item's time.
+ */
+async function more(iterator: AsyncIterator<SourceItem[]>): Promise<boolean> {
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return false;
+    if (next.value.length > 0) return true;
   }
 }
 

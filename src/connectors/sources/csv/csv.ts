@@ -120,19 +120,15 @@ export class CsvSource implements Source {
     let skipped = 0;
     for await (const { text, line } of csvRecords(path)) {
       if (signal.aborted) return;
-      // Every record after the header is one item, good or not: the count an earlier run kept (ctx.skip).
-      if (header && skipped < skip) {
-        skipped++;
-        continue;
-      }
       // Trailing blanks after a closing quote are no field of their own (cells are trimmed anyway).
       const parsed = Papa.parse<string[]>(text.trimEnd(), { header: false, ...(delimiter ? { delimiter } : {}) });
       delimiter ??= parsed.meta.delimiter;
       const cells = (parsed.data[0] ?? []).map((c) => c.trim());
       // A quote never closed (or stray after a closing one): Papa still hands back cells, guessed.
       const quote = parsed.errors.find((e) => e.type === 'Quotes');
+      let item: SourceItem;
       if (quote && header) {
-        yield {
+        item = {
           kind: 'invalid',
           error: new RunnelError(
             ErrorCodes.INPUT_MALFORMED,
@@ -141,14 +137,19 @@ export class CsvSource implements Source {
           raw: text,
           position: `${path}:${line}`,
         };
-        continue;
-      }
-      if (!header) {
+      } else if (!header) {
         header = cells;
         this.#checkHeader(header);
         continue;
+      } else item = this.#row(header, cells, kinds, text, `${path}:${line}`);
+      // Every record after the header is one item, good or not: an earlier run made the first `skip` durable.
+      // Left out only now, once #row has seen them: a column's type is settled by the file's first rows,
+      // whichever run reads them.
+      if (skipped < skip) {
+        skipped++;
+        continue;
       }
-      yield this.#row(header, cells, kinds, text, `${path}:${line}`);
+      yield item;
     }
     if (!header)
       throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `CSV file ${path} is empty: it needs a header row`, {
