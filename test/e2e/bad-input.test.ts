@@ -368,6 +368,11 @@ test('flags a mode does not use are refused in one line, not silently ignored', 
     consume.stderr.trim(),
     'runnel: RUNNEL_USAGE: --rate, --csv: consume runs no source: give them to `runnel produce` (or `run`)',
   );
+  const one = await runCli(['consume', 'smoker', '--drain', '--from-start', ...ws.flags]);
+  assert.equal(
+    one.stderr.trim(),
+    'runnel: RUNNEL_USAGE: --from-start: consume runs no source: give it to `runnel produce` (or `run`)',
+  );
   const produce = await runCli(['produce', 'buzz', '--limit', '1', '--sinks', 'kafka', ...ws.flags]);
   assert.equal(produce.code, 1, produce.stderr);
   assert.equal(

@@ -113,6 +113,22 @@ test('run buzz --csv (or --speed) is refused: buzz has no CSV input', async () =
   assert.ok(!existsSync(join(ws.dir, 'broker.db')), 'refused before the broker was opened');
 });
 
+test('--from-start is refused where no file is replayed (buzz from its generator), taken where one is', async () => {
+  const ws = workspace();
+  const r = await runCli(['run', 'buzz', '--from-start', '--limit', '1', '--rate', '0', ...ws.flags], { cwd: ws.dir });
+  assert.match(
+    oneLineFailure(r, 'buzz --from-start'),
+    /^runnel: RUNNEL_USAGE: --from-start: buzz replays no file here \(its input: generator\); it restarts a file replay/,
+  );
+  assert.ok(!existsSync(join(ws.dir, 'broker.db')), 'refused before the broker was opened');
+  const json = join(ws.dir, 'm.jsonl');
+  writeFileSync(json, `${JSON.stringify({ message: 'hi', author: 'Ann' })}\n`);
+  const ok = await runCli(['run', 'buzz', '--from', json, '--from-start', '--sinks', 'jsonl', ...ws.flags], {
+    cwd: ws.dir,
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
 test('a local: broker URL with an unknown parameter or a bad fsync value is refused; fsync=true works', async () => {
   const ws = workspace();
   const file = join(ws.dir, 'b.db');

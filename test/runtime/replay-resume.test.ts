@@ -126,9 +126,17 @@ test('--from-start, another input, or a file smaller than the one replayed befor
   try {
     await runOnce(broker, replaySource(bad, [4]));
     assert.equal((await onTopics(broker)).good.length, 11);
-    // The whole input again, on purpose: each good item twice, the bad one twice.
-    const again = await runOnce(broker, replaySource(bad, [4]), { fromStart: true });
+    // The whole input again, on purpose: each good item twice, the bad one twice; and said.
+    const said: string[] = [];
+    const again = await runOnce(broker, replaySource(bad, [4]), {
+      fromStart: true,
+      log: { ...quiet, info: (m: string) => said.push(m) },
+    });
     assert.deepEqual([again.records, again.dlq], [11, 1]);
+    assert.match(
+      said.join('\n'),
+      /--from-start: replaying mem:\/\/input from its start; the 12 record\(s\) an earlier run/,
+    );
     // Another file is no continuation of this one.
     const other = await runOnce(broker, replaySource(bad, [4], 'mem://other'));
     assert.equal(other.records, 11);

@@ -98,15 +98,16 @@ function checkMode(mode: Mode, flags: PipelineFlags): void {
       .map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   const misplaced =
     mode === 'consume'
-      ? { flags: given(SOURCE_FLAGS), why: 'consume runs no source: give them to `runnel produce` (or `run`)' }
+      ? { flags: given(SOURCE_FLAGS), why: 'consume runs no source: give % to `runnel produce` (or `run`)' }
       : mode === 'produce'
         ? {
             flags: given(['sinks', 'sinkThreads']),
-            why: 'produce runs no sink: give it to `runnel consume` (or `run`)',
+            why: 'produce runs no sink: give % to `runnel consume` (or `run`)',
           }
         : { flags: [], why: '' };
   if (misplaced.flags.length === 0) return;
-  throw new RunnelError(ErrorCodes.USAGE, `${misplaced.flags.join(', ')}: ${misplaced.why}`, {
+  const why = misplaced.why.replace('%', misplaced.flags.length === 1 ? 'it' : 'them');
+  throw new RunnelError(ErrorCodes.USAGE, `${misplaced.flags.join(', ')}: ${why}`, {
     value: misplaced.flags,
   });
 }
@@ -133,6 +134,17 @@ function checkCsvFlags(app: AppDefinition, flags: PipelineFlags): void {
   );
 }
 
+/** `--from-start` restarts a file replay: an app whose input is none (a generator, Kafka) would ignore it. */
+function checkFromStart(app: AppDefinition, flags: PipelineFlags, spec: PipelineSpec): void {
+  if (!flags.fromStart || spec.sources.some(({ source }) => source.replay?.() !== undefined)) return;
+  throw new RunnelError(
+    ErrorCodes.USAGE,
+    `--from-start: ${app.name} replays no file here (its input: ${spec.sources.map((s) => s.source.name).join(', ') || 'none'}); ` +
+      'it restarts a file replay (--csv <file>, --from <file.json[l]>)',
+    { value: app.name },
+  );
+}
+
 /** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
 export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
   checkMode(mode, flags);
@@ -142,6 +154,7 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
   const log = logger(flags, app.name);
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(appOptions(flags, env)));
   checkFromLoop(flags, env, Object.keys(spec.topics));
+  checkFromStart(app, flags, spec);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
   // `consume` prints what the app says it prints (stopcovid: the notifications, as the seed's consumer).
   if (mode === 'consume' && spec.prints) spec.sinks.push(printBinding(spec.prints));

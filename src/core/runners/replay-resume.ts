@@ -79,8 +79,8 @@ function withMark(records: OutgoingRecord[], mark: BatchMark): OutgoingRecord[] 
 
 /**
  * How many items of `replay`'s input the newest run that marked it made durable on `topic` or its
- * dead-letter topic (0 when none did, or the file has shrunk since: another file under the same name),
- * said in one line when > 0. The newest run, not the furthest: after `--from-start --limit 5` the next run
+ * dead-letter topic (0 when none did, the file has shrunk since: another file under the same name, or
+ * `fromStart`), said in one line when an earlier run had replayed some. The newest run, not the furthest: after `--from-start --limit 5` the next run
  * goes on after those 5, and after a shrunk file was replayed whole the next run goes on after it.
  */
 export async function replayedItems(
@@ -89,6 +89,7 @@ export async function replayedItems(
   replay: ReplayInput,
   log: Logger,
   name: string,
+  fromStart = false,
 ): Promise<number> {
   let best: Mark | undefined;
   for (const t of [topic, dlqTopic(topic)]) {
@@ -97,6 +98,13 @@ export async function replayedItems(
     }
   }
   if (!best) return 0;
+  if (fromStart) {
+    log.info(
+      `${name}: --from-start: replaying ${replay.input} from its start; the ${best.items} record(s) an earlier ` +
+        `run replayed go to ${topic} (and its sinks) again`,
+    );
+    return 0;
+  }
   if (replay.bytes < best.bytes) {
     log.warn(
       `${name}: ${replay.input} is smaller than when an earlier run replayed ${best.items} item(s) of it ` +

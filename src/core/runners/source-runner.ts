@@ -67,7 +67,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   // A file an earlier run replayed (part of) goes on after what that run made durable: a second run must not
   // put its readings on the topic twice (the seeds' producers did, and raised their alerts again).
   const replay = source.replay?.();
-  const skip = replay && !o.fromStart ? await replayedItems(o.broker, topic, replay, log, status.status.name) : 0;
+  const skip = replay ? await replayedItems(o.broker, topic, replay, log, status.status.name, o.fromStart) : 0;
   const ctx = {
     signal,
     log,
@@ -146,8 +146,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     status.set(signal.aborted ? 'stopped' : 'done');
     if (goesOn)
       log.info(
-        `${status.status.name}: stopped at --limit with more of ${replay!.input} to replay: a later run goes on ` +
-          'from here, so windows stay open for it',
+        `${status.status.name}: stopped at --limit with more of ${replay!.input} left; the next run goes on from there`,
       );
     return { goesOn };
   } catch (err) {
