@@ -39,7 +39,11 @@ function tablePanel(spec: PanelSpec): PanelView {
   return { el: c.el, apply: show, delta: show, destroy() {} };
 }
 
-/** A column's value: an absent or null field is a dash, not the word "null". */
-const cell = (v: unknown): string => (v === null || v === undefined ? '–' : preview(v, 120));
+/**
+ * A column's value: an absent or null field is a dash, not the word "null". Text is shown whole up to a
+ * paragraph (an alert's reason runs to ~200 characters and wraps); a nested value is cut shorter.
+ */
+const cell = (v: unknown): string =>
+  v === null || v === undefined ? '–' : preview(v, typeof v === 'string' ? 400 : 120);
 
 export const tableRenderer: WebPanelType = { name: 'table', create: tablePanel };

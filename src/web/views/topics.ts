@@ -120,12 +120,21 @@ export function topicsView(selected: string | undefined): View {
   let paused = false;
   let held: RecordView[] = [];
   let rows = 0;
+  /** Per partition, one past the newest offset shown: the stat comes from a poll and may lag the rows. */
+  const liveEnds = new Map<number, number>();
+  const noteEnds = (records: RecordView[]) => {
+    for (const r of records) liveEnds.set(r.partition, Math.max(liveEnds.get(r.partition) ?? 0, r.offset + 1));
+  };
   const showStat = (s: TopicStat | undefined) => {
     if (!s) return;
-    stats.textContent = `${s.partitions} partition${s.partitions === 1 ? '' : 's'} · ${fmtInt(s.total)} record${s.total === 1 ? '' : 's'} · ${fmtRate(s.rate)}${s.dlq ? ` · ${fmtInt(s.dlq)} dead letters` : ''}`;
+    // Never fewer records than the rows on screen say there are (offset 81 is the 82nd record).
+    let seen = 0;
+    for (const end of liveEnds.values()) seen += end;
+    const total = Math.max(s.total, seen);
+    stats.textContent = `${s.partitions} partition${s.partitions === 1 ? '' : 's'} · ${fmtInt(total)} record${total === 1 ? '' : 's'} · ${fmtRate(s.rate)}${s.dlq ? ` · ${fmtInt(s.dlq)} dead letters` : ''}`;
     // The list polls every few seconds: its count for this topic follows the header's live one, not behind it.
     const count = list.querySelector('.topic-item.active .count');
-    if (count) count.textContent = fmtInt(s.total);
+    if (count) count.textContent = fmtInt(total);
   };
   const row = (r: RecordView): HTMLElement => {
     const dl = isDlq ? deadLetterOf(r.value) : undefined;
@@ -180,11 +189,13 @@ export function topicsView(selected: string | undefined): View {
         rows = 0;
         held = [];
         prepend(s.records);
+        noteEnds(s.records);
         showStat(s.stat);
         status.textContent = s.exists ? '' : 'topic does not exist yet: waiting';
         el.setAttribute('data-loaded', 'true');
       },
       delta: (d: TopicDelta) => {
+        noteEnds(d.records);
         showStat(d.stat);
         if (d.records.length === 0) return;
         if (paused) {
