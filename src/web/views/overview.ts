@@ -256,8 +256,15 @@ function appCard(a: AppView): HTMLElement {
               h(
                 'tr',
                 {},
-                ...['', 'component', 'state', 'records', 'dead letters', 'target · last error'].map((t, i) =>
-                  h('th', { class: NARROW_HIDDEN[i] ?? '', text: t }),
+                // Each component's counts are its run's: a rerun of a finished replay reads 0 beside a full topic.
+                ...['', 'component', 'state', 'records this run', 'dead letters', 'target · last error'].map((t, i) =>
+                  h('th', {
+                    class: NARROW_HIDDEN[i] ?? '',
+                    text: t,
+                    ...(i === 3 || i === 4
+                      ? { title: "since this component's process started; a topic's total is on the Topics page" }
+                      : {}),
+                  }),
                 ),
               ),
             ),
