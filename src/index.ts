@@ -75,6 +75,8 @@ export { type CsvRecordText, csvRecordTexts } from './connectors/sources/csv/rec
 // dashboard's Pause/Resume and speed controls ---
 export { Pacer, paced, pacerFor } from './connectors/sources/pacing.ts';
 export { type Pacing, ReplayControl, type ReplayState } from './core/replay-control.ts';
+/** A file source's `replay()`: what lets a later run go on after what an earlier one made durable. */
+export { fileReplay } from './core/runners/replay-resume.ts';
 
 // --- Records, brokers, logging and errors ---
 export type { OutgoingRecord, StreamRecord } from './core/record.ts';

@@ -237,6 +237,33 @@ export async function produceAll(
   );
 }
 
+/**
+ * The newest record of each partition of `topic` that `match` accepts, looked for back from the partition's
+ * end `step` offsets at a time and at most `limit` offsets back: the newest offsets may hold what else
+ * writes the topic, or Kafka's transaction markers. Partitions with none in reach give nothing.
+ */
+export async function newestMatching(
+  broker: Broker,
+  topic: string,
+  match: (r: StreamRecord) => boolean,
+  o: { step: number; limit: number },
+): Promise<StreamRecord[]> {
+  const info = await broker.describeTopic(topic);
+  const out: StreamRecord[] = [];
+  for (const p of info?.partitions ?? []) {
+    const floor = Math.max(p.startOffset, p.endOffset - o.limit);
+    for (let end = p.endOffset; end > floor; end -= o.step) {
+      const from = Math.max(floor, end - o.step);
+      const found = (await broker.read(topic, p.partition, from, end - from)).filter((r) => r.offset < end && match(r));
+      if (found.length > 0) {
+        out.push(found[found.length - 1]!);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** The end offset (next offset to be written) of every partition of `topics`. */
 /**
  * endOffsets once every write to the topics is visible (see Broker.pendingWrites): a drain that read the

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppActionContext, AppDefinition } from '../core/app.ts';
-import { type Broker, produceAll } from '../core/broker.ts';
+import { type Broker, newestMatching, produceAll } from '../core/broker.ts';
 import { ErrorCodes, isRunnelError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { StreamRecord } from '../core/record.ts';
@@ -19,23 +19,10 @@ const nameParams = {
 } as const;
 
 /** The newest record (with a value) of each partition of `topic`. */
-async function latest(broker: Broker, topic: string): Promise<StreamRecord[]> {
-  const info = await broker.describeTopic(topic);
-  if (!info) return [];
-  const out: StreamRecord[] = [];
-  for (const p of info.partitions) {
-    if (p.endOffset <= p.startOffset) continue;
-    // Back from the end one offset at a time, one record at most: the records may be large (a model
-    // snapshot), and on Kafka the last offsets can be transaction markers rather than records.
-    for (let at = p.endOffset - 1; at >= Math.max(p.startOffset, p.endOffset - TAIL); at--) {
-      const [r] = await broker.read(topic, p.partition, at, 1);
-      if (r && r.offset < p.endOffset && r.value !== null && r.value !== undefined) {
-        out.push(r);
-        break;
-      }
-    }
-  }
-  return out;
+function latest(broker: Broker, topic: string): Promise<StreamRecord[]> {
+  // Back from the end one offset at a time, one record at most: the records may be large (a model
+  // snapshot), and on Kafka the last offsets can be transaction markers rather than records.
+  return newestMatching(broker, topic, (r) => r.value !== null && r.value !== undefined, { step: 1, limit: TAIL });
 }
 
 /**

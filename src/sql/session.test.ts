@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { recordsOn } from '../../test/helpers/records.ts';
 import { DuckdbSink } from '../connectors/sinks/duckdb/duckdb.ts';
 import { checkpointLines, JsonlSink } from '../connectors/sinks/jsonl/jsonl.ts';
 import { ErrorCodes, isRunnelError } from '../core/errors.ts';
@@ -103,15 +104,8 @@ before(async () => {
   // One written by the jsonl sink, as a pipeline writes it: its checkpoint counts its lines.
   const sink = new JsonlSink({ path: join(data, 'demo.sunk.jsonl'), fsync: false });
   await sink.open();
-  const sunk = events.slice(0, 37).map((value, offset) => ({
-    topic: 'demo.sunk',
-    partition: 0,
-    offset,
-    key: null,
-    value,
-    timestamp: 0,
-    headers: {},
-  }));
+  const sunkRecord = recordsOn('demo.sunk');
+  const sunk = events.slice(0, 37).map((value) => sunkRecord(value));
   await sink.write(sunk, [{ topic: 'demo.sunk', partition: 0, offset: sunk.length }]);
   await sink.close();
   // A symlink in the data folder to a file outside it: never exposed.

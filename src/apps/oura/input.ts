@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import Papa from 'papaparse';
 import {
   csvRecordTexts,
   ErrorCodes,
+  fileReplay,
   type OutgoingRecord,
   type Pacing,
   paced,
@@ -157,7 +157,7 @@ export function ouraFileSource(path: string, pacing: Pacing | undefined): Source
     pacing: () => pacing,
     expectedCount: () => count,
     // A second run goes on after the days an earlier one put on the topic (ctx.skip), not from the first day.
-    replay: () => (existsSync(path) ? { input: resolve(path), bytes: statSync(path).size } : undefined),
+    replay: () => fileReplay(path),
     async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
       const items = readOuraFile(path).slice(ctx.skip ?? 0);
       count = items.length;

@@ -1,8 +1,10 @@
-import { type Broker, type ProduceOptions, produceAll } from '../broker.ts';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Broker, newestMatching, type ProduceOptions, produceAll } from '../broker.ts';
 import type { ReplayInput } from '../connector.ts';
 import { dlqTopic } from '../dlq.ts';
 import type { Logger } from '../log.ts';
-import type { OutgoingRecord } from '../record.ts';
+import type { OutgoingRecord, StreamRecord } from '../record.ts';
 import type { RetryOptions } from '../retry.ts';
 
 /**
@@ -15,14 +17,18 @@ import type { RetryOptions } from '../retry.ts';
 export const REPLAY_HEADER = 'runnel.replay';
 
 /** Records looked at per step back from a partition's end, and at most in all, for its newest mark. */
-const LOOK_BACK = 200;
-const LOOK_BACK_MAX = 5000;
+const LOOK_BACK = { step: 200, limit: 5000 };
 
 interface Mark {
   input: string;
   items: number;
   bytes: number;
   run: number;
+}
+
+/** A file's ReplayInput (see Source.replay): its absolute path and its size now; undefined while it is missing. */
+export function fileReplay(path: string): ReplayInput | undefined {
+  return existsSync(path) ? { input: resolve(path), bytes: statSync(path).size } : undefined;
 }
 
 /** What a replaying source's batch says of its place in the input (see REPLAY_HEADER). */
@@ -120,26 +126,12 @@ export async function replayedItems(
 }
 
 /**
- * Each partition's newest mark of `input`, looked for back from its end: marks within a partition are in
- * the order their runs wrote them, so the first found is its newest. Other writers of the topic (a
- * processor's dead letters on `<topic>.dlq`) may stand after it, hence the steps back.
+ * Each partition's newest mark of `input`: marks within a partition are in the order their runs wrote them.
+ * Other writers of the topic (a processor's dead letters on `<topic>.dlq`) may stand after it.
  */
 async function newestMarks(broker: Broker, topic: string, input: string): Promise<Mark[]> {
-  const info = await broker.describeTopic(topic);
-  const marks: Mark[] = [];
-  for (const p of info?.partitions ?? []) {
-    for (let end = p.endOffset; end > p.startOffset && p.endOffset - end < LOOK_BACK_MAX; end -= LOOK_BACK) {
-      const from = Math.max(p.startOffset, end - LOOK_BACK);
-      const found = (await broker.read(topic, p.partition, from, end - from))
-        .map((r) => parseMark(r.headers[REPLAY_HEADER]))
-        .filter((m): m is Mark => m?.input === input);
-      if (found.length > 0) {
-        marks.push(found[found.length - 1]!);
-        break;
-      }
-    }
-  }
-  return marks;
+  const ofInput = (r: StreamRecord) => parseMark(r.headers[REPLAY_HEADER])?.input === input;
+  return (await newestMatching(broker, topic, ofInput, LOOK_BACK)).map((r) => parseMark(r.headers[REPLAY_HEADER])!);
 }
 
 function parseMark(text: string | undefined): Mark | undefined {

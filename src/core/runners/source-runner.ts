@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Broker } from '../broker.ts';
+import { type Broker, newestMatching } from '../broker.ts';
 import type { Source, SourceItem } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
@@ -174,12 +174,5 @@ async function more(iterator: AsyncIterator<SourceItem[]>): Promise<boolean> {
 
 /** The value of the newest record of each partition of `topic` that holds any (see SourceContext.newest). */
 async function newestValues(broker: Broker, topic: string): Promise<unknown[]> {
-  const info = await broker.describeTopic(topic);
-  const out: unknown[] = [];
-  for (const p of info?.partitions ?? []) {
-    if (p.endOffset <= p.startOffset) continue;
-    const [last] = await broker.read(topic, p.partition, p.endOffset - 1, 1);
-    if (last) out.push(last.value);
-  }
-  return out;
+  return (await newestMatching(broker, topic, () => true, { step: 1, limit: 1 })).map((r) => r.value);
 }

@@ -33,7 +33,7 @@ export interface Checkpoint {
   lines: number;
 }
 
-/** Where the checkpoint of a JSONL output is kept (see JsonlSink): its name says the file is a sink's output. */
+/** Where the checkpoint of a JSONL output is kept (see JsonlSink). */
 export function checkpointPathOf(path: string): string {
   return `${path}.offsets.json`;
 }
@@ -83,7 +83,7 @@ export class JsonlSink implements Sink {
       const fd = openSync(this.#c.path, 'a+');
       this.#fd = fd;
       const size = fstatSync(fd).size;
-      const saved = this.#readCheckpoint();
+      const saved = readCheckpoint(this.#c.path);
       if (saved) {
         this.#checkpoint = saved;
         if (size > saved.length) ftruncateSync(fd, saved.length);
@@ -131,14 +131,6 @@ export class JsonlSink implements Sink {
       closeSync(fd);
     }
     renameSync(tmp, this.checkpointPath);
-  }
-
-  #readCheckpoint(): Checkpoint | undefined {
-    try {
-      const c = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as Checkpoint;
-      if (Array.isArray(c.positions) && Number.isInteger(c.length)) return c;
-    } catch {}
-    return undefined;
   }
 
   #wholeLinesLength(fd: number, size: number): number {
@@ -195,7 +187,7 @@ export class JsonlSink implements Sink {
   }
 
   async peekPositions(): Promise<TopicPartitionOffset[]> {
-    return this.#readCheckpoint()?.positions ?? [];
+    return readCheckpoint(this.#c.path)?.positions ?? [];
   }
 
   async close(): Promise<void> {
@@ -223,12 +215,17 @@ export class JsonlSink implements Sink {
  * no checkpoint that counts them (not a sink's output, or one made before checkpoints counted lines).
  */
 export function checkpointLines(path: string): number | undefined {
+  const lines = readCheckpoint(path)?.lines;
+  return Number.isInteger(lines) && lines! >= 0 ? lines : undefined;
+}
+
+/** The checkpoint beside a JSONL output, or undefined when there is none that reads as one. */
+function readCheckpoint(path: string): Checkpoint | undefined {
   try {
-    const c = JSON.parse(readFileSync(checkpointPathOf(path), 'utf8')) as Partial<Checkpoint>;
-    return Number.isInteger(c.lines) && c.lines! >= 0 ? c.lines : undefined;
-  } catch {
-    return undefined;
-  }
+    const c = JSON.parse(readFileSync(checkpointPathOf(path), 'utf8')) as Checkpoint;
+    if (Array.isArray(c.positions) && Number.isInteger(c.length)) return c;
+  } catch {}
+  return undefined;
 }
 
 /** Newlines in the file's first `length` bytes. */

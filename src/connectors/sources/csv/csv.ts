@@ -1,5 +1,4 @@
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
 import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
@@ -7,6 +6,7 @@ import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
 import { excerpt, looksBinary } from '../../../core/excerpt.ts';
 import type { Pacing } from '../../../core/replay-control.ts';
+import { fileReplay } from '../../../core/runners/replay-resume.ts';
 import { batchSizeFor, paced } from '../pacing.ts';
 import { CsvRecordSplitter, type CsvRecordText } from './records.ts';
 import type { CsvConfig } from './spec.ts';
@@ -95,8 +95,7 @@ export class CsvSource implements Source {
 
   /** A file read once goes on where an earlier run stopped; a looped one is a feed, read round and round. */
   replay(): ReplayInput | undefined {
-    if (this.#c.loop || !existsSync(this.#c.path)) return undefined;
-    return { input: resolve(this.#c.path), bytes: statSync(this.#c.path).size };
+    return this.#c.loop ? undefined : fileReplay(this.#c.path);
   }
 
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {

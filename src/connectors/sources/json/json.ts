@@ -9,12 +9,13 @@ import {
   statSync,
   watch,
 } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { sleep } from '../../../core/backoff.ts';
 import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { eventTime } from '../../../core/event-time.ts';
 import type { Pacing } from '../../../core/replay-control.ts';
+import { fileReplay } from '../../../core/runners/replay-resume.ts';
 import { batchSizeFor, paced } from '../pacing.ts';
 import type { JsonConfig } from './spec.ts';
 
@@ -70,8 +71,7 @@ export class JsonSource implements Source {
 
   /** A file read whole goes on where an earlier run stopped; a followed one is a feed (tail -F). */
   replay(): ReplayInput | undefined {
-    if (this.#c.follow || !existsSync(this.#c.path)) return undefined;
-    return { input: resolve(this.#c.path), bytes: statSync(this.#c.path).size };
+    return this.#c.follow ? undefined : fileReplay(this.#c.path);
   }
 
   /** A replay of a whole file paces like the csv source (by rate, or by event time × speed); following does not. */
