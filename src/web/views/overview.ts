@@ -10,6 +10,7 @@ import {
   type TopicStat,
 } from '../../server/protocol.ts';
 import { live } from '../api.ts';
+import { forLog, logRange, powersOfTen, wantsLogScale } from '../charts/log-scale.ts';
 import { sparkline } from '../charts/sparkline.ts';
 import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
 import { clear, fmtAgo, fmtCompact, fmtDateTime, fmtInt, fmtRate, h } from '../dom.ts';
@@ -75,6 +76,7 @@ export function overviewView(): View {
 
   let chart: uPlot | undefined;
   let chartTopics = '';
+  let logScale = false;
   const unobserve = autosize(chartBox, () => chart);
   const colorOf = (name: string, all: string[]) => PALETTE[Math.max(0, all.indexOf(name)) % PALETTE.length]!;
 
@@ -114,18 +116,24 @@ export function overviewView(): View {
       .sort((a, b) => activity(b) - activity(a) || a.name.localeCompare(b.name))
       .slice(0, CHART_TOPICS)
       .sort((a, b) => a.name.localeCompare(b.name));
+    logScale = wantsLogScale(
+      data.map((t) => Math.max(0, ...t.history.map((x) => x ?? 0))),
+      logScale,
+    );
     chartNote.textContent =
-      all.length > data.length
+      (all.length > data.length
         ? `records/s, last minute: the ${data.length} busiest of ${all.length} topics`
-        : 'records/s, last minute';
+        : 'records/s, last minute') + (logScale ? ' (log scale: rates far apart)' : '');
     const names = data.map((t) => t.name);
     const n = Math.max(2, ...data.map((t) => t.history.length));
     const now = o.ts / 1000;
     const xs = Array.from({ length: n }, (_, i) => now - (n - 1 - i));
-    const series = data.map((t) => [...Array(n - t.history.length).fill(null), ...t.history] as Array<number | null>);
-    if (!chart || chartTopics !== names.join('\n')) {
+    const linear = data.map((t) => [...Array(n - t.history.length).fill(null), ...t.history] as Array<number | null>);
+    const series = logScale ? linear.map(forLog) : linear;
+    const key = `${logScale}\n${names.join('\n')}`;
+    if (!chart || chartTopics !== key) {
       chart?.destroy();
-      chartTopics = names.join('\n');
+      chartTopics = key;
       chart = new uPlot(
         {
           ...boxSize(chartBox),
@@ -152,14 +160,18 @@ export function overviewView(): View {
                 return [end - 60, end];
               },
             },
-            y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] },
+            y: logScale
+              ? { distr: 3, log: 10, range: (_u, lo, hi) => logRange(lo, hi) }
+              : { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] },
           },
           // Below 1 record/s the ticks are fractions: whole-number formatting printed them as 1 1 1 0 0 0.
           axes: [
             timeAxis(),
             axis('records/s', {
               size: 56,
-              values: (_u, t) => t.map((v) => (Number.isInteger(v) ? fmtCompact(v) : v.toFixed(1))),
+              // A log axis gets its grid and labels at the powers of ten only (1..9 of each made a dense grid).
+              ...(logScale ? { splits: (_u: uPlot, _i: number, lo: number, hi: number) => powersOfTen(lo, hi) } : {}),
+              values: (_u, t) => t.map((v) => (Number.isInteger(v) ? fmtCompact(v) : String(Number(v.toPrecision(2))))),
             }),
           ],
           legend: {
