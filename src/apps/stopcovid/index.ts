@@ -24,6 +24,8 @@ export interface StopcovidSettings {
   tickRate: number;
   tile: number;
   interactions: boolean;
+  /** The people table into JSONL too: a file of every person at every tick (see sinks). */
+  peopleJsonl: boolean;
 }
 
 /** The app's settings from the environment (`.env`), as the seeds give theirs: STOPCOVID_*. */
@@ -58,6 +60,7 @@ export function stopcovidSettings(env: Env, seed?: number): StopcovidSettings {
     tickRate: envNumber(env, 'STOPCOVID_TICK_RATE', 1, (n) => n >= 0, 'a number >= 0 (0: as fast as possible)'),
     tile,
     interactions: !/^(0|off|false|no)$/i.test(env.STOPCOVID_INTERACTIONS ?? ''),
+    peopleJsonl: !/^(0|off|false|no)$/i.test(env.STOPCOVID_PEOPLE_JSONL ?? ''),
   };
 }
 
@@ -176,6 +179,12 @@ export const stopcovidApp = defineApp({
     { name: 'tile', env: 'STOPCOVID_TILE', value: 'n', description: 'side of the tiles space is partitioned by' },
     { name: 'interactions', env: 'STOPCOVID_INTERACTIONS', value: 'on|off', description: 'log every contact' },
     {
+      name: 'people-jsonl',
+      env: 'STOPCOVID_PEOPLE_JSONL',
+      value: 'on|off',
+      description: 'the people table into JSONL too: every person at every tick (the demo: off)',
+    },
+    {
       name: 'test-delay',
       env: 'STOPCOVID_TEST_DELAY',
       value: 'n',
@@ -246,6 +255,9 @@ export const stopcovidApp = defineApp({
         topic: topics.people,
         table: 'people',
         key: 'people_id',
+        // A table sink keeps one row per person; JSONL cannot update a line, so it holds every person at every
+        // tick: 10,000 people wrote 53 MB a minute into it, without end, in a demo left running.
+        ...(s.peopleJsonl ? {} : { kinds: options.sinks.filter((k) => k !== 'jsonl') }),
         columns: [
           { name: 'people_id', type: 'integer' },
           { name: 'phone_nb', type: 'integer' },

@@ -15,6 +15,15 @@ test('the demo runs stopcovid with its 10,000 people, keeping 15 minutes of its 
   // `runnel run stopcovid` does not go through the demo's defaults: the broker's own retention stands.
   const run = await stopcovidApp.build(options({}));
   assert.equal(run.topics['stopcovid.people']?.retentionMs, undefined);
+  // The people table: the SQL sinks only in the demo (JSONL grew without end), every sink in `run`.
+  const peopleSinks = async (env: Record<string, string | undefined>) =>
+    (await stopcovidApp.build({ dataDir: '/tmp/x', sinks: ['jsonl', 'sqlite', 'duckdb'], env })).sinks
+      .filter((b) => b.topic === 'stopcovid.people')
+      .map((b) => b.sink.name.split('-')[0])
+      .sort();
+  assert.deepEqual(await peopleSinks(demoEnv({})), ['duckdb', 'sqlite']);
+  assert.deepEqual(await peopleSinks({}), ['duckdb', 'jsonl', 'sqlite']);
+  assert.deepEqual(await peopleSinks(demoEnv({ STOPCOVID_PEOPLE_JSONL: 'on' })), ['duckdb', 'jsonl', 'sqlite']);
   for (const bad of ['-1', '1.5', 'soon'])
     assert.throws(
       () => stopcovidApp.build(options({ STOPCOVID_RETENTION_MINUTES: bad })),

@@ -22,9 +22,10 @@ const SUMMARY_MS = 10_000;
  * of 10,000 people (10,000 records a second through two keyed stages: in a 75 s demo on this 2-core
  * machine it stayed one tick behind, beside the other apps and their sinks), but its positions and people
  * topics write ~150 MB a minute to the broker file: the demo keeps 15 minutes of them (about 2.2 GB), where
- * a week is the broker's default.
+ * a week is the broker's default. Its people table goes to the SQL sinks only: in JSONL (which cannot update a
+ * line) it was every person at every tick, 53 MB a minute that no retention trims.
  */
-const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_RETENTION_MINUTES: '15' };
+const DEMO_DEFAULTS: Record<string, string> = { STOPCOVID_RETENTION_MINUTES: '15', STOPCOVID_PEOPLE_JSONL: 'off' };
 
 /** The demo's environment: its defaults under what the environment and `.env` set. */
 export function demoEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
