@@ -198,5 +198,9 @@ describe('with a backlog of 300000 records on the topic', () => {
     const exit = await w.exit;
     assert.equal(exit.code, 130, `the second Ctrl-C, not the graceful stop, ended it:\n${w.stderr()}`);
     assert.ok(exit.at - secondAt < FORCE_MS, `exited ${exit.at - secondAt} ms after the second Ctrl-C`);
+    assert.ok(
+      w.lines.some((l) => /SIGINT again: exiting now; .*next run/.test(l.text)),
+      `a forced stop says what becomes of what it left:\n${w.stderr()}`,
+    );
   });
 });
