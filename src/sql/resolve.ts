@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { closestNames, editDistance } from '../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import type { ParsedQuery, TableRef } from './classify.ts';
 import type { DataOutputs } from './outputs.ts';
@@ -73,15 +74,42 @@ function qualifier(ref: TableRef): string {
   return [ref.catalog, ref.schema, ref.table].filter(Boolean).join('.');
 }
 
+/**
+ * One line: the SQLite copy when the name is an app's DuckDB table (`buzz.streamed_messages` while a pipeline
+ * holds buzz.duckdb), else the names most like it. The whole list was 40 names on a demo's folder.
+ */
 function unknownTable(ref: TableRef, known: Known[], sqlite: Map<string, { tables: string[] }>): RunnelError {
   const names = [
     ...known.filter((k) => k.user).map((k) => `${k.db}.${shown(k.table)}`),
     ...[...sqlite].flatMap(([app, s]) => s.tables.map((t) => `${app}_sqlite.${shown(t)}`)),
   ];
-  const list = names.length === 0 ? 'none: run an app first' : names.join(', ');
-  return new RunnelError(ErrorCodes.SQL_INVALID, `no table or view "${qualifier(ref)}" (tables: ${list})`, {
-    value: qualifier(ref),
-  });
+  const wanted = qualifier(ref);
+  const app = (ref.catalog || ref.schema).toLowerCase();
+  const copy = sqlite.get(app)?.tables.find((t) => t.toLowerCase() === ref.table.toLowerCase());
+  let hint: string;
+  if (names.length === 0) hint = 'there are no tables: run an app first';
+  else if (copy !== undefined)
+    hint = `${app}'s DuckDB file is not open here; its SQLite copy has the table: ${app}_sqlite.${shown(copy)}`;
+  else {
+    // By the table's own name: `buzz.streamed_messages` is most like `buzz_sqlite.streamed_messages`.
+    const tableOf = (n: string) => n.slice(n.indexOf('.') + 1).replaceAll('"', '');
+    const w = ref.table.toLowerCase();
+    const near = (t: string) => t.includes(w) || w.includes(t) || editDistance(w, t) <= Math.max(2, w.length / 3);
+    const byTable = closestNames(
+      w,
+      [...new Set(names.map(tableOf))].filter((t) => near(t.toLowerCase())),
+      5,
+    ).shown;
+    const close = names.filter((n) => byTable.includes(tableOf(n))).slice(0, 5);
+    const all = 'every table: SELECT * FROM runnel.tables';
+    hint =
+      close.length > 0
+        ? `like it: ${close.join(', ')}${names.length > close.length ? `; ${all}` : ''}`
+        : names.length <= 8
+          ? `tables: ${names.join(', ')}`
+          : all;
+  }
+  return new RunnelError(ErrorCodes.SQL_INVALID, `no table or view "${wanted}" (${hint})`, { value: wanted });
 }
 
 /** A name as it must be typed: `buzz.stats` needs its quotes. */

@@ -256,6 +256,12 @@ describe('legitimate queries answer as the same computation in JS', () => {
       (err) => isRunnelError(err) && err.code === ErrorCodes.SQL_INVALID && /demo\.people/.test(err.message),
     );
     await assert.rejects(run('SELEC 1'), (err) => isRunnelError(err) && err.code === ErrorCodes.SQL_INVALID);
+    // A slip of the fingers gets the tables like the name, not the whole list.
+    await assert.rejects(
+      run('SELECT * FROM peopel'),
+      (err) =>
+        isRunnelError(err) && /like it: [^;]*\bdemo\.people\b/.test(err.message) && !/readings/.test(err.message),
+    );
   });
 
   test('a DuckDB file a sink of this process holds is not opened; its SQLite twin answers', async () => {
@@ -270,6 +276,14 @@ describe('legitimate queries answer as the same computation in JS', () => {
       const res = await runSql('SELECT count(*) FROM t', { dataDir: dir, app: 'held' });
       assert.deepEqual(res.rows, [[10]]);
       assert.match(res.notes.join(' '), /being written by a pipeline in this process/);
+      // Named as the DuckDB table it is, the error names the copy to query, in one short line.
+      await assert.rejects(
+        runSql('SELECT count(*) FROM held.t', { dataDir: dir, app: 'held' }),
+        (err: Error) =>
+          isRunnelError(err) &&
+          err.code === ErrorCodes.SQL_INVALID &&
+          /its SQLite copy has the table: held_sqlite\.t\)/.test(err.message),
+      );
     } finally {
       await sink.close();
     }

@@ -118,6 +118,7 @@ async function attachOutputs(
         'query their SQLite copies instead, as <app>_sqlite.<table> (every table: SELECT * FROM runnel.tables)',
     );
   }
+  const held: Array<{ app: string; file: string; pid: string }> = [];
   for (const { app, path: file } of outputs.duckdb) {
     if (busy.some((b) => b.path === file)) continue;
     try {
@@ -126,12 +127,19 @@ async function attachOutputs(
       if (app === outputs.defaultApp) path.push(`${ident(app)}.main`);
     } catch (err) {
       const pid = /\(PID (\d+)\)/.exec(firstLine(err))?.[1];
-      notes.push(
-        pid
-          ? `${file} is in use by pid ${pid} (a running pipeline): ${instead(app)}`
-          : `${file} cannot be read (${firstLine(err)})`,
-      );
+      if (pid) held.push({ app, file, pid });
+      else notes.push(`${file} cannot be read (${firstLine(err)})`);
     }
+  }
+  // A demo in another process holds every app's file: one note for them all, as above.
+  if (held.length === 1)
+    notes.push(`${held[0]!.file} is in use by pid ${held[0]!.pid} (a running pipeline): ${instead(held[0]!.app)}`);
+  if (held.length > 1) {
+    const pids = [...new Set(held.map((h) => h.pid))];
+    notes.push(
+      `the DuckDB files of ${held.map((h) => h.app).join(', ')} are in use by ${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ` +
+        '(a running pipeline): query their SQLite copies instead, as <app>_sqlite.<table>',
+    );
   }
   for (const { app } of outputs.sqlite) {
     await conn.run(`ATTACH ':memory:' AS ${ident(`${app}_sqlite`)}`);
