@@ -137,16 +137,30 @@ test('--from-start, another input, or a file smaller than the one replayed befor
       said.join('\n'),
       /--from-start: replaying mem:\/\/input from its start; the 12 record\(s\) an earlier run/,
     );
-    // Another file is no continuation of this one.
-    const other = await runOnce(broker, replaySource(bad, [4], 'mem://other'));
+    // Another file is no continuation of this one; it goes after it on the topic, and that is said.
+    const mixed: string[] = [];
+    const other = await runOnce(broker, replaySource(bad, [4], 'mem://other'), {
+      log: { ...quiet, warn: (m: string) => (m.includes(' holds records ') ? mixed.push(m) : 0) },
+    });
     assert.equal(other.records, 11);
+    assert.equal(mixed.length, 1, mixed.join('\n'));
+    assert.match(
+      mixed[0]!,
+      /^replay: in holds records replayed from mem:\/\/input, the newest there; those of mem:\/\/other go after them/,
+    );
     // A file of that name, now smaller than when it was read: replaced, so read whole, and said once.
     const warnings: string[] = [];
     const log: Logger = { ...quiet, warn: (m: string) => warnings.push(m) };
     const shrunk = await runOnce(broker, replaySource(bad.slice(0, 6), [4], 'mem://input', 6), { log });
     assert.equal(shrunk.records, 6);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^replay: mem:\/\/input is smaller than when an earlier run replayed 12 item\(s\)/);
+    // Back to the first file after the other: both said, once each.
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, /^replay: in holds records replayed from mem:\/\/other, the newest there/);
+    assert.match(warnings[1]!, /^replay: mem:\/\/input is smaller than when an earlier run replayed 12 item\(s\)/);
+    // The same file again: nothing to say of other files.
+    warnings.length = 0;
+    await runOnce(broker, replaySource(bad.slice(0, 6), [4], 'mem://input', 6), { log });
+    assert.deepEqual(warnings, []);
   } finally {
     await broker.close();
   }

@@ -103,6 +103,16 @@ export async function replayedItems(
       if (!best || mark.run > best.run || (mark.run === best.run && mark.items > best.items)) best = mark;
     }
   }
+  const latest = newestRun(await newestMarks(broker, topic));
+  if (latest && latest.input !== replay.input) {
+    // A user's own --csv after the demo's sample: its readings went after the sample's on one topic, and the
+    // stall detector ended the sample's stall with a reading of the other file, in silence.
+    log.warn(
+      `${name}: ${topic} holds records replayed from ${latest.input}, the newest there; those of ${replay.input} ` +
+        'go after them, and processors take them as one stream (event time going back is late for windows). ' +
+        'For a run of its own, give it its own topic and RUNNEL_APP_ID',
+    );
+  }
   if (!best) return 0;
   if (fromStart) {
     log.info(
@@ -126,12 +136,22 @@ export async function replayedItems(
 }
 
 /**
- * Each partition's newest mark of `input`: marks within a partition are in the order their runs wrote them.
+ * Each partition's newest mark of `input` (of any input without one): marks within a partition are in the order their runs wrote them.
  * Other writers of the topic (a processor's dead letters on `<topic>.dlq`) may stand after it.
  */
-async function newestMarks(broker: Broker, topic: string, input: string): Promise<Mark[]> {
-  const ofInput = (r: StreamRecord) => parseMark(r.headers[REPLAY_HEADER])?.input === input;
+async function newestMarks(broker: Broker, topic: string, input?: string): Promise<Mark[]> {
+  const ofInput = (r: StreamRecord) => {
+    const m = parseMark(r.headers[REPLAY_HEADER]);
+    return m !== undefined && (input === undefined || m.input === input);
+  };
   return (await newestMatching(broker, topic, ofInput, LOOK_BACK)).map((r) => parseMark(r.headers[REPLAY_HEADER])!);
+}
+
+/** The mark of the newest run among `marks`. */
+function newestRun(marks: Mark[]): Mark | undefined {
+  let newest: Mark | undefined;
+  for (const m of marks) if (!newest || m.run > newest.run) newest = m;
+  return newest;
 }
 
 function parseMark(text: string | undefined): Mark | undefined {
