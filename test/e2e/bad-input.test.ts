@@ -133,6 +133,13 @@ test('config errors name the offending field and value', async () => {
   assert.match(app.stderr, /RUNNEL_UNKNOWN_APP: unknown app "weather" \(known: buzz, smoker, oura, stopcovid, users\)/);
   const broker = await runCli(['topics', '--broker', 'mqtt://x']);
   assert.match(broker.stderr, /RUNNEL_BROKER_URL_INVALID: broker URL "mqtt:\/\/x"/);
+  // A bare file path or host:port gets the URL it was meant to be.
+  const path = await runCli(['topics', '--broker', '/tmp/x/broker.db']);
+  assert.match(path.stderr, /has no known scheme \(use one of .*; for this, local:\/tmp\/x\/broker\.db\)/);
+  for (const address of ['localhost:9092', '127.0.0.1:9092']) {
+    const kafka = await runCli(['topics', '--broker', address]);
+    assert.ok(kafka.stderr.includes(`; for this, kafka://${address})`), kafka.stderr);
+  }
 });
 
 test('output written from another broker is refused with one line, not resumed past missing records', async () => {
