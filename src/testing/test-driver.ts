@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppDefinition, AppOptions } from '../core/app.ts';
 import type { ProcessorTask, TaskProcessor } from '../core/connector.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import type { OutgoingRecord, StreamRecord } from '../core/record.ts';
@@ -54,6 +58,38 @@ export class TestDriver {
   readonly #outputs: TestOutput[] = [];
   readonly #committed: Committed = { state: new Map() };
   #now: number;
+
+  /**
+   * A driver over an app's own processors, as `defineApp` builds them for `runnel run` (the same steps, not a
+   * copy in the test), its topics with the app's partitions, its settings from `env`. Its sources do not
+   * run: the test pipes the records in. A trial found the guide's "build the same steps again" was the
+   * only way to test a pipeline file.
+   *
+   * @example
+   * import app from './my-pipeline.ts';
+   * const driver = await TestDriver.forApp(app, { env: { MY_SETTING: '3' } });
+   */
+  static async forApp(
+    app: AppDefinition,
+    options: TestDriverOptions & { env?: AppOptions['env'] } = {},
+  ): Promise<TestDriver> {
+    const { env = {}, ...rest } = options;
+    // Sources are built with the app (a replay may write its sample file there) but never run here.
+    const dataDir = mkdtempSync(join(tmpdir(), `runnel-test-${app.name}-`));
+    try {
+      const spec = await app.build({ dataDir, sinks: [], env });
+      const declared = Object.entries(spec.topics).map(([topic, c]) => [topic, c.partitions ?? 1] as const);
+      return new TestDriver(spec.processors, {
+        ...rest,
+        // Internal (repartition) topics get the app's partitions, as in a run; `partitions` given here is
+        // every topic's, and `partitionsOf` wins over both.
+        partitions: rest.partitions ?? Math.max(1, ...declared.map(([, n]) => n)),
+        partitionsOf: { ...(rest.partitions === undefined ? Object.fromEntries(declared) : {}), ...rest.partitionsOf },
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
 
   constructor(processors: TaskProcessor[], options: TestDriverOptions = {}) {
     this.#processors = processors;

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { AppDefinition } from '../../src/core/app.ts';
+import { TestDriver } from '../../src/testing/index.ts';
 import { runCli, workspace } from '../helpers/cli.ts';
 
 const EXAMPLE = new URL('../../examples/word-lengths.ts', import.meta.url).pathname;
@@ -103,4 +105,39 @@ test('a windowed pipeline run again after a bounded run says once that its input
   const again = await run('--limit', '2000');
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stderr.match(said)?.length, 1, again.stderr);
+});
+
+test("the README's testing guide: TestDriver.forApp runs the example file's own steps, state and outputs exact", async () => {
+  const app = (await import(EXAMPLE)).default as AppDefinition;
+  const driver = await TestDriver.forApp(app);
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const messages = Array.from({ length: 300 }, () => ({
+    author: ['ann', 'bo', 'cy', 'di'][Math.floor(next() * 4)]!,
+    message: 'x'.repeat(1 + Math.floor(next() * 40)),
+  }));
+  // In batches, with a crash (restart from committed state) between two of them.
+  driver.pipe(
+    'wl.messages',
+    messages.slice(0, 120).map((value) => ({ key: null, value })),
+  );
+  driver.restart();
+  driver.pipe(
+    'wl.messages',
+    messages.slice(120).map((value) => ({ key: null, value })),
+  );
+  const brute = new Map<string, { n: number; chars: number }>();
+  for (const m of messages) {
+    const acc = brute.get(m.author) ?? { n: 0, chars: 0 };
+    brute.set(m.author, { n: acc.n + 1, chars: acc.chars + m.message.length });
+  }
+  const last = new Map<string, { messages: number; meanLength: number }>();
+  for (const v of driver.values<{ author: string; messages: number; meanLength: number }>('word-lengths.by-author'))
+    last.set(v.author, v);
+  assert.equal(driver.values('word-lengths.by-author').length, messages.length, 'one output per message');
+  assert.deepEqual(
+    new Map([...last].map(([a, v]) => [a, [v.messages, v.meanLength]])),
+    new Map([...brute].map(([a, v]) => [a, [v.n, v.chars / v.n]])),
+  );
+  assert.deepEqual(driver.state('per-author.acc'), brute);
 });
