@@ -111,7 +111,10 @@ test("the README's testing guide: TestDriver.forApp runs the example file's own 
   const app = (await import(EXAMPLE)).default as AppDefinition;
   const driver = await TestDriver.forApp(app);
   let seed = 7;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const messages = Array.from({ length: 300 }, () => ({
     author: ['ann', 'bo', 'cy', 'di'][Math.floor(next() * 4)]!,
     message: 'x'.repeat(1 + Math.floor(next() * 40)),
