@@ -73,9 +73,11 @@ async function progress(
   const stored = new Map(held.map((p) => [tpKey(p.topic, p.partition), p.offset]));
   let behind = 0;
   let total = 0;
+  let removed = 0;
   for (const p of info.partitions) {
     const at = Math.max(stored.get(tpKey(topic, p.partition)) ?? p.startOffset, p.startOffset);
     total += p.endOffset - p.startOffset;
+    removed += p.startOffset;
     if (at >= p.endOffset) continue;
     // On Kafka a transaction's commit marker takes an offset and holds no record (nor do an aborted
     // transaction's records): a gap of only those is no lag, and no drain could close it. Only a small
@@ -88,8 +90,10 @@ async function progress(
     if (next && next.offset < p.endOffset) behind += p.endOffset - next.offset;
   }
   const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+  // A repartition topic is emptied as it is read: "(0 records)" after 2000 read looked like nothing was.
+  const counted = removed > 0 ? `${records(total)}, ${removed} before them removed` : records(total);
   return behind === 0
-    ? { text: `up to date with ${topic} (${records(total)})` }
+    ? { text: `up to date with ${topic} (${counted})` }
     : { text: `${behind} of ${records(total)} of ${topic} not written yet; catch up with: ${catchUp}`, behind: true };
 }
 
