@@ -327,7 +327,7 @@ function componentRow(c: ComponentView): HTMLElement {
     h(
       'td',
       {},
-      h('div', { text: c.name }),
+      h('div', { class: 'component-name', text: c.name }),
       h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` }),
       engineLine(c),
     ),
