@@ -30,7 +30,8 @@ function tablePanel(spec: PanelSpec): PanelView {
         'tr',
         {},
         ...(withTime ? [h('td', { text: fmtTime(r.timestamp) })] : []),
-        ...cells.map((t) => h('td', { text: t })),
+        // A short word (a day, an id, a type) stays on one line: "2025-09-03" broke after "2025-". Sentences wrap.
+        ...cells.map((t) => h('td', { text: t, class: t.length <= 24 && !/\s/.test(t) ? 'nowrap' : undefined })),
       );
     });
     c.body.appendChild(h('table', { class: 'grid' }, h('thead', {}, head), h('tbody', {}, ...rows)));
