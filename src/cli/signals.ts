@@ -14,7 +14,7 @@ export function stopOnSignals(controller: AbortController, log: Logger): () => v
     } else {
       // Said before going: a forced stop used to end in silence, and its outputs not yet caught up (and the
       // lock files of the sinks it left) looked like damage.
-      log.info(
+      log.warn(
         `${signal} again: exiting now; what was produced and not yet in every sink is written by the next run (runnel verify shows how far behind)`,
       );
       process.exit(130);

@@ -204,6 +204,8 @@ export function runPipeline(o: RunOptions): RunningPipeline {
         roles.sources && roles.consumers
           ? backlogGate(broker, [...processorLoops, ...sinkLoops], stopSources.signal)
           : undefined;
+      // One start for all of this run's sources (see SourceRunOptions.runStart).
+      const runStart = Date.now();
       const sources =
         roles.sources && !failure
           ? spec.sources.map(({ source, topic, schema }) => {
@@ -220,6 +222,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
                 status: cell('source', source.name, [topic]),
                 ...(o.limit === undefined ? {} : { limit: o.limit }),
                 ...(o.fromStart ? { fromStart: true } : {}),
+                runStart,
               });
             })
           : [];

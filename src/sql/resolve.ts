@@ -89,7 +89,7 @@ function unknownTable(ref: TableRef, known: Known[], sqlite: Map<string, { table
   let hint: string;
   if (names.length === 0) hint = 'there are no tables: run an app first';
   else if (copy !== undefined)
-    hint = `${app}'s DuckDB file is not open here; its SQLite copy has the table: ${app}_sqlite.${shown(copy)}`;
+    hint = `no such DuckDB table here; ${app}'s SQLite copy has it: ${app}_sqlite.${shown(copy)}`;
   else {
     // By the table's own name: `buzz.streamed_messages` is most like `buzz_sqlite.streamed_messages`.
     const tableOf = (n: string) => n.slice(n.indexOf('.') + 1).replaceAll('"', '');

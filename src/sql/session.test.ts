@@ -282,7 +282,7 @@ describe('legitimate queries answer as the same computation in JS', () => {
         (err: Error) =>
           isRunnelError(err) &&
           err.code === ErrorCodes.SQL_INVALID &&
-          /its SQLite copy has the table: held_sqlite\.t\)/.test(err.message),
+          /held's SQLite copy has it: held_sqlite\.t\)/.test(err.message),
       );
     } finally {
       await sink.close();

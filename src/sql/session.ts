@@ -138,7 +138,7 @@ async function attachOutputs(
     const pids = [...new Set(held.map((h) => h.pid))];
     notes.push(
       `the DuckDB files of ${held.map((h) => h.app).join(', ')} are in use by ${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ` +
-        '(a running pipeline): query their SQLite copies instead, as <app>_sqlite.<table>',
+        '(a running pipeline): query the SQLite copies instead, as <app>_sqlite.<table>, where an app writes one',
     );
   }
   for (const { app } of outputs.sqlite) {

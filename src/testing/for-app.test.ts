@@ -63,17 +63,34 @@ test('TestDriver.forApp runs the app file’s own steps with its partitions and 
   );
 });
 
-test('TestDriver.forApp keys the repartitioned stream over the app’s 3 partitions; `partitions` given wins', async () => {
-  const rows = ['a', 'b', 'c', 'd', 'e', 'f'].map((sensor, i) => ({
-    key: sensor,
-    value: { sensor, temp: i, ts: BASE },
+test('TestDriver.forApp makes the topics as a run does: repartition topics with the app’s partitions, declared ones with theirs; `partitions` given wins', async () => {
+  // 2 partitions, one topic declared with 8: the repartition topic has 2 in a run (pipeline.createTopics).
+  const wide = defineApp({
+    name: 'wide',
+    partitions: 2,
+    topics: { readings: { partitions: 8 } },
+    pipeline(t) {
+      t.stream('readings', { schema: Reading, eventTime: 'ts' })
+        .keyBy((r) => r.sensor)
+        .window(tumbling(60_000))
+        .aggregate((a) => ({ n: a.count() }))
+        .to('readings.per-minute');
+    },
+  });
+  const spec = await wide.build({ dataDir: '/nonexistent', sinks: [], env: {} });
+  const internal = [...new Set(spec.processors.flatMap((p) => Object.keys(p.internalTopics)))];
+  assert.equal(internal.length, 1, internal.join(', '));
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    key: `k${i % 16}`,
+    value: { sensor: `s${i}`, temp: i, ts: BASE },
   }));
-  const used = async (o: { partitions?: number }) => {
-    const driver = await TestDriver.forApp(app, o);
+  const used = async (topic: string, o: { partitions?: number }) => {
+    const driver = await TestDriver.forApp(wide, o);
     driver.pipe('readings', rows).end();
-    return new Set(driver.outputs('readings.per-minute').map((r) => r.partition));
+    return new Set(driver.outputs(topic).map((r) => r.partition));
   };
-  assert.ok([...(await used({}))].every((p) => p >= 0 && p < 3));
-  assert.ok((await used({})).size > 1, 'six keys over three partitions use more than one');
-  assert.deepEqual([...(await used({ partitions: 1 }))], [0]);
+  // 40 sensors over the repartition topic's 2 partitions: both used, none beyond.
+  assert.deepEqual([...(await used(internal[0]!, {}))].sort(), [0, 1]);
+  assert.deepEqual([...(await used('readings.per-minute', {}))].sort(), [0, 1]);
+  assert.deepEqual([...(await used(internal[0]!, { partitions: 1 }))], [0]);
 });

@@ -38,6 +38,19 @@ interface Committed {
   state: Map<string, Map<number, Map<string, [string, number | undefined]>>>;
 }
 
+/** forApp's data folders, removed when the process exits (one hook for them all). */
+const dataDirs = new Set<string>();
+
+function tempDataDir(app: string): string {
+  if (dataDirs.size === 0)
+    process.once('exit', () => {
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    });
+  const dir = mkdtempSync(join(tmpdir(), `runnel-test-${app}-`));
+  dataDirs.add(dir);
+  return dir;
+}
+
 /**
  * Runs processors in-process, with no broker and a virtual clock: pipe records in, advance time, read the
  * outputs and the state. Each `pipe` is one batch, committed as the runtime commits one, and `restart`
@@ -74,21 +87,19 @@ export class TestDriver {
     options: TestDriverOptions & { env?: AppOptions['env'] } = {},
   ): Promise<TestDriver> {
     const { env = {}, ...rest } = options;
-    // Sources are built with the app (a replay may write its sample file there) but never run here.
-    const dataDir = mkdtempSync(join(tmpdir(), `runnel-test-${app.name}-`));
-    try {
-      const spec = await app.build({ dataDir, sinks: [], env });
-      const declared = Object.entries(spec.topics).map(([topic, c]) => [topic, c.partitions ?? 1] as const);
-      return new TestDriver(spec.processors, {
-        ...rest,
-        // Internal (repartition) topics get the app's partitions, as in a run; `partitions` given here is
-        // every topic's, and `partitionsOf` wins over both.
-        partitions: rest.partitions ?? Math.max(1, ...declared.map(([, n]) => n)),
-        partitionsOf: { ...(rest.partitions === undefined ? Object.fromEntries(declared) : {}), ...rest.partitionsOf },
-      });
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    // Sources are built with the app (a replay may write its sample file there) but never run here. The
+    // folder stays until the process exits: a step may read `options.dataDir` when it runs.
+    const dataDir = tempDataDir(app.name);
+    const spec = await app.build({ dataDir, sinks: [], env });
+    // As a run makes the topics: the processors' internal (repartition) topics, then the app's own.
+    const configs: Record<string, { partitions?: number }> = {};
+    for (const p of spec.processors) Object.assign(configs, p.internalTopics, spec.topics);
+    const declared = Object.entries(configs).map(([topic, c]) => [topic, c.partitions ?? 1] as const);
+    return new TestDriver(spec.processors, {
+      ...rest,
+      // `partitions` given here is every topic's; `partitionsOf` wins over both.
+      partitionsOf: { ...(rest.partitions === undefined ? Object.fromEntries(declared) : {}), ...rest.partitionsOf },
+    });
   }
 
   constructor(processors: TaskProcessor[], options: TestDriverOptions = {}) {

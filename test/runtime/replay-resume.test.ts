@@ -51,7 +51,7 @@ async function brokerWithTopic(): Promise<LocalBroker> {
 async function runOnce(
   broker: LocalBroker,
   source: Source,
-  o: { limit?: number; fromStart?: boolean; log?: Logger } = {},
+  o: { limit?: number; fromStart?: boolean; log?: Logger; runStart?: number } = {},
 ): Promise<{ end: SourceEnd; records: number; dlq: number }> {
   const status = new StatusCell({ app: 't', pipeline: 'p', pid: 1, component: 'source', name: 'replay', topics: [] });
   const end = await runSource({
@@ -63,6 +63,7 @@ async function runOnce(
     signal: new AbortController().signal,
     ...(o.limit === undefined ? {} : { limit: o.limit }),
     ...(o.fromStart ? { fromStart: true } : {}),
+    ...(o.runStart === undefined ? {} : { runStart: o.runStart }),
   });
   return { end, records: status.status.records, dlq: status.status.dlq };
 }
@@ -160,6 +161,15 @@ test('--from-start, another input, or a file smaller than the one replayed befor
     // The same file again: nothing to say of other files.
     warnings.length = 0;
     await runOnce(broker, replaySource(bad.slice(0, 6), [4], 'mem://input', 6), { log });
+    assert.deepEqual(warnings, []);
+    // Two replays onto the topic in one run (one pipeline's two sources), then in the next: the second
+    // run's are no other file's going after them.
+    const run = Date.now() + 1000;
+    await runOnce(broker, replaySource(bad.slice(0, 6), [2], 'mem://a', 6), { runStart: run });
+    await runOnce(broker, replaySource(bad.slice(0, 6), [2], 'mem://b', 6), { runStart: run });
+    warnings.length = 0;
+    for (const input of ['mem://a', 'mem://b'])
+      await runOnce(broker, replaySource(bad.slice(0, 8), [2], input, 8), { runStart: run + 1000, log });
     assert.deepEqual(warnings, []);
   } finally {
     await broker.close();

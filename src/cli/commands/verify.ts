@@ -91,7 +91,7 @@ async function progress(
   }
   const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   // A repartition topic is emptied as it is read: "(0 records)" after 2000 read looked like nothing was.
-  const counted = removed > 0 ? `${records(total)}, ${removed} before them removed` : records(total);
+  const counted = removed > 0 ? `${records(total)} now; ${removed} earlier ones removed` : records(total);
   return behind === 0
     ? { text: `up to date with ${topic} (${counted})` }
     : { text: `${behind} of ${records(total)} of ${topic} not written yet; catch up with: ${catchUp}`, behind: true };

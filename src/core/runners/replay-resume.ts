@@ -95,8 +95,9 @@ export async function replayedItems(
   replay: ReplayInput,
   log: Logger,
   name: string,
-  fromStart = false,
+  o: { fromStart?: boolean; run?: number } = {},
 ): Promise<number> {
+  const fromStart = o.fromStart === true;
   let best: Mark | undefined;
   for (const t of [topic, dlqTopic(topic)]) {
     for (const mark of await newestMarks(broker, t, replay.input)) {
@@ -104,7 +105,10 @@ export async function replayedItems(
     }
   }
   const latest = newestRun(await newestMarks(broker, topic));
-  if (latest && latest.input !== replay.input) {
+  // Not when this input was part of that newest run, nor when that run is this one (a sibling source of this
+  // pipeline got there first): an app with two replays onto one topic would hear it at every start.
+  const sibling = latest !== undefined && (latest.run === o.run || (best !== undefined && best.run >= latest.run));
+  if (latest && latest.input !== replay.input && !sibling) {
     // A user's own --csv after the demo's sample: its readings went after the sample's on one topic, and the
     // stall detector ended the sample's stall with a reading of the other file, in silence.
     log.warn(

@@ -26,6 +26,11 @@ export interface SourceRunOptions {
   hold?: () => Promise<void> | undefined;
   /** A source that replays a file reads it from its start, not after what an earlier run made durable. */
   fromStart?: boolean;
+  /**
+   * When the pipeline run started (ms), the same for all its sources: the run its replay marks name (see
+   * produceBatch). Two replays onto one topic in one run are then one run, not the one after the other.
+   */
+  runStart?: number;
 }
 
 /** How a source's run ended, when it was not stopped or failed. */
@@ -67,7 +72,11 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   // A file an earlier run replayed (part of) goes on after what that run made durable: a second run must not
   // put its readings on the topic twice (the seeds' producers did, and raised their alerts again).
   const replay = source.replay?.();
-  const skip = replay ? await replayedItems(o.broker, topic, replay, log, status.status.name, o.fromStart) : 0;
+  /** When this run started: its marks say where the newest run got to (see produceBatch). */
+  const run = o.runStart ?? Date.now();
+  const skip = replay
+    ? await replayedItems(o.broker, topic, replay, log, status.status.name, { fromStart: o.fromStart === true, run })
+    : 0;
   const ctx = {
     signal,
     log,
@@ -77,8 +86,6 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     ...(control && pacing ? { control } : {}),
   };
   const iterator = source.read(ctx)[Symbol.asyncIterator]();
-  /** When this run started: its marks say where the newest run got to (see produceBatch). */
-  const run = Date.now();
   /** Stopped at `limit`; `cutMidBatch`: with items of the last batch left, so with input left for sure. */
   let cut = false;
   let cutMidBatch = false;

@@ -117,9 +117,9 @@ export function timeSeriesPanel(spec: PanelSpec, cumulative = false): PanelView 
     if (cumulative) {
       parts.push(`Total ${fmtInt(total)}`);
       const rate = eventRate(points);
-      // The rate of the data's newest 10 s of event time, not a live one: said so, as it stays when the app
+      // The rate over the data's newest ~10 s of event time, not a live one: said so, as it stays when the app
       // stops (a buzz page read "10.0/s" beside an overview at 0).
-      if (rate !== undefined) parts.push(`${fmtRate(rate)} in its newest 10 s`);
+      if (rate !== undefined) parts.push(`${fmtRate(rate)} over the newest data`);
     } else if (last) parts.push(`now ${fmtNum(last[1])}${unit ? ` ${unit}` : ''}`);
     if (average !== undefined) parts.push(`avg ${fmtNum(average)}`);
     const ongoing = marks.filter((m) => m.end === undefined).length;

@@ -24,10 +24,12 @@ export function wantsLogScale(peaks: number[], current: boolean): boolean {
  * (`lo`, `hi`: the positive values' extent; a log scale cannot show 0, drawn as a break instead).
  */
 export function logRange(lo: number, hi: number): [number, number] {
-  let low = Math.floor(Math.log10(Math.max(lo, 1e-3)));
+  // No positive value (every line at 0): a decade under 1.
+  const least = Number.isFinite(lo) && lo > 0 ? lo : Number.isFinite(hi) && hi > 0 ? hi : 0.1;
+  let low = Math.floor(Math.log10(least));
   // log10 rounds a value just under a power of ten up to it.
-  if (10 ** low > lo) low--;
-  let high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(hi, 1e-3))));
+  if (10 ** low > least) low--;
+  let high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(hi, least))));
   if (10 ** high < hi) high++;
   return [10 ** low, 10 ** high];
 }

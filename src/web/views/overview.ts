@@ -171,7 +171,11 @@ export function overviewView(): View {
               size: 56,
               // A log axis gets its grid and labels at the powers of ten only (1..9 of each made a dense grid).
               ...(logScale ? { splits: (_u: uPlot, _i: number, lo: number, hi: number) => powersOfTen(lo, hi) } : {}),
-              values: (_u, t) => t.map((v) => (Number.isInteger(v) ? fmtCompact(v) : String(Number(v.toPrecision(2))))),
+              // (a log axis's powers below 1 are 0.1, 0.01…: one decimal would print them all as 0.0)
+              values: (_u, t) =>
+                t.map((v) =>
+                  Number.isInteger(v) ? fmtCompact(v) : logScale ? String(Number(v.toPrecision(1))) : v.toFixed(1),
+                ),
             }),
           ],
           legend: {
@@ -327,7 +331,7 @@ function componentRow(c: ComponentView): HTMLElement {
     h(
       'td',
       {},
-      h('div', { class: 'component-name', text: c.name }),
+      h('div', { class: 'component-name', text: c.name, title: c.name }),
       h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` }),
       engineLine(c),
     ),
