@@ -57,6 +57,16 @@ test('a drained consume that handled nothing says why: nothing produced yet, or 
     again.stderr,
     /nothing new to consume: every record on the topics was handled by an earlier run of this group/,
   );
+  // buzz's stats step keeps no windows: nothing is said of them.
+  assert.doesNotMatch(again.stderr, /windows/);
+  // A windowed pipeline's drain leaves its newest windows open, and says so when asked again.
+  const windowed = new URL('../fixtures/windowed-pipeline.ts', import.meta.url).pathname;
+  const wp = await runCli(['produce', windowed, '--limit', '30', '--rate', '0', ...ws.flags]);
+  assert.equal(wp.code, 0, wp.stderr);
+  const drained = await runCli(['consume', windowed, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(drained.code, 0, drained.stderr);
+  const idle = await runCli(['consume', windowed, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.match(idle.stderr, /nothing new to consume: .*; windows that event time has not passed yet stay open/);
 });
 
 test('producer and consumer in separate processes on one local broker file: all consumed, in order', async () => {

@@ -282,7 +282,15 @@ async function saySinceNothingCame(
     log.info(
       `nothing to consume: ${inputs.join(', ')} holds no records yet (run \`runnel produce ${spec.app}\` first)`,
     );
-  else log.info('nothing new to consume: every record on the topics was handled by an earlier run of this group');
+  else {
+    // A drain is not bounded input: the newest windows stay open (README, Time), which a trial read as lost.
+    // (a window operator's store is `<name>.windows`: windowStoreName in the engine)
+    const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith('.windows')));
+    log.info(
+      'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
+        (windows ? '; windows that event time has not passed yet stay open until later input moves it' : ''),
+    );
+  }
 }
 
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
