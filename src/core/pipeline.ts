@@ -375,7 +375,10 @@ async function drain(
           log,
         },
       );
-      while (!signal.aborted && !loop.caughtUp(targets)) await sleep(20, signal);
+      while (!signal.aborted && !loop.caughtUp(targets)) {
+        await sleep(20, signal);
+        await loop.refreshFromGroup?.();
+      }
       if (bounded && loop instanceof TaskRunner && !signal.aborted) {
         await Promise.race([
           loop.endOfInput(),

@@ -12,6 +12,8 @@ export interface Paced {
      * backlog (its positions of them are as old as its start, and would hold the sources back for ever).
      */
     assigned?(): Array<{ topic: string; partition: number }> | undefined;
+    /** Reads how far the rest of its group got (see ConsumerLoop.refreshFromGroup). */
+    refreshFromGroup?(): Promise<void>;
   };
   inputs: string[];
   status: StatusCell;

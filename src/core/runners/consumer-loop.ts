@@ -92,6 +92,7 @@ export class ConsumerLoop {
   /** TopicInfo.id per topic, stored with the positions so the output knows which topic it holds. */
   readonly #topicIds = new Map<string, string>();
   #consumer: Consumer | undefined;
+  #groupRead = 0;
   readonly #o: ConsumerLoopOptions;
   readonly #ready = Promise.withResolvers<void>();
   /**
@@ -114,6 +115,21 @@ export class ConsumerLoop {
   /** True when this component has committed at least `targets` (next offsets) on every partition. */
   caughtUp(targets: TopicPartitionOffset[]): boolean {
     return caughtUpTo(this.positions, targets);
+  }
+
+  /**
+   * The group's committed positions, every member's, at most once a second: a drain waits for the whole
+   * group, not only for the partitions this process holds. Workers sharing a data folder write one output
+   * (one group): without this each waited for ever for partitions the others wrote, and a JSONL sink
+   * waiting for another worker's file lock never started at all (the task runner reads its group alike).
+   */
+  async refreshFromGroup(): Promise<void> {
+    if (Date.now() - this.#groupRead < 1000) return;
+    this.#groupRead = Date.now();
+    for (const g of await this.#o.broker.listGroups(this.#o.group).catch(() => [])) {
+      const key = tpKey(g.topic, g.partition);
+      if ((this.positions.get(key) ?? -1) < g.committed) this.positions.set(key, g.committed);
+    }
   }
 
   async run(): Promise<void> {
