@@ -37,7 +37,7 @@ test('runnel verify says whether each sink is up to date, behind (and how to cat
   );
   assert.match(
     line(v.stdout, 'buzz buzz.buzz-stats'),
-    /^lag {3}buzz buzz\.buzz-stats: group \S+: 20 of 70 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
+    /^lag {3}buzz buzz\.buzz-stats: group \S+: 20 of 70 records of buzz not processed yet; catch up with: runnel consume buzz --drain/,
   );
   assert.match(v.stdout, /all checks passed; 2 output\(s\) not caught up yet\n$/);
 
@@ -84,7 +84,7 @@ test('runnel verify before any sink wrote creates no sink file, and says what is
   // The processor has not started either, with the same records waiting for it.
   assert.match(
     line(v.stdout, 'buzz buzz.buzz-stats'),
-    /^lag {3}.*not started on \S+ \(no committed positions\); 20 of 20 records of buzz not written yet; catch up with: runnel consume buzz --drain/,
+    /^lag {3}.*not started on \S+ \(no committed positions\); 20 of 20 records of buzz not processed yet; catch up with: runnel consume buzz --drain/,
   );
   assert.deepEqual(outputs(), []);
 });

@@ -65,6 +65,8 @@ async function progress(
   target: string,
   topic: string,
   held: TopicPartitionOffset[],
+  /** What the component does with a record: a sink writes it, a processor processes it. */
+  done: 'written' | 'processed' = 'written',
 ): Promise<Detail> {
   const info = await broker.describeTopic(topic);
   const foreign = foreignOutput(topic, info, held, broker.url);
@@ -94,7 +96,7 @@ async function progress(
   const counted = removed > 0 ? `${records(total)} now; ${removed} earlier ones removed` : records(total);
   return behind === 0
     ? { text: `up to date with ${topic} (${counted})` }
-    : { text: `${behind} of ${records(total)} of ${topic} not written yet; catch up with: ${catchUp}`, behind: true };
+    : { text: `${behind} of ${records(total)} of ${topic} not ${done} yet; catch up with: ${catchUp}`, behind: true };
 }
 
 /** One check's answer: `behind` when it works but has not written everything yet (shown as `lag`). */
@@ -174,11 +176,13 @@ export function registerVerifyCommand(program: Command): void {
               const lines: Detail[] = [];
               if (held.length === 0) {
                 // Its input may be waiting for it all the same (records produced, no consume run yet).
-                for (const topic of p.inputs) lines.push(await progress(broker!, catchUp(runAs), where, topic, []));
+                for (const topic of p.inputs)
+                  lines.push(await progress(broker!, catchUp(runAs), where, topic, [], 'processed'));
                 const text = `${where}: not started on ${broker!.url} (no committed positions); ${lines.map((l) => l.text).join('; ')}`;
                 return { text, behind: lines.some((l) => l.behind) };
               }
-              for (const topic of p.inputs) lines.push(await progress(broker!, catchUp(runAs), where, topic, held));
+              for (const topic of p.inputs)
+                lines.push(await progress(broker!, catchUp(runAs), where, topic, held, 'processed'));
               return { text: `${where}: ${lines.map((l) => l.text).join('; ')}`, behind: lines.some((l) => l.behind) };
             });
           }
