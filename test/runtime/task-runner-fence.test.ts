@@ -52,7 +52,7 @@ test('a processor fenced once by a rebalance looks at the group at once: its los
     warn() {},
     error() {},
     info: (m: string) => {
-      if (m.includes('its new owner takes over')) fenced.push(m);
+      if (m.includes('its new owner takes over from the last commit')) fenced.push(m);
     },
   };
   const stop = new AbortController();

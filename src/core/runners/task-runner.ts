@@ -371,7 +371,10 @@ export class TaskRunner {
     } catch (err) {
       if (!isRunnelError(err) || err.code !== ErrorCodes.FENCED) throw err;
       // Nothing was written: drop the tasks; their partitions' new owner restores the committed state.
-      this.#o.log.info(`${this.#o.processor.name}: ${err.message}; its new owner takes over`);
+      // Said as the routine it is: workers joining one by one made a trial read it as a fault.
+      this.#o.log.info(
+        `${this.#o.processor.name}: rebalance: ${err.message}; nothing of it was written, and its new owner takes over from the last commit`,
+      );
       for (const t of tasks) {
         this.#endedTasks.delete(t);
         this.#tasks.delete(t.partition);
