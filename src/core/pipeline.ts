@@ -13,6 +13,7 @@ import { initialSpeed, ReplayControl } from './replay-control.ts';
 import { retrying } from './retry.ts';
 import { backlogGate, type Paced } from './runners/backlog.ts';
 import type { InputShape } from './runners/consumer-loop.ts';
+import { newRunStart } from './runners/replay-resume.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
 import { TaskRunner } from './runners/task-runner.ts';
@@ -205,7 +206,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
           ? backlogGate(broker, [...processorLoops, ...sinkLoops], stopSources.signal)
           : undefined;
       // One start for all of this run's sources (see SourceRunOptions.runStart).
-      const runStart = Date.now();
+      const runStart = newRunStart();
       const sources =
         roles.sources && !failure
           ? spec.sources.map(({ source, topic, schema }) => {

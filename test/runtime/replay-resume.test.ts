@@ -9,6 +9,7 @@ import type { Source, SourceItem } from '../../src/core/connector.ts';
 import type { DeadLetter } from '../../src/core/dlq.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/log.ts';
+import { newRunStart } from '../../src/core/runners/replay-resume.ts';
 import { runSource, type SourceEnd } from '../../src/core/runners/source-runner.ts';
 import { StatusCell } from '../../src/core/status.ts';
 
@@ -246,4 +247,10 @@ test('a source that says nothing of a replay reads its input from the start ever
   } finally {
     await broker.close();
   }
+});
+
+test('run starts of one process only go forward, even within a millisecond: back-to-back runs are not one run', () => {
+  const starts = Array.from({ length: 2000 }, () => newRunStart());
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! > starts[i - 1]!, `start ${i} after ${i - 1}`);
+  assert.ok(starts[0]! >= Date.now() - 60_000 && starts.at(-1)! <= Date.now() + 2000, 'near the clock');
 });

@@ -26,6 +26,18 @@ interface Mark {
   run: number;
 }
 
+let lastRunStart = 0;
+
+/**
+ * A run's start for its marks (see BatchMark.run): the clock, but later than any run this process started
+ * before. Two runs of one process in one millisecond (tests run them back to back) were the same run, and
+ * the next one went on from the wrong one's count.
+ */
+export function newRunStart(): number {
+  lastRunStart = Math.max(Date.now(), lastRunStart + 1);
+  return lastRunStart;
+}
+
 /** A file's ReplayInput (see Source.replay): its absolute path and its size now; undefined while it is missing. */
 export function fileReplay(path: string): ReplayInput | undefined {
   return existsSync(path) ? { input: resolve(path), bytes: statSync(path).size } : undefined;

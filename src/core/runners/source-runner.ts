@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status.ts';
-import { produceBatch, replayedItems } from './replay-resume.ts';
+import { newRunStart, produceBatch, replayedItems } from './replay-resume.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -73,7 +73,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   // put its readings on the topic twice (the seeds' producers did, and raised their alerts again).
   const replay = source.replay?.();
   /** When this run started: its marks say where the newest run got to (see produceBatch). */
-  const run = o.runStart ?? Date.now();
+  const run = o.runStart ?? newRunStart();
   const skip = replay
     ? await replayedItems(o.broker, topic, replay, log, status.status.name, { fromStart: o.fromStart === true, run })
     : 0;
