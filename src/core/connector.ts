@@ -158,6 +158,9 @@ export interface ProcessorTask {
  * atomically through the broker's StateBackend, so state scales out with the partitions and a crash or
  * a rebalance repeats nothing.
  */
+/** A window operator's store is `<operator>.windows` (the engine names it; the CLI asks whether an app keeps any). */
+export const WINDOW_STORE_SUFFIX = '.windows';
+
 export interface TaskProcessor {
   readonly kind: 'tasks';
   readonly name: string;

@@ -3,6 +3,7 @@ import { apps, loadApp } from '../../apps/index.ts';
 import { type Env, envNumber } from '../../apps/settings.ts';
 import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
+import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
@@ -284,8 +285,7 @@ async function saySinceNothingCame(
     );
   else {
     // A drain is not bounded input: the newest windows stay open (README, Time), which a trial read as lost.
-    // (a window operator's store is `<name>.windows`: windowStoreName in the engine)
-    const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith('.windows')));
+    const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX)));
     log.info(
       'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
         (windows ? '; windows that event time has not passed yet stay open until later input moves it' : ''),

@@ -57,6 +57,18 @@ export interface InputShape {
 }
 
 /** Whether positions (next offset to read, by tpKey) reach every target: what a drain waits for. */
+/**
+ * Raises `positions` to the group's committed positions, every member's (those of partitions moved here, and
+ * how far the others got): a drain with several processes waits for all of them. A broker that does not
+ * answer leaves them as they are.
+ */
+export async function raiseToGroup(broker: Broker, group: string, positions: Map<string, number>): Promise<void> {
+  for (const g of await broker.listGroups(group).catch(() => [])) {
+    const key = tpKey(g.topic, g.partition);
+    if ((positions.get(key) ?? -1) < g.committed) positions.set(key, g.committed);
+  }
+}
+
 export function caughtUpTo(positions: ReadonlyMap<string, number>, targets: TopicPartitionOffset[]): boolean {
   return targets.every((t) => (positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
 }
@@ -126,10 +138,7 @@ export class ConsumerLoop {
   async refreshFromGroup(): Promise<void> {
     if (Date.now() - this.#groupRead < 1000) return;
     this.#groupRead = Date.now();
-    for (const g of await this.#o.broker.listGroups(this.#o.group).catch(() => [])) {
-      const key = tpKey(g.topic, g.partition);
-      if ((this.positions.get(key) ?? -1) < g.committed) this.positions.set(key, g.committed);
-    }
+    await raiseToGroup(this.#o.broker, this.#o.group, this.positions);
   }
 
   async run(): Promise<void> {

@@ -110,12 +110,10 @@ export async function replayedItems(
   o: { fromStart?: boolean; run?: number } = {},
 ): Promise<number> {
   const fromStart = o.fromStart === true;
-  let best: Mark | undefined;
-  for (const t of [topic, dlqTopic(topic)]) {
-    for (const mark of await newestMarks(broker, t, replay.input)) {
-      if (!best || mark.run > best.run || (mark.run === best.run && mark.items > best.items)) best = mark;
-    }
-  }
+  const best = newestRun([
+    ...(await newestMarks(broker, topic, replay.input)),
+    ...(await newestMarks(broker, dlqTopic(topic), replay.input)),
+  ]);
   const latest = newestRun(await newestMarks(broker, topic));
   // Not when this input was part of that newest run, nor when that run is this one (a sibling source of this
   // pipeline got there first): an app with two replays onto one topic would hear it at every start.
@@ -163,10 +161,12 @@ async function newestMarks(broker: Broker, topic: string, input?: string): Promi
   return (await newestMatching(broker, topic, ofInput, LOOK_BACK)).map((r) => parseMark(r.headers[REPLAY_HEADER])!);
 }
 
-/** The mark of the newest run among `marks`. */
+/** The mark of the newest run among `marks`; of that run's, the furthest (its topic's or its .dlq's). */
 function newestRun(marks: Mark[]): Mark | undefined {
   let newest: Mark | undefined;
-  for (const m of marks) if (!newest || m.run > newest.run) newest = m;
+  for (const m of marks) {
+    if (!newest || m.run > newest.run || (m.run === newest.run && m.items > newest.items)) newest = m;
+  }
   return newest;
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
+import { raiseToGroup } from './consumer-loop.ts';
 
 /** How long one commit may gather polls (Kafka Streams' commit interval under exactly-once). */
 const COMMIT_INTERVAL_MS = 100;
@@ -338,10 +339,7 @@ export class TaskRunner {
    */
   async #readGroup(): Promise<void> {
     this.#groupRead = Date.now();
-    for (const g of await this.#o.broker.listGroups(taskGroup(this.#o.app, this.#o.processor.name)).catch(() => [])) {
-      const key = tpKey(g.topic, g.partition);
-      if ((this.positions.get(key) ?? -1) < g.committed) this.positions.set(key, g.committed);
-    }
+    await raiseToGroup(this.#o.broker, taskGroup(this.#o.app, this.#o.processor.name), this.positions);
   }
 
   async #commit(

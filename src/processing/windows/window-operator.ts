@@ -1,3 +1,4 @@
+import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { isRunnelError } from '../../core/errors.ts';
 import type { Aggregator } from '../aggregations/aggregator.ts';
 import type { EngineRecord, Operator, OperatorSpec, TaskContext } from '../engine/operator.ts';
@@ -33,7 +34,7 @@ export type WindowOutput<R> = {
   count?: number;
 } & (R extends Record<string, unknown> ? R : { value: R });
 
-export const windowStoreName = (name: string): string => `${name}.windows`;
+export const windowStoreName = (name: string): string => `${name}${WINDOW_STORE_SUFFIX}`;
 
 /**
  * Groups KEYED records (record.key is the group key) into windows and aggregates each. Emits one
