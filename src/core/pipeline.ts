@@ -31,6 +31,12 @@ export interface RunOptions {
   fromStart?: boolean;
   /** Consumers only: stop once caught up with what the topics held when they started. */
   drain?: boolean;
+  /**
+   * With drain: what the topics held is all there will be, so at the drain's end every window closes for
+   * good, as at a bounded run's end. Only a process holding every partition of its processors' inputs ends
+   * them (see holdsEveryPartition); otherwise the windows stay open and it says why.
+   */
+  final?: boolean;
   /** Stops everything gracefully: in-flight batches are finished and committed. */
   signal?: AbortSignal;
   statusIntervalMs?: number;
@@ -253,7 +259,14 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       } else if (roles.sources) {
         await sourcesDone;
       } else if (o.drain) {
-        await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log);
+        const final = o.final ? () => holdsEveryPartition(broker, processorLoops, stopConsumers.signal, log) : false;
+        const ended = await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log, final);
+        if (ended && !stopConsumers.signal.aborted && processorLoops.length > 0)
+          log.info(
+            '--final: the input ended: every window closed and emitted its final result; what comes later to ' +
+              `${[...new Set(processorLoops.flatMap((p) => p.inputs))].join(', ')} goes to .late ` +
+              '(to go on afresh: another --broker and --data-dir, or RUNNEL_APP_ID)',
+          );
         stopConsumers.abort();
       }
       await Promise.all(tasks);
@@ -355,16 +368,20 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
   return started;
 }
 
-/** Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets. */
+/**
+ * Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets.
+ * `bounded` (or what it answers once every processor caught up): each processor's input then ends for good.
+ */
 async function drain(
   broker: Broker,
   processors: Paced[],
   sinks: Paced[],
   signal: AbortSignal,
   log: Logger,
-  bounded = false,
-): Promise<void> {
+  ending: boolean | (() => Promise<boolean>) = false,
+): Promise<boolean> {
   await settle(broker, processors, signal, log);
+  const bounded = typeof ending === 'function' ? !signal.aborted && (await ending()) : ending;
   for (const stage of [processors, sinks]) {
     for (const { loop, inputs } of stage) {
       // A broker blip while asking where the topics end is waited out, like the consumers' own polls.
@@ -388,6 +405,59 @@ async function drain(
       }
     }
   }
+  return bounded;
+}
+
+/** How long a final drain waits for its processors to be dealt every partition (a Kafka group's join). */
+const FINAL_ASSIGNMENT_MS = 15_000;
+
+/**
+ * Whether this process's processors hold every partition of their inputs, so ending them is the end of the
+ * whole input. Another worker's task may still write to a repartition topic a window here reads, and a
+ * partition it holds would stay open; with several workers each would have to end its own partitions once
+ * they reached the drain's targets, and downstream wait for every upstream end. A drain with nothing new
+ * gets here before its group dealt it anything: it waits for that, up to FINAL_ASSIGNMENT_MS. Said when not.
+ */
+export async function holdsEveryPartition(
+  broker: Broker,
+  processors: Paced[],
+  signal: AbortSignal,
+  log: Logger,
+  waitMs = FINAL_ASSIGNMENT_MS,
+): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const missing = await partitionsNotHeld(broker, processors);
+    if (!missing) return true;
+    if (signal.aborted) return false;
+    if (Date.now() >= deadline) {
+      const { topic, partitions } = missing;
+      log.info(
+        `--final: windows stay open: another worker holds ${partitions.length === 1 ? 'partition' : 'partitions'} ` +
+          `${partitions.join(', ')} of ${topic}; only a worker holding every partition ends the input ` +
+          '(stop the others first, then run this again)',
+      );
+      return false;
+    }
+    await sleep(50, signal);
+  }
+}
+
+/** The first input whose partitions a processor here does not all hold, or undefined when they hold all. */
+async function partitionsNotHeld(
+  broker: Broker,
+  processors: Paced[],
+): Promise<{ topic: string; partitions: number[] } | undefined> {
+  for (const { loop, inputs } of processors) {
+    const mine = new Set((loop.assigned?.() ?? []).map((h) => `${h.topic}\u0000${h.partition}`));
+    for (const topic of inputs) {
+      const partitions = ((await broker.describeTopic(topic))?.partitions ?? [])
+        .map((p) => p.partition)
+        .filter((p) => !mine.has(`${topic}\u0000${p}`));
+      if (partitions.length > 0) return { topic, partitions };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { duckdbRows, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import {
+  duckdbRows,
+  jsonlValues,
+  runCli,
+  sqliteRows,
+  startCli,
+  stopped,
+  type Workspace,
+  workspace,
+} from '../helpers/cli.ts';
 
 const SMOKER_CSV = new URL('../fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
+const WINDOWED = new URL('../fixtures/windowed-pipeline.ts', import.meta.url).pathname;
 
 test('runnel run buzz --limit 10000 --rate 0 leaves exactly 10000 rows in sqlite, duckdb and jsonl', async () => {
   const ws = workspace();
@@ -60,13 +71,94 @@ test('a drained consume that handled nothing says why: nothing produced yet, or 
   // buzz's stats step keeps no windows: nothing is said of them.
   assert.doesNotMatch(again.stderr, /windows/);
   // A windowed pipeline's drain leaves its newest windows open, and says so when asked again.
-  const windowed = new URL('../fixtures/windowed-pipeline.ts', import.meta.url).pathname;
-  const wp = await runCli(['produce', windowed, '--limit', '30', '--rate', '0', ...ws.flags]);
+  const wp = await runCli(['produce', WINDOWED, '--limit', '30', '--rate', '0', ...ws.flags]);
   assert.equal(wp.code, 0, wp.stderr);
-  const drained = await runCli(['consume', windowed, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  const drained = await runCli(['consume', WINDOWED, '--drain', '--sinks', 'jsonl', ...ws.flags]);
   assert.equal(drained.code, 0, drained.stderr);
-  const idle = await runCli(['consume', windowed, '--drain', '--sinks', 'jsonl', ...ws.flags]);
-  assert.match(idle.stderr, /nothing new to consume: .*; windows that event time has not passed yet stay open/);
+  const idle = await runCli(['consume', WINDOWED, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.match(
+    idle.stderr,
+    /nothing new to consume: .*; windows that event time has not passed yet stay open .*\(--final closes them\)/,
+  );
+});
+
+/** Produces the windowed fixture's messages, paced so their event times span several 10 s windows. */
+async function produceWindowed(ws: Workspace): Promise<void> {
+  const p = await runCli(['produce', WINDOWED, '--limit', '120', '--rate', '8', ...ws.flags]);
+  assert.equal(p.code, 0, p.stderr);
+}
+
+/** `author@windowStart` → count, computed from the messages on the topic (zone-less timestamps are UTC). */
+async function windowCounts(ws: Workspace): Promise<Array<[string, number]>> {
+  const expected = new Map<string, number>();
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  for (const part of (await broker.describeTopic('wf.messages'))!.partitions) {
+    for (const r of await broker.read('wf.messages', part.partition, 0, part.endOffset)) {
+      const m = r.value as { author: string; timestamp: string };
+      const start = Math.floor(Date.parse(`${m.timestamp.replace(' ', 'T')}Z`) / 10_000) * 10_000;
+      const k = `${m.author}@${start}`;
+      expected.set(k, (expected.get(k) ?? 0) + 1);
+    }
+  }
+  await broker.close();
+  assert.ok(new Set([...expected.keys()].map((k) => k.split('@')[1])).size >= 2, 'several windows');
+  return [...expected].sort();
+}
+
+/** The final results in the fixture's JSONL output, in the same form. */
+function finalCounts(ws: Workspace): Array<[string, number]> {
+  const out = join(ws.dir, 'data', 'wf.per-10s.jsonl');
+  if (!existsSync(out)) return [];
+  return jsonlValues<{ key: string; start: number; final: boolean; n: number }>(out)
+    .filter((r) => r.final)
+    .map((r): [string, number] => [`${r.key}@${r.start}`, r.n])
+    .sort();
+}
+
+test('consume --final ends the input: every window closes once, its count equal to one computed from the topic', async () => {
+  const ws = workspace();
+  await produceWindowed(ws);
+  const expected = await windowCounts(ws);
+  const drained = await runCli(['consume', WINDOWED, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(drained.code, 0, drained.stderr);
+  assert.ok(finalCounts(ws).length < expected.length, 'a drain leaves the newest windows open');
+  const ended = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(ended.code, 0, ended.stderr);
+  assert.match(ended.stderr, /--final: the input ended: every window closed/);
+  assert.deepEqual(finalCounts(ws), expected, 'every window once, with its count');
+  // Nothing more to end: nothing new, and no hint of open windows.
+  const again = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /nothing new to consume/);
+  assert.doesNotMatch(again.stderr, /stay open/);
+  assert.deepEqual(finalCounts(ws), expected);
+});
+
+test('consume --final beside another worker leaves the windows open and says why; alone, it ends them', {
+  timeout: 180_000,
+}, async () => {
+  const ws = workspace();
+  await produceWindowed(ws);
+  const expected = await windowCounts(ws);
+  const other = startCli(['consume', WINDOWED, '--sinks', 'jsonl', ...ws.flags]);
+  try {
+    let said = '';
+    other.stderr!.on('data', (d: Buffer) => (said += d));
+    // Running, and dealt its partitions, before the second worker joins.
+    while (!/consume windowed-fixture on/.test(said)) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 2000));
+    const shared = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.match(shared.stderr, /--final: windows stay open: another worker holds partitions? [0-9, ]+ of wf\./);
+    assert.doesNotMatch(shared.stderr, /the input ended/);
+  } finally {
+    assert.ok(await stopped(other), 'the other worker stops');
+  }
+  assert.ok(finalCounts(ws).length < expected.length, 'nothing ended the input');
+  const alone = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.deepEqual(finalCounts(ws), expected);
 });
 
 test('producer and consumer in separate processes on one local broker file: all consumed, in order', async () => {

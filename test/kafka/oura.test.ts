@@ -133,7 +133,7 @@ test("oura on Kafka: --from the seed producer's topic under OURA_CONSUMER_GROUP_
   assert.ok(positions.every((p) => p.lag === 0));
 });
 
-test('oura in two processes on Kafka: produce, then consume --drain, the same tables as on local', {
+test('oura in two processes on Kafka: produce, consume --drain, then --final: the same tables as on local', {
   timeout: 240_000,
 }, async (t) => {
   if (!needService(t, 'kafka', await kafkaAvailable(), KAFKA_HOW)) return;
@@ -149,7 +149,16 @@ test('oura in two processes on Kafka: produce, then consume --drain, the same ta
   // on), so the last week stays open: the same figures, not yet final. Every other row is the same.
   const last = expected.weekly.at(-1)!;
   assert.equal(last.final, 1, 'the local run ended its input: every week final');
-  expected.weekly[expected.weekly.length - 1] = { ...last, final: 0 };
+  const open = structuredClone(expected);
+  open.weekly[open.weekly.length - 1] = { ...last, final: 0 };
+  assert.deepEqual(outputs(ws.dir, env.OURA_TOPIC), open);
+  // `consume --final` says it did: the last week closes, and the tables are the bounded local run's.
+  const f = await runCli(['consume', 'oura', '--final', '--sinks', 'sqlite,jsonl', ...flags], {
+    env,
+    timeoutMs: 180_000,
+  });
+  assert.equal(f.code, 0, f.stderr);
+  assert.match(f.stderr, /--final: the input ended/);
   assert.deepEqual(outputs(ws.dir, env.OURA_TOPIC), expected);
 });
 

@@ -147,7 +147,11 @@ function checkFromStart(app: AppDefinition, flags: PipelineFlags, spec: Pipeline
 }
 
 /** `run` = everything in one process; `produce` / `consume` = the same app split across terminals. */
-export async function runApp(appName: string, mode: Mode, flags: PipelineFlags & { drain?: boolean }): Promise<void> {
+export async function runApp(
+  appName: string,
+  mode: Mode,
+  flags: PipelineFlags & { drain?: boolean; final?: boolean },
+): Promise<void> {
   checkMode(mode, flags);
   const app = await loadApp(appName);
   const env = appEnv(app, flags as Record<string, unknown>, apps, loadEnv(flags.dotenv));
@@ -204,15 +208,17 @@ export async function runApp(appName: string, mode: Mode, flags: PipelineFlags &
       signal: controller.signal,
       ...(flags.limit === undefined ? {} : { limit: flags.limit }),
       ...(flags.fromStart ? { fromStart: true } : {}),
-      ...(flags.drain ? { drain: true } : {}),
+      // --final is a drain that ends the input: alone it would mean waiting for ever for an end.
+      ...(flags.drain || flags.final ? { drain: true } : {}),
+      ...(flags.final ? { final: true } : {}),
       onStatus: (s) => progress.update(s),
     });
     await pipeline.done;
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
-    if (mode === 'consume' && flags.drain && !controller.signal.aborted)
-      await saySinceNothingCame(broker, spec, pipeline.statuses(), log);
+    if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted)
+      await saySinceNothingCame(broker, spec, pipeline.statuses(), log, flags.final === true);
     if (flags.limit !== undefined && controller.signal.aborted && roles.sources) {
       // A stopped `--limit` run exits 0 like any stopped run: say it did not get there.
       const produced = pipeline
@@ -264,6 +270,7 @@ async function saySinceNothingCame(
   spec: PipelineSpec,
   statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>,
   log: ReturnType<typeof logger>,
+  final: boolean,
 ): Promise<void> {
   if (statuses.some((s) => s.records > 0)) return;
   // What the app is fed: its sources' topics, or (a pipeline without sources) what its steps read and
@@ -288,7 +295,9 @@ async function saySinceNothingCame(
     const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX)));
     log.info(
       'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
-        (windows ? '; windows that event time has not passed yet stay open until later input moves it' : ''),
+        (windows && !final
+          ? '; windows that event time has not passed yet stay open until later input moves it (--final closes them)'
+          : ''),
     );
   }
 }
@@ -325,5 +334,11 @@ export function registerPipelineCommands(program: Command): void {
     'consume',
   )
     .option('--drain', 'exit once everything already on the topics is processed and committed')
-    .action((app: string, flags: PipelineFlags & { drain?: boolean }) => runApp(app, 'consume', flags));
+    .option(
+      '--final',
+      'drain, then end the input: every window closes and emits its final result (later input goes to .late)',
+    )
+    .action((app: string, flags: PipelineFlags & { drain?: boolean; final?: boolean }) =>
+      runApp(app, 'consume', flags),
+    );
 }

@@ -325,7 +325,7 @@ export class TaskRunner {
       if (task.counters.late === late) continue;
       this.#endedTasks.clear();
       this.#o.log.warn(
-        `${this.#o.processor.name}: an earlier bounded run (--limit, --drain, or a file read to its end) ended ` +
+        `${this.#o.processor.name}: an earlier bounded run (--limit, a file read to its end, or consume --final) ended ` +
           'this input for good: every window has closed, so records read now go to the .late topics. To ' +
           'process more, start afresh: another --broker and --data-dir, or another RUNNEL_APP_ID',
       );

@@ -12,7 +12,7 @@ import { WatermarkTracker } from './watermark.ts';
 
 /** Why a record that reaches windows or timers after the input's end is late (see process). */
 const ENDED_REASON =
-  'the input ended (a bounded run: --limit, --drain, or a file read to its end): every window and timer has fired for good';
+  'the input ended (a bounded run: --limit, a file read to its end, or consume --final): every window and timer has fired for good';
 
 /** Headers that carry an upstream task's watermark through a repartition topic. */
 export { WATERMARK_HEADER };
