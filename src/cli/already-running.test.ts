@@ -11,9 +11,9 @@ test('the processes running an app now are those whose newest status is recent a
     const now = 1_800_000_000_000;
     assert.deepEqual(await otherRunningPids(b, 'buzz', now), [], 'no status topic yet: nobody');
     await b.createTopic(STATUS_TOPIC);
-    const status = (pid: number, pipeline: string, ts: number, state: string, app = 'buzz') => ({
-      key: `${app}/source/generator`,
-      value: { app, pipeline, pid, component: 'source', name: 'generator', topics: [], state, records: 0, dlq: 0, ts },
+    const status = (pid: number, pipeline: string, ts: number, state: string, app = 'buzz', component = 'source') => ({
+      key: `${app}/${component}/generator`,
+      value: { app, pipeline, pid, component, name: 'generator', topics: [], state, records: 0, dlq: 0, ts },
     });
     await b.produce(STATUS_TOPIC, [
       status(11, 'a', now - 1000, 'ok'), // running
@@ -21,9 +21,13 @@ test('the processes running an app now are those whose newest status is recent a
       status(13, 'c', now - 3000, 'ok'),
       status(13, 'c', now - 1000, 'stopped'), // its newest status says it stopped
       status(14, 'd', now - 500, 'ok', 'smoker'), // another app
+      status(15, 'e', now - 500, 'ok', 'buzz', 'sink'), // a consume of buzz
     ]);
-    assert.deepEqual(await otherRunningPids(b, 'buzz', now), [11]);
+    assert.deepEqual(await otherRunningPids(b, 'buzz', now), [11, 15]);
     assert.deepEqual(await otherRunningPids(b, 'smoker', now), [14]);
+    // By what they run: a produce (sources) is not a worker of the consume side, and the other way round.
+    assert.deepEqual(await otherRunningPids(b, 'buzz', now, ['processor', 'sink']), [15]);
+    assert.deepEqual(await otherRunningPids(b, 'buzz', now, ['source']), [11]);
   } finally {
     await b.close();
   }

@@ -6,14 +6,23 @@
  * second), so it works the same on every broker.
  */
 import type { Broker } from '../core/broker.ts';
-import { type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
+import { type ComponentKind, type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
 
 /** How recent a status must be to count as a process running now (statuses come about once a second). */
 const LIVE_MS = 5000;
 /** The newest status records looked at per partition: every component of every running app, a few times. */
 const TAIL = 500;
 
-export async function otherRunningPids(broker: Broker, app: string, now = Date.now()): Promise<number[]> {
+/**
+ * `kinds`: only processes running these components (a `produce` runs sources only, a `consume` processors
+ * and sinks); default any.
+ */
+export async function otherRunningPids(
+  broker: Broker,
+  app: string,
+  now = Date.now(),
+  kinds?: ComponentKind[],
+): Promise<number[]> {
   const info = await broker.describeTopic(STATUS_TOPIC).catch(() => undefined);
   const pids = new Set<number>();
   for (const p of info?.partitions ?? []) {
@@ -24,7 +33,7 @@ export async function otherRunningPids(broker: Broker, app: string, now = Date.n
     const latest = new Map<string, ComponentStatus>();
     for (const r of records) {
       const s = statusOf(r);
-      if (s?.app !== app || typeof s.pid !== 'number') continue;
+      if (s?.app !== app || typeof s.pid !== 'number' || (kinds && !kinds.includes(s.component))) continue;
       latest.set(`${s.pipeline}/${s.component}/${s.name}`, s);
     }
     for (const s of latest.values()) {

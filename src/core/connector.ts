@@ -147,8 +147,8 @@ export interface ProcessorTask {
   process(record: StreamRecord, now?: number): void;
   /** Processing time passed with no input. */
   tick(): void;
-  /** The input ended for good: windows close. */
-  endOfInput(): void;
+  /** The input ended for good: windows close. False when it had ended already. */
+  endOfInput(): boolean;
   takeCommit(): TaskCommit;
 }
 

@@ -41,6 +41,8 @@ export const ErrorCodes = {
   SQL_TIMEOUT: 'RUNNEL_SQL_TIMEOUT',
   /** An app action has nothing to answer with yet (the users app's predict before any model snapshot). */
   NOT_READY: 'RUNNEL_NOT_READY',
+  /** `consume --final` drained but could not end the input (another worker, a producer running, no input). */
+  INPUT_NOT_ENDED: 'RUNNEL_INPUT_NOT_ENDED',
   INTERNAL: 'RUNNEL_INTERNAL',
 } as const;
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { PipelineSpec, SinkBinding } from './app.ts';
-import { sleep } from './backoff.ts';
-import { type Broker, isStatefulBroker, type TopicConfig, visibleEndOffsets } from './broker.ts';
+import { type Broker, isStatefulBroker, type TopicConfig } from './broker.ts';
 import type { Source } from './connector.ts';
 import { followControl } from './control.ts';
 import { dlqTopic } from './dlq.ts';
@@ -10,8 +9,11 @@ import { ErrorCodes, RunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { checkPlaces, type OutputPlace } from './places.ts';
 import { initialSpeed, ReplayControl } from './replay-control.ts';
-import { retrying } from './retry.ts';
 import { backlogGate, type Paced } from './runners/backlog.ts';
+import { drain, type InputEnd, notHoldingEveryPartition } from './runners/drain.ts';
+
+export type { InputEnd } from './runners/drain.ts';
+
 import type { InputShape } from './runners/consumer-loop.ts';
 import { newRunStart } from './runners/replay-resume.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
@@ -34,9 +36,11 @@ export interface RunOptions {
   /**
    * With drain: what the topics held is all there will be, so at the drain's end every window closes for
    * good, as at a bounded run's end. Only a process holding every partition of its processors' inputs ends
-   * them (see holdsEveryPartition); otherwise the windows stay open and it says why.
+   * them (see notHoldingEveryPartition); otherwise the windows stay open, and inputEnd() says why.
    */
   final?: boolean;
+  /** With final: a reason not to end the input now (a producer still running), asked once caught up. */
+  finalGuard?: () => Promise<string | undefined>;
   /** Stops everything gracefully: in-flight batches are finished and committed. */
   signal?: AbortSignal;
   statusIntervalMs?: number;
@@ -80,6 +84,8 @@ export interface RunningPipeline {
   done: Promise<void>;
   stop(): void;
   statuses(): ComponentStatus[];
+  /** After a final drain (RunOptions.final): whether it ended the input, or why not. */
+  inputEnd(): InputEnd | undefined;
 }
 
 /** On stop, how long consumers may catch up with what the sources produced. */
@@ -124,6 +130,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
     return c;
   };
   const statuses = () => cells.map((c) => ({ ...c.status }));
+  let inputEnd: InputEnd | undefined;
 
   const done = (async () => {
     // Before anything is written (topics, status, a source's first batch): a place that can never be
@@ -259,14 +266,11 @@ export function runPipeline(o: RunOptions): RunningPipeline {
       } else if (roles.sources) {
         await sourcesDone;
       } else if (o.drain) {
-        const final = o.final ? () => holdsEveryPartition(broker, processorLoops, stopConsumers.signal, log) : false;
-        const ended = await drain(broker, processorLoops, sinkLoops, stopConsumers.signal, log, final);
-        if (ended && !stopConsumers.signal.aborted && processorLoops.length > 0)
-          log.info(
-            '--final: the input ended: every window closed and emitted its final result; what comes later to ' +
-              `${[...new Set(processorLoops.flatMap((p) => p.inputs))].join(', ')} goes to .late ` +
-              '(to go on afresh: another --broker and --data-dir, or RUNNEL_APP_ID)',
-          );
+        const signal = stopConsumers.signal;
+        const final = async () =>
+          (await o.finalGuard?.()) ?? (await notHoldingEveryPartition(broker, processorLoops, signal, log));
+        const end = await drain(broker, processorLoops, sinkLoops, signal, log, o.final ? final : false);
+        if (o.final && !signal.aborted) inputEnd = end;
         stopConsumers.abort();
       }
       await Promise.all(tasks);
@@ -282,7 +286,7 @@ export function runPipeline(o: RunOptions): RunningPipeline {
     if (failure) throw failure;
   })();
 
-  return { done, stop: onExternalStop, statuses };
+  return { done, stop: onExternalStop, statuses, inputEnd: () => inputEnd };
 }
 
 /** Every local file the consumers of this run will write: each sink's file (processors' state is in the broker). */
@@ -366,124 +370,6 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
   const started = Promise.race([ready, run]);
   started.catch(() => {});
   return started;
-}
-
-/**
- * Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets.
- * `bounded` (or what it answers once every processor caught up): each processor's input then ends for good.
- */
-async function drain(
-  broker: Broker,
-  processors: Paced[],
-  sinks: Paced[],
-  signal: AbortSignal,
-  log: Logger,
-  ending: boolean | (() => Promise<boolean>) = false,
-): Promise<boolean> {
-  await settle(broker, processors, signal, log);
-  const bounded = typeof ending === 'function' ? !signal.aborted && (await ending()) : ending;
-  for (const stage of [processors, sinks]) {
-    for (const { loop, inputs } of stage) {
-      // A broker blip while asking where the topics end is waited out, like the consumers' own polls.
-      const targets = await retrying(
-        `drain: end of ${inputs.join(', ')}`,
-        () => visibleEndOffsets(broker, inputs, signal),
-        {
-          signal,
-          log,
-        },
-      );
-      while (!signal.aborted && !loop.caughtUp(targets)) {
-        await sleep(20, signal);
-        await loop.refreshFromGroup?.();
-      }
-      if (bounded && loop instanceof TaskRunner && !signal.aborted) {
-        await Promise.race([
-          loop.endOfInput(),
-          new Promise((r) => signal.addEventListener('abort', r, { once: true })),
-        ]);
-      }
-    }
-  }
-  return bounded;
-}
-
-/** How long a final drain waits for its processors to be dealt every partition (a Kafka group's join). */
-const FINAL_ASSIGNMENT_MS = 15_000;
-
-/**
- * Whether this process's processors hold every partition of their inputs, so ending them is the end of the
- * whole input. Another worker's task may still write to a repartition topic a window here reads, and a
- * partition it holds would stay open; with several workers each would have to end its own partitions once
- * they reached the drain's targets, and downstream wait for every upstream end. A drain with nothing new
- * gets here before its group dealt it anything: it waits for that, up to FINAL_ASSIGNMENT_MS. Said when not.
- */
-export async function holdsEveryPartition(
-  broker: Broker,
-  processors: Paced[],
-  signal: AbortSignal,
-  log: Logger,
-  waitMs = FINAL_ASSIGNMENT_MS,
-): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const missing = await partitionsNotHeld(broker, processors);
-    if (!missing) return true;
-    if (signal.aborted) return false;
-    if (Date.now() >= deadline) {
-      const { topic, partitions } = missing;
-      log.info(
-        `--final: windows stay open: another worker holds ${partitions.length === 1 ? 'partition' : 'partitions'} ` +
-          `${partitions.join(', ')} of ${topic}; only a worker holding every partition ends the input ` +
-          '(stop the others first, then run this again)',
-      );
-      return false;
-    }
-    await sleep(50, signal);
-  }
-}
-
-/** The first input whose partitions a processor here does not all hold, or undefined when they hold all. */
-async function partitionsNotHeld(
-  broker: Broker,
-  processors: Paced[],
-): Promise<{ topic: string; partitions: number[] } | undefined> {
-  for (const { loop, inputs } of processors) {
-    const mine = new Set((loop.assigned?.() ?? []).map((h) => `${h.topic}\u0000${h.partition}`));
-    for (const topic of inputs) {
-      const partitions = ((await broker.describeTopic(topic))?.partitions ?? [])
-        .map((p) => p.partition)
-        .filter((p) => !mine.has(`${topic}\u0000${p}`));
-      if (partitions.length > 0) return { topic, partitions };
-    }
-  }
-  return undefined;
-}
-
-/**
- * A topology with a feedback loop (a topic it writes and reads back) goes on producing after each step
- * caught up: before the drain goes stage by stage, every processor catches up until a round adds nothing.
- */
-async function settle(broker: Broker, processors: Paced[], signal: AbortSignal, log: Logger): Promise<void> {
-  const inputs = [...new Set(processors.flatMap((p) => p.inputs))];
-  let before = '';
-  for (;;) {
-    const targets = await retrying(
-      `drain: end of ${inputs.join(', ')}`,
-      () => visibleEndOffsets(broker, inputs, signal),
-      {
-        signal,
-        log,
-      },
-    );
-    const now = JSON.stringify(targets);
-    if (now === before || signal.aborted) break;
-    before = now;
-    for (const { loop, inputs: mine } of processors) {
-      const own = targets.filter((t) => mine.includes(t.topic));
-      while (!signal.aborted && !loop.caughtUp(own)) await sleep(20, signal);
-    }
-  }
 }
 
 function publishStatus(

@@ -26,6 +26,8 @@ export interface ComponentStatus {
   late?: number;
   /** Stateful processors: the input partitions this process runs tasks for. */
   partitions?: number[];
+  /** Stateful processors: every task here had its input ended for good (a bounded run): no window is open. */
+  inputEnded?: boolean;
   /** Sources that pace (see Source.pacing): whether a control command paused it, and its speed now. */
   paused?: boolean;
   speed?: number;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import {
   duckdbRows,
+  exited,
   jsonlValues,
   runCli,
   sqliteRows,
@@ -127,12 +128,51 @@ test('consume --final ends the input: every window closes once, its count equal 
   assert.equal(ended.code, 0, ended.stderr);
   assert.match(ended.stderr, /--final: the input ended: every window closed/);
   assert.deepEqual(finalCounts(ws), expected, 'every window once, with its count');
-  // Nothing more to end: nothing new, and no hint of open windows.
+  // Nothing more to end: nothing new, and no hint of open windows, from a --final or a --drain.
   const again = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /nothing new to consume/);
+  assert.match(again.stderr, /--final: the input had ended already/);
   assert.doesNotMatch(again.stderr, /stay open/);
+  const drainedAfter = await runCli(['consume', WINDOWED, '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(drainedAfter.code, 0, drainedAfter.stderr);
+  assert.doesNotMatch(drainedAfter.stderr, /stay open/);
   assert.deepEqual(finalCounts(ws), expected);
+});
+
+test('consume --final does not end an input that is empty or still being produced, and says so (exit 1)', {
+  timeout: 180_000,
+}, async () => {
+  const ws = workspace();
+  // Before anything was produced: ended now, everything produced later would be late.
+  const early = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(early.code, 1, early.stderr);
+  assert.match(
+    early.stderr,
+    /RUNNEL_INPUT_NOT_ENDED: --final: the input was not ended.*wf\.messages holds no records yet/,
+  );
+  // While the producer runs (15 s at 8/s): what it writes next would come after the end.
+  const producer = startCli(['produce', WINDOWED, '--limit', '120', '--rate', '8', ...ws.flags]);
+  try {
+    let said = '';
+    producer.stderr!.on('data', (d: Buffer) => (said += d));
+    // Its status (published about once a second) says it runs once it has produced.
+    while (!/progress: produced [1-9]/.test(said) && producer.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+    assert.equal(during.code, 1, during.stderr);
+    assert.match(during.stderr, /RUNNEL_INPUT_NOT_ENDED: .*a producer of windowed-fixture is running \(pid \d+\)/);
+    // A produce beside a consume is the usual split, not a scale-out of it.
+    assert.doesNotMatch(during.stderr, /already running/);
+    await exited(producer);
+    assert.equal(producer.exitCode, 0);
+  } finally {
+    await stopped(producer);
+  }
+  const after = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.deepEqual(finalCounts(ws), await windowCounts(ws), 'no record late: every window once, with its count');
 });
 
 test('consume --final beside another worker leaves the windows open and says why; alone, it ends them', {
@@ -149,8 +189,11 @@ test('consume --final beside another worker leaves the windows open and says why
     while (!/consume windowed-fixture on/.test(said)) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 2000));
     const shared = await runCli(['consume', WINDOWED, '--final', '--sinks', 'jsonl', ...ws.flags]);
-    assert.equal(shared.code, 0, shared.stderr);
-    assert.match(shared.stderr, /--final: windows stay open: another worker holds partitions? [0-9, ]+ of wf\./);
+    assert.equal(shared.code, 1, shared.stderr);
+    assert.match(
+      shared.stderr,
+      /RUNNEL_INPUT_NOT_ENDED: --final: the input was not ended, its windows stay open: another worker holds partitions? [0-9, ]+ of wf\./,
+    );
     assert.doesNotMatch(shared.stderr, /the input ended/);
   } finally {
     assert.ok(await stopped(other), 'the other worker stops');

@@ -28,8 +28,36 @@ const reader: TaskProcessor = {
         this.counters.records++;
       },
       tick() {},
-      endOfInput() {},
+      endOfInput: () => true,
       takeCommit: () => ({ outputs: new Map(), state: [] }),
+    };
+  },
+};
+
+/** As a real task: ending its input is a change of its state (the watermark's snapshot), so it commits. */
+const ender: TaskProcessor = {
+  ...reader,
+  name: 'ender',
+  stores: ['clock'],
+  createTask(o): ProcessorTask {
+    const task = reader.createTask(o);
+    let ended = false;
+    let told = false;
+    return {
+      ...task,
+      endOfInput: () => {
+        const was = ended;
+        ended = true;
+        return !was;
+      },
+      takeCommit: () => {
+        if (!ended || told) return { outputs: new Map(), state: [] };
+        told = true;
+        return {
+          outputs: new Map(),
+          state: [{ store: 'clock', partition: o.partition, changes: [{ key: 'watermark', value: 'end' }] }],
+        };
+      },
     };
   },
 };
@@ -95,6 +123,45 @@ test('a processor fenced once by a rebalance looks at the group at once: its los
       runner.assigned().map((a) => a.partition),
       [mine],
     );
+    await other.close();
+  } finally {
+    stop.abort();
+    await running.catch(() => {});
+    await broker.close();
+  }
+});
+
+test('ending the input right after another member joined never counts the partition it took as ended here', async () => {
+  const broker = new LocalBroker(`local:${join(mkdtempSync(join(tmpdir(), 'runnel-fence-end-')), 'b.db')}`);
+  await broker.connect();
+  await broker.createTopic('in', { partitions: 2 });
+  const stop = new AbortController();
+  const runner = new TaskRunner({
+    broker,
+    app: 't',
+    processor: ender,
+    status: new StatusCell({ app: 't', pipeline: 'p', pid: 1, component: 'processor', name: 'ender', topics: [] }),
+    log: { debug() {}, warn() {}, error() {}, info() {} },
+    signal: stop.signal,
+    partitionsOf: () => 2,
+  });
+  const running = runner.run();
+  try {
+    await broker.produce(
+      'in',
+      [0, 1].map((partition) => ({ value: { at: 0 }, partition })),
+    );
+    await until('both partitions committed here', () =>
+      runner.caughtUp([0, 1].map((p) => ({ topic: 'in', partition: p, offset: 1 }))),
+    );
+    // `consume --final` checked it held both; a second worker joins before the end's commit. That commit
+    // is refused (or made for the partition left) and must not report the moved partition as ended: the
+    // drain then says the windows stay open instead of "every window closed".
+    const other = broker.consumer({ group: taskGroup('t', ender.name), topics: ['in'] });
+    const theirs = other.assignment().map((a) => a.partition);
+    assert.equal(theirs.length, 1);
+    const end = await runner.endOfInput();
+    assert.ok(!end.partitions.includes(theirs[0]!), `ended here: ${end.partitions.join(', ')}`);
     await other.close();
   } finally {
     stop.abort();

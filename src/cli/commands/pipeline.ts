@@ -5,7 +5,7 @@ import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
 import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
-import { outputPlaces, runPipeline } from '../../core/pipeline.ts';
+import { type InputEnd, outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
 import { otherRunningPids } from '../already-running.ts';
 import { addAppFlags, appEnv, withFlagNames } from '../app-flags.ts';
@@ -178,7 +178,8 @@ export async function runApp(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
   if (roles.consumers) {
-    const others = await otherRunningPids(broker, app.name);
+    // Only consumers share groups: a `produce` beside this `consume` is the usual split, not a scale-out.
+    const others = await otherRunningPids(broker, app.name, Date.now(), ['processor', 'sink']);
     if (others.length > 0) {
       log.info(
         `${app.name} is already running on this broker (pid ${others.join(', ')}): this ${mode} joins it as a ` +
@@ -210,7 +211,7 @@ export async function runApp(
       ...(flags.fromStart ? { fromStart: true } : {}),
       // --final is a drain that ends the input: alone it would mean waiting for ever for an end.
       ...(flags.drain || flags.final ? { drain: true } : {}),
-      ...(flags.final ? { final: true } : {}),
+      ...(flags.final ? { final: true, finalGuard: () => notTheEnd(broker, spec) } : {}),
       onStatus: (s) => progress.update(s),
     });
     await pipeline.done;
@@ -219,6 +220,8 @@ export async function runApp(
     summarize(pipeline.statuses(), log);
     if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted)
       await saySinceNothingCame(broker, spec, pipeline.statuses(), log, flags.final === true);
+    const end = pipeline.inputEnd();
+    if (end) sayInputEnd(end, spec, log);
     if (flags.limit !== undefined && controller.signal.aborted && roles.sources) {
       // A stopped `--limit` run exits 0 like any stopped run: say it did not get there.
       const produced = pipeline
@@ -273,33 +276,78 @@ async function saySinceNothingCame(
   final: boolean,
 ): Promise<void> {
   if (statuses.some((s) => s.records > 0)) return;
-  // What the app is fed: its sources' topics, or (a pipeline without sources) what its steps read and
-  // none of them writes.
+  const inputs = appInputs(spec);
+  if (inputs.length > 0 && (await recordsOn(broker, inputs)) === 0)
+    log.info(
+      `nothing to consume: ${inputs.join(', ')} holds no records yet (run \`runnel produce ${spec.app}\` first)`,
+    );
+  else {
+    // A drain is not bounded input: the newest windows stay open (README, Time), which a trial read as lost.
+    // Not said where they are known closed (an earlier bounded run, --final), nor by a --final, which says
+    // what it did itself.
+    const windowed = new Set(
+      spec.processors.filter((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX))).map((p) => p.name),
+    );
+    const open = statuses.some((s) => s.component === 'processor' && windowed.has(s.name) && s.inputEnded !== true);
+    log.info(
+      'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
+        (open && !final
+          ? '; windows that event time has not passed yet stay open until later input moves it (--final closes them)'
+          : ''),
+    );
+  }
+}
+
+/** What the app is fed: its sources' topics, or (a pipeline without sources) what its steps read and none writes. */
+function appInputs(spec: PipelineSpec): string[] {
   const written = new Set(spec.processors.flatMap((p) => p.outputs));
-  const inputs = [
+  return [
     ...new Set(
       spec.sources.length > 0
         ? spec.sources.map((s) => s.topic)
         : spec.processors.flatMap((p) => p.inputs).filter((t) => !written.has(t)),
     ),
   ];
+}
+
+async function recordsOn(broker: Broker, topics: string[]): Promise<number> {
   let held = 0;
-  for (const topic of inputs)
+  for (const topic of topics)
     for (const p of (await broker.describeTopic(topic))?.partitions ?? []) held += p.endOffset - p.startOffset;
-  if (inputs.length > 0 && held === 0)
-    log.info(
-      `nothing to consume: ${inputs.join(', ')} holds no records yet (run \`runnel produce ${spec.app}\` first)`,
+  return held;
+}
+
+/**
+ * `consume --final`'s reason not to end the input, asked once the drain caught up: the input is empty (the
+ * producer has not run yet: ended now, all it writes later would be late), or a producer of the app is
+ * still running (what it writes next would come after the end).
+ */
+async function notTheEnd(broker: Broker, spec: PipelineSpec): Promise<string | undefined> {
+  const inputs = appInputs(spec);
+  if (inputs.length > 0 && (await recordsOn(broker, inputs)) === 0)
+    return `${inputs.join(', ')} ${inputs.length === 1 ? 'holds' : 'hold'} no records yet (run \`runnel produce ${spec.app}\` first)`;
+  const producers = await otherRunningPids(broker, spec.app, Date.now(), ['source']);
+  if (producers.length > 0)
+    return `a producer of ${spec.app} is running (pid ${producers.join(', ')}): what it writes next would come after the end; run this once it has finished`;
+  return undefined;
+}
+
+/** What `consume --final` did: ended the input (and what that means), or why not, as an error (exit 1). */
+function sayInputEnd(end: InputEnd, spec: PipelineSpec, log: ReturnType<typeof logger>): void {
+  if (!end.ended)
+    throw new RunnelError(
+      ErrorCodes.INPUT_NOT_ENDED,
+      `--final: the input was not ended, its windows stay open: ${end.reason ?? 'stopped'}; what the drain processed is committed`,
     );
-  else {
-    // A drain is not bounded input: the newest windows stay open (README, Time), which a trial read as lost.
-    const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX)));
+  if (end.closed === 0)
+    log.info('--final: the input had ended already (a bounded run before this one): no window was open');
+  else if (!end.timed)
+    log.info(`--final: the input ended; ${spec.app} keeps no windows or timers, so nothing else changes`);
+  else
     log.info(
-      'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
-        (windows && !final
-          ? '; windows that event time has not passed yet stay open until later input moves it (--final closes them)'
-          : ''),
+      '--final: the input ended: every window closed and emitted its final result; what comes later to ' +
+        `${appInputs(spec).join(', ')} goes to .late (to go on afresh: another --broker and --data-dir, or RUNNEL_APP_ID)`,
     );
-  }
 }
 
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {

@@ -105,6 +105,9 @@ export class SinkRunner {
     }
     try {
       if (!this.#o.signal.aborted) await this.loop.run();
+      // Stopped as it opened (a drain with nothing to do ends that soon): its last status must say so, or
+      // it reads as a process still running (`already running (pid …)`) until it goes stale.
+      else this.#o.status.set('stopped');
     } finally {
       await sink.close().catch((err: unknown) => this.#o.log.warn(`${sink.name}: close: ${(err as Error).message}`));
     }

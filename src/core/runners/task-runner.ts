@@ -13,6 +13,16 @@ const COMMIT_INTERVAL_MS = 100;
 /** And how many records at most, so a fast local broker still commits in bounded batches. */
 const COMMIT_MAX_RECORDS = 20_000;
 
+/** What ending the input did here (see endOfInput). */
+export interface EndedHere {
+  /** The partitions whose tasks ended with a commit that landed. */
+  partitions: number[];
+  /** Tasks this end closed (0 when every one had ended before). */
+  closed: number;
+  /** Whether one of them keeps windows or timers. */
+  timed: boolean;
+}
+
 /** One group per stateful processor of an app: every process running it shares its partitions. */
 export const taskGroup = (app: string, name: string): string => `runnel.${app}.task.${name}`;
 
@@ -48,7 +58,7 @@ export class TaskRunner {
   /** Tasks restored with their input ended by an earlier bounded run, and their late count then. */
   readonly #endedTasks = new Map<ProcessorTask, number>();
   #groupRead = 0;
-  #endCommitted: PromiseWithResolvers<void> | undefined;
+  #endCommitted: PromiseWithResolvers<EndedHere> | undefined;
   /** Ends a poll waiting for input when the input has ended: the drain waited out a whole poll (250 ms). */
   #wake = new AbortController();
   /** Next offset to read per input partition, as processed here (committed with the batch). */
@@ -76,12 +86,12 @@ export class TaskRunner {
 
   /**
    * Bounded input is over: the next batch closes every window (see the pipeline's drain); resolves once
-   * what that produced is committed.
+   * what that produced is committed, with the partitions it ended (none if a rebalance fenced the commit).
    */
-  endOfInput(): Promise<void> {
+  endOfInput(): Promise<EndedHere> {
     this.#ended = true;
     this.#wake.abort();
-    this.#endCommitted ??= Promise.withResolvers<void>();
+    this.#endCommitted ??= Promise.withResolvers<EndedHere>();
     return this.#endCommitted.promise;
   }
 
@@ -180,14 +190,19 @@ export class TaskRunner {
         }
         this.#skipGaps(consumer);
         const ending = this.#ended;
+        const end: EndedHere = { partitions: [], closed: 0, timed: false };
         for (const task of this.#tasks.values()) {
-          if (ending) task.endOfInput();
-          else task.tick();
+          if (ending) {
+            if (task.endOfInput()) end.closed++;
+            end.timed ||= task.timed === true;
+            end.partitions.push(task.partition);
+          } else task.tick();
           touched.add(task);
         }
-        await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
+        const landed = await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
         if (ending) {
-          this.#endCommitted?.resolve();
+          if (!landed) end.partitions = [];
+          this.#endCommitted?.resolve(end);
           // Woken once: later polls wait for input again.
           if (this.#wake.signal.aborted) this.#wake = new AbortController();
         }
@@ -342,12 +357,13 @@ export class TaskRunner {
     await raiseToGroup(this.#o.broker, taskGroup(this.#o.app, this.#o.processor.name), this.positions);
   }
 
+  /** Commits the touched tasks' batch; false when a rebalance fenced it (nothing was written). */
   async #commit(
     consumer: Consumer,
     tasks: ProcessorTask[],
     positions: AtomicCommit['positions'],
     retry: { signal: AbortSignal; log: Logger; status: StatusCell },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const outputs = new Map<string, AtomicCommit['outputs'][number]>();
     const commit: AtomicCommit = { outputs: [], state: [], positions };
     for (const task of tasks) {
@@ -363,7 +379,7 @@ export class TaskRunner {
     // Nothing new (an idle tick): no transaction. Idle members committing every poll kept the group's
     // offsets pending most of the time, which a restore elsewhere waits out.
     const moved = positions.some((p) => this.positions.get(tpKey(p.topic, p.partition)) !== p.offset);
-    if (commit.outputs.length === 0 && commit.state.length === 0 && !moved) return;
+    if (commit.outputs.length === 0 && commit.state.length === 0 && !moved) return true;
     try {
       await retrying(`${this.#o.processor.name}: commit`, () => this.#backend.commit(consumer, commit), retry);
     } catch (err) {
@@ -382,10 +398,11 @@ export class TaskRunner {
       // and a poll looks every HEARTBEAT_MS): look now, or the next #follow rebuilds the lost tasks, and
       // their commit is refused again, until the poll's next look.
       consumer.assignment();
-      return;
+      return false;
     }
     for (const p of positions) this.positions.set(tpKey(p.topic, p.partition), p.offset);
     this.#purge(positions);
+    return true;
   }
 
   /**
@@ -416,6 +433,7 @@ export class TaskRunner {
       dlq += t.counters.dlq;
       if (t.watermark < wm) wm = t.watermark;
     }
+    if (this.#tasks.size > 0) s.inputEnded = wm === Number.POSITIVE_INFINITY;
     s.records += records;
     s.late = late;
     s.dlq = dlq;

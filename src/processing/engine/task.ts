@@ -274,9 +274,11 @@ export class Task {
     if (this.#wm.tick(this.#o.now())) this.#advance();
   }
 
-  /** The input ended for good (a bounded run drained): every window closes. */
-  endOfInput(): void {
-    if (this.#wm.end()) this.#advance();
+  /** The input ended for good (a bounded run drained): every window closes. False if it had already. */
+  endOfInput(): boolean {
+    if (!this.#wm.end()) return false;
+    this.#advance();
+    return true;
   }
 
   /** Ends the batch: lets operators flush, marks the watermark downstream, and hands out the commit. */

@@ -1,0 +1,155 @@
+import { sleep } from '../backoff.ts';
+import { type Broker, visibleEndOffsets } from '../broker.ts';
+import type { Logger } from '../log.ts';
+import { retrying } from '../retry.ts';
+import type { Paced } from './backlog.ts';
+import { TaskRunner } from './task-runner.ts';
+
+/** What a drain that was to end the input did (see RunOptions.final). */
+export interface InputEnd {
+  /** Every processor's input ended here, for good: its windows and timers all closed. */
+  ended: boolean;
+  /** Why it did not, when it did not (one clause, said to the user). */
+  reason?: string;
+  /** Tasks this end closed; 0 when every one had ended already (an earlier bounded run). */
+  closed: number;
+  /** Whether an ended task keeps windows or timers: only then do later records go to `.late`. */
+  timed: boolean;
+}
+
+/**
+ * Whether (or why not) to end the input, asked once every processor caught up: `true` for a bounded run's
+ * end; a function answering undefined to go on, or the reason not to, for `consume --final`.
+ */
+export type Ending = boolean | (() => Promise<string | undefined>);
+
+/** How long a final drain waits for its processors to be dealt every partition (a Kafka group's rebalance). */
+const FINAL_ASSIGNMENT_MS = 20_000;
+
+/**
+ * Processors first, in order (their outputs feed later stages), then sinks: each up to the end offsets.
+ * When `ending` says so, each processor's input then ends for good, stage by stage, so an end marker a
+ * stage writes to a repartition topic is on it before the next stage's targets are read.
+ */
+export async function drain(
+  broker: Broker,
+  processors: Paced[],
+  sinks: Paced[],
+  signal: AbortSignal,
+  log: Logger,
+  ending: Ending = false,
+): Promise<InputEnd> {
+  await settle(broker, processors, signal, log);
+  const asked = typeof ending === 'function';
+  const reason = asked && !signal.aborted ? await ending() : undefined;
+  const end: InputEnd = { ended: asked ? reason === undefined : ending, closed: 0, timed: false };
+  if (reason !== undefined) end.reason = reason;
+  for (const stage of [processors, sinks]) {
+    for (const { loop, inputs } of stage) {
+      // A broker blip while asking where the topics end is waited out, like the consumers' own polls.
+      const targets = await retrying(
+        `drain: end of ${inputs.join(', ')}`,
+        () => visibleEndOffsets(broker, inputs, signal),
+        { signal, log },
+      );
+      while (!signal.aborted && !loop.caughtUp(targets)) {
+        await sleep(20, signal);
+        await loop.refreshFromGroup?.();
+      }
+      if (!end.ended || !(loop instanceof TaskRunner) || signal.aborted) continue;
+      const done = await Promise.race([
+        loop.endOfInput(),
+        new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true })),
+      ]);
+      if (!done) continue;
+      end.closed += done.closed;
+      end.timed ||= done.timed;
+      // Asked, not a run's own end: the tasks that ended must be every partition's. A worker that joined
+      // after the check took some (the ending commit was fenced, or ended fewer): their windows stay open,
+      // and so must every later stage's, which would otherwise close windows those partitions still feed.
+      const missing = asked ? await partitionsNotHeld(broker, inputs, done.partitions, signal, log) : undefined;
+      if (missing) {
+        end.ended = false;
+        end.reason = `a worker that joined meanwhile took ${partitionList(missing)}, whose windows stay open`;
+      }
+    }
+  }
+  return end;
+}
+
+/**
+ * Undefined when this process's processors hold every partition of their inputs, so ending them is the end
+ * of the whole input; else why not. Another worker's task may still write to a repartition topic a window
+ * here reads, and a partition it holds would stay open: with several workers each would have to end its own
+ * partitions once they reached the drain's targets, and downstream wait for every upstream end. A drain
+ * with nothing new gets here before its group dealt it anything: it waits for that, up to
+ * FINAL_ASSIGNMENT_MS (past a session timeout: a worker killed just before is dropped by then).
+ */
+export async function notHoldingEveryPartition(
+  broker: Broker,
+  processors: Paced[],
+  signal: AbortSignal,
+  log: Logger,
+  waitMs = FINAL_ASSIGNMENT_MS,
+): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let missing: { topic: string; partitions: number[] } | undefined;
+    for (const { loop, inputs } of processors) {
+      const held = (loop.assigned?.() ?? []).map((h) => h.partition);
+      missing ??= await partitionsNotHeld(broker, inputs, held, signal, log);
+    }
+    if (!missing) return undefined;
+    if (signal.aborted) return 'stopped';
+    if (Date.now() >= deadline)
+      return (
+        `another worker holds ${partitionList(missing)} (only a worker holding every partition ends the input: ` +
+        'stop the others, then run this again)'
+      );
+    await sleep(50, signal);
+  }
+}
+
+function partitionList({ topic, partitions }: { topic: string; partitions: number[] }): string {
+  return `${partitions.length === 1 ? 'partition' : 'partitions'} ${partitions.join(', ')} of ${topic}`;
+}
+
+/** The first of `inputs` with partitions not among `held` (a task's partition is every input's). */
+async function partitionsNotHeld(
+  broker: Broker,
+  inputs: string[],
+  held: number[],
+  signal: AbortSignal,
+  log: Logger,
+): Promise<{ topic: string; partitions: number[] } | undefined> {
+  const mine = new Set(held);
+  for (const topic of inputs) {
+    const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), { signal, log });
+    const partitions = (info?.partitions ?? []).map((p) => p.partition).filter((p) => !mine.has(p));
+    if (partitions.length > 0) return { topic, partitions };
+  }
+  return undefined;
+}
+
+/**
+ * A topology with a feedback loop (a topic it writes and reads back) goes on producing after each step
+ * caught up: before the drain goes stage by stage, every processor catches up until a round adds nothing.
+ */
+async function settle(broker: Broker, processors: Paced[], signal: AbortSignal, log: Logger): Promise<void> {
+  const inputs = [...new Set(processors.flatMap((p) => p.inputs))];
+  let before = '';
+  for (;;) {
+    const targets = await retrying(
+      `drain: end of ${inputs.join(', ')}`,
+      () => visibleEndOffsets(broker, inputs, signal),
+      { signal, log },
+    );
+    const now = JSON.stringify(targets);
+    if (now === before || signal.aborted) break;
+    before = now;
+    for (const { loop, inputs: mine } of processors) {
+      const own = targets.filter((t) => mine.includes(t.topic));
+      while (!signal.aborted && !loop.caughtUp(own)) await sleep(20, signal);
+    }
+  }
+}
