@@ -185,5 +185,5 @@ test('run, produce and consume --help each list only the options that command ta
   const sink = ['--sinks', '--sink-threads'];
   assert.deepEqual((await helpOptions('run')).sort(), [...source, ...sink, ...own].sort());
   assert.deepEqual((await helpOptions('produce')).sort(), [...source, ...own].sort());
-  assert.deepEqual((await helpOptions('consume')).sort(), [...sink, '--drain', ...own].sort());
+  assert.deepEqual((await helpOptions('consume')).sort(), [...sink, '--drain', '--final', ...own].sort());
 });

@@ -34,6 +34,8 @@ const reader: TaskProcessor = {
   },
 };
 
+let endCalls = 0;
+
 /** As a real task: ending its input is a change of its state (the watermark's snapshot), so it commits. */
 const ender: TaskProcessor = {
   ...reader,
@@ -46,6 +48,7 @@ const ender: TaskProcessor = {
     return {
       ...task,
       endOfInput: () => {
+        endCalls++;
         const was = ended;
         ended = true;
         return !was;
@@ -160,9 +163,26 @@ test('ending the input right after another member joined never counts the partit
     const other = broker.consumer({ group: taskGroup('t', ender.name), topics: ['in'] });
     const theirs = other.assignment().map((a) => a.partition);
     assert.equal(theirs.length, 1);
-    const end = await runner.endOfInput();
-    assert.ok(!end.partitions.includes(theirs[0]!), `ended here: ${end.partitions.join(', ')}`);
+    const end = await runner.endOfInput([0, 1]);
+    assert.deepEqual(end.partitions, [], `ended here: ${end.partitions.join(', ')}`);
+    // Refused or fenced, and not made later behind the caller's back: the partition left here stays open.
+    const calls = endCalls;
+    const mine = 1 - theirs[0]!;
+    await broker.produce('in', [{ value: { at: 1 }, partition: mine }]);
+    await until('the partition left here read on', () =>
+      runner.caughtUp([{ topic: 'in', partition: mine, offset: 2 }]),
+    );
+    // Nor once the other member left and both partitions are here again.
     await other.close();
+    await until('both partitions back here', () => runner.assigned().length === 2);
+    await broker.produce(
+      'in',
+      [0, 1].map((partition) => ({ value: { at: 2 }, partition })),
+    );
+    await until('both read on', () =>
+      runner.caughtUp([0, 1].map((p) => ({ topic: 'in', partition: p, offset: p === mine ? 3 : 2 }))),
+    );
+    assert.equal(endCalls, calls, 'no task ended after the end was refused');
   } finally {
     stop.abort();
     await running.catch(() => {});

@@ -7,6 +7,7 @@ import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { type InputEnd, outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
+import { retrying } from '../../core/retry.ts';
 import { otherRunningPids } from '../already-running.ts';
 import { addAppFlags, appEnv, withFlagNames } from '../app-flags.ts';
 import {
@@ -211,16 +212,19 @@ export async function runApp(
       ...(flags.fromStart ? { fromStart: true } : {}),
       // --final is a drain that ends the input: alone it would mean waiting for ever for an end.
       ...(flags.drain || flags.final ? { drain: true } : {}),
-      ...(flags.final ? { final: true, finalGuard: () => notTheEnd(broker, spec) } : {}),
+      ...(flags.final
+        ? { final: true, finalGuard: () => notTheEnd(broker, spec, { signal: controller.signal, log }) }
+        : {}),
       onStatus: (s) => progress.update(s),
     });
     await pipeline.done;
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
-    if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted)
-      await saySinceNothingCame(broker, spec, pipeline.statuses(), log, flags.final === true);
     const end = pipeline.inputEnd();
+    // A --final that did not end the input says why itself (an empty input among the reasons).
+    if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted && end?.ended !== false)
+      await saySinceNothingCame(broker, spec, pipeline.statuses(), log, flags.final === true);
     if (end) sayInputEnd(end, spec, log);
     if (flags.limit !== undefined && controller.signal.aborted && roles.sources) {
       // A stopped `--limit` run exits 0 like any stopped run: say it did not get there.
@@ -322,11 +326,21 @@ async function recordsOn(broker: Broker, topics: string[]): Promise<number> {
  * producer has not run yet: ended now, all it writes later would be late), or a producer of the app is
  * still running (what it writes next would come after the end).
  */
-async function notTheEnd(broker: Broker, spec: PipelineSpec): Promise<string | undefined> {
+async function notTheEnd(
+  broker: Broker,
+  spec: PipelineSpec,
+  retry: { signal: AbortSignal; log: ReturnType<typeof logger> },
+): Promise<string | undefined> {
   const inputs = appInputs(spec);
-  if (inputs.length > 0 && (await recordsOn(broker, inputs)) === 0)
+  // Asked of the broker like the drain's own reads: a blip is waited out, not the end of the run.
+  const held = await retrying('--final: records on the input', () => recordsOn(broker, inputs), retry);
+  if (inputs.length > 0 && held === 0)
     return `${inputs.join(', ')} ${inputs.length === 1 ? 'holds' : 'hold'} no records yet (run \`runnel produce ${spec.app}\` first)`;
-  const producers = await otherRunningPids(broker, spec.app, Date.now(), ['source']);
+  const producers = await retrying(
+    '--final: running producers',
+    () => otherRunningPids(broker, spec.app, Date.now(), ['source']),
+    retry,
+  );
   if (producers.length > 0)
     return `a producer of ${spec.app} is running (pid ${producers.join(', ')}): what it writes next would come after the end; run this once it has finished`;
   return undefined;
@@ -334,13 +348,18 @@ async function notTheEnd(broker: Broker, spec: PipelineSpec): Promise<string | u
 
 /** What `consume --final` did: ended the input (and what that means), or why not, as an error (exit 1). */
 function sayInputEnd(end: InputEnd, spec: PipelineSpec, log: ReturnType<typeof logger>): void {
+  const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX)));
   if (!end.ended)
     throw new RunnelError(
       ErrorCodes.INPUT_NOT_ENDED,
-      `--final: the input was not ended, its windows stay open: ${end.reason ?? 'stopped'}; what the drain processed is committed`,
+      end.partial
+        ? `--final: the input ended only in part: ${end.reason}; run \`consume --final\` again once this is the only worker, to end the rest`
+        : `--final: the input was not ended${windows ? ', its windows stay open' : ''}: ${end.reason ?? 'stopped'}; ` +
+            'what the drain processed is committed',
     );
-  if (end.closed === 0)
-    log.info('--final: the input had ended already (a bounded run before this one): no window was open');
+  if (end.steps === 0) log.info(`--final: ${spec.app} has no stateful steps: there was no input to end`);
+  else if (end.closed === 0)
+    log.info('--final: the input had ended already (an earlier bounded run or --final): no window was open');
   else if (!end.timed)
     log.info(`--final: the input ended; ${spec.app} keeps no windows or timers, so nothing else changes`);
   else

@@ -15,6 +15,10 @@ export interface InputEnd {
   closed: number;
   /** Whether an ended task keeps windows or timers: only then do later records go to `.late`. */
   timed: boolean;
+  /** Stateful steps whose input ended here (0: the app has none, or the end was refused before any). */
+  steps: number;
+  /** Not ended, but some steps were: a worker joined between them (see drain). */
+  partial?: true;
 }
 
 /**
@@ -42,7 +46,7 @@ export async function drain(
   await settle(broker, processors, signal, log);
   const asked = typeof ending === 'function';
   const reason = asked && !signal.aborted ? await ending() : undefined;
-  const end: InputEnd = { ended: asked ? reason === undefined : ending, closed: 0, timed: false };
+  const end: InputEnd = { ended: asked ? reason === undefined : ending, closed: 0, timed: false, steps: 0 };
   if (reason !== undefined) end.reason = reason;
   for (const stage of [processors, sinks]) {
     for (const { loop, inputs } of stage) {
@@ -57,24 +61,39 @@ export async function drain(
         await loop.refreshFromGroup?.();
       }
       if (!end.ended || !(loop instanceof TaskRunner) || signal.aborted) continue;
+      // Asked, not a run's own end: every partition's task ends in one commit, or none does (endOfInput).
+      const whole = asked ? await partitionNumbers(broker, inputs, signal, log) : undefined;
       const done = await Promise.race([
-        loop.endOfInput(),
+        loop.endOfInput(whole),
         new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true })),
       ]);
       if (!done) continue;
-      end.closed += done.closed;
-      end.timed ||= done.timed;
-      // Asked, not a run's own end: the tasks that ended must be every partition's. A worker that joined
-      // after the check took some (the ending commit was fenced, or ended fewer): their windows stay open,
-      // and so must every later stage's, which would otherwise close windows those partitions still feed.
+      // A worker that joined after the check took some partitions (the end was refused, or its commit
+      // fenced): this step's windows stay open, and so do every later step's, which would otherwise close
+      // windows those partitions still feed. Steps ended before it stay ended.
       const missing = asked ? await partitionsNotHeld(broker, inputs, done.partitions, signal, log) : undefined;
       if (missing) {
         end.ended = false;
-        end.reason = `a worker that joined meanwhile took ${partitionList(missing)}, whose windows stay open`;
+        if (end.steps > 0) end.partial = true;
+        end.reason = `a worker that joined meanwhile took ${partitionList(missing)}`;
+        continue;
       }
+      end.steps++;
+      end.closed += done.closed;
+      end.timed ||= done.timed;
     }
   }
   return end;
+}
+
+/** Every partition number of these topics. */
+async function partitionNumbers(broker: Broker, topics: string[], signal: AbortSignal, log: Logger): Promise<number[]> {
+  const all = new Set<number>();
+  for (const topic of topics) {
+    const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), { signal, log });
+    for (const p of info?.partitions ?? []) all.add(p.partition);
+  }
+  return [...all].sort((a, b) => a - b);
 }
 
 /**

@@ -59,6 +59,8 @@ export class TaskRunner {
   readonly #endedTasks = new Map<ProcessorTask, number>();
   #groupRead = 0;
   #endCommitted: PromiseWithResolvers<EndedHere> | undefined;
+  /** The partitions an end asked once must find here (see endOfInput). */
+  #whole: number[] | undefined;
   /** Ends a poll waiting for input when the input has ended: the drain waited out a whole poll (250 ms). */
   #wake = new AbortController();
   /** Next offset to read per input partition, as processed here (committed with the batch). */
@@ -87,9 +89,13 @@ export class TaskRunner {
   /**
    * Bounded input is over: the next batch closes every window (see the pipeline's drain); resolves once
    * what that produced is committed, with the partitions it ended (none if a rebalance fenced the commit).
+   * A bounded run's own end stays asked: tasks gained later end too. `whole` (consume --final): end only
+   * if a task is here for each of these partitions, all in one commit, or none; asked once, so a refused
+   * or fenced end is not made later behind the caller's back.
    */
-  endOfInput(): Promise<EndedHere> {
+  endOfInput(whole?: number[]): Promise<EndedHere> {
     this.#ended = true;
+    if (whole) this.#whole = whole;
     this.#wake.abort();
     this.#endCommitted ??= Promise.withResolvers<EndedHere>();
     return this.#endCommitted.promise;
@@ -189,7 +195,9 @@ export class TaskRunner {
           if (!gathering) break;
         }
         this.#skipGaps(consumer);
-        const ending = this.#ended;
+        const whole = this.#whole;
+        // An end asked for every partition ends nothing when one moved away since it was asked.
+        const ending = this.#ended && (!whole || whole.every((p) => this.#tasks.has(p)));
         const end: EndedHere = { partitions: [], closed: 0, timed: false };
         for (const task of this.#tasks.values()) {
           if (ending) {
@@ -200,9 +208,14 @@ export class TaskRunner {
           touched.add(task);
         }
         const landed = await this.#commit(consumer, [...touched], this.#positionsFor(touched), retry);
-        if (ending) {
-          if (!landed) end.partitions = [];
-          this.#endCommitted?.resolve(end);
+        if (this.#ended) {
+          // A fenced end wrote nothing: its tasks were dropped, and their new owners restore them open.
+          this.#endCommitted?.resolve(ending && landed ? end : { partitions: [], closed: 0, timed: false });
+          if (whole && !(ending && landed)) {
+            this.#ended = false;
+            this.#whole = undefined;
+            this.#endCommitted = undefined;
+          }
           // Woken once: later polls wait for input again.
           if (this.#wake.signal.aborted) this.#wake = new AbortController();
         }
