@@ -152,15 +152,15 @@ export interface ProcessorTask {
   takeCommit(): TaskCommit;
 }
 
+/** A window operator's store is `<operator>.windows` (the engine names it; the CLI asks whether an app keeps any). */
+export const WINDOW_STORE_SUFFIX = '.windows';
+
 /**
  * A processor of the engine: a piece of dataflow that runs as one task per input partition, each with
  * its own keyed state. Its runner commits a batch's outputs, state changes and input positions
  * atomically through the broker's StateBackend, so state scales out with the partitions and a crash or
  * a rebalance repeats nothing.
  */
-/** A window operator's store is `<operator>.windows` (the engine names it; the CLI asks whether an app keeps any). */
-export const WINDOW_STORE_SUFFIX = '.windows';
-
 export interface TaskProcessor {
   readonly kind: 'tasks';
   readonly name: string;

@@ -10,16 +10,15 @@ import type { Logger } from './log.ts';
 import { checkPlaces, type OutputPlace } from './places.ts';
 import { initialSpeed, ReplayControl } from './replay-control.ts';
 import { backlogGate, type Paced } from './runners/backlog.ts';
-import { drain, type InputEnd, notHoldingEveryPartition } from './runners/drain.ts';
-
-export type { InputEnd } from './runners/drain.ts';
-
 import type { InputShape } from './runners/consumer-loop.ts';
+import { drain, type InputEnd, notHoldingEveryPartition } from './runners/drain.ts';
 import { newRunStart } from './runners/replay-resume.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource } from './runners/source-runner.ts';
 import { TaskRunner } from './runners/task-runner.ts';
 import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC, StatusCell } from './status.ts';
+
+export type { InputEnd } from './runners/drain.ts';
 
 export interface RunOptions {
   broker: Broker;

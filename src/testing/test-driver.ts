@@ -93,7 +93,8 @@ export class TestDriver {
     const spec = await app.build({ dataDir, sinks: [], env });
     // As a run makes the topics: the processors' internal (repartition) topics, then the app's own.
     const configs: Record<string, { partitions?: number }> = {};
-    for (const p of spec.processors) Object.assign(configs, p.internalTopics, spec.topics);
+    for (const p of spec.processors) Object.assign(configs, p.internalTopics);
+    Object.assign(configs, spec.topics);
     const declared = Object.entries(configs).map(([topic, c]) => [topic, c.partitions ?? 1] as const);
     return new TestDriver(spec.processors, {
       ...rest,

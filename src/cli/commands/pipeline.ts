@@ -289,9 +289,7 @@ async function saySinceNothingCame(
     // A drain is not bounded input: the newest windows stay open (README, Time), which a trial read as lost.
     // Not said where they are known closed (an earlier bounded run, --final), nor by a --final, which says
     // what it did itself.
-    const windowed = new Set(
-      spec.processors.filter((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX))).map((p) => p.name),
-    );
+    const windowed = windowedSteps(spec);
     const open = statuses.some((s) => s.component === 'processor' && windowed.has(s.name) && s.inputEnded !== true);
     log.info(
       'nothing new to consume: every record on the topics was handled by an earlier run of this group' +
@@ -300,6 +298,13 @@ async function saySinceNothingCame(
           : ''),
     );
   }
+}
+
+/** The names of the app's steps that keep windows. */
+function windowedSteps(spec: PipelineSpec): Set<string> {
+  return new Set(
+    spec.processors.filter((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX))).map((p) => p.name),
+  );
 }
 
 /** What the app is fed: its sources' topics, or (a pipeline without sources) what its steps read and none writes. */
@@ -348,7 +353,7 @@ async function notTheEnd(
 
 /** What `consume --final` did: ended the input (and what that means), or why not, as an error (exit 1). */
 function sayInputEnd(end: InputEnd, spec: PipelineSpec, log: ReturnType<typeof logger>): void {
-  const windows = spec.processors.some((p) => p.stores.some((s) => s.endsWith(WINDOW_STORE_SUFFIX)));
+  const windows = windowedSteps(spec).size > 0;
   if (!end.ended)
     throw new RunnelError(
       ErrorCodes.INPUT_NOT_ENDED,

@@ -56,7 +56,6 @@ export interface InputShape {
   reports: ReadonlySet<string>;
 }
 
-/** Whether positions (next offset to read, by tpKey) reach every target: what a drain waits for. */
 /**
  * Raises `positions` to the group's committed positions, every member's (those of partitions moved here, and
  * how far the others got): a drain with several processes waits for all of them. A broker that does not
@@ -69,6 +68,7 @@ export async function raiseToGroup(broker: Broker, group: string, positions: Map
   }
 }
 
+/** Whether positions (next offset to read, by tpKey) reach every target: what a drain waits for. */
 export function caughtUpTo(positions: ReadonlyMap<string, number>, targets: TopicPartitionOffset[]): boolean {
   return targets.every((t) => (positions.get(tpKey(t.topic, t.partition)) ?? 0) >= t.offset);
 }

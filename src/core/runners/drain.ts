@@ -62,7 +62,8 @@ export async function drain(
       }
       if (!end.ended || !(loop instanceof TaskRunner) || signal.aborted) continue;
       // Asked, not a run's own end: every partition's task ends in one commit, or none does (endOfInput).
-      const whole = asked ? await partitionNumbers(broker, inputs, signal, log) : undefined;
+      const byTopic = asked ? await partitionsOf(broker, inputs, signal, log) : undefined;
+      const whole = byTopic && [...new Set([...byTopic.values()].flat())].sort((a, b) => a - b);
       const done = await Promise.race([
         loop.endOfInput(whole),
         new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true })),
@@ -71,7 +72,7 @@ export async function drain(
       // A worker that joined after the check took some partitions (the end was refused, or its commit
       // fenced): this step's windows stay open, and so do every later step's, which would otherwise close
       // windows those partitions still feed. Steps ended before it stay ended.
-      const missing = asked ? await partitionsNotHeld(broker, inputs, done.partitions, signal, log) : undefined;
+      const missing = byTopic && firstNotHeld(byTopic, done.partitions);
       if (missing) {
         end.ended = false;
         if (end.steps > 0) end.partial = true;
@@ -86,14 +87,35 @@ export async function drain(
   return end;
 }
 
-/** Every partition number of these topics. */
-async function partitionNumbers(broker: Broker, topics: string[], signal: AbortSignal, log: Logger): Promise<number[]> {
-  const all = new Set<number>();
+/** Each topic's partition numbers, read once for the end and the check after it. */
+async function partitionsOf(
+  broker: Broker,
+  topics: string[],
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
   for (const topic of topics) {
     const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), { signal, log });
-    for (const p of info?.partitions ?? []) all.add(p.partition);
+    out.set(
+      topic,
+      (info?.partitions ?? []).map((p) => p.partition),
+    );
   }
-  return [...all].sort((a, b) => a - b);
+  return out;
+}
+
+/** The first topic with partitions not among `held` (a task's partition is every input's), and those. */
+function firstNotHeld(
+  byTopic: Map<string, number[]>,
+  held: number[],
+): { topic: string; partitions: number[] } | undefined {
+  const mine = new Set(held);
+  for (const [topic, all] of byTopic) {
+    const partitions = all.filter((p) => !mine.has(p));
+    if (partitions.length > 0) return { topic, partitions };
+  }
+  return undefined;
 }
 
 /**
@@ -116,7 +138,7 @@ export async function notHoldingEveryPartition(
     let missing: { topic: string; partitions: number[] } | undefined;
     for (const { loop, inputs } of processors) {
       const held = (loop.assigned?.() ?? []).map((h) => h.partition);
-      missing ??= await partitionsNotHeld(broker, inputs, held, signal, log);
+      missing ??= firstNotHeld(await partitionsOf(broker, inputs, signal, log), held);
     }
     if (!missing) return undefined;
     if (signal.aborted) return 'stopped';
@@ -131,23 +153,6 @@ export async function notHoldingEveryPartition(
 
 function partitionList({ topic, partitions }: { topic: string; partitions: number[] }): string {
   return `${partitions.length === 1 ? 'partition' : 'partitions'} ${partitions.join(', ')} of ${topic}`;
-}
-
-/** The first of `inputs` with partitions not among `held` (a task's partition is every input's). */
-async function partitionsNotHeld(
-  broker: Broker,
-  inputs: string[],
-  held: number[],
-  signal: AbortSignal,
-  log: Logger,
-): Promise<{ topic: string; partitions: number[] } | undefined> {
-  const mine = new Set(held);
-  for (const topic of inputs) {
-    const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), { signal, log });
-    const partitions = (info?.partitions ?? []).map((p) => p.partition).filter((p) => !mine.has(p));
-    if (partitions.length > 0) return { topic, partitions };
-  }
-  return undefined;
 }
 
 /**
