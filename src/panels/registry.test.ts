@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { apps } from '../apps/index.ts';
 import { isRunnelError } from '../core/errors.ts';
-import { createAggregator, panelTypeNames } from '../server/panels/index.ts';
+import { checkPanels, createAggregator, panelType, panelTypeNames } from '../server/panels/index.ts';
+import { FIELD_NAMES } from './types.ts';
 
 const here = new URL('./', import.meta.url);
 const folders = readdirSync(here, { withFileTypes: true })
@@ -25,11 +26,26 @@ test('every panel type is one folder of options, aggregator and renderer, regist
   }
 });
 
-test("every shipped app's panels pass their type's options schema; a misspelt option is one line naming the panel", () => {
-  for (const app of apps) for (const spec of app.panels) assert.doesNotThrow(() => createAggregator(spec), app.name);
+test("every shipped app's panels pass their type's fields and options; a misspelt option is one line naming the panel", () => {
+  for (const app of apps) {
+    assert.doesNotThrow(() => checkPanels(app.name, app.panels), app.name);
+    for (const spec of app.panels) assert.doesNotThrow(() => createAggregator(spec), app.name);
+  }
   const temperature = apps.flatMap((a) => a.panels).find((p) => p.type === 'line' && p.options?.marks)!;
   assert.throws(
     () => createAggregator({ ...temperature, options: { ...temperature.options, unti: '°F' } }),
-    (e) => isRunnelError(e) && /panel "temperature" \(line\): options\.: Unrecognized key: "unti"/.test(e.message),
+    (e) =>
+      isRunnelError(e) &&
+      e.message === 'panel "temperature" (line): options: Unrecognized key: "unti" (did you mean "unit"?)',
   );
+});
+
+test('every panel type says which fields it reads, each one a field name', () => {
+  for (const name of panelTypeNames()) {
+    const { fields } = panelType(name)!;
+    const accepted = Object.keys(fields.accepts);
+    for (const n of accepted) assert.ok((FIELD_NAMES as readonly string[]).includes(n), `${name}: ${n}`);
+    for (const n of [...(fields.requires ?? []), ...(fields.oneOf ?? [])])
+      assert.ok(accepted.includes(n), `${name} requires ${n}, which it does not accept`);
+  }
 });

@@ -21,7 +21,7 @@ export class AppSession {
 
   private constructor(app: AppDefinition) {
     this.app = app;
-    for (const p of app.panels) this.#aggs.set(p.id, createAggregator(p));
+    for (const p of app.panels) this.#aggs.set(p.id, createAggregator(p, app.name));
   }
 
   static async open(app: AppDefinition, tailer: Tailer): Promise<AppSession> {

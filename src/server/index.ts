@@ -9,6 +9,7 @@ import { registerActionRoutes } from './actions.ts';
 import { registerControlRoute } from './control.ts';
 import { LiveHub } from './live.ts';
 import { OverviewModel } from './overview.ts';
+import { checkPanels } from './panels/index.ts';
 import { registerRoutes } from './routes.ts';
 import { HostAllowlist, isLoopback, newToken, tokenMatches } from './security.ts';
 import { registerSqlRoute } from './sql.ts';
@@ -76,10 +77,13 @@ export function createDashboard(o: DashboardOptions): {
   const log = o.log ?? silentLogger;
   let port = o.port ?? 8080;
   const allow = new HostAllowlist(host, o.allowedHosts);
-  const tailer = new Tailer(o.broker, o.history === undefined ? {} : { history: o.history });
   // A page reading the default `smoker` while the pipeline wrote SMOKER_TOPIC's topic stayed empty.
   const env = o.env ?? process.env;
   const apps = o.apps.map((a) => (a.panelsFor ? { ...a, panels: a.panelsFor(env) } : a));
+  // Before anything starts: a misspelt panel option or field was a 500 on the app's page, and a field
+  // the panel type does not read was silently ignored.
+  for (const a of apps) checkPanels(a.name, a.panels);
+  const tailer = new Tailer(o.broker, o.history === undefined ? {} : { history: o.history });
   const overview = new OverviewModel(o.broker, apps);
   const hub = new LiveHub(tailer, overview, apps, log);
   const webRoot = o.webRoot ?? DEFAULT_WEB_ROOT;

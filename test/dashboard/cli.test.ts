@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { registerDashboardCommand } from '../../src/cli/commands/dashboard.ts';
+import { runCli, workspace } from '../helpers/cli.ts';
 import { buzzApp, smokerApp, tempBroker } from './fixtures.ts';
 
 function program(stop: AbortController, lines: string[], closed: { value: boolean }) {
@@ -49,4 +52,61 @@ test('a bad --port is a one-line config error naming the flag', async () => {
     program(new AbortController(), [], closed).parseAsync(['dashboard', '--port', '99999'], { from: 'user' }),
     (err: Error & { code?: string }) => err.code === 'RUNNEL_CONFIG_INVALID' && /--port/.test(err.message),
   );
+});
+
+test('runnel dashboard --app with a misspelt panel option or field refuses to start, in one line naming app and panel', async () => {
+  const ws = workspace();
+  const index = JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname);
+  const appWith = (panel: string) => {
+    const file = join(ws.dir, `app-${Math.random().toString(36).slice(2)}.ts`);
+    writeFileSync(
+      file,
+      [
+        `import { defineApp } from ${index};`,
+        'export default defineApp({',
+        "  name: 'sensors',",
+        "  pipeline(t) { t.stream('sensors.in').to('sensors.out'); },",
+        `  panels: [${panel}],`,
+        '});',
+      ].join('\n'),
+    );
+    return file;
+  };
+  const option = await runCli(
+    [
+      'dashboard',
+      '--port',
+      '0',
+      '--broker',
+      ws.broker,
+      '--app',
+      appWith(
+        "{ id: 'mean', title: 'Mean', type: 'line', topic: 'sensors.out', fields: { y: 'mean' }, options: { unt: 'C' } }",
+      ),
+    ],
+    { cwd: ws.dir, timeoutMs: 30_000 },
+  );
+  assert.equal(option.code, 1, option.stderr);
+  assert.equal(
+    option.stderr.trim(),
+    'runnel: RUNNEL_CONFIG_INVALID: app "sensors", panel "mean" (line): options: Unrecognized key: "unt" (did you mean "unit"?)',
+  );
+  const field = await runCli(
+    [
+      'dashboard',
+      '--port',
+      '0',
+      '--broker',
+      ws.broker,
+      '--app',
+      appWith("{ id: 'mean', title: 'Mean', type: 'stat', topic: 'sensors.out', fields: { y: 'mean', grup: 'key' } }"),
+    ],
+    { cwd: ws.dir, timeoutMs: 30_000 },
+  );
+  assert.equal(field.code, 1, field.stderr);
+  assert.match(
+    field.stderr.trim(),
+    /^runnel: RUNNEL_CONFIG_INVALID: app "sensors", panel "mean" \(stat\): fields\.grup: no such field \(did you mean group\?\); a stat panel reads /,
+  );
+  assert.equal(field.stderr.trim().split('\n').length, 1);
 });

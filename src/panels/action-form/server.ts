@@ -25,5 +25,6 @@ class ActionForm implements Aggregator {
 export const actionFormType: ServerPanelType<ActionFormOptions> = {
   name: 'action-form',
   options: actionFormOptions,
+  fields: { accepts: {} },
   aggregator: (spec) => new ActionForm(spec),
 };

@@ -59,5 +59,9 @@ function primitives(value: unknown): Record<string, unknown> | undefined {
 export const alertType: ServerPanelType<AlertOptions> = {
   name: 'alert',
   options: alertOptions,
+  fields: {
+    accepts: { active: 'the field saying whether it is on (see activeWhen)', label: 'the text shown' },
+    requires: ['active'],
+  },
   aggregator: (spec, o) => new AlertPanel(spec, o),
 };

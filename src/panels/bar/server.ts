@@ -31,5 +31,9 @@ class BarPanel extends CountsAggregator {
 export const barType: ServerPanelType<BarOptions> = {
   name: 'bar',
   options: barOptions,
+  fields: {
+    accepts: { y: 'a { name: count } object in the latest record', group: 'a field to count records by' },
+    oneOf: ['y', 'group'],
+  },
   aggregator: (spec, o) => new BarPanel(spec, o),
 };

@@ -6,5 +6,6 @@ import { type CumulativeOptions, cumulativeOptions } from './options.ts';
 export const cumulativeType: ServerPanelType<CumulativeOptions> = {
   name: 'cumulative',
   options: cumulativeOptions,
+  fields: { accepts: { x: 'a numeric event time in ms; default the record time' } },
   aggregator: (spec) => new SeriesPanel(spec, {}, true),
 };

@@ -108,5 +108,12 @@ class DayBars implements Aggregator {
 export const dayBarsType: ServerPanelType<DayBarsOptions> = {
   name: 'day-bars',
   options: dayBarsOptions,
+  fields: {
+    accepts: {
+      x: 'the day (YYYY-MM-DD or ms; default `day`)',
+      y: "the bar's value",
+      group: "the value naming the bar's colour in `colors`",
+    },
+  },
   aggregator: (spec, o) => new DayBars(spec, o),
 };

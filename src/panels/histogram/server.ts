@@ -116,5 +116,12 @@ function quantile(values: ReadonlyArray<readonly [number, number]>, total: numbe
 export const histogramType: ServerPanelType<HistogramOptions> = {
   name: 'histogram',
   options: histogramOptions,
+  fields: {
+    accepts: {
+      y: 'a number per record, or a { value: count } object in the latest record',
+      x: 'the same as y (one or the other)',
+    },
+    oneOf: ['y', 'x'],
+  },
   aggregator: (spec, o) => new HistogramPanel(spec, o),
 };

@@ -8,8 +8,12 @@ export const zoneSchema = z.strictObject({
   color: z.string().optional(),
 });
 
+/** Lines drawn by a `line` with `fields.group` unless `maxGroups` says otherwise: one per palette colour. */
+export const DEFAULT_MAX_GROUPS = 8;
+
 /**
- * `line`: `fields.y` over event time (`fields.x` if numeric, else the record timestamp). Options:
+ * `line`: `fields.y` over event time (`fields.x` if numeric, else the record timestamp); with
+ * `fields.group`, one line per value of that field (the first `maxGroups` values seen). Options:
  */
 export const lineOptions = z.strictObject({
   unit: z.string().optional(),
@@ -17,6 +21,10 @@ export const lineOptions = z.strictObject({
   min: z.number().optional(),
   max: z.number().optional(),
   color: z.string().optional(),
+  /** With `fields.group`: how many groups get a line (default 8); records of the others are counted. */
+  maxGroups: z.number().int().min(1).max(20).optional(),
+  /** With `fields.group`: group value → colour (a theme name or #rrggbb); the others take the palette's. */
+  colors: z.record(z.string(), z.string()).optional(),
   zones: z.array(zoneSchema).default([]),
   /** `true`: a dashed line at the mean of the values; a path: an exact figure read from `averageTopic`. */
   average: z.union([z.boolean(), z.string()]).optional(),
@@ -58,6 +66,21 @@ export type Mark = {
   /** y at the start, so the chart can dot the line there. */
   y?: number;
   label?: string;
+};
+
+/** One group's line in `GroupSeriesData`; a delta appends its points (or restarts the line with `reset`). */
+export type GroupLine = { name: string; points: Point[]; reset?: boolean };
+
+/**
+ * What a `line` with `fields.group` sends: a snapshot holds every group's line, a delta only the groups
+ * with new points. `others`: records of groups past `maxGroups`, not drawn but said.
+ */
+export type GroupSeriesData = {
+  kind: 'group-series';
+  groups: GroupLine[];
+  total: number;
+  average?: number;
+  others?: { groups: number; records: number };
 };
 
 /** What `line` and `cumulative` send; a delta appends its points (or restarts the line with `reset`). */

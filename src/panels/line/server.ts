@@ -3,7 +3,16 @@ import type { StreamRecord } from '../../core/record.ts';
 import { asNumber, getPath } from '../../server/fields.ts';
 import type { Aggregator } from '../../server/panels/types.ts';
 import type { ServerPanelType } from '../types.ts';
-import { type LineOptions, lineOptions, type Mark, type Point, type SeriesData } from './options.ts';
+import {
+  DEFAULT_MAX_GROUPS,
+  type GroupLine,
+  type GroupSeriesData,
+  type LineOptions,
+  lineOptions,
+  type Mark,
+  type Point,
+  type SeriesData,
+} from './options.ts';
 
 /** Points kept per series; older points are thinned, not dropped, so a long run keeps its shape. */
 export const SERIES_CAP = 2000;
@@ -175,6 +184,11 @@ export class SeriesPanel implements Aggregator {
     return delta;
   }
 
+  /** Values drawn so far (a `cumulative`: records so far). */
+  get total(): number {
+    return this.#total();
+  }
+
   #total(): number {
     if (!this.#cumulative) return this.#seen;
     let n = 0;
@@ -226,8 +240,153 @@ export function thin(points: Point[], cap: number): Point[] {
   return out;
 }
 
+/** A group value as a line's name: text cut to 80 characters; a record without one is `(none)`. */
+function groupName(v: unknown): string {
+  return v === undefined || v === null ? '(none)' : String(v).slice(0, 80);
+}
+
+/** Group names past the cap remembered to say how many there are; beyond this many, records still count. */
+const OTHER_NAMES_KEPT = 1000;
+
+/**
+ * `line` with `fields.group`: one line per value of the group field (a sensor, a key), each a `SeriesPanel`
+ * of its own (its restarts, thinning and downsampling), for the first `maxGroups` values seen. Records of
+ * further groups are not drawn but counted, and the page says so. `average` is over every group's values.
+ */
+export class GroupSeriesPanel implements Aggregator {
+  readonly topics: string[];
+  readonly #spec: PanelSpec;
+  /** What each group's line reads: the panel without its group (and without marks and average). */
+  readonly #lineSpec: PanelSpec;
+  readonly #max: number;
+  readonly #lines = new Map<string, SeriesPanel>();
+  readonly #averageOfValues: boolean;
+  readonly #averagePath: string | undefined;
+  readonly #averageTopic: string | undefined;
+  #average: number | undefined;
+  #sum = 0;
+  #seen = 0;
+  readonly #otherNames = new Set<string>();
+  #otherRecords = 0;
+  #changed = false;
+
+  constructor(spec: PanelSpec, o: Partial<LineOptions>) {
+    this.#spec = spec;
+    const { group: _, ...fields } = spec.fields;
+    this.#lineSpec = { ...spec, fields, options: {} };
+    this.#max = o.maxGroups ?? DEFAULT_MAX_GROUPS;
+    this.#averageOfValues = o.average === true;
+    if (typeof o.average === 'string') {
+      this.#averagePath = o.average;
+      this.#averageTopic = o.averageTopic ?? `${spec.topic}.stats`;
+    }
+    this.topics = [spec.topic, ...(this.#averageTopic ? [this.#averageTopic] : [])];
+  }
+
+  add(records: StreamRecord[]): void {
+    const byGroup = new Map<SeriesPanel, StreamRecord[]>();
+    for (const r of records) {
+      if (r.topic === this.#spec.topic) {
+        const line = this.#lineOf(groupName(getPath(r.value, this.#spec.fields.group)));
+        if (!line) continue;
+        const batch = byGroup.get(line);
+        if (batch) batch.push(r);
+        else byGroup.set(line, [r]);
+        if (this.#averageOfValues) {
+          const y = asNumber(getPath(r.value, this.#spec.fields.y));
+          if (y !== undefined) {
+            this.#sum += y;
+            this.#seen++;
+          }
+        }
+      } else if (r.topic === this.#averageTopic) {
+        this.#average = asNumber(getPath(r.value, this.#averagePath)) ?? this.#average;
+        this.#changed = true;
+      }
+    }
+    for (const [line, batch] of byGroup) line.add(batch);
+  }
+
+  /** The group's line, made on its first record while there are fewer than `maxGroups`; else undefined. */
+  #lineOf(name: string): SeriesPanel | undefined {
+    const line = this.#lines.get(name);
+    if (line) return line;
+    if (this.#lines.size < this.#max) {
+      const made = new SeriesPanel(this.#lineSpec, {});
+      this.#lines.set(name, made);
+      return made;
+    }
+    this.#otherRecords++;
+    if (this.#otherNames.size < OTHER_NAMES_KEPT) this.#otherNames.add(name);
+    this.#changed = true;
+    return undefined;
+  }
+
+  commitHistory(): void {
+    for (const line of this.#lines.values()) line.commitHistory();
+    this.#changed = false;
+  }
+
+  snapshot(): GroupSeriesData {
+    const groups = [...this.#lines].map(([name, line]) => ({ name, points: line.snapshot().points }));
+    return this.#data(groups);
+  }
+
+  flush(): GroupSeriesData | undefined {
+    const groups: GroupLine[] = [];
+    for (const [name, line] of this.#lines) {
+      const d = line.flush();
+      if (d) groups.push({ name, points: d.points, ...(d.reset ? { reset: true } : {}) });
+    }
+    if (groups.length === 0 && !this.#changed) return undefined;
+    this.#changed = false;
+    return this.#data(groups);
+  }
+
+  #data(groups: GroupLine[]): GroupSeriesData {
+    let total = 0;
+    for (const line of this.#lines.values()) total += line.total;
+    const average = this.#averagePath
+      ? this.#average
+      : this.#averageOfValues && this.#seen > 0
+        ? this.#sum / this.#seen
+        : undefined;
+    return {
+      kind: 'group-series',
+      groups,
+      total,
+      ...(average === undefined ? {} : { average }),
+      ...(this.#otherRecords > 0 ? { others: { groups: this.#otherNames.size, records: this.#otherRecords } } : {}),
+    };
+  }
+}
+
+/** Options that say nothing (or something else) about the chosen fields, refused rather than ignored. */
+function checkLine(spec: PanelSpec, o: LineOptions): string | undefined {
+  if (spec.fields.group !== undefined) {
+    if (o.marks) return 'options.marks: marks are drawn on a single line, not with fields.group';
+    if (o.smooth) return 'options.smooth: a rolling mean is for a single line; with fields.group each group is a line';
+    if (o.color !== undefined)
+      return 'options.color: with fields.group, colour the groups with colors: { <value>: colour }';
+    return undefined;
+  }
+  if (o.maxGroups !== undefined) return 'options.maxGroups: only with fields.group (one line per group)';
+  if (o.colors !== undefined)
+    return 'options.colors: only with fields.group (one line per group); one line takes color';
+  return undefined;
+}
+
 export const lineType: ServerPanelType<LineOptions> = {
   name: 'line',
   options: lineOptions,
-  aggregator: (spec, o) => new SeriesPanel(spec, o),
+  fields: {
+    accepts: {
+      y: 'the number drawn',
+      x: 'a numeric event time in ms; default the record time',
+      group: 'one line per value of this field',
+    },
+    requires: ['y'],
+  },
+  check: checkLine,
+  aggregator: (spec, o) => (spec.fields.group === undefined ? new SeriesPanel(spec, o) : new GroupSeriesPanel(spec, o)),
 };

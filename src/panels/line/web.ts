@@ -6,8 +6,10 @@ import { withGaps } from '../../web/charts/gaps.ts';
 import { alpha, autosize, axis, boxSize, COLORS, color, timeAxis } from '../../web/charts/theme.ts';
 import { fmtInt, fmtNum, fmtRate } from '../../web/dom.ts';
 import { dataOf, type WebPanelType } from '../web.ts';
+import { thin } from './align.ts';
 import type { LineOptions, Mark, Point, SeriesData } from './options.ts';
 import { drawMarks, drawZones, type Zone } from './overlays.ts';
+import { groupLinePanel } from './web-groups.ts';
 
 /** Seconds without a point before a line breaks, whatever its usual pace: a pause of a few is not a silence. */
 const MIN_GAP_S = 10;
@@ -226,13 +228,8 @@ function tick(v: number): string {
   return Math.abs(v) >= 10_000 ? `${+(v / 1000).toFixed(1)}k` : String(+v.toFixed(4));
 }
 
-function thin(points: Point[], cap: number): Point[] {
-  let out = points;
-  while (out.length > cap) {
-    const half = Math.floor(out.length / 2);
-    out = [...out.slice(0, half).filter((_, i) => i % 2 === 0), ...out.slice(half)];
-  }
-  return out;
-}
-
-export const lineRenderer: WebPanelType = { name: 'line', create: (spec) => timeSeriesPanel(spec) };
+/** A `line` with `fields.group` draws a line per group (./web-groups.ts); without, the one line here. */
+export const lineRenderer: WebPanelType = {
+  name: 'line',
+  create: (spec) => (spec.fields.group === undefined ? timeSeriesPanel(spec) : groupLinePanel(spec, timeRange)),
+};

@@ -57,5 +57,6 @@ class Lines extends WholeSnapshot {
 export const linesType: ServerPanelType<LinesOptions> = {
   name: 'lines',
   options: linesOptions,
+  fields: { accepts: { x: 'a numeric x; default the record time' } },
   aggregator: (spec, o) => new Lines(spec, o),
 };

@@ -117,5 +117,12 @@ class PointMap implements Aggregator {
 export const pointMapType: ServerPanelType<PointMapOptions> = {
   name: 'point-map',
   options: pointMapOptions,
+  fields: {
+    accepts: {
+      x: 'the x position (default `x`)',
+      y: 'the y position (default `y`)',
+      group: 'the group colouring the point (default `group`)',
+    },
+  },
   aggregator: (spec, o) => new PointMap(spec, o),
 };

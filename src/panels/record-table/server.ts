@@ -71,5 +71,6 @@ class RecordTable extends WholeSnapshot {
 export const recordTableType: ServerPanelType<RecordTableOptions> = {
   name: 'record-table',
   options: recordTableOptions,
+  fields: { accepts: {} },
   aggregator: (spec, o) => new RecordTable(spec, o),
 };

@@ -22,5 +22,6 @@ class StatPanel extends LatestAggregator {
 export const statType: ServerPanelType<StatOptions> = {
   name: 'stat',
   options: statOptions,
+  fields: { accepts: { y: 'the value shown' }, requires: ['y'] },
   aggregator: (spec) => new StatPanel(spec),
 };

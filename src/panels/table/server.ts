@@ -28,5 +28,6 @@ class TablePanel extends LatestAggregator {
 export const tableType: ServerPanelType<TableOptions> = {
   name: 'table',
   options: tableOptions,
+  fields: { accepts: { columns: 'the fields shown (default the whole value)' } },
   aggregator: (spec, o) => new TablePanel(spec, o),
 };

@@ -92,5 +92,6 @@ class TickCounts implements Aggregator {
 export const tickCountsType: ServerPanelType<TickCountsOptions> = {
   name: 'tick-counts',
   options: tickCountsOptions,
+  fields: { accepts: { x: 'the whole-number tick (default `tick`)' } },
   aggregator: (spec, o) => new TickCounts(spec, o),
 };

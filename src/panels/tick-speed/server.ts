@@ -73,5 +73,6 @@ export class TickSpeed implements Aggregator {
 export const tickSpeedType: ServerPanelType<TickSpeedOptions> = {
   name: 'tick-speed',
   options: tickSpeedOptions,
+  fields: { accepts: { x: 'the tick (default `tick`)' } },
   aggregator: (spec, o) => new TickSpeed(spec, o),
 };
