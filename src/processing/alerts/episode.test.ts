@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from '../../../test/helpers/alert-reference.ts';
+import { formatDuration } from './duration.ts';
 import { type AlertRule, moreExtreme, rateOfChange, stall, threshold, zScore } from './index.ts';
 
 const minutes = (values: number[]) => values.map((value, i) => ({ at: i * 60_000, value }));
@@ -81,4 +82,41 @@ test('an every-N update on a reading without a verdict says so and carries no fi
       ['updated', {}, 'rateOfChange still ongoing (no verdict on this reading)'],
     ],
   );
+});
+
+test('every rule tells durations exactly to what it shows: a 90 s episode ends "after 1m 30s", not "after 2m"', () => {
+  const hot = run(
+    threshold({ label: 'temperature', unit: '°C', above: 36 }),
+    [36.4, 36.2, 36.3, 36.1, 35.8].map((value, i) => ({ at: i * 22_500, value })),
+  );
+  const ended = hot.find((e) => e.type === 'ended');
+  assert.equal(ended?.durationMs, 90_000);
+  assert.equal(
+    ended?.reason,
+    `temperature back to 35.8 °C (at or below 36.0 °C) after ${formatDuration(90_000)}; peak 36.4 °C`,
+  );
+  // Every rule's reasons, on readings 75 s apart (episodes of 1m 15s, 2m 30s, ...; rates over 1m 15s); the
+  // stall's time window reads as given.
+  const rules: AlertRule<unknown>[] = [
+    threshold({ above: 100.5 }),
+    rateOfChange({ per: '1m', above: 0.5 }),
+    stall({ window: '90s', threshold: 0.5 }),
+    zScore({ window: 3, threshold: 1, minStd: 0.1 }),
+  ] as AlertRule<unknown>[];
+  const rs = [100, 101, 100, 102, 100.2, 100.1, 100.2, 100.1, 100.2, 105, 100].map((value, i) => ({
+    at: i * 75_000,
+    value,
+  }));
+  const endings = rules.flatMap((rule) => run(rule, rs).filter((e) => e.type === 'ended'));
+  assert.ok(
+    endings.some((e) => e.durationMs! % 60_000 !== 0),
+    'some episode lasts a part of a minute',
+  );
+  for (const e of endings) assert.ok(e.reason.includes(` after ${formatDuration(e.durationMs!)}`), e.reason);
+  const rises = run(rules[1]!, rs).filter((e) => e.type === 'started');
+  assert.ok(rises.length > 0);
+  for (const e of rises) assert.ok(e.reason.endsWith(` in ${formatDuration(e.figures.dtMs!)})`), e.reason);
+  const stalls = run(rules[2]!, rs);
+  assert.ok(stalls.length > 0);
+  for (const e of stalls) assert.ok(e.reason.includes(`over the last ${formatDuration(90_000)} `), e.reason);
 });

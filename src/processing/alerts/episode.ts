@@ -1,6 +1,6 @@
-import ms from 'ms';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { close, fmt } from './compare.ts';
+import { formatDuration } from './duration.ts';
 import { type ResolvedSpan, resolveSpan, type Span } from './span.ts';
 import type { AlertEvent, AlertRule, Verdict } from './types.ts';
 
@@ -203,7 +203,7 @@ export function formatter(o: CommonOptions): { label: string; num: (x: number) =
   return { label: o.label ?? 'value', num, qty: (x) => (o.unit ? `${num(x)} ${o.unit}` : num(x)) };
 }
 
-/** " after 12m", for ended reasons. */
+/** " after 1m 30s", for ended reasons. */
 export function after(durationMs: number | undefined): string {
-  return durationMs === undefined ? '' : ` after ${ms(durationMs)}`;
+  return durationMs === undefined ? '' : ` after ${formatDuration(durationMs)}`;
 }

@@ -3,6 +3,7 @@
  * condition into one episode (started / updated / ended). The engine keeps each rule's state per key.
  */
 export { close, fmt, lessOrClose } from './compare.ts';
+export { formatDuration } from './duration.ts';
 export {
   type CommonOptions,
   type DescribeContext,

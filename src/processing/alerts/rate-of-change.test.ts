@@ -13,6 +13,7 @@ import {
   tenths,
   updatesArb,
 } from '../../../test/helpers/alert-reference.ts';
+import { formatDuration } from './duration.ts';
 import { rateOfChange } from './rate-of-change.ts';
 
 const PER = { '1s': 1000, '1m': 60_000, '1h': 3_600_000 } as const;
@@ -98,7 +99,8 @@ test('a fast rise is one episode with its rate, and readings sharing a timestamp
     ],
   );
   assert.deepEqual(events[0]?.figures, { rate: 4, from: 101, to: 103, dtMs: 30_000, above: 2 });
-  assert.equal(events[0]?.reason, 'temperature changing at 4.0 °F/1m, above 2.0 °F/1m (101.0 °F → 103.0 °F in 30s)');
+  const dt = formatDuration(rs[2]!.at - rs[1]!.at);
+  assert.equal(events[0]?.reason, `temperature changing at 4.0 °F/1m, above 2.0 °F/1m (101.0 °F → 103.0 °F in ${dt})`);
 });
 
 test('rate of change options are checked', () => {

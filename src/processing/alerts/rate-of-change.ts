@@ -1,4 +1,4 @@
-import ms from 'ms';
+import { formatDuration } from './duration.ts';
 import { after, type CommonOptions, configError, formatter, makeRule } from './episode.ts';
 import { type LevelOptions, resolveLevel } from './level.ts';
 import { durationMs } from './span.ts';
@@ -50,7 +50,7 @@ export function rateOfChange(o: RateOfChangeOptions) {
     },
     describe(type, { verdict, peak, durationMs }) {
       const r = verdict.figures.rate ?? 0;
-      const move = `${qty(verdict.figures.from ?? 0)} → ${qty(verdict.figures.to ?? 0)} in ${ms(verdict.figures.dtMs ?? 0)}`;
+      const move = `${qty(verdict.figures.from ?? 0)} → ${qty(verdict.figures.to ?? 0)} in ${formatDuration(verdict.figures.dtMs ?? 0)}`;
       if (type === 'started') return `${label} changing at ${rateText(r)}, ${lv.side} ${rateText(lv.level)} (${move})`;
       if (type === 'updated') return `${label} still changing at ${rateText(r)}, peak ${rateText(peak)}`;
       return `${label} rate back to ${rateText(r)}${after(durationMs)}; peak ${rateText(peak)}`;

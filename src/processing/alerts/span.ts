@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { formatDuration } from './duration.ts';
 
 /**
  * A length of series: a number counts readings; a string ('90s', '10m', '1h') or `{ ms }` is event time.
@@ -32,7 +33,7 @@ export function durationMs(option: string, span: string | { ms: number }): numbe
   return v;
 }
 
-/** How a span reads in a reason: "10 readings" or "10m". */
+/** How a span reads in a reason: "10 readings", "10m" or "1m 30s". */
 export function describeSpan(span: ResolvedSpan): string {
-  return 'readings' in span ? `${span.readings} reading${span.readings === 1 ? '' : 's'}` : ms(span.ms);
+  return 'readings' in span ? `${span.readings} reading${span.readings === 1 ? '' : 's'}` : formatDuration(span.ms);
 }

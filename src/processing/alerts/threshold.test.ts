@@ -12,6 +12,7 @@ import {
   tenths,
   updatesArb,
 } from '../../../test/helpers/alert-reference.ts';
+import { formatDuration } from './duration.ts';
 import { threshold } from './threshold.ts';
 
 test('threshold with minDuration and hysteresis: episodes equal the brute-force reference on random series', () => {
@@ -78,7 +79,9 @@ test('above 100 starts, below 95 ends: one episode through the band, with durati
   assert.equal(events[0]?.rule, 'too-hot');
   assert.equal(events[0]?.reason, 'temperature 101.0 °F above 100.0 °F');
   assert.deepEqual(events[0]?.figures, { value: 101, above: 100 });
-  assert.equal(events[1]?.reason, 'temperature back to 94.5 °F (at or below 95.0 °F) after 5m; peak 104.0 °F');
+  // Started at the 101 (minute 1), ended at the 94.5 (minute 6).
+  const lasted = formatDuration(rs[6]!.at - rs[1]!.at);
+  assert.equal(events[1]?.reason, `temperature back to 94.5 °F (at or below 95.0 °F) after ${lasted}; peak 104.0 °F`);
 });
 
 test('below with minDuration in readings: a dip shorter than the minimum starts nothing', () => {
