@@ -404,7 +404,7 @@ test('a --csv that is JSON, or lacks the timestamp column, is refused before any
   assert.equal(noColumn.code, 1, noColumn.stderr);
   assert.equal(
     noColumn.stderr.trim(),
-    `runnel: RUNNEL_INPUT_MALFORMED: CSV file ${csv} has no "timestamp" column (columns: time, temp)`,
+    `runnel: RUNNEL_INPUT_MALFORMED: CSV file ${csv} has no "timestamp" or "temperature" column (did you mean "time" for "timestamp", "temp" for "temperature"? columns: time, temp)`,
   );
   // Refused while the app was built: no broker file, no output written, no stale alerts replayed.
   assert.equal(existsSync(ws.broker.slice('local:'.length)), false);

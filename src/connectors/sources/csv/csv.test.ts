@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Papa from 'papaparse';
 import type { SourceItem } from '../../../core/connector.ts';
+import { isRunnelError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { CsvSource } from './csv.ts';
 import { csvRecordTexts } from './records.ts';
+import type { CsvConfig } from './spec.ts';
 
 /** mulberry32: a seeded generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -191,4 +194,92 @@ test('a quote never closed, or stray after a closing one, makes its record a dea
   const [, stray, , , open] = items;
   assert.ok(stray?.kind === 'invalid' && /quote stands where/.test(stray.error.message));
   assert.ok(open?.kind === 'invalid' && /never closed/.test(open.error.message));
+});
+
+test('a header without a column the config needs is refused at start, naming it, the header and a likely stand-in', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const refusal = (path: string, config: Partial<CsvConfig>) => {
+    try {
+      new CsvSource({ path, timestampColumn: 'timestamp', loop: false, ...config });
+    } catch (err) {
+      assert.ok(isRunnelError(err), String(err));
+      assert.equal(err.code, 'RUNNEL_INPUT_MALFORMED');
+      assert.deepEqual(
+        err.value,
+        (Papa.parse<string[]>(readFileSync(path, 'utf8')).data[0] ?? []).map((c) => c.trim()),
+      );
+      return err.message;
+    }
+    return undefined;
+  };
+  // The user's file: `temperature` renamed `temp`. It used to start and dead-letter every row.
+  const renamed = file('renamed.csv', 'timestamp,temp\n2025-01-01 15:00:00,70.1\n2025-01-01 15:01:00,70.3\n');
+  assert.equal(
+    refusal(renamed, { columns: { temperature: 'number' } }),
+    `CSV file ${renamed} has no "temperature" column (did you mean "temp"? columns: timestamp, temp)`,
+  );
+  // Several missing at once are named together: timestamp, key and typed columns alike; a header column is
+  // offered for one of them only, and nothing is offered where nothing is alike.
+  const several = file('several.csv', 'Time,temp,sensor id,note\n2025-01-01 15:00:00,70.1,a,x\n');
+  assert.equal(
+    refusal(several, { key: 'sensor_id', columns: { temperature: 'number', humidity: 'number', note: 'string' } }),
+    `CSV file ${several} has no "timestamp", "sensor_id", "temperature" or "humidity" column ` +
+      `(did you mean "Time" for "timestamp", "sensor id" for "sensor_id", "temp" for "temperature"? ` +
+      'columns: Time, temp, sensor id, note)',
+  );
+  const unlike = file('unlike.csv', 'timestamp,a,b\n2025-01-01 15:00:00,1,2\n');
+  assert.equal(
+    refusal(unlike, { columns: { temperature: 'number' } }),
+    `CSV file ${unlike} has no "temperature" column (columns: timestamp, a, b)`,
+  );
+  // A column listed in columns that the header has is no refusal; nor is one typed as optional.
+  assert.equal(refusal(renamed, { columns: { temp: 'number' } }), undefined);
+  assert.equal(refusal(renamed, { columns: { temp: 'number', humidity: 'number?' } }), undefined);
+  assert.match(refusal(renamed, { key: 'humidity', columns: { humidity: 'number?' } }) ?? '', /no "humidity" column/);
+});
+
+test('an optional column is typed when the file has it, and left out when it has not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  const read = async (text: string) => {
+    const path = join(dir, 'users.csv');
+    writeFileSync(path, text);
+    const source = new CsvSource({
+      path,
+      timestampColumn: 'timestamp',
+      columns: { id: 'string', post_code: 'string?' },
+      loop: false,
+    });
+    const items: SourceItem[] = [];
+    for await (const batch of source.read({ signal: new AbortController().signal, log: silentLogger }))
+      items.push(...batch);
+    return items.map((i) => (i.kind === 'record' ? i.record.value : i.error.message));
+  };
+  assert.deepEqual(await read('timestamp,id,post_code\n2025-01-01 15:00:00,7,01234\n'), [
+    { timestamp: '2025-01-01 15:00:00', id: '7', post_code: '01234' },
+  ]);
+  assert.deepEqual(await read('timestamp,id\n2025-01-01 15:00:00,7\n'), [
+    { timestamp: '2025-01-01 15:00:00', id: '7' },
+  ]);
+});
+
+test('a file whose header changed after the start is refused when it is read, in the same words', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  const path = join(dir, 'readings.csv');
+  writeFileSync(path, 'timestamp,temperature\n2025-01-01 15:00:00,70.1\n');
+  const source = new CsvSource({ path, timestampColumn: 'timestamp', columns: { temperature: 'number' }, loop: false });
+  writeFileSync(path, 'timestamp,temp\n2025-01-01 15:00:00,70.1\n');
+  await assert.rejects(
+    async () => {
+      for await (const _ of source.read({ signal: new AbortController().signal, log: silentLogger }));
+    },
+    {
+      code: 'RUNNEL_INPUT_MALFORMED',
+      message: `CSV file ${path} has no "temperature" column (did you mean "temp"? columns: timestamp, temp)`,
+    },
+  );
 });

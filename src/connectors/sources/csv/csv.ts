@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
+import { closestNames, editDistance } from '../../../core/closest-names.ts';
 import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
@@ -29,6 +30,40 @@ async function* csvRecords(path: string): AsyncGenerator<CsvRecordText> {
 function excerptList(names: string[], max = 10): string {
   const shown = names.slice(0, max).map((n) => (looksBinary(n) || n.length > 40 ? excerpt(n) : n));
   return `${shown.join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`;
+}
+
+/** `"a"`, `"a" or "b"`, `"a", "b" or "c"`. */
+function orList(names: string[]): string {
+  const q = names.map((n) => `"${n}"`);
+  return q.length <= 1 ? (q[0] ?? '') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
+/** A header column that may be the one meant: another case or spacing, a slip of a letter or two, or a prefix. */
+function likely(wanted: string, name: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
+  const w = norm(wanted);
+  const n = norm(name);
+  if (w === '' || n === '') return false;
+  const [short, long] = w.length <= n.length ? [w, n] : [n, w];
+  return editDistance(w, n) <= Math.min(2, Math.floor(w.length / 3)) || (short.length >= 3 && long.startsWith(short));
+}
+
+/**
+ * "did you mean …? " for the missing columns that have a likely stand-in among the header's other columns
+ * (each suggested once): just the name for one missing column, "x for y" pairs for several.
+ */
+function didYouMean(missing: string[], header: string[], needed: Set<string>): string {
+  const free = header.filter((h) => h !== '' && !needed.has(h));
+  const pairs: [string, string][] = [];
+  for (const m of missing) {
+    const [best] = closestNames(m, free, 1).shown;
+    if (best === undefined || !likely(m, best)) continue;
+    pairs.push([m, best]);
+    free.splice(free.indexOf(best), 1);
+  }
+  if (pairs.length === 0) return '';
+  if (missing.length === 1) return `did you mean "${pairs[0]![1]}"? `;
+  return `did you mean ${pairs.map(([m, h]) => `"${h}" for "${m}"`).join(', ')}? `;
 }
 
 /** The file's first line (up to 64 KiB), for checking the header before the replay starts. */
@@ -113,7 +148,9 @@ export class CsvSource implements Source {
   async *#items(signal: AbortSignal, skip: number): AsyncGenerator<SourceItem> {
     const { path } = this.#c;
     let header: string[] | undefined;
-    const kinds = new Map<string, ColumnKind>(Object.entries(this.#c.columns ?? {}));
+    const kinds = new Map<string, ColumnKind>(
+      Object.entries(this.#c.columns ?? {}).map(([name, kind]) => [name, kind.replace('?', '') as ColumnKind]),
+    );
     /** The header's delimiter, for every row: guessed per row, `1,"x; y"` split on the semicolons. */
     let delimiter: string | undefined;
     let skipped = 0;
@@ -165,14 +202,17 @@ export class CsvSource implements Source {
         { value: path },
       );
     }
-    for (const needed of [timestampColumn, ...(key ? [key] : [])]) {
-      if (!header.includes(needed)) {
-        throw new RunnelError(
-          ErrorCodes.INPUT_MALFORMED,
-          `CSV file ${path} has no "${needed}" column (columns: ${excerptList(header)})`,
-          { value: header },
-        );
-      }
+    // Every column the config names, but those typed as optional ('string?'): without one, every row would
+    // go to the dead letters (or on without it), so the file is refused before anything starts.
+    const typed = Object.entries(this.#c.columns ?? {}).flatMap(([name, kind]) => (kind.endsWith('?') ? [] : [name]));
+    const needed = new Set([timestampColumn, ...(key ? [key] : []), ...typed]);
+    const missing = [...needed].filter((n) => !header.includes(n));
+    if (missing.length > 0) {
+      throw new RunnelError(
+        ErrorCodes.INPUT_MALFORMED,
+        `CSV file ${path} has no ${orList(missing)} column (${didYouMean(missing, header, needed)}columns: ${excerptList(header)})`,
+        { value: header },
+      );
     }
   }
 
