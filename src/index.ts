@@ -12,6 +12,7 @@ import './connectors/sinks/index.ts';
 
 // --- Apps: declare one, run it with `runnel run ./my-pipeline.ts` ---
 export { type AppConfig, type AppSink, defineApp } from './apps/define-app.ts';
+export { SINK_KINDS, type SinkKind } from './core/app.ts';
 export type {
   AppAction,
   AppActionContext,

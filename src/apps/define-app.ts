@@ -10,10 +10,11 @@ import type {
   SourceBinding,
 } from '../core/app.ts';
 import type { TopicConfig } from '../core/broker.ts';
+import { closestNames } from '../core/closest-names.ts';
 import type { Source } from '../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { TopologyBuilder } from '../processing/dsl/topology.ts';
-import { type Column, type Env, sinksFor } from './settings.ts';
+import { type Column, type Env, SINK_KINDS, type SinkKind, sinksFor } from './settings.ts';
 
 /** A topic the app writes to the sinks chosen with `--sinks` (JSONL file, SQLite/DuckDB table, Kafka). */
 export interface AppSink {
@@ -23,7 +24,7 @@ export interface AppSink {
   /** Typed columns for the SQL tables; without them a table holds the whole value as JSON. */
   columns?: Column[];
   /** Only these sink kinds (e.g. ['jsonl']); default: every kind `--sinks` names. */
-  kinds?: string[];
+  kinds?: SinkKind[];
   /**
    * Table mode for the SQL sinks: one row per value of this column (its primary key), updated by newer
    * records, instead of a row per record. Needs `columns` naming it.
@@ -81,7 +82,7 @@ export interface AppConfig {
  *   pipeline(t) {
  *     t.stream('readings', { schema: Reading, eventTime: 'ts' })
  *       .keyBy((r) => r.sensor)
- *       .window(tumbling({ size: 60_000 }))
+ *       .window(tumbling(60_000))
  *       .aggregate((a) => ({ n: a.count(), mean: a.mean((r) => r.temp) }))
  *       .to('readings.per-minute');
  *   },
@@ -131,12 +132,13 @@ export function defineApp(config: AppConfig): AppDefinition {
       ]);
       for (const topic of all) if (!topic.startsWith(`${id}-`)) topics[topic] = { partitions };
       Object.assign(topics, typeof config.topics === 'function' ? config.topics(options) : config.topics);
+      for (const s of declared) checkSinkKinds(config.name, s);
       const sinks = declared.flatMap((s) =>
         sinksFor(
           config.name,
           s.topic,
           s.table ?? s.topic.replace(/[.-]/g, '_'),
-          s.kinds ? options.sinks.filter((k) => s.kinds!.includes(k)) : options.sinks,
+          s.kinds ? options.sinks.filter((k) => (s.kinds as string[]).includes(k)) : options.sinks,
           options,
           s.columns,
           s.key,
@@ -166,4 +168,21 @@ export function defineApp(config: AppConfig): AppDefinition {
     panelsFor: panels,
     ...(config.actions ? { actions: config.actions } : {}),
   };
+}
+
+/**
+ * A misspelt kind (`kinds: ['sqllite']`) matched none of `--sinks`, and the table never appeared, in
+ * silence. The type refuses it in TypeScript; this, in a plain .js app or behind a cast.
+ */
+function checkSinkKinds(app: string, s: AppSink): void {
+  for (const kind of s.kinds ?? []) {
+    if ((SINK_KINDS as readonly string[]).includes(kind)) continue;
+    const { shown } = closestNames(kind, [...SINK_KINDS], 1);
+    throw new RunnelError(
+      ErrorCodes.CONFIG_INVALID,
+      `${app}: sink of ${s.topic}: kinds: unknown sink kind "${kind}"${shown[0] ? ` (did you mean ${shown[0]}?)` : ''}; ` +
+        `the kinds: ${SINK_KINDS.join(', ')}`,
+      { value: kind },
+    );
+  }
 }

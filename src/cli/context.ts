@@ -8,7 +8,7 @@ import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import type { OutputPlace } from '../core/places.ts';
 import '../brokers/index.ts';
-import { kafkaSinkUrl } from '../apps/settings.ts';
+import { kafkaSinkUrl, SINK_KINDS, type SinkKind } from '../apps/settings.ts';
 import { parseKafkaUrl } from '../brokers/kafka/config.ts';
 import { parseLocalUrl } from '../brokers/local/index.ts';
 import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
@@ -39,9 +39,9 @@ export interface PipelineFlags extends CommonFlags {
   api?: string;
 }
 
-export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb', 'postgres', 'cassandra', 'kafka'];
+export { SINK_KINDS };
 /** Kafka mirroring is opt-in: it needs a cluster, and the default must run with nothing but Node. */
-export const DEFAULT_SINKS = ['jsonl', 'sqlite', 'duckdb'];
+export const DEFAULT_SINKS: SinkKind[] = ['jsonl', 'sqlite', 'duckdb'];
 
 /** `.env` in the working directory (or the --dotenv file), under the real environment, which wins. */
 export function loadEnv(dotenv?: string): Record<string, string | undefined> {
@@ -93,7 +93,7 @@ export function logger(flags: CommonFlags, prefix?: string): Logger {
  * The sinks `--sinks` names; without it the defaults, plus Postgres when the seeds' `.env` says
  * DATABASE_TYPE=postgres (their consumers wrote to SQLite or Postgres by that key).
  */
-export function parseSinks(list: string | undefined, env: Record<string, string | undefined> = {}): string[] {
+export function parseSinks(list: string | undefined, env: Record<string, string | undefined> = {}): SinkKind[] {
   if (list === undefined) return [...DEFAULT_SINKS, ...databaseTypeSinks(env.DATABASE_TYPE)];
   const kinds = list
     .split(',')
@@ -109,16 +109,16 @@ export function parseSinks(list: string | undefined, env: Record<string, string 
     );
   }
   for (const k of kinds) {
-    if (!SINK_KINDS.includes(k)) {
+    if (!(SINK_KINDS as readonly string[]).includes(k)) {
       throw new RunnelError(ErrorCodes.CONFIG_INVALID, `--sinks: unknown sink "${k}" (use ${SINK_KINDS.join(', ')})`, {
         value: k,
       });
     }
   }
-  return kinds;
+  return kinds as SinkKind[];
 }
 
-function databaseTypeSinks(type: string | undefined): string[] {
+function databaseTypeSinks(type: string | undefined): SinkKind[] {
   const t = type?.trim().toLowerCase();
   if (!t || t === 'sqlite' || t === 'duckdb') return [];
   if (t === 'postgres' || t === 'postgresql') return ['postgres'];

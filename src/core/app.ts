@@ -60,11 +60,15 @@ export interface AppPrint {
   line(value: unknown): string | undefined;
 }
 
+/** Every sink kind an app attaches (`--sinks`, AppSink.kinds): the one list. */
+export const SINK_KINDS = ['jsonl', 'sqlite', 'duckdb', 'postgres', 'cassandra', 'kafka'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
 export interface AppOptions {
   /** Folder for sink output (`<dataDir>/<app>.sqlite`, `<dataDir>/<topic>.jsonl`). */
   dataDir: string;
   /** Sink kinds to attach, e.g. ['jsonl', 'sqlite', 'duckdb']. */
-  sinks: string[];
+  sinks: SinkKind[];
   /** Source pacing: records per second, 0 = as fast as possible; undefined = the app's default. */
   rate?: number;
   /** Event-time replay speed multiplier for replays (csv). */

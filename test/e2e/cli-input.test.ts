@@ -113,6 +113,43 @@ test('run buzz --csv (or --speed) is refused: buzz has no CSV input', async () =
   assert.ok(!existsSync(join(ws.dir, 'broker.db')), 'refused before the broker was opened');
 });
 
+test('a source flag the app never reads is refused, for a pipeline of your own and a built-in app', async () => {
+  const ws = workspace();
+  const input = join(ws.dir, 'other.jsonl');
+  writeFileSync(input, `${JSON.stringify({ message: 'hi', author: 'Ann' })}\n`);
+  // A pipeline that replays its own generator and never calls sourceFrom(options): --from did nothing.
+  const own = join(ws.dir, 'own.ts');
+  writeFileSync(
+    own,
+    [
+      `import { defineApp, source, z } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname)};`,
+      'export default defineApp({',
+      "  name: 'own',",
+      "  sources: (o) => [{ topic: 'own.in', source: source('generator', { rate: o.rate ?? 0 }) }],",
+      "  pipeline(t) { t.stream('own.in', { schema: z.object({ message: z.string() }) }).to('own.out'); },",
+      "  sinks: [{ topic: 'own.out', kinds: ['jsonl'] }],",
+      '});',
+    ].join('\n'),
+  );
+  const from = await runCli(['run', own, '--from', input, '--limit', '1', ...ws.flags], { cwd: ws.dir });
+  assert.match(
+    oneLineFailure(from, 'own --from'),
+    /^runnel: RUNNEL_USAGE: --from: own never reads options\.from, so it would change nothing \(a pipeline takes them in sources\(options\): --from through sourceFrom\(options\)/,
+  );
+  // --rate it reads: taken (and --seed, which it does not, named alone).
+  const seed = await runCli(['run', own, '--rate', '0', '--seed', '3', '--limit', '1', ...ws.flags], { cwd: ws.dir });
+  assert.match(oneLineFailure(seed, 'own --seed'), /^runnel: RUNNEL_USAGE: --seed: own never reads options\.seed,/);
+  // A built-in app that sets its own pace: said in its own words.
+  const stop = await runCli(['run', 'stopcovid', '--rate', '5', '--limit', '1', ...ws.flags], { cwd: ws.dir });
+  assert.equal(
+    oneLineFailure(stop, 'stopcovid --rate'),
+    'runnel: RUNNEL_USAGE: --rate: stopcovid takes no --rate: it would change nothing',
+  );
+  assert.ok(!existsSync(join(ws.dir, 'broker.db')), 'refused before the broker was opened');
+  const ok = await runCli(['run', own, '--rate', '0', '--limit', '3', ...ws.flags], { cwd: ws.dir, timeoutMs: 60_000 });
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
 test('--from-start is refused where no file is replayed (buzz from its generator), taken where one is', async () => {
   const ws = workspace();
   const r = await runCli(['run', 'buzz', '--from-start', '--limit', '1', '--rate', '0', ...ws.flags], { cwd: ws.dir });

@@ -2,7 +2,7 @@
  * Types flow from a source's schema through every step: each `@ts-expect-error` line below must be a
  * compile error, and `npm run typecheck` (run by CI) fails if one of them compiles. Never executed.
  */
-import { TopologyBuilder, valueStore, z } from '../../src/index.ts';
+import { defineApp, TopologyBuilder, valueStore, z } from '../../src/index.ts';
 
 const Reading = z.object({ sensor: z.string(), celsius: z.number(), at: z.string() });
 const t = new TopologyBuilder('types');
@@ -18,6 +18,11 @@ const fahrenheit = readings.map((r) => ({ sensor: r.sensor, f: (r.celsius * 9) /
 fahrenheit.filter((r) => r.f > 100);
 // @ts-expect-error: map changed the type; celsius is gone
 fahrenheit.filter((r) => r.celsius > 30);
+
+// @ts-expect-error: eventTime names a field the schema does not have
+t.stream('readings1', { schema: Reading, eventTime: 'timestmp' });
+// without a schema any field name goes
+t.stream('readings3', { eventTime: 'whatever' });
 
 // eventTime as a function is typed by the schema too
 // @ts-expect-error: no such field in the eventTime function
@@ -68,3 +73,8 @@ readings
   );
 // @ts-expect-error: repartition can only be turned off (true is the default)
 readings.keyBy((r) => r.sensor, { repartition: true });
+
+// A sink kind is one runnel has: a misspelt one matched no --sinks and the table silently never appeared
+defineApp({ name: 'kinds', pipeline() {}, sinks: [{ topic: 'readings', kinds: ['sqlite', 'jsonl'] }] });
+// @ts-expect-error: no sink kind 'sqllite'
+defineApp({ name: 'kinds2', pipeline() {}, sinks: [{ topic: 'readings', kinds: ['sqllite'] }] });

@@ -7,7 +7,7 @@ import { demoEnv, summaryLines } from './demo.ts';
 test('the demo runs stopcovid with its 10,000 people, keeping 15 minutes of its per-tick topics, unless told otherwise', async () => {
   assert.equal(stopcovidSettings(demoEnv({}), 1).sim.people, 10_000);
   assert.equal(stopcovidSettings(demoEnv({ STOPCOVID_PEOPLE: '2000' }), 1).sim.people, 2000);
-  const options = (env: Record<string, string | undefined>) => ({ dataDir: '/tmp/x', sinks: ['jsonl'], env });
+  const options = (env: Record<string, string | undefined>) => ({ dataDir: '/tmp/x', sinks: ['jsonl' as const], env });
   const demo = await stopcovidApp.build(options(demoEnv({})));
   for (const topic of ['stopcovid.positions', 'stopcovid.people'])
     assert.deepEqual(demo.topics[topic], { partitions: 6, retentionMs: 15 * 60_000 }, topic);

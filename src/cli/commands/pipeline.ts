@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { apps, loadApp } from '../../apps/index.ts';
 import { type Env, envNumber } from '../../apps/settings.ts';
-import type { AppDefinition, PipelineSpec } from '../../core/app.ts';
+import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
 import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
@@ -136,6 +136,60 @@ function checkCsvFlags(app: AppDefinition, flags: PipelineFlags): void {
   );
 }
 
+/** The AppOptions field each source flag sets (see appOptions). */
+const FLAG_OF_OPTION = {
+  rate: '--rate',
+  speed: '--speed',
+  input: '--csv',
+  from: '--from',
+  follow: '--follow',
+  seed: '--seed',
+  api: '--api',
+} as const;
+
+/** `options` as the app sees them, noting which fields it reads while it is built. */
+function watched(options: AppOptions): { options: AppOptions; read: Set<string | symbol> } {
+  const read = new Set<string | symbol>();
+  const proxy = new Proxy(options, {
+    get(target, key, receiver) {
+      read.add(key);
+      return Reflect.get(target, key, receiver);
+    },
+    ownKeys(target) {
+      // A spread (`{ ...o }`) copies every field: each counts as read.
+      for (const key of Reflect.ownKeys(target)) read.add(key);
+      return Reflect.ownKeys(target);
+    },
+  });
+  return { options: proxy, read };
+}
+
+/**
+ * A source flag the app never looked at while it was built changes nothing: a pipeline of the user's own
+ * that does not call `sourceFrom(options)` replayed its own file under `--from other.jsonl`, exit 0.
+ */
+function checkFlagsRead(app: AppDefinition, read: Set<string | symbol>, flags: PipelineFlags): void {
+  const unread = Object.entries(FLAG_OF_OPTION)
+    .filter(([field, flag]) => flags[flagAttribute(flag)] !== undefined && !read.has(field))
+    .map(([field, flag]) => ({ field, flag }));
+  if (unread.length === 0) return;
+  const names = unread.map((u) => u.flag);
+  const builtIn = apps.some((a) => a === app);
+  throw new RunnelError(
+    ErrorCodes.USAGE,
+    builtIn
+      ? `${names.join(', ')}: ${app.name} takes no ${names.join(' or ')}: ${names.length === 1 ? 'it' : 'they'} would change nothing`
+      : `${names.join(', ')}: ${app.name} never reads ${unread.map((u) => `options.${u.field}`).join(', ')}, so ` +
+          `${names.length === 1 ? 'it' : 'they'} would change nothing (a pipeline takes them in sources(options): ` +
+          '--from through sourceFrom(options), --rate, --speed, --csv, --seed as options.rate, .speed, .input, .seed)',
+    { value: names },
+  );
+}
+
+/** `--csv` → `csv`, `--from` → `from`: the PipelineFlags attribute of a flag. */
+const flagAttribute = (flag: string) =>
+  flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof PipelineFlags;
+
 /** `--from-start` restarts a file replay: an app whose input is none (a generator, Kafka) would ignore it. */
 function checkFromStart(app: AppDefinition, flags: PipelineFlags, spec: PipelineSpec): void {
   if (!flags.fromStart || spec.sources.some(({ source }) => source.replay?.() !== undefined)) return;
@@ -158,7 +212,9 @@ export async function runApp(
   const env = appEnv(app, flags as Record<string, unknown>, apps, loadEnv(flags.dotenv));
   checkCsvFlags(app, flags);
   const log = logger(flags, app.name);
-  const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(appOptions(flags, env)));
+  const options = watched(appOptions(flags, env));
+  const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(options.options));
+  checkFlagsRead(app, options.read, flags);
   checkFromLoop(flags, env, Object.keys(spec.topics));
   checkFromStart(app, flags, spec);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };

@@ -6,12 +6,21 @@ import { EngineProcessor } from '../engine/engine-processor.ts';
 import { Graph, type Node, type SourceDecoding } from '../engine/graph.ts';
 import { KeyedStream, type Stream, Table } from './stream.ts';
 
+/**
+ * A field name for event time: with a schema, one of its fields (a misspelt one is a compile error: it
+ * dead-lettered every record at run time); without one, any name.
+ */
+export type EventTimeField<V> = unknown extends V ? string : V extends object ? Extract<keyof V, string> : string;
+
 /** How a topic is read into a stream. */
 export interface StreamOptions<S extends z.ZodType> {
   /** The values' shape: records that do not fit go to `<topic>.dlq`, the rest are typed by it. */
   schema?: S;
-  /** Event time: a field of the value, a function of it, or (default) the record's timestamp. */
-  eventTime?: string | ((value: z.infer<S>) => number | undefined);
+  /**
+   * Event time: a field of the value (one the schema has, when there is a schema), a function of it, or
+   * (default) the record's timestamp.
+   */
+  eventTime?: EventTimeField<z.infer<S>> | ((value: z.infer<S>) => number | undefined);
   /** How far behind the newest record a record may arrive and still be on time (ms, default 0). */
   maxOutOfOrderMs?: number;
   /** An input partition silent this long stops holding the watermark back (ms, default 30 s). */
