@@ -150,6 +150,37 @@ test('a source flag the app never reads is refused, for a pipeline of your own a
   assert.equal(ok.code, 0, ok.stderr);
 });
 
+test('a run whose sink or step read nothing from an empty topic nothing writes names the topic meant', async () => {
+  const ws = workspace();
+  const own = join(ws.dir, 'typos.ts');
+  const index = JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname);
+  writeFileSync(
+    own,
+    [
+      `import { defineApp, source, valueStore, z } from ${index};`,
+      'const M = z.object({ message: z.string() });',
+      'export default defineApp({',
+      "  name: 'typos',",
+      "  sources: (o) => [{ topic: 'typos.in', source: source('generator', { rate: o.rate ?? 0 }) }],",
+      '  pipeline(t) {',
+      "    t.stream('typos.in', { schema: M }).to('typos.out');",
+      "    t.stream('typos.inn', { schema: M }).to('typos.other');",
+      // A declared side output that got nothing in this run: a process step's emitTo topic, not a typo.
+      "    t.stream('typos.in', { schema: M }).keyBy(() => 'all').process({ name: 'side', stores: { n: valueStore<number>() }, outputs: ['typos.rare'] }, () => {});",
+      '  },',
+      "  sinks: [{ topic: 'typos.outt', kinds: ['jsonl'] }, { topic: 'typos.out', kinds: ['jsonl'] }, { topic: 'typos.rare', kinds: ['jsonl'] }],",
+      '});',
+    ].join('\n'),
+  );
+  const r = await runCli(['run', own, '--limit', '5', '--rate', '0', ...ws.flags], { cwd: ws.dir, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('warn:'));
+  assert.deepEqual(warnings.map((l) => l.replace(/^.*warn: /, '')).toSorted(), [
+    'processor typos.sub-1 read nothing: typos.inn holds no records, and no source or step of typos writes it by name (did you mean typos.in?)',
+    'sink jsonl-typos.outt read nothing: typos.outt holds no records, and no source or step of typos writes it by name (did you mean typos.out?)',
+  ]);
+});
+
 test('--from-start is refused where no file is replayed (buzz from its generator), taken where one is', async () => {
   const ws = workspace();
   const r = await runCli(['run', 'buzz', '--from-start', '--limit', '1', '--rate', '0', ...ws.flags], { cwd: ws.dir });

@@ -26,6 +26,7 @@ import { printBinding } from '../print-sink.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 import { SinkThreads } from '../sink-threads/host.ts';
+import { sayUnfedTopics } from '../unfed-topics.ts';
 
 type Mode = 'run' | 'produce' | 'consume';
 
@@ -277,6 +278,7 @@ export async function runApp(
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
+    if (roles.consumers && !controller.signal.aborted) await sayUnfedTopics(broker, spec, pipeline.statuses(), log);
     const end = pipeline.inputEnd();
     // A --final that did not end the input says why itself (an empty input among the reasons).
     if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted && end?.ended !== false)

@@ -260,6 +260,10 @@ export class KeyedStream<V> extends Stream<V> {
     options: {
       name?: string;
       stores: S;
+      /**
+       * The topics `emitTo` writes. Declared, they count as this step's outputs: a sink or stream of one
+       * is known to be fed (a run that read nothing from an unknown, empty topic warns of a misspelling).
+       */
       outputs?: string[];
       /**
        * Called at the end of every batch, before its commit, once for each key `fn` saw in the batch: emit a
@@ -281,6 +285,7 @@ export class KeyedStream<V> extends Stream<V> {
     for (const topic of options.outputs ?? []) this.t.outputs.add(topic);
     const spec: OperatorSpec = {
       name,
+      ...(options.outputs ? { sideOutputs: [...options.outputs] } : {}),
       stores: Object.entries(options.stores).map(([n, s]) => ({ name: n, ...(s.ttlMs ? { ttlMs: s.ttlMs } : {}) })),
       create: () => {
         let current: EngineRecord | undefined;

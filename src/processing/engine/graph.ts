@@ -78,7 +78,13 @@ export class Graph {
         index: subs.length,
         nodes: topoOrder(nodes),
         inputs: [...new Set(sources.map((n) => n.topic))],
-        outputs: [...new Set(sinks.map((n) => n.topic))],
+        // With the side outputs steps declare: a process step's emitTo topics are this processor's too.
+        outputs: [
+          ...new Set([
+            ...sinks.map((n) => n.topic),
+            ...nodes.flatMap((n) => (n.kind === 'op' ? (n.spec.sideOutputs ?? []) : [])),
+          ]),
+        ],
         repartitionInputs: [
           ...new Set(sources.filter((n) => n.repartition || carried.has(n.topic)).map((n) => n.topic)),
         ],

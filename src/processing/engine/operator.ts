@@ -71,5 +71,7 @@ export interface OperatorSpec {
   stores?: StoreSpec[];
   /** Set when the step is right only on an input of one partition: why (a task on more refuses to start). */
   singlePartition?: string;
+  /** Topics it writes besides its stream (a process step's declared `outputs`, for its emitTo). */
+  sideOutputs?: string[];
   create(): Operator;
 }
