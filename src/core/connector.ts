@@ -170,6 +170,8 @@ export interface TaskProcessor {
   readonly internalTopics: Record<string, { partitions?: number }>;
   /** Full names of its stores (`<operator>.<store>`). */
   readonly stores: string[];
+  /** Those of `stores` that hold its own bookkeeping (the watermark), not state by key: not counted as keys. */
+  readonly bookkeepingStores?: string[];
   /** Inputs whose records it checks against a schema, dead-lettering the misfits itself. */
   readonly checkedInputs?: string[];
   /**

@@ -264,7 +264,7 @@ test('kafka: a worker that takes over partitions restores them from the changelo
     .map((l) => JSON.parse(l) as { topic: string; partition: number; offset: number });
   const changelog = fetched.filter((f) => f.topic.startsWith(`${r.app}-`) && f.topic.endsWith('-changelog'));
   assert.ok(changelog.length > 0, 'the second worker read a changelog');
-  assert.match(second.stderr, /restored \d+ key\(s\)/);
+  assert.match(second.stderr, /restored \d+ state entr(y|ies)/);
   const inputFetches = fetched.filter((f) => inputs.has(f.topic));
   assert.ok(inputFetches.length > 0, 'the second worker read its inputs');
   for (const f of inputFetches) {

@@ -311,7 +311,8 @@ export class TaskRunner {
           (k, v, e) => task.restoreEntry(store, k, v, e),
           o.processor.inputs,
         );
-        entries += r.entries;
+        // The watermark's entries are the task's own: "restored 2 key(s)" for a step that keeps none.
+        if (!o.processor.bookkeepingStores?.includes(store)) entries += r.entries;
         ms += r.ms;
         consumer.keepAlive?.();
       }
@@ -337,7 +338,8 @@ export class TaskRunner {
     if (restored.entries > 0) {
       const { partitions: ps, entries, ms } = restored;
       o.log.info(
-        `${o.processor.name}: restored ${entries} key(s) of partition${ps.length === 1 ? '' : 's'} ` +
+        // Entries, not keys: a window store holds one per key and open window.
+        `${o.processor.name}: restored ${entries} state entr${entries === 1 ? 'y' : 'ies'} of partition${ps.length === 1 ? '' : 's'} ` +
           `${ps.sort((a, b) => a - b).join(', ')} in ${Math.round(ms)} ms`,
       );
     }

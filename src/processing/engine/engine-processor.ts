@@ -18,6 +18,7 @@ export class EngineProcessor implements TaskProcessor {
   readonly outputs: string[];
   readonly internalTopics: Record<string, { partitions?: number }> = {};
   readonly stores: string[];
+  readonly bookkeepingStores: string[];
   readonly checkedInputs: string[];
   readonly readsCopies: boolean;
   readonly #o: EngineProcessorOptions;
@@ -42,6 +43,7 @@ export class EngineProcessor implements TaskProcessor {
       sources.length > 0 &&
       sources.every((n) => n.kind === 'source' && !n.repartition && n.decoding.schema !== undefined);
     this.outputs = o.sub.outputs;
+    this.bookkeepingStores = [taskClockStore(o.sub)];
     this.stores = [
       taskClockStore(o.sub),
       ...ops.flatMap((n) => (n.kind === 'op' ? (n.spec.stores ?? []).map((s) => o.storeName(n, s.name)) : [])),
