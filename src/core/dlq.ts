@@ -48,3 +48,50 @@ export function misfit(topic: string, position: string, error: z.ZodError, value
   const why = issue ? `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}` : 'does not fit';
   return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not a ${topic} record (${why})`, { value });
 }
+
+/** Dead letters told in full per component before the rest are counted (each one is in `<topic>.dlq`). */
+export const DEAD_LETTERS_TOLD = 10;
+/** How often the count of the untold ones is said, at most (ms). */
+const UNTOLD_EVERY_MS = 10_000;
+
+interface Told {
+  told: number;
+  untold: number;
+  latest: string;
+  at: number;
+}
+/** Per logger (one per process or run), per component: shared by the tasks of one step. */
+const toldBy = new WeakMap<object, Map<string, Told>>();
+
+/**
+ * Says a dead letter on `log`: the first DEAD_LETTERS_TOLD of a component in full, then one line at most
+ * every 10 s counting those since, with the latest reason. A file with the wrong event-time field wrote
+ * 1,214 warnings, one per row, and the summary line that said what happened scrolled away.
+ */
+export function warnDeadLetter(
+  log: { warn(message: string): void },
+  component: string,
+  message: string,
+  now = Date.now(),
+): void {
+  let byComponent = toldBy.get(log);
+  if (!byComponent) toldBy.set(log, (byComponent = new Map()));
+  const t = byComponent.get(component) ?? { told: 0, untold: 0, latest: '', at: now };
+  byComponent.set(component, t);
+  if (t.told < DEAD_LETTERS_TOLD) {
+    t.told++;
+    log.warn(message);
+    if (t.told === DEAD_LETTERS_TOLD)
+      log.warn(
+        `${component}: further dead letters are counted here, a line every 10 s (each one is kept in its .dlq topic)`,
+      );
+    t.at = now;
+    return;
+  }
+  t.untold++;
+  t.latest = message;
+  if (now - t.at < UNTOLD_EVERY_MS) return;
+  log.warn(`${component}: ${t.untold} more dead-lettered; the latest: ${t.latest}`);
+  t.untold = 0;
+  t.at = now;
+}

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { type Broker, type Consumer, produceAll } from '../broker.ts';
 import { Yielder } from '../cooperative.ts';
-import { deadLetterForRecord, dlqTopic, misfit } from '../dlq.ts';
+import { deadLetterForRecord, dlqTopic, misfit, warnDeadLetter } from '../dlq.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -279,7 +279,8 @@ export class ConsumerLoop {
       }
       if (!shape.reports.has(r.topic)) continue;
       const error = misfit(r.topic, `${r.topic}@${r.partition}:${r.offset}`, check.error, r.value);
-      o.log.warn(`${o.status.status.name}: ${error.message} (sent to ${dlqTopic(r.topic)})`);
+      const name = o.status.status.name;
+      warnDeadLetter(o.log, name, `${name}: ${error.message} (sent to ${dlqTopic(r.topic)})`);
       const list = dead.get(dlqTopic(r.topic)) ?? [];
       list.push(deadLetterForRecord(r, error));
       dead.set(dlqTopic(r.topic), list);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { type Broker, newestMatching } from '../broker.ts';
 import type { Source, SourceItem } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
-import { deadLetterForInput, dlqTopic, misfit, rawOf } from '../dlq.ts';
+import { deadLetterForInput, dlqTopic, misfit, rawOf, warnDeadLetter } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
@@ -112,7 +112,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
             const position = item.position ?? `${source.name} record ${seen}`;
             const error = misfit(topic, position, check.error, item.record.value);
             // The message starts with the input position, which names the source already (file, Kafka URL).
-            log.warn(`${error.message} (sent to ${dlqTopic(topic)})`);
+            warnDeadLetter(log, source.name, `${error.message} (sent to ${dlqTopic(topic)})`);
             bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
             continue;
           }
@@ -120,7 +120,11 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
         } else {
           // Sources usually name the position in the message already (file:line): say it once.
           const where = item.error.message.startsWith(item.position) ? '' : `${item.position}: `;
-          log.warn(`${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`);
+          warnDeadLetter(
+            log,
+            source.name,
+            `${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`,
+          );
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));
         }
       }

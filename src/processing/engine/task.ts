@@ -1,5 +1,5 @@
 import type { StoreChanges } from '../../core/broker.ts';
-import { deadLetterForRecord, dlqTopic, misfit } from '../../core/dlq.ts';
+import { deadLetterForRecord, dlqTopic, misfit, warnDeadLetter } from '../../core/dlq.ts';
 import { ErrorCodes, type RunnelError, toRunnelError } from '../../core/errors.ts';
 import { parseTimestamp } from '../../core/event-time.ts';
 import { type Logger, silentLogger } from '../../core/log.ts';
@@ -421,7 +421,8 @@ export class Task {
   #deadLetter(r: StreamRecord, e: RunnelError): void {
     this.counters.dlq++;
     const topic = dlqTopic(r.headers[SOURCE_TOPIC_HEADER] ?? r.topic);
-    this.#o.log?.warn(`${this.#o.name ?? this.#o.app}: ${e.message} (sent to ${topic})`);
+    const name = this.#o.name ?? this.#o.app;
+    if (this.#o.log) warnDeadLetter(this.#o.log, name, `${name}: ${e.message} (sent to ${topic})`);
     this.#push(topic, deadLetterForRecord(r, e));
   }
 

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { DEAD_LETTERS_TOLD, warnDeadLetter } from './dlq.ts';
+
+test('dead letters are told in full up to a limit per component, then counted in a line every 10 s, none unaccounted', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ component: fc.constantFrom('a', 'b'), gap: fc.integer({ min: 0, max: 4000 }) }), {
+        maxLength: 200,
+      }),
+      (letters) => {
+        const lines: string[] = [];
+        const log = { warn: (m: string) => lines.push(m) };
+        let now = 0;
+        const last = new Map<string, number>();
+        for (const [i, l] of letters.entries()) {
+          now += l.gap;
+          warnDeadLetter(log, l.component, `${l.component}: letter ${i}`, now);
+          last.set(l.component, i);
+        }
+        for (const c of ['a', 'b']) {
+          const sent = letters.flatMap((l, i) => (l.component === c ? [i] : []));
+          const full = lines.filter((m) => m.startsWith(`${c}: letter `));
+          // The first ones in full, in order.
+          assert.deepEqual(
+            full,
+            sent.slice(0, DEAD_LETTERS_TOLD).map((i) => `${c}: letter ${i}`),
+          );
+          // Then counts: told plus counted never exceeds what was sent, and what is missing is only what came
+          // after the last count line (under 10 s before the end).
+          const counted = lines
+            .filter((m) => m.startsWith(`${c}: `) && m.includes(' more dead-lettered'))
+            .map((m) => Number(/: (\d+) more/.exec(m)![1]));
+          const told = full.length + counted.reduce((a, b) => a + b, 0);
+          assert.ok(told <= sent.length);
+          const notice = lines.filter((m) => m.startsWith(`${c}: further dead letters`)).length;
+          assert.equal(notice, sent.length >= DEAD_LETTERS_TOLD ? 1 : 0);
+        }
+        // At most one count line per component per 10 s.
+        assert.ok(lines.length <= 2 * (DEAD_LETTERS_TOLD + 1) + 2 * Math.ceil(now / 10_000) + 2);
+      },
+    ),
+  );
+});
+
+test('a flood of dead letters is a few lines, not one per record', () => {
+  const lines: string[] = [];
+  const log = { warn: (m: string) => lines.push(m) };
+  for (let i = 0; i < 2000; i++) warnDeadLetter(log, 'step', `step: record ${i}: no event time`, i * 10);
+  // 20 s of records: the first ten, the notice, and a count each 10 s.
+  assert.equal(lines.length, DEAD_LETTERS_TOLD + 1 + 1);
+  assert.match(lines.at(-1)!, /^step: \d+ more dead-lettered; the latest: step: record \d+: no event time$/);
+});
