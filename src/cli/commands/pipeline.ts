@@ -165,26 +165,37 @@ function watched(options: AppOptions): { options: AppOptions; read: Set<string |
   return { options: proxy, read };
 }
 
+/** Flags that choose the input: ignored, the run would process other data than the user named. */
+const INPUT_FLAGS: ReadonlySet<string> = new Set(['--csv', '--from', '--follow', '--api']);
+
 /**
  * A source flag the app never looked at while it was built changes nothing: a pipeline of the user's own
- * that does not call `sourceFrom(options)` replayed its own file under `--from other.jsonl`, exit 0.
+ * that does not call `sourceFrom(options)` replayed its own file under `--from other.jsonl`, exit 0. One
+ * that names the input is refused; one that paces or seeds it (--rate, --speed, --seed: a habit, `--rate 0`
+ * on every bounded run) is said once, and the run goes on.
  */
-function checkFlagsRead(app: AppDefinition, read: Set<string | symbol>, flags: PipelineFlags): void {
+function checkFlagsRead(
+  app: AppDefinition,
+  read: Set<string | symbol>,
+  flags: PipelineFlags,
+  log: { warn(message: string): void },
+): void {
   const unread = Object.entries(FLAG_OF_OPTION)
     .filter(([field, flag]) => flags[flagAttribute(flag)] !== undefined && !read.has(field))
     .map(([field, flag]) => ({ field, flag }));
-  if (unread.length === 0) return;
-  const names = unread.map((u) => u.flag);
   const builtIn = apps.some((a) => a === app);
-  throw new RunnelError(
-    ErrorCodes.USAGE,
-    builtIn
-      ? `${names.join(', ')}: ${app.name} takes no ${names.join(' or ')}: ${names.length === 1 ? 'it' : 'they'} would change nothing`
-      : `${names.join(', ')}: ${app.name} never reads ${unread.map((u) => `options.${u.field}`).join(', ')}, so ` +
-          `${names.length === 1 ? 'it' : 'they'} would change nothing (a pipeline takes them in sources(options): ` +
-          '--from through sourceFrom(options), --rate, --speed, --csv, --seed as options.rate, .speed, .input, .seed)',
-    { value: names },
-  );
+  const say = (list: typeof unread) => {
+    const names = list.map((u) => u.flag);
+    const it = names.length === 1 ? 'it' : 'they';
+    return builtIn
+      ? `${names.join(', ')}: ${app.name} takes no ${names.join(' or ')}: ${it} would change nothing`
+      : `${names.join(', ')}: ${app.name} never reads ${list.map((u) => `options.${u.field}`).join(', ')}, so ` +
+          `${it} would change nothing (a pipeline takes them in sources(options): --from through ` +
+          'sourceFrom(options), --rate, --speed, --csv, --seed as options.rate, .speed, .input, .seed)';
+  };
+  const input = unread.filter((u) => INPUT_FLAGS.has(u.flag));
+  if (input.length > 0) throw new RunnelError(ErrorCodes.USAGE, say(input), { value: input.map((u) => u.flag) });
+  if (unread.length > 0) log.warn(say(unread));
 }
 
 /** `--csv` → `csv`, `--from` → `from`: the PipelineFlags attribute of a flag. */
@@ -215,7 +226,7 @@ export async function runApp(
   const log = logger(flags, app.name);
   const options = watched(appOptions(flags, env));
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(options.options));
-  checkFlagsRead(app, options.read, flags);
+  checkFlagsRead(app, options.read, flags, log);
   checkFromLoop(flags, env, Object.keys(spec.topics));
   checkFromStart(app, flags, spec);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
