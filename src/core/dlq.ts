@@ -74,8 +74,8 @@ export function warnDeadLetter(
   message: string,
   now = Date.now(),
 ): void {
-  let byComponent = toldBy.get(log);
-  if (!byComponent) toldBy.set(log, (byComponent = new Map()));
+  const byComponent = toldBy.get(log) ?? new Map<string, Told>();
+  toldBy.set(log, byComponent);
   const t = byComponent.get(component) ?? { told: 0, untold: 0, latest: '', at: now };
   byComponent.set(component, t);
   if (t.told < DEAD_LETTERS_TOLD) {
