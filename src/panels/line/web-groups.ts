@@ -7,6 +7,13 @@ import { fmtInt, fmtNum, h } from '../../web/dom.ts';
 import { dataOf } from '../web.ts';
 import { alignGroups, thin } from './align.ts';
 import type { GroupSeriesData, LineOptions, Point } from './options.ts';
+
+/**
+ * The palette in the order groups take it: neighbours in PALETTE are near in hue (two teals, a blue), and
+ * lines side by side must be told apart at a glance. Its red is left out: the average's dashed line is red.
+ */
+const GROUP_ORDER = [1, 4, 5, 2, 6, 3, 7];
+
 import { drawMarks, drawZones, type Zone } from './overlays.ts';
 
 /** As a single line: seconds without a point before a group's line breaks. */
@@ -41,7 +48,8 @@ export function groupLinePanel(
   let chart: uPlot | undefined;
   let drawn = '';
 
-  const colorOf = (name: string, i: number) => color(colors[name], PALETTE[i % PALETTE.length] ?? COLORS.accent);
+  const colorOf = (name: string, i: number) =>
+    color(colors[name], PALETTE[GROUP_ORDER[i % GROUP_ORDER.length]!] ?? COLORS.accent);
 
   const data = (): uPlot.AlignedData => {
     const { xs, ys } = alignGroups([...lines.values()], MIN_GAP_S);
