@@ -93,9 +93,13 @@ export class Tailer {
       const span = upTo - p.startOffset;
       if (span <= 0) continue;
       const step = Math.max(1, Math.floor(span / count));
+      let last = -1;
       for (let off = p.startOffset; off < upTo; off += step) {
         const [r] = await this.#broker.read(topic, p.partition, off, 1);
-        if (r) out.push(r);
+        // An offset that holds no record (a Kafka transaction's commit marker, a compacted one) reads the
+        // next record: taken once only, and not past upTo, where the tail's history begins.
+        if (r && r.offset > last && r.offset < upTo) out.push(r);
+        if (r) last = Math.max(last, r.offset);
       }
     }
     return out;
