@@ -44,11 +44,12 @@ export interface AppConfig {
   title?: string;
   description?: string;
   /**
-   * What `--csv` replays, for an app whose own source replays a file (smoker, oura). Without it `--csv`
-   * and `--speed` are refused for the app instead of being silently ignored.
+   * What `--csv` replays, for an app whose own source replays a file (smoker, oura): named in `--help` and
+   * in the refusal a built-in app without one gives. Whether `--csv` and `--speed` do anything is whether
+   * `sources(options)` reads `options.input` and `options.speed` (a flag it never reads is refused or said).
    */
   csvInput?: string;
-  /** What `--api <url>` polls (users: a randomuser-shaped API); without it `--api` is refused for the app. */
+  /** What `--api <url>` polls (users: a randomuser-shaped API), named as `csvInput` is. */
   apiInput?: string;
   /** Flags for the app's own settings, each the same as an environment key (`--people` = STOPCOVID_PEOPLE). */
   flags?: AppFlag[];

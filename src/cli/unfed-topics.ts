@@ -8,43 +8,81 @@ import type { ComponentStatus } from '../core/status.ts';
 /** `<topic>.dlq` and `<topic>.late`: written by the runtime, not by a step, and often rightly empty. */
 const RUNTIME_SUFFIXES = ['.dlq', '.late'];
 
+/** Topics the app's sources and steps write by name (a process step's declared `outputs` included). */
+function writtenBy(spec: PipelineSpec): Set<string> {
+  const written = new Set([...spec.sources.map((s) => s.topic), ...spec.processors.flatMap((p) => [...p.outputs])]);
+  // An app without sources reads what others write: its inputs are not misspelt for being empty (a drain of
+  // one says "run produce first" itself).
+  if (spec.sources.length === 0) for (const p of spec.processors) for (const t of p.inputs) written.add(t);
+  return written;
+}
+
+/** Whether `topic` is one nobody of the app is expected to write: the runtime's, runnel's own, or written. */
+const expected = (topic: string, written: Set<string>) =>
+  written.has(topic) || isInternalTopic(topic) || RUNTIME_SUFFIXES.some((x) => topic.endsWith(x));
+
+/**
+ * Before a run: a sink or step reading a topic no source or step of the app writes, a slip away from one
+ * that is written (`sensors.per-minut`), is most likely misspelt. Said at start, not after a run that may
+ * last for hours; the topics told are returned, so the end of the run does not tell them again.
+ */
+export function sayMisspeltTopics(spec: PipelineSpec, log: Logger): Set<string> {
+  const written = writtenBy(spec);
+  const told = new Set<string>();
+  const readers = [
+    ...spec.sinks.map((s) => ({ what: `sink ${s.sink.name}`, topic: s.topic })),
+    ...spec.processors.flatMap((p) => p.inputs.map((topic) => ({ what: `processor ${p.name}`, topic }))),
+  ];
+  for (const { what, topic } of readers) {
+    if (told.has(topic) || expected(topic, written)) continue;
+    const meant = closestWritten(topic, written);
+    if (!meant) continue;
+    told.add(topic);
+    log.warn(`${what} reads ${topic}, which no source or step of ${spec.app} writes: did you mean ${meant}?`);
+  }
+  return told;
+}
+
 /**
  * After a run: a sink or step that read nothing from a topic that holds nothing and that no source or step
- * of the app writes by name was most likely given a misspelt topic (`sensors.per-minut`): the run ended
- * with exit 0 and an empty output, in silence. Said once per topic, with the written topic it is closest to.
- * Only empty topics are named: a step's `emitTo` side outputs are known only once written.
+ * of the app writes by name may have been given a misspelt topic: the run ended with exit 0 and an empty
+ * output, in silence. Only empty topics are named: a step's undeclared `emitTo` topics are known only once
+ * written.
  */
 export async function sayUnfedTopics(
   broker: Broker,
   spec: PipelineSpec,
   statuses: ComponentStatus[],
   log: Logger,
+  toldAtStart: Set<string> = new Set(),
 ): Promise<void> {
-  const written = new Set([...spec.sources.map((s) => s.topic), ...spec.processors.flatMap((p) => [...p.outputs])]);
-  const told = new Set<string>();
+  const written = writtenBy(spec);
+  const told = new Set(toldAtStart);
   for (const s of statuses) {
     if (s.records > 0 || (s.component !== 'sink' && s.component !== 'processor')) continue;
     for (const topic of s.topics) {
-      if (told.has(topic) || written.has(topic) || isInternalTopic(topic)) continue;
-      if (RUNTIME_SUFFIXES.some((x) => topic.endsWith(x))) continue;
+      if (told.has(topic) || expected(topic, written)) continue;
       const held = await broker.describeTopic(topic).catch(() => undefined);
       if ((held?.partitions ?? []).some((p) => p.endOffset > p.startOffset)) continue;
       told.add(topic);
-      const meant = closestWritten(topic, written);
       log.warn(
         `${s.component} ${s.name} read nothing: ${topic} holds no records, and no source or step of ${spec.app} ` +
-          `writes it by name${meant ? ` (did you mean ${meant}?)` : ' (a process step names its emitTo topics in outputs)'}`,
+          'writes it by name (a process step names its emitTo topics in outputs)',
       );
     }
   }
 }
 
-/** The written topic a slip of a few letters away (or one containing the other), if any. */
+/**
+ * The written topic a slip of a letter or two away (`per-usr` for `per-user`), else one containing the
+ * other (`clicks` in `clicks.per-usr` only when nothing is closer), if any.
+ */
 function closestWritten(topic: string, written: Set<string>): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const name of written) {
-    const d = name.includes(topic) || topic.includes(name) ? 1 : slipDistance(topic, name);
-    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+    const slips = slipDistance(topic, name);
+    const d = slips <= 2 ? slips : name.includes(topic) || topic.includes(name) ? 3 : Number.POSITIVE_INFINITY;
+    if (d <= 3 && (!best || d < best.d)) best = { name, d };
   }
   return best?.name;
 }

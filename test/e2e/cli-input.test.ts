@@ -149,12 +149,28 @@ test('a source flag the app never reads is refused when it names the input, said
     cwd: ws.dir,
   });
   assert.equal(smoker.code, 0, smoker.stderr);
-  assert.match(smoker.stderr, /warn: --seed: smoker takes no --seed: it would change nothing\n/);
+  assert.match(smoker.stderr, /warn: --seed: smoker does not read it with this input: it would change nothing\n/);
   const ok = await runCli(['run', own, '--rate', '0', '--limit', '3', ...ws.flags], { cwd: ws.dir, timeoutMs: 60_000 });
   assert.equal(ok.code, 0, ok.stderr);
+  // A pipeline that paces a JSON replay by options.speed takes --speed, with no csvInput declared.
+  const speedy = join(ws.dir, 'speedy.ts');
+  writeFileSync(
+    speedy,
+    [
+      `import { defineApp, source } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname)};`,
+      'export default defineApp({',
+      "  name: 'speedy',",
+      `  sources: (o) => [{ topic: 'speedy.in', source: source('json', { path: ${JSON.stringify(input)}, timestampField: 'at', ...(o.speed ? { speed: o.speed } : {}) }) }],`,
+      '  pipeline() {},',
+      '});',
+    ].join('\n'),
+  );
+  const paced = await runCli(['produce', speedy, '--speed', '60', ...ws.flags], { cwd: ws.dir, timeoutMs: 60_000 });
+  assert.equal(paced.code, 0, paced.stderr);
+  assert.doesNotMatch(paced.stderr, /--speed/);
 });
 
-test('a run whose sink or step read nothing from an empty topic nothing writes names the topic meant', async () => {
+test('a sink or step reading a topic nothing writes: a slip from a written one said at start, an empty unknown one at the end', async () => {
   const ws = workspace();
   const own = join(ws.dir, 'typos.ts');
   const index = JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname);
@@ -172,17 +188,27 @@ test('a run whose sink or step read nothing from an empty topic nothing writes n
       // A declared side output that got nothing in this run: a process step's emitTo topic, not a typo.
       "    t.stream('typos.in', { schema: M }).keyBy(() => 'all').process({ name: 'side', stores: { n: valueStore<number>() }, outputs: ['typos.rare'] }, () => {});",
       '  },',
-      "  sinks: [{ topic: 'typos.outt', kinds: ['jsonl'] }, { topic: 'typos.out', kinds: ['jsonl'] }, { topic: 'typos.rare', kinds: ['jsonl'] }],",
+      "  sinks: [{ topic: 'typos.outt', kinds: ['jsonl'] }, { topic: 'typos.out', kinds: ['jsonl'] }, { topic: 'typos.rare', kinds: ['jsonl'] }, { topic: 'elsewhere.feed', kinds: ['jsonl'] }],",
       '});',
     ].join('\n'),
   );
   const r = await runCli(['run', own, '--limit', '5', '--rate', '0', ...ws.flags], { cwd: ws.dir, timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   const warnings = r.stderr.split('\n').filter((l) => l.includes('warn:'));
-  assert.deepEqual(warnings.map((l) => l.replace(/^.*warn: /, '')).toSorted(), [
-    'processor typos.sub-1 read nothing: typos.inn holds no records, and no source or step of typos writes it by name (did you mean typos.in?)',
-    'sink jsonl-typos.outt read nothing: typos.outt holds no records, and no source or step of typos writes it by name (did you mean typos.out?)',
+  const said = warnings.map((l) => l.replace(/^.*warn: /, ''));
+  // A slip from a written topic: said at start (a run may last for hours), once.
+  assert.deepEqual(said.slice(0, 2).toSorted(), [
+    'processor typos.sub-1 reads typos.inn, which no source or step of typos writes: did you mean typos.in?',
+    'sink jsonl-typos.outt reads typos.outt, which no source or step of typos writes: did you mean typos.out?',
   ]);
+  // An empty topic like no written one: said once the run found nothing on it.
+  assert.deepEqual(said.slice(2), [
+    'sink jsonl-elsewhere.feed read nothing: elsewhere.feed holds no records, and no source or step of typos writes it by name (a process step names its emitTo topics in outputs)',
+  ]);
+  assert.ok(
+    r.stderr.indexOf('reads typos.outt') < r.stderr.indexOf('source generator: 5 records'),
+    'the slips before the run',
+  );
 });
 
 test('--from-start is refused where no file is replayed (buzz from its generator), taken where one is', async () => {

@@ -76,7 +76,8 @@ test("runnel consume smoker reads the topic the seed's own Python producer write
   const flags = ws.flags.map((f) => (f === ws.broker ? KAFKA_URL : f));
   // The seeds' .env names the topic; runnel's consumer side needs nothing else.
   const r = await runCli(['consume', 'smoker', '--drain', '--sinks', 'jsonl', ...flags], {
-    env: { SMOKER_TOPIC: topic },
+    // Its own app id: another file's smoker may share this broker at the same time (see pipeline.test.ts).
+    env: { SMOKER_TOPIC: topic, RUNNEL_APP_ID: unique('smoker-app') },
   });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(jsonlValues(join(ws.dir, 'data', `${topic}.jsonl`)).length, 240);

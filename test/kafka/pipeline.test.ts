@@ -106,7 +106,9 @@ test('smoker alerts on kafka equal those on local (the seeds smoker_temps.csv)',
   const lws = workspace();
   const topic = unique('smoker');
   const args = ['run', 'smoker', '--csv', SMOKER_CSV, '--rate', '0', '--sinks', 'jsonl,sqlite'];
-  const env = { SMOKER_TOPIC: topic };
+  // Its own app id too: the stall step's group and changelog are named after it, and another file's smoker
+  // may run on this broker at the same time (two test files run at once).
+  const env = { SMOKER_TOPIC: topic, RUNNEL_APP_ID: unique('smoker-app') };
   const local = await runCli([...args, ...lws.flags], { env });
   const kafka = await runCli([...args, ...kws.flags], { env });
   assert.equal(local.code, 0, local.stderr);

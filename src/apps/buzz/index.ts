@@ -80,12 +80,14 @@ export const buzzApp = defineApp({
   description:
     'Generated author/message stream (the buzzline projects): counts by author and category, sentiment, lengths',
   sources(options) {
-    const rate =
-      options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10);
-    const seed =
-      options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer');
     // Keyed by author like the generator's records; event time stays arrival time, as the live charts expect.
-    const from = sourceFrom(options, { key: 'author' }) ?? source('generator', { rate, seed });
+    // The generator's pace and seed are read only for it: with --from they would change nothing (said so).
+    const from =
+      sourceFrom(options, { key: 'author' }) ??
+      source('generator', {
+        rate: options.rate ?? rateFromInterval(options.env, ['BUZZ_INTERVAL_SECONDS', 'MESSAGE_INTERVAL_SECONDS'], 10),
+        seed: options.seed ?? envNumber(options.env, 'BUZZ_SEED', Date.now() % 2 ** 31, Number.isInteger, 'an integer'),
+      });
     return [{ topic: buzzTopics(options.env).topic, source: from, schema: buzzMessage }];
   },
   pipeline(t, options) {

@@ -292,7 +292,8 @@ function isFencing(err: unknown): boolean {
 function fenced(group: string, why: string, cause?: unknown): RunnelError {
   return new RunnelError(
     ErrorCodes.FENCED,
-    `commit for group ${group}: this member ${why}; nothing was written, the partition's new owner redoes the batch`,
+    // The task runner, which handles it, says what follows (nothing written, the new owner takes over).
+    `commit for group ${group}: this member ${why}`,
     { cause },
   );
 }

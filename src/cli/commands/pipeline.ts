@@ -26,7 +26,7 @@ import { printBinding } from '../print-sink.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
 import { SinkThreads } from '../sink-threads/host.ts';
-import { sayUnfedTopics } from '../unfed-topics.ts';
+import { sayMisspeltTopics, sayUnfedTopics } from '../unfed-topics.ts';
 
 type Mode = 'run' | 'produce' | 'consume';
 
@@ -115,9 +115,15 @@ function checkMode(mode: Mode, flags: PipelineFlags): void {
   });
 }
 
-/** `--csv` and `--speed` feed a CSV replay: on an app without one they would be silently ignored. */
-function checkCsvFlags(app: AppDefinition, flags: PipelineFlags): void {
-  if (flags.api !== undefined && app.apiInput === undefined) {
+/**
+ * `--api`, `--csv` and `--speed` given to an app that did not read them (see watched): a built-in app
+ * without that input says which apps have it. A pipeline of the user's own that reads them takes them,
+ * whatever it declares (a JSON replay paced by `options.speed`); one that does not is told by
+ * checkFlagsRead, in terms of its options.
+ */
+function checkCsvFlags(app: AppDefinition, flags: PipelineFlags, read: Set<string | symbol>): void {
+  if (!apps.some((a) => a === app)) return;
+  if (flags.api !== undefined && app.apiInput === undefined && !read.has('api')) {
     const polling = apps.filter((a) => a.apiInput !== undefined).map((a) => a.name);
     throw new RunnelError(
       ErrorCodes.USAGE,
@@ -126,7 +132,9 @@ function checkCsvFlags(app: AppDefinition, flags: PipelineFlags): void {
     );
   }
   if (app.csvInput !== undefined) return;
-  const given = (['csv', 'speed'] as const).filter((n) => flags[n] !== undefined).map((n) => `--${n}`);
+  const given = (['csv', 'speed'] as const)
+    .filter((n) => flags[n] !== undefined && !read.has(n === 'csv' ? 'input' : n))
+    .map((n) => `--${n}`);
   if (given.length === 0) return;
   const replaying = apps.filter((a) => a.csvInput !== undefined).map((a) => a.name);
   throw new RunnelError(
@@ -156,6 +164,15 @@ function watched(options: AppOptions): { options: AppOptions; read: Set<string |
       read.add(key);
       return Reflect.get(target, key, receiver);
     },
+    // `'from' in o` and a descriptor read are looks at it too.
+    has(target, key) {
+      read.add(key);
+      return Reflect.has(target, key);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      read.add(key);
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
     ownKeys(target) {
       // A spread (`{ ...o }`) copies every field: each counts as read.
       for (const key of Reflect.ownKeys(target)) read.add(key);
@@ -169,10 +186,11 @@ function watched(options: AppOptions): { options: AppOptions; read: Set<string |
 const INPUT_FLAGS: ReadonlySet<string> = new Set(['--csv', '--from', '--follow', '--api']);
 
 /**
- * A source flag the app never looked at while it was built changes nothing: a pipeline of the user's own
- * that does not call `sourceFrom(options)` replayed its own file under `--from other.jsonl`, exit 0. One
- * that names the input is refused; one that paces or seeds it (--rate, --speed, --seed: a habit, `--rate 0`
- * on every bounded run) is said once, and the run goes on.
+ * A source flag the app never looked at while it was built (apps read their options in `sources(options)`,
+ * not later) changes nothing: a pipeline of the user's own that does not call `sourceFrom(options)`
+ * replayed its own file under `--from other.jsonl`, exit 0. One that names the input is refused; one that
+ * paces or seeds it (--rate, --speed, --seed: a habit, `--rate 0` on every bounded run) is said once, and
+ * the run goes on. `--follow` with a Kafka topic is no flag to look at: a topic is followed anyway.
  */
 function checkFlagsRead(
   app: AppDefinition,
@@ -180,15 +198,18 @@ function checkFlagsRead(
   flags: PipelineFlags,
   log: { warn(message: string): void },
 ): void {
+  const kafkaFrom = flags.from !== undefined && /^kafka:\/\//i.test(flags.from);
   const unread = Object.entries(FLAG_OF_OPTION)
     .filter(([field, flag]) => flags[flagAttribute(flag)] !== undefined && !read.has(field))
+    .filter(({ 1: flag }) => !(flag === '--follow' && kafkaFrom))
     .map(([field, flag]) => ({ field, flag }));
   const builtIn = apps.some((a) => a === app);
   const say = (list: typeof unread) => {
     const names = list.map((u) => u.flag);
     const it = names.length === 1 ? 'it' : 'they';
+    // A built-in app may read the flag with another input (smoker's --rate, not with --from a.jsonl).
     return builtIn
-      ? `${names.join(', ')}: ${app.name} takes no ${names.join(' or ')}: ${it} would change nothing`
+      ? `${names.join(', ')}: ${app.name} does not read ${it === 'it' ? 'it' : 'them'} with this input: ${it} would change nothing`
       : `${names.join(', ')}: ${app.name} never reads ${list.map((u) => `options.${u.field}`).join(', ')}, so ` +
           `${it} would change nothing (a pipeline takes them in sources(options): --from through ` +
           'sourceFrom(options), --rate, --speed, --csv, --seed as options.rate, .speed, .input, .seed)';
@@ -222,11 +243,12 @@ export async function runApp(
   checkMode(mode, flags);
   const app = await loadApp(appName);
   const env = appEnv(app, flags as Record<string, unknown>, apps, loadEnv(flags.dotenv));
-  checkCsvFlags(app, flags);
   const log = logger(flags, app.name);
   const options = watched(appOptions(flags, env));
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(options.options));
+  checkCsvFlags(app, flags, options.read);
   checkFlagsRead(app, options.read, flags, log);
+  const misspelt = mode === 'produce' ? new Set<string>() : sayMisspeltTopics(spec, log);
   checkFromLoop(flags, env, Object.keys(spec.topics));
   checkFromStart(app, flags, spec);
   const roles = { sources: mode !== 'consume', consumers: mode !== 'produce' };
@@ -289,7 +311,8 @@ export async function runApp(
     progress.update(pipeline.statuses());
     progress.stop();
     summarize(pipeline.statuses(), log);
-    if (roles.consumers && !controller.signal.aborted) await sayUnfedTopics(broker, spec, pipeline.statuses(), log);
+    if (roles.consumers && !controller.signal.aborted)
+      await sayUnfedTopics(broker, spec, pipeline.statuses(), log, misspelt);
     const end = pipeline.inputEnd();
     // A --final that did not end the input says why itself (an empty input among the reasons).
     if (mode === 'consume' && (flags.drain || flags.final) && !controller.signal.aborted && end?.ended !== false)

@@ -112,7 +112,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
             const position = item.position ?? `${source.name} record ${seen}`;
             const error = misfit(topic, position, check.error, item.record.value);
             // The message starts with the input position, which names the source already (file, Kafka URL).
-            warnDeadLetter(log, source.name, `${error.message} (sent to ${dlqTopic(topic)})`);
+            warnDeadLetter(log, status.status.name, `${error.message} (sent to ${dlqTopic(topic)})`);
             bad.push(deadLetterForInput(topic, error, rawOf(item.record.value), position));
             continue;
           }
@@ -122,7 +122,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
           const where = item.error.message.startsWith(item.position) ? '' : `${item.position}: `;
           warnDeadLetter(
             log,
-            source.name,
+            status.status.name,
             `${source.name}: ${where}${item.error.message} (sent to ${dlqTopic(topic)})`,
           );
           bad.push(deadLetterForInput(topic, item.error, item.raw, item.position));

@@ -57,7 +57,7 @@ test('line + group: one line per group value, not one interleaved series', () =>
   ]);
 });
 
-test('line + group: past maxGroups, records are counted rather than drawn; the average is over every group', () => {
+test('line + group: past maxGroups, records are counted rather than drawn; the average is over the drawn lines', () => {
   const agg = createAggregator(spec({ maxGroups: 2, average: true }));
   agg.add([at(1000, 'a', 1), at(1000, 'b', 3), at(1000, 'c', 5), at(2000, 'd', 7), at(2000, 'c', 9)]);
   const d = agg.flush() as GroupSeriesData;

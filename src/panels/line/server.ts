@@ -251,7 +251,7 @@ const OTHER_NAMES_KEPT = 1000;
 /**
  * `line` with `fields.group`: one line per value of the group field (a sensor, a key), each a `SeriesPanel`
  * of its own (its restarts, thinning and downsampling), for the first `maxGroups` values seen. Records of
- * further groups are not drawn but counted, and the page says so. `average` is over every group's values.
+ * further groups are not drawn but counted, and the page says so. `average` is over the drawn lines' values.
  */
 export class GroupSeriesPanel implements Aggregator {
   readonly topics: string[];

@@ -10,9 +10,9 @@ import type { GroupSeriesData, LineOptions, Point } from './options.ts';
 
 /**
  * The palette in the order groups take it: neighbours in PALETTE are near in hue (two teals, a blue), and
- * lines side by side must be told apart at a glance. Its red is left out: the average's dashed line is red.
+ * lines side by side must be told apart at a glance. Its red, the average's dashed line's, comes last.
  */
-const GROUP_ORDER = [1, 4, 5, 2, 6, 3, 7];
+const GROUP_ORDER = [1, 4, 5, 2, 6, 3, 7, 0];
 
 import { drawMarks, drawZones, type Zone } from './overlays.ts';
 

@@ -15,7 +15,7 @@ import { TestDriver, type TestInput } from '../../testing/index.ts';
 const BASE = Date.UTC(2025, 0, 1);
 const PARTITIONS = 3;
 const SIZE = 10_000;
-/** How much further behind than the promise records may be: 0 here (a test of this test sets it above). */
+/** How much further behind than the promise records may be: 0 (set LATENESS_TEST_SLACK=3000 to see the test fail). */
 const SLACK = Number(process.env.LATENESS_TEST_SLACK ?? 0);
 const Reading = z.object({ k: z.string(), v: z.number(), ts: z.number() });
 type Reading = z.infer<typeof Reading>;
