@@ -1,6 +1,6 @@
 import type { PipelineSpec } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
-import { slipDistance } from '../core/closest-names.ts';
+import { slipOf } from '../core/closest-names.ts';
 import { isInternalTopic } from '../core/internal-topics.ts';
 import type { Logger } from '../core/log.ts';
 import type { ComponentStatus } from '../core/status.ts';
@@ -35,7 +35,7 @@ export function sayMisspeltTopics(spec: PipelineSpec, log: Logger): Set<string> 
   ];
   for (const { what, topic } of readers) {
     if (told.has(topic) || expected(topic, written)) continue;
-    const meant = closestWritten(topic, written);
+    const meant = slipOf(topic, written);
     if (!meant) continue;
     told.add(topic);
     log.warn(`${what} reads ${topic}, which no source or step of ${spec.app} writes: did you mean ${meant}?`);
@@ -74,15 +74,25 @@ export async function sayUnfedTopics(
 }
 
 /**
- * The written topic a slip of a letter or two away (`per-usr` for `per-user`), else one containing the
- * other (`clicks` in `clicks.per-usr` only when nothing is closer), if any.
+ * At a dashboard's start: a panel of the user's own app reading a topic that is not on the broker, a slip
+ * away from one that is, would wait for records for ever ("Waiting for records on clicks.peruser…"), in
+ * silence. A topic merely not made yet (the app has not run) is no slip of another, and is not named.
  */
-function closestWritten(topic: string, written: Set<string>): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const name of written) {
-    const slips = slipDistance(topic, name);
-    const d = slips <= 2 ? slips : name.includes(topic) || topic.includes(name) ? 3 : Number.POSITIVE_INFINITY;
-    if (d <= 3 && (!best || d < best.d)) best = { name, d };
+export async function sayPanelTopicSlips(
+  broker: Broker,
+  apps: Array<{ name: string; panels: Array<{ id: string; topic: string }> }>,
+  log: Logger,
+): Promise<void> {
+  const onBroker = new Set((await broker.listTopics().catch(() => [])).map((t) => t.name));
+  for (const app of apps) {
+    for (const panel of app.panels) {
+      if (onBroker.has(panel.topic)) continue;
+      const meant = slipOf(panel.topic, onBroker);
+      if (meant)
+        log.warn(
+          `app ${JSON.stringify(app.name)}, panel ${JSON.stringify(panel.id)} reads ${panel.topic}, which is not on ` +
+            `this broker: did you mean ${meant}?`,
+        );
+    }
   }
-  return best?.name;
 }

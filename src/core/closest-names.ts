@@ -60,3 +60,19 @@ export function closestNames(wanted: string, names: string[], limit = 10): { sho
   scored.sort((a, b) => a.d - b.d || b.p - a.p || a.name.localeCompare(b.name));
   return { shown: scored.slice(0, limit).map((s) => s.name), more: Math.max(0, scored.length - limit) };
 }
+
+/**
+ * The one of `names` that `wanted` is most likely a slip of: a letter or two away (`per-usr` for
+ * `per-user`), else one containing the other (`clicks` in `clicks.per-usr`) when nothing is closer; none
+ * when nothing is that near. For "did you mean" about a name that exists nowhere.
+ */
+export function slipOf(wanted: string, names: Iterable<string>): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    if (name === wanted) continue;
+    const slips = slipDistance(wanted, name);
+    const d = slips <= 2 ? slips : name.includes(wanted) || wanted.includes(name) ? 3 : Number.POSITIVE_INFINITY;
+    if (d <= 3 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}

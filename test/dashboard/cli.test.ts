@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { registerDashboardCommand } from '../../src/cli/commands/dashboard.ts';
-import { runCli, workspace } from '../helpers/cli.ts';
+import { runCli, startCli, stopped, workspace } from '../helpers/cli.ts';
 import { buzzApp, smokerApp, tempBroker } from './fixtures.ts';
 
 function program(stop: AbortController, lines: string[], closed: { value: boolean }) {
@@ -109,4 +110,45 @@ test('runnel dashboard --app with a misspelt panel option or field refuses to st
     /^runnel: RUNNEL_CONFIG_INVALID: app "sensors", panel "mean" \(stat\): fields\.grup: no such field \(did you mean group\?\); a stat panel reads /,
   );
   assert.equal(field.stderr.trim().split('\n').length, 1);
+});
+
+test("runnel dashboard --app names a panel's topic that is a slip of one on the broker, and not one merely not made yet", async () => {
+  const ws = workspace();
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  await broker.createTopic('clicks.per-user', { partitions: 1 });
+  await broker.close();
+  const file = join(ws.dir, 'clicks.ts');
+  writeFileSync(
+    file,
+    [
+      `import { defineApp } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname)};`,
+      'export default defineApp({',
+      "  name: 'clicks',",
+      "  pipeline(t) { t.stream('clicks').to('clicks.per-user'); },",
+      '  panels: [',
+      "    { id: 'typo', title: 'Per user', type: 'stat', topic: 'clicks.peruser', fields: { y: 'n' } },",
+      "    { id: 'later', title: 'Later', type: 'stat', topic: 'clicks.totals', fields: { y: 'n' } },",
+      '  ],',
+      '});',
+    ].join('\n'),
+  );
+  const child = startCli(['dashboard', '--port', '0', '--broker', ws.broker, '--app', file], { cwd: ws.dir });
+  let err = '';
+  let out = '';
+  child.stderr!.on('data', (d) => {
+    err += String(d);
+  });
+  child.stdout!.on('data', (d) => {
+    out += String(d);
+  });
+  const deadline = Date.now() + 30_000;
+  while (!err.includes('did you mean') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await stopped(child);
+  assert.match(out, /Ctrl-C to stop/);
+  const warnings = err.split('\n').filter((l) => l.includes('warn:'));
+  assert.deepEqual(
+    warnings.map((l) => l.replace(/^.*warn: /, '')),
+    ['app "clicks", panel "typo" reads clicks.peruser, which is not on this broker: did you mean clicks.per-user?'],
+  );
 });

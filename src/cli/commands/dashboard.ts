@@ -6,6 +6,7 @@ import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import { loadEnv } from '../context.ts';
+import { sayPanelTopicSlips } from '../unfed-topics.ts';
 
 export interface DashboardDeps {
   /** Opens the broker from the global flags (`--broker`, RUNNEL_BROKER); the command closes it. */
@@ -83,6 +84,12 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
         print(`runnel dashboard on ${broker.url}: ${dashboard.url}`);
         if (dashboard.token) print('this URL carries the access token: share it only with people who may see the data');
         print('Ctrl-C to stop');
+        // Only the user's own apps: the built-in apps' panels read what their steps write.
+        await sayPanelTopicSlips(
+          broker,
+          extra.map((a) => ({ name: a.name, panels: a.panelsFor ? a.panelsFor(env) : a.panels })),
+          log,
+        );
         if (!stop.signal.aborted)
           await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
         await dashboard.close();
