@@ -50,15 +50,12 @@ export function registerInspectCommands(program: Command): void {
     .action(async (flags: CommonFlags) => {
       const broker = await openBroker(flags);
       try {
-        const rows = [['TOPIC', 'PARTITIONS', 'RECORDS', 'END OFFSETS']];
+        // On Kafka what a partition holds is counted in offsets: a transaction's commit marker takes one.
+        const held = broker.url.startsWith('kafka:') ? 'OFFSETS HELD' : 'RECORDS';
+        const rows = [['TOPIC', 'PARTITIONS', held, 'END OFFSETS']];
         for (const t of await broker.listTopics()) {
-          const held = t.partitions.reduce((n, p) => n + (p.endOffset - p.startOffset), 0);
-          rows.push([
-            t.name,
-            String(t.partitions.length),
-            String(held),
-            t.partitions.map((p) => p.endOffset).join(','),
-          ]);
+          const n = t.partitions.reduce((sum, p) => sum + (p.endOffset - p.startOffset), 0);
+          rows.push([t.name, String(t.partitions.length), String(n), t.partitions.map((p) => p.endOffset).join(',')]);
         }
         process.stdout.write(`${table(rows)}\n`);
       } finally {
