@@ -330,7 +330,7 @@ function componentRow(c: ComponentView): HTMLElement {
     h('td', { class: NARROW_HIDDEN[0] }, h('span', { class: `kind ${c.component}`, text: c.component })),
     h(
       'td',
-      {},
+      { class: 'component' },
       h('div', { class: 'component-name', text: c.name, title: c.name }),
       h('div', { class: 'muted small', text: `pid ${c.pid} · ${fmtAgo(c.ts)}` }),
       engineLine(c),
