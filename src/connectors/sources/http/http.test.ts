@@ -472,7 +472,7 @@ test('a cursor source through the runtime: a 5xx, a broken body, Ctrl-C, a resta
   }
 });
 
-test('Ctrl-C stops it within 200 ms: mid-backoff, mid-Retry-After, mid-request and mid-interval', async () => {
+test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-backoff, mid-Retry-After, mid-request and mid-interval', async () => {
   const cases: Array<[string, Handler, Record<string, unknown>]> = [
     ['backoff', (_q, res) => json(res, {}, 500), { backoff: { baseMs: 30_000, maxMs: 60_000 } }],
     ['Retry-After', (_q, res) => json(res, {}, 503, { 'retry-after': '60' }), {}],
@@ -499,7 +499,8 @@ test('Ctrl-C stops it within 200 ms: mid-backoff, mid-Retry-After, mid-request a
       const end = await next;
       const took = performance.now() - started;
       assert.equal(end.done, true, what);
-      assert.ok(took < 200, `${what}: stopped after ${took.toFixed(0)} ms`);
+      // A bound far below the waits it cuts short, not a speed: two test files share two cores.
+      assert.ok(took < 1000, `${what}: stopped after ${took.toFixed(0)} ms`);
     } finally {
       await server.close();
     }
