@@ -1,20 +1,22 @@
 import type { z } from 'zod';
-import type {
-  AppAction,
-  AppDefinition,
-  AppFlag,
-  AppOptions,
-  AppPrint,
-  PanelSpec,
-  PipelineSpec,
-  SourceBinding,
+import {
+  type AppAction,
+  type AppDefinition,
+  type AppFlag,
+  type AppOptions,
+  type AppPrint,
+  type PanelSpec,
+  type PipelineSpec,
+  SINK_KINDS,
+  type SinkKind,
+  type SourceBinding,
 } from '../core/app.ts';
 import type { TopicConfig } from '../core/broker.ts';
 import { closestNames } from '../core/closest-names.ts';
 import type { Source } from '../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { TopologyBuilder } from '../processing/dsl/topology.ts';
-import { type Column, type Env, SINK_KINDS, type SinkKind, sinksFor } from './settings.ts';
+import { type Column, type Env, sinksFor } from './settings.ts';
 
 /** A topic the app writes to the sinks chosen with `--sinks` (JSONL file, SQLite/DuckDB table, Kafka). */
 export interface AppSink {

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';
 import { DEFAULT_CASSANDRA } from '../connectors/sinks/cassandra/spec.ts';
 import { DEFAULT_POSTGRES_URL } from '../connectors/sinks/postgres/spec.ts';
-import { type AppOptions, SINK_KINDS, type SinkBinding, type SinkKind } from '../core/app.ts';
+import type { AppOptions, SinkBinding } from '../core/app.ts';
 import type { Source } from '../core/connector.ts';
 import { createSink, createSource } from '../core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
@@ -99,8 +99,6 @@ export function sourceFrom(
   options: AppOptions,
   fields: { key?: string; timestampField?: string } = {},
 ): Source | undefined {
-  // Read up front, as an answer to --follow either way: a Kafka topic is followed anyway.
-  const follow = options.follow ?? false;
   if (options.from === undefined) return undefined;
   const at = splitKafkaTopicUrl(options.from);
   if (at) {
@@ -115,10 +113,8 @@ export function sourceFrom(
       { value: options.from },
     );
   }
-  return createSource('json', { path: options.from, follow, ...fields });
+  return createSource('json', { path: options.from, follow: options.follow ?? false, ...fields });
 }
-
-export { SINK_KINDS, type SinkKind };
 
 /**
  * The sinks an app attaches to one topic: `<dataDir>/<topic>.jsonl`, a table in `<dataDir>/<app>.sqlite`

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import type { AppOptions } from '../core/app.ts';
+import { type AppOptions, SINK_KINDS, type SinkKind } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import { createBroker, DEFAULT_BROKER_URL } from '../core/broker-registry.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import type { OutputPlace } from '../core/places.ts';
 import '../brokers/index.ts';
-import { kafkaSinkUrl, SINK_KINDS, type SinkKind } from '../apps/settings.ts';
+import { kafkaSinkUrl } from '../apps/settings.ts';
 import { parseKafkaUrl } from '../brokers/kafka/config.ts';
 import { parseLocalUrl } from '../brokers/local/index.ts';
 import { seedsKafkaUrl, splitKafkaTopicUrl } from '../connectors/kafka-url.ts';

@@ -115,36 +115,6 @@ function checkMode(mode: Mode, flags: PipelineFlags): void {
   });
 }
 
-/**
- * `--api`, `--csv` and `--speed` given to an app that did not read them (see watched): a built-in app
- * without that input says which apps have it. A pipeline of the user's own that reads them takes them,
- * whatever it declares (a JSON replay paced by `options.speed`); one that does not is told by
- * checkFlagsRead, in terms of its options.
- */
-function checkCsvFlags(app: AppDefinition, flags: PipelineFlags, read: Set<string | symbol>): void {
-  if (!apps.some((a) => a === app)) return;
-  if (flags.api !== undefined && app.apiInput === undefined && !read.has('api')) {
-    const polling = apps.filter((a) => a.apiInput !== undefined).map((a) => a.name);
-    throw new RunnelError(
-      ErrorCodes.USAGE,
-      `--api: ${app.name} polls no HTTP API (apps that do: ${polling.join(', ') || 'none'})`,
-      { value: flags.api },
-    );
-  }
-  if (app.csvInput !== undefined) return;
-  const given = (['csv', 'speed'] as const)
-    .filter((n) => flags[n] !== undefined && !read.has(n === 'csv' ? 'input' : n))
-    .map((n) => `--${n}`);
-  if (given.length === 0) return;
-  const replaying = apps.filter((a) => a.csvInput !== undefined).map((a) => a.name);
-  throw new RunnelError(
-    ErrorCodes.USAGE,
-    `${given.join(', ')}: ${app.name} has no CSV input (apps that replay a CSV: ${replaying.join(', ') || 'none'}); ` +
-      'read a JSON or JSONL file with --from <file>',
-    { value: given },
-  );
-}
-
 /** The AppOptions field each source flag sets (see appOptions). */
 const FLAG_OF_OPTION = {
   rate: '--rate',
@@ -204,6 +174,12 @@ function checkFlagsRead(
     .filter(({ 1: flag }) => !(flag === '--follow' && kafkaFrom))
     .map(([field, flag]) => ({ field, flag }));
   const builtIn = apps.some((a) => a === app);
+  if (builtIn)
+    refuseForBuiltIn(
+      app,
+      unread.map((u) => u.flag),
+      flags,
+    );
   const say = (list: typeof unread) => {
     const names = list.map((u) => u.flag);
     const it = names.length === 1 ? 'it' : 'they';
@@ -217,6 +193,32 @@ function checkFlagsRead(
   const input = unread.filter((u) => INPUT_FLAGS.has(u.flag));
   if (input.length > 0) throw new RunnelError(ErrorCodes.USAGE, say(input), { value: input.map((u) => u.flag) });
   if (unread.length > 0) log.warn(say(unread));
+}
+
+/**
+ * A built-in app given `--api`, `--csv` or `--speed` it did not read, and without that input at all, says
+ * which apps have it. (A pipeline of the user's own that reads them takes them, whatever it declares: a
+ * JSON replay paced by `options.speed`; one that does not is told in terms of its options.)
+ */
+function refuseForBuiltIn(app: AppDefinition, unread: string[], flags: PipelineFlags): void {
+  if (unread.includes('--api') && app.apiInput === undefined) {
+    const polling = apps.filter((a) => a.apiInput !== undefined).map((a) => a.name);
+    throw new RunnelError(
+      ErrorCodes.USAGE,
+      `--api: ${app.name} polls no HTTP API (apps that do: ${polling.join(', ') || 'none'})`,
+      { value: flags.api },
+    );
+  }
+  if (app.csvInput !== undefined) return;
+  const given = ['--csv', '--speed'].filter((f) => unread.includes(f));
+  if (given.length === 0) return;
+  const replaying = apps.filter((a) => a.csvInput !== undefined).map((a) => a.name);
+  throw new RunnelError(
+    ErrorCodes.USAGE,
+    `${given.join(', ')}: ${app.name} has no CSV input (apps that replay a CSV: ${replaying.join(', ') || 'none'}); ` +
+      'read a JSON or JSONL file with --from <file>',
+    { value: given },
+  );
 }
 
 /** `--csv` → `csv`, `--from` → `from`: the PipelineFlags attribute of a flag. */
@@ -246,7 +248,6 @@ export async function runApp(
   const log = logger(flags, app.name);
   const options = watched(appOptions(flags, env));
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(options.options));
-  checkCsvFlags(app, flags, options.read);
   checkFlagsRead(app, options.read, flags, log);
   const misspelt = mode === 'produce' ? new Set<string>() : sayMisspeltTopics(spec, log);
   checkFromLoop(flags, env, Object.keys(spec.topics));
