@@ -58,7 +58,8 @@ test('a bad --port is a one-line config error naming the flag', async () => {
 test('runnel dashboard --app with a misspelt panel option or field refuses to start, in one line naming app and panel', async () => {
   const ws = workspace();
   const index = JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname);
-  const appWith = (panel: string) => {
+  /** `runnel dashboard` on a sensors app with this one panel: it must refuse to start. */
+  const dashboardWith = (panel: string) => {
     const file = join(ws.dir, `app-${Math.random().toString(36).slice(2)}.ts`);
     writeFileSync(
       file,
@@ -71,38 +72,21 @@ test('runnel dashboard --app with a misspelt panel option or field refuses to st
         '});',
       ].join('\n'),
     );
-    return file;
+    return runCli(['dashboard', '--port', '0', '--broker', ws.broker, '--app', file], {
+      cwd: ws.dir,
+      timeoutMs: 30_000,
+    });
   };
-  const option = await runCli(
-    [
-      'dashboard',
-      '--port',
-      '0',
-      '--broker',
-      ws.broker,
-      '--app',
-      appWith(
-        "{ id: 'mean', title: 'Mean', type: 'line', topic: 'sensors.out', fields: { y: 'mean' }, options: { unt: 'C' } }",
-      ),
-    ],
-    { cwd: ws.dir, timeoutMs: 30_000 },
+  const option = await dashboardWith(
+    "{ id: 'mean', title: 'Mean', type: 'line', topic: 'sensors.out', fields: { y: 'mean' }, options: { unt: 'C' } }",
   );
   assert.equal(option.code, 1, option.stderr);
   assert.equal(
     option.stderr.trim(),
     'runnel: RUNNEL_CONFIG_INVALID: app "sensors", panel "mean" (line): options: Unrecognized key: "unt" (did you mean "unit"?)',
   );
-  const field = await runCli(
-    [
-      'dashboard',
-      '--port',
-      '0',
-      '--broker',
-      ws.broker,
-      '--app',
-      appWith("{ id: 'mean', title: 'Mean', type: 'stat', topic: 'sensors.out', fields: { y: 'mean', grup: 'key' } }"),
-    ],
-    { cwd: ws.dir, timeoutMs: 30_000 },
+  const field = await dashboardWith(
+    "{ id: 'mean', title: 'Mean', type: 'stat', topic: 'sensors.out', fields: { y: 'mean', grup: 'key' } }",
   );
   assert.equal(field.code, 1, field.stderr);
   assert.match(
