@@ -12,7 +12,7 @@ import {
   type SourceBinding,
 } from '../core/app.ts';
 import type { TopicConfig } from '../core/broker.ts';
-import { closestNames } from '../core/closest-names.ts';
+import { slipOf } from '../core/closest-names.ts';
 import type { Source } from '../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { TopologyBuilder } from '../processing/dsl/topology.ts';
@@ -180,10 +180,10 @@ export function defineApp(config: AppConfig): AppDefinition {
 function checkSinkKinds(app: string, s: AppSink): void {
   for (const kind of s.kinds ?? []) {
     if ((SINK_KINDS as readonly string[]).includes(kind)) continue;
-    const { shown } = closestNames(kind, [...SINK_KINDS], 1);
+    const meant = slipOf(kind, SINK_KINDS);
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
-      `${app}: sink of ${s.topic}: kinds: unknown sink kind "${kind}"${shown[0] ? ` (did you mean ${shown[0]}?)` : ''}; ` +
+      `${app}: sink of ${s.topic}: kinds: unknown sink kind "${kind}"${meant ? ` (did you mean ${meant}?)` : ''}; ` +
         `the kinds: ${SINK_KINDS.join(', ')}`,
       { value: kind },
     );

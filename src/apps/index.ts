@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AppDefinition } from '../core/app.ts';
-import { closestNames, editDistance } from '../core/closest-names.ts';
+import { slipOf } from '../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { buzzApp } from './buzz/index.ts';
 import { ouraApp } from './oura/index.ts';
@@ -17,9 +17,9 @@ export function findApp(name: string): AppDefinition {
   const app = apps.find((a) => a.name === name);
   if (!app) {
     const names = apps.map((a) => a.name);
-    // A slip (two edits at most, or another case) is named first: `stopcovd` is stopcovid.
-    const [best] = closestNames(name, names, 1).shown;
-    const slip = best !== undefined && editDistance(name.toLowerCase(), best) <= 2 ? `did you mean "${best}"? ` : '';
+    // A slip is named first: `stopcovd` is stopcovid.
+    const best = slipOf(name, names);
+    const slip = best !== undefined ? `did you mean "${best}"? ` : '';
     throw new RunnelError(ErrorCodes.UNKNOWN_APP, `unknown app "${name}" (${slip}known: ${names.join(', ')})`, {
       value: name,
     });

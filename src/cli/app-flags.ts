@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { AppDefinition, AppFlag } from '../core/app.ts';
-import { closestNames, editDistance } from '../core/closest-names.ts';
+import { slipOf } from '../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 
 type Env = Record<string, string | undefined>;
@@ -57,11 +57,13 @@ function suggestOwnFlags(cmd: Command, byName: Map<string, { flag: AppFlag; apps
   };
 }
 
-/** The closest flag within two edits (one for names of one or two letters): a slip, not another flag. */
+/** The flag `flag` is a slip of (see slipOf), judged by the names after `--`: a slip, not another flag. */
 function closestFlag(flag: string, candidates: string[]): string | undefined {
-  const [best] = closestNames(flag, candidates, 1).shown;
-  if (best === undefined) return undefined;
-  return editDistance(flag.slice(2), best.slice(2)) <= (flag.length - 2 < 3 ? 1 : 2) ? best : undefined;
+  const best = slipOf(
+    flag.replace(/^-+/, ''),
+    candidates.map((c) => c.replace(/^-+/, '')),
+  );
+  return best === undefined ? undefined : candidates.find((c) => c.replace(/^-+/, '') === best);
 }
 
 /** The app flags given on the command line, by their AppFlag, from every app's declarations. */

@@ -35,7 +35,7 @@ export function sayMisspeltTopics(spec: PipelineSpec, log: Logger): Set<string> 
   ];
   for (const { what, topic } of readers) {
     if (told.has(topic) || expected(topic, written)) continue;
-    const meant = slipOf(topic, written);
+    const meant = slipOf(topic, written, { contained: true });
     if (!meant) continue;
     told.add(topic);
     log.warn(`${what} reads ${topic}, which no source or step of ${spec.app} writes: did you mean ${meant}?`);
@@ -87,7 +87,7 @@ export async function sayPanelTopicSlips(
   for (const app of apps) {
     for (const panel of app.panels) {
       if (onBroker.has(panel.topic)) continue;
-      const meant = slipOf(panel.topic, onBroker);
+      const meant = slipOf(panel.topic, onBroker, { contained: true });
       if (meant)
         log.warn(
           `app ${JSON.stringify(app.name)}, panel ${JSON.stringify(panel.id)} reads ${panel.topic}, which is not on ` +

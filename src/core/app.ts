@@ -147,3 +147,8 @@ export interface AppDefinition {
   /** Requests the dashboard answers for the app, by name (see AppAction). */
   actions?: Record<string, AppAction>;
 }
+
+/** The app's panels under the settings its pipeline runs with (see AppDefinition.panelsFor). */
+export function panelsOf(app: Pick<AppDefinition, 'panels' | 'panelsFor'>, env: AppOptions['env']): PanelSpec[] {
+  return app.panelsFor ? app.panelsFor(env) : app.panels;
+}

@@ -61,18 +61,43 @@ export function closestNames(wanted: string, names: string[], limit = 10): { sho
   return { shown: scored.slice(0, limit).map((s) => s.name), more: Math.max(0, scored.length - limit) };
 }
 
+export interface SlipOptions {
+  /**
+   * When nothing is a slip: a name containing `wanted` or contained in it, of three letters or more
+   * (`clicks` in `clicks.per-usr`, `temp` for `temperature`). For names made of parts, as topics are.
+   */
+  contained?: boolean;
+  /** Spaces, `_` and `-` do not count (`sensor id` for `sensor_id`): for names written by hand, as headers are. */
+  loose?: boolean;
+}
+
 /**
- * The one of `names` that `wanted` is most likely a slip of: a letter or two away (`per-usr` for
- * `per-user`), else one containing the other (`clicks` in `clicks.per-usr`) when nothing is closer; none
- * when nothing is that near. For "did you mean" about a name that exists nowhere.
+ * The one of `names` that `wanted` is most likely a slip of, or none: the rule of every "did you mean"
+ * that names one thing. Case does not count. A slip is one edit (a swap of neighbours counting as one) in
+ * a name of up to four letters, two in a longer one: `unti` for `unit`, `per-usr` for `per-user`, but not
+ * `line` for `pie`. Names of one or two letters only in another case: `x` is no slip of `y`.
  */
-export function slipOf(wanted: string, names: Iterable<string>): string | undefined {
-  let best: { name: string; d: number } | undefined;
+export function slipOf(wanted: string, names: Iterable<string>, o: SlipOptions = {}): string | undefined {
+  const norm = (s: string) => (o.loose ? s.toLowerCase().replace(/[\s_-]/g, '') : s.toLowerCase());
+  const w = norm(wanted);
+  if (w === '') return undefined;
+  let best: { name: string; d: number; gap: number } | undefined;
   for (const name of names) {
-    if (name === wanted) continue;
-    const slips = slipDistance(wanted, name);
-    const d = slips <= 2 ? slips : name.includes(wanted) || wanted.includes(name) ? 3 : Number.POSITIVE_INFINITY;
-    if (d <= 3 && (!best || d < best.d)) best = { name, d };
+    const n = norm(name);
+    if (name === wanted || n === '') continue;
+    const shorter = Math.min(w.length, n.length);
+    const slips = slipDistance(w, n);
+    const [short, long] = w.length <= n.length ? [w, n] : [n, w];
+    const d =
+      slips <= (shorter <= 2 ? 0 : shorter <= 4 ? 1 : 2)
+        ? slips
+        : o.contained && short.length >= 3 && long.includes(short)
+          ? 3
+          : Number.POSITIVE_INFINITY;
+    if (d === Number.POSITIVE_INFINITY) continue;
+    // Among equals, the nearest in length: `temp` is `temp_f` before `temperature_reading`.
+    const gap = Math.abs(n.length - w.length);
+    if (!best || d < best.d || (d === best.d && gap < best.gap)) best = { name, d, gap };
   }
   return best?.name;
 }

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AppDefinition } from '../core/app.ts';
+import { type AppDefinition, panelsOf } from '../core/app.ts';
 import type { Broker } from '../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/log.ts';
@@ -79,7 +79,7 @@ export function createDashboard(o: DashboardOptions): {
   const allow = new HostAllowlist(host, o.allowedHosts);
   // A page reading the default `smoker` while the pipeline wrote SMOKER_TOPIC's topic stayed empty.
   const env = o.env ?? process.env;
-  const apps = o.apps.map((a) => (a.panelsFor ? { ...a, panels: a.panelsFor(env) } : a));
+  const apps = o.apps.map((a) => ({ ...a, panels: panelsOf(a, env) }));
   // Before anything starts: a misspelt panel option or field was a 500 on the app's page, and a field
   // the panel type does not read was silently ignored.
   for (const a of apps) checkPanels(a.name, a.panels);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadApp } from '../../apps/index.ts';
-import type { AppDefinition } from '../../core/app.ts';
+import { type AppDefinition, panelsOf } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
@@ -87,7 +87,7 @@ export function registerDashboardCommand(program: Command, deps: DashboardDeps):
         // Only the user's own apps: the built-in apps' panels read what their steps write.
         await sayPanelTopicSlips(
           broker,
-          extra.map((a) => ({ name: a.name, panels: a.panelsFor ? a.panelsFor(env) : a.panels })),
+          extra.map((a) => ({ name: a.name, panels: panelsOf(a, env) })),
           log,
         );
         if (!stop.signal.aborted)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PanelSpec } from '../../core/app.ts';
 import { ErrorCodes, isRunnelError } from '../../core/errors.ts';
-import { checkPanels, createAggregator, didYouMean, optionPath } from './index.ts';
+import { checkPanels, createAggregator, optionPath } from './index.ts';
 
 /** The user's report: a sensors app whose mean line was meant to be one line per key. */
 const mean: PanelSpec = {
@@ -133,13 +133,8 @@ test('createAggregator names the app when told it', () => {
   );
 });
 
-test('optionPath and didYouMean', () => {
+test('optionPath', () => {
   assert.equal(optionPath([]), 'options');
   assert.equal(optionPath(['marks', 'topic']), 'options.marks.topic');
   assert.equal(optionPath(['zones', 2, 'from']), 'options.zones[2].from');
-  assert.equal(didYouMean('grop', ['y', 'x', 'group']), 'group');
-  assert.equal(didYouMean('Y', ['y', 'x']), 'y');
-  assert.equal(didYouMean('key', ['y', 'x', 'group']), undefined, 'not `y` for `key`');
-  assert.equal(didYouMean('pie', ['line', 'bar']), undefined);
-  assert.equal(didYouMean('lable', ['label', 'active']), 'label');
 });

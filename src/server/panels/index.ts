@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PanelSpec } from '../../core/app.ts';
-import { slipDistance } from '../../core/closest-names.ts';
+import { slipOf } from '../../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { actionFormType } from '../../panels/action-form/server.ts';
 import { alertType } from '../../panels/alert/server.ts';
@@ -61,21 +61,6 @@ function refuse(app: string | undefined, spec: PanelSpec, problem: string, value
   return new RunnelError(ErrorCodes.CONFIG_INVALID, `${where(app, spec)}: ${problem}`, { value });
 }
 
-/**
- * The closest of `names` to a misspelt one, when it is a slip: one edit (or swap) for names of up to four
- * letters (`grop`, `unti`, but not `line` for `pie`), two for longer ones.
- */
-export function didYouMean(wanted: string, names: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const name of names) {
-    const d = slipDistance(wanted.toLowerCase(), name.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [name, d];
-  }
-  if (best === undefined) return undefined;
-  return bestDistance <= (Math.min(wanted.length, best.length) <= 4 ? 1 : 2) ? best : undefined;
-}
-
 /** `options`, `options.marks.topic`, `options.zones[0].from`: a zod issue's path as the app writes it. */
 export function optionPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, k) => (typeof k === 'number' ? `${out}[${k}]` : `${out}.${String(k)}`), 'options');
@@ -104,7 +89,7 @@ function optionsProblem(schema: z.ZodType, issues: z.core.$ZodIssue[]): string {
   let text = `${optionPath(issue.path)}: ${issue.message}`;
   if (issue.code === 'unrecognized_keys') {
     const known = keysAt(schema, issue.path);
-    const close = issue.keys.flatMap((k) => didYouMean(k, known) ?? []);
+    const close = issue.keys.flatMap((k) => slipOf(k, known) ?? []);
     if (close.length > 0) text += ` (did you mean ${close.map((k) => JSON.stringify(k)).join(', ')}?)`;
     else if (known.length > 0) text += ` (the options here: ${known.join(', ')})`;
   }
@@ -134,7 +119,7 @@ function fieldsProblem(spec: PanelSpec, type: ServerPanelType<unknown>): string 
           others.length > 0 ? `; ${name} is read by ${others.join(', ')}` : ''
         }`;
       }
-      const close = didYouMean(name, accepted) ?? didYouMean(name, [...FIELD_NAMES]);
+      const close = slipOf(name, accepted) ?? slipOf(name, FIELD_NAMES);
       return `fields.${name}: no such field${close ? ` (did you mean ${close}?)` : ''}; ${reads(type)}`;
     }
     const ok =
@@ -164,7 +149,7 @@ function fieldsProblem(spec: PanelSpec, type: ServerPanelType<unknown>): string 
 export function checkPanel(spec: PanelSpec, app?: string): { type: ServerPanelType<any>; options: unknown } {
   const type = MODULES.get(spec.type);
   if (!type) {
-    const close = didYouMean(String(spec.type), panelTypeNames());
+    const close = slipOf(String(spec.type), panelTypeNames());
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
       `${where(app, spec, false)}: unknown panel type ${JSON.stringify(spec.type)}${

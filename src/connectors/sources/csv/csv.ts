@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Papa from 'papaparse';
-import { closestNames, editDistance } from '../../../core/closest-names.ts';
+import { slipOf } from '../../../core/closest-names.ts';
 import type { ReplayInput, Source, SourceContext, SourceItem } from '../../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
@@ -38,16 +38,6 @@ function orList(names: string[]): string {
   return q.length <= 1 ? (q[0] ?? '') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
 
-/** A header column that may be the one meant: another case or spacing, a slip of a letter or two, or a prefix. */
-function likely(wanted: string, name: string): boolean {
-  const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
-  const w = norm(wanted);
-  const n = norm(name);
-  if (w === '' || n === '') return false;
-  const [short, long] = w.length <= n.length ? [w, n] : [n, w];
-  return editDistance(w, n) <= Math.min(2, Math.floor(w.length / 3)) || (short.length >= 3 && long.startsWith(short));
-}
-
 /**
  * "did you mean …? " for the missing columns that have a likely stand-in among the header's other columns
  * (each suggested once): just the name for one missing column, "x for y" pairs for several.
@@ -56,8 +46,9 @@ function didYouMean(missing: string[], header: string[], needed: Set<string>): s
   const free = header.filter((h) => h !== '' && !needed.has(h));
   const pairs: [string, string][] = [];
   for (const m of missing) {
-    const [best] = closestNames(m, free, 1).shown;
-    if (best === undefined || !likely(m, best)) continue;
+    // Another case or spacing, a slip of a letter or two, or a part of it (`temp` for `temperature`).
+    const best = slipOf(m, free, { loose: true, contained: true });
+    if (best === undefined) continue;
     pairs.push([m, best]);
     free.splice(free.indexOf(best), 1);
   }
