@@ -146,6 +146,11 @@ export interface Consumer {
 export interface Broker {
   readonly url: string;
   readonly kind: string;
+  /**
+   * Whether every offset holds a record, so end minus start offsets counts records. False on Kafka: each
+   * transaction's commit marker takes an offset (a trial read 1,375 offsets holding 1,210 records).
+   */
+  readonly offsetsAreRecords: boolean;
   /** Connects (or opens the file); fails fast with BROKER_UNAVAILABLE naming the address. */
   connect(): Promise<void>;
   close(): Promise<void>;

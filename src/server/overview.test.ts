@@ -184,3 +184,18 @@ test('a dashboard started late does not take a sibling first seen at the start o
   model.stop();
   await broker.close();
 });
+
+test('on the local broker every offset is a record: the overview counts records, as many as were produced', async () => {
+  const { broker } = await tempBroker();
+  const n = 1 + Math.floor(Math.random() * 50);
+  await broker.produce(
+    'counted',
+    Array.from({ length: n }, (_, i) => ({ key: null, value: { i } })),
+  );
+  const view = await new OverviewModel(broker, []).refresh();
+  assert.equal(broker.offsetsAreRecords, true);
+  assert.equal(view.unit, 'records');
+  const read = await broker.read('counted', 0, 0, 1000);
+  assert.equal(view.topics.find((t) => t.name === 'counted')?.total, read.length);
+  await broker.close();
+});

@@ -47,6 +47,7 @@ export class OverviewModel {
   readonly #spark = new Map<string, number[]>();
   #current: Overview = {
     ts: 0,
+    unit: 'records',
     apps: [],
     topics: [],
     groups: [],
@@ -161,6 +162,7 @@ export class OverviewModel {
     const plain = topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
     this.#current = {
       ts: now,
+      unit: this.#broker.offsetsAreRecords ? 'records' : 'offsets',
       apps,
       topics,
       groups: [...byGroup.values()],

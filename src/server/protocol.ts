@@ -96,6 +96,11 @@ export interface Overview {
   apps: AppView[];
   topics: TopicStat[];
   groups: GroupStat[];
+  /**
+   * What the counts (topic sizes, rates, lag) count: offsets where not every offset is a record (Kafka's
+   * transaction markers take some; see Broker.offsetsAreRecords).
+   */
+  unit: 'records' | 'offsets';
   /** `behind`: the groups falling behind (GroupStat.behind). */
   totals: { rate: number; records: number; dlq: number; maxLag: number; behind: number; running: number };
 }

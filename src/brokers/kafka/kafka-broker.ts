@@ -53,6 +53,7 @@ export class KafkaBroker implements StatefulBroker {
   [kSend]?: (messages: EncodedMessage[]) => Promise<{ offsets?: Array<{ partition: number; offset: bigint }> }>;
   readonly url: string;
   readonly kind = 'kafka';
+  readonly offsetsAreRecords = false;
   readonly config: KafkaUrl;
   readonly address: string;
   #admin: Admin | undefined;

@@ -94,6 +94,8 @@ export function parseLocalUrl(url: string): { path: string; fsync: boolean } {
 export class LocalBroker implements StatefulBroker {
   readonly url: string;
   readonly kind = 'local';
+  /** A produce is one stored batch of records, with nothing between them. */
+  readonly offsetsAreRecords = true;
   /** A produce is one SQLite transaction (see Broker.atomicProduce). */
   readonly atomicProduce = true;
   readonly path: string;

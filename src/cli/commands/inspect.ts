@@ -51,7 +51,7 @@ export function registerInspectCommands(program: Command): void {
       const broker = await openBroker(flags);
       try {
         // On Kafka what a partition holds is counted in offsets: a transaction's commit marker takes one.
-        const held = broker.url.startsWith('kafka:') ? 'OFFSETS HELD' : 'RECORDS';
+        const held = broker.offsetsAreRecords ? 'RECORDS' : 'OFFSETS HELD';
         const rows = [['TOPIC', 'PARTITIONS', held, 'END OFFSETS']];
         for (const t of await broker.listTopics()) {
           const n = t.partitions.reduce((sum, p) => sum + (p.endOffset - p.startOffset), 0);

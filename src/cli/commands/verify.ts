@@ -93,7 +93,7 @@ async function progress(
   }
   // On Kafka offsets held are not records: each transaction's commit marker takes one (1,375 offsets held
   // 1,210 records in a trial). Said as what it is.
-  const records = broker.url.startsWith('kafka:')
+  const records = !broker.offsetsAreRecords
     ? (n: number) => `${n} offset${n === 1 ? '' : 's'}, transaction markers included`
     : (n: number) => `${n} record${n === 1 ? '' : 's'}`;
   // A repartition topic is emptied as it is read: "(0 records)" after 2000 read looked like nothing was.

@@ -93,21 +93,33 @@ export function overviewView(): View {
 
   const render = (o: Overview) => {
     el.setAttribute('data-loaded', 'true');
+    // On Kafka the counts are of offsets, and transaction markers take some (see Overview.unit).
+    const markers = o.unit === 'offsets';
+    const Unit = markers ? 'Offsets' : 'Records';
     clear(tiles);
     const declared = o.apps.filter((a) => a.declared).length;
     tiles.append(
-      tile('Records/s', fmtRate(o.totals.rate).replace('/s', ''), 'all topics'),
-      tile('Records', fmtCompact(o.totals.records), 'on data topics'),
+      tile(`${Unit}/s`, fmtRate(o.totals.rate).replace('/s', ''), 'all topics'),
+      tile(
+        Unit,
+        fmtCompact(o.totals.records),
+        markers ? 'on data topics, transaction markers included' : 'on data topics',
+      ),
       tile('Apps running', `${o.totals.running}`, `of ${Math.max(declared, o.apps.length)}`),
       tile(
         'Max lag',
         fmtCompact(o.totals.maxLag),
         o.totals.behind > 0
-          ? `records; ${o.totals.behind} group${o.totals.behind > 1 ? 's' : ''} falling behind`
-          : 'records behind',
+          ? `${o.unit}; ${o.totals.behind} group${o.totals.behind > 1 ? 's' : ''} falling behind`
+          : `${o.unit} behind`,
         o.totals.behind > 0 ? 'warn' : '',
       ),
-      tile('Dead letters', fmtCompact(o.totals.dlq), 'records that failed', o.totals.dlq > 0 ? 'bad' : ''),
+      tile(
+        'Dead letters',
+        fmtCompact(o.totals.dlq),
+        markers ? 'offsets of records that failed' : 'records that failed',
+        o.totals.dlq > 0 ? 'bad' : '',
+      ),
     );
     // The busiest few only: a cluster with a hundred topics made a legend that covered the page.
     const all = o.topics.filter((t) => !t.internal && !t.name.endsWith('.dlq'));
@@ -122,8 +134,8 @@ export function overviewView(): View {
     );
     chartNote.textContent =
       (all.length > data.length
-        ? `records/s, last minute: the ${data.length} busiest of ${all.length} topics`
-        : 'records/s, last minute') + (logScale ? ' (log scale: rates far apart)' : '');
+        ? `${o.unit}/s, last minute: the ${data.length} busiest of ${all.length} topics`
+        : `${o.unit}/s, last minute`) + (logScale ? ' (log scale: rates far apart)' : '');
     const names = data.map((t) => t.name);
     const n = Math.max(2, ...data.map((t) => t.history.length));
     const now = o.ts / 1000;
@@ -167,7 +179,7 @@ export function overviewView(): View {
           // Below 1 record/s the ticks are fractions: whole-number formatting printed them as 1 1 1 0 0 0.
           axes: [
             timeAxis(),
-            axis('records/s', {
+            axis(`${o.unit}/s`, {
               size: 56,
               // A log axis gets its grid and labels at the powers of ten only (1..9 of each made a dense grid).
               ...(logScale ? { splits: (_u: uPlot, _i: number, lo: number, hi: number) => powersOfTen(lo, hi) } : {}),
@@ -197,6 +209,7 @@ export function overviewView(): View {
       topicTable(
         o.topics.filter((t) => !t.internal),
         names,
+        o.unit,
       ),
     );
     clear(groups);
@@ -389,7 +402,7 @@ function engineLine(c: ComponentView): HTMLElement | null {
   });
 }
 
-function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
+function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit']): HTMLElement {
   // Compact, with a narrower sparkline: in its half of a 1400 px window the dead letters column was cut off.
   return h(
     'table',
@@ -400,9 +413,7 @@ function topicTable(topics: TopicStat[], charted: string[]): HTMLElement {
       h(
         'tr',
         {},
-        ...['topic', 'partitions', 'records', 'records/s', 'last minute', 'dead letters'].map((t) =>
-          h('th', { text: t }),
-        ),
+        ...['topic', 'partitions', unit, `${unit}/s`, 'last minute', 'dead letters'].map((t) => h('th', { text: t })),
       ),
     ),
     h(
