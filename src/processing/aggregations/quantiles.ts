@@ -2,19 +2,28 @@ import { TDigest } from 'tdigest';
 import { type Aggregator, checkFinite } from './aggregator.ts';
 
 /**
- * A t-digest as JSON: its centroids flattened `[mean, count, mean, count, …]`, plus the values added since
- * they were last compressed. Keeping a buffer means `add` is a push, not a rebuild of the digest's tree.
+ * Quantiles' state as JSON: `c` flattened `[value, count, value, count, …]`, plus the values added since
+ * it was last folded (`b`: `add` is then a push, not a rebuild). Exact (`e`), `c` holds each distinct value
+ * once, in order, with its count; else it holds a t-digest's centroids (means and counts).
  */
 export interface QuantilesAcc {
   c: number[];
   b: number[];
+  /** Exact. Absent in state stored before exact mode existed, which is a digest. */
+  e?: 1;
 }
 
 export interface QuantilesOptions {
   /** t-digest compression δ (the package's `delta`): smaller is more accurate and keeps more centroids. Default 0.01. */
   delta?: number;
-  /** Values buffered before they are folded into the centroids. Default 256. */
+  /** Values buffered before they are folded in. Default 256. */
   buffer?: number;
+  /**
+   * Exact while the values hold at most this many distinct ones (default 256, about what a digest keeps),
+   * then a t-digest. Readings of fixed decimals repeat, and a digest interpolating between its centroids
+   * put the median of [3, 3, 3, 3, 10] at 4.4, a value no record had.
+   */
+  exactUpTo?: number;
 }
 
 /** Seeded so a digest built from the same accumulator is the same digest, whatever the run (see digestOf). */
@@ -54,10 +63,46 @@ function compress(acc: QuantilesAcc, delta: number): QuantilesAcc {
   return { c, b: [] };
 }
 
+/** The exact fold of `acc` with its buffer: each distinct value once, in order; undefined beyond `limit` of them. */
+function exactFold(acc: QuantilesAcc, limit: number): QuantilesAcc | undefined {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < acc.c.length; i += 2) counts.set(acc.c[i]!, (counts.get(acc.c[i]!) ?? 0) + acc.c[i + 1]!);
+  for (const v of acc.b) {
+    const x = v === 0 ? 0 : v; // -0 and 0 are one value
+    counts.set(x, (counts.get(x) ?? 0) + 1);
+  }
+  if (counts.size > limit) return undefined;
+  const c: number[] = [];
+  for (const v of [...counts.keys()].sort((x, y) => x - y)) c.push(v, counts.get(v)!);
+  return { c, b: [], e: 1 };
+}
+
 /**
- * Approximate quantiles by t-digest (the maintained `tdigest` package). `result` maps each requested
- * probability to its value: `quantiles([0.5, 0.99])` gives `{ p50: …, p99: … }` (keys `p` + 100·q).
- * Accuracy is best in the tails; expect a rank error around δ in the middle (about 1% at the default).
+ * The q-quantile of exact (value, count) pairs in order, interpolated between the two order statistics
+ * around rank q·(n − 1), as numpy's and R's default (type 7): the median of [1, 2] is 1.5, of [3, 3, 10] 3.
+ */
+function exactQuantile(c: number[], n: number, q: number): number {
+  const h = q * (n - 1);
+  const lo = Math.floor(h);
+  const at = (rank: number) => {
+    let seen = 0;
+    for (let i = 0; i < c.length; i += 2) {
+      seen += c[i + 1]!;
+      if (rank < seen) return c[i]!;
+    }
+    return c[c.length - 2]!;
+  };
+  const a = at(lo);
+  return h === lo ? a : a + (h - lo) * (at(lo + 1) - a);
+}
+
+/**
+ * Quantiles: `result` maps each requested probability to its value: `quantiles([0.5, 0.99])` gives
+ * `{ p50: …, p99: … }` (keys `p` + 100·q). Exact (type 7, as numpy's default) while the values hold at most
+ * `exactUpTo` distinct ones; beyond, a t-digest (the maintained `tdigest` package): most accurate in the
+ * tails, a rank error around δ in the middle (about 1% at the default) on continuous values. A value
+ * repeated very often among many distinct others can be off by more: the digest interpolates between
+ * its centroids' means, and identical values all go to one centroid.
  */
 export function quantiles<const Q extends readonly number[]>(
   qs: Q,
@@ -65,21 +110,32 @@ export function quantiles<const Q extends readonly number[]>(
 ): Aggregator<number, QuantilesAcc, Record<QuantileName<Q[number]>, number>> {
   const delta = options.delta ?? 0.01;
   const buffer = options.buffer ?? 256;
+  const exactUpTo = options.exactUpTo ?? 256;
   for (const q of qs) if (!(q >= 0 && q <= 1)) throw new RangeError(`quantiles: ${q} is not within 0..1`);
   const names = qs.map(quantileName);
+  const fold = (acc: QuantilesAcc) => (acc.e ? exactFold(acc, exactUpTo) : undefined) ?? compress(acc, delta);
   return {
-    init: () => ({ c: [], b: [] }),
+    init: () => ({ c: [], b: [], e: 1 }),
     validate: (v) => checkFinite('quantiles', v),
     add(acc, v) {
       checkFinite('quantiles', v);
       acc.b.push(v);
-      return acc.b.length >= buffer ? compress(acc, delta) : acc;
+      return acc.b.length >= buffer ? fold(acc) : acc;
     },
-    merge: (a, b) => compress({ c: [...a.c, ...b.c], b: [...a.b, ...b.b] }, delta),
+    // Exact pairs are centroids too (a value and its count): a digest takes them as they are.
+    merge: (a, b) => fold({ c: [...a.c, ...b.c], b: [...a.b, ...b.b], ...(a.e && b.e ? { e: 1 as const } : {}) }),
     result(acc) {
-      const digest = digestOf(acc, delta);
       const out: Record<string, number> = {};
-      const values = digest.size() === 0 ? [] : (digest.percentile([...qs]) as number[]);
+      const exact = acc.e ? exactFold(acc, Number.POSITIVE_INFINITY)! : undefined;
+      let values: number[];
+      if (exact) {
+        let n = 0;
+        for (let i = 1; i < exact.c.length; i += 2) n += exact.c[i]!;
+        values = n === 0 ? [] : qs.map((q) => exactQuantile(exact.c, n, q));
+      } else {
+        const digest = digestOf(acc, delta);
+        values = digest.size() === 0 ? [] : (digest.percentile([...qs]) as number[]);
+      }
       names.forEach((name, i) => {
         out[name] = values[i] ?? Number.NaN;
       });

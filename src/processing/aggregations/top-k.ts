@@ -86,14 +86,23 @@ export function topK(k: number, options: TopKOptions = {}): Aggregator<Item | bo
         merged[key] = [ca + cb, ea + eb];
       }
       const kept = Object.entries(merged)
-        .sort((x, y) => y[1][0] - x[1][0] || (x[0] < y[0] ? -1 : 1))
+        .sort((x, y) => y[1][0] - x[1][0] || byValue(x[0], y[0]))
         .slice(0, capacity);
       return { n: a.n + b.n, c: Object.fromEntries(kept) };
     },
     result: (acc) =>
       Object.entries(acc.c)
-        .sort((x, y) => y[1][0] - x[1][0] || (x[0] < y[0] ? -1 : 1))
+        .sort((x, y) => y[1][0] - x[1][0] || byValue(x[0], y[0]))
         .slice(0, k)
         .map(([key, [count, error]]) => ({ value: itemFromKey(key), count, error })),
   };
+}
+
+/**
+ * Ties in value order, numbers by value: by their keys alone `10` came before `9`. Booleans, then numbers,
+ * then strings, as their keys' tags (b, n, s) sort.
+ */
+function byValue(a: string, b: string): number {
+  if (a[0] === 'n' && b[0] === 'n') return Number(a.slice(1)) - Number(b.slice(1)) || (a < b ? -1 : 1);
+  return a < b ? -1 : a > b ? 1 : 0;
 }

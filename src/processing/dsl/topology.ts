@@ -3,7 +3,7 @@ import type { TopicConfig } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { REPARTITION_SUFFIX } from '../../core/internal-topics.ts';
 import { EngineProcessor } from '../engine/engine-processor.ts';
-import { Graph, type Node, type SourceDecoding } from '../engine/graph.ts';
+import { Graph, idleTimeoutOf, type Node, type SourceDecoding } from '../engine/graph.ts';
 import { KeyedStream, type Stream, Table } from './stream.ts';
 
 /**
@@ -21,6 +21,12 @@ export interface StreamOptions<S extends z.ZodType> {
    * (default) the record's timestamp.
    */
   eventTime?: EventTimeField<z.infer<S>> | ((value: z.infer<S>) => number | undefined);
+  /**
+   * What a number in the `eventTime` field counts: `'ms'`, `'s'`, or (default) `'auto'`: seconds below
+   * 1e11, ms above (epoch seconds and epoch ms of 1973 to 5138 both read right). Say `'ms'` for times
+   * that are not since the epoch (ms since boot, a test's 0, 1000, 2000), which 'auto' takes for seconds.
+   */
+  eventTimeUnit?: 'auto' | 'ms' | 's';
   /** How far behind the newest record a record may arrive and still be on time (ms, default 0). */
   maxOutOfOrderMs?: number;
   /** An input partition silent this long stops holding the watermark back (ms, default 30 s). */
@@ -98,7 +104,11 @@ export class TopologyBuilder {
     const topic = `${this.app}-${this.name(`${why}${REPARTITION_SUFFIX}`)}`;
     this.internalTopics.set(topic, { partitions: this.repartitionPartitions });
     this.graph.add({ kind: 'sink', topic, repartition: true }, [s.node]);
-    const id = this.graph.add({ kind: 'source', topic, decoding: {}, repartition: true }, []);
+    // The inputs' idle timeout holds behind the repartition too: the task there hears from each upstream
+    // task as one input, and with the default 30 s it let records of a partition quiet for less than the
+    // user's timeout be late.
+    const idleTimeoutMs = idleTimeoutOf(this.graph.sourcesOf(s.node));
+    const id = this.graph.add({ kind: 'source', topic, decoding: { idleTimeoutMs }, repartition: true }, []);
     return new KeyedStream<V>(this, id, 'topic');
   }
 
@@ -152,6 +162,19 @@ function decodingOf<S extends z.ZodType>(o: StreamOptions<S>): SourceDecoding {
   const d: SourceDecoding = {};
   if (o.schema) d.schema = o.schema;
   if (o.eventTime !== undefined) d.eventTime = o.eventTime as SourceDecoding['eventTime'];
+  if (o.eventTimeUnit !== undefined) {
+    if (!['auto', 'ms', 's'].includes(o.eventTimeUnit))
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        `eventTimeUnit must be 'auto', 'ms' or 's' (got ${JSON.stringify(o.eventTimeUnit)})`,
+      );
+    if (typeof o.eventTime !== 'string')
+      throw new RunnelError(
+        ErrorCodes.CONFIG_INVALID,
+        "eventTimeUnit says what the eventTime field counts: name the field (eventTime: 'ts')",
+      );
+    d.eventTimeUnit = o.eventTimeUnit;
+  }
   if (o.maxOutOfOrderMs !== undefined) d.maxOutOfOrderMs = o.maxOutOfOrderMs;
   if (o.idleTimeoutMs !== undefined) d.idleTimeoutMs = o.idleTimeoutMs;
   if (o.watermarkDelayMs !== undefined) d.watermarkDelayMs = o.watermarkDelayMs;

@@ -7,6 +7,8 @@ export interface SourceDecoding {
   schema?: z.ZodType;
   /** A field of the value (ms, seconds or an ISO/`YYYY-MM-DD hh:mm:ss` text), a function, or the record's timestamp. */
   eventTime?: string | ((value: never) => number | undefined);
+  /** What a number in the eventTime field counts (default 'auto': seconds below 1e11, else ms). */
+  eventTimeUnit?: 'auto' | 'ms' | 's';
   /** Bounded out-of-orderness of this input (ms). */
   maxOutOfOrderMs?: number;
   /** An input partition silent this long stops holding the watermark back (ms). */
@@ -15,6 +17,11 @@ export interface SourceDecoding {
   watermarkDelayMs?: number;
   /** The watermark this input stands at before it delivered anything (default: none, -Infinity). */
   initialWatermark?: number;
+}
+
+/** A task's idle timeout: the shortest of its inputs' (each 30 s unless set), so no input waits longer than asked. */
+export function idleTimeoutOf(decodings: SourceDecoding[]): number {
+  return Math.min(...decodings.map((d) => d.idleTimeoutMs ?? 30_000));
 }
 
 export type NodeKind =
@@ -47,6 +54,22 @@ export class Graph {
     this.nodes.push({ ...kind, id, children: [] } as Node);
     for (const p of parents) this.nodes[p]!.children.push(id);
     return id;
+  }
+
+  /** How the sources that feed node `id` (within its subtopology) are read. */
+  sourcesOf(id: number): SourceDecoding[] {
+    const parents = (c: number) => this.nodes.filter((n) => n.children.includes(c));
+    const out: SourceDecoding[] = [];
+    const seen = new Set<number>();
+    const walk = (i: number) => {
+      if (seen.has(i)) return;
+      seen.add(i);
+      const n = this.nodes[i]!;
+      if (n.kind === 'source') out.push(n.decoding);
+      for (const p of parents(i)) walk(p.id);
+    };
+    walk(id);
+    return out;
   }
 
   /** Splits the graph where it crosses a repartition topic (a sink and a source are never linked by an edge). */

@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../../core/log.ts';
 import { type OutgoingRecord, type StreamRecord, WATERMARK_HEADER } from '../../core/record.ts';
 import { StoreState } from '../state/store-state.ts';
 import { parsesFreshCached } from './fresh-parse.ts';
-import type { Node, SourceDecoding, Subtopology } from './graph.ts';
+import { idleTimeoutOf, type Node, type SourceDecoding, type Subtopology } from './graph.ts';
 import type { Emit, EngineRecord, Operator, TaskContext } from './operator.ts';
 import { WatermarkTracker } from './watermark.ts';
 
@@ -94,6 +94,10 @@ export class Task {
   #outputs = new Map<string, OutgoingRecord[]>();
   #watermark = Number.NEGATIVE_INFINITY;
   #markedWatermark = Number.NEGATIVE_INFINITY;
+  /** When this task last sent its watermark downstream, and whether input came since (see #markWatermark). */
+  #markedAt = Number.NEGATIVE_INFINITY;
+  #inputSinceMark = false;
+  readonly #heartbeatMs: number;
   #current: EngineRecord | undefined;
   /** The watermark records written now carry: the one before an advance while operators react to it. */
   #carried = Number.NEGATIVE_INFINITY;
@@ -109,10 +113,12 @@ export class Task {
     this.#o = o;
     this.partition = o.partition;
     const decodings = o.sub.nodes.flatMap((n) => (n.kind === 'source' ? [n.decoding] : []));
+    const idleTimeoutMs = idleTimeoutOf(decodings);
     this.#wm = new WatermarkTracker({
       maxOutOfOrderMs: Math.max(0, ...decodings.map((d) => d.maxOutOfOrderMs ?? 0)),
-      idleTimeoutMs: Math.min(...decodings.map((d) => d.idleTimeoutMs ?? 30_000)),
+      idleTimeoutMs,
     });
+    this.#heartbeatMs = idleTimeoutMs / 3;
     this.#clockStore = taskClockStore(o.sub);
     this.stores.set(this.#clockStore, new StoreState(this.#clockStore, o.partition));
     for (const n of o.sub.nodes) {
@@ -196,6 +202,7 @@ export class Task {
 
   /** Runs one input record through the dataflow; a failure sends it to the dead-letter topic. */
   process(r: StreamRecord, now = this.#o.now()): void {
+    this.#inputSinceMark = true;
     const marker = r.headers[WATERMARK_HEADER];
     const from = this.#inputOf(r.topic);
     const isRepartition = from.repartition;
@@ -284,8 +291,8 @@ export class Task {
   /** Ends the batch: lets operators flush, marks the watermark downstream, and hands out the commit. */
   takeCommit(): { outputs: Map<string, OutgoingRecord[]>; state: StoreChanges[] } {
     for (const [id, op] of this.#ops) op.flush?.(this.#ctx.get(id)!, this.#forwardOf(id));
-    this.#markWatermark();
     const now = this.#o.now();
+    this.#markWatermark(now);
     const clock = this.stores.get(this.#clockStore)!;
     const snap = this.#wm.snapshot();
     if (JSON.stringify(snap) !== JSON.stringify(clock.get('watermark'))) clock.set('watermark', snap, now);
@@ -338,10 +345,19 @@ export class Task {
     };
   }
 
-  /** Repartition topics carry this task's watermark to every downstream partition, once it moved. */
-  #markWatermark(): void {
-    if (this.#watermark <= this.#markedWatermark) return;
+  /**
+   * Repartition topics carry this task's watermark to every downstream partition, once it moved, and again
+   * now and then while input comes in and it stands still: a downstream partition that gets none of this
+   * task's keys hears from it only by markers, and would take it for idle (a task reading records of one
+   * event time on end, or waiting out another input) and let records of this task's be late.
+   */
+  #markWatermark(now: number): void {
+    const moved = this.#watermark > this.#markedWatermark;
+    const beat = this.#inputSinceMark && Number.isFinite(this.#watermark) && now - this.#markedAt >= this.#heartbeatMs;
+    if (!moved && !beat) return;
     this.#markedWatermark = this.#watermark;
+    this.#markedAt = now;
+    this.#inputSinceMark = false;
     for (const n of this.#o.sub.nodes) {
       if (n.kind !== 'sink' || !(n.repartition || n.carryWatermark)) continue;
       const wm = this.#watermark === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : this.#watermark;
@@ -399,7 +415,7 @@ export class Task {
       const t =
         typeof d.eventTime === 'function'
           ? d.eventTime(value as never)
-          : fieldTime((value as Record<string, unknown> | null)?.[d.eventTime]);
+          : fieldTime((value as Record<string, unknown> | null)?.[d.eventTime], d.eventTimeUnit);
       if (t === undefined || !Number.isFinite(t)) {
         const what = typeof d.eventTime === 'string' ? `field "${d.eventTime}"` : 'the eventTime function';
         this.#deadLetter(
@@ -523,8 +539,9 @@ class SourceRecord implements EngineRecord {
   }
 }
 
-function fieldTime(v: unknown): number | undefined {
-  if (typeof v === 'number') return v < 1e11 ? v * 1000 : v;
+function fieldTime(v: unknown, unit: SourceDecoding['eventTimeUnit']): number | undefined {
+  if (typeof v === 'string' && unit !== undefined && unit !== 'auto' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) v = Number(v);
+  if (typeof v === 'number') return unit === 'ms' ? v : unit === 's' ? v * 1000 : v < 1e11 ? v * 1000 : v;
   if (typeof v === 'string') {
     const t = parseTimestamp(v);
     return Number.isFinite(t) ? t : undefined;

@@ -1,0 +1,149 @@
+/**
+ * How inputs give time. Idleness behind a keyBy: the task after a repartition hears from each upstream task
+ * as one input; it must wait for it as long as the user's `idleTimeoutMs` says (it used 30 s whatever was
+ * set), and an upstream task that reads on without moving its watermark must still count as alive
+ * downstream. And what a number in an eventTime field counts (eventTimeUnit).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { z } from 'zod';
+import { partitionForKey } from '../../core/partitioner.ts';
+import { TestDriver } from '../../testing/index.ts';
+import { tumbling } from '../windows/window-spec.ts';
+import { TopologyBuilder } from './topology.ts';
+
+/** A record key of the 2-partition input that lands on partition `p`. */
+const keyOn = (p: number) => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].find((k) => partitionForKey(k, 2) === p)!;
+const User = z.object({ user: z.string() });
+type V = z.infer<typeof User>;
+type Piped = { key: string; value: V; timestamp: number };
+
+function build(rekey: boolean, idleTimeoutMs?: number) {
+  const t = new TopologyBuilder('idle', { partitions: 2 });
+  const s = t.stream('in', { schema: User, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+  const keyed = rekey ? s.keyBy((v) => v.user) : s.keyedByTopic();
+  keyed
+    .window(tumbling(1000))
+    .aggregate((a) => ({ n: a.count() }))
+    .to('out');
+  return new TestDriver(t.compile(), { partitions: 2 });
+}
+
+/** Counts per (key, window start) of every piped record: what the windows must say when nothing is late. */
+function reference(piped: Piped[], keyOf: (r: Piped) => string): string[] {
+  const counts = new Map<string, number>();
+  for (const r of piped) {
+    const k = `${keyOf(r)}@${Math.floor(r.timestamp / 1000) * 1000}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k}=${n}`).sort();
+}
+
+function run(d: TestDriver, steps: Array<Piped | number>) {
+  const piped: Piped[] = [];
+  for (const s of steps) {
+    if (typeof s === 'number') d.advanceTime(s);
+    else {
+      d.pipe('in', [s]);
+      piped.push(s);
+    }
+  }
+  d.end();
+  const out = d.outputs('out').filter((r) => (r.value as { final?: boolean }).final);
+  const got = out.map((r) => {
+    const v = r.value as { start: number; n: number };
+    return `${r.key}@${v.start}=${v.n}`;
+  });
+  return { piped, got: got.sort(), late: d.values('in.late') };
+}
+
+/** Partition 1 speaks again 300 ms of event time after its last record, after 31 s of quiet. */
+const quietPartition = (): Array<Piped | number> => [
+  { key: keyOn(1), value: { user: 'u' }, timestamp: 500 },
+  { key: keyOn(0), value: { user: 'u' }, timestamp: 100 },
+  31_000,
+  { key: keyOn(0), value: { user: 'u' }, timestamp: 5000 },
+  { key: keyOn(1), value: { user: 'u' }, timestamp: 800 },
+];
+
+test("a partition quiet for less than the user's idleTimeoutMs holds the watermark, with or without a keyBy", () => {
+  for (const rekey of [false, true]) {
+    const { piped, got, late } = run(build(rekey, 60_000), quietPartition());
+    assert.deepEqual(late, [], `keyBy: ${rekey}`);
+    assert.deepEqual(
+      got,
+      reference(piped, (r) => (rekey ? r.value.user : r.key)),
+      `keyBy: ${rekey}`,
+    );
+  }
+  // And with the default 30 s it did go idle: the test sees the difference it is about.
+  const { late } = run(build(true), quietPartition());
+  assert.equal(late.length, 1);
+});
+
+test('an upstream task reading records of one event time stays alive for the partitions that get none of its keys', () => {
+  // Users on the two downstream partitions; `x` is only ever read from input partition 1.
+  const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+  const x = users.find((u) => partitionForKey(u, 2) === 0)!;
+  const y = users.find((u) => partitionForKey(u, 2) === 1)!;
+  const steps: Array<Piped | number> = [
+    { key: keyOn(1), value: { user: x }, timestamp: 500 },
+    { key: keyOn(0), value: { user: y }, timestamp: 100 },
+    { key: keyOn(0), value: { user: y }, timestamp: 5000 },
+  ];
+  // Input partition 1 reads on for 40 s, every record at the same event time: its watermark stands still,
+  // and its records all go to x's partition, never to y's. Partition 0 goes on writing y's, so y's
+  // partition has an active input and would move on without partition 1 (all idle holds, Flink's rule).
+  for (let i = 0; i < 8; i++)
+    steps.push(
+      5000,
+      { key: keyOn(1), value: { user: x }, timestamp: 500 },
+      { key: keyOn(0), value: { user: y }, timestamp: 5000 },
+    );
+  // Then a record of y from partition 1, 100 ms past its newest: on time by the guide's rule.
+  steps.push({ key: keyOn(1), value: { user: y }, timestamp: 600 });
+  const { piped, got, late } = run(build(true), steps);
+  assert.deepEqual(late, []);
+  assert.deepEqual(
+    got,
+    reference(piped, (r) => r.value.user),
+  );
+});
+
+test('eventTimeUnit: a field of ms that do not count from the epoch is read as ms when it says so', () => {
+  const starts = (unit?: 'ms' | 's' | 'auto') => {
+    const t = new TopologyBuilder('et');
+    t.stream('in', {
+      schema: z.object({ ts: z.union([z.number(), z.string()]) }),
+      eventTime: 'ts',
+      ...(unit ? { eventTimeUnit: unit } : {}),
+    })
+      .keyedByTopic()
+      .window(tumbling(1000))
+      .aggregate((a) => ({ n: a.count() }))
+      .to('out');
+    const d = new TestDriver(t.compile());
+    const times = [500, '1500', 2500, 1.7e12];
+    d.pipe(
+      'in',
+      times.map((ts) => ({ key: 'k', value: { ts } })),
+    );
+    d.end();
+    const got = d
+      .values<{ start: number; final?: boolean }>('out')
+      .filter((w) => w.final)
+      .map((w) => w.start);
+    // The reference: each time as the unit says, floored to its window.
+    const ms = (x: number) => (unit === 'ms' ? x : unit === 's' || x < 1e11 ? x * 1000 : x);
+    return { got, want: times.map((x) => Math.floor(ms(Number(x)) / 1000) * 1000).sort((a, b) => a - b) };
+  };
+  for (const unit of [undefined, 'auto', 'ms', 's'] as const) {
+    const { got, want } = starts(unit);
+    assert.deepEqual(got, want, `unit ${unit}`);
+  }
+  assert.deepEqual(starts('ms').got.slice(0, 3), [0, 1000, 2000]);
+  assert.throws(
+    () => new TopologyBuilder('et').stream('in', { eventTimeUnit: 'ms' }),
+    /eventTimeUnit says what the eventTime field counts/,
+  );
+});
