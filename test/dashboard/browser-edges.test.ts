@@ -50,7 +50,10 @@ const edgePanels: PanelSpec[] = [
     options: { marks: ['length.mean', 'length.median'], unit: 'chars' },
   },
   { id: 'cats', title: 'Categories', type: 'bar', topic: 'edge.stats', fields: { y: 'byCategory' } },
+  { id: 'many', title: 'Countries', type: 'bar', topic: 'edge.stats', fields: { y: 'byCountry' } },
 ];
+/** Twenty bars of four-digit counts: on a phone their counts ran into each other ("3535", "3333"). */
+const COUNTRIES = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`country ${i}`, 3535 - 7 * i]));
 const edgeApp: AppDefinition = {
   name: 'edge',
   title: 'Edge cases',
@@ -105,6 +108,7 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
         value: {
           length: { histogram: { 36: 1 }, mean: 36, median: 36 },
           byCategory: Object.fromEntries(CATEGORIES.map((c, i) => [c, 40 - i])),
+          byCountry: COUNTRIES,
         },
       },
     ]);
@@ -234,6 +238,13 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
       assert.ok(labels.length >= 4, `labels: ${labels.map((l) => l.text).join(', ')}`);
       for (const [i, a] of labels.entries())
         for (const b of labels.slice(i + 1)) assert.ok(!overlap(a, b), `"${a.text}" overlaps "${b.text}"`);
+      // Counts over bars are drawn only where they fit: whatever numbers are drawn stand apart.
+      const counts = (await drawnTexts(page, '[data-panel="many"]')).filter((d) => /^[\d,]+$/.test(d.text));
+      for (const [i, a] of counts.entries())
+        for (const b of counts.slice(i + 1)) assert.ok(!overlap(a, b), `"${a.text}" overlaps "${b.text}"`);
+      // Every page's link in sight, none behind a sideways scroll of the nav.
+      const links = await page.locator('#nav a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect().right));
+      assert.ok(links.length >= 4 && links.every((r) => r <= 390), `nav links end at ${links.join(', ')}`);
       await shot('edge-narrow');
 
       await page.goto(dash.url);
@@ -258,6 +269,18 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  test('where they fit, every bar has its count over it', async (t) => {
+    if (skip(t)) return;
+    await page.goto(`${dash.url}#/apps/edge`);
+    await page.waitForSelector('[data-panel="cats"][data-empty="false"] canvas');
+    await page.waitForTimeout(600);
+    const drawn = new Set((await drawnTexts(page, '[data-panel="cats"]')).map((d) => d.text));
+    assert.deepEqual(
+      CATEGORIES.map((_, i) => String(40 - i)).filter((n) => !drawn.has(n)),
+      [],
+    );
   });
 
   test('a filter that matches nothing says so; Escape closes the record', async (t) => {

@@ -90,7 +90,12 @@ function barPanel(spec: PanelSpec): PanelView {
               ctx.textAlign = 'center';
               ctx.textBaseline = 'bottom';
               const ys = u.data[1]!;
-              for (const r of rects) if (r && ys[r[2]] != null) ctx.fillText(fmtInt(ys[r[2]]!), r[0], r[1] - px(4));
+              // Counts over the bars only where each fits its bar's room: on a phone, 20 bars' counts ran
+              // into each other ("3535", "3333"); the axis still gives them.
+              const drawn = rects.filter((r) => r && ys[r[2]] != null);
+              const room = drawn.length > 1 ? Math.abs(drawn[1]![0] - drawn[0]![0]) : Number.POSITIVE_INFINITY;
+              const widest = Math.max(0, ...drawn.map((r) => ctx.measureText(fmtInt(ys[r[2]]!)).width));
+              if (widest + px(4) <= room) for (const r of drawn) ctx.fillText(fmtInt(ys[r[2]]!), r[0], r[1] - px(4));
               ctx.restore();
             },
           ],

@@ -30,8 +30,11 @@ function tablePanel(spec: PanelSpec): PanelView {
         'tr',
         {},
         ...(withTime ? [h('td', { text: fmtTime(r.timestamp) })] : []),
-        // A short word (a day, an id, a type) stays on one line: "2025-09-03" broke after "2025-". Sentences wrap.
-        ...cells.map((t) => h('td', { text: t, class: t.length <= 24 && !/\s/.test(t) ? 'nowrap' : undefined })),
+        // A short word (a day, an id, a type) stays on one line: "2025-09-03" broke after "2025-". Sentences
+        // wrap at a readable width: on a phone an alert's reason went one word a line, rows 380 px tall.
+        ...cells.map((t) =>
+          h('td', { text: t, class: !/\s/.test(t) && t.length <= 24 ? 'nowrap' : t.length > 40 ? 'long' : undefined }),
+        ),
       );
     });
     c.body.appendChild(h('table', { class: 'grid' }, h('thead', {}, head), h('tbody', {}, ...rows)));
