@@ -139,8 +139,12 @@ export class TestDriver {
     return this;
   }
 
-  /** Rebuilds every task from its committed state only, as after a crash. */
-  restart(): this {
+  /**
+   * Rebuilds every task from its committed state only, as after a crash; `afterMs`: virtual time that
+   * passes while nothing runs (a restart an hour later finds state whose TTL ran out meanwhile).
+   */
+  restart(options: { afterMs?: number } = {}): this {
+    this.#now += options.afterMs ?? 0;
     this.#build();
     return this;
   }

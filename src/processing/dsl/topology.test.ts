@@ -330,5 +330,9 @@ describe('topology: early results and TTL', () => {
     d.restart();
     d.pipe('in', [{ key: 'a', value: 5 }]);
     assert.equal(d.values('out').at(-1), 5, 'a starts over after expiry, also after a restart');
+    // Down for longer than the TTL: b (written 40 s before) expired while nothing ran, so nothing may read it.
+    d.restart({ afterMs: 61_000 });
+    d.pipe('in', [{ key: 'b', value: 7 }]);
+    assert.equal(d.values('out').at(-1), 7, 'b expired while the pipeline was down');
   });
 });

@@ -154,6 +154,9 @@ export class Task {
     // What process looked up per input holds the emits built below.
     this.#inputInfo.clear();
     this.#lastInput = undefined;
+    // State restored after a while down may hold entries whose TTL ran out meanwhile: gone before anything
+    // reads them (commits expire entries, but the first batch would have read them first).
+    for (const s of this.stores.values()) s.expire(o.now());
     const saved = this.stores.get(this.#clockStore)?.get<ReturnType<WatermarkTracker['snapshot']>>('watermark');
     if (saved) {
       this.#wm.restore(saved, o.now());
