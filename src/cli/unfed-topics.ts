@@ -75,7 +75,7 @@ export async function sayUnfedTopics(
 
 /**
  * At a dashboard's start: a panel of the user's own app reading a topic that is not on the broker, a slip
- * away from one that is, would wait for records for ever ("Waiting for records on clicks.peruser…"), in
+ * away from one that is, would wait for records for ever ("No records on clicks.peruser yet"), in
  * silence. A topic merely not made yet (the app has not run) is no slip of another, and is not named.
  */
 export async function sayPanelTopicSlips(

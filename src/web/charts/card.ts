@@ -21,7 +21,7 @@ export interface Card {
 export function card(spec: PanelSpec, extraClass = ''): Card {
   const summary = h('div', { class: 'summary' });
   const body = h('div', { class: 'chart' });
-  const empty = h('div', { class: 'empty', text: `Waiting for records on “${spec.topic}”…` });
+  const empty = h('div', { class: 'empty', text: `No records on “${spec.topic}” yet` });
   const el = h(
     'section',
     { class: `panel ${extraClass}`.trim(), 'data-panel': spec.id, 'data-type': spec.type, 'data-empty': 'true' },
