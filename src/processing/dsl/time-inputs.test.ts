@@ -147,3 +147,43 @@ test('eventTimeUnit: a field of ms that do not count from the epoch is read as m
     /eventTimeUnit says what the eventTime field counts/,
   );
 });
+
+test('a table joined to a stream holds no window back, neither at the start nor after an update', () => {
+  const t = new TopologyBuilder('tj');
+  const users = t.table('users', { schema: z.object({ country: z.string() }) });
+  t.stream('clicks', { schema: User })
+    .keyBy((c) => c.user)
+    .join(users, (_c, u) => ({ country: u.country }))
+    .keyBy((j) => j.country)
+    .window(tumbling(1000))
+    .aggregate((a) => ({ n: a.count() }))
+    .to('out');
+  const d = new TestDriver(t.compile());
+  const clicks: number[] = [];
+  const click = (ts: number) => {
+    d.pipe('clicks', [{ key: 'ann', value: { user: 'ann' }, timestamp: ts }]);
+    clicks.push(ts);
+  };
+  // Closed by now: every window of a click that ends at or before the newest click (no lateness allowed).
+  const closed = () =>
+    new Set(clicks.map((c) => Math.floor(c / 1000) * 1000).filter((s) => s + 1000 <= Math.max(...clicks)));
+  const finals = () =>
+    d
+      .values<{ start: number; final: boolean }>('out')
+      .filter((w) => w.final)
+      .map((w) => w.start);
+  d.pipe('users', [{ key: 'ann', value: { country: 'fr' }, timestamp: 0 }]);
+  for (let i = 0; i < 10; i++) click(1000 * i + 10);
+  assert.deepEqual(
+    finals(),
+    [...closed()].sort((a, b) => a - b),
+  );
+  // A table update with an old time: no stall either.
+  d.pipe('users', [{ key: 'bob', value: { country: 'de' }, timestamp: 5 }]);
+  for (let i = 10; i < 15; i++) click(1000 * i + 10);
+  assert.deepEqual(
+    finals(),
+    [...closed()].sort((a, b) => a - b),
+  );
+  assert.ok(finals().length >= 13);
+});

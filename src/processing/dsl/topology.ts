@@ -81,7 +81,8 @@ export class TopologyBuilder {
     topic: string,
     options: StreamOptions<S> & { name?: string } = {},
   ): Table<z.infer<S>> {
-    const id = this.graph.add({ kind: 'source', topic, decoding: decodingOf(options), repartition: false }, []);
+    const decoding: SourceDecoding = { ...decodingOf(options), table: true };
+    const id = this.graph.add({ kind: 'source', topic, decoding, repartition: false }, []);
     return this.materialize<z.infer<S>>(id, options.name ?? `${topic}-table`);
   }
 

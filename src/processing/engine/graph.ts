@@ -17,11 +17,20 @@ export interface SourceDecoding {
   watermarkDelayMs?: number;
   /** The watermark this input stands at before it delivered anything (default: none, -Infinity). */
   initialWatermark?: number;
+  /**
+   * The topic is read as a table (`t.table`): the latest value per key, for joins. Its event times hold no
+   * watermark back: a table updated once a day held every window after the join until it went idle, and
+   * again after each update.
+   */
+  table?: true;
 }
 
-/** A task's idle timeout: the shortest of its inputs' (each 30 s unless set), so no input waits longer than asked. */
+/**
+ * A task's idle timeout: the shortest of its stream inputs' (each 30 s unless set), so no input waits
+ * longer than asked. Tables hold no watermark back, so their settings do not count.
+ */
 export function idleTimeoutOf(decodings: SourceDecoding[]): number {
-  return Math.min(...decodings.map((d) => d.idleTimeoutMs ?? 30_000));
+  return Math.min(...decodings.filter((d) => !d.table).map((d) => d.idleTimeoutMs ?? 30_000));
 }
 
 export type NodeKind =

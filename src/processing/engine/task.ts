@@ -115,7 +115,7 @@ export class Task {
     const decodings = o.sub.nodes.flatMap((n) => (n.kind === 'source' ? [n.decoding] : []));
     const idleTimeoutMs = idleTimeoutOf(decodings);
     this.#wm = new WatermarkTracker({
-      maxOutOfOrderMs: Math.max(0, ...decodings.map((d) => d.maxOutOfOrderMs ?? 0)),
+      maxOutOfOrderMs: Math.max(0, ...decodings.filter((d) => !d.table).map((d) => d.maxOutOfOrderMs ?? 0)),
       idleTimeoutMs,
     });
     this.#heartbeatMs = idleTimeoutMs / 3;
@@ -137,6 +137,8 @@ export class Task {
     }
     const now = o.now();
     for (const topic of o.sub.inputs) {
+      // A topic read only as a table holds nothing back (see SourceDecoding.table).
+      if (this.#sources.get(topic)?.every((n) => n.decoding.table)) continue;
       if (o.sub.repartitionInputs.includes(topic))
         for (let p = 0; p < o.inputPartitions; p++) this.#wm.expect(`${topic}<${p}`, now, this.#initialOf(topic));
       else this.#wm.expect(`${topic}/${o.partition}`, now, this.#initialOf(topic));
@@ -160,6 +162,11 @@ export class Task {
     const saved = this.stores.get(this.#clockStore)?.get<ReturnType<WatermarkTracker['snapshot']>>('watermark');
     if (saved) {
       this.#wm.restore(saved, o.now());
+      // State of a version whose tables held the watermark back: their inputs would hold it until idle.
+      for (const input of Object.keys(saved.inputs)) {
+        const topic = input.replace(/[/<]\d+$/, '');
+        if (this.#sources.get(topic)?.every((n) => n.decoding.table)) this.#wm.forget(input);
+      }
       this.#watermark = this.#wm.current;
       this.#markedWatermark = this.#watermark;
       this.#carried = this.#watermark;
@@ -243,7 +250,8 @@ export class Task {
         this.#deadLetterCurrent(toRunnelError(err, ErrorCodes.PROCESSING_FAILED));
       }
       this.#current = undefined;
-      if (!isRepartition && this.#wm.observe(input, rec.timestamp + delay, now)) this.#advance();
+      if (!isRepartition && !source.decoding.table && this.#wm.observe(input, rec.timestamp + delay, now))
+        this.#advance();
     }
   }
 
