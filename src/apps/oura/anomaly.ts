@@ -8,6 +8,10 @@ import type { DayFigures } from './day.ts';
  * residual is more than `threshold` residual standard deviations from the line is an anomaly. An ongoing
  * run of such days is one episode (started / ended, by the alerts' episode machine). Days mostly not worn
  * are left out of the fit and flagged on their own: the ring on its charger says nothing about calories.
+ * Anomaly days are left out of the fit too: kept in, one 1000 kcal miss tripled the residual spread for
+ * the 42 days it stayed there, and a second miss as large went unflagged. A run of `minDays` anomalies in a
+ * row is no longer an odd day but a new normal (a new weight in the ring's profile moves every day's
+ * calories): the fit starts again from that run, instead of flagging every day from then on.
  *
  * The state is plain JSON, kept per person in a value store: it survives a restart as it is.
  */
@@ -22,13 +26,21 @@ export interface AnomalyOptions {
   minStd: number;
 }
 
-// A 42-day fit and 4 residual spreads: over 400 generated years no ordinary day passed 3.2 and no injected
+// A 42-day fit and 4 residual spreads: over 400 generated years no ordinary day passed 3.3 and no injected
 // anomaly stayed under 14; with 28 days the spread itself is too unsure (ordinary days reached 3.6).
 export const DEFAULT_ANOMALY: AnomalyOptions = { window: 42, threshold: 4, minDays: 14, minStd: 25 };
 
 export interface FitState {
-  /** [day, activity minutes, total calories], oldest first. */
+  /**
+   * The fit's days, [day, activity minutes, total calories], oldest first: up to `window` + 1, so that a
+   * day sent again, whose earlier copy leaves the fit while it is judged, is still judged on `window` days.
+   */
   points: Array<[string, number, number]>;
+  /**
+   * The anomaly days of the ongoing run, kept out of the fit until the run is `minDays` long and becomes it.
+   * Optional: a state stored before it existed reads as no run.
+   */
+  held?: Array<[string, number, number]>;
   ep: alerts.EpisodeState;
   lastAt: number | null;
 }
@@ -59,6 +71,7 @@ export interface OuraAlert {
 
 export const initialFit = (): FitState => ({
   points: [],
+  held: [],
   ep: { phase: 'idle', since: 0, count: 0, peak: null, readings: 0 },
   lastAt: null,
 });
@@ -155,8 +168,10 @@ export function stepAnomaly(
     };
   }
   // A day sent again (a later sync) replaces its earlier copy: the latest wins, in the fit too.
-  const points = s.points.filter(([day]) => day !== d.day);
-  const fit = points.length >= o.minDays ? leastSquares(points) : undefined;
+  let points = s.points.filter(([day]) => day !== d.day);
+  let held = (s.held ?? []).filter(([day]) => day !== d.day);
+  const fitted = points.slice(-o.window);
+  const fit = fitted.length >= o.minDays ? leastSquares(fitted) : undefined;
   const out: OuraAlert[] = [];
   let verdict: alerts.Verdict = { trigger: false, clear: false, figures: {} };
   let figures: typeof NONE_FIGURES = none;
@@ -192,9 +207,20 @@ export function stepAnomaly(
       reason: describe(type, d, figures, startedDay),
     });
   }
-  points.push([d.day, d.activity_minutes, d.total_calories]);
-  if (points.length > o.window) points.splice(0, points.length - o.window);
-  return { state: { ...s, points, ep }, alerts: out };
+  const point: [string, number, number] = [d.day, d.activity_minutes, d.total_calories];
+  if (verdict.trigger) {
+    held = [...held, point];
+    // As many anomalies in a row as a first verdict needs days: the line has moved, fit the new one.
+    if (held.length >= o.minDays) {
+      points = held;
+      held = [];
+    }
+  } else {
+    held = [];
+    points.push(point);
+  }
+  if (points.length > o.window + 1) points.splice(0, points.length - o.window - 1);
+  return { state: { ...s, points, held, ep }, alerts: out };
 }
 
 function describe(type: OuraAlert['type'], d: DayFigures, f: typeof NONE_FIGURES, startedDay: string): string {
