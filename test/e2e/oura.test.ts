@@ -81,6 +81,35 @@ test('runnel run oura --csv: bad lines are dead letters with file:line; tables k
   assert.equal(jsonlValues(join(ws.dir, 'data', 'oura.days.jsonl')).length, 8);
 });
 
+test('runnel run oura refuses, exit 1, a CSV without total_calories and JSON lines none of which has it, as it does a CSV without day', async () => {
+  const ws = workspace('runnel-oura-');
+  const docs = ouraSample({ seed: 4, days: 30 })
+    .text.trim()
+    .split('\n')
+    .map((l) => {
+      const { total_calories, contributors, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return rest;
+    });
+  const fields = Object.keys(docs[0]!);
+  const csv = join(ws.dir, 'oura_nocal.csv');
+  writeFileSync(csv, `${[fields.join(','), ...docs.map((d) => fields.map((f) => d[f] ?? '').join(','))].join('\n')}\n`);
+  const jsonl = join(ws.dir, 'oura_nocal.jsonl');
+  writeFileSync(jsonl, `${docs.map((d) => JSON.stringify(d)).join('\n')}\n`);
+  for (const [file, why] of [
+    [csv, 'its CSV header has no "total_calories" column'],
+    [jsonl, 'none of its 30 documents has a "total_calories" field'],
+  ] as const) {
+    const r = await runCli(['run', 'oura', '--csv', file, '--rate', '0', '--sinks', 'sqlite', ...ws.flags]);
+    assert.equal(r.code, 1, `${file}: ${r.stdout}${r.stderr}`);
+    assert.ok(
+      r.stderr.includes(`runnel: RUNNEL_INPUT_MALFORMED: ${file}: not Oura daily activity: ${why} (a day needs day, `),
+      r.stderr,
+    );
+    // Refused before the replay: no source ran to dead-letter the days one by one.
+    assert.doesNotMatch(`${r.stdout}${r.stderr}`, /source oura-file|dead-lettered/);
+  }
+});
+
 test('oura replayed in pieces (--limit, run after run) gives the days, weekly means and alerts of one whole run', async () => {
   const sample = ouraSample({ seed: 5, days: 60 });
   const tables = (ws: ReturnType<typeof workspace>) => {

@@ -12,7 +12,16 @@ import {
   type SourceContext,
   type SourceItem,
 } from '../../index.ts';
-import { dayMs } from './day.ts';
+import { dayMs, OuraDay } from './day.ts';
+
+/**
+ * The fields no day can do without: the schema's required ones, read from it so the two never disagree.
+ * A file in which no document has one of them is not daily activity (a `daily_sleep` export has a `day`
+ * too): it is refused, where replaying it would only dead-letter every day and exit 0.
+ */
+export const NEEDED_FIELDS: readonly string[] = Object.entries(OuraDay.shape)
+  .filter(([, field]) => !field.safeParse(undefined).success)
+  .map(([name]) => name);
 
 /**
  * Oura daily-activity input in any of the three shapes it comes in, told apart by content (not by the
@@ -26,6 +35,12 @@ import { dayMs } from './day.ts';
  */
 export function readOuraFile(path: string): SourceItem[] {
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  const docs = jsonDocuments(text, path);
+  return docs ? everyFieldSomewhere(path, docs) : csvLines(text, path);
+}
+
+/** The file's JSON documents, in either JSON shape, or undefined when it is not JSON (then a CSV). */
+function jsonDocuments(text: string, path: string): SourceItem[] | undefined {
   const start = text.trimStart();
   if (start.startsWith('{')) {
     const whole = wholeExport(text);
@@ -36,7 +51,43 @@ export function readOuraFile(path: string): SourceItem[] {
     const values = parseOr(text);
     if (Array.isArray(values)) return values.map((doc, i) => record(doc, `${path}[${i}]`));
   }
-  return csvLines(text, path);
+  return undefined;
+}
+
+/**
+ * The JSON counterpart of a CSV header without a needed column: a needed field that none of the file's
+ * documents has. Every document is looked at, not the first few (the file is in memory already): a file
+ * whose first days lack a field and whose later ones have it is daily activity with a few bad days, each a
+ * dead letter with its place, not a file to refuse.
+ */
+function everyFieldSomewhere(path: string, items: SourceItem[]): SourceItem[] {
+  const docs = items.flatMap((i) => (i.kind === 'record' ? [i.record.value] : []));
+  if (docs.length === 0) return items;
+  const has = (doc: unknown, field: string) => doc !== null && typeof doc === 'object' && field in doc;
+  const missing = NEEDED_FIELDS.filter((f) => !docs.some((doc) => has(doc, f)));
+  if (missing.length > 0) {
+    const list = orList(missing);
+    const why =
+      docs.length === 1
+        ? `its one document has no ${list} field`
+        : `none of its ${docs.length} documents has a ${list} field`;
+    throw notOura(path, why);
+  }
+  return items;
+}
+
+/** `"a"`, `"a" or "b"`, `"a", "b" or "c"`. */
+function orList(names: readonly string[]): string {
+  const q = names.map((n) => `"${n}"`);
+  return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
+function notOura(path: string, why: string): RunnelError {
+  return new RunnelError(
+    ErrorCodes.INPUT_MALFORMED,
+    `${path}: not Oura daily activity: ${why} (a day needs ${NEEDED_FIELDS.join(', ')})`,
+    { value: path },
+  );
 }
 
 /** The whole file as one export object (pretty-printed, as `curl … > export.json` saves it), or undefined. */
@@ -79,6 +130,9 @@ function csvLines(text: string, path: string): SourceItem[] {
       { value: path },
     );
   }
+  // Without one of these every row would be a dead letter: refused as a header without "day" is.
+  const missing = NEEDED_FIELDS.filter((f) => !header.includes(f));
+  if (missing.length > 0) throw notOura(path, `its CSV header has no ${orList(missing)} column`);
   const out: SourceItem[] = [];
   for (const { text: row, line } of rows) {
     const position = `${path}:${line}`;
@@ -151,6 +205,10 @@ export function ouraFileSource(path: string, pacing: Pacing | undefined): Source
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new RunnelError(ErrorCodes.FILE_NOT_FOUND, `Oura file not found: ${path}`, { value: path });
   }
+  // Read once as the app is built, so that a file which is not daily activity is refused before anything
+  // starts (as the csv source checks its header), not once the replay is under way; read() reads it again,
+  // as it may have grown since. A year of days is 170 kB.
+  readOuraFile(path);
   let count: number | undefined;
   return {
     name: 'oura-file',

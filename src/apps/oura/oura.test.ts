@@ -264,3 +264,58 @@ test('a CSV whose contributors column holds pretty-printed JSON (quoted, over se
     [`${path}:${line}`],
   );
 });
+
+/** JSONL with `field` taken out of the documents `drop(i)` picks (all of them by default). */
+function without(text: string, field: string, drop: (i: number) => boolean = () => true): string {
+  const docs = text
+    .trim()
+    .split('\n')
+    .map((l, i) => {
+      const doc = JSON.parse(l) as Record<string, unknown>;
+      if (drop(i)) delete doc[field];
+      return JSON.stringify(doc);
+    });
+  return `${docs.join('\n')}\n`;
+}
+
+// Written out here, not read from the schema, so that a field the app stops checking fails this test.
+const NEEDED = ['day', 'total_calories', 'steps', 'high_activity_time', 'medium_activity_time', 'low_activity_time'];
+
+test('a file without a field every day needs is refused when the app is built (a CSV column, a field no JSON document has); some days without one are dead letters', async () => {
+  const sample = ouraSample({ seed: 6, days: 30 });
+  for (const field of NEEDED) {
+    const csv = write(`no-${field}.csv`, asCsv(without(sample.text, field)));
+    const message =
+      field === 'day'
+        ? `${csv}: not Oura daily activity: neither JSON lines nor a CSV with a "day" column`
+        : `${csv}: not Oura daily activity: its CSV header has no "${field}" column (a day needs ${NEEDED.join(', ')})`;
+    assert.throws(() => readOuraFile(csv), { code: 'RUNNEL_INPUT_MALFORMED', message }, field);
+    // Refused before anything starts, as a mistyped path is: building the app reads the file.
+    await assert.rejects(
+      async () => ouraApp.build({ dataDir: dir, sinks: [], env: {}, input: csv }),
+      { message },
+      field,
+    );
+    const jsonl = write(`no-${field}.jsonl`, without(sample.text, field));
+    assert.throws(
+      () => readOuraFile(jsonl),
+      {
+        code: 'RUNNEL_INPUT_MALFORMED',
+        message: `${jsonl}: not Oura daily activity: none of its 30 documents has a "${field}" field (a day needs ${NEEDED.join(', ')})`,
+      },
+      field,
+    );
+  }
+  // Several missing columns are named together; the API's export shape is checked as JSON lines are.
+  const two = write('no-two.csv', asCsv(without(without(sample.text, 'steps'), 'low_activity_time')));
+  assert.throws(() => readOuraFile(two), /its CSV header has no "steps" or "low_activity_time" column/);
+  const exported = write('no-cal-export.json', asExport(without(sample.text, 'total_calories'), 0, true));
+  assert.throws(() => readOuraFile(exported), /none of its 30 documents has a "total_calories" field/);
+  // A needed field missing from some days only: those days are dead letters (the schema's), not the file.
+  const some = write(
+    'first-without.jsonl',
+    without(sample.text, 'total_calories', (i) => i < 5),
+  );
+  assert.equal(readOuraFile(some).filter((i) => i.kind === 'record').length, 30);
+  assert.equal((await runOn(some)).days.length, 25, 'the five without calories fail the schema; the rest go on');
+});
