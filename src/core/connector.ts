@@ -31,6 +31,12 @@ export interface SourceContext {
    */
   newest?: () => Promise<unknown[]>;
   /**
+   * The marks (see Source.runMark) on the newest records of each partition of the destination that carry
+   * one, looked for at most `within` offsets back from each partition's end ([] when none does): what a
+   * source needs to go on exactly where an earlier run stopped (a simulation's seed and settings).
+   */
+  runMarks?: (within: number) => Promise<string[]>;
+  /**
    * How many items from the start of its input an earlier run already made durable, for a source that says
    * what it replays (see Source.replay): the source leaves out that many before it paces. 0 or absent: all.
    */
@@ -61,6 +67,19 @@ export interface Source {
    */
   readonly handsOver?: boolean;
   read(ctx: SourceContext): AsyncIterable<SourceItem[]>;
+  /**
+   * Called once before any of the run's processors and sinks starts (`run`), or before read (`produce`),
+   * with the context read gets: a source that goes on with what an earlier run put on its topic reads it
+   * here, and throws to refuse a run that cannot go on with it, before anything of this run reads or writes.
+   */
+  prepare?(ctx: SourceContext): Promise<void>;
+  /**
+   * What a later run must know to go on with this one exactly (a simulation's seed and settings), asked at
+   * each batch: the runtime puts it (header RUN_HEADER) on the batch's last record of each partition, so
+   * the newest records of every partition carry it, on either broker and with whatever a kill -9 left
+   * durable. The next run reads it back through SourceContext.runMarks.
+   */
+  runMark?(): string | undefined;
   close?(): Promise<void>;
   /**
    * Called by the runtime after it made the first `handled` items of the last batch durable (produced, or

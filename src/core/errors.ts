@@ -43,6 +43,8 @@ export const ErrorCodes = {
   NOT_READY: 'RUNNEL_NOT_READY',
   /** `consume --final` drained but could not end the input (another worker, a producer running, no input). */
   INPUT_NOT_ENDED: 'RUNNEL_INPUT_NOT_ENDED',
+  /** A restart asks for other settings than the run its topic holds, which it would go on with (stopcovid's). */
+  RUN_SETTINGS_CHANGED: 'RUNNEL_RUN_SETTINGS_CHANGED',
   INTERNAL: 'RUNNEL_INTERNAL',
 } as const;
 

@@ -14,7 +14,7 @@ import type { InputShape } from './runners/consumer-loop.ts';
 import { drain, type InputEnd, notHoldingEveryPartition } from './runners/drain.ts';
 import { newRunStart } from './runners/replay-resume.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
-import { runSource } from './runners/source-runner.ts';
+import { runSource, sourceContext } from './runners/source-runner.ts';
 import { TaskRunner } from './runners/task-runner.ts';
 import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC, StatusCell } from './status.ts';
 
@@ -152,6 +152,13 @@ export function runPipeline(o: RunOptions): RunningPipeline {
     const inputShape = inputShapes(spec, roles);
     let following: Promise<void> | undefined;
     try {
+      // Before any processor or sink reads: a source that refuses to go on with what its topic holds (a
+      // simulation asked for other settings) must stop the run before anything acts on that with this run's.
+      if (roles.sources) {
+        for (const { source, topic } of spec.sources) {
+          if (source.prepare) await source.prepare((await sourceContext(broker, topic, log, stopSources.signal)).ctx);
+        }
+      }
       if (roles.consumers) {
         for (const processor of spec.processors) {
           if (!isStatefulBroker(broker)) {

@@ -13,6 +13,7 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { duckdbRows, exited, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { rows, testDatabase } from '../helpers/postgres.ts';
 import { reference } from '../helpers/stopcovid-reference.ts';
+import { assertOneRun, drawnSeed, held, stderrOf, topicValues } from '../helpers/stopcovid-restart.ts';
 
 const SIM = { people: 300, width: 40, height: 40, seed: 7, radius: 0 };
 const TICKS = 10;
@@ -472,4 +473,111 @@ test("stopcovid's people table (people_id primary key, latest state) and interac
   await b.connect();
   assert.equal(await b.describeTopic('stopcovid.interactions'), undefined);
   await b.close();
+});
+
+/** SIM without its seed: a run that draws one. */
+const UNSEEDED = ['--people', String(SIM.people), '--grid', `${SIM.width}x${SIM.height}`, '--ticks', String(TICKS)];
+
+/** Starts a paced run of UNSEEDED and waits until a few of its ticks are on the topic, well before the last. */
+async function firstTicks(ws: ReturnType<typeof workspace>, b: LocalBroker) {
+  const first = startCli([
+    'run',
+    'stopcovid',
+    ...UNSEEDED,
+    '--tick-rate',
+    '10',
+    '--sinks',
+    'sqlite,jsonl',
+    ...ws.flags,
+  ]);
+  const err = stderrOf(first);
+  for (let i = 0; i < 400 && (await held(b, 'stopcovid.positions')) < 3 * SIM.people; i++) await sleep(25);
+  return { first, err };
+}
+
+test('stopcovid stopped without --seed and run again goes on with the seed it drew: nobody jumps, one uninterrupted run', {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-stopcovid-drawn-');
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  try {
+    const { first, err } = await firstTicks(ws, b);
+    first.kill('SIGINT');
+    await exited(first);
+    assert.equal(first.exitCode, 0, err.text);
+    const before = await held(b, 'stopcovid.positions');
+    assert.ok(before < TICKS * SIM.people, `stopped mid-run (${before} positions)`);
+
+    const second = await runCli(
+      ['run', 'stopcovid', ...UNSEEDED, '--tick-rate', '0', '--sinks', 'sqlite,jsonl', ...ws.flags],
+      { timeoutMs: 100_000 },
+    );
+    assert.equal(second.code, 0, second.stderr);
+    const seed = () => drawnSeed(err.text);
+    assertOneRun(await topicValues(b, 'stopcovid.positions'), SIM, TICKS, seed);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `ticks 0 to \\d+ are on the topic already: going on from tick \\d+ with the run's saved seed ${seed()}`,
+      ),
+    );
+    // The pipeline saw one simulation: its final statuses are the uninterrupted run's.
+    const expected = reference({ ...SIM, seed: seed() }, TICKS);
+    const people = sqliteRows<{ people_id: number; health_status: number }>(
+      join(ws.dir, 'data', 'stopcovid.sqlite'),
+      'SELECT people_id, health_status FROM people ORDER BY people_id',
+    );
+    assert.equal(people.length, SIM.people);
+    for (const p of people) assert.equal(p.health_status, expected.status.get(p.people_id), `status of ${p.people_id}`);
+  } finally {
+    await b.close();
+  }
+});
+
+test('stopcovid killed with kill -9: a restart with other settings is refused in one line before anything runs, one with none goes on with the drawn seed', {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-stopcovid-kill-');
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  try {
+    const { first, err } = await firstTicks(ws, b);
+    first.kill('SIGKILL');
+    await exited(first);
+    const positions = await held(b, 'stopcovid.positions');
+    const people = await held(b, 'stopcovid.people');
+    assert.ok(positions < TICKS * SIM.people, `killed mid-run (${positions} positions)`);
+
+    const other = ['--people', String(SIM.people + 1), '--grid', `${SIM.width}x${SIM.height}`, '--radius', '1'];
+    const refused = await runCli(
+      ['run', 'stopcovid', ...other, '--seed', '5', '--ticks', String(TICKS), '--tick-rate', '0', ...ws.flags],
+      { timeoutMs: 100_000 },
+    );
+    assert.equal(refused.code, 1, refused.stderr);
+    const line = refused.stderr.split('\n').filter((l) => l.startsWith('runnel: '));
+    assert.equal(line.length, 1, refused.stderr);
+    assert.match(
+      line[0]!,
+      new RegExp(
+        '^runnel: RUNNEL_RUN_SETTINGS_CHANGED: stopcovid: stopcovid\\.positions holds ticks 0 to \\d+ of a simulation ' +
+          `with other settings: --people ${SIM.people} \\(this run: --people ${SIM.people + 1}\\), ` +
+          `--seed ${drawnSeed(err.text)} \\(this run: --seed 5\\), --radius 0 \\(this run: --radius 1\\)\\. ` +
+          'To go on with it, give its settings \\(--seed may be left out\\); to start afresh, use another --broker and --data-dir',
+      ),
+    );
+    // Refused before its processors and sinks started: the first run's pending ticks were left alone.
+    assert.equal(await held(b, 'stopcovid.positions'), positions, 'nothing simulated');
+    assert.equal(await held(b, 'stopcovid.people'), people, 'nothing processed with the refused settings');
+
+    const resumed = await runCli(
+      ['run', 'stopcovid', ...UNSEEDED, '--tick-rate', '0', '--sinks', 'sqlite,jsonl', ...ws.flags],
+      { timeoutMs: 100_000 },
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /going on from tick \d+ with the run's saved seed \d+/);
+    assertOneRun(await topicValues(b, 'stopcovid.positions'), SIM, TICKS, () => drawnSeed(err.text));
+  } finally {
+    await b.close();
+  }
 });

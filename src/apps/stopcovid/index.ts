@@ -10,7 +10,8 @@ import {
   type SourceItem,
 } from '../../index.ts';
 import { stopcovidPanels } from './panels.ts';
-import { positionSchema, stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
+import { stopcovidPipeline, stopcovidTopics, TICK_MS } from './pipeline.ts';
+import { type Resume, type RunSettings, resumeRun, runMark } from './resume.ts';
 import { defaultGrid, type SimConfig, simulate } from './sim.ts';
 
 /** Partitions of the app's topics: people are spread over them, and tiles over the contact stage's. */
@@ -18,6 +19,11 @@ const PARTITIONS = 6;
 
 export interface StopcovidSettings {
   sim: SimConfig;
+  /**
+   * Whether --seed (STOPCOVID_SEED) gave `sim.seed`; if not, it was drawn, and a restart goes on with the
+   * seed its run kept on the topic instead.
+   */
+  seedGiven: boolean;
   /** Ticks to run (undefined: until stopped). */
   ticks: number | undefined;
   /** Ticks per second, 0 = as fast as possible. */
@@ -47,7 +53,9 @@ export function stopcovidSettings(env: Env, seed?: number): StopcovidSettings {
   const ticksRaw = envNumber(env, 'STOPCOVID_TICKS', 0, int, 'a whole number (0: until stopped)');
   const delay = envNumber(env, 'STOPCOVID_TEST_DELAY', 0, int, 'a whole number of ticks (0: no tests)');
   const positive = envNumber(env, 'STOPCOVID_TEST_POSITIVE', 0.5, (n) => n >= 0 && n <= 1, 'a probability, 0 to 1');
+  const seedGiven = seed !== undefined || (env.STOPCOVID_SEED ?? '').trim() !== '';
   return {
+    seedGiven,
     sim: {
       people,
       width,
@@ -78,16 +86,30 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** The simulation as a source: one batch of everyone's positions per tick, the tick as event time. */
 export function simulationSource(s: StopcovidSettings): Source {
+  /** Where this run starts and with which seed, found once (prepare, or read when nothing called it). */
+  let resume: Promise<Resume | undefined> | undefined;
+  const resumeOf = (ctx: SourceContext) => {
+    resume ??= resumeRun(ctx, runSettingsOf(s, s.sim.seed), { seedGiven: s.seedGiven, ticks: s.ticks });
+    return resume;
+  };
+  /** What the batch just handed out says of the run (see Source.runMark); undefined before the first. */
+  let mark: string | undefined;
   return {
     name: 'stopcovid-simulation',
     // Each tick's positions are new objects (see Source.handsOver).
     handsOver: true,
+    async prepare(ctx) {
+      await resumeOf(ctx);
+    },
+    runMark: () => mark,
     async *read(ctx) {
-      const run = simulate(s.sim);
-      const from = await resumeTick(ctx, s);
-      if (from === undefined) return;
-      // The ticks an earlier run put on the topic are simulated again, not sent: with the same seed the
-      // run goes on exactly as if it had not stopped (with another, people move on from other places).
+      const resumed = await resumeOf(ctx);
+      if (resumed === undefined) return;
+      const { from, seed } = resumed;
+      const settings = runSettingsOf(s, seed);
+      const run = simulate({ ...s.sim, seed });
+      // The ticks an earlier run put on the topic are simulated again, not sent: with the run's seed the
+      // run goes on exactly as if it had not stopped.
       for (let tick = 0; tick < from; tick++) {
         run.next();
         if (tick % 64 === 63) await new Promise((r) => setImmediate(r));
@@ -107,6 +129,7 @@ export function simulationSource(s: StopcovidSettings): Source {
           kind: 'record' as const,
           record: { key: String(p.id), value: p, timestamp: p.tick * TICK_MS },
         }));
+        mark = runMark(settings, tick);
         yield batch;
       }
       // A bounded run ends with one more tick of end markers, one per person (so one on every partition):
@@ -114,6 +137,7 @@ export function simulationSource(s: StopcovidSettings): Source {
       // input to be declared over (a `produce` then `consume --drain` run completes every tick too).
       if (s.ticks !== undefined && !ctx.signal.aborted) {
         const tick = s.ticks;
+        mark = runMark(settings, tick);
         yield Array.from({ length: s.sim.people }, (_, i) => ({
           kind: 'record' as const,
           record: {
@@ -127,29 +151,10 @@ export function simulationSource(s: StopcovidSettings): Source {
   };
 }
 
-/**
- * The tick to start at: after the newest the topic holds (a demo run again in its folder went on at tick 0,
- * and the pipeline, its watermark at tick 758, dropped every tick in silence). Undefined when an earlier
- * bounded run ended the input: its pipeline closed every tick for good, and nothing after it can count.
- */
-async function resumeTick(ctx: SourceContext, s: StopcovidSettings): Promise<number | undefined> {
-  const newest = ((await ctx.newest?.()) ?? []).flatMap((v) => {
-    const p = positionSchema.safeParse(v);
-    return p.success ? [p.data] : [];
-  });
-  if (newest.length === 0) return 0;
-  const last = Math.max(...newest.map((p) => p.tick));
-  if (newest.some((p) => p.end)) {
-    ctx.log.warn(
-      `stopcovid: this broker holds a finished run (ticks 0 to ${last - 1}, then its end): its pipeline has ` +
-        'closed every tick, so nothing is simulated; start afresh with another --broker and --data-dir',
-    );
-    return undefined;
-  }
-  if (s.ticks !== undefined && last + 1 >= s.ticks)
-    ctx.log.info(`stopcovid: ticks 0 to ${last} are on the topic already (--ticks ${s.ticks}): ending the run`);
-  else ctx.log.info(`stopcovid: ticks 0 to ${last} are on the topic already: going on from tick ${last + 1}`);
-  return last + 1;
+/** What a run keeps on its topic for the next to check and go on with (see resume.ts). */
+function runSettingsOf(s: StopcovidSettings, seed: number): RunSettings {
+  const { people, width, height, radius, test } = s.sim;
+  return { seed, people, width, height, radius, tile: s.tile, test: test ?? null };
 }
 
 function settingsOf(options: AppOptions): StopcovidSettings {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type Broker, newestMatching } from '../broker.ts';
-import type { Source, SourceItem } from '../connector.ts';
+import type { Source, SourceContext, SourceItem } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf, warnDeadLetter } from '../dlq.ts';
 import type { Logger } from '../log.ts';
@@ -8,6 +8,7 @@ import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status.ts';
 import { newRunStart, produceBatch, replayedItems } from './replay-resume.ts';
+import { markPartitionEnds, newestRunMarks } from './run-mark.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -52,9 +53,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   /** Items read from the source, good or not: names a record that has no position of its own. */
   let seen = 0;
   status.set('ok');
-  // The pipeline created the topic before its sources start; its id names this destination.
-  const id = (await o.broker.describeTopic(topic))?.id;
-  const destination = id === undefined ? { topic } : { topic, id };
+  const { ctx: base, partitions } = await sourceContext(o.broker, topic, log, signal);
   const { control } = o;
   const pacing = control ? source.pacing?.() : undefined;
   let unwatch: (() => void) | undefined;
@@ -77,14 +76,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
   const skip = replay
     ? await replayedItems(o.broker, topic, replay, log, status.status.name, { fromStart: o.fromStart === true, run })
     : 0;
-  const ctx = {
-    signal,
-    log,
-    destination,
-    skip,
-    newest: () => newestValues(o.broker, topic),
-    ...(control && pacing ? { control } : {}),
-  };
+  const ctx: SourceContext = { ...base, skip, ...(control && pacing ? { control } : {}) };
   const iterator = source.read(ctx)[Symbol.asyncIterator]();
   /** Stopped at `limit`; `cutMidBatch`: with items of the last batch left, so with input left for sure. */
   let cut = false;
@@ -129,10 +121,11 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
         }
       }
       cutMidBatch = handled < next.value.length;
+      const mark = good.length > 0 ? source.runMark?.() : undefined;
       await produceBatch(
         o.broker,
         topic,
-        { good, bad },
+        { good: mark === undefined ? good : markPartitionEnds(good, partitions, mark), bad },
         replay ? { replay, through: skip + seen, run } : undefined,
         `${status.status.name}: produce`,
         { signal, log, status },
@@ -181,6 +174,30 @@ async function more(iterator: AsyncIterator<SourceItem[]>): Promise<boolean> {
     if (next.done) return false;
     if (next.value.length > 0) return true;
   }
+}
+
+/**
+ * What a source on `topic` is told of its destination, the same for its prepare and its read (a pipeline
+ * creates its topics before its sources start), and the topic's partitions (at least 1), which its run
+ * marks are spread over.
+ */
+export async function sourceContext(
+  broker: Broker,
+  topic: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<{ ctx: SourceContext; partitions: number }> {
+  const info = await broker.describeTopic(topic);
+  // Its id names this destination.
+  const destination = info?.id === undefined ? { topic } : { topic, id: info.id };
+  const ctx: SourceContext = {
+    signal,
+    log,
+    destination,
+    newest: () => newestValues(broker, topic),
+    runMarks: (within) => newestRunMarks(broker, topic, within),
+  };
+  return { ctx, partitions: Math.max(1, info?.partitions.length ?? 1) };
 }
 
 /** The value of the newest record of each partition of `topic` that holds any (see SourceContext.newest). */
