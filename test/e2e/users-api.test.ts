@@ -9,9 +9,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUserResponse } from '../../src/apps/users/randomuser.ts';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
-import { jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
+import { exited, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { referenceFlat } from '../helpers/users-replay.ts';
 
 const PAGE = 50;
@@ -102,6 +103,65 @@ test('users --api: paging by seed, 503 Retry-After, a timeout and a malformed bo
       'SELECT count(*) AS n FROM users_predicted',
     )[0]!;
     assert.equal(predicted.n, 400);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('users --api --rate 0 against an API answering 200 with a bad body: backed off, reported, one dead letter per body; Ctrl-C stops it', {
+  timeout: 120_000,
+}, async () => {
+  // The not-JSON page and randomuser's own `{"error": …}` (no results): either was asked for again at once,
+  // 1,900 requests and as many dead letters in 10 s.
+  const bodies = ['<html>not json', JSON.stringify({ error: 'Uh oh, something has gone wrong.' })];
+  const arrived: number[] = [];
+  const server = createServer((_req, res) => {
+    arrived.push(performance.now());
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(bodies[(arrived.length - 1) % 2]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  try {
+    const ws = workspace('runnel-users-api-bad-');
+    const child = startCli([
+      'run',
+      'users',
+      '--api',
+      api,
+      '--rate',
+      '0',
+      '--seed',
+      '4',
+      '--sinks',
+      'jsonl',
+      ...ws.flags,
+    ]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    // Progress, not clock: both bodies seen, then a few seconds of backoff before Ctrl-C.
+    while (arrived.length < 2 && child.exitCode === null) await sleep(20);
+    await sleep(3000);
+    child.kill('SIGINT');
+    await exited(child);
+    const ran = performance.now() - arrived[0]!;
+    assert.equal(child.exitCode, 0, stderr);
+    // The http source's default backoff starts at 500 ms and doubles; wait k is at least 250·2^k ms, so in
+    // `ran` ms no more than 1 + log2(ran/250 + 1) requests fit, however fast or slow the machine.
+    const most = Math.floor(1 + Math.log2(ran / 250 + 1));
+    assert.ok(arrived.length <= most, `${arrived.length} requests in ${ran.toFixed(0)} ms (at most ${most})`);
+    assert.match(stderr, new RegExp(`GET ${api.replace(/[.?]/g, '\\$&')}\\?results=\\d+&seed=4&page=1: not JSON`));
+    assert.match(stderr, /retrying with backoff/);
+    const broker = new LocalBroker(ws.broker);
+    await broker.connect();
+    const dlq = await broker.read('users_created.dlq', 0, 0, 1000);
+    await broker.close();
+    assert.deepEqual(
+      dlq.map((r) => (r.value as { raw: string }).raw),
+      bodies,
+      'each bad body kept once for inspection',
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -18,8 +18,8 @@ export interface ApiSourceOptions {
  * Polls a randomuser-shaped API (`--api`, RANDOMUSER_URL) with the generic http source: `results=N`,
  * one `seed` for the whole run (drawn and kept when not given) and `page=1,2,3…`, so page P is always the
  * same users and the kept position makes a restart neither repeat nor skip. Retries, Retry-After, the
- * timeout and dead letters for a malformed body are the http source's. Each user is flattened as the
- * seed's Spark job does; one that cannot be is a dead letter naming its request.
+ * timeout, and the backoff and dead letter for a malformed body are the http source's. Each user is
+ * flattened as the seed's Spark job does; one that cannot be is a dead letter naming its request.
  */
 export function apiSource(o: ApiSourceOptions): Source {
   const http = source('http', {

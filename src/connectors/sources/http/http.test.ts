@@ -366,6 +366,62 @@ test('a malformed body becomes one dead letter with the URL and the reason; poll
   }
 });
 
+test('a 200 with a bad body is backed off as a 5xx is, not polled again at once; each distinct body is one dead letter', async () => {
+  // An API answering an error page with 200, at interval 0 (`--rate 0`): this polled 190 times a second.
+  const server = await serve((_req, res, _url, n) => {
+    if (n % 2 === 1) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<html>not json');
+    }
+    json(res, { error: 'Uh oh, something has gone wrong.' });
+  });
+  const baseMs = 100;
+  try {
+    const source = createSource('http', {
+      url: server.url,
+      query: { results: 5 },
+      recordsPath: 'results',
+      paging: { type: 'page', seed: 'b' },
+      interval: 0,
+      backoff: { baseMs, maxMs: 10_000 },
+    });
+    const log = logs();
+    const stop = new AbortController();
+    const started = performance.now();
+    const timer = setTimeout(() => stop.abort(), 1500);
+    const items: SourceItem[] = [];
+    for await (const batch of source.read({ signal: stop.signal, log, destination: { topic: 't' } })) {
+      items.push(...batch);
+      await source.committed?.(batch.length);
+    }
+    clearTimeout(timer);
+    const ran = performance.now() - started;
+    // Wait k (k = 0, 1, …) is at least baseMs·2^k / 2, so r requests take at least baseMs/2 · (2^(r-1) - 1):
+    // in `ran` ms at most 1 + log2(2·ran/baseMs + 1) requests fit, whatever the machine's speed.
+    const most = Math.floor(1 + Math.log2((2 * ran) / baseMs + 1));
+    assert.ok(server.requests.length >= 2, `asked again (${server.requests.length})`);
+    assert.ok(
+      server.requests.length <= most,
+      `${server.requests.length} requests in ${ran.toFixed(0)} ms (at most ${most})`,
+    );
+    for (const r of server.requests) assert.equal(r.url.searchParams.get('page'), '1', 'the same page asked again');
+    // The two bodies once each, however often they came: kept for inspection, not copied a thousand times.
+    assert.deepEqual(
+      items.map((i) => (i.kind === 'invalid' ? i.raw : 'record')),
+      ['<html>not json', JSON.stringify({ error: 'Uh oh, something has gone wrong.' })],
+    );
+    const page1 = `${server.url}?results=5&seed=b&page=1`;
+    const warned = log.lines.filter((l) => l.startsWith('warn: '));
+    assert.equal(warned.length, 1, 'one line per streak');
+    assert.match(
+      warned[0]!,
+      new RegExp(`GET ${page1.replace(/[?.]/g, '\\$&')}: not JSON .*\\(retrying with backoff\\)$`),
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 /** Runs a source through the real runtime into a local broker topic until `limit` or `stopAfterMs`. */
 async function runInto(
   broker: LocalBroker,
@@ -472,12 +528,17 @@ test('a cursor source through the runtime: a 5xx, a broken body, Ctrl-C, a resta
   }
 });
 
-test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-backoff, mid-Retry-After, mid-request and mid-interval', async () => {
+test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-backoff (a 5xx or a bad body), mid-Retry-After, mid-request and mid-interval', async () => {
   const cases: Array<[string, Handler, Record<string, unknown>]> = [
     ['backoff', (_q, res) => json(res, {}, 500), { backoff: { baseMs: 30_000, maxMs: 60_000 } }],
     ['Retry-After', (_q, res) => json(res, {}, 503, { 'retry-after': '60' }), {}],
     ['request', () => {}, { timeout: 60_000 }],
     ['interval', randomuser, { interval: 60_000 }],
+    [
+      'bad body',
+      (_q, res) => json(res, { error: 'nope' }),
+      { interval: 0, backoff: { baseMs: 30_000, maxMs: 60_000 } },
+    ],
   ];
   for (const [what, handler, extra] of cases) {
     const server = await serve(handler);
@@ -486,7 +547,8 @@ test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-ba
       const stop = new AbortController();
       const it = source.read({ signal: stop.signal, log: logs() })[Symbol.asyncIterator]();
       let next = it.next();
-      if (what === 'interval') {
+      // Past its first batch (the page, or the bad body's dead letter) to the wait after it.
+      if (what === 'interval' || what === 'bad body') {
         await next;
         await source.committed?.(1);
         next = it.next();

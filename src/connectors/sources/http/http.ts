@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backoffMs, sleep } from '../../../core/backoff.ts';
@@ -22,7 +22,7 @@ export interface HttpPosition {
   done?: boolean;
 }
 
-/** A body that is not JSON, or has no array where the records should be: one dead letter, then poll again. */
+/** A 2xx answer: its parsed body, or why it could not be parsed (the text kept for the dead letter). */
 type Answer = { ok: true; body: unknown; text: string } | { ok: false; reason: string; text: string };
 
 /** The longest raw body a dead letter carries (the reason and the URL are always whole). */
@@ -33,8 +33,11 @@ const RAW_LIMIT = 10_000;
  *
  * Failures: a 5xx, a timeout or a lost connection is retried with exponential backoff and jitter (one
  * `retrying` line per streak); 429 and 503 wait as long as `Retry-After` says; any other 4xx stops the
- * source at once (RUNNEL_SOURCE_REFUSED). A body that cannot be read goes to `<topic>.dlq` and the same
- * request is made again at the next poll, so nothing is skipped.
+ * source at once (RUNNEL_SOURCE_REFUSED). A 2xx whose body cannot be read (not JSON, no records array) is
+ * the API failing too: the same request is made again with the same backoff, so nothing is skipped and
+ * an API answering an error page with 200 is not polled in a tight loop (at `interval` 0 that was two
+ * hundred requests a second, and as many dead letters). Each distinct bad body of a streak goes to
+ * `<topic>.dlq` once, for inspection; repeats of it are counted in the log, not copied.
  *
  * Position: kept in `<stateDir>/http-source.<destination>.<request>.json`, written only once the runtime
  * says the batch is durable (`committed`). At-least-once: a crash between the produce and that write
@@ -52,6 +55,8 @@ export class HttpSource implements Source {
   #pending: { from: HttpPosition; next: HttpPosition; items: number } | undefined;
   #file: string | undefined;
   #nextRequestAt = 0;
+  /** The current streak of unreadable bodies: how many, and which (reason and body) went to the DLQ. */
+  #bad = { streak: 0, sent: new Set<string>() };
 
   constructor(config: HttpSourceConfig) {
     this.#c = config;
@@ -102,13 +107,21 @@ export class HttpSource implements Source {
         const reason = answer.ok
           ? `${c.recordsPath === '' ? 'the body' : `"${c.recordsPath}"`} is not an array (got ${kindOf(records)})`
           : answer.reason;
-        // Starting with the position, as file sources' `file:line:` does: the runtime then names it once.
-        const error = new RunnelError(ErrorCodes.INPUT_MALFORMED, `${shown}: ${reason}`, { value: shown });
-        // Nothing moves: the same request is made at the next poll, so its records are not skipped.
-        this.#pending = { from: this.#pos, next: this.#pos, items: 0 };
-        yield [{ kind: 'invalid', error, raw: answer.text.slice(0, RAW_LIMIT), position: shown }];
-        await this.#resumed();
+        const letter = this.#badBody(shown, reason, answer.text, ctx);
+        if (letter) {
+          // Nothing moves: the same request is made again, so its records are not skipped.
+          this.#pending = { from: this.#pos, next: this.#pos, items: 0 };
+          yield [letter];
+          await this.#resumed();
+        }
+        // Backed off as a 5xx is: the poll interval alone (0 at --rate 0) would hammer the API.
+        await sleep(backoffMs(this.#bad.streak - 1, c.backoff.baseMs, c.backoff.maxMs), ctx.signal);
         continue;
+      }
+      if (this.#bad.streak > 0) {
+        const n = this.#bad.streak;
+        ctx.log.info(`${this.name}: readable answers again after ${n} unreadable ${n === 1 ? 'body' : 'bodies'}`);
+        this.#bad = { streak: 0, sent: new Set() };
       }
       const next = this.#after(this.#pos, answer.body, records.length);
       const skip = this.#pos.skip;
@@ -142,6 +155,25 @@ export class HttpSource implements Source {
   /** A driver that resumes without calling `committed` means, by the Source contract, the batch is durable. */
   async #resumed(): Promise<void> {
     if (this.#pending) await this.committed(this.#pending.items);
+  }
+
+  /**
+   * Counts an unreadable body into the streak and says so (a warning at its start, then debug lines); the
+   * dead letter for it, unless this very body (and reason) was dead-lettered earlier in the streak: an API
+   * that answers the same error page for an hour needs it kept once, not once a minute.
+   */
+  #badBody(shown: string, reason: string, text: string, ctx: SourceContext): SourceItem | undefined {
+    const bad = this.#bad;
+    bad.streak++;
+    if (bad.streak === 1) ctx.log.warn(`${this.name}: GET ${shown}: ${reason} (retrying with backoff)`);
+    else ctx.log.debug(`${this.name}: GET ${shown}: ${reason} (unreadable body ${bad.streak})`);
+    const raw = text.slice(0, RAW_LIMIT);
+    const seen = createHash('sha256').update(reason).update('\0').update(raw).digest('hex');
+    if (bad.sent.has(seen)) return undefined;
+    bad.sent.add(seen);
+    // Starting with the position, as file sources' `file:line:` does: the runtime then names it once.
+    const error = new RunnelError(ErrorCodes.INPUT_MALFORMED, `${shown}: ${reason}`, { value: shown });
+    return { kind: 'invalid', error, raw, position: shown };
   }
 
   /** Where the source is once every record of this answer is out. */
