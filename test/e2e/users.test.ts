@@ -196,6 +196,28 @@ test('users: kill -9 at 4 random progress points, then a restart: every user onc
   assert.equal(last.seen, N, "the model's count of users learned is exact");
 });
 
+test('users: kill -9 at 5 random progress points of a paced run, then a run to the end: the topic holds the users of an uninterrupted run, each once, in order', {
+  timeout: 300_000,
+}, async () => {
+  // Paced, so a batch is a few users and the kills land anywhere in the produce → position-file cycle:
+  // a kill after the produce, before the file was written, put that batch on the topic twice (10 per kill).
+  const n = 3000;
+  const ws = workspace('runnel-users-kill-topic-');
+  const env = { USERS_PAGE_SIZE: String(PAGE), USERS_COUNT: String(n) };
+  let kills = 0;
+  for (const at of killPoints(7, 5, n)) if ((await runUsersUntil(ws, env, at, 'jsonl', 400)) === 'killed') kills++;
+  assert.equal(await runUsersUntil(ws, env, undefined, 'jsonl'), 'exited');
+  assert.ok(kills >= 3, `most kill points should land before the end (got ${kills})`);
+  const want = referenceFlat('5', PAGE, n).map((u) => u.id);
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  const onTopic = (await broker.read('users_created', 0, 0, 2 * n)).map((r) => (r.value as { id: string }).id);
+  await broker.close();
+  assert.deepEqual(onTopic, want, 'the topic: every user of the seed once, in order, none skipped');
+  const lines = jsonlValues<{ id: string }>(join(ws.dir, 'data', 'users_created.jsonl')).map((u) => u.id);
+  assert.deepEqual(lines, want, 'users_created.jsonl: the same');
+});
+
 test("users --from: a JSONL file with every user twice is learned once per user; the seed's CSV export reads too", {
   timeout: 120_000,
 }, async () => {

@@ -12,7 +12,7 @@ import { cql, testKeyspace } from '../helpers/cassandra.ts';
 import { duckdbRows, jsonlValues, runCli, sqliteRows, workspace } from '../helpers/cli.ts';
 import { rows, testDatabase } from '../helpers/postgres.ts';
 import { needService } from '../helpers/services.ts';
-import { referenceUsers } from '../helpers/users-replay.ts';
+import { referenceFlat, referenceUsers } from '../helpers/users-replay.ts';
 import { assertPredictions, killPoints, type Predicted, runUsersUntil } from '../helpers/users-run.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
@@ -88,4 +88,10 @@ test('kafka: users killed with kill -9 at 3 progress points, then restarted: eve
   assertPredictions(jsonlValues<Predicted>(join(data, `${topic}.predicted.jsonl`)), want.users, 'jsonl after kills');
   const last = jsonlValues<{ seen: number }>(join(data, `${topic}.metrics.jsonl`)).at(-1)!;
   assert.equal(last.seen, n, "the model's count of users learned is exact");
+  // The topic itself (through its JSONL sink): the source repeated nothing at the kills, skipped nothing.
+  assert.deepEqual(
+    jsonlValues<{ id: string }>(join(data, `${topic}.jsonl`)).map((u) => u.id),
+    referenceFlat('5', PAGE, n).map((u) => u.id),
+    'every user on the topic once, in order',
+  );
 });

@@ -26,8 +26,11 @@ const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(
  *
  * Position: the seed and the users emitted, kept in `<stateDir>/users-generator.<topic>.<request>.json`
  * once the runtime says a batch is durable (`committed`). A stop (Ctrl-C, `--limit`, mid-page) repeats
- * and skips nothing; a kill -9 between a produce and that write repeats at most that batch, which the
- * model's dedupe by id (and the sinks' upsert by id) absorb.
+ * and skips nothing. A kill -9 between a produce and that write leaves the topic up to one batch ahead of
+ * the file (the topic held 10 users twice per crash): at start the source looks for the topic's newest
+ * user among the batch after the saved position and goes on after it (see #catchUp), so a crash repeats
+ * nothing either. That holds where a batch lands as a prefix of itself, which both brokers guarantee (the
+ * local one writes it in one transaction, Kafka's producer sends a partition's chunks one after another).
  */
 export class UsersGeneratorSource implements Source {
   readonly name = 'users-generator';
@@ -50,7 +53,8 @@ export class UsersGeneratorSource implements Source {
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     await this.#load(ctx);
     const size = this.#o.rate > 0 ? Math.max(1, Math.min(this.#o.pageSize, Math.round(this.#o.rate / 10))) : 1000;
-    for await (const batch of paced(this.#users(ctx.signal), ctx, this.pacing(), size)) {
+    await this.#catchUp(ctx, size);
+    for await (const batch of paced(this.#users(ctx.signal, this.#pos.emitted), ctx, this.pacing(), size)) {
       // A driver that asks again without calling `committed` means, by the Source contract, it is durable.
       if (this.#inHand > 0) await this.committed(this.#inHand);
       this.#inHand = batch.length;
@@ -65,11 +69,43 @@ export class UsersGeneratorSource implements Source {
     if (this.#file) await savePosition(this.#file, this.#pos);
   }
 
-  /** Users from the saved position on: the rest of its page, then whole pages. */
-  async *#users(signal: AbortSignal): AsyncGenerator<SourceItem> {
+  /**
+   * The runtime produces a batch, then calls `committed`, which writes the file: a kill -9 in between
+   * leaves up to `batch` users on the topic that the file does not count. The topic is the truth: when its
+   * newest user is one of the `batch` users after the saved position, the position moves past it (and is
+   * written). Any other newest record (a user from the dashboard's form, another seed's, none) leaves the
+   * position as saved: then nothing of this sequence is on the topic past it.
+   */
+  async #catchUp(ctx: SourceContext, batch: number): Promise<void> {
+    const newest = new Set(
+      ((await ctx.newest?.()) ?? []).flatMap((v) => {
+        const id = (v as { id?: unknown } | null)?.id;
+        return typeof id === 'string' ? [id] : [];
+      }),
+    );
+    if (newest.size === 0) return;
+    const from = this.#pos.emitted;
+    let n = from;
+    let found: number | undefined;
+    for await (const item of this.#users(ctx.signal, from, from + batch)) {
+      n++;
+      if (item.kind === 'record' && newest.has(item.record.key as string)) found = n;
+    }
+    if (found === undefined || ctx.signal.aborted) return;
+    const ahead = found - from;
+    this.#pos = { ...this.#pos, emitted: found };
+    if (this.#file) await savePosition(this.#file, this.#pos);
+    ctx.log.info(
+      `users-generator: the topic holds ${ahead} ${ahead === 1 ? 'user' : 'users'} past the saved position ` +
+        `(a stop before it was written): going on after user ${found}`,
+    );
+  }
+
+  /** Users `from` on (the rest of its page, then whole pages), up to `until` or the count. */
+  async *#users(signal: AbortSignal, from: number, until = Number.POSITIVE_INFINITY): AsyncGenerator<SourceItem> {
     const { pageSize, nat } = this.#o;
-    let n = this.#pos.emitted;
-    const end = this.#o.count ?? Number.POSITIVE_INFINITY;
+    let n = from;
+    const end = Math.min(until, this.#o.count ?? Number.POSITIVE_INFINITY);
     // Loaded here, not at the top: faker, under it, took a fifth of a second off every `runnel` command.
     const { generateUsersAsync } = await import('./randomuser.ts');
     while (!signal.aborted && n < end) {

@@ -32,8 +32,8 @@ export interface ModelSnapshot {
  *
  * Exactly-once learning: the engine commits the stores with the outputs and the input positions, so a
  * kill -9 replays uncommitted input against the state of the last commit. What it cannot undo is a source
- * that put a user on the topic twice (the http source and the generator repeat at most one batch after a
- * crash): the `ids` store drops a user id seen before, so the model learns each user once.
+ * that put a user on the topic twice (the http source repeats at most one page after a crash, a file may
+ * hold a user twice): the `ids` store drops a user id seen before, so the model learns each user once.
  *
  * Scale-out: the app's topics have one partition (AppConfig.partitions 1), so there is one model, in one
  * task; a second consumer process stands by and takes the partition, restoring the model, when the first
