@@ -4,6 +4,7 @@ import { type Broker, newestMatching, produceAll } from '../core/broker.ts';
 import { ErrorCodes, isRunnelError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { StreamRecord } from '../core/record.ts';
+import { refusal } from './refusal.ts';
 
 const JSON_BODY = /^application\/json\s*(;|$)/i;
 /** How far back from a partition's end the newest record is looked for (transaction markers take offsets). */
@@ -59,11 +60,7 @@ export function registerActionRoutes(
         return fail(reply, 415, 'send the request as JSON (content-type: application/json)');
       }
       const parsed = handler.input.safeParse(req.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-        return fail(reply, 400, `bad ${action} request: ${where}${issue?.message ?? 'invalid'}`);
-      }
+      if (!parsed.success) return fail(reply, 400, refusal(req.body, parsed.error.issues[0]));
       try {
         return await handler.run(parsed.data, ctx);
       } catch (err) {

@@ -63,6 +63,29 @@ describe('users actions on a loopback dashboard', () => {
     assert.equal((await post('/api/apps/nobody/predict', { name: 'Ann' })).statusCode, 404);
   });
 
+  test("a refusal says what is wrong in the form's words, not the schema's", async () => {
+    const cases: Array<[string, unknown, string]> = [
+      // The page leaves an empty field out of the body: "Invalid input: expected string, received undefined".
+      ['add', { first_name: 'Ann', gender: 'female' }, 'last name is required'],
+      ['add', { last_name: 'Lind', gender: 'female' }, 'first name is required'],
+      ['add', { first_name: ' ', last_name: 'Lind', gender: 'female' }, 'first name is required'],
+      ['add', { first_name: 'Ann', last_name: 'Lind', gender: 'other' }, 'gender must be one of male, female'],
+      [
+        'add',
+        { first_name: 'A'.repeat(101), last_name: 'Lind', gender: 'male' },
+        'first name must be at most 100 characters',
+      ],
+      ['add', { first_name: 'Ann', last_name: 7, gender: 'male' }, 'last name must be text'],
+      ['predict', {}, 'name is required'],
+      ['predict', { name: '<b>' }, 'name must be letters, spaces, apostrophes and hyphens only'],
+    ];
+    for (const [action, body, error] of cases) {
+      const res = await post(`/api/apps/users/${action}`, body);
+      assert.equal(res.statusCode, 400, JSON.stringify(body));
+      assert.equal(res.json<{ error: string }>().error, error, JSON.stringify(body));
+    }
+  });
+
   test('Host and Origin checks hold on the action routes', async () => {
     const evilHost = await post(
       '/api/apps/users/predict',

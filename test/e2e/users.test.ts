@@ -290,6 +290,35 @@ test("users --from: a JSONL file with every user twice is learned once per user;
   assert.equal(predicted.n, 50);
 });
 
+test('users --from CSV: a row with an empty first name is a dead letter that says why, not predicted or learned from', {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-users-csv-empty-');
+  const users = referenceFlat('9', 10, 3);
+  const cols = ['id', 'first_name', 'last_name', 'gender', 'address', 'post_code', 'email', 'username'];
+  const more = ['registered_date', 'phone', 'picture'];
+  const rows = users.map((u, i) =>
+    [...cols, ...more].map((c) => (i === 1 && c === 'first_name' ? '' : String((u as Record<string, unknown>)[c]))),
+  );
+  const csv = join(ws.dir, 'empty-name.csv');
+  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  writeFileSync(csv, `${[...cols, ...more].join(',')}\n${rows.map((r) => r.map(quote).join(',')).join('\n')}\n`);
+  const r = await runCli(['run', 'users', '--from', csv, '--sinks', 'jsonl', ...ws.flags], { timeoutMs: 100_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const predicted = jsonlValues<{ id: string }>(join(ws.dir, 'data', 'users_created.predicted.jsonl'));
+  assert.deepEqual(
+    predicted.map((u) => u.id),
+    [users[0]!.id, users[2]!.id],
+  );
+  const dlq = await topicValues<{ error: { message: string } }>(ws.broker, 'users_created.dlq');
+  assert.equal(dlq.length, 1);
+  assert.match(
+    dlq[0]!.error.message,
+    /empty-name\.csv:3: .*first_name: empty, and a gender cannot be learned from no first name/,
+  );
+  assert.match(r.stderr, /first_name: empty, and a gender cannot be learned from no first name/);
+});
+
 async function topicValues<T>(brokerUrl: string, topic: string): Promise<T[]> {
   const b = new LocalBroker(brokerUrl);
   await b.connect();

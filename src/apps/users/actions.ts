@@ -5,20 +5,24 @@ import { GenderModel } from './model.ts';
 import type { ModelSnapshot } from './pipeline.ts';
 import { usersTopics } from './settings.ts';
 
-/** A first name: letters, spaces, apostrophes and hyphens of any script, 1 to 100 characters. */
-const firstName = z
+/**
+ * A name: letters, spaces, apostrophes and hyphens of any script, 1 to 100 characters. The messages go on
+ * from the field's name (see server/refusal.ts): `first name must be at most 100 characters`.
+ */
+const name = z
   .string()
   .trim()
-  .min(1, 'a name is required')
-  .max(100, 'at most 100 characters')
-  .regex(/^[\p{L}\p{M}' .-]+$/u, 'letters, spaces, apostrophes and hyphens only');
+  .min(1, 'is required')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[\p{L}\p{M}' .-]+$/u, 'must be letters, spaces, apostrophes and hyphens only');
 
-export const predictInput = z.strictObject({ name: firstName });
+export const predictInput = z.strictObject({ name });
 
 const field = (max: number) => z.string().trim().max(max).default('');
 export const addInput = z.strictObject({
-  first_name: firstName,
-  last_name: z.string().trim().min(1, 'a last name is required').max(100),
+  first_name: name,
+  // A surname is free text (the generator's have digits for some nationalities), but not empty.
+  last_name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
   gender: z.enum(['male', 'female']),
   email: field(200),
   phone: field(50),

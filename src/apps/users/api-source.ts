@@ -1,5 +1,5 @@
 import { ErrorCodes, RunnelError, type Source, type SourceItem, source } from '../../index.ts';
-import { flattenUser } from './flatten.ts';
+import { flattenUser, missingUserFields } from './flatten.ts';
 import type { RandomUser } from './randomuser.ts';
 
 export interface ApiSourceOptions {
@@ -40,20 +40,24 @@ export function apiSource(o: ApiSourceOptions): Source {
 export function flattening(inner: Source): Source {
   const flat = (item: SourceItem): SourceItem => {
     if (item.kind !== 'record') return item;
-    try {
-      const value = flattenUser(item.record.value as RandomUser);
-      return { ...item, record: { ...item.record, key: value.id, value } };
-    } catch (err) {
+    const refused = (why: string): SourceItem => {
       const where = item.position ?? inner.name;
       return {
         kind: 'invalid',
-        error: new RunnelError(
-          ErrorCodes.INPUT_MALFORMED,
-          `${where}: not a randomuser user (${(err as Error).message})`,
-        ),
+        error: new RunnelError(ErrorCodes.INPUT_MALFORMED, `${where}: not a randomuser user (${why})`),
         raw: JSON.stringify(item.record.value).slice(0, 10_000),
         position: where,
       };
+    };
+    const v = item.record.value;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return refused(`${describe(v)}, not an object`);
+    const missing = missingUserFields(v);
+    if (missing.length > 0) return refused(`it has no ${missing.join(', ')}`);
+    try {
+      const value = flattenUser(v as RandomUser);
+      return { ...item, record: { ...item.record, key: value.id, value } };
+    } catch (err) {
+      return refused((err as Error).message);
     }
   };
   return {
@@ -65,4 +69,12 @@ export function flattening(inner: Source): Source {
     ...(inner.committed ? { committed: (n: number) => inner.committed!(n) } : {}),
     ...(inner.pacing ? { pacing: () => inner.pacing!() } : {}),
   };
+}
+
+/** What a record that is not an object is, for the dead letter's reason. */
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
 }

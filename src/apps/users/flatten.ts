@@ -15,7 +15,9 @@ const text = (max = 1000) => z.string().max(max);
  */
 export const FlatUserSchema = z.object({
   id: z.guid(),
-  first_name: text(200),
+  // The one field the model reads: a row without it (a CSV row's empty cell) would be predicted and
+  // learned from as a name, so it is a dead letter that says why.
+  first_name: text(200).regex(/\S/, 'empty, and a gender cannot be learned from no first name'),
   last_name: text(200),
   gender: z.enum(['male', 'female']),
   address: text(),
@@ -29,6 +31,41 @@ export const FlatUserSchema = z.object({
 });
 
 export type FlatUser = z.infer<typeof FlatUserSchema>;
+
+/** Where flattenUser reads a randomuser user: every one of these must be there. */
+const USER_FIELDS = [
+  'login.uuid',
+  'login.username',
+  'name.first',
+  'name.last',
+  'gender',
+  'email',
+  'phone',
+  'location.street.number',
+  'location.street.name',
+  'location.city',
+  'location.state',
+  'location.country',
+  'location.postcode',
+  'dob.date',
+  'registered.date',
+  'picture.medium',
+] as const;
+
+/**
+ * The fields of USER_FIELDS a value lacks (all of them for a value that is not an object), so a user the
+ * API sent without its `login` is refused for that, not for `Cannot read properties of undefined`.
+ */
+export function missingUserFields(value: unknown): string[] {
+  return USER_FIELDS.filter((path) => {
+    let v = value;
+    for (const part of path.split('.')) {
+      if (v === null || typeof v !== 'object') return true;
+      v = (v as Record<string, unknown>)[part];
+    }
+    return v === undefined || v === null;
+  });
+}
 
 /**
  * One user as the seed's producer flattens it. The id is the user's `login.uuid` where the seed drew a fresh

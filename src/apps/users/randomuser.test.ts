@@ -244,5 +244,14 @@ describe('flattenUser', () => {
     assert.equal(FlatUserSchema.safeParse({ ...row, gender: 'x' }).success, false);
     assert.equal(FlatUserSchema.safeParse({ ...row, id: 'not-a-uuid' }).success, false);
     assert.equal(FlatUserSchema.safeParse({ ...row, first_name: 'x'.repeat(201) }).success, false);
+    // The model reads the first name alone: a row without one is refused, saying so.
+    for (const first_name of ['', '  ']) {
+      const r = FlatUserSchema.safeParse({ ...row, first_name });
+      assert.equal(r.success, false, JSON.stringify(first_name));
+      assert.deepEqual(
+        r.error!.issues.map((i) => [i.path.join('.'), i.message]),
+        [['first_name', 'empty, and a gender cannot be learned from no first name']],
+      );
+    }
   });
 });

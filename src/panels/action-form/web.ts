@@ -26,7 +26,17 @@ function actionFormPanel(spec: PanelSpec): PanelView {
     return {
       spec: i,
       input,
-      row: h('label', { class: 'form-row', for: id }, h('span', { text: i.label ?? i.name }), input),
+      // Said before sending, not learned from a refusal: a required field's label carries a mark.
+      row: h(
+        'label',
+        { class: 'form-row', for: id },
+        h(
+          'span',
+          { text: i.label ?? i.name },
+          ...(i.required ? [h('span', { class: 'form-required', title: 'required', text: ' *' })] : []),
+        ),
+        input,
+      ),
     };
   });
   const button = h('button', { type: 'submit', text: o.submit ?? 'Send' });
