@@ -46,6 +46,7 @@ const TABLE_SINK = {
   keepsKeys: true,
   dedupes: true,
   tableMode: true,
+  refusesStale: true,
   rejects: true,
   reopensInferredColumns: true,
 } as const;
@@ -79,6 +80,7 @@ export const adapters: SinkAdapter[] = [
     dedupes:
       'jsonl is exactly-once by its positions: the runtime resumes after them, a batch written again is appended',
     tableMode: 'jsonl has no columns: each line is a whole record value',
+    refusesStale: 'jsonl has no table mode',
     rejects: 'every record value is JSON, and every JSON value is a line',
     reopensInferredColumns: 'jsonl has no columns: each line is a whole record value',
     async target() {
@@ -87,10 +89,9 @@ export const adapters: SinkAdapter[] = [
     },
   },
   fileTable('sqlite', async (path, sql) => sqliteRows(path, sql), {}),
-  fileTable('duckdb', duckdbRows, {
-    // Unlike sqlite and postgres, its append table has no unique source position (Appender + INSERT … SELECT).
-    dedupes: 'duckdb is exactly-once by its positions only: an append-mode batch written again is appended again',
-  }),
+  // Its append table has no unique source position (Appender), but a batch written again is checked against
+  // the positions it stored, in the batch's transaction, as sqlite's is.
+  fileTable('duckdb', duckdbRows, {}),
   {
     kind: 'postgres',
     ...TABLE_SINK,
@@ -110,6 +111,8 @@ export const adapters: SinkAdapter[] = [
   {
     kind: 'cassandra',
     ...TABLE_SINK,
+    refusesStale:
+      'Cassandra has no transactions to check a batch against its stored positions in: a worker that stalled past its membership can write an old batch over newer rows (README: Scaling out)',
     // bigint is 64 bits: beyond it Cassandra would refuse the whole batch.
     unholdable: [{ at: 2 ** 64 }, { at: -(2 ** 70) }],
     async target(t, spec) {
@@ -130,6 +133,7 @@ export const adapters: SinkAdapter[] = [
     keepsKeys: true,
     dedupes: 'Kafka keeps no consumed positions with the data: a batch sent again is there twice (at-least-once)',
     tableMode: 'a Kafka topic is a log, not a table',
+    refusesStale: 'a Kafka topic is a log, not a table',
     rejects: TYPED_EVERYWHERE.replace('a row', 'a Kafka record'),
     reopensInferredColumns: 'a Kafka topic has no columns',
     async target(t) {

@@ -47,6 +47,11 @@ export interface SinkAdapter {
   dedupes: Capability;
   /** `key` config: one row per key, the latest value. */
   tableMode: Capability;
+  /**
+   * A batch older than what the target holds (a worker that stalled past its membership, writing after the
+   * partition's new owner) changes no row and moves no position back.
+   */
+  refusesStale: Capability;
   /** Refuses a record it cannot hold alone, through `rejected`. */
   rejects: Capability;
   /** Columns inferred from the first batch are read back from the table, types and all, when reopened without. */
@@ -376,6 +381,37 @@ export function runSinkConformance(adapter: SinkAdapter): void {
       const id = (v: Record<string, unknown>) => Number(v.people_id);
       assert.deepEqual(
         got.sort((a, b) => id(a) - id(b)),
+        [...expected.values()].sort((a, b) => id(a) - id(b)),
+      );
+    });
+
+    test('table mode: a stale batch written after newer ones (a worker that stalled past its membership) changes nothing', async (t) => {
+      if (!skipUnless(t, adapter.tableMode) || !skipUnless(t, adapter.refusesStale)) return;
+      const target = await adapter.target(t, PEOPLE);
+      if (!target) return;
+      const feed = new Feed(rand());
+      const people = (tag: string) => (i: number) => ({ people_id: i % 7, status: i % 3, note: `${tag} ${i}` });
+      const key = (v: unknown) => String((v as { people_id: number }).people_id);
+      const old = feed.batch(30, people('old'), key, true);
+      const oldPositions = feed.positionsOf(old);
+      const newer = feed.batch(30, people('new'), key, true);
+      const newerPositions = feed.positionsOf(newer);
+      // The partitions' new owner writes both; the stalled worker, another instance, wakes and writes the first.
+      const owner = await open(target.config);
+      await owner.write(old, oldPositions);
+      await owner.write(newer, newerPositions);
+      feed.reach(oldPositions);
+      feed.reach(newerPositions);
+      const stalled = await open(target.config);
+      await stalled.write(old, oldPositions);
+      await stalled.close();
+      await assertPositions(owner, target.config, feed, 'after a stale batch');
+      await owner.close();
+      const expected = new Map<number, unknown>();
+      for (const r of [...old, ...newer]) expected.set((r.value as { people_id: number }).people_id, r.value);
+      const id = (v: unknown) => Number((v as { people_id: number }).people_id);
+      assert.deepEqual(
+        (await target.read()).map((s) => s.value).sort((a, b) => id(a) - id(b)),
         [...expected.values()].sort((a, b) => id(a) - id(b)),
       );
     });

@@ -67,9 +67,17 @@ export class SinkRunner {
         const result = await sink.write(records, positions);
         const rejected = result?.rejected ?? [];
         if (rejected.length > 0) {
-          await o.broker.produce(
-            dlqTopic(topic),
-            rejected.map((r) => deadLetterForRecord(r.record, r.error)),
+          // The batch and its positions are durable in the sink now: a failed produce of its dead letters is
+          // retried here, alone. Failing the whole batch wrote it again, and a sink that finds it stored
+          // rejects nothing the second time, so the dead letters were lost (a DuckDB table held it twice).
+          await retrying(
+            `${sink.name}: dead letters to ${dlqTopic(topic)}`,
+            () =>
+              o.broker.produce(
+                dlqTopic(topic),
+                rejected.map((r) => deadLetterForRecord(r.record, r.error)),
+              ),
+            { signal: o.signal, log: o.log, status: o.status, always: true },
           );
           o.status.status.dlq += rejected.length;
           o.log.warn(

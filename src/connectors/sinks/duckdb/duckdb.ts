@@ -308,7 +308,8 @@ export class DuckdbSink implements Sink {
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
-        if (rows.length > 0) nextId = await this.#insertRows(conn, columns, rows);
+        const fresh = rows.length > 0 && positions.length > 0 ? await this.#notStored(conn, rows, positions) : rows;
+        if (fresh.length > 0) nextId = await this.#insertRows(conn, columns, fresh);
         // The positions and the COMMIT in one statement list, one trip to DuckDB's threads: under load each
         // trip waits its turn behind the other sinks' work, and a batch took five (BEGIN, the Appender, the
         // positions' prepare and run, COMMIT), 48 ms of waiting per 5000 rows.
@@ -343,8 +344,38 @@ export class DuckdbSink implements Sink {
       (p) =>
         `(${literal(this.#c.table)}, ${literal(p.topic)}, ${p.partition}, ${p.offset}, ${p.topicId === undefined ? 'NULL' : literal(p.topicId)})`,
     );
+    // Never backwards (a batch written again), unless the topic is another one of that name: it starts over.
     return `INSERT INTO runnel_offsets(sink_table, topic, partition, next_offset, topic_id) VALUES ${values.join(', ')}
-      ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id;\n`;
+      ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset = CASE
+        WHEN runnel_offsets.topic_id IS NULL OR excluded.topic_id IS NULL OR runnel_offsets.topic_id = excluded.topic_id
+        THEN greatest(runnel_offsets.next_offset, excluded.next_offset) ELSE excluded.next_offset END,
+      topic_id = coalesce(excluded.topic_id, runnel_offsets.topic_id);\n`;
+  }
+
+  /**
+   * `rows` without those below the position this table holds for their partition, read in the batch's
+   * transaction: a batch written again (its dead letters' produce failed after the sink committed, and the
+   * runner tried the batch again) appended its rows twice. A position kept for another topic of that name
+   * says nothing about this one.
+   */
+  async #notStored(
+    conn: DuckDBConnection,
+    rows: Array<{ r: StreamRecord; cells: Cell[] }>,
+    positions: TopicPartitionOffset[],
+  ): Promise<Array<{ r: StreamRecord; cells: Cell[] }>> {
+    const reader = await conn.runAndReadAll(
+      `SELECT topic, partition, next_offset, topic_id FROM runnel_offsets WHERE sink_table = ${literal(this.#c.table)}`,
+    );
+    const from = new Map<string, number>();
+    for (const [topic, partition, offset, topicId] of reader.getRows() as Array<
+      [string, number, bigint, string | null]
+    >) {
+      const p = positions.find((x) => x.topic === topic && x.partition === partition);
+      if (p && (topicId === null || p.topicId === undefined || topicId === p.topicId))
+        from.set(`${topic}\u0000${partition}`, Number(offset));
+    }
+    const isFresh = (x: { r: StreamRecord }) => x.r.offset >= (from.get(`${x.r.topic}\u0000${x.r.partition}`) ?? 0);
+    return rows.every(isFresh) ? rows : rows.filter(isFresh);
   }
 
   #dropAppender(): void {

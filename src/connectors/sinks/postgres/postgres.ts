@@ -297,13 +297,23 @@ export class PostgresSink implements Sink {
       const client = await this.#connect();
       if (!this.#created && this.#columns) await this.#createTable(client, this.#columns);
       await this.#transaction(client, async () => {
-        if (rows.length > 0) await this.#insertRows(client, columns, rows, upsert);
+        // Under the positions' row locks, so another worker writing this table cannot store the same
+        // positions between the check and the insert: a worker that stalled past its membership (a GC
+        // pause, a SIGSTOP) woke with a batch the partition's new owner had written on from, and its
+        // upserts put old values back over newer rows, for good once the new owner moved the position on.
+        const fresh = positions.length > 0 ? await this.#notStored(client, rows, positions) : rows;
+        if (fresh.length > 0) await this.#insertRows(client, columns, fresh, upsert);
         if (positions.length > 0) {
+          // Never backwards (a late batch of a stalled worker), unless the topic is another one of that
+          // name (deleted and created again): its positions start over.
           await client.query(
             `INSERT INTO ${this.#offsets} (sink_table, topic, partition, next_offset, topic_id)
              SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])
-             ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset = excluded.next_offset,
-             topic_id = excluded.topic_id`,
+             ON CONFLICT (sink_table, topic, partition) DO UPDATE SET next_offset =
+               CASE WHEN ${this.#offsets}.topic_id IS NOT DISTINCT FROM excluded.topic_id
+                 OR ${this.#offsets}.topic_id IS NULL OR excluded.topic_id IS NULL
+               THEN GREATEST(${this.#offsets}.next_offset, excluded.next_offset) ELSE excluded.next_offset END,
+             topic_id = coalesce(excluded.topic_id, ${this.#offsets}.topic_id)`,
             [
               this.#c.table,
               positions.map((p) => p.topic),
@@ -318,6 +328,44 @@ export class PostgresSink implements Sink {
       throw this.#error(err);
     }
     return { rejected };
+  }
+
+  /**
+   * `rows` without those below the position this table holds for their partition, read under a row lock
+   * held to the end of the transaction (a row made first for a partition never written, so the lock has
+   * something to hold). A position kept for another topic of that name says nothing about this one.
+   */
+  async #notStored(
+    client: ClientBase,
+    rows: Array<{ r: StreamRecord; cells: Cell[] }>,
+    positions: TopicPartitionOffset[],
+  ): Promise<Array<{ r: StreamRecord; cells: Cell[] }>> {
+    const topics = positions.map((p) => p.topic);
+    const partitions = positions.map((p) => p.partition);
+    await client.query(
+      `INSERT INTO ${this.#offsets} (sink_table, topic, partition, next_offset)
+       SELECT $1, * , 0 FROM unnest($2::text[], $3::int[]) ON CONFLICT DO NOTHING`,
+      [this.#c.table, topics, partitions],
+    );
+    const { rows: held } = await client.query<{
+      topic: string;
+      partition: number;
+      offset: string;
+      topic_id: string | null;
+    }>(
+      `SELECT topic, partition, next_offset AS offset, topic_id FROM ${this.#offsets}
+       WHERE sink_table = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))
+       ORDER BY topic, partition FOR UPDATE`,
+      [this.#c.table, topics, partitions],
+    );
+    const from = new Map<string, number>();
+    for (const h of held) {
+      const p = positions.find((x) => x.topic === h.topic && x.partition === h.partition);
+      const same = h.topic_id === null || p?.topicId === undefined || h.topic_id === p.topicId;
+      if (same) from.set(`${h.topic}\u0000${h.partition}`, Number(h.offset));
+    }
+    const isFresh = (x: { r: StreamRecord }) => x.r.offset >= (from.get(`${x.r.topic}\u0000${x.r.partition}`) ?? 0);
+    return rows.every(isFresh) ? rows : rows.filter(isFresh);
   }
 
   /**

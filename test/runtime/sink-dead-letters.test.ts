@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempBroker } from '../dashboard/fixtures.ts';
+import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
+import '../../src/connectors/sinks/index.ts';
+import type { Broker } from '../../src/core/broker.ts';
+import { createSink } from '../../src/core/connector-registry.ts';
+import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { SinkRunner } from '../../src/core/runners/sink-runner.ts';
+import { StatusCell } from '../../src/core/status.ts';
+
+/**
+ * A batch with a record the sink rejects: the sink writes the rest and its positions, then the runner
+ * produces the dead letter. When that produce fails once (a broker blip), only the produce is tried again:
+ * trying the whole batch again wrote it twice into DuckDB, and lost the dead letter with SQLite (which,
+ * finding the batch stored, rejected nothing the second time).
+ */
+for (const kind of ['sqlite', 'duckdb'] as const) {
+  test(`${kind}: a dead-letter produce that fails once is tried again alone; the batch is written once`, async () => {
+    const { broker, dir } = await tempBroker();
+    const topic = 'blip';
+    await broker.createTopic(topic, { partitions: 1 });
+    const good = 5 + Math.floor(Math.random() * 20);
+    await broker.produce(topic, [
+      ...Array.from({ length: good }, (_, i) => ({ key: null, value: { seq: i } })),
+      { key: null, value: { seq: 'not a number' } },
+    ]);
+    let failures = 1;
+    const flaky = new Proxy(broker, {
+      get(target, prop, receiver) {
+        if (prop === 'produce')
+          return async (name: string, records: never[], o?: never) => {
+            if (name === `${topic}.dlq` && failures-- > 0)
+              throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'a blip', { retriable: true });
+            return target.produce(name, records, o);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as unknown as Broker;
+    const path = join(dir, `out.${kind}`);
+    const sink = createSink(kind, { path, table: 't', columns: [{ name: 'seq', type: 'integer' }] });
+    const stop = new AbortController();
+    const status = new StatusCell({
+      app: 'blip',
+      pipeline: 'p',
+      pid: 0,
+      component: 'sink',
+      name: kind,
+      topics: [topic],
+    });
+    const runner = new SinkRunner({
+      broker: flaky,
+      app: 'blip',
+      binding: { sink, topic } as never,
+      status,
+      log: silentLogger,
+      signal: stop.signal,
+    });
+    const done = runner.run();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (runner.loop.positions.get(`${topic}\u0000${0}`) ?? 0) < good + 1)
+      await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await done;
+    assert.equal(failures, -1, 'the dead-letter produce failed once, then went through');
+    const rows =
+      kind === 'sqlite' ? sqliteRows(path, 'SELECT seq FROM t') : await duckdbRows(path, 'SELECT seq FROM t');
+    assert.deepEqual(
+      rows.map((r) => Number(r.seq)).sort((a, b) => a - b),
+      Array.from({ length: good }, (_, i) => i),
+    );
+    const dead = await broker.read(`${topic}.dlq`, 0, 0, 100);
+    assert.equal(dead.length, 1, 'the rejected record, once');
+    await broker.close();
+  });
+}
