@@ -120,6 +120,17 @@ test('plain lines: the same counts again are said once a minute, not at every li
   assert.deepEqual(said, [500, 1000, 1000, 1000, 1000]);
 });
 
+test('nothing counted yet, nothing said: no bare "progress: " before a refusal', (t) => {
+  const lines = linesOnMockClock(t);
+  const p = new Progress({ lineSeconds: 1 });
+  mock.timers.tick(2000);
+  p.update([]);
+  mock.timers.tick(2000);
+  p.update([{ ...status('jsonl-buzz', 'ok'), records: 3 }]);
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.match(lines[0]!, /^progress: sinks: jsonl-buzz 3\b/);
+});
+
 /** The clock mocked from 0 and what is written to stderr, kept, for the length of test `t`. */
 function linesOnMockClock(t: TestContext): string[] {
   mock.timers.enable({ apis: ['Date'], now: 0 });

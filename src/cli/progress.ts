@@ -67,9 +67,12 @@ export class Progress {
     // The same counts again (an idle consume) are said once a minute, not at every line's time: a
     // waiting worker filled its terminal with the same line every 5 s.
     if (counts === this.#lastCounts && now - this.#lastLine < SAME_LINE_MS) return;
+    const line = [counts, pace].filter(Boolean).join(' | ');
+    // Nothing counted yet (a run refused as it starts): a bare "progress: " came before its one-line error.
+    if (line === '') return;
     this.#lastLine = now;
     this.#lastCounts = counts;
-    process.stderr.write(`progress: ${[counts, pace].filter(Boolean).join(' | ')}\n`);
+    process.stderr.write(`progress: ${line}\n`);
   }
 
   /**
