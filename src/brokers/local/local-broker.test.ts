@@ -104,6 +104,45 @@ test('two members of one group split the partitions; when one leaves the other t
   await b.close();
 });
 
+test("a member counted dead while it stalled commits nothing: its late commit moved the new owner's offsets back", async () => {
+  const b = await open();
+  await b.createTopic('t', { partitions: 2 });
+  await b.produce(
+    't',
+    Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: i })),
+  );
+  const stalled = b.consumer({ group: 'g', topics: ['t'] });
+  assert.equal(stalled.assignment().length, 2);
+  const early = await stalled.poll({ maxRecords: 10 });
+  // It stalls past its session: its heartbeat is old when the next member looks.
+  b.db.prepare('UPDATE group_members SET heartbeat = 0 WHERE grp = ?').run('g');
+  const owner = b.consumer({ group: 'g', topics: ['t'] });
+  const owned = owner.assignment();
+  assert.equal(owned.length, 2, 'the new member took every partition');
+  const ends = (await b.describeTopic('t'))!.partitions.map((p) => ({
+    topic: 't',
+    partition: p.partition,
+    offset: p.endOffset,
+  }));
+  await owner.commit(ends);
+  // The stalled member wakes and commits what it had read.
+  const late = [0, 1].map((p) => ({
+    topic: 't',
+    partition: p,
+    offset: Math.max(0, ...early.filter((r) => r.partition === p).map((r) => r.offset + 1)),
+  }));
+  await stalled.commit(late);
+  const committed = (await b.listGroups('g')).map((g) => ({
+    topic: g.topic,
+    partition: g.partition,
+    offset: g.committed,
+  }));
+  assert.deepEqual(committed, ends);
+  await stalled.close();
+  await owner.close();
+  await b.close();
+});
+
 test('retention by size drops whole old batches and consumers skip ahead', async () => {
   const b = await open();
   await b.createTopic('r', { retentionBytes: 2000 });

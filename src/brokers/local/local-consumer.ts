@@ -123,12 +123,26 @@ export class LocalConsumer implements Consumer {
     offsets = this.#identity.committable(offsets);
     if (offsets.length === 0) return;
     const now = Date.now();
-    this.#broker.transaction(() => {
-      const upsert = this.#broker.stmt(
+    const b = this.#broker;
+    const group = this.#options.group;
+    b.transaction(() => {
+      // Fenced, as the processors' commits are: a member that stalled past its session (a GC pause, a
+      // SIGSTOP) was counted dead and its partitions dealt to others, who committed on from there; its late
+      // commit moved their offsets back (lag wrong, an at-least-once sink sending again). Only partitions
+      // this member owns now are committed; a member whose row is gone commits nothing. Still here, it
+      // counts as a heartbeat: a long write (a sink retrying) does not make it look dead.
+      const alive =
+        b.stmt('UPDATE group_members SET heartbeat = ? WHERE grp = ? AND member = ?').run(now, group, this.#member)
+          .changes > 0;
+      if (!alive) return;
+      const members = liveMembers(b, group, now);
+      const upsert = b.stmt(
         `INSERT INTO group_offsets(grp, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at`,
       );
-      for (const o of offsets) upsert.run(this.#options.group, o.topic, o.partition, o.offset, now);
+      for (const o of offsets)
+        if (ownerOf(members, o.topic, o.partition) === this.#member)
+          upsert.run(group, o.topic, o.partition, o.offset, now);
     });
   }
 
