@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { partitionForKey } from '../../core/partitioner.ts';
 import { LocalBroker, MAX_BATCH_RECORDS } from './local-broker.ts';
 
 const tempUrl = () => `local:${join(mkdtempSync(join(tmpdir(), 'runnel-local-')), 'broker.db')}`;
@@ -141,6 +142,30 @@ test("a member counted dead while it stalled commits nothing: its late commit mo
   await stalled.close();
   await owner.close();
   await b.close();
+});
+
+test("a process's first batch after another process grew the topic goes where the new count puts each key", async () => {
+  const url = tempUrl();
+  const a = await open(url);
+  const other = await open(url);
+  await a.createTopic('grown', { partitions: 1 });
+  await a.produce('grown', [{ key: 'first', value: 0 }]);
+  await other.createTopic('grown', { partitions: 4 });
+  const keys = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+  await a.produce(
+    'grown',
+    keys.map((key, i) => ({ key, value: i })),
+  );
+  for (let p = 0; p < 4; p++) {
+    const got = (await other.read('grown', p, 0, 100)).filter((r) => r.key !== 'first').map((r) => r.key);
+    assert.deepEqual(
+      got,
+      keys.filter((k) => partitionForKey(k, 4) === p),
+      `partition ${p}`,
+    );
+  }
+  await a.close();
+  await other.close();
 });
 
 test('retention by size drops whole old batches and consumers skip ahead', async () => {

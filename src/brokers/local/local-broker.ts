@@ -350,34 +350,8 @@ export class LocalBroker implements StatefulBroker {
     if (!t) throw new RunnelError(ErrorCodes.TOPIC_NOT_FOUND, `topic ${topic} does not exist on ${this.url}`);
     const positions: RecordPosition[] = new Array(records.length);
     const now = Date.now();
-    // Serialise before taking the write lock: the lock is shared with every other process. Each stored
-    // batch is one JSON array of [key, value, timestamp, headers] rows, made by one JSON.stringify (a
-    // string per record joined afterwards cost twice as much).
-    const byPartition = new Map<number, { indices: number[]; rows: PayloadRecord[] }>();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      const partition = this.#partitioner.choose(topic, t.partitions, r);
-      const ts = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? Math.trunc(r.timestamp) : now;
-      const headers = r.headers && Object.keys(r.headers).length > 0 ? r.headers : null;
-      let group = byPartition.get(partition);
-      if (!group) {
-        group = { indices: [], rows: [] };
-        byPartition.set(partition, group);
-      }
-      group.indices.push(i);
-      group.rows.push([r.key ?? null, r.value, ts, headers]);
-    }
-    const payloads = new Map<number, string[]>();
-    for (const [partition, { rows }] of byPartition) {
-      const chunks: string[] = [];
-      for (let from = 0; from < rows.length; from += MAX_BATCH_RECORDS)
-        chunks.push(
-          JSON.stringify(
-            from === 0 && rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + MAX_BATCH_RECORDS),
-          ),
-        );
-      payloads.set(partition, chunks);
-    }
+    // Serialise before taking the write lock: the lock is shared with every other process.
+    let { byPartition, payloads } = this.#serialise(topic, t.partitions, records, now);
     // Copies for this process's readers of the topic (see plainCopy), kept once the outermost transaction
     // (this append's, or a processor's atomic commit it is part of) has committed. Records handed over
     // are kept as they are (the rows are this append's own arrays): copying them cost a tenth of a run.
@@ -386,7 +360,12 @@ export class LocalBroker implements StatefulBroker {
       const kept = this.#kept!;
       // The partition count may have grown in another process; re-read inside the lock.
       const fresh = this.stmt('SELECT partitions FROM topics WHERE id = ?').get(t!.id) as { partitions: number };
-      if (fresh.partitions !== t!.partitions) t = this.refreshTopic(topic)!;
+      if (fresh.partitions !== t!.partitions) {
+        t = this.refreshTopic(topic)!;
+        // Keys hash by the count there is now: the first batch after another process grew the topic went
+        // where the old count put it, another partition than every batch after it.
+        ({ byPartition, payloads } = this.#serialise(topic, t.partitions, records, now));
+      }
       const getNext = this.stmt('SELECT next_offset FROM partitions WHERE topic_id = ? AND partition = ?');
       const setNext = this.stmt('UPDATE partitions SET next_offset = ? WHERE topic_id = ? AND partition = ?');
       const addBatch = this.stmt(
@@ -429,6 +408,45 @@ export class LocalBroker implements StatefulBroker {
       }
     });
     return positions;
+  }
+
+  /**
+   * Records grouped by the partition each goes to, and each partition's stored batches as JSON: one JSON array
+   * of [key, value, timestamp, headers] rows per batch, made by one JSON.stringify (a string per record
+   * joined afterwards cost twice as much).
+   */
+  #serialise(
+    topic: string,
+    partitions: number,
+    records: OutgoingRecord[],
+    now: number,
+  ): { byPartition: Map<number, { indices: number[]; rows: PayloadRecord[] }>; payloads: Map<number, string[]> } {
+    const byPartition = new Map<number, { indices: number[]; rows: PayloadRecord[] }>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const partition = this.#partitioner.choose(topic, partitions, r);
+      const ts = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? Math.trunc(r.timestamp) : now;
+      const headers = r.headers && Object.keys(r.headers).length > 0 ? r.headers : null;
+      let group = byPartition.get(partition);
+      if (!group) {
+        group = { indices: [], rows: [] };
+        byPartition.set(partition, group);
+      }
+      group.indices.push(i);
+      group.rows.push([r.key ?? null, r.value, ts, headers]);
+    }
+    const payloads = new Map<number, string[]>();
+    for (const [partition, { rows }] of byPartition) {
+      const chunks: string[] = [];
+      for (let from = 0; from < rows.length; from += MAX_BATCH_RECORDS)
+        chunks.push(
+          JSON.stringify(
+            from === 0 && rows.length <= MAX_BATCH_RECORDS ? rows : rows.slice(from, from + MAX_BATCH_RECORDS),
+          ),
+        );
+      payloads.set(partition, chunks);
+    }
+    return { byPartition, payloads };
   }
 
   #keepParsed(topicId: number, key: string, records: PayloadRecord[]): void {
