@@ -122,7 +122,8 @@ function jsonLines(text: string, path: string): SourceItem[] {
 function csvLines(text: string, path: string): SourceItem[] {
   const [head, ...rows] = csvRecordTexts(text);
   if (!head) return [];
-  const header = Papa.parse<string[]>(head.text).data[0] ?? [];
+  // Names as written, spaces around them aside (`day, total_calories`), as the csv source reads its header.
+  const header = (Papa.parse<string[]>(head.text).data[0] ?? []).map((name) => name.trim());
   if (!header.includes('day')) {
     throw new RunnelError(
       ErrorCodes.INPUT_MALFORMED,

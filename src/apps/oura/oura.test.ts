@@ -192,6 +192,8 @@ test('JSONL, the API export (per line and whole) and CSV of the same days give i
     exportLines: asExport(sample.text, 50, false),
     exportWhole: asExport(sample.text, 0, true),
     csv: asCsv(sample.text),
+    // A header written by hand, with a space after each comma.
+    csvSpaced: asCsv(sample.text).replace(/^[^\n]*/, (header) => header.split(',').join(', ')),
   };
   for (const [name, text] of Object.entries(shapes)) {
     const out = await runOn(write(`shape-${name}.data`, text));
