@@ -20,6 +20,8 @@ export interface GeneratorSourceOptions {
 
 const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
 
+/** Users per batch at --rate 0. */
+const FLAT_OUT = 1000;
 /**
  * The offline stand-in for polling randomuser: the same answers a seeded `?seed=S&page=P&results=N`
  * request gives, page after page, flattened as the seed's Spark job does, keyed by the user's id.
@@ -52,8 +54,10 @@ export class UsersGeneratorSource implements Source {
 
   async *read(ctx: SourceContext): AsyncIterable<SourceItem[]> {
     await this.#load(ctx);
-    const size = this.#o.rate > 0 ? Math.max(1, Math.min(this.#o.pageSize, Math.round(this.#o.rate / 10))) : 1000;
-    await this.#catchUp(ctx, size);
+    const size = this.#o.rate > 0 ? Math.max(1, Math.min(this.#o.pageSize, Math.round(this.#o.rate / 10))) : FLAT_OUT;
+    // As far as the largest batch any run may have made, not this run's: a run flat out killed after a
+    // produce, restarted at --rate 50 (batches of 5), looked 5 users ahead and sent the 1000 again.
+    await this.#catchUp(ctx, Math.max(FLAT_OUT, this.#o.pageSize));
     for await (const batch of paced(this.#users(ctx.signal, this.#pos.emitted), ctx, this.pacing(), size)) {
       // A driver that asks again without calling `committed` means, by the Source contract, it is durable.
       if (this.#inHand > 0) await this.committed(this.#inHand);

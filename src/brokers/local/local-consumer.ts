@@ -126,22 +126,25 @@ export class LocalConsumer implements Consumer {
     const b = this.#broker;
     const group = this.#options.group;
     b.transaction(() => {
-      // Fenced, as the processors' commits are: a member that stalled past its session (a GC pause, a
-      // SIGSTOP) was counted dead and its partitions dealt to others, who committed on from there; its late
-      // commit moved their offsets back (lag wrong, an at-least-once sink sending again). Only partitions
-      // this member owns now are committed; a member whose row is gone commits nothing. Still here, it
-      // counts as a heartbeat: a long write (a sink retrying) does not make it look dead.
+      // Fenced by ownership now (a processor's commit also asks since when: see ownsSince): a member that
+      // stalled past its session (a GC pause, a SIGSTOP) was counted dead and its partitions dealt to
+      // others, who committed on from there; its late commit moved their offsets back (lag wrong, an
+      // at-least-once sink sending again). Only partitions this member owns now are committed; a member
+      // whose row is gone commits nothing. Still here, it counts as a heartbeat: a long write (a sink
+      // retrying) does not make it look dead.
       const alive =
         b.stmt('UPDATE group_members SET heartbeat = ? WHERE grp = ? AND member = ?').run(now, group, this.#member)
           .changes > 0;
-      if (!alive) return;
       const members = liveMembers(b, group, now);
+      // A consumer that never joined commits as Kafka lets a standalone one: only to a group with no members.
+      const standalone = this.#epochSeen < 0 && members.length === 0;
+      if (!alive && !standalone) return;
       const upsert = b.stmt(
         `INSERT INTO group_offsets(grp, topic, partition, offset, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at`,
       );
       for (const o of offsets)
-        if (ownerOf(members, o.topic, o.partition) === this.#member)
+        if (standalone || ownerOf(members, o.topic, o.partition) === this.#member)
           upsert.run(group, o.topic, o.partition, o.offset, now);
     });
   }

@@ -364,7 +364,9 @@ export class Task {
    */
   #markWatermark(now: number): void {
     const moved = this.#watermark > this.#markedWatermark;
-    const beat = this.#inputSinceMark && Number.isFinite(this.#watermark) && now - this.#markedAt >= this.#heartbeatMs;
+    // Also at -Infinity (waiting for another input): a marker of it says only that this task is alive.
+    const beat =
+      this.#inputSinceMark && this.#watermark !== Number.POSITIVE_INFINITY && now - this.#markedAt >= this.#heartbeatMs;
     if (!moved && !beat) return;
     this.#markedWatermark = this.#watermark;
     this.#markedAt = now;

@@ -3,7 +3,7 @@ import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/n
 import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isPermanent, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
 import { makeFolder, permanentOutputError } from '../../../core/places.ts';
-import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
+import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
 import {
   type Cell,
   type Column,
@@ -17,6 +17,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
+import { type HeldPosition, notStored } from '../stored-positions.ts';
 import { appendRows } from './append-rows.ts';
 import { createWhole } from './create-file.ts';
 import { duckdbModules } from './strings.ts';
@@ -106,6 +107,8 @@ export class DuckdbSink implements Sink {
    * max(id) + 1 once per open, moved on when a batch commits, forgotten when one fails.
    */
   #nextId: number | undefined;
+  /** The positions the table holds (see #heldPositions); undefined until first needed. */
+  #held: Map<string, HeldPosition> | undefined;
   /** Whether the table's columns are in the order this sink appends them (a table made by it is). */
   #direct: boolean | undefined;
   /**
@@ -122,6 +125,7 @@ export class DuckdbSink implements Sink {
   }
 
   async open(): Promise<void> {
+    this.#held = undefined;
     try {
       makeFolder(dirname(this.#c.path));
       const instance = await acquire(this.#c.path);
@@ -308,12 +312,14 @@ export class DuckdbSink implements Sink {
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
-        const fresh = rows.length > 0 && positions.length > 0 ? await this.#notStored(conn, rows, positions) : rows;
+        const fresh =
+          rows.length > 0 ? notStored(rows, (x) => x.r, [...(await this.#heldPositions()).values()], positions) : rows;
         if (fresh.length > 0) nextId = await this.#insertRows(conn, columns, fresh);
         // The positions and the COMMIT in one statement list, one trip to DuckDB's threads: under load each
         // trip waits its turn behind the other sinks' work, and a batch took five (BEGIN, the Appender, the
         // positions' prepare and run, COMMIT), 48 ms of waiting per 5000 rows.
         await conn.run(`${this.#positionsSql(positions)}COMMIT`);
+        this.#keepPositions(positions);
         if (nextId !== undefined) this.#nextId = nextId;
       } catch (err) {
         // Rows a failed batch left in the Appender are thrown away: closing it would flush them.
@@ -353,29 +359,32 @@ export class DuckdbSink implements Sink {
   }
 
   /**
-   * `rows` without those below the position this table holds for their partition, read in the batch's
-   * transaction: a batch written again (its dead letters' produce failed after the sink committed, and the
-   * runner tried the batch again) appended its rows twice. A position kept for another topic of that name
-   * says nothing about this one.
+   * The positions this table holds, read once and then kept as each batch commits: DuckDB locks its file to
+   * one process, so nothing else writes them, and a read per batch was one more trip to DuckDB's threads.
    */
-  async #notStored(
-    conn: DuckDBConnection,
-    rows: Array<{ r: StreamRecord; cells: Cell[] }>,
-    positions: TopicPartitionOffset[],
-  ): Promise<Array<{ r: StreamRecord; cells: Cell[] }>> {
-    const reader = await conn.runAndReadAll(
-      `SELECT topic, partition, next_offset, topic_id FROM runnel_offsets WHERE sink_table = ${literal(this.#c.table)}`,
-    );
-    const from = new Map<string, number>();
-    for (const [topic, partition, offset, topicId] of reader.getRows() as Array<
-      [string, number, bigint, string | null]
-    >) {
-      const p = positions.find((x) => x.topic === topic && x.partition === partition);
-      if (p && (topicId === null || p.topicId === undefined || topicId === p.topicId))
-        from.set(`${topic}\u0000${partition}`, Number(offset));
+  async #heldPositions(): Promise<Map<string, HeldPosition>> {
+    if (this.#held) return this.#held;
+    const held = new Map<string, HeldPosition>();
+    for (const p of await this.storedPositions())
+      held.set(tpKey(p.topic, p.partition), { ...p, topicId: p.topicId ?? null });
+    this.#held = held;
+    return held;
+  }
+
+  /** What the positions upsert (see #positionsSql) did to the kept copy, once its COMMIT went through. */
+  #keepPositions(positions: TopicPartitionOffset[]): void {
+    if (!this.#held) return;
+    for (const p of positions) {
+      const k = tpKey(p.topic, p.partition);
+      const h = this.#held.get(k);
+      const same = !h || h.topicId === null || p.topicId === undefined || h.topicId === p.topicId;
+      this.#held.set(k, {
+        topic: p.topic,
+        partition: p.partition,
+        offset: same && h ? Math.max(h.offset, p.offset) : p.offset,
+        topicId: p.topicId ?? h?.topicId ?? null,
+      });
     }
-    const isFresh = (x: { r: StreamRecord }) => x.r.offset >= (from.get(`${x.r.topic}\u0000${x.r.partition}`) ?? 0);
-    return rows.every(isFresh) ? rows : rows.filter(isFresh);
   }
 
   #dropAppender(): void {

@@ -17,6 +17,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
+import { notStored } from '../stored-positions.ts';
 import { copyChunks, copyField, copyLine } from './copy-text.ts';
 import { displayUrl, type PostgresSinkConfig, tableConfig } from './spec.ts';
 
@@ -340,8 +341,12 @@ export class PostgresSink implements Sink {
     rows: Array<{ r: StreamRecord; cells: Cell[] }>,
     positions: TopicPartitionOffset[],
   ): Promise<Array<{ r: StreamRecord; cells: Cell[] }>> {
-    const topics = positions.map((p) => p.topic);
-    const partitions = positions.map((p) => p.partition);
+    // In one order for every worker: two first batches of the same partitions locking in other orders deadlock.
+    const sorted = positions.toSorted((a, b) =>
+      a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+    );
+    const topics = sorted.map((p) => p.topic);
+    const partitions = sorted.map((p) => p.partition);
     await client.query(
       `INSERT INTO ${this.#offsets} (sink_table, topic, partition, next_offset)
        SELECT $1, * , 0 FROM unnest($2::text[], $3::int[]) ON CONFLICT DO NOTHING`,
@@ -358,14 +363,12 @@ export class PostgresSink implements Sink {
        ORDER BY topic, partition FOR UPDATE`,
       [this.#c.table, topics, partitions],
     );
-    const from = new Map<string, number>();
-    for (const h of held) {
-      const p = positions.find((x) => x.topic === h.topic && x.partition === h.partition);
-      const same = h.topic_id === null || p?.topicId === undefined || h.topic_id === p.topicId;
-      if (same) from.set(`${h.topic}\u0000${h.partition}`, Number(h.offset));
-    }
-    const isFresh = (x: { r: StreamRecord }) => x.r.offset >= (from.get(`${x.r.topic}\u0000${x.r.partition}`) ?? 0);
-    return rows.every(isFresh) ? rows : rows.filter(isFresh);
+    return notStored(
+      rows,
+      (x) => x.r,
+      held.map((h) => ({ topic: h.topic, partition: h.partition, offset: Number(h.offset), topicId: h.topic_id })),
+      positions,
+    );
   }
 
   /**

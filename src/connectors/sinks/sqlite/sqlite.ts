@@ -17,6 +17,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
+import { type HeldPosition, notStored } from '../stored-positions.ts';
 
 /** Rows one multi-row insert writes: 64 rows of a dozen columns stay far below SQLite's 32766 variables. */
 const INSERT_ROWS = 64;
@@ -225,26 +226,20 @@ export class SqliteSink implements Sink {
     }
   }
 
-  /**
-   * `records` without those below the position this table holds for their partition: a replay (a rebalance
-   * that handed back a partition another worker wrote meanwhile) stores nothing twice. A position kept for
-   * another topic of that name (deleted and created again) says nothing about this one.
-   */
+  /** `records` without those this table holds already (see notStored), read in the write's transaction. */
   #notStored(records: StreamRecord[], positions: TopicPartitionOffset[]): StreamRecord[] {
     if (records.length === 0) return records;
     const get = this.#db!.prepare(
-      'SELECT next_offset, topic_id FROM runnel_offsets WHERE sink_table = ? AND topic = ? AND partition = ?',
+      'SELECT next_offset AS offset, topic_id AS topicId FROM runnel_offsets WHERE sink_table = ? AND topic = ? AND partition = ?',
     );
-    const held = new Map<string, number>();
+    const held: HeldPosition[] = [];
     for (const p of positions) {
       const row = get.get(this.#c.table, p.topic, p.partition) as
-        | { next_offset: number; topic_id: string | null }
+        | { offset: number; topicId: string | null }
         | undefined;
-      const same = row && (row.topic_id === null || p.topicId === undefined || row.topic_id === p.topicId);
-      if (same) held.set(`${p.topic}\u0000${p.partition}`, row.next_offset);
+      if (row) held.push({ topic: p.topic, partition: p.partition, ...row });
     }
-    const fresh = (r: StreamRecord) => r.offset >= (held.get(`${r.topic}\u0000${r.partition}`) ?? 0);
-    return records.every(fresh) ? records : records.filter(fresh);
+    return notStored(records, (r) => r, held, positions);
   }
 
   #write(records: StreamRecord[], positions: TopicPartitionOffset[]): SinkWriteResult {
