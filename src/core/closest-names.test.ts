@@ -31,6 +31,7 @@ test('slipOf: one rule for every "did you mean": a letter or two by length, then
   assert.equal(slipOf('z', ['y', 'x']), undefined, 'a one-letter name is a slip only in another case');
   assert.equal(slipOf('pie', ['line', 'bar']), undefined);
   assert.equal(slipOf('unti', ['unit', 'label']), 'unit', 'a swap is one slip');
+  assert.equal(slipOf('tss', ['ts', 'v']), 'ts', 'a letter too many');
   assert.equal(slipOf('lable', ['label', 'active']), 'label');
   assert.equal(slipOf('sqllite', ['jsonl', 'sqlite', 'duckdb']), 'sqlite');
   assert.equal(slipOf('foo', ['jsonl', 'sqlite', 'duckdb']), undefined, 'no suggestion for what is like nothing');
@@ -57,14 +58,14 @@ test('slipOf suggests only names within the rule, whatever the names and the cas
         // Nothing within the rule was passed over.
         for (const n of names) {
           if (n === asked) continue;
-          const limit = Math.min(n.length, wanted.length) <= 2 ? 0 : Math.min(n.length, wanted.length) <= 4 ? 1 : 2;
+          const limit = Math.max(n.length, wanted.length) <= 2 ? 0 : Math.max(n.length, wanted.length) <= 4 ? 1 : 2;
           assert.ok(slipDistance(wanted, n) > limit, `${n} was a slip of ${asked}`);
         }
         return;
       }
       assert.ok(names.includes(got) && got !== asked);
       const d = slipDistance(wanted, got);
-      assert.ok(d <= (Math.min(got.length, wanted.length) <= 4 ? 1 : 2));
+      assert.ok(d <= (Math.max(got.length, wanted.length) <= 4 ? 1 : 2));
       // And the best: no other name is fewer slips away.
       for (const n of names) if (n !== asked) assert.ok(slipDistance(wanted, n) >= d);
     }),

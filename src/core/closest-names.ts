@@ -73,9 +73,10 @@ export interface SlipOptions {
 
 /**
  * The one of `names` that `wanted` is most likely a slip of, or none: the rule of every "did you mean"
- * that names one thing. Case does not count. A slip is one edit (a swap of neighbours counting as one) in
- * a name of up to four letters, two in a longer one: `unti` for `unit`, `per-usr` for `per-user`, but not
- * `line` for `pie`. Names of one or two letters only in another case: `x` is no slip of `y`.
+ * that names one thing. Case does not count. A slip is one edit (a swap of neighbours counting as one)
+ * when the longer of the two names has up to four letters, two beyond: `unti` for `unit`, `tss` for `ts`,
+ * `per-usr` for `per-user`, but not `line` for `pie`. Two names of one or two letters only in another
+ * case: `x` is no slip of `y`.
  */
 export function slipOf(wanted: string, names: Iterable<string>, o: SlipOptions = {}): string | undefined {
   const norm = (s: string) => (o.loose ? s.toLowerCase().replace(/[\s_-]/g, '') : s.toLowerCase());
@@ -85,11 +86,12 @@ export function slipOf(wanted: string, names: Iterable<string>, o: SlipOptions =
   for (const name of names) {
     const n = norm(name);
     if (name === wanted || n === '') continue;
-    const shorter = Math.min(w.length, n.length);
+    // By the longer name: `tss` is one slip from `ts` (a letter too many), `x` none from `y`.
+    const longer = Math.max(w.length, n.length);
     const slips = slipDistance(w, n);
     const [short, long] = w.length <= n.length ? [w, n] : [n, w];
     const d =
-      slips <= (shorter <= 2 ? 0 : shorter <= 4 ? 1 : 2)
+      slips <= (longer <= 2 ? 0 : longer <= 4 ? 1 : 2)
         ? slips
         : o.contained && short.length >= 3 && long.includes(short)
           ? 3

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppDefinition, AppOptions } from '../core/app.ts';
 import type { ProcessorTask, TaskProcessor } from '../core/connector.ts';
+import type { Logger } from '../core/log.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import type { OutgoingRecord, StreamRecord } from '../core/record.ts';
 import { WATERMARK_HEADER } from '../processing/engine/task.ts';
@@ -31,6 +32,8 @@ export interface TestDriverOptions {
   partitionsOf?: Record<string, number>;
   /** Start of the virtual processing-time clock (ms, default 0). */
   startTime?: number;
+  /** Where the steps' `ctx.log` writes (default: nowhere). */
+  log?: Logger;
 }
 
 interface Committed {
@@ -190,6 +193,7 @@ export class TestDriver {
           partitionsOf: (t) => this.#partitions(t),
           inputPartitions: n,
           now: () => this.#now,
+          ...(this.#o.log ? { log: this.#o.log } : {}),
         });
         for (const store of p.stores) {
           for (const [key, [json, exp]] of this.#committed.state.get(store)?.get(partition) ?? []) {

@@ -185,16 +185,31 @@ export class Stream<V> {
   ): Stream<U> {
     const keyed = this.t.repartitionIfNeeded(this, 'join');
     const storeName = table.storeName;
+    const name = this.t.name('join', options.name);
     const spec: OperatorSpec = {
-      name: this.t.name('join', options.name),
-      create: () => ({
-        process(r, ctx, emit) {
-          if (r.key === null) return;
-          const tv = ctx.store(storeName).get<T>(r.key);
-          if (tv === undefined && !options.left) return;
-          emit({ ...r, value: joiner(r.value as V, (tv ?? null) as T, meta(r, ctx)) });
-        },
-      }),
+      name,
+      create: () => {
+        let missed = false;
+        return {
+          process(r, ctx, emit) {
+            if (r.key === null) return;
+            const tv = ctx.store(storeName).get<T>(r.key);
+            if (tv === undefined && !options.left) {
+              // Said once per task: a table fed at the same time as its stream may not hold a key yet, and
+              // an inner join then drops the record, which read as records lost.
+              if (!missed)
+                ctx.log.warn(
+                  `${name}: a record of key ${JSON.stringify(r.key)} found no value in the table and is not joined ` +
+                    '(an inner join); more may follow, unsaid. A table fed beside its stream may not hold a key yet: ' +
+                    'produce the table first, or join with { left: true }',
+                );
+              missed = true;
+              return;
+            }
+            emit({ ...r, value: joiner(r.value as V, (tv ?? null) as T, meta(r, ctx)) });
+          },
+        };
+      },
     };
     const id = this.t.graph.add({ kind: 'op', spec }, [keyed.node, table.node]);
     this.t.shareStore(id, table.node);

@@ -187,3 +187,36 @@ test('a table joined to a stream holds no window back, neither at the start nor 
   );
   assert.ok(finals().length >= 13);
 });
+
+test('a table fed unkeyed records dead-letters them; a join that misses its table says so once; a misspelt eventTime field is refused at build', () => {
+  const warnings: string[] = [];
+  const log = { info() {}, debug() {}, error() {}, warn: (m: string) => warnings.push(m) };
+  const t = new TopologyBuilder('tk');
+  const users = t.table('users', { schema: z.object({ country: z.string() }) });
+  t.stream('clicks', { schema: User })
+    .keyBy((c) => c.user)
+    .join(users, (c, u) => ({ user: c.user, country: u.country }))
+    .to('joined');
+  const d = new TestDriver(t.compile(), { log });
+  d.pipe('users', [{ value: { country: 'fr' } }, { key: 'ann', value: { country: 'fr' } }]);
+  const dead = d.values<{ error: { message: string } }>('users.dlq');
+  assert.equal(dead.length, 1);
+  assert.match(dead[0]!.error.message, /a table entry needs a key/);
+  // Ann is in the table, bob and cy are not: two records miss, one warning.
+  d.pipe(
+    'clicks',
+    ['bob', 'ann', 'cy'].map((user) => ({ key: user, value: { user } })),
+  );
+  assert.deepEqual(d.values('joined'), [{ user: 'ann', country: 'fr' }]);
+  const misses = warnings.filter((w) => /found no value in the table/.test(w));
+  assert.equal(misses.length, 1, warnings.join('\n'));
+  assert.match(misses[0]!, /key "bob" found no value in the table/);
+  assert.throws(
+    () =>
+      new TopologyBuilder('et').stream('in', {
+        schema: z.object({ ts: z.number(), v: z.number() }),
+        eventTime: 'tss' as never,
+      }),
+    /stream in: eventTime "tss" is no field of its schema \(did you mean "ts"\? fields: ts, v\)/,
+  );
+});

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { TopicConfig } from '../../core/broker.ts';
+import { slipOf } from '../../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
 import { REPARTITION_SUFFIX } from '../../core/internal-topics.ts';
 import { EngineProcessor } from '../engine/engine-processor.ts';
@@ -72,7 +73,7 @@ export class TopologyBuilder {
     topic: string,
     options: StreamOptions<S> = {},
   ): KeyedStream<z.infer<S>> {
-    const id = this.graph.add({ kind: 'source', topic, decoding: decodingOf(options), repartition: false }, []);
+    const id = this.graph.add({ kind: 'source', topic, decoding: decodingOf(options, topic), repartition: false }, []);
     return new KeyedStream<z.infer<S>>(this, id, 'topic');
   }
 
@@ -81,7 +82,7 @@ export class TopologyBuilder {
     topic: string,
     options: StreamOptions<S> & { name?: string } = {},
   ): Table<z.infer<S>> {
-    const decoding: SourceDecoding = { ...decodingOf(options), table: true };
+    const decoding: SourceDecoding = { ...decodingOf(options, topic), table: true };
     const id = this.graph.add({ kind: 'source', topic, decoding, repartition: false }, []);
     return this.materialize<z.infer<S>>(id, options.name ?? `${topic}-table`);
   }
@@ -123,7 +124,17 @@ export class TopologyBuilder {
           stores: [{ name: 'table' }],
           create: () => ({
             process(r, ctx) {
-              if (r.key === null) return;
+              // Not dropped in silence: a table fed unkeyed records held nothing, and every join missed.
+              if (r.key === null) {
+                ctx.deadLetter(
+                  r,
+                  new RunnelError(
+                    ErrorCodes.SCHEMA_MISMATCH,
+                    `a table entry needs a key: the record has none (key the records of ${String(r.origin.topic)})`,
+                  ),
+                );
+                return;
+              }
               if (r.value === null || r.value === undefined) ctx.store('table').delete(r.key);
               else ctx.store('table').set(r.key, r.value, ctx.now());
             },
@@ -159,7 +170,8 @@ export class TopologyBuilder {
   }
 }
 
-function decodingOf<S extends z.ZodType>(o: StreamOptions<S>): SourceDecoding {
+function decodingOf<S extends z.ZodType>(o: StreamOptions<S>, topic: string): SourceDecoding {
+  checkEventTimeField(o, topic);
   const d: SourceDecoding = {};
   if (o.schema) d.schema = o.schema;
   if (o.eventTime !== undefined) d.eventTime = o.eventTime as SourceDecoding['eventTime'];
@@ -181,4 +193,22 @@ function decodingOf<S extends z.ZodType>(o: StreamOptions<S>): SourceDecoding {
   if (o.watermarkDelayMs !== undefined) d.watermarkDelayMs = o.watermarkDelayMs;
   if (o.initialWatermark !== undefined) d.initialWatermark = o.initialWatermark;
   return d;
+}
+
+/**
+ * An `eventTime` field the schema has no such field for is refused as the topology is built: TypeScript
+ * refuses it too, but `runnel run` does not type-check, and every record went to the dead letters.
+ */
+function checkEventTimeField<S extends z.ZodType>(o: StreamOptions<S>, topic: string): void {
+  if (typeof o.eventTime !== 'string' || !o.schema) return;
+  const shape = (o.schema as { shape?: unknown }).shape;
+  if (!shape || typeof shape !== 'object') return;
+  const fields = Object.keys(shape);
+  if (fields.includes(o.eventTime)) return;
+  const meant = slipOf(o.eventTime, fields);
+  throw new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `stream ${topic}: eventTime "${o.eventTime}" is no field of its schema (${meant ? `did you mean "${meant}"? ` : ''}fields: ${fields.join(', ')})`,
+    { value: o.eventTime },
+  );
 }

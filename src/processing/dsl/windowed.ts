@@ -44,7 +44,7 @@ export class AggBuilder<V> {
   distinct(f: (v: V) => Item) {
     return on(f, distinctCount());
   }
-  /** Quantiles by t-digest: `quantiles(f, [0.5, 0.99])` gives `{ p50, p99 }`. */
+  /** Quantiles, exact up to 256 distinct values, then by t-digest: `quantiles(f, [0.5, 0.99])` gives `{ p50, p99 }`. */
   quantiles<const Q extends readonly number[]>(f: (v: V) => number, qs: Q) {
     return on(f, quantiles(qs));
   }
