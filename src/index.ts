@@ -81,6 +81,7 @@ export { fileReplay } from './core/runners/replay-resume.ts';
 
 // --- Records, brokers, logging and errors ---
 export type { OutgoingRecord, StreamRecord } from './core/record.ts';
+export { valueAt } from './core/value-path.ts';
 export type { Broker, ProduceOptions, TopicConfig } from './core/broker.ts';
 export type { Logger } from './core/log.ts';
 export { ErrorCodes, isRunnelError, RunnelError } from './core/errors.ts';

@@ -1,12 +1,8 @@
-/** Reads a dot path (`length.histogram`) from a record value; own properties only, so `__proto__` reads nothing. */
+import { valueAt } from '../core/value-path.ts';
+
+/** Reads a dot path (`length.histogram`) from a record value, the whole value without one (see valueAt). */
 export function getPath(value: unknown, path: string | undefined): unknown {
-  if (path === undefined || path === '') return value;
-  let cur: unknown = value;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
+  return path === undefined ? value : valueAt(value, path);
 }
 
 export function asNumber(v: unknown): number | undefined {

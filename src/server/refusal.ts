@@ -1,3 +1,5 @@
+import { valueAt } from '../core/value-path.ts';
+
 /** The parts of a zod issue a refusal is told from (zod's own type is internal to its `core`). */
 export interface Issue {
   code: string;
@@ -23,13 +25,4 @@ export function refusal(body: unknown, issue: Issue | undefined): string {
   }
   if (issue.code === 'invalid_value' && issue.values) return `${field} must be one of ${issue.values.join(', ')}`;
   return /^(is|must)\b/.test(issue.message) ? `${field} ${issue.message}` : `${field}: ${issue.message}`;
-}
-
-function valueAt(body: unknown, path: PropertyKey[]): unknown {
-  let v = body;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
 }

@@ -2,7 +2,7 @@
  * The record on topic `users_created`: a randomuser.me user flattened as seed 003's producer does (and its
  * Spark job reads), keeping the `dob` its Spark schema dropped.
  */
-import { z } from '../../index.ts';
+import { valueAt, z } from '../../index.ts';
 import type { RandomUser } from './randomuser.ts';
 
 /** Text fields are bounded: records also come from files and from the dashboard's form. */
@@ -58,11 +58,7 @@ const USER_FIELDS = [
  */
 export function missingUserFields(value: unknown): string[] {
   return USER_FIELDS.filter((path) => {
-    let v = value;
-    for (const part of path.split('.')) {
-      if (v === null || typeof v !== 'object') return true;
-      v = (v as Record<string, unknown>)[part];
-    }
+    const v = valueAt(value, path);
     return v === undefined || v === null;
   });
 }

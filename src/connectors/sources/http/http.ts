@@ -6,6 +6,7 @@ import type { Source, SourceContext, SourceItem } from '../../../core/connector.
 import { ErrorCodes, isRunnelError, RunnelError } from '../../../core/errors.ts';
 import { parseTimestamp } from '../../../core/event-time.ts';
 import { shortId } from '../../../core/runners/place-id.ts';
+import { valueAt } from '../../../core/value-path.ts';
 import type { HttpSourceConfig } from './spec.ts';
 
 /**
@@ -102,7 +103,7 @@ export class HttpSource implements Source {
       const answer = await this.#get(url, ctx);
       if (answer === undefined) return;
       const shown = this.#shown(url);
-      const records = answer.ok ? at(answer.body, c.recordsPath) : undefined;
+      const records = answer.ok ? valueAt(answer.body, c.recordsPath) : undefined;
       if (!answer.ok || !Array.isArray(records)) {
         const reason = answer.ok
           ? `${c.recordsPath === '' ? 'the body' : `"${c.recordsPath}"`} is not an array (got ${kindOf(records)})`
@@ -185,7 +186,7 @@ export class HttpSource implements Source {
       return count === 0 ? { ...pos } : { ...base, page: (pos.page ?? paging.firstPage) + 1 };
     }
     if (paging?.type === 'cursor') {
-      const next = at(body, paging.cursorPath);
+      const next = valueAt(body, paging.cursorPath);
       if (typeof next === 'string' && next !== '') return { ...base, cursor: next };
       if (typeof next === 'number') return { ...base, cursor: String(next) };
       delete base.cursor;
@@ -323,17 +324,6 @@ export class HttpSource implements Source {
   }
 }
 
-/** `a.b.c` inside a JSON value; '' is the value itself. */
-export function at(value: unknown, path: string): unknown {
-  if (path === '') return value;
-  let v = value;
-  for (const part of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
-}
-
 /** Seconds (`120`) or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (header === null) return undefined;
@@ -345,14 +335,14 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 function keyOf(value: unknown, path: string | undefined): string | null {
   if (path === undefined) return null;
-  const k = at(value, path);
+  const k = valueAt(value, path);
   if (k === undefined || k === null) return null;
   return typeof k === 'object' ? JSON.stringify(k) : String(k);
 }
 
 function timeOf(value: unknown, path: string | undefined, fallback: number): number {
   if (path === undefined) return fallback;
-  const t = at(value, path);
+  const t = valueAt(value, path);
   const parsed = typeof t === 'string' || typeof t === 'number' ? parseTimestamp(String(t)) : Number.NaN;
   return Number.isFinite(parsed) ? parsed : fallback;
 }
