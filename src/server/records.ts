@@ -1,4 +1,5 @@
 import type { StreamRecord } from '../core/record.ts';
+import { valueAt } from '../core/value-path.ts';
 import type { RecordView } from './protocol.ts';
 
 /** Bigger values go to the browser as a preview; the full record is fetched when the user opens it. */
@@ -28,12 +29,7 @@ export function recordFilter(filter: string): (r: StreamRecord) => boolean {
     const path = eq[1]!.split('.');
     const want = eq[2]!.toLowerCase();
     return (r) => {
-      let cur: unknown = r.value;
-      for (const p of path)
-        cur =
-          cur !== null && typeof cur === 'object' && Object.hasOwn(cur, p)
-            ? (cur as Record<string, unknown>)[p]
-            : undefined;
+      const cur = valueAt(r.value, path);
       return cur !== undefined && lower(cur).includes(want);
     };
   }
