@@ -30,7 +30,12 @@ export interface SourceDecoding {
  * longer than asked. Tables hold no watermark back, so their settings do not count.
  */
 export function idleTimeoutOf(decodings: SourceDecoding[]): number {
-  return Math.min(...decodings.filter((d) => !d.table).map((d) => d.idleTimeoutMs ?? 30_000));
+  return Math.min(...streamInputs(decodings).map((d) => d.idleTimeoutMs ?? 30_000));
+}
+
+/** The inputs read as streams: what a task's watermark is made of (tables hold none back). */
+export function streamInputs(decodings: SourceDecoding[]): SourceDecoding[] {
+  return decodings.filter((d) => !d.table);
 }
 
 export type NodeKind =

@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../../core/log.ts';
 import { type OutgoingRecord, type StreamRecord, WATERMARK_HEADER } from '../../core/record.ts';
 import { StoreState } from '../state/store-state.ts';
 import { parsesFreshCached } from './fresh-parse.ts';
-import { idleTimeoutOf, type Node, type SourceDecoding, type Subtopology } from './graph.ts';
+import { idleTimeoutOf, type Node, type SourceDecoding, type Subtopology, streamInputs } from './graph.ts';
 import type { Emit, EngineRecord, Operator, TaskContext } from './operator.ts';
 import { WatermarkTracker } from './watermark.ts';
 
@@ -115,7 +115,7 @@ export class Task {
     const decodings = o.sub.nodes.flatMap((n) => (n.kind === 'source' ? [n.decoding] : []));
     const idleTimeoutMs = idleTimeoutOf(decodings);
     this.#wm = new WatermarkTracker({
-      maxOutOfOrderMs: Math.max(0, ...decodings.filter((d) => !d.table).map((d) => d.maxOutOfOrderMs ?? 0)),
+      maxOutOfOrderMs: Math.max(0, ...streamInputs(decodings).map((d) => d.maxOutOfOrderMs ?? 0)),
       idleTimeoutMs,
     });
     this.#heartbeatMs = idleTimeoutMs / 3;
@@ -137,12 +137,16 @@ export class Task {
     }
     const now = o.now();
     for (const topic of o.sub.inputs) {
-      // A topic read only as a table holds nothing back (see SourceDecoding.table).
-      if (this.#sources.get(topic)?.every((n) => n.decoding.table)) continue;
+      if (this.#tableOnly(topic)) continue;
       if (o.sub.repartitionInputs.includes(topic))
         for (let p = 0; p < o.inputPartitions; p++) this.#wm.expect(`${topic}<${p}`, now, this.#initialOf(topic));
       else this.#wm.expect(`${topic}/${o.partition}`, now, this.#initialOf(topic));
     }
+  }
+
+  /** A topic read only as a table: it holds no watermark back (see SourceDecoding.table). */
+  #tableOnly(topic: string): boolean {
+    return this.#sources.get(topic)?.every((n) => n.decoding.table) ?? false;
   }
 
   /** Where an input's watermark starts, counted ahead by its delay (-Infinity: nowhere yet). */
@@ -165,7 +169,7 @@ export class Task {
       // State of a version whose tables held the watermark back: their inputs would hold it until idle.
       for (const input of Object.keys(saved.inputs)) {
         const topic = input.replace(/[/<]\d+$/, '');
-        if (this.#sources.get(topic)?.every((n) => n.decoding.table)) this.#wm.forget(input);
+        if (this.#tableOnly(topic)) this.#wm.forget(input);
       }
       this.#watermark = this.#wm.current;
       this.#markedWatermark = this.#watermark;
