@@ -25,7 +25,7 @@ export function notStored<T>(
   const from = new Map<string, Map<number, number>>();
   for (const h of held) {
     const p = positions.find((x) => x.topic === h.topic && x.partition === h.partition);
-    if (!p || (h.topicId !== null && p.topicId !== undefined && h.topicId !== p.topicId)) continue;
+    if (!p || !sameTopic(h, p)) continue;
     const partitions = from.get(h.topic) ?? new Map<number, number>();
     from.set(h.topic, partitions);
     partitions.set(h.partition, h.offset);
@@ -36,4 +36,12 @@ export function notStored<T>(
     return r.offset >= (from.get(r.topic)?.get(r.partition) ?? 0);
   };
   return rows.every(fresh) ? rows : rows.filter(fresh);
+}
+
+/**
+ * Whether a held position is of the topic a batch's position is of: one deleted and created again under
+ * that name is another, and a position without an id (written before ids were kept) says nothing against.
+ */
+export function sameTopic(held: HeldPosition, p: TopicPartitionOffset): boolean {
+  return held.topicId === null || p.topicId === undefined || held.topicId === p.topicId;
 }

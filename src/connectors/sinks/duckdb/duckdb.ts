@@ -17,7 +17,7 @@ import {
   type TableSinkConfig,
   upsertColumn,
 } from '../columns.ts';
-import { type HeldPosition, notStored } from '../stored-positions.ts';
+import { type HeldPosition, notStored, sameTopic } from '../stored-positions.ts';
 import { appendRows } from './append-rows.ts';
 import { createWhole } from './create-file.ts';
 import { duckdbModules } from './strings.ts';
@@ -377,7 +377,7 @@ export class DuckdbSink implements Sink {
     for (const p of positions) {
       const k = tpKey(p.topic, p.partition);
       const h = this.#held.get(k);
-      const same = !h || h.topicId === null || p.topicId === undefined || h.topicId === p.topicId;
+      const same = !h || sameTopic(h, p);
       this.#held.set(k, {
         topic: p.topic,
         partition: p.partition,
