@@ -72,6 +72,18 @@ export function partitionForKey(key: string, partitions: number): number {
 }
 
 /**
+ * Where a record goes whatever went before it: the partition it names, else its key's; undefined for a
+ * keyless one, which goes round-robin (see Partitioner).
+ */
+export function fixedPartition(
+  record: Pick<OutgoingRecord, 'key' | 'partition'>,
+  partitions: number,
+): number | undefined {
+  if (record.partition !== undefined) return record.partition;
+  return record.key === undefined || record.key === null ? undefined : partitionForKey(record.key, partitions);
+}
+
+/**
  * Where a record goes, the one rule both brokers follow: the partition it names, else its key's murmur2
  * partition, else the next partition of its topic in turn (Kafka's round-robin for keyless records), so
  * keyless records spread over the partitions whether they come one per produce or many.
@@ -90,7 +102,8 @@ export class Partitioner {
     }
     // The common case (every built-in app's topics) skips hashing: one partition is the only answer.
     if (partitions === 1) return 0;
-    if (record.key !== undefined && record.key !== null) return partitionForKey(record.key, partitions);
+    const fixed = fixedPartition(record, partitions);
+    if (fixed !== undefined) return fixed;
     const turn = this.#next.get(topic) ?? 0;
     this.#next.set(topic, (turn + 1) % partitions);
     return turn % partitions;

@@ -1,5 +1,5 @@
 import { type Broker, newestMatching } from '../broker.ts';
-import { partitionForKey } from '../partitioner.ts';
+import { fixedPartition } from '../partitioner.ts';
 import type { OutgoingRecord } from '../record.ts';
 
 /**
@@ -23,7 +23,7 @@ export function markPartitionEnds(records: OutgoingRecord[], partitions: number,
   const seen = new Set<number>();
   for (let i = out.length - 1; i >= 0 && seen.size < partitions; i--) {
     const r = out[i]!;
-    const p = r.partition ?? (r.key === undefined || r.key === null ? undefined : partitionForKey(r.key, partitions));
+    const p = fixedPartition(r, partitions);
     if (p !== undefined && seen.has(p)) continue;
     if (p !== undefined) seen.add(p);
     if (p === undefined && i !== out.length - 1) continue;
