@@ -25,9 +25,17 @@ export async function topicValues(broker: Broker, topic: string): Promise<unknow
   return out;
 }
 
-/** Records on a topic (end offsets summed). */
+/** Offsets a topic's partitions reached, summed: its records on the local broker; on Kafka commit markers take some. */
 export async function held(broker: Broker, topic: string): Promise<number> {
   return ((await broker.describeTopic(topic))?.partitions ?? []).reduce((n, p) => n + p.endOffset, 0);
+}
+
+/** A refused run's one error line: exit 1, and nothing else said as an error. */
+export function refusalLine(r: { code: number | null; stderr: string }): string {
+  assert.equal(r.code, 1, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('runnel: '));
+  assert.equal(lines.length, 1, r.stderr);
+  return lines[0]!;
 }
 
 /** The seed a run without --seed drew, from the line it logs at its start. */
