@@ -11,28 +11,9 @@ import { test } from 'node:test';
 import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { SESSION_TIMEOUT_MS } from '../../src/brokers/local/local-consumer.ts';
 import { exited, runCli, startCli, stopped, type Workspace, workspace } from '../helpers/cli.ts';
+import { localTopicValues } from '../helpers/topic-values.ts';
 
 const FIXTURE = new URL('./fixtures/keyed-counts.ts', import.meta.url).pathname;
-
-async function readAll(brokerUrl: string, topic: string): Promise<Array<{ key: string; n: number }>> {
-  const b = new LocalBroker(brokerUrl);
-  await b.connect();
-  try {
-    const info = await b.describeTopic(topic);
-    const out: Array<{ key: string; n: number }> = [];
-    for (const p of info?.partitions ?? []) {
-      for (let at = p.startOffset; at < p.endOffset; ) {
-        const got = await b.read(topic, p.partition, at, 5000);
-        if (got.length === 0) break;
-        for (const r of got) out.push(r.value as { key: string; n: number });
-        at = got.at(-1)!.offset + 1;
-      }
-    }
-    return out;
-  } finally {
-    await b.close();
-  }
-}
 
 /** Every key's counts are exactly 1..n, in order within the key; returns the total. */
 function checkExactlyOnce(values: Array<{ key: string; n: number }>): number {
@@ -66,7 +47,7 @@ async function drainAndCheck(ws: Workspace, workers: ChildProcess[], N: number):
   assert.equal(done.code, 0, done.stderr);
   const stops = await Promise.all(workers.map((w) => stopped(w)));
   assert.deepEqual(stops, [true, true, true], 'every worker stops within 60 s of SIGTERM');
-  const total = checkExactlyOnce(await readAll(ws.broker, 'kc.counts'));
+  const total = checkExactlyOnce(await localTopicValues<{ key: string; n: number }>(ws.broker, 'kc.counts'));
   assert.equal(total, N);
 }
 
@@ -108,7 +89,7 @@ test('keyed state is exactly-once across kill -9 at random points (local broker)
   }
   const last = await runCli(['consume', FIXTURE, '--drain', ...ws.flags], { timeoutMs: 120_000 });
   assert.equal(last.code, 0, last.stderr);
-  const total = checkExactlyOnce(await readAll(ws.broker, 'kc.counts'));
+  const total = checkExactlyOnce(await localTopicValues<{ key: string; n: number }>(ws.broker, 'kc.counts'));
   assert.equal(total, N);
   assert.ok(landed >= 1, 'at least one kill -9 landed mid-run (else this tested no crash)');
 });

@@ -13,7 +13,8 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { duckdbRows, exited, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { rows, testDatabase } from '../helpers/postgres.ts';
 import { reference } from '../helpers/stopcovid-reference.ts';
-import { assertOneRun, drawnSeed, held, refusalLine, stderrOf, topicValues } from '../helpers/stopcovid-restart.ts';
+import { assertOneRun, drawnSeed, held, refusalLine, stderrOf } from '../helpers/stopcovid-restart.ts';
+import { localTopicValues, topicValues } from '../helpers/topic-values.ts';
 
 const SIM = { people: 300, width: 40, height: 40, seed: 7, radius: 0 };
 const TICKS = 10;
@@ -194,7 +195,7 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 mid-
   } finally {
     await b.close();
   }
-  const notes = (await readAll(ws.broker, 'stopcovid')) as Note[];
+  const notes = (await localTopicValues(ws.broker, 'stopcovid')) as Note[];
   const ids = notes.map((x) => x.id);
   assert.equal(new Set(ids).size, ids.length, 'one notification per person who became suspicious: none twice');
   assert.deepEqual(
@@ -203,14 +204,16 @@ test('stopcovid: 3 consume workers on 6 partitions, one killed with kill -9 mid-
   );
   // The consoles printed each sentence (at least once: a kill between a print and its commit repeats it).
   assert.deepEqual(new Set(printed), new Set(notes.map((x) => x.message)));
-  const changes = (await readAll(ws.broker, 'stopcovid.status')).filter((v) => v !== null) as Array<{ id: number }>;
+  const changes = (await localTopicValues(ws.broker, 'stopcovid.status')).filter((v) => v !== null) as Array<{
+    id: number;
+  }>;
   assert.deepEqual(
     changes.map((c) => c.id).sort((a, b) => a - b),
     expected.notifications.map((x) => x.id).sort((a, b) => a - b),
     'one status change per notification, for the same people',
   );
   // The people topic: each person once a tick, the last tick's status the reference's (one worker's).
-  const rows = (await readAll(ws.broker, 'stopcovid.people')) as Array<{
+  const rows = (await localTopicValues(ws.broker, 'stopcovid.people')) as Array<{
     people_id: number;
     tick: number;
     health_status: number;
@@ -304,16 +307,6 @@ test('stopcovid: consume workers sharing one data folder, one killed with kill -
   assert.equal(new Set(rows.map((r) => `${r.people_id}@${r.tick}`)).size, rows.length, 'no row twice');
   assert.equal(rows.length, sim.people * ticks, 'every person at every tick');
 });
-
-async function readAll(brokerUrl: string, topic: string): Promise<unknown[]> {
-  const b = new LocalBroker(brokerUrl);
-  await b.connect();
-  try {
-    return await topicValues(b, topic);
-  } finally {
-    await b.close();
-  }
-}
 
 test('stopcovid stopped mid-run and run again goes on from the next tick: one uninterrupted run, every tick once', {
   timeout: 120_000,

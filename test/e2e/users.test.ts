@@ -12,6 +12,7 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { cql, testKeyspace } from '../helpers/cassandra.ts';
 import { duckdbRows, exited, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { rows, testDatabase } from '../helpers/postgres.ts';
+import { localTopicValues } from '../helpers/topic-values.ts';
 import { referenceFlat, referenceUsers } from '../helpers/users-replay.ts';
 import { assertPredictions, killPoints, type Predicted, runUsersUntil } from '../helpers/users-run.ts';
 
@@ -310,7 +311,7 @@ test('users --from CSV: a row with an empty first name is a dead letter that say
     predicted.map((u) => u.id),
     [users[0]!.id, users[2]!.id],
   );
-  const dlq = await topicValues<{ error: { message: string } }>(ws.broker, 'users_created.dlq');
+  const dlq = await localTopicValues<{ error: { message: string } }>(ws.broker, 'users_created.dlq');
   assert.equal(dlq.length, 1);
   assert.match(
     dlq[0]!.error.message,
@@ -318,25 +319,6 @@ test('users --from CSV: a row with an empty first name is a dead letter that say
   );
   assert.match(r.stderr, /first_name: empty, and a gender cannot be learned from no first name/);
 });
-
-async function topicValues<T>(brokerUrl: string, topic: string): Promise<T[]> {
-  const b = new LocalBroker(brokerUrl);
-  await b.connect();
-  try {
-    const out: T[] = [];
-    for (const p of (await b.describeTopic(topic))?.partitions ?? []) {
-      for (let at = p.startOffset; at < p.endOffset; ) {
-        const got = await b.read(topic, p.partition, at, 5000);
-        if (got.length === 0) break;
-        for (const r of got) out.push(r.value as T);
-        at = got.at(-1)!.offset + 1;
-      }
-    }
-    return out;
-  } finally {
-    await b.close();
-  }
-}
 
 test('users failover: two consume workers, the one holding the model killed with kill -9, the other takes over and continues exactly', {
   timeout: 300_000,
@@ -365,7 +347,7 @@ test('users failover: two consume workers, the one holding the model killed with
   const first = consume();
   await sleep(1500);
   const second = consume();
-  const predicted = async () => (await topicValues<Predicted>(ws.broker, 'users_created.predicted')).length;
+  const predicted = async () => (await localTopicValues<Predicted>(ws.broker, 'users_created.predicted')).length;
   const deadline = Date.now() + 60_000;
   while ((await predicted()) < n / 3 && Date.now() < deadline) await sleep(100);
   const atKill = await predicted();
@@ -391,5 +373,9 @@ test('users failover: two consume workers, the one holding the model killed with
   assert.equal(done.code, 0, done.stderr);
   assert.equal(producer.exitCode, 0);
   const want = referenceUsers('5', PAGE, n);
-  assertPredictions(await topicValues<Predicted>(ws.broker, 'users_created.predicted'), want.users, 'after failover');
+  assertPredictions(
+    await localTopicValues<Predicted>(ws.broker, 'users_created.predicted'),
+    want.users,
+    'after failover',
+  );
 });

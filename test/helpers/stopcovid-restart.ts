@@ -11,20 +11,6 @@ import type { Broker } from '../../src/core/broker.ts';
 /** The most a person moves per axis in one tick (sim.ts). */
 const STEP = 5;
 
-/** Every value on `topic`, partition by partition. */
-export async function topicValues(broker: Broker, topic: string): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for (const p of (await broker.describeTopic(topic))?.partitions ?? []) {
-    for (let at = p.startOffset; at < p.endOffset; ) {
-      const got = await broker.read(topic, p.partition, at, 5000);
-      if (got.length === 0) break;
-      for (const r of got) out.push(r.value);
-      at = got.at(-1)!.offset + 1;
-    }
-  }
-  return out;
-}
-
 /** Offsets a topic's partitions reached, summed: its records on the local broker; on Kafka commit markers take some. */
 export async function held(broker: Broker, topic: string): Promise<number> {
   return ((await broker.describeTopic(topic))?.partitions ?? []).reduce((n, p) => n + p.endOffset, 0);

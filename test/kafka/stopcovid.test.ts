@@ -14,7 +14,8 @@ import { unique } from '../broker-conformance/suite.ts';
 import { exited, jsonlValues, runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
 import { reference } from '../helpers/stopcovid-reference.ts';
-import { assertOneRun, drawnSeed, held, refusalLine, stderrOf, topicValues } from '../helpers/stopcovid-restart.ts';
+import { assertOneRun, drawnSeed, held, refusalLine, stderrOf } from '../helpers/stopcovid-restart.ts';
+import { topicValues } from '../helpers/topic-values.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
 test('runnel run stopcovid on kafka: final statuses and notifications equal the synchronous reference', {
