@@ -51,7 +51,10 @@ test('the backlog gate holds a source while a working consumer is far behind, an
   const stop = new AbortController();
   try {
     const gate = backlogGate(s.broker, [s.consumer], stop.signal, 1000);
-    assert.equal(await lets(gate, 300), false, 'far behind and moving: held');
+    // A first look slow on a loaded machine (10 ms and more: CI once) makes the gate a slow broker's, which
+    // holds the source's next batch rather than this one (see QUICK_LOOK_MS): either way a batch is held.
+    const held = !(await lets(gate, 300)) || !(await lets(gate, 300));
+    assert.equal(held, true, 'far behind and moving: held');
     at.set(tpKey('t', 0), s.end);
     at.set(tpKey('t', 1), s.end - 10);
     assert.equal(await lets(gate, 3000), true, 'caught up: let go');
