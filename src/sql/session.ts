@@ -178,10 +178,14 @@ async function execute(
   timeoutMs: number,
 ): Promise<Omit<SqlResult, 'notes'>> {
   let timedOut = false;
+  let again: NodeJS.Timeout | undefined;
   const timer = setTimeout(
     () => {
       timedOut = true;
       conn.interrupt();
+      // Again until the query gives up: an interrupt that came before DuckDB's thread began the query was
+      // lost, and a loaded CI run's million-by-million join ran for two minutes past a 0.5 s timeout.
+      again = setInterval(() => conn.interrupt(), 100);
     },
     Math.max(0, remainingMs),
   );
@@ -199,6 +203,7 @@ async function execute(
     throw new RunnelError(ErrorCodes.SQL_INVALID, line, { cause: err });
   } finally {
     clearTimeout(timer);
+    clearInterval(again);
   }
 }
 
