@@ -18,7 +18,7 @@ import { killAtLines } from '../helpers/kill-at.ts';
 import { needService } from '../helpers/services.ts';
 import { KAFKA_HOW, KAFKA_URL, kafkaAvailable } from './env.ts';
 
-const FIXTURE = new URL('./fixtures/crash-consumer.ts', import.meta.url).pathname;
+const FIXTURE = new URL('../e2e/fixtures/crash-consumer.ts', import.meta.url).pathname;
 const N = 100_000;
 
 /** Runs the consumer; SIGKILLs it once the jsonl sink holds `killAt` lines. */
