@@ -295,26 +295,30 @@ export class DuckdbSink implements Sink {
     if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
     if (!this.#created && this.#columns) await this.#createTable(this.#columns);
     const columns = this.#columns ?? [];
-    const rejected: NonNullable<SinkWriteResult['rejected']> = [];
-    const rows: Array<{ r: StreamRecord; cells: Cell[] }> = [];
     const key = columns.length > 0 ? upsertColumn(this.#c, columns) : undefined;
-    for (const r of records) {
+    const checked = records.map((r): { r: StreamRecord; cells?: Cell[]; error?: RunnelError } => {
       try {
         const cells = rowOf(r, columns);
         requireKey(cells, columns, key);
-        rows.push({ r, cells });
+        return { r, cells };
       } catch (err) {
         if (!isRunnelError(err)) throw err;
-        rejected.push({ record: r, error: err });
+        return { r, error: err };
       }
-    }
+    });
+    let rejected: NonNullable<SinkWriteResult['rejected']> = [];
     let nextId: number | undefined;
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
+        // Misfits too: a batch written again dead-letters none of them twice.
         const fresh =
-          rows.length > 0 ? notStored(rows, (x) => x.r, [...(await this.#heldPositions()).values()], positions) : rows;
-        if (fresh.length > 0) nextId = await this.#insertRows(conn, columns, fresh);
+          checked.length > 0
+            ? notStored(checked, (x) => x.r, [...(await this.#heldPositions()).values()], positions)
+            : checked;
+        const rows = fresh.flatMap((x) => (x.cells ? [{ r: x.r, cells: x.cells }] : []));
+        rejected = fresh.flatMap((x) => (x.error ? [{ record: x.r, error: x.error }] : []));
+        if (rows.length > 0) nextId = await this.#insertRows(conn, columns, rows);
         // The positions and the COMMIT in one statement list, one trip to DuckDB's threads: under load each
         // trip waits its turn behind the other sinks' work, and a batch took five (BEGIN, the Appender, the
         // positions' prepare and run, COMMIT), 48 ms of waiting per 5000 rows.

@@ -135,10 +135,9 @@ test('postgres: COPY direct, COPY staged and unnest write the same rows, the row
           for (const r of good) latest.set((r.value as { k: number }).k, r);
           expected = [...latest.values()].sort((a, b) => (a.value as { k: number }).k - (b.value as { k: number }).k);
         }
-        // The replayed batch is refused again record by record: its NUL records come back twice.
-        const refusedAgain = batches.at(-1)!.filter((r) => hasNul(r.value));
+        // The replayed batch is found stored, its NUL records with it: none is refused (dead-lettered) twice.
         for (const path of Object.keys(PATHS)) {
-          assert.deepEqual(refused[path], [...bad, ...refusedAgain], `${path}: exactly the NUL records refused`);
+          assert.deepEqual(refused[path], bad, `${path}: exactly the NUL records refused, once`);
           assert.deepEqual(tables[path], expected.map(expectedRow), `${path}: the rows the records say`);
         }
       },

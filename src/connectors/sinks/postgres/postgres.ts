@@ -21,6 +21,11 @@ import { notStored } from '../stored-positions.ts';
 import { copyChunks, copyField, copyLine } from './copy-text.ts';
 import { displayUrl, type PostgresSinkConfig, tableConfig } from './spec.ts';
 
+/** A record and its cells, ready to insert. */
+type Row = { r: StreamRecord; cells: Cell[] };
+/** A record of a batch: its cells, or why the table cannot hold it. */
+type Checked = { r: StreamRecord; cells?: Cell[]; error?: RunnelError };
+
 const SQL_TYPE = {
   text: 'TEXT',
   integer: 'BIGINT',
@@ -282,18 +287,17 @@ export class PostgresSink implements Sink {
     if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
     const columns = this.#columns ?? [];
     const upsert = upsertColumn(tableConfig(this.#c) as TableSinkConfig, columns);
-    const rejected: NonNullable<SinkWriteResult['rejected']> = [];
-    const rows: Array<{ r: StreamRecord; cells: Cell[] }> = [];
-    for (const r of records) {
+    const checked: Checked[] = records.map((r) => {
       try {
         const cells = rowOf(r, columns);
         checkCells(r, cells, columns, upsert);
-        rows.push({ r, cells });
+        return { r, cells };
       } catch (err) {
         if (!isRunnelError(err)) throw err;
-        rejected.push({ record: r, error: err });
+        return { r, error: err };
       }
-    }
+    });
+    let rejected: NonNullable<SinkWriteResult['rejected']> = [];
     try {
       const client = await this.#connect();
       if (!this.#created && this.#columns) await this.#createTable(client, this.#columns);
@@ -302,8 +306,11 @@ export class PostgresSink implements Sink {
         // positions between the check and the insert: a worker that stalled past its membership (a GC
         // pause, a SIGSTOP) woke with a batch the partition's new owner had written on from, and its
         // upserts put old values back over newer rows, for good once the new owner moved the position on.
-        const fresh = positions.length > 0 ? await this.#notStored(client, rows, positions) : rows;
-        if (fresh.length > 0) await this.#insertRows(client, columns, fresh, upsert);
+        // Misfits too: a batch written again dead-letters none of them twice.
+        const fresh = positions.length > 0 ? await this.#notStored(client, checked, positions) : checked;
+        const rows = fresh.filter((x): x is Row => x.cells !== undefined);
+        rejected = fresh.flatMap((x) => (x.error ? [{ record: x.r, error: x.error }] : []));
+        if (rows.length > 0) await this.#insertRows(client, columns, rows, upsert);
         if (positions.length > 0) {
           // Never backwards (a late batch of a stalled worker), unless the topic is another one of that
           // name (deleted and created again): its positions start over.
@@ -336,11 +343,7 @@ export class PostgresSink implements Sink {
    * held to the end of the transaction (a row made first for a partition never written, so the lock has
    * something to hold). A position kept for another topic of that name says nothing about this one.
    */
-  async #notStored(
-    client: ClientBase,
-    rows: Array<{ r: StreamRecord; cells: Cell[] }>,
-    positions: TopicPartitionOffset[],
-  ): Promise<Array<{ r: StreamRecord; cells: Cell[] }>> {
+  async #notStored(client: ClientBase, rows: Checked[], positions: TopicPartitionOffset[]): Promise<Checked[]> {
     // In one order for every worker: two first batches of the same partitions locking in other orders deadlock.
     const sorted = positions.toSorted((a, b) =>
       a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
@@ -377,12 +380,7 @@ export class PostgresSink implements Sink {
    * unnest(...); a large one goes through COPY into a staging table (see #copyRows), which spares the
    * server parsing one big array per column: the same rows, the same statement after it.
    */
-  async #insertRows(
-    client: ClientBase,
-    columns: Column[],
-    rows: Array<{ r: StreamRecord; cells: Cell[] }>,
-    upsert: Column | undefined,
-  ): Promise<void> {
+  async #insertRows(client: ClientBase, columns: Column[], rows: Row[], upsert: Column | undefined): Promise<void> {
     let batch = rows;
     if (upsert) {
       const at = columns.indexOf(upsert);
@@ -434,7 +432,7 @@ export class PostgresSink implements Sink {
   async #copyRows(
     client: ClientBase,
     names: string[],
-    batch: Array<{ r: StreamRecord; cells: Cell[] }>,
+    batch: Row[],
     conflict: string,
     ordered: boolean,
   ): Promise<boolean> {
@@ -481,7 +479,7 @@ export class PostgresSink implements Sink {
   async #stageRows(
     client: ClientBase,
     names: string[],
-    batch: Array<{ r: StreamRecord; cells: Cell[] }>,
+    batch: Row[],
     conflict: string,
     ordered: boolean,
   ): Promise<void> {
@@ -501,12 +499,7 @@ export class PostgresSink implements Sink {
   }
 
   /** The batch's cells and meta columns (and its row numbers, `numbered`) as COPY text into `into`. */
-  async #copy(
-    client: ClientBase,
-    into: string,
-    batch: Array<{ r: StreamRecord; cells: Cell[] }>,
-    numbered: boolean,
-  ): Promise<void> {
+  async #copy(client: ClientBase, into: string, batch: Row[], numbered: boolean): Promise<void> {
     // Imported on first use, as the driver is (see #connect).
     const { from: copyFrom } = await import('pg-copy-streams');
     let n = 0;
