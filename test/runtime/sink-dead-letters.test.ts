@@ -77,3 +77,75 @@ for (const kind of ['sqlite', 'duckdb'] as const) {
     await broker.close();
   });
 }
+
+/**
+ * The broker takes no dead letters (down), and the user presses Ctrl-C: the batch is stored in the sink, so
+ * no restart writes them. The stop says so, and where the rejected records are on the topic.
+ */
+test('stopped while its dead letters cannot be written: an error line names how many and where their records are', async () => {
+  const { broker, dir } = await tempBroker();
+  const topic = 'down';
+  await broker.createTopic(topic, { partitions: 1 });
+  // Misfits at random places, at least one.
+  const one = Math.floor(Math.random() * 30);
+  const values = Array.from({ length: 30 }, (_, i) => ({ seq: i === one || Math.random() < 0.2 ? `bad ${i}` : i }));
+  await broker.produce(
+    topic,
+    values.map((value) => ({ key: null, value })),
+  );
+  const badOffsets = values.flatMap((v, i) => (typeof v.seq === 'string' ? [i] : []));
+  const down = new Proxy(broker, {
+    get(target, prop, receiver) {
+      if (prop === 'produce')
+        return async (name: string, records: never[], o?: never) => {
+          if (name === `${topic}.dlq`)
+            throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'broker away', { retriable: true });
+          return target.produce(name, records, o);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as unknown as Broker;
+  const errors: string[] = [];
+  const log = { ...silentLogger, error: (m: string) => errors.push(m) };
+  const sink = createSink('sqlite', {
+    path: join(dir, 'out.sqlite'),
+    table: 't',
+    columns: [{ name: 'seq', type: 'integer' }],
+  });
+  const stop = new AbortController();
+  const status = new StatusCell({
+    app: 'down',
+    pipeline: 'p',
+    pid: 0,
+    component: 'sink',
+    name: 'sqlite',
+    topics: [topic],
+  });
+  const runner = new SinkRunner({
+    broker: down,
+    app: 'down',
+    binding: { sink, topic } as never,
+    status,
+    log,
+    signal: stop.signal,
+  });
+  const done = runner.run().catch(() => {});
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && status.status.state !== 'retrying') await new Promise((r) => setTimeout(r, 20));
+  assert.equal(status.status.state, 'retrying', 'the dead-letter produce is being retried');
+  stop.abort();
+  await done;
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, new RegExp(`${badOffsets.length} dead letter\\(s\\) not written to ${topic}\\.dlq`));
+  assert.ok(
+    errors[0]!.endsWith(
+      `still on ${topic} at partition 0 ${badOffsets.length === 1 ? 'offset' : 'offsets'} ${placesList(badOffsets)}`,
+    ),
+    errors[0] ?? '',
+  );
+  await broker.close();
+});
+
+const placesList = (offsets: number[]) =>
+  offsets.slice(0, 5).join(', ') + (offsets.length > 5 ? ` and ${offsets.length - 5} more` : '');

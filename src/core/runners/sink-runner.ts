@@ -1,11 +1,13 @@
 import type { SinkBinding } from '../app.ts';
 import type { Broker } from '../broker.ts';
 import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
+import { formatError, toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';
+import { placesOf } from './places-of.ts';
 
 /**
  * One group per sink *and target*: the same app writing into two data folders (or two clusters) is two
@@ -78,7 +80,14 @@ export class SinkRunner {
                 rejected.map((r) => deadLetterForRecord(r.record, r.error)),
               ),
             { signal: o.signal, log: o.log, status: o.status, always: true },
-          );
+          ).catch((err: unknown) => {
+            // Stopped (Ctrl-C) or refused for good while the broker would not take them: the batch is stored,
+            // so no restart writes these dead letters. Their records are still on the topic: say where.
+            o.log.error(
+              `${sink.name}: ${rejected.length} dead letter(s) not written to ${dlqTopic(topic)} (${formatError(toRunnelError(err))}); the records are still on ${topic} at ${placesOf(rejected.map((r) => r.record))}`,
+            );
+            throw err;
+          });
           o.status.status.dlq += rejected.length;
           o.log.warn(
             `${sink.name}: ${rejected.length} record(s) rejected to ${dlqTopic(topic)}: ${rejected[0]!.error.message}`,
