@@ -5,11 +5,36 @@ import { tempBroker } from '../dashboard/fixtures.ts';
 import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
 import '../../src/connectors/sinks/index.ts';
 import type { Broker } from '../../src/core/broker.ts';
+import type { Sink } from '../../src/core/connector.ts';
 import { createSink } from '../../src/core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
-import { silentLogger } from '../../src/core/log.ts';
+import { type Logger, silentLogger } from '../../src/core/log.ts';
 import { SinkRunner } from '../../src/core/runners/sink-runner.ts';
 import { StatusCell } from '../../src/core/status.ts';
+
+/** `broker` whose produce to `<topic>.dlq` throws a retriable error while `fails()` says so. */
+function dlqFailing(broker: Broker, topic: string, fails: () => boolean): Broker {
+  return new Proxy(broker, {
+    get(target, prop, receiver) {
+      if (prop === 'produce')
+        return async (name: string, records: never[], o?: never) => {
+          if (name === `${topic}.dlq` && fails())
+            throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'broker away', { retriable: true });
+          return target.produce(name, records, o);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as unknown as Broker;
+}
+
+/** A sink runner of app `app` over `topic`, with its status cell and the controller that stops it. */
+function runnerFor(broker: Broker, app: string, topic: string, sink: Sink, log: Logger = silentLogger) {
+  const stop = new AbortController();
+  const status = new StatusCell({ app, pipeline: 'p', pid: 0, component: 'sink', name: sink.name, topics: [topic] });
+  const runner = new SinkRunner({ broker, app, binding: { sink, topic } as never, status, log, signal: stop.signal });
+  return { runner, status, stop };
+}
 
 /**
  * A batch with a record the sink rejects: the sink writes the rest and its positions, then the runner
@@ -28,37 +53,10 @@ for (const kind of ['sqlite', 'duckdb'] as const) {
       { key: null, value: { seq: 'not a number' } },
     ]);
     let failures = 1;
-    const flaky = new Proxy(broker, {
-      get(target, prop, receiver) {
-        if (prop === 'produce')
-          return async (name: string, records: never[], o?: never) => {
-            if (name === `${topic}.dlq` && failures-- > 0)
-              throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'a blip', { retriable: true });
-            return target.produce(name, records, o);
-          };
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as unknown as Broker;
+    const flaky = dlqFailing(broker, topic, () => failures-- > 0);
     const path = join(dir, `out.${kind}`);
     const sink = createSink(kind, { path, table: 't', columns: [{ name: 'seq', type: 'integer' }] });
-    const stop = new AbortController();
-    const status = new StatusCell({
-      app: 'blip',
-      pipeline: 'p',
-      pid: 0,
-      component: 'sink',
-      name: kind,
-      topics: [topic],
-    });
-    const runner = new SinkRunner({
-      broker: flaky,
-      app: 'blip',
-      binding: { sink, topic } as never,
-      status,
-      log: silentLogger,
-      signal: stop.signal,
-    });
+    const { runner, stop } = runnerFor(flaky, 'blip', topic, sink);
     const done = runner.run();
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (runner.loop.positions.get(`${topic}\u0000${0}`) ?? 0) < good + 1)
@@ -94,18 +92,6 @@ test('stopped while its dead letters cannot be written: an error line names how 
     values.map((value) => ({ key: null, value })),
   );
   const badOffsets = values.flatMap((v, i) => (typeof v.seq === 'string' ? [i] : []));
-  const down = new Proxy(broker, {
-    get(target, prop, receiver) {
-      if (prop === 'produce')
-        return async (name: string, records: never[], o?: never) => {
-          if (name === `${topic}.dlq`)
-            throw new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'broker away', { retriable: true });
-          return target.produce(name, records, o);
-        };
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  }) as unknown as Broker;
   const errors: string[] = [];
   const log = { ...silentLogger, error: (m: string) => errors.push(m) };
   const sink = createSink('sqlite', {
@@ -113,23 +99,13 @@ test('stopped while its dead letters cannot be written: an error line names how 
     table: 't',
     columns: [{ name: 'seq', type: 'integer' }],
   });
-  const stop = new AbortController();
-  const status = new StatusCell({
-    app: 'down',
-    pipeline: 'p',
-    pid: 0,
-    component: 'sink',
-    name: 'sqlite',
-    topics: [topic],
-  });
-  const runner = new SinkRunner({
-    broker: down,
-    app: 'down',
-    binding: { sink, topic } as never,
-    status,
+  const { runner, status, stop } = runnerFor(
+    dlqFailing(broker, topic, () => true),
+    'down',
+    topic,
+    sink,
     log,
-    signal: stop.signal,
-  });
+  );
   const done = runner.run().catch(() => {});
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && status.status.state !== 'retrying') await new Promise((r) => setTimeout(r, 20));
