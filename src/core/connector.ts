@@ -199,6 +199,11 @@ export interface TaskProcessor {
    * batches its sinks share (ConsumerOptions.readOnly) instead of decoding each batch again for it.
    */
   readonly readsCopies?: boolean;
+  /**
+   * Inputs read as tables (the latest value per key, for joins). A task that reads a stream beside them
+   * processes the stream's records once the tables are read to their ends (see HeldStream).
+   */
+  readonly tableInputs?: string[];
   createTask(o: {
     partition: number;
     partitionsOf(topic: string): number;

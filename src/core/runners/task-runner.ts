@@ -7,11 +7,18 @@ import { type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
 import { raiseToGroup } from './consumer-loop.ts';
+import { HeldStream } from './table-first.ts';
 
 /** How long one commit may gather polls (Kafka Streams' commit interval under exactly-once). */
 const COMMIT_INTERVAL_MS = 100;
 /** And how many records at most, so a fast local broker still commits in bounded batches. */
 const COMMIT_MAX_RECORDS = 20_000;
+/** A joining task's tables that have not moved for this long stop holding its stream back (see HeldStream). */
+const TABLE_STALL_MS = 1000;
+/** Nor does the stream wait with more than this many records held (memory), per task. */
+const HOLD_MAX_RECORDS = 50_000;
+/** How often the tables' ends are looked up again while a stream waits for them. */
+const ENDS_REFRESH_MS = 100;
 
 /** What ending the input did here (see endOfInput). */
 export interface EndedHere {
@@ -67,10 +74,22 @@ export class TaskRunner {
   readonly #consumed = new Map<string, number>();
   /** Per repartition partition, the committed offset it was last purged up to. */
   readonly #purged = new Map<string, number>();
+  /** The inputs read as tables, when the processor also reads a stream: its stream waits for them. */
+  readonly #tables: Set<string>;
+  /** Per joining task, the stream records read and not processed yet (see HeldStream). */
+  readonly #held = new Map<ProcessorTask, HeldStream>();
+  /** Per table partition, the next offset after the last record polled (where the broker has no position). */
+  readonly #readTo = new Map<string, number>();
+  /** The tables' end offsets by partition, looked up at `#endsAt`. */
+  readonly #ends = new Map<string, number[]>();
+  #endsAt = Number.NEGATIVE_INFINITY;
+  #saidStall = false;
 
   constructor(o: TaskRunnerOptions) {
     this.#o = o;
     this.#backend = o.broker.stateBackend(o.app, taskGroup(o.app, o.processor.name));
+    const tables = o.processor.tableInputs ?? [];
+    this.#tables = new Set(tables.length < o.processor.inputs.length ? tables : []);
     this.ready.catch(() => {});
   }
 
@@ -174,6 +193,14 @@ export class TaskRunner {
             }
             touched.add(task);
             const key = tpKey(first.topic, first.partition);
+            if (this.#tables.size > 0) {
+              if (this.#tables.has(first.topic)) this.#readTo.set(key, records[end - 1]!.offset + 1);
+              else {
+                this.#heldOf(task).hold(records, i, end);
+                i = end;
+                continue;
+              }
+            }
             const before = task.counters.records;
             let yielded: Promise<void> | undefined;
             for (; i < end && yielded === undefined; i++) {
@@ -185,6 +212,7 @@ export class TaskRunner {
             processed += task.counters.records - before;
             if (yielded) await yielded;
           }
+          if (this.#held.size > 0) processed += await this.#release(consumer, touched, yielder, false);
           const gathering =
             records.length > 0 &&
             fresh.size === 0 &&
@@ -198,6 +226,8 @@ export class TaskRunner {
         const whole = this.#whole;
         // An end asked for every partition ends nothing when one moved away since it was asked.
         const ending = this.#ended && (!whole || whole.every((p) => this.#tasks.has(p)));
+        // Ending: every record read is processed before the windows close, tables caught up or not.
+        if (ending && this.#held.size > 0) processed += await this.#release(consumer, touched, yielder, true);
         const end: EndedHere = { partitions: [], closed: 0, timed: false };
         for (const task of this.#tasks.values()) {
           if (ending) {
@@ -240,8 +270,11 @@ export class TaskRunner {
    */
   #skipGaps(consumer: Consumer): void {
     if (!consumer.position) return;
-    for (const partition of this.#tasks.keys()) {
+    for (const [partition, task] of this.#tasks) {
+      // Held stream records are read and not processed: the position is past them, the task is not.
+      const holding = (this.#held.get(task)?.size ?? 0) > 0;
       for (const topic of this.#o.processor.inputs) {
+        if (holding && !this.#tables.has(topic)) continue;
         const at = consumer.position(topic, partition);
         const key = tpKey(topic, partition);
         if (at !== undefined && at > (this.#consumed.get(key) ?? this.positions.get(key) ?? -1))
@@ -285,9 +318,7 @@ export class TaskRunner {
     const before = this.#tasks.size;
     for (const [partition, task] of [...this.#tasks]) {
       if (owned.get(partition) === this.#since.get(task)) continue;
-      this.#endedTasks.delete(task);
-      this.#tasks.delete(partition);
-      for (const topic of o.processor.inputs) this.#consumed.delete(tpKey(topic, partition));
+      this.#drop(task);
     }
     const fresh = new Set<number>();
     if (before === this.#tasks.size && [...owned.keys()].every((p) => this.#tasks.has(p))) return fresh;
@@ -349,6 +380,108 @@ export class TaskRunner {
     return fresh;
   }
 
+  /** Forgets a task whose partition moved away, with what it read and did not commit. */
+  #drop(task: ProcessorTask): void {
+    this.#endedTasks.delete(task);
+    this.#held.delete(task);
+    this.#tasks.delete(task.partition);
+    for (const topic of this.#o.processor.inputs) {
+      this.#consumed.delete(tpKey(topic, task.partition));
+      this.#readTo.delete(tpKey(topic, task.partition));
+    }
+  }
+
+  #heldOf(task: ProcessorTask): HeldStream {
+    const held = this.#held.get(task) ?? new HeldStream();
+    this.#held.set(task, held);
+    return held;
+  }
+
+  /**
+   * Processes the held stream records of each joining task whose tables have caught up (or stalled, or
+   * whose held records passed HOLD_MAX_RECORDS), or of every task when `force`; returns how many it did.
+   */
+  async #release(consumer: Consumer, touched: Set<ProcessorTask>, yielder: Yielder, force: boolean): Promise<number> {
+    if (!force) await this.#lookUpEnds();
+    const now = (this.#o.now ?? Date.now)();
+    let processed = 0;
+    let seen = 0;
+    for (const [task, held] of [...this.#held]) {
+      if (this.#tasks.get(task.partition) !== task) {
+        this.#held.delete(task);
+        continue;
+      }
+      if (held.size === 0) continue;
+      if (!force && !this.#tablesCaughtUp(consumer, task.partition)) {
+        const stalled = held.stalled(this.#tablePositions(consumer, task.partition), now, TABLE_STALL_MS);
+        const full = held.size >= HOLD_MAX_RECORDS;
+        if (!stalled && !full) continue;
+        this.#sayStall(
+          stalled
+            ? `have not moved for ${TABLE_STALL_MS} ms`
+            : `are behind by more than ${HOLD_MAX_RECORDS} stream records`,
+        );
+      }
+      touched.add(task);
+      const before = task.counters.records;
+      for (const r of held.take()) {
+        task.process(r, now);
+        this.#consumed.set(tpKey(r.topic, r.partition), r.offset + 1);
+        if ((++seen & 63) === 0) await yielder.turn();
+      }
+      processed += task.counters.records - before;
+    }
+    return processed;
+  }
+
+  /** Whether every table partition of this task has been read up to its end (as last looked up). */
+  #tablesCaughtUp(consumer: Consumer, partition: number): boolean {
+    for (const topic of this.#tables) {
+      const end = this.#ends.get(topic)?.[partition];
+      if (end === undefined || this.#tablePosition(consumer, topic, partition) < end) return false;
+    }
+    return true;
+  }
+
+  #tablePosition(consumer: Consumer, topic: string, partition: number): number {
+    const key = tpKey(topic, partition);
+    return (
+      consumer.position?.(topic, partition) ??
+      this.#readTo.get(key) ??
+      this.#consumed.get(key) ??
+      this.positions.get(key) ??
+      0
+    );
+  }
+
+  #tablePositions(consumer: Consumer, partition: number): string {
+    return [...this.#tables].map((t) => this.#tablePosition(consumer, t, partition)).join(',');
+  }
+
+  /** The tables' end offsets, looked up again when the last look is older than ENDS_REFRESH_MS. */
+  async #lookUpEnds(): Promise<void> {
+    if (performance.now() - this.#endsAt < ENDS_REFRESH_MS) return;
+    this.#endsAt = performance.now();
+    for (const topic of this.#tables) {
+      // A failed look keeps the last ends: the stream waits, and a stall releases it.
+      const info = await this.#o.broker.describeTopic(topic).catch(() => undefined);
+      if (info)
+        this.#ends.set(
+          topic,
+          info.partitions.map((p) => p.endOffset),
+        );
+    }
+  }
+
+  #sayStall(why: string): void {
+    if (this.#saidStall) return;
+    this.#saidStall = true;
+    this.#o.log.warn(
+      `${this.#o.processor.name}: joining without its table caught up: ${[...this.#tables].join(', ')} ${why}; ` +
+        'records that reach the join before their key does find no value (said once)',
+    );
+  }
+
   /** Once, when records reach a task whose input an earlier bounded run ended: they all go to .late. */
   #sayIfEnded(): void {
     for (const [task, late] of this.#endedTasks) {
@@ -404,11 +537,7 @@ export class TaskRunner {
       this.#o.log.info(
         `${this.#o.processor.name}: rebalance: ${err.message}; nothing of it was written, and its new owner takes over from the last commit`,
       );
-      for (const t of tasks) {
-        this.#endedTasks.delete(t);
-        this.#tasks.delete(t.partition);
-        for (const topic of this.#o.processor.inputs) this.#consumed.delete(tpKey(topic, t.partition));
-      }
+      for (const t of tasks) this.#drop(t);
       // The group moved partitions away since the consumer last looked (#follow reads what the poll left,
       // and a poll looks every HEARTBEAT_MS): look now, or the next #follow rebuilds the lost tasks, and
       // their commit is refused again, until the poll's next look.

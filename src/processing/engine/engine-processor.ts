@@ -21,6 +21,7 @@ export class EngineProcessor implements TaskProcessor {
   readonly bookkeepingStores: string[];
   readonly checkedInputs: string[];
   readonly readsCopies: boolean;
+  readonly tableInputs: string[];
   readonly #o: EngineProcessorOptions;
 
   constructor(o: EngineProcessorOptions) {
@@ -42,6 +43,12 @@ export class EngineProcessor implements TaskProcessor {
     this.readsCopies =
       sources.length > 0 &&
       sources.every((n) => n.kind === 'source' && !n.repartition && n.decoding.schema !== undefined);
+    // A topic only `t.table` reads (every way in is a table's): the task's stream waits for it.
+    const readers = (topic: string) => sources.filter((n) => n.kind === 'source' && n.topic === topic);
+    this.tableInputs = this.inputs.filter((topic) => {
+      const r = readers(topic);
+      return r.length > 0 && r.every((n) => n.kind === 'source' && n.decoding.table === true);
+    });
     this.outputs = o.sub.outputs;
     this.bookkeepingStores = [taskClockStore(o.sub)];
     this.stores = [
