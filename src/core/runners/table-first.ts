@@ -6,8 +6,8 @@ import type { StreamRecord } from '../record.ts';
  * written before it, whatever order the polls brought the topics in. Kafka Streams orders a task's inputs by
  * time (max.task.idle.ms); runnel's join is with the latest value, and record times of a table fed by a
  * producer (wall clock) and a stream's event times (a replay of 2020) need not be comparable, so the table
- * goes first. A table that makes no progress for a while (a transaction left open, a partition that cannot
- * be read) does not hold the stream for ever; nor does a held backlog past `HOLD_MAX_RECORDS`.
+ * goes first. A table whose read position does not move for a while (its end out of reach: a partition the
+ * broker will not serve) does not hold the stream for ever; nor does a held backlog past `HOLD_MAX_RECORDS`.
  */
 export class HeldStream {
   readonly #records: StreamRecord[] = [];
@@ -23,9 +23,9 @@ export class HeldStream {
     for (let i = from; i < to; i++) this.#records.push(records[i]!);
   }
 
-  /** Everything held, in the order read (each partition's records in offset order); holds nothing after. */
-  take(): StreamRecord[] {
-    return this.#records.splice(0);
+  /** The first `max` records held, in the order read (each partition's in offset order), no longer held. */
+  take(max = Number.POSITIVE_INFINITY): StreamRecord[] {
+    return this.#records.splice(0, max);
   }
 
   /**

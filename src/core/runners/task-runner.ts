@@ -80,8 +80,8 @@ export class TaskRunner {
   readonly #held = new Map<ProcessorTask, HeldStream>();
   /** Per table partition, the next offset after the last record polled (where the broker has no position). */
   readonly #readTo = new Map<string, number>();
-  /** The tables' end offsets by partition, looked up at `#endsAt`. */
-  readonly #ends = new Map<string, number[]>();
+  /** The tables' partitions' bounds (first offset held, end), looked up at `#endsAt`. */
+  readonly #ends = new Map<string, Array<{ start: number; end: number }>>();
   #endsAt = Number.NEGATIVE_INFINITY;
   #saidStall = false;
 
@@ -212,7 +212,9 @@ export class TaskRunner {
             processed += task.counters.records - before;
             if (yielded) await yielded;
           }
-          if (this.#held.size > 0) processed += await this.#release(consumer, touched, yielder, false);
+          // At most what is left of this commit's records: a long hold released is not one huge transaction.
+          if (this.#held.size > 0)
+            processed += await this.#release(consumer, touched, yielder, COMMIT_MAX_RECORDS - processed);
           const gathering =
             records.length > 0 &&
             fresh.size === 0 &&
@@ -227,7 +229,7 @@ export class TaskRunner {
         // An end asked for every partition ends nothing when one moved away since it was asked.
         const ending = this.#ended && (!whole || whole.every((p) => this.#tasks.has(p)));
         // Ending: every record read is processed before the windows close, tables caught up or not.
-        if (ending && this.#held.size > 0) processed += await this.#release(consumer, touched, yielder, true);
+        if (ending && this.#held.size > 0) processed += await this.#release(consumer, touched, yielder, 'all');
         const end: EndedHere = { partitions: [], closed: 0, timed: false };
         for (const task of this.#tasks.values()) {
           if (ending) {
@@ -399,19 +401,30 @@ export class TaskRunner {
 
   /**
    * Processes the held stream records of each joining task whose tables have caught up (or stalled, or
-   * whose held records passed HOLD_MAX_RECORDS), or of every task when `force`; returns how many it did.
+   * whose held records passed HOLD_MAX_RECORDS), up to `budget` records in all; every task's, all of them,
+   * when 'all' (an end of input). Returns how many records it processed.
    */
-  async #release(consumer: Consumer, touched: Set<ProcessorTask>, yielder: Yielder, force: boolean): Promise<number> {
-    if (!force) await this.#lookUpEnds();
+  async #release(
+    consumer: Consumer,
+    touched: Set<ProcessorTask>,
+    yielder: Yielder,
+    budget: number | 'all',
+  ): Promise<number> {
+    const force = budget === 'all';
+    if (!force) {
+      if (budget <= 0) return 0;
+      await this.#lookUpEnds();
+    }
     const now = (this.#o.now ?? Date.now)();
     let processed = 0;
     let seen = 0;
     for (const [task, held] of [...this.#held]) {
-      if (this.#tasks.get(task.partition) !== task) {
+      // Emptied, or its partition moved away: nothing to wait for (nor a reason to look the ends up).
+      if (held.size === 0 || this.#tasks.get(task.partition) !== task) {
         this.#held.delete(task);
         continue;
       }
-      if (held.size === 0) continue;
+      if (!force && processed >= budget) break;
       if (!force && !this.#tablesCaughtUp(consumer, task.partition)) {
         const stalled = held.stalled(this.#tablePositions(consumer, task.partition), now, TABLE_STALL_MS);
         const full = held.size >= HOLD_MAX_RECORDS;
@@ -424,12 +437,13 @@ export class TaskRunner {
       }
       touched.add(task);
       const before = task.counters.records;
-      for (const r of held.take()) {
+      for (const r of held.take(force ? Number.POSITIVE_INFINITY : budget - processed)) {
         task.process(r, now);
         this.#consumed.set(tpKey(r.topic, r.partition), r.offset + 1);
         if ((++seen & 63) === 0) await yielder.turn();
       }
       processed += task.counters.records - before;
+      if (held.size === 0) this.#held.delete(task);
     }
     return processed;
   }
@@ -437,8 +451,10 @@ export class TaskRunner {
   /** Whether every table partition of this task has been read up to its end (as last looked up). */
   #tablesCaughtUp(consumer: Consumer, partition: number): boolean {
     for (const topic of this.#tables) {
-      const end = this.#ends.get(topic)?.[partition];
-      if (end === undefined || this.#tablePosition(consumer, topic, partition) < end) return false;
+      const bounds = this.#ends.get(topic)?.[partition];
+      if (bounds === undefined) return false;
+      // A partition whose records are all gone (retention, a purge) has nothing to read: not a position 0.
+      if (bounds.end > bounds.start && this.#tablePosition(consumer, topic, partition) < bounds.end) return false;
     }
     return true;
   }
@@ -468,7 +484,7 @@ export class TaskRunner {
       if (info)
         this.#ends.set(
           topic,
-          info.partitions.map((p) => p.endOffset),
+          info.partitions.map((p) => ({ start: p.startOffset, end: p.endOffset })),
         );
     }
   }
