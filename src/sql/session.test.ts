@@ -276,6 +276,10 @@ describe('legitimate queries answer as the same computation in JS', () => {
       const res = await runSql('SELECT count(*) FROM t', { dataDir: dir, app: 'held' });
       assert.deepEqual(res.rows, [[10]]);
       assert.match(res.notes.join(' '), /being written by a pipeline in this process/);
+      // A query of the SQLite copy by name reads nothing of the DuckDB file: no note about it.
+      const twin = await runSql('SELECT count(*) FROM held_sqlite.t', { dataDir: dir, app: 'held' });
+      assert.deepEqual(twin.rows, [[10]]);
+      assert.doesNotMatch(twin.notes.join(' '), /held\.duckdb|being written/);
       // Named as the DuckDB table it is, the error names the copy to query, in one short line.
       await assert.rejects(
         runSql('SELECT count(*) FROM held.t', { dataDir: dir, app: 'held' }),

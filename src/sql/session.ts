@@ -61,7 +61,8 @@ export async function runSql(query: string, o: SqlOptions): Promise<SqlResult> {
   const notes = [...outputs.notes];
   try {
     const parsed = await parseQuery(conn, query);
-    await attachAndLock(conn, outputs, notes, LISTING.test(parsed.sql));
+    const listing = LISTING.test(parsed.sql);
+    await attachAndLock(conn, outputs, notes, listing, listing ? undefined : readsApp(parsed, outputs.defaultApp));
     const check = () => {
       if (Date.now() > deadline) throw timeout(o.timeoutMs ?? 30_000);
     };
@@ -91,16 +92,31 @@ export async function attachAndLock(
   outputs: DataOutputs,
   notes: string[],
   listing = false,
+  reads: (app: string) => boolean = () => true,
 ): Promise<void> {
-  const { path, attached } = await attachOutputs(conn, outputs, notes);
+  const { path, attached } = await attachOutputs(conn, outputs, notes, reads);
   if (listing) await createListing(conn, outputs, attached);
   await lockDown(conn, outputs.dataDir, path);
+}
+
+/**
+ * Whether a query may read an app's DuckDB tables: it names `<app>.…`, or a table without a qualifier while
+ * `app` is the default one. A note that such a file is held is for those queries only: one reading
+ * `buzz_sqlite.…` was told the demo held every app's DuckDB file.
+ */
+export function readsApp(parsed: ParsedQuery, defaultApp: string | undefined): (app: string) => boolean {
+  return (app) =>
+    parsed.tables.some((ref) => {
+      const q = (ref.catalog || ref.schema).toLowerCase();
+      return q === '' ? app === defaultApp : q === app.toLowerCase();
+    });
 }
 
 async function attachOutputs(
   conn: DuckDBConnection,
   outputs: DataOutputs,
   notes: string[],
+  reads: (app: string) => boolean,
 ): Promise<{ path: string[]; attached: string[] }> {
   const path: string[] = [];
   const attached: string[] = [];
@@ -109,7 +125,8 @@ async function attachOutputs(
       ? `query its SQLite copy instead, as ${app}_sqlite.<table>`
       : 'its tables are left out';
   // The demo writes every app's DuckDB file: one note for them all, not five alike.
-  const busy = outputs.duckdb.filter(({ path: file }) => openInThisProcess(file));
+  const busyHere = outputs.duckdb.filter(({ path: file }) => openInThisProcess(file));
+  const busy = busyHere.filter((b) => reads(b.app));
   if (busy.length === 1)
     notes.push(`${busy[0]!.path} is being written by a pipeline in this process: ${instead(busy[0]!.app)}`);
   if (busy.length > 1) {
@@ -120,15 +137,16 @@ async function attachOutputs(
   }
   const held: Array<{ app: string; file: string; pid: string }> = [];
   for (const { app, path: file } of outputs.duckdb) {
-    if (busy.some((b) => b.path === file)) continue;
+    if (busyHere.some((b) => b.path === file)) continue;
     try {
       await conn.run(`ATTACH ${literal(file)} AS ${ident(app)} (READ_ONLY)`);
       attached.push(app);
       if (app === outputs.defaultApp) path.push(`${ident(app)}.main`);
     } catch (err) {
       const pid = /\(PID (\d+)\)/.exec(firstLine(err))?.[1];
-      if (pid) held.push({ app, file, pid });
-      else notes.push(`${file} cannot be read (${firstLine(err)})`);
+      if (pid) {
+        if (reads(app)) held.push({ app, file, pid });
+      } else notes.push(`${file} cannot be read (${firstLine(err)})`);
     }
   }
   // A demo in another process holds every app's file: one note for them all, as above.
