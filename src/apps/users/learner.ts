@@ -12,6 +12,8 @@ export interface LearnerState {
   ages: Record<string, number>;
   /** The model's `seen` at its last snapshot on the model topic. */
   snapshotAt: number;
+  /** And at its last row on the metrics topic (absent in state stored before it was kept). */
+  metricsAt?: number;
 }
 
 /** The model and its evaluation as live objects (rebuilt from LearnerState after a restore). */
@@ -21,6 +23,7 @@ export interface Learner {
   countries: Record<string, number>;
   ages: Record<string, number>;
   snapshotAt: number;
+  metricsAt: number;
 }
 
 /** Every user on the output topic: the flat user, where from, how old, and the prediction made before learning. */
@@ -39,16 +42,26 @@ export interface PredictedUser extends FlatUser {
 }
 
 export function newLearner(): Learner {
-  return { model: new GenderModel(), evaluation: new PrequentialEval(), countries: {}, ages: {}, snapshotAt: 0 };
+  return {
+    model: new GenderModel(),
+    evaluation: new PrequentialEval(),
+    countries: {},
+    ages: {},
+    snapshotAt: 0,
+    metricsAt: 0,
+  };
 }
 
 export function learnerFromState(s: LearnerState): Learner {
+  const model = GenderModel.fromState(s.model);
   return {
-    model: GenderModel.fromState(s.model),
+    model,
     evaluation: PrequentialEval.fromState(s.evaluation),
     countries: { ...s.countries },
     ages: { ...s.ages },
     snapshotAt: s.snapshotAt,
+    // State from before: its last row is taken as current (no extra row after an upgrade).
+    metricsAt: s.metricsAt ?? model.seen,
   };
 }
 
@@ -59,6 +72,7 @@ export function learnerState(l: Learner): LearnerState {
     countries: { ...l.countries },
     ages: { ...l.ages },
     snapshotAt: l.snapshotAt,
+    metricsAt: l.metricsAt,
   };
 }
 

@@ -47,6 +47,7 @@ export function usersPipeline(t: TopologyBuilder, s: UsersSettings): void {
   // another object, and rebuilds from what was committed, so no aborted batch leaks in.
   const live = new WeakMap<object, Learner>();
   let lastSnapshot = 0;
+  let lastMetrics = 0;
   /** The learner of the batch in progress and the stored state it started from (cleared by flush). */
   let batch: { base: LearnerState; learner: Learner } | undefined;
   const learnerOf = (store: ValueStore<LearnerState>): Learner => {
@@ -85,6 +86,13 @@ export function usersPipeline(t: TopologyBuilder, s: UsersSettings): void {
           batch = undefined;
           if (!current || current.base !== ctx.stores.learner.get()) return;
           const l = current.learner;
+          // A row of the learning curve for the users since the last one, when the last is 2 s old: a run of
+          // fewer than USERS_METRICS_EVERY users (or its last few) has its figures too.
+          if (l.model.seen > l.metricsAt && Date.now() - lastMetrics >= SNAPSHOT_QUIET_MS) {
+            ctx.emitTo(metrics, metricsOf(l), { key: MODEL_KEY });
+            l.metricsAt = l.model.seen;
+            lastMetrics = Date.now();
+          }
           const state = learnerState(l);
           const quiet = Date.now() - lastSnapshot >= SNAPSHOT_QUIET_MS;
           if (l.model.seen - l.snapshotAt >= s.snapshotEvery || (quiet && l.model.seen > l.snapshotAt)) {
@@ -104,6 +112,8 @@ export function usersPipeline(t: TopologyBuilder, s: UsersSettings): void {
         ctx.emit(out, { key: u.id });
         if (l.model.seen % s.metricsEvery === 0) {
           ctx.emitTo(metrics, metricsOf(l), { key: MODEL_KEY });
+          l.metricsAt = l.model.seen;
+          lastMetrics = Date.now();
         }
       },
     )
