@@ -103,6 +103,26 @@ function assertSame(alerts: OuraAlert[], ref: ReturnType<typeof reference>['star
   });
 }
 
+/** The app's starts and ends over `docs` equal the brute force's; returns the reference's verdicts. */
+function assertAsReference(docs: Array<Record<string, unknown>>, what: string): ReturnType<typeof reference> {
+  const ref = reference(
+    docs.map((d) => dayFigures(OuraDay.parse(d), BANDS)),
+    DEFAULT_ANOMALY,
+  );
+  const alerts = appAlerts(docs);
+  assertSame(
+    alerts.filter((a) => a.type === 'anomaly_started'),
+    ref.started,
+    `${what} started`,
+  );
+  assertSame(
+    alerts.filter((a) => a.type === 'anomaly_ended'),
+    ref.ended,
+    `${what} ended`,
+  );
+  return ref;
+}
+
 test('drops of any size on random days: the days flagged are those of a fit without anomaly days, by brute force', () => {
   const rand = mulberry32(20250220);
   let followers = 0;
@@ -120,28 +140,36 @@ test('drops of any size on random days: the days flagged are those of a fit with
         const doc = docs[trial === 0 && k === 0 ? resent : Math.floor(rand() * docs.length)]!;
         doc.total_calories = Math.max(0, (doc.total_calories as number) - Math.round(100 + rand() * 1200));
       }
-      const what = `seed ${seed} trial ${trial}`;
-      const ref = reference(
-        docs.map((d) => dayFigures(OuraDay.parse(d), BANDS)),
-        DEFAULT_ANOMALY,
-      );
-      const alerts = appAlerts(docs);
-      assertSame(
-        alerts.filter((a) => a.type === 'anomaly_started'),
-        ref.started,
-        `${what} started`,
-      );
-      assertSame(
-        alerts.filter((a) => a.type === 'anomaly_ended'),
-        ref.ended,
-        `${what} ended`,
-      );
+      const ref = assertAsReference(docs, `seed ${seed} trial ${trial}`);
       // The case the rule is about: an anomaly within a fit's reach (42 days) of an earlier one.
       const at = ref.started.map((v) => Date.parse(v.day));
       followers += at.filter((t, i) => i > 0 && t - at[i - 1]! < 42 * 86_400_000).length;
     }
   }
   assert.ok(followers >= 10, `anomalies following anomalies: ${followers}`);
+});
+
+test('a later sync of a day, arriving days after it, replaces its copy in the fit: the days flagged equal the brute force', () => {
+  const rand = mulberry32(7011);
+  for (const seed of [3, 11, 29]) {
+    const sample = ouraSample({ seed });
+    const base = docsOf(sample.text);
+    const resent = base.findLastIndex((d) => d.day === sample.duplicate);
+    for (let trial = 0; trial < 6; trial++) {
+      const docs = base.map((d) => ({ ...d }));
+      // The second copy of the day arrives 1 to 40 days late (a ring synced after a week in a drawer).
+      const [copy] = docs.splice(resent, 1);
+      const late = Math.min(docs.length, resent + 1 + Math.floor(rand() * 40));
+      // Sometimes the late copy is what makes the day an anomaly, sometimes it corrects one.
+      if (trial % 2 === 1) copy!.total_calories = Math.max(0, (copy!.total_calories as number) - 1200);
+      docs.splice(late, 0, copy!);
+      for (let k = 0; k < 3; k++) {
+        const doc = docs[Math.floor(rand() * docs.length)]!;
+        doc.total_calories = Math.max(0, (doc.total_calories as number) - Math.round(300 + rand() * 1000));
+      }
+      assertAsReference(docs, `seed ${seed} trial ${trial} (copy ${late - resent} days late)`);
+    }
+  }
 });
 
 test('the same drop a week after an anomaly is flagged as the first one is, with the spread it had', () => {

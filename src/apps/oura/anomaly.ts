@@ -149,9 +149,14 @@ export function stepAnomaly(
     non_wear_minutes: d.non_wear_minutes,
   };
   const none = NONE_FIGURES;
-  // Event time going back is a new replay of the data: a new series, never mixed with the old one's days.
-  let s = state.lastAt !== null && d.at < state.lastAt ? initialFit() : state;
-  s = { ...s, lastAt: d.at };
+  // Event time going back is a new replay of the data, a new series never mixed with the old one's days;
+  // unless the day is one the fit still reaches: a later sync of a recent day (it replaces its copy below).
+  const oldest = oldestDay(state);
+  const resync = oldest !== undefined && d.day >= oldest;
+  let s = state.lastAt !== null && d.at < state.lastAt && !resync ? initialFit() : state;
+  // The episodes' clock never goes back (a re-synced day is judged now, at the latest time seen).
+  const now = Math.max(d.at, s.lastAt ?? d.at);
+  s = { ...s, lastAt: now };
   if (d.non_wear) {
     const h = (d.non_wear_minutes / 60).toFixed(1);
     return {
@@ -193,9 +198,10 @@ export function stepAnomaly(
     };
     verdict = { trigger: Math.abs(z) > o.threshold, clear: Math.abs(z) <= o.threshold, measure: z, figures: {} };
   }
-  const { state: ep, event } = alerts.stepEpisode(EPISODE, s.ep, verdict, d.at);
+  const { state: ep, event } = alerts.stepEpisode(EPISODE, s.ep, verdict, now);
   if (event) {
-    const startedDay = new Date(event.startedAt).toISOString().slice(0, 10);
+    // A start is this day's; an end names the day its episode began.
+    const startedDay = event.type === 'started' ? d.day : new Date(event.startedAt).toISOString().slice(0, 10);
     // updates: 'none', so an event is a start or an end.
     const type = event.type === 'started' ? 'anomaly_started' : 'anomaly_ended';
     out.push({
@@ -221,6 +227,12 @@ export function stepAnomaly(
   }
   if (points.length > o.window + 1) points.splice(0, points.length - o.window - 1);
   return { state: { ...s, points, held, ep }, alerts: out };
+}
+
+/** The oldest day the fit holds, or holds back as an anomaly. */
+function oldestDay(state: FitState): string | undefined {
+  const days = [state.points[0]?.[0], state.held?.[0]?.[0]].filter((x): x is string => x !== undefined);
+  return days.sort()[0];
 }
 
 function describe(type: OuraAlert['type'], d: DayFigures, f: typeof NONE_FIGURES, startedDay: string): string {
