@@ -180,6 +180,27 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${route} overflows by ${overflow}px`);
       }
+      // Consumer groups' names wrap whole and tell the groups apart (cut to the column, each read `buzz.si…`).
+      await page.goto(dash.url);
+      await page.waitForSelector('table.grid.groups tbody tr');
+      const names = await page.locator('table.grid.groups tbody tr td:first-child').evaluateAll((tds) =>
+        tds.map((td) => ({
+          text: td.textContent ?? '',
+          title: td.getAttribute('title') ?? '',
+          whole: td.scrollWidth <= td.clientWidth + 1,
+          right: td.getBoundingClientRect().right,
+        })),
+      );
+      assert.ok(names.length >= 3, `groups: ${names.map((n) => n.text).join(', ')}`);
+      for (const n of names) assert.ok(n.whole && n.right <= 390, JSON.stringify(n));
+      // Each title (the whole group) once, so distinct texts are distinct groups told apart.
+      assert.equal(new Set(names.map((n) => `${n.text}\u0000${n.title}`)).size, names.length);
+      assert.equal(
+        new Set(names.map((n) => n.text)).size,
+        new Set(names.map((n) => n.title.replace(/\.[0-9a-f]{8}$/, ''))).size,
+        'the names shown are as many as the groups but for their place ids',
+      );
+      await shot('overview-narrow');
       await page.goto(`${dash.url}#/apps/buzz`);
       await page.waitForSelector('[data-panel="length"][data-empty="false"] canvas');
       await page.waitForTimeout(800);

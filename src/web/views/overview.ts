@@ -461,6 +461,14 @@ function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit
   );
 }
 
+/**
+ * A group as people tell them apart: without `runnel.` and a sink group's place id (eight hex digits that
+ * name its data folder, in the tooltip with the rest). On a phone every name began `buzz.si…`.
+ */
+export function shownGroup(group: string): string {
+  return group.replace(/^runnel\./, '').replace(/^([^.]+\.sink\..+)\.[0-9a-f]{8}$/, '$1');
+}
+
 function groupTable(groups: GroupStat[]): HTMLElement {
   if (groups.length === 0) return h('p', { class: 'muted', text: 'No consumer group has committed yet.' });
   return h(
@@ -474,7 +482,7 @@ function groupTable(groups: GroupStat[]): HTMLElement {
         h(
           'tr',
           { 'data-group': g.group },
-          h('td', { class: 'ellipsis', title: g.group, text: g.group.replace(/^runnel\./, '') }),
+          h('td', { class: 'ellipsis group-name', title: g.group, text: shownGroup(g.group) }),
           h('td', { class: 'ellipsis', title: g.topic, text: g.topic }),
           h('td', { class: 'num', text: fmtInt(g.committed) }),
           h('td', {
