@@ -6,7 +6,7 @@ import { registerDashboardCommand } from './commands/dashboard.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerKafkaCommand } from './commands/kafka.ts';
-import { registerPipelineCommands } from './commands/pipeline.ts';
+import { offerFileAppFlags, registerPipelineCommands } from './commands/pipeline.ts';
 import { registerSqlCommand } from './commands/sql.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { type CommonFlags, openBroker } from './context.ts';
@@ -76,6 +76,7 @@ function commandsWith(root: Command, flag: string): string[] {
 }
 
 try {
+  await offerFileAppFlags(program, process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -17,6 +17,28 @@ import {
 
 const SMOKER_CSV = new URL('../fixtures/seed-data/smoker_temps.csv', import.meta.url).pathname;
 const WINDOWED = new URL('../fixtures/windowed-pipeline.ts', import.meta.url).pathname;
+const FLAGGED = new URL('../fixtures/flagged-pipeline.ts', import.meta.url).pathname;
+
+test("a pipeline file's own flag works on run, produce and consume, is in their --help, and is refused for another app", async () => {
+  const ws = workspace();
+  const r = await runCli(['run', FLAGGED, '--prefix', 'zz-', '--limit', '20', '--rate', '0', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const authors = jsonlValues<{ author: string }>(join(ws.dir, 'data', 'ff.prefixed.jsonl')).map((m) => m.author);
+  assert.equal(authors.length, 20);
+  assert.ok(
+    authors.every((a) => a.startsWith('zz-')),
+    authors.join(', '),
+  );
+  for (const mode of ['run', 'produce', 'consume']) {
+    const help = await runCli([mode, FLAGGED, '--help']);
+    assert.match(help.stdout, /--prefix <text>\s+flagged-fixture: put before every author\s+\(FLAGGED_PREFIX\)/, mode);
+  }
+  const c = await runCli(['consume', FLAGGED, '--prefix', 'yy-', '--drain', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(c.code, 0, c.stderr);
+  const foreign = await runCli(['run', 'buzz', '--prefix', 'zz-', '--limit', '1', ...ws.flags]);
+  assert.notEqual(foreign.code, 0);
+  assert.match(foreign.stderr, /RUNNEL_USAGE: unknown option '--prefix'/);
+});
 
 test('runnel run buzz --limit 10000 --rate 0 leaves exactly 10000 rows in sqlite, duckdb and jsonl', async () => {
   const ws = workspace();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { apps, loadApp } from '../../apps/index.ts';
 import { type Env, envNumber } from '../../apps/settings.ts';
@@ -244,7 +245,8 @@ export async function runApp(
 ): Promise<void> {
   checkMode(mode, flags);
   const app = await loadApp(appName);
-  const env = appEnv(app, flags as Record<string, unknown>, apps, loadEnv(flags.dotenv));
+  const known = apps.includes(app) ? apps : [...apps, app];
+  const env = appEnv(app, flags as Record<string, unknown>, known, loadEnv(flags.dotenv));
   const log = logger(flags, app.name);
   const options = watched(appOptions(flags, env));
   const spec = await withFlagNames(app, flags as Record<string, unknown>, () => app.build(options.options));
@@ -506,4 +508,21 @@ export function registerPipelineCommands(program: Command): void {
     .action((app: string, flags: PipelineFlags & { drain?: boolean; final?: boolean }) =>
       runApp(app, 'consume', flags),
     );
+}
+
+/**
+ * A pipeline file's own flags (`flags` in its defineApp), offered like a built-in app's: the file is only
+ * known from the arguments, so it is loaded before they are parsed. `runnel produce ./shop.ts --feed orders`
+ * was refused as an unknown option though the README says the CLI offers them. A file that does not load
+ * is left to the command, which says why.
+ */
+export async function offerFileAppFlags(program: Command, argv: string[]): Promise<void> {
+  const at = argv.findIndex((a) => a === 'run' || a === 'produce' || a === 'consume');
+  if (at < 0) return;
+  const cmd = program.commands.find((c) => c.name() === argv[at]);
+  // The app operand: a file name (`.ts`, `.js`, `.mjs`) that exists; flag values (a data folder) are not.
+  const file = argv.slice(at + 1).find((a) => !a.startsWith('-') && /\.(m?[jt]s)$/.test(a) && existsSync(a));
+  if (!cmd || file === undefined) return;
+  const app = await loadApp(file).catch(() => undefined);
+  if (app?.flags?.length) addAppFlags(cmd, [...apps, app]);
 }
