@@ -5,6 +5,7 @@
  * CLI says so in one line. Read from the status topic every running pipeline publishes to (about once a
  * second), so it works the same on every broker.
  */
+import { hostname } from 'node:os';
 import type { Broker } from '../core/broker.ts';
 import { type ComponentKind, type ComponentStatus, ended, STATUS_TOPIC, statusOf } from '../core/status.ts';
 
@@ -37,8 +38,23 @@ export async function otherRunningPids(
       latest.set(`${s.pipeline}/${s.component}/${s.name}`, s);
     }
     for (const s of latest.values()) {
-      if (now - s.ts < LIVE_MS && !ended(s.state)) pids.add(s.pid);
+      if (now - s.ts < LIVE_MS && !ended(s.state) && !goneHere(s)) pids.add(s.pid);
     }
   }
   return [...pids].sort((a, b) => a - b);
+}
+
+/**
+ * A process of this machine that is gone: its last statuses are still fresh for a few seconds after a kill -9,
+ * and the next run was told it joined that process as a scale-out.
+ */
+function goneHere(s: ComponentStatus): boolean {
+  if (s.host !== hostname()) return false;
+  try {
+    process.kill(s.pid, 0);
+    return false;
+  } catch (err) {
+    // EPERM: alive, another user's.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

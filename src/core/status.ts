@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+
 export const STATUS_TOPIC = '_runnel.status';
 /** Status records are only interesting while fresh; an hour is plenty for a dashboard opened late. */
 export const STATUS_RETENTION_MS = 3600_000;
@@ -11,6 +13,8 @@ export interface ComponentStatus {
   /** A process-unique id of the running pipeline. */
   pipeline: string;
   pid: number;
+  /** The machine it runs on (os.hostname()): a pid means something only there. */
+  host?: string;
   component: ComponentKind;
   name: string;
   topics: string[];
@@ -55,7 +59,7 @@ export class StatusCell {
   readonly status: ComponentStatus;
 
   constructor(init: Omit<ComponentStatus, 'state' | 'records' | 'dlq' | 'ts'>) {
-    this.status = { ...init, state: 'starting', records: 0, dlq: 0, ts: Date.now() };
+    this.status = { host: hostname(), ...init, state: 'starting', records: 0, dlq: 0, ts: Date.now() };
   }
 
   set(state: ComponentState, lastError?: string): void {
