@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppDefinition, AppOptions } from '../core/app.ts';
+import { slipOf } from '../core/closest-names.ts';
 import type { ProcessorTask, TaskProcessor } from '../core/connector.ts';
+import { ErrorCodes, RunnelError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import type { OutgoingRecord, StreamRecord } from '../core/record.ts';
@@ -120,6 +122,8 @@ export class TestDriver {
 
   /** Pipes records into a topic as one batch, runs everything they cause, and commits. */
   pipe<V>(topic: string, records: Array<TestInput<V>>): this {
+    const read = new Set(this.#processors.flatMap((p) => p.inputs));
+    if (!read.has(topic)) throw unknown('pipe', topic, 'no step reads it', read);
     const queue: StreamRecord[] = records.map((r) => this.#append(topic, r));
     this.#run(queue, (t) => t.tick());
     return this;
@@ -154,6 +158,8 @@ export class TestDriver {
 
   /** Everything written to `topic` so far (watermark markers excepted). */
   outputs<V = unknown>(topic: string): Array<TestOutput<V>> {
+    const topics = this.#topics();
+    if (!topics.has(topic)) throw unknown('outputs', topic, 'the pipeline writes no such topic', topics);
     return this.#outputs.filter((o) => o.topic === topic && o.headers[WATERMARK_HEADER] === undefined) as Array<
       TestOutput<V>
     >;
@@ -166,6 +172,8 @@ export class TestDriver {
 
   /** A store's committed entries over all partitions (store name `<operator>.<store>`). */
   state<V = unknown>(store: string): Map<string, V> {
+    const stores = new Set(this.#processors.flatMap((p) => p.stores));
+    if (!stores.has(store)) throw unknown('state', store, 'no such store', stores);
     const out = new Map<string, V>();
     for (const part of this.#committed.state.get(store)?.values() ?? []) {
       for (const [k, [json]] of part) out.set(k, JSON.parse(json) as V);
@@ -177,6 +185,18 @@ export class TestDriver {
   watermark(processor = 0): number {
     const tasks = this.#tasks.get(this.#processors[processor]!);
     return Math.min(...[...(tasks?.values() ?? [])].map((t) => t.watermark));
+  }
+
+  /** Every topic the pipeline may write: its outputs, and its inputs' and outputs' `.dlq` and `.late`. */
+  #topics(): Set<string> {
+    const out = new Set(this.#outputs.map((o) => o.topic));
+    for (const p of this.#processors)
+      for (const t of [...p.inputs, ...p.outputs]) {
+        out.add(t);
+        out.add(`${t}.dlq`);
+        out.add(`${t}.late`);
+      }
+    return out;
   }
 
   #partitions(topic: string): number {
@@ -259,4 +279,18 @@ export class TestDriver {
       first = false;
     }
   }
+}
+
+/**
+ * A misspelt topic or store name: a test piping to it, or reading it, passed while checking nothing (an
+ * empty list, an empty map). Refused, with the name it is likely a slip of.
+ */
+function unknown(call: string, name: string, why: string, known: Set<string>): RunnelError {
+  const slip = slipOf(name, known);
+  const listed = [...known].filter((k) => !k.endsWith('.dlq') && !k.endsWith('.late')).sort();
+  return new RunnelError(
+    ErrorCodes.CONFIG_INVALID,
+    `TestDriver.${call}("${name}"): ${why}${slip ? ` (did you mean "${slip}"?)` : ''}; known: ${listed.join(', ')}`,
+    { value: name },
+  );
 }

@@ -203,7 +203,8 @@ describe('watermarks through a feedback input and across stages', () => {
       evs.map((e) => ({ key: e.k, value: e, timestamp: e.t })),
     );
     d.end();
-    assert.equal(d.outputs('in.late').length + d.outputs('test-window-repartition.late').length, 0);
+    // Late records behind a keyBy are named by the topic the user wrote: in.late holds any of either stage.
+    assert.equal(d.outputs('in.late').length, 0);
     const totals = d.values<{ start: number; total: number }>('out').map((o) => [o.start, o.total]);
     assert.deepEqual(
       totals,
