@@ -126,6 +126,8 @@ export interface Sink {
   readonly target: string;
   /** The local file it writes, if any: checked at start-up (checkPlaces), before any source writes. */
   readonly file?: string;
+  /** The columns a user configured, if any: a slip of a field's name is said at the first batch. */
+  readonly columnNames?: string[] | undefined;
   open(ctx: SinkContext): Promise<void>;
   write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult | undefined>;
   storedPositions?(): Promise<TopicPartitionOffset[]>;

@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempBroker } from '../dashboard/fixtures.ts';
 import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
+import { runnerFor } from '../helpers/sink-runner.ts';
 import '../../src/connectors/sinks/index.ts';
 import type { Broker } from '../../src/core/broker.ts';
-import type { Sink } from '../../src/core/connector.ts';
 import { createSink } from '../../src/core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
-import { type Logger, silentLogger } from '../../src/core/log.ts';
-import { SinkRunner } from '../../src/core/runners/sink-runner.ts';
-import { StatusCell } from '../../src/core/status.ts';
+import { silentLogger } from '../../src/core/log.ts';
 
 /** `broker` whose produce to `<topic>.dlq` throws a retriable error while `fails()` says so. */
 function dlqFailing(broker: Broker, topic: string, fails: () => boolean): Broker {
@@ -26,14 +24,6 @@ function dlqFailing(broker: Broker, topic: string, fails: () => boolean): Broker
       return typeof v === 'function' ? v.bind(target) : v;
     },
   }) as unknown as Broker;
-}
-
-/** A sink runner of app `app` over `topic`, with its status cell and the controller that stops it. */
-function runnerFor(broker: Broker, app: string, topic: string, sink: Sink, log: Logger = silentLogger) {
-  const stop = new AbortController();
-  const status = new StatusCell({ app, pipeline: 'p', pid: 0, component: 'sink', name: sink.name, topics: [topic] });
-  const runner = new SinkRunner({ broker, app, binding: { sink, topic } as never, status, log, signal: stop.signal });
-  return { runner, status, stop };
 }
 
 /**

@@ -5,6 +5,7 @@ import { formatError, toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status.ts';
+import { columnSlips } from './column-slips.ts';
 import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';
 import { placesOf } from './places-of.ts';
@@ -51,6 +52,7 @@ export class SinkRunner {
   constructor(o: SinkRunOptions) {
     this.#o = o;
     const { sink, topic } = o.binding;
+    let columnsChecked = false;
     this.loop = new ConsumerLoop({
       broker: o.broker,
       group: sinkGroup(o.app, sink.name, sink.target),
@@ -66,6 +68,13 @@ export class SinkRunner {
       ...(o.inputShape ? { inputShape: o.inputShape } : {}),
       ...(sink.storedPositions ? { storedPositions: () => sink.storedPositions!(), holder: sink.target } : {}),
       handle: async (records, positions) => {
+        if (!columnsChecked && records.length > 0) {
+          columnsChecked = true;
+          for (const [column, field] of columnSlips(sink.columnNames, records))
+            o.log.warn(
+              `${sink.name}: column "${column}" is in no record of ${topic} (did you mean "${field}"?): it stays empty`,
+            );
+        }
         const result = await sink.write(records, positions);
         const rejected = result?.rejected ?? [];
         if (rejected.length > 0) {

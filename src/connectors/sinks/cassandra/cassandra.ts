@@ -62,6 +62,10 @@ export class CassandraSink implements Sink {
   name = 'cassandra';
   readonly target: string;
   readonly #c: CassandraSinkConfig;
+  /** The columns configured (see Sink.columnNames). */
+  get columnNames(): string[] | undefined {
+    return this.#c.columns?.map((c) => c.name);
+  }
   readonly #where: string;
   #client: Client | undefined;
   #columns: Column[] | undefined;

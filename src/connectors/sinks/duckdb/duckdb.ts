@@ -99,6 +99,10 @@ export class DuckdbSink implements Sink {
   readonly target: string;
   readonly file: string;
   readonly #c: TableSinkConfig;
+  /** The columns configured (see Sink.columnNames). */
+  get columnNames(): string[] | undefined {
+    return this.#c.columns?.map((c) => c.name);
+  }
   #conn: DuckDBConnection | undefined;
   #columns: Column[] | undefined;
   #created = false;

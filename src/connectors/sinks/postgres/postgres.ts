@@ -101,6 +101,10 @@ export class PostgresSink implements Sink {
   name = 'postgres';
   readonly target: string;
   readonly #c: PostgresSinkConfig;
+  /** The columns configured (see Sink.columnNames). */
+  get columnNames(): string[] | undefined {
+    return this.#c.columns?.map((c) => c.name);
+  }
   readonly #where: string;
   #client: Client | undefined;
   /** Set by the client's 'error' event: the connection is gone, the next call makes a new one. */

@@ -44,6 +44,10 @@ export class SqliteSink implements Sink {
   readonly target: string;
   readonly file: string;
   readonly #c: TableSinkConfig;
+  /** The columns configured (see Sink.columnNames). */
+  get columnNames(): string[] | undefined {
+    return this.#c.columns?.map((c) => c.name);
+  }
   #db: DatabaseSync | undefined;
   #columns: Column[] | undefined;
   #insert: ReturnType<DatabaseSync['prepare']> | undefined;
