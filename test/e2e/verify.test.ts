@@ -89,6 +89,22 @@ test('runnel verify before any sink wrote creates no sink file, and says what is
   assert.deepEqual(outputs(), []);
 });
 
+test('a sink no run included (left out by --sinks or an app flag) is said to be never written, not lag to catch up', async () => {
+  const ws = workspace();
+  // The demo leaves stopcovid's people file out; verify told to catch it up, which wrote 483 MB in 20 s.
+  const r = await runCli(['run', 'buzz', '--limit', '30', '--rate', '0', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const v = await runCli(['verify', 'buzz', '--sinks', 'jsonl,sqlite', ...ws.flags]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.match(line(v.stdout, 'buzz jsonl-buzz'), /^ok {4}.*: up to date with buzz \(30 records\)$/);
+  assert.match(
+    line(v.stdout, 'buzz sqlite-buzz'),
+    /^ok {4}.*: never written: no run so far included this sink \(--sinks, or a flag of the app, left it out\); a `runnel consume buzz` that includes it would write 30 records of buzz$/,
+    v.stdout,
+  );
+  assert.equal(existsSync(join(ws.dir, 'data', 'buzz.sqlite')), false);
+});
+
 test('runnel verify <app> checks that app alone; a pipeline file too, its catch-up naming the file', async () => {
   const ws = workspace();
   let v = await runCli(['verify', 'buzz', '--sinks', 'jsonl', ...ws.flags]);
