@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DEAD_LETTERS_TOLD, warnDeadLetter } from './dlq.ts';
+import { z } from 'zod';
+import { DEAD_LETTERS_TOLD, misfit, warnDeadLetter } from './dlq.ts';
 
 test('dead letters are told in full up to a limit per component, then counted in a line every 10 s, none unaccounted', () => {
   fc.assert(
@@ -53,4 +54,10 @@ test('a flood of dead letters is a few lines, not one per record', () => {
   // 20 s of records: the first ten, the notice, and one count 10 s after the tenth (the rest is the summary's).
   assert.equal(lines.length, DEAD_LETTERS_TOLD + 1 + 1);
   assert.match(lines.at(-1)!, /^step: \d+ more dead-lettered; the latest: step: record \d+: no event time$/);
+});
+
+test('a misfit names the topic with its article: "not an oura record", "not a smoker record"', () => {
+  const error = z.object({ n: z.number() }).safeParse({ n: 'x' }).error!;
+  assert.match(misfit('oura', 'f.jsonl:3', error, {}).message, /^f\.jsonl:3: not an oura record \(n: /);
+  assert.match(misfit('smoker', 'smoker@0:1', error, {}).message, /^smoker@0:1: not a smoker record \(n: /);
 });

@@ -46,7 +46,9 @@ export function deadLetterForInput(topic: string, error: RunnelError, raw: strin
 export function misfit(topic: string, position: string, error: z.ZodError, value: unknown): RunnelError {
   const issue = error.issues[0];
   const why = issue ? `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}` : 'does not fit';
-  return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not a ${topic} record (${why})`, { value });
+  // "an oura record", "a smoker record": by the first letter, which is right for topic names as spelt.
+  const article = /^[aeiou]/i.test(topic) ? 'an' : 'a';
+  return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not ${article} ${topic} record (${why})`, { value });
 }
 
 /** Dead letters told in full per component before the rest are counted (each one is in `<topic>.dlq`). */

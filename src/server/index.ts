@@ -110,6 +110,13 @@ export function createDashboard(o: DashboardOptions): {
   app.addHook('onSend', async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
+  // A body Fastify cannot read, in the API's own words (`{ error }`), not Fastify's codes: a form-encoded
+  // POST to the predict endpoint got FST_ERR_CTP_INVALID_MEDIA_TYPE and "Unsupported Media Type".
+  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, _req, reply) => {
+    const said = BODY_ERRORS[err.code ?? ''];
+    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    return reply.code(status).send({ error: said ?? (status < 500 ? err.message : 'internal error') });
+  });
 
   registerRoutes(app, {
     broker: o.broker,
@@ -164,6 +171,14 @@ function requestToken(query: unknown, authorization: string | undefined): string
 }
 
 /** Serves the dashboard until `close()`; the caller owns the broker (and closes it after). */
+/** What a request whose body Fastify cannot read is told (see setErrorHandler). */
+const BODY_ERRORS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the body as JSON (Content-Type: application/json)',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty: send a JSON object',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the body is too large (16 KB at most)',
+};
+
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host ?? '127.0.0.1';
   const d = createDashboard(o);

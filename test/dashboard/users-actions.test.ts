@@ -57,8 +57,12 @@ describe('users actions on a loopback dashboard', () => {
       'content-type': 'application/x-www-form-urlencoded',
     });
     assert.equal(form.statusCode, 415, 'a plain form post (no preflight) is refused');
+    // In the API's words, saying what to send (it was Fastify's FST_ERR_CTP_INVALID_MEDIA_TYPE).
+    assert.deepEqual(form.json(), { error: 'send the body as JSON (Content-Type: application/json)' });
+    assert.deepEqual((await post('/api/apps/users/predict', '[1,2')).json(), { error: 'the body is not valid JSON' });
     const big = await post('/api/apps/users/predict', { name: 'A', pad: 'x'.repeat(20_000) });
     assert.equal(big.statusCode, 413, 'body over 16 KiB');
+    assert.deepEqual(big.json(), { error: 'the body is too large (16 KB at most)' });
     assert.equal((await post('/api/apps/users/nothing', { name: 'Ann' })).statusCode, 404);
     assert.equal((await post('/api/apps/nobody/predict', { name: 'Ann' })).statusCode, 404);
   });
