@@ -124,6 +124,19 @@ test('the stopcovid page: the map draws and changes as ticks arrive, ends equal 
       ref.perTick.reduce((n, x) => n + x.notifications, 0),
     ]);
     assert.ok(ref.notifications.length > 0);
+    // Its legend says which colour is which, with the last tick's counts (two lines of no name before).
+    const keys = await page
+      .locator('[data-panel="contacts"] .lines-key')
+      .evaluateAll((els) => els.map((e) => [e.textContent, getComputedStyle(e.firstElementChild!).backgroundColor]));
+    const lastTick = ref.perTick.at(-1)!;
+    assert.deepEqual(
+      keys.map(([text]) => text),
+      [
+        `contacts: ${lastTick.contacts.toLocaleString('en-US')}`,
+        `new notifications: ${lastTick.notifications.toLocaleString('en-US')}`,
+      ],
+    );
+    assert.notEqual(keys[0]![1], keys[1]![1], 'two colours');
     assert.equal(await page.locator('[data-panel="speed"]').getAttribute('data-tick'), String(TICKS - 1));
     await page.waitForSelector('[data-panel="speed"][data-lag="0"]', { timeout: 10_000 });
     assert.ok(

@@ -3,7 +3,7 @@ import type { PanelSpec } from '../../core/app.ts';
 import type { PanelData, PanelDelta } from '../../server/protocol.ts';
 import { card, type PanelView } from '../../web/charts/card.ts';
 import { alpha, autosize, axis, boxSize, color, INT_INCRS, PALETTE } from '../../web/charts/theme.ts';
-import { fmtInt } from '../../web/dom.ts';
+import { fmtInt, h } from '../../web/dom.ts';
 import type { WebPanelType } from '../web.ts';
 import type { TickCountsData, TickCountsOptions } from './options.ts';
 
@@ -16,6 +16,10 @@ function tickCountsPanel(spec: PanelSpec): PanelView {
   const series = o.series ?? [];
   const colors = series.map((s, i) => color(s.color, PALETTE[i % PALETTE.length]!));
   const c = card(spec);
+  // Which colour is which count (two lines, blue and orange, said nothing of which was contacts), with the
+  // latest tick's values, as the lines panel's legend.
+  const legend = h('div', { class: 'lines-legend' });
+  c.body.parentElement?.insertBefore(legend, c.body);
   let chart: uPlot | undefined;
   // Drawing order: stacked areas from the top of the stack down; lines in their given order.
   const order = o.stacked ? series.map((_, i) => series.length - 1 - i) : series.map((_, i) => i);
@@ -64,10 +68,17 @@ function tickCountsPanel(spec: PanelSpec): PanelView {
     if (!chart) build(data);
     else chart.setData(data);
     const last = d.xs.length - 1;
-    c.summary.textContent =
-      last < 0
-        ? ''
-        : `tick ${d.xs[last]}: ${series.map((s, i) => `${s.label} ${fmtInt(d.counts[i]![last]!)}`).join(' · ')}`;
+    c.summary.textContent = last < 0 ? '' : `tick ${d.xs[last]}`;
+    legend.replaceChildren(
+      ...series.map((s, i) =>
+        h(
+          'span',
+          { class: 'lines-key', 'data-label': s.label },
+          h('span', { class: 'lines-swatch', style: `background:${colors[i]}` }),
+          last < 0 ? s.label : `${s.label}: ${fmtInt(d.counts[i]![last]!)}`,
+        ),
+      ),
+    );
     c.el.dataset.ticks = String(d.xs.length);
     c.el.dataset.totals = d.totals.join(' ');
   };
