@@ -183,6 +183,15 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
       // Consumer groups' names wrap whole and tell the groups apart (cut to the column, each read `buzz.si…`).
       await page.goto(dash.url);
       await page.waitForSelector('table.grid.groups tbody tr');
+      // The throughput legend (eight topics: four lines at this width) stays inside its panel.
+      await page.waitForSelector('.overview .panel.wide .u-legend');
+      const panel = (await page.locator('.overview .panel.wide').boundingBox())!;
+      const legend = (await page.locator('.overview .panel.wide .u-legend').boundingBox())!;
+      assert.ok(legend.height > 40, `a legend of several lines (${legend.height}px)`);
+      assert.ok(
+        legend.y + legend.height <= panel.y + panel.height,
+        `legend ends at ${legend.y + legend.height}, panel at ${panel.y + panel.height}`,
+      );
       const names = await page.locator('table.grid.groups tbody tr td:first-child').evaluateAll((tds) =>
         tds.map((td) => ({
           text: td.textContent ?? '',

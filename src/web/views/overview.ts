@@ -40,6 +40,7 @@ const DASHES: Array<number[] | undefined> = [
 export function overviewView(): View {
   const tiles = h('div', { class: 'tiles' });
   const chartBox = h('div', { class: 'chart' });
+  const chartWrap = h('div', { class: 'chart-wrap' }, chartBox);
   const chartNote = h('div', { class: 'summary', text: 'records/s, last minute' });
   const apps = h('div', { class: 'app-cards' });
   const topics = h('div', { class: 'table-wrap' });
@@ -62,7 +63,7 @@ export function overviewView(): View {
       'section',
       { class: 'panel wide' },
       h('header', {}, h('h3', { text: 'Throughput by topic' }), chartNote),
-      h('div', { class: 'chart-wrap' }, chartBox),
+      chartWrap,
     ),
     h('h2', { text: 'Apps' }),
     apps,
@@ -201,6 +202,10 @@ export function overviewView(): View {
         chartBox,
       );
     } else chart.setData([xs, ...series] as uPlot.AlignedData);
+    // The legend hangs below the plot's fixed box: the panel keeps room for all its lines (eight topics took
+    // four on a phone and ran over the Apps heading).
+    const legend = chartBox.querySelector<HTMLElement>('.u-legend');
+    if (legend) chartWrap.style.paddingBottom = `${legend.offsetHeight + 12}px`;
 
     if (hold.busy()) heldApps = o.apps;
     else drawApps(o.apps);
