@@ -157,7 +157,7 @@ export interface ProcessorTask {
   readonly watermark: number;
   /** Its operators act on the watermark (windows, timers). */
   readonly timed?: boolean;
-  readonly counters: { records: number; late: number; dlq: number };
+  readonly counters: { records: number; late: number; dlq: number; unjoined?: number };
   /** Loads one committed entry of a store before `start` (restore). */
   restoreEntry(store: string, key: string, value: unknown, expiresAt: number | undefined): void;
   start(): void;

@@ -28,6 +28,8 @@ export interface ComponentStatus {
   watermark?: number;
   /** Stateful processors: records that arrived after their window closed (sent to `<topic>.late`). */
   late?: number;
+  /** Stateful processors: stream records an inner join dropped, their key holding no table value. */
+  unjoined?: number;
   /** Stateful processors: the input partitions this process runs tasks for. */
   partitions?: number[];
   /** Stateful processors: every task here had its input ended for good (a bounded run): no window is open. */

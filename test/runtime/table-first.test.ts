@@ -189,9 +189,15 @@ test('a table partition whose records are all deleted (retention, a purge) holds
     const committed = async () =>
       (await broker.listGroups()).filter((g) => g.topic === 'clicks').reduce((n, g) => n + g.committed, 0);
     while (Date.now() < deadline && (await committed()) < keys.length) await new Promise((r) => setTimeout(r, 50));
+    // Processed, and every one dropped by the inner join (their values were deleted): counted, not silent.
+    const deadline2 = Date.now() + 10_000;
+    const unjoined = () =>
+      running.statuses().reduce((n, st) => n + (st.component === 'processor' ? (st.unjoined ?? 0) : 0), 0);
+    while (Date.now() < deadline2 && unjoined() < keys.length) await new Promise((r) => setTimeout(r, 50));
     running.stop();
     await running.done;
     assert.equal(await committed(), keys.length);
+    assert.equal(unjoined(), keys.length, 'each click the inner join dropped is counted');
     assert.deepEqual(
       warnings.filter((w) => /without its table caught up/.test(w)),
       [],

@@ -29,6 +29,7 @@ export class FakeTask implements TaskContext {
   readonly lateRecords: { record: EngineRecord; reason: string }[] = [];
   readonly deadLetters: { record: EngineRecord; error: RunnelError }[] = [];
   readonly outputs: { topic: string; record: OutgoingRecord }[] = [];
+  unjoinedCount = 0;
   clock = 0;
   #maxSeen = Number.NEGATIVE_INFINITY;
   readonly #stores = new Map<string, StoreState>();
@@ -57,6 +58,10 @@ export class FakeTask implements TaskContext {
 
   now(): number {
     return this.clock;
+  }
+
+  unjoined(): void {
+    this.unjoinedCount++;
   }
 
   store(name: string): StoreState {

@@ -471,7 +471,8 @@ function sayInputEnd(end: InputEnd, spec: PipelineSpec, log: ReturnType<typeof l
 
 function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
   for (const s of statuses) {
-    const extra = s.dlq ? `, ${s.dlq} dead-lettered` : '';
+    const unjoined = s.unjoined ? `, ${s.unjoined} not joined (no table value for their key)` : '';
+    const extra = `${s.dlq ? `, ${s.dlq} dead-lettered` : ''}${unjoined}`;
     log.info(
       `${s.component} ${s.name}: ${s.records} record${s.records === 1 ? '' : 's'}${extra}${s.target ? ` → ${s.target}` : ''}`,
     );

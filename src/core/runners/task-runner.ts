@@ -587,16 +587,19 @@ export class TaskRunner {
     const s = this.#o.status.status;
     let late = 0;
     let dlq = 0;
+    let unjoined = 0;
     let wm = Number.POSITIVE_INFINITY;
     for (const t of this.#tasks.values()) {
       late += t.counters.late;
       dlq += t.counters.dlq;
+      unjoined += t.counters.unjoined ?? 0;
       if (t.watermark < wm) wm = t.watermark;
     }
     if (this.#tasks.size > 0) s.inputEnded = wm === Number.POSITIVE_INFINITY;
     s.records += records;
     s.late = late;
     s.dlq = dlq;
+    if (unjoined > 0) s.unjoined = unjoined;
     s.partitions = [...this.#tasks.keys()].sort((a, b) => a - b);
     if (Number.isFinite(wm)) s.watermark = wm;
     s.ts = Date.now();

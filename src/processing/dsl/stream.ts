@@ -192,16 +192,17 @@ export class Stream<V> {
         let missed = false;
         return {
           process(r, ctx, emit) {
-            if (r.key === null) return;
-            const tv = ctx.store(storeName).get<T>(r.key);
-            if (tv === undefined && !options.left) {
+            const tv = r.key === null ? undefined : ctx.store(storeName).get<T>(r.key);
+            if (r.key === null || (tv === undefined && !options.left)) {
+              // Counted, so a drop is never silent: the status, the dashboard and the run's summary say how many.
+              ctx.unjoined();
               // Said once per task: a table fed at the same time as its stream may not hold a key yet, and
               // an inner join then drops the record, which read as records lost.
               if (!missed)
                 ctx.log.warn(
                   `${name}: a record of key ${JSON.stringify(r.key)} found no value in the table and is not joined ` +
-                    '(an inner join); more may follow, unsaid. A table fed beside its stream may not hold a key yet: ' +
-                    'produce the table first, or join with { left: true }',
+                    '(an inner join); more may follow, counted as `unjoined` in its status. A table fed beside its ' +
+                    'stream may not hold a key yet: produce the table first, or join with { left: true }',
                 );
               missed = true;
               return;

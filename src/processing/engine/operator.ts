@@ -41,6 +41,8 @@ export interface TaskContext {
   deadLetter(record: EngineRecord, error: RunnelError): void;
   /** Sends a record that arrived after its window closed to `<its topic>.late` with the reason. */
   late(record: EngineRecord, reason: string): void;
+  /** Counts a stream record an inner join dropped, its key holding no table value (status `unjoined`). */
+  unjoined(): void;
 }
 
 /** A store an operator needs: created per partition, restored on assignment, committed by changed keys. */

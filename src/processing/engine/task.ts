@@ -68,6 +68,7 @@ interface Counters {
   records: number;
   late: number;
   dlq: number;
+  unjoined: number;
 }
 
 /**
@@ -78,7 +79,7 @@ interface Counters {
 export class Task {
   readonly partition: number;
   readonly stores = new Map<string, StoreState>();
-  readonly counters: Counters = { records: 0, late: 0, dlq: 0 };
+  readonly counters: Counters = { records: 0, late: 0, dlq: 0, unjoined: 0 };
   readonly #o: TaskOptions;
   readonly #wm: WatermarkTracker;
   readonly #ops = new Map<number, Operator>();
@@ -506,6 +507,9 @@ export class Task {
         );
       },
       late: (rec, reason) => this.#late(rec, reason),
+      unjoined: () => {
+        this.counters.unjoined++;
+      },
     };
   }
 

@@ -389,7 +389,7 @@ const DATES_FROM_MS = 1e12;
  * page threw "Invalid time value" and drew no app after it.
  */
 function engineLine(c: ComponentView): HTMLElement | null {
-  if (c.watermark === undefined && !c.late) return null;
+  if (c.watermark === undefined && !c.late && !c.unjoined) return null;
   const when = c.watermark === undefined ? Number.NaN : new Date(c.watermark).getTime();
   const wm =
     c.watermark === undefined
@@ -400,10 +400,18 @@ function engineLine(c: ComponentView): HTMLElement | null {
           ? `watermark at ${fmtInt(Math.floor(when / 1000))} s of event time`
           : `watermark ${new Date(when).toISOString().replace('T', ' ').slice(0, 19)}`;
   const late = c.late ? ` · ${fmtInt(c.late)} late` : '';
+  // An inner join's drops, counted: no table value for their key (see the join in the README).
+  const unjoined = c.unjoined ? ` · ${fmtInt(c.unjoined)} not joined` : '';
   return h('div', {
-    class: `muted small ${c.late ? 'warn-text' : ''}`,
+    class: `muted small ${c.late || c.unjoined ? 'warn-text' : ''}`,
     'data-watermark': String(c.watermark ?? ''),
-    text: `${wm}${late}`,
+    ...(c.unjoined
+      ? {
+          'data-unjoined': String(c.unjoined),
+          title: 'stream records an inner join dropped: no table value for their key',
+        }
+      : {}),
+    text: `${wm}${late}${unjoined}`,
   });
 }
 
