@@ -78,8 +78,6 @@ export class TaskRunner {
   readonly #tables: Set<string>;
   /** Per joining task, the stream records read and not processed yet (see HeldStream). */
   readonly #held = new Map<ProcessorTask, HeldStream>();
-  /** Per table partition, the next offset after the last record polled (where the broker has no position). */
-  readonly #readTo = new Map<string, number>();
   /** The tables' partitions' bounds (first offset held, end), looked up at `#endsAt`. */
   readonly #ends = new Map<string, Array<{ start: number; end: number }>>();
   #endsAt = Number.NEGATIVE_INFINITY;
@@ -193,13 +191,11 @@ export class TaskRunner {
             }
             touched.add(task);
             const key = tpKey(first.topic, first.partition);
-            if (this.#tables.size > 0) {
-              if (this.#tables.has(first.topic)) this.#readTo.set(key, records[end - 1]!.offset + 1);
-              else {
-                this.#heldOf(task).hold(records, i, end);
-                i = end;
-                continue;
-              }
+            // A joining task's stream waits for its tables (see #release); table records go in at once.
+            if (this.#tables.size > 0 && !this.#tables.has(first.topic)) {
+              this.#heldOf(task).hold(records, i, end);
+              i = end;
+              continue;
             }
             const before = task.counters.records;
             let yielded: Promise<void> | undefined;
@@ -387,10 +383,7 @@ export class TaskRunner {
     this.#endedTasks.delete(task);
     this.#held.delete(task);
     this.#tasks.delete(task.partition);
-    for (const topic of this.#o.processor.inputs) {
-      this.#consumed.delete(tpKey(topic, task.partition));
-      this.#readTo.delete(tpKey(topic, task.partition));
-    }
+    for (const topic of this.#o.processor.inputs) this.#consumed.delete(tpKey(topic, task.partition));
   }
 
   #heldOf(task: ProcessorTask): HeldStream {
@@ -462,11 +455,8 @@ export class TaskRunner {
   #tablePosition(consumer: Consumer, topic: string, partition: number): number {
     const key = tpKey(topic, partition);
     return (
-      consumer.position?.(topic, partition) ??
-      this.#readTo.get(key) ??
-      this.#consumed.get(key) ??
-      this.positions.get(key) ??
-      0
+      // Where the broker keeps none (local): table records are never held, so what was read is processed.
+      consumer.position?.(topic, partition) ?? this.#consumed.get(key) ?? this.positions.get(key) ?? 0
     );
   }
 
