@@ -101,13 +101,19 @@ async function progress(
   const counted = removed > 0 ? `${records(total)} now; ${removed} earlier ones removed` : records(total);
   return behind === 0
     ? { text: `up to date with ${topic} (${counted})` }
-    : { text: `${behind} of ${records(total)} of ${topic} not ${done} yet; catch up with: ${catchUp}`, behind: true };
+    : {
+        text: `${behind} of ${records(total)} of ${topic} not ${done} yet; catch up with: ${catchUp}`,
+        behind: true,
+        waiting: records(behind),
+      };
 }
 
 /** One check's answer: `behind` when it works but has not written everything yet (shown as `lag`). */
 interface Detail {
   text: string;
   behind?: boolean;
+  /** Behind: what is still to write, counted (`20 records`; on Kafka, offsets). */
+  waiting?: string;
 }
 
 /**
@@ -201,20 +207,17 @@ export function registerVerifyCommand(program: Command): void {
                 checkPlaces([{ path: sink.file, kind: 'file', what: `${sink.name} output`, fix: FOLDER_FIX }]);
                 // It holds nothing yet: what its topic holds is all still to write.
                 if (!broker || !sink.storedPositions) return `${sink.target}: not written yet`;
-                // No run ever wrote it (its group never committed): it was left out (--sinks, or an app's
-                // flag: the demo turns stopcovid's 5-million-line people file off). Telling to catch it up
-                // had a trial write 483 MB in 20 s; what it would write is said instead.
                 // Left out, not behind: the app's consume side has run (another of its groups committed), this
-                // sink's never.
+                // sink's never (--sinks, or an app's flag: the demo turns stopcovid's 5-million-line people file
+                // off). Telling to catch it up had a trial write 483 MB in 20 s; what it would write is said instead.
                 const group = sinkGroup(spec.app, sink.name, sink.target);
                 const groups = new Set((await broker.listGroups()).map((g) => g.group));
                 const leftOut = !groups.has(group) && [...groups].some((g) => g.startsWith(`runnel.${spec.app}.`));
                 const d = await progress(broker, catchUp(runAs), sink.target, topic, []);
                 if (!leftOut || !d.behind) return { ...d, text: `${sink.target}: ${d.text}` };
-                const count = /^(\d+) of /.exec(d.text)?.[1] ?? 'all the';
                 return (
                   `${sink.target}: never written: no run so far included this sink (--sinks, or a flag of the app, ` +
-                  `left it out); a \`runnel consume ${runAs}\` that includes it would write ${count} records of ${topic}`
+                  `left it out); a \`runnel consume ${runAs}\` that includes it would write ${d.waiting} of ${topic}`
                 );
               }
               const pid = await inUseBy(() => writable(sink));
