@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
+import type { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import type { Broker } from '../../src/core/broker.ts';
 import { runPipeline } from '../../src/core/pipeline.ts';
 import { defineApp, z } from '../../src/index.ts';
@@ -49,6 +50,29 @@ async function readAll<T>(broker: Broker, topic: string): Promise<T[]> {
   return out;
 }
 
+/** A log that keeps the warnings. */
+function warningsLog() {
+  const warnings: string[] = [];
+  return { warnings, log: { info() {}, debug() {}, error() {}, warn: (m: string) => warnings.push(m) } };
+}
+
+/** Polls `done` every 50 ms until it holds or `ms` pass. */
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !(await done())) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** `fn` on a fresh local broker in a folder of its own, both gone after. */
+async function onLocalBroker(fn: (broker: LocalBroker, dir: string) => Promise<void>): Promise<void> {
+  const { broker, dir } = await tempBroker();
+  try {
+    await fn(broker, dir);
+  } finally {
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Writes the stream, then two versions of every profile; runs the join to the end; checks every click. */
 async function backlogJoin(broker: Broker, dir: string, rekey: boolean, n = names(), id = 'tf'): Promise<void> {
   const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
@@ -66,8 +90,7 @@ async function backlogJoin(broker: Broker, dir: string, rekey: boolean, n = name
       users.map((u, i) => ({ key: u, value: { country: `c${(i + version) % 5}`, version } })),
     );
   const spec = await joinApp(rekey, n, id).build({ dataDir: join(dir, 'data'), sinks: [], env: {} });
-  const warnings: string[] = [];
-  const log = { info() {}, debug() {}, error() {}, warn: (m: string) => warnings.push(m) };
+  const { warnings, log } = warningsLog();
   await runPipeline({ broker, spec, log, roles: { sources: false, consumers: true }, drain: true }).done;
   // The reference: each click with its user's last profile.
   const latest = new Map(users.map((u, i) => [u, `c${(i + 2) % 5}`]));
@@ -84,15 +107,8 @@ async function backlogJoin(broker: Broker, dir: string, rekey: boolean, n = name
 
 for (const rekey of [false, true]) {
   const how = rekey ? 'behind a keyBy' : 'keyed by its topic';
-  test(`a join started on a backlog finds every key's latest table value, the stream written first (${how})`, async () => {
-    const { broker, dir } = await tempBroker();
-    try {
-      await backlogJoin(broker, dir, rekey);
-    } finally {
-      await broker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  test(`a join started on a backlog finds every key's latest table value, the stream written first (${how})`, () =>
+    onLocalBroker((broker, dir) => backlogJoin(broker, dir, rekey)));
 }
 
 test('on Kafka too: a join started on a backlog finds every latest table value (the consumer position counts)', {
@@ -111,16 +127,15 @@ test('on Kafka too: a join started on a backlog finds every latest table value (
   }
 });
 
-test('a table whose end is out of reach holds the stream back only until its position stalls, and says so', async () => {
-  const { broker, dir } = await tempBroker();
-  try {
+test('a table whose end is out of reach holds the stream back only until its position stalls, and says so', () =>
+  onLocalBroker(async (broker, dir) => {
     for (const topic of ['clicks', 'profiles', 'joined']) await broker.createTopic(topic, { partitions: 3 });
     await broker.produce('profiles', [{ key: 'ann', value: { country: 'fr', version: 1 } }]);
     await broker.produce(
       'clicks',
       Array.from({ length: 50 }, (_, n) => ({ key: 'ann', value: { user: 'ann', n } })),
     );
-    // A broker whose table end is always ahead of what can be read (a transaction left open on Kafka).
+    // A broker whose table end is always ahead of what can be read (a partition it will not serve).
     const stuck = new Proxy(broker, {
       get(target, prop, receiver) {
         if (prop === 'describeTopic')
@@ -134,13 +149,10 @@ test('a table whose end is out of reach holds the stream back only until its pos
       },
     }) as Broker;
     const spec = await joinApp(false).build({ dataDir: join(dir, 'data'), sinks: [], env: {} });
-    const warnings: string[] = [];
-    const log = { info() {}, debug() {}, error() {}, warn: (m: string) => warnings.push(m) };
+    const { warnings, log } = warningsLog();
     // Not a drain: a drain waits for that end too. Stopped once the join has written every click.
     const running = runPipeline({ broker: stuck, spec, log, roles: { sources: false, consumers: true } });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await readAll(broker, 'joined')).length < 50)
-      await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await readAll(broker, 'joined')).length >= 50, 30_000);
     running.stop();
     await running.done;
     const got = await readAll<{ n: number; country: string }>(broker, 'joined');
@@ -153,15 +165,10 @@ test('a table whose end is out of reach holds the stream back only until its pos
       /joining without its table caught up: profiles have not moved for 1000 ms/.test(w),
     );
     assert.equal(said.length, 1, warnings.join('\n'));
-  } finally {
-    await broker.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a table partition whose records are all deleted (retention, a purge) holds nothing back and warns of nothing', async () => {
-  const { broker, dir } = await tempBroker();
-  try {
+test('a table partition whose records are all deleted (retention, a purge) holds nothing back and warns of nothing', () =>
+  onLocalBroker(async (broker, dir) => {
     for (const topic of ['clicks', 'profiles', 'joined']) await broker.createTopic(topic, { partitions: 3 });
     // One profile per partition, then every partition's records deleted: start = end > 0, nothing to read.
     const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
@@ -181,19 +188,16 @@ test('a table partition whose records are all deleted (retention, a purge) holds
       keys.map((k, n) => ({ key: k, value: { user: k, n } })),
     );
     const spec = await joinApp(false).build({ dataDir: join(dir, 'data'), sinks: [], env: {} });
-    const warnings: string[] = [];
-    const log = { info() {}, debug() {}, error() {}, warn: (m: string) => warnings.push(m) };
+    const { warnings, log } = warningsLog();
     const running = runPipeline({ broker, spec, log, roles: { sources: false, consumers: true } });
     // Every click is processed (and, its key's value deleted, not joined): the group's offsets reach the end.
-    const deadline = Date.now() + 30_000;
     const committed = async () =>
       (await broker.listGroups()).filter((g) => g.topic === 'clicks').reduce((n, g) => n + g.committed, 0);
-    while (Date.now() < deadline && (await committed()) < keys.length) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await committed()) >= keys.length, 30_000);
     // Processed, and every one dropped by the inner join (their values were deleted): counted, not silent.
-    const deadline2 = Date.now() + 10_000;
     const unjoined = () =>
       running.statuses().reduce((n, st) => n + (st.component === 'processor' ? (st.unjoined ?? 0) : 0), 0);
-    while (Date.now() < deadline2 && unjoined() < keys.length) await new Promise((r) => setTimeout(r, 50));
+    await until(() => unjoined() >= keys.length, 10_000);
     running.stop();
     await running.done;
     assert.equal(await committed(), keys.length);
@@ -202,8 +206,4 @@ test('a table partition whose records are all deleted (retention, a purge) holds
       warnings.filter((w) => /without its table caught up/.test(w)),
       [],
     );
-  } finally {
-    await broker.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
