@@ -15,4 +15,16 @@ export default defineConfig({
     chunkSizeWarningLimit: 300,
   },
   server: { host: '127.0.0.1' },
+  plugins: [
+    {
+      // Vite only warns and puts an empty shim in place of a Node built-in, which then fails in the
+      // browser at the first call. A browser module that reaches one is a build error instead.
+      name: 'runnel:no-node-builtins',
+      enforce: 'pre',
+      resolveId(id, importer) {
+        if (id.startsWith('node:')) this.error(`${importer ?? '?'} imports ${id}: browser code cannot use Node built-ins`);
+        return null;
+      },
+    },
+  ],
 });

@@ -16,7 +16,8 @@ import { newRunStart } from './runners/replay-resume.ts';
 import { SinkRunner } from './runners/sink-runner.ts';
 import { runSource, sourceContext } from './runners/source-runner.ts';
 import { TaskRunner } from './runners/task-runner.ts';
-import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC, StatusCell } from './status.ts';
+import { type ComponentKind, type ComponentStatus, STATUS_RETENTION_MS, STATUS_TOPIC } from './status.ts';
+import { StatusCell } from './status-cell.ts';
 
 export type { InputEnd } from './runners/drain.ts';
 

@@ -1,7 +1,7 @@
 import { backoffMs, sleep } from './backoff.ts';
 import { formatError, isPermanent, toRunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { StatusCell } from './status.ts';
+import type { StatusCell } from './status-cell.ts';
 
 export interface RetryOptions {
   signal: AbortSignal;

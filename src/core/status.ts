@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 export const STATUS_TOPIC = '_runnel.status';
 /** Status records are only interesting while fresh; an hour is plenty for a dashboard opened late. */
 export const STATUS_RETENTION_MS = 3600_000;
@@ -55,21 +53,6 @@ export const ended = (state: ComponentState): boolean => state === 'stopped' || 
  */
 export function canControl(s: ComponentStatus, stale: boolean): boolean {
   return s.component === 'source' && s.speed !== undefined && !stale && !ended(s.state);
-}
-
-export class StatusCell {
-  readonly status: ComponentStatus;
-
-  constructor(init: Omit<ComponentStatus, 'state' | 'records' | 'dlq' | 'ts'>) {
-    this.status = { host: hostname(), ...init, state: 'starting', records: 0, dlq: 0, ts: Date.now() };
-  }
-
-  set(state: ComponentState, lastError?: string): void {
-    this.status.state = state;
-    if (lastError !== undefined) this.status.lastError = lastError;
-    else if (state === 'ok') delete this.status.lastError;
-    this.status.ts = Date.now();
-  }
 }
 
 /** A status record's value, if it is one: the status topic is a topic like any other, anyone can write it. */

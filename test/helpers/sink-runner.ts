@@ -2,7 +2,7 @@ import type { Broker } from '../../src/core/broker.ts';
 import type { Sink } from '../../src/core/connector.ts';
 import { type Logger, silentLogger } from '../../src/core/log.ts';
 import { SinkRunner } from '../../src/core/runners/sink-runner.ts';
-import { StatusCell } from '../../src/core/status.ts';
+import { StatusCell } from '../../src/core/status-cell.ts';
 
 /** A sink runner of app `app` over `topic`, with its status cell and the controller that stops it. */
 export function runnerFor(broker: Broker, app: string, topic: string, sink: Sink, log: Logger = silentLogger) {

@@ -11,7 +11,7 @@ import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/log.ts';
 import { newRunStart } from '../../src/core/runners/replay-resume.ts';
 import { runSource, type SourceEnd } from '../../src/core/runners/source-runner.ts';
-import { StatusCell } from '../../src/core/status.ts';
+import { StatusCell } from '../../src/core/status-cell.ts';
 
 /** An input of good and bad items (item i is bad when bad[i]), read in batches of the given sizes. */
 function replaySource(bad: boolean[], batches: number[], input = 'mem://input', bytes = bad.length): Source {

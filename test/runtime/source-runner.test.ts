@@ -10,7 +10,7 @@ import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/log.ts';
 import type { OutgoingRecord } from '../../src/core/record.ts';
 import { runSource } from '../../src/core/runners/source-runner.ts';
-import { StatusCell } from '../../src/core/status.ts';
+import { StatusCell } from '../../src/core/status-cell.ts';
 
 /** A source of one batch of `n` numbered records. */
 function numbers(n: number): Source {

@@ -7,7 +7,7 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import type { ProcessorTask, TaskProcessor } from '../../src/core/connector.ts';
 import type { Logger } from '../../src/core/log.ts';
 import { TaskRunner, taskGroup } from '../../src/core/runners/task-runner.ts';
-import { StatusCell } from '../../src/core/status.ts';
+import { StatusCell } from '../../src/core/status-cell.ts';
 
 /** A processor that only reads: its commits carry the positions, which the state backend fences. */
 const reader: TaskProcessor = {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadApp } from '../../apps/index.ts';
-import { StatusCell } from '../../core/status.ts';
+import { StatusCell } from '../../core/status-cell.ts';
 import { appOptions, openBroker, type PipelineFlags } from '../context.ts';
 import { SinkThreads } from './host.ts';
 

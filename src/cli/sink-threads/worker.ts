@@ -9,7 +9,7 @@ import { loadApp } from '../../apps/index.ts';
 import type { Broker } from '../../core/broker.ts';
 import { ErrorCodes, RunnelError, toRunnelError } from '../../core/errors.ts';
 import { SinkRunner } from '../../core/runners/sink-runner.ts';
-import { StatusCell } from '../../core/status.ts';
+import { StatusCell } from '../../core/status-cell.ts';
 import { appOptions, logger, openBroker } from '../context.ts';
 import type { FromThread, ThreadData, ToThread, WireError } from './protocol.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Broker } from '../broker.ts';
 import { type TopicPartitionOffset, tpKey } from '../record.ts';
-import { StatusCell } from '../status.ts';
+import { StatusCell } from '../status-cell.ts';
 import { backlogGate, type Paced } from './backlog.ts';
 
 /** A topic of two partitions, each `end` records long, and a consumer at `at` on each, moving all along. */

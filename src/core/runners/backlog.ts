@@ -1,7 +1,7 @@
 import { sleep } from '../backoff.ts';
 import { type Broker, endOffsets } from '../broker.ts';
 import { type TopicPartitionOffset, tpKey } from '../record.ts';
-import type { StatusCell } from '../status.ts';
+import type { StatusCell } from '../status-cell.ts';
 
 /** A consumer of this process the sources may wait for: how far it has committed, and whether it works. */
 export interface Paced {

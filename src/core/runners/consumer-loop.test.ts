@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Broker, Consumer } from '../broker.ts';
 import { silentLogger } from '../log.ts';
 import type { StreamRecord } from '../record.ts';
-import { StatusCell } from '../status.ts';
+import { StatusCell } from '../status-cell.ts';
 import { ConsumerLoop, positionsOf } from './consumer-loop.ts';
 
 const rec = (topic: string, partition: number, offset: number): StreamRecord => ({

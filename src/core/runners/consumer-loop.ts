@@ -13,7 +13,7 @@ import {
 } from '../record.ts';
 import type { RecreatedTopic } from '../recreated-topic.ts';
 import { retrying } from '../retry.ts';
-import type { StatusCell } from '../status.ts';
+import type { StatusCell } from '../status-cell.ts';
 import { FRESH_START, foreignOutput } from '../stored-output.ts';
 
 export interface ConsumerLoopOptions {

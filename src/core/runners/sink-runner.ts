@@ -4,7 +4,7 @@ import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
 import { formatError, toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { retrying } from '../retry.ts';
-import type { StatusCell } from '../status.ts';
+import type { StatusCell } from '../status-cell.ts';
 import { columnSlips } from './column-slips.ts';
 import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';

@@ -6,7 +6,7 @@ import { deadLetterForInput, dlqTopic, misfit, rawOf, warnDeadLetter } from '../
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
-import type { StatusCell } from '../status.ts';
+import type { StatusCell } from '../status-cell.ts';
 import { newRunStart, produceBatch, replayedItems } from './replay-resume.ts';
 import { markPartitionEnds, newestRunMarks } from './run-mark.ts';
 

@@ -5,7 +5,7 @@ import { ErrorCodes, isRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type TopicPartitionOffset, tpKey } from '../record.ts';
 import { retrying } from '../retry.ts';
-import type { StatusCell } from '../status.ts';
+import type { StatusCell } from '../status-cell.ts';
 import { raiseToGroup } from './consumer-loop.ts';
 import { HeldStream } from './table-first.ts';
 

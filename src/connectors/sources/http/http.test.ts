@@ -15,7 +15,7 @@ import { createSource } from '../../../core/connector-registry.ts';
 import { ErrorCodes, formatError, isRunnelError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/log.ts';
 import { runSource } from '../../../core/runners/source-runner.ts';
-import { StatusCell } from '../../../core/status.ts';
+import { StatusCell } from '../../../core/status-cell.ts';
 import '../index.ts';
 import { retryAfterMs } from './http.ts';
 
