@@ -2,7 +2,7 @@
  * Types flow from a source's schema through every step: each `@ts-expect-error` line below must be a
  * compile error, and `npm run typecheck` (run by CI) fails if one of them compiles. Never executed.
  */
-import { defineApp, TopologyBuilder, valueStore, z } from '../../src/index.ts';
+import { defineApp, sink, source, TopologyBuilder, valueStore, z } from '../../src/index.ts';
 
 const Reading = z.object({ sensor: z.string(), celsius: z.number(), at: z.string() });
 const t = new TopologyBuilder('types');
@@ -78,3 +78,20 @@ readings.keyBy((r) => r.sensor, { repartition: true });
 defineApp({ name: 'kinds', pipeline() {}, sinks: [{ topic: 'readings', kinds: ['sqlite', 'jsonl'] }] });
 // @ts-expect-error: no sink kind 'sqllite'
 defineApp({ name: 'kinds2', pipeline() {}, sinks: [{ topic: 'readings', kinds: ['sqllite'] }] });
+
+// Sources and sinks by name are typed by their options (SourceConfigs, SinkConfigs).
+source('csv', { path: 'r.csv', columns: { temperature: 'number' }, rate: 10 });
+source('generator', { rate: 10, seed: 1 });
+sink('sqlite', { path: 'out.sqlite', table: 'readings' });
+// @ts-expect-error: no source kind 'cvs'
+source('cvs', { path: 'r.csv' });
+// @ts-expect-error: a misspelt option (timestampColum)
+source('csv', { path: 'r.csv', timestampColum: 'at' });
+// @ts-expect-error: the csv source needs a path
+source('csv', { rate: 10 });
+// @ts-expect-error: rate is a number
+source('generator', { rate: '10' });
+// @ts-expect-error: no sink kind 'sqllite'
+sink('sqllite', { path: 'out.sqlite', table: 'readings' });
+// @ts-expect-error: a table sink needs its table
+sink('duckdb', { path: 'out.duckdb' });
