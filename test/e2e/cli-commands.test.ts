@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createBroker } from '../../src/core/broker-registry.ts';
 import { runCli, startCli, workspace } from '../helpers/cli.ts';
@@ -92,23 +94,30 @@ test('runnel tail of a missing topic: one line with the closest ten topics and h
   );
 });
 
-test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {
-  const ws = workspace();
-  const child = startCli(['dashboard', '--port', '0', '--broker', ws.broker]);
+/** `runnel dashboard …` started: its first line with the URL, within 20 s, and what it wrote to stderr so far. */
+function dashboard(args: string[], cwd?: string) {
+  const child = startCli(args, cwd === undefined ? {} : { cwd });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const line = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL after 20 s: ${stdout} ${stderr}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d;
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+      const m = /^runnel dashboard on .*http:\/\/.*$/m.exec(stdout);
       if (m) {
         clearTimeout(timer);
         resolve(m[0]);
       }
     });
   });
+  return { child, line, stderr: () => stderr };
+}
+
+test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops cleanly on Ctrl-C', async () => {
+  const ws = workspace();
+  const { child, line, stderr } = dashboard(['dashboard', '--port', '0', '--broker', ws.broker]);
+  const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(await line)![0];
   const info = await fetch(new URL('/api/info', url));
   assert.equal(info.status, 200);
   const body = (await info.json()) as { apps: Array<{ name: string }> };
@@ -118,11 +127,47 @@ test('runnel dashboard (the real CLI) prints its URL, serves the API, and stops 
   );
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGINT');
-  assert.equal(await exit, 0, stderr);
+  assert.equal(await exit, 0, stderr());
 });
 
 test('runnel kafka status (the real CLI) answers for a port with no broker: not running, exit 1', async () => {
   const r = await runCli(['kafka', 'status', '--port', '9555'], { timeoutMs: 30_000 });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^kafka not running on 127\.0\.0\.1:9555; ready: no/);
+});
+
+test('run and consume say at start how to watch them live: a dashboard command that opens on their broker', async () => {
+  const ws = workspace();
+  // Not ./data where the commands run: the dashboard would not find it by itself.
+  const dataDir = join(ws.dir, 'out');
+  const flags = ['--broker', ws.broker, '--data-dir', dataDir];
+  const brokerFile = ws.broker.slice('local:'.length);
+  const hints = (stderr: string) => stderr.split('\n').filter((l) => l.includes('see it live: '));
+  const args = ['--limit', '5', '--rate', '0', '--sinks', 'jsonl'];
+  // The command as the user would type it, from what this run was given: the broker and the data folder.
+  const expected = `[buzz] see it live: npx runnel dashboard --broker local:${brokerFile} --data-dir ${dataDir}`;
+  const run = await runCli(['run', 'buzz', ...args, ...flags], { cwd: ws.dir });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(hints(run.stderr), [expected]);
+  // The default data folder (./data where it runs) is what the dashboard takes there too: not repeated.
+  const relative = await runCli(['run', 'buzz', ...args, '--broker', 'local:broker.db'], { cwd: ws.dir });
+  assert.equal(relative.code, 0, relative.stderr);
+  assert.deepEqual(hints(relative.stderr), [`[buzz] see it live: npx runnel dashboard --broker local:${brokerFile}`]);
+  const consume = await runCli(['consume', 'buzz', '--drain', '--sinks', 'jsonl', ...flags], { cwd: ws.dir });
+  assert.equal(consume.code, 0, consume.stderr);
+  assert.deepEqual(hints(consume.stderr), [expected]);
+  // A producer has nothing of its own to watch; --quiet says nothing.
+  const produce = await runCli(['produce', 'buzz', ...args.slice(0, 4), ...flags], { cwd: ws.dir });
+  assert.equal(produce.code, 0, produce.stderr);
+  assert.deepEqual(hints(produce.stderr), []);
+  const quiet = await runCli(['run', 'buzz', ...args, '--quiet', ...flags], { cwd: ws.dir });
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.deepEqual(hints(quiet.stderr), []);
+  // The printed command is one the dashboard takes: run from elsewhere, it serves this broker.
+  const words = expected.split('see it live: npx runnel ')[1]!.split(' ');
+  const { child, line, stderr } = dashboard([...words, '--port', '0'], tmpdir());
+  assert.match(await line, new RegExp(`^runnel dashboard on local:${brokerFile.replaceAll('.', '\\.')}: http://`));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  assert.equal(await exit, 0, stderr());
 });

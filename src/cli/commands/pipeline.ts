@@ -23,6 +23,7 @@ import {
   type PipelineFlags,
   SINK_KINDS,
 } from '../context.ts';
+import { dashboardHint } from '../dashboard-hint.ts';
 import { printBinding } from '../print-sink.ts';
 import { Progress } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
@@ -271,6 +272,8 @@ export async function runApp(
   log.info(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
+  // What runs the sinks is what the dashboard shows; a `produce` alone has only its sources to show.
+  if (roles.consumers) log.info(dashboardHint(broker.url, appOptions(flags, env).dataDir));
   if (roles.consumers) {
     // Only consumers share groups: a `produce` beside this `consume` is the usual split, not a scale-out.
     const others = await otherRunningPids(broker, app.name, Date.now(), ['processor', 'sink']);
