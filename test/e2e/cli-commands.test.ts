@@ -94,6 +94,48 @@ test('runnel tail of a missing topic: one line with the closest ten topics and h
   );
 });
 
+test('runnel tail -n N prints the N latest records of the whole topic by timestamp, not N per partition', async () => {
+  const ws = workspace();
+  const broker = await createBroker(ws.broker);
+  await broker.connect();
+  await broker.createTopic('spread', { partitions: 6 });
+  // Keys spread the records over the partitions unevenly; time goes on as they are produced, in batches
+  // whose records share a second (ties across partitions).
+  const base = Date.UTC(2026, 0, 1);
+  for (let batch = 0; batch < 12; batch++)
+    await broker.produce(
+      'spread',
+      Array.from({ length: 5 }, (_, i) => ({
+        key: `k${batch * 5 + i}`,
+        value: { batch, i },
+        timestamp: base + batch * 1000 + (i % 2) * 500,
+      })),
+    );
+  const held: Array<{ partition: number; offset: number; timestamp: number }> = [];
+  for (const p of (await broker.describeTopic('spread'))!.partitions)
+    held.push(...(await broker.read('spread', p.partition, p.startOffset, p.endOffset - p.startOffset)));
+  await broker.close();
+  assert.equal(held.length, 60);
+  assert.ok(new Set(held.map((r) => r.partition)).size > 1, 'records on several partitions');
+  const latest = (n: number) =>
+    held
+      .map(({ partition, offset, timestamp }) => ({ partition, offset, timestamp }))
+      .sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset)
+      .slice(held.length - Math.min(n, held.length));
+  for (const n of [0, 1, 7, 60, 100]) {
+    const r = await runCli(['tail', 'spread', '-n', String(n), '--no-follow', '--broker', ws.broker], {
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const printed = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { partition: number; offset: number; timestamp: number })
+      .map(({ partition, offset, timestamp }) => ({ partition, offset, timestamp }));
+    assert.deepEqual(printed, latest(n), `-n ${n}`);
+  }
+});
+
 /** `runnel dashboard …` started: its first line with the URL, within 20 s, and what it wrote to stderr so far. */
 function dashboard(args: string[], cwd?: string) {
   const child = startCli(args, cwd === undefined ? {} : { cwd });

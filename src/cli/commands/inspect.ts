@@ -43,6 +43,38 @@ async function lastRecordsFrom(
   }
 }
 
+/**
+ * Prints the `n` latest records of the whole topic, oldest first, and returns where each partition goes on.
+ * `-n 10` on a six-partition topic printed 60 lines, ten per partition, where `tail -n` means the last ten
+ * lines. Latest by timestamp across partitions (offsets do not compare between them), among each partition's
+ * last `n`: where a partition's timestamps grow with its offsets (as produced), those hold the topic's
+ * latest `n`, and the topic is not read whole to find them. Ties keep partition, then offset order.
+ */
+async function latestRecords(
+  broker: Broker,
+  topic: string,
+  partitions: Array<{ partition: number; startOffset: number; endOffset: number }>,
+  n: number,
+  print: (records: StreamRecord[]) => void,
+): Promise<Array<{ partition: number; at: number }>> {
+  const positions: Array<{ partition: number; at: number }> = [];
+  const candidates: StreamRecord[] = [];
+  for (const p of partitions) {
+    let at = await lastRecordsFrom(broker, topic, p, n);
+    // Read to the end as described: what lands meanwhile is printed after, as new records.
+    while (at < p.endOffset) {
+      const records = await broker.read(topic, p.partition, at, Math.max(n, 1));
+      if (records.length === 0) break;
+      candidates.push(...records.filter((r) => r.offset < p.endOffset));
+      at = records[records.length - 1]!.offset + 1;
+    }
+    positions.push({ partition: p.partition, at: Math.min(at, p.endOffset) });
+  }
+  candidates.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
+  print(n === 0 ? [] : candidates.slice(-n));
+  return positions;
+}
+
 export function registerInspectCommands(program: Command): void {
   program
     .command('topics')
@@ -97,7 +129,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--from-beginning', 'start at the oldest record held')
     .option(
       '-n, --lines <n>',
-      'start with the last N records per partition',
+      "start with the topic's N latest records: by timestamp across its partitions, of each one's last N",
       numberFlag('-n', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
       10,
     )
@@ -114,16 +146,12 @@ export function registerInspectCommands(program: Command): void {
             value: topic,
           });
         }
-        const positions: Array<{ partition: number; at: number }> = [];
-        for (const p of info.partitions) {
-          positions.push({
-            partition: p.partition,
-            at: flags.fromBeginning ? p.startOffset : await lastRecordsFrom(broker, topic, p, flags.lines),
-          });
-        }
         const print = (records: StreamRecord[]) => {
           for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
         };
+        const positions = flags.fromBeginning
+          ? info.partitions.map((p) => ({ partition: p.partition, at: p.startOffset }))
+          : await latestRecords(broker, topic, info.partitions, flags.lines, print);
         // Printing a long topic from the beginning reads and writes synchronously: let Ctrl-C in.
         const yielder = new Yielder();
         for (;;) {
