@@ -102,6 +102,12 @@ export interface Source {
    * that count to the next run's read() as ctx.skip. Absent: every run reads the input from its start.
    */
   replay?(): ReplayInput | undefined;
+  /**
+   * It goes on in a later run after what it put on its topic (a simulation that resumes from its newest
+   * tick, see SourceContext.newest), as a replay does: a run that `--limit` cuts leaves its input open, so
+   * the windows stay open for the next run instead of closing for good and sending all it adds to `.late`.
+   */
+  readonly resumes?: boolean;
 }
 
 export interface SinkContext {

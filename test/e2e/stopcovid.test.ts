@@ -60,6 +60,19 @@ function assertNotesOf(notes: Note[], expected: typeof want.notifications): void
   );
 }
 
+/** The people table after a whole run of TICKS: everyone once, as of the last tick, in the reference's state. */
+function assertPeople(db: string): void {
+  const people = sqliteRows<{ people_id: number; health_status: number; tick: number }>(
+    db,
+    'SELECT people_id, health_status, tick FROM people ORDER BY people_id',
+  );
+  assert.equal(people.length, SIM.people);
+  for (const p of people) {
+    assert.equal(p.tick, TICKS - 1);
+    assert.equal(p.health_status, want.status.get(p.people_id), `status of ${p.people_id}`);
+  }
+}
+
 /** A workspace whose broker holds a run of `ticks` ticks produced by `runnel produce`, and that run's env. */
 async function produced(sim: typeof SIM, ticks: number, prefix: string) {
   const big = env({
@@ -334,15 +347,7 @@ test('stopcovid stopped mid-run and run again goes on from the next tick: one un
   assert.match(second.stderr, /ticks 0 to \d+ are on the topic already: going on from tick \d+/);
   // Every tick once, then the end markers (one per person): none sent again.
   assert.equal(await held(b, 'stopcovid.positions'), TICKS * SIM.people + SIM.people);
-  const people = sqliteRows<{ people_id: number; health_status: number; tick: number }>(
-    join(ws.dir, 'data', 'stopcovid.sqlite'),
-    'SELECT people_id, health_status, tick FROM people ORDER BY people_id',
-  );
-  assert.equal(people.length, SIM.people);
-  for (const p of people) {
-    assert.equal(p.tick, TICKS - 1);
-    assert.equal(p.health_status, want.status.get(p.people_id), `status of ${p.people_id}`);
-  }
+  assertPeople(join(ws.dir, 'data', 'stopcovid.sqlite'));
   assertNotes(notesOf(join(ws.dir, 'data', 'stopcovid.jsonl')));
 
   // The tile stage's repartition topic was purged as the stage committed past it: all of it, at the end.
@@ -362,6 +367,47 @@ test('stopcovid stopped mid-run and run again goes on from the next tick: one un
   );
   assert.equal(await held(b, 'stopcovid.positions'), TICKS * SIM.people + SIM.people);
   await b.close();
+});
+
+test('stopcovid run again after a --limit run goes on where the limit cut it, mid-tick too: the pieces are one run', {
+  timeout: 180_000,
+}, async () => {
+  // As buzz: a second `run --limit` adds the next records. The first run used to end the input, and the
+  // second's ticks all went to .late with exit 0 and no notification.
+  const ws = workspace('runnel-stopcovid-limit-');
+  const flags = [...SIM_FLAGS, '--ticks', String(TICKS), '--radius', '0', '--tick-rate', '0'];
+  flags.push('--sinks', 'sqlite,jsonl', ...ws.flags);
+  // Not a whole number of ticks: each piece ends inside one.
+  const limit = 3 * SIM.people + 100;
+  const b = new LocalBroker(ws.broker);
+  await b.connect();
+  try {
+    const first = await runCli(['run', 'stopcovid', ...flags, '--limit', String(limit)], { timeoutMs: 100_000 });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /stopped at --limit with more of its input left; the next run goes on from there/);
+    const second = await runCli(['run', 'stopcovid', ...flags, '--limit', String(limit)], { timeoutMs: 100_000 });
+    assert.equal(second.code, 0, second.stderr);
+    const tick = Math.floor(limit / SIM.people);
+    const sent = limit % SIM.people;
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `ticks 0 to ${tick} are on the topic already, tick ${tick} up to person ${sent}: going on with person ${sent + 1}`,
+      ),
+    );
+    assert.doesNotMatch(second.stderr, /ended this input for good/);
+    assert.equal(await held(b, 'stopcovid.positions'), 2 * limit);
+    // The rest, to the end of --ticks: the three runs are the uninterrupted run, in every output.
+    const rest = await runCli(['run', 'stopcovid', ...flags], { timeoutMs: 100_000 });
+    assert.equal(rest.code, 0, rest.stderr);
+    assertOneRun(await topicValues(b, 'stopcovid.positions'), SIM, TICKS, () => SIM.seed);
+    const db = join(ws.dir, 'data', 'stopcovid.sqlite');
+    assertPeople(db);
+    assertNotes(notesOf(join(ws.dir, 'data', 'stopcovid.jsonl')));
+    assert.equal(sqliteRows<{ n: number }>(db, 'SELECT count(*) AS n FROM interactions')[0]!.n, want.interactions.size);
+  } finally {
+    await b.close();
+  }
 });
 
 test("stopcovid's people table (people_id primary key, latest state) and interactions log in SQLite, DuckDB and Postgres; none with --interactions off", {

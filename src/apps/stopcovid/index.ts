@@ -98,6 +98,8 @@ export function simulationSource(s: StopcovidSettings): Source {
     name: 'stopcovid-simulation',
     // Each tick's positions are new objects (see Source.handsOver).
     handsOver: true,
+    // A run cut by --limit goes on in the next, as buzz does: its last tick stays open for it.
+    resumes: true,
     async prepare(ctx) {
       await resumeOf(ctx);
     },
@@ -105,7 +107,7 @@ export function simulationSource(s: StopcovidSettings): Source {
     async *read(ctx) {
       const resumed = await resumeOf(ctx);
       if (resumed === undefined) return;
-      const { from, seed } = resumed;
+      const { from, seed, sentThrough = 0 } = resumed;
       const settings = runSettingsOf(s, seed);
       const run = simulate({ ...s.sim, seed });
       // The ticks an earlier run put on the topic are simulated again, not sent: with the run's seed the
@@ -125,10 +127,14 @@ export function simulationSource(s: StopcovidSettings): Source {
         } else if (tick % 16 === 15) {
           await new Promise((r) => setImmediate(r)); // as fast as possible, yet Ctrl-C stays heard
         }
-        const batch: SourceItem[] = run.next().value.map((p) => ({
-          kind: 'record' as const,
-          record: { key: String(p.id), value: p, timestamp: p.tick * TICK_MS },
-        }));
+        const positions = run.next().value;
+        // The people of a tick a --limit cut had sent already (see Resume.sentThrough) are not sent again.
+        const batch: SourceItem[] = (tick === from ? positions.filter((p) => p.id > sentThrough) : positions).map(
+          (p) => ({
+            kind: 'record' as const,
+            record: { key: String(p.id), value: p, timestamp: p.tick * TICK_MS },
+          }),
+        );
         mark = runMark(settings, tick);
         yield batch;
       }

@@ -5,15 +5,23 @@ import { differences, type RunSettings, resumeRun, runMark } from './resume.ts';
 
 const RUN: RunSettings = { seed: 7, people: 500, width: 224, height: 224, radius: 0, tile: 64, test: null };
 
-/** A source context over a topic whose newest records are at `tick`, marked with `marks`. */
-function ctxOf(tick: number | undefined, marks: string[], lines: string[]): SourceContext {
+/**
+ * A source context over a topic whose newest records are at `tick` (its last person among them: the tick
+ * was sent whole), marked with `marks`; `newest` gives the partitions' newest records instead.
+ */
+function ctxOf(
+  tick: number | undefined,
+  marks: string[],
+  lines: string[],
+  newest: Array<{ id: number; tick: number }> = tick === undefined ? [] : [{ id: RUN.people, tick }],
+): SourceContext {
   const say = (m: string) => lines.push(m);
   const log: Logger = { info: say, warn: say, error: say, debug() {} };
   return {
     signal: new AbortController().signal,
     log,
     destination: { topic: 'stopcovid.positions' },
-    newest: async () => (tick === undefined ? [] : [{ id: 1, phone: 1, x: 0, y: 0, tick }]),
+    newest: async () => newest.map((p) => ({ phone: 1, x: 0, y: 0, ...p })),
     runMarks: async () => marks,
   };
 }
@@ -37,6 +45,20 @@ describe('stopcovid: a restart goes on with the run its topic holds, or is refus
       lines.join('\n'),
       /ticks 0 to 20 are on the topic already: going on from tick 21 with the run's saved seed 99/,
     );
+  });
+
+  it('a tick that --limit cut goes on with the person after the last one sent of it (ids are sent in order)', async () => {
+    const lines: string[] = [];
+    const marks = [runMark(RUN, 20)];
+    // Three partitions: two got people of tick 20 before the cut, one's newest is still of tick 19.
+    const newest = [
+      { id: 120, tick: 20 },
+      { id: 77, tick: 20 },
+      { id: RUN.people, tick: 19 },
+    ];
+    const cut = await resumeRun(ctxOf(20, marks, lines, newest), RUN, { seedGiven: false, ticks: undefined });
+    assert.deepEqual(cut, { from: 20, sentThrough: Math.max(120, 77), seed: RUN.seed });
+    assert.match(lines.join('\n'), /tick 20 up to person 120: going on with person 121 with the run's saved seed 7/);
   });
 
   it('other settings are refused with RUNNEL_RUN_SETTINGS_CHANGED, naming each and how to start afresh', async () => {

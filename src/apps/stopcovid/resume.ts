@@ -64,6 +64,11 @@ export function differences(saved: RunSettings, asked: RunSettings, seedGiven: b
 export interface Resume {
   /** The first tick to send. */
   from: number;
+  /**
+   * People of tick `from` already on the topic: ids 1 to this (a tick's batch is sent in id order, and
+   * `--limit` cut it after them). The run sends the rest of that tick; absent, all of it.
+   */
+  sentThrough?: number;
   /** The seed to simulate with: the run's on the topic, else this one's. */
   seed: number;
 }
@@ -128,6 +133,14 @@ export async function resumeRun(
       );
   }
   const seedSaid = saved && !o.seedGiven ? ` with the run's saved seed ${seed}` : '';
+  // Each partition's newest record is the highest id it holds of its newest tick: the highest of those of
+  // tick `last` is where a cut tick stopped. Without this, a run cut mid-tick by --limit went on with the
+  // next tick and that tick stayed short of the people after the cut for good.
+  const sentThrough = Math.max(...newest.filter((p) => p.tick === last).map((p) => p.id));
+  if (sentThrough < asked.people) {
+    ctx.log.info(`${on}, tick ${last} up to person ${sentThrough}: going on with person ${sentThrough + 1}${seedSaid}`);
+    return { from: last, sentThrough, seed };
+  }
   if (o.ticks !== undefined && last + 1 >= o.ticks) ctx.log.info(`${on} (--ticks ${o.ticks}): ending the run`);
   else ctx.log.info(`${on}: going on from tick ${last + 1}${seedSaid}`);
   return { from: last + 1, seed };

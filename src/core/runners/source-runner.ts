@@ -37,7 +37,7 @@ export interface SourceRunOptions {
 /** How a source's run ended, when it was not stopped or failed. */
 export interface SourceEnd {
   /**
-   * A replay cut by `limit` (see Source.replay): its input goes on in a later run, so this run's input is
+   * A replay or a resuming source cut by `limit` (see Source.replay, .resumes): its input goes on in a later run, so this run's input is
    * not bounded (its windows must stay open for what comes next).
    */
   goesOn: boolean;
@@ -146,11 +146,12 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
       log.info(`${status.status.name}: nothing in ${replay?.input} after what was replayed before`);
     // Its input ended or its limit was reached: done. Stopped (Ctrl-C) with input left: stopped, as its
     // consumers say; the overview said "done" of a source that had been interrupted.
-    const goesOn = cut && replay !== undefined && !signal.aborted && (cutMidBatch || (await more(iterator)));
+    const resumable = replay !== undefined || source.resumes === true;
+    const goesOn = cut && resumable && !signal.aborted && (cutMidBatch || (await more(iterator)));
     status.set(signal.aborted ? 'stopped' : 'done');
     if (goesOn)
       log.info(
-        `${status.status.name}: stopped at --limit with more of ${replay!.input} left; the next run goes on from there`,
+        `${status.status.name}: stopped at --limit with more of ${replay?.input ?? 'its input'} left; the next run goes on from there`,
       );
     return { goesOn };
   } catch (err) {
