@@ -31,6 +31,17 @@ export function clear(el: Node): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+/**
+ * `text` with a line-break opportunity after each `/`, `.` and `_` (a `<wbr>`), so a path, a file or a
+ * topic name that must wrap breaks between its parts (`stopcovid.` / `interactions.jsonl`), not mid-word.
+ */
+export function breakable(text: string): Node[] {
+  return text
+    .split(/(?<=[/._])(?=.)/)
+    .flatMap((part, i) => (i === 0 ? [part] : [document.createElement('wbr'), part]))
+    .map((x) => (typeof x === 'string' ? document.createTextNode(x) : x));
+}
+
 const intFmt = new Intl.NumberFormat('en-US');
 const compactFmt = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 

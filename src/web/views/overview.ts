@@ -13,15 +13,15 @@ import { live } from '../api.ts';
 import { forLog, logRange, powersOfTen, wantsLogScale } from '../charts/log-scale.ts';
 import { sparkline } from '../charts/sparkline.ts';
 import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
-import { clear, fmtAgo, fmtCompact, fmtDateTime, fmtInt, fmtRate, h } from '../dom.ts';
+import { breakable, clear, fmtAgo, fmtCompact, fmtDateTime, fmtInt, fmtRate, h } from '../dom.ts';
 import { holdWhileUsed, replayControls } from './replay-controls.ts';
 import type { View } from './view.ts';
 
 /** Topics drawn on the throughput chart (its legend must stay one or two lines). */
 const CHART_TOPICS = 8;
 /**
- * Component-table columns a phone leaves out, so the target keeps room for its start and an ellipsis (the
- * card's header already counts dead letters; the kind shows in the name).
+ * Component-table columns a phone leaves out, so the target keeps some room (the card's header already
+ * counts dead letters; the kind shows in the name).
  */
 const NARROW_HIDDEN: Record<number, string> = { 0: 'narrow-hidden', 4: 'narrow-hidden' };
 /** One dash pattern per charted topic (the legend's markers show it too). */
@@ -356,7 +356,11 @@ function componentRow(c: ComponentView): HTMLElement {
     h('td', {}, h('span', { class: `pill ${tone}`, text: state })),
     h('td', { class: 'num', text: fmtInt(c.records) }),
     h('td', { class: `num ${NARROW_HIDDEN[4]} ${c.dlq > 0 ? 'bad-text' : ''}`, text: fmtInt(c.dlq) }),
-    h('td', { class: `ellipsis ${c.lastError ? 'bad-text' : 'muted'}`, title: note, text: shown }),
+    // Wrapped, not cut: at 1280 px the column had 80 px and every stopcovid sink read `stopcovi…`. A target
+    // breaks after its dots and slashes; an error (free text) wraps at its spaces, three lines at most.
+    c.lastError === undefined
+      ? h('td', { class: 'target muted', title: note }, ...breakable(shown))
+      : h('td', { class: 'target bad-text', title: note }, h('div', { class: 'clamp', text: shown })),
   );
 }
 

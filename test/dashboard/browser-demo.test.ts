@@ -1,0 +1,104 @@
+/**
+ * The overview as a new user first sees it: `runnel demo` (every built-in app, every sink) in its own
+ * process, the dashboard in this one on the same broker file, Chromium at a laptop's and a phone's width.
+ * Stopcovid runs small (1,000 people) so the two cores keep up.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { apps } from '../../src/apps/index.ts';
+import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
+import { startDashboard } from '../../src/server/index.ts';
+import { startCli, stopped, type Workspace, workspace } from '../helpers/cli.ts';
+import { needService } from '../helpers/services.ts';
+import { buildWeb, CHROMIUM, captureConsole, launchChromium } from './chromium.ts';
+
+const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
+/** Stopcovid's sinks: a JSONL file for three of its topics, a SQLite and a DuckDB table for three. */
+const STOPCOVID_SINKS = 9;
+
+describe('the demo on the overview, in a real browser', { timeout: 240_000 }, () => {
+  let ws: Workspace;
+  let broker: LocalBroker;
+  let demo: ReturnType<typeof startCli> | undefined;
+  let demoErr = '';
+  let dash: Awaited<ReturnType<typeof startDashboard>>;
+  let browser: Browser | undefined;
+  let page: Page;
+  const errors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) return;
+    mkdirSync(SHOTS, { recursive: true });
+    const webRoot = buildWeb();
+    ws = workspace('runnel-demo-page-');
+    demo = startCli(['demo', '--no-dashboard', ...ws.flags], {
+      cwd: ws.dir,
+      env: { STOPCOVID_PEOPLE: '1000', STOPCOVID_GRID: '60x40' },
+    });
+    demo.stderr!.on('data', (d: Buffer) => (demoErr += d));
+    broker = new LocalBroker(ws.broker);
+    await broker.connect();
+    dash = await startDashboard({ broker, apps, port: 0, webRoot });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    captureConsole(page, errors);
+  });
+  after(async () => {
+    await browser?.close();
+    await dash?.close();
+    if (demo) await stopped(demo);
+    await broker?.close();
+  });
+
+  const skip = (t: Parameters<typeof needService>[0]) =>
+    !needService(t, 'chromium', existsSync(CHROMIUM), 'apt-get install chromium');
+
+  /** The overview with every app's components on it (stopcovid's sinks the last to report). */
+  const overviewOfAllApps = async () => {
+    await page.goto(dash.url);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('.app-card[data-app="stopcovid"] tr[data-component^="sink/"]').length >= n,
+      STOPCOVID_SINKS,
+      { timeout: 90_000 },
+    );
+    for (const a of apps)
+      await page.waitForSelector(`.app-card[data-app="${a.name}"][data-running="true"]`, { timeout: 30_000 });
+  };
+
+  test('at 1280 px every component target is whole on the page, the full text in its tooltip', async (t) => {
+    if (skip(t)) return;
+    await overviewOfAllApps();
+    // The last column: a target (or a last error), whatever the cell's class.
+    const cells = await page.locator('.app-card tr[data-component] td:last-child').evaluateAll((tds) =>
+      tds.map((td) => {
+        const scroller = td.closest('.scroll-x')!;
+        return {
+          row: td.closest('tr')!.getAttribute('data-component'),
+          text: td.textContent ?? '',
+          title: td.getAttribute('title') ?? '',
+          cutSideways: td.scrollWidth > td.clientWidth,
+          cutBelow: td.scrollHeight > td.clientHeight + 1,
+          // Past the card's right edge is off the page too (its table scrolls sideways).
+          offCard: td.getBoundingClientRect().right > scroller.getBoundingClientRect().right + 1,
+        };
+      }),
+    );
+    const stopcovid = cells.filter((c) => /stopcovid\./.test(c.title) && c.row?.startsWith('sink/'));
+    assert.ok(stopcovid.length >= STOPCOVID_SINKS, `stopcovid's sinks: ${stopcovid.map((c) => c.text).join(', ')}`);
+    for (const c of cells) {
+      assert.ok(!c.cutSideways && !c.cutBelow && !c.offCard, `${c.row}: "${c.text}" is cut (${JSON.stringify(c)})`);
+      // The tooltip has all of it: the page shows a file target's name, the tooltip its whole path.
+      assert.ok(c.title.endsWith(c.text), `${c.row}: tooltip "${c.title}" for "${c.text}"`);
+    }
+    await shot('demo-overview');
+  });
+
+  test('no console errors', (t) => {
+    if (skip(t)) return;
+    assert.deepEqual(errors, [], demoErr);
+  });
+});
