@@ -1,6 +1,7 @@
 import type { Info } from '../server/protocol.ts';
 import { ApiError, getJson, initToken, markReachable, onLiveState } from './api.ts';
 import { clear, h } from './dom.ts';
+import { scrollCues } from './scroll-cue.ts';
 import { appView } from './views/app.ts';
 import { overviewView } from './views/overview.ts';
 import { sqlView } from './views/sql.ts';
@@ -48,6 +49,7 @@ async function boot(): Promise<void> {
   const anchors = links.map((l) => h('a', { href: l.href, text: l.label }));
   nav.append(...anchors);
 
+  scrollCues(main);
   let current: View | undefined;
   const route = () => {
     const r = decodeURIComponent(location.hash.replace(/^#\/?/, ''));

@@ -97,6 +97,62 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
     await shot('demo-overview');
   });
 
+  test('at 390 px a table wider than its box fades out on the side that has more, until scrolled there', async (t) => {
+    if (skip(t)) return;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await overviewOfAllApps();
+      await page.waitForTimeout(600);
+      /** Every box a table scrolls sideways in, with what the page draws on its edges. */
+      const boxes = () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll('table')].flatMap((table) => {
+            let box = table.parentElement;
+            while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
+            if (!box || box === document.body) return [];
+            return [
+              {
+                where: `${box.className} in ${box.closest('[data-app]')?.getAttribute('data-app') ?? box.parentElement?.querySelector('h2')?.textContent}`,
+                wider: box.scrollWidth > box.clientWidth + 1,
+                more: box.getAttribute('data-more') ?? '',
+                mask: getComputedStyle(box).maskImage,
+              },
+            ];
+          }),
+        );
+      const all = await boxes();
+      const wide = all.filter((b) => b.wider);
+      // The Topics table (six columns, a sparkline among them) cannot fit a phone.
+      assert.ok(
+        wide.some((b) => b.where.includes('Topics')),
+        `tables wider than their box: ${wide.map((b) => b.where)}`,
+      );
+      for (const b of all) {
+        if (b.wider) assert.ok(b.more === 'right' && /gradient/.test(b.mask), `no cue on ${JSON.stringify(b)}`);
+        else assert.ok(b.more === '' && b.mask === 'none', `a cue on a table that fits: ${JSON.stringify(b)}`);
+      }
+      await shot('demo-overview-narrow');
+
+      // Scrolled to its end, the Topics table has more on the left only, and the redraws keep it so.
+      const topics = page.locator('section', { has: page.locator('h2', { hasText: 'Topics' }) }).locator('.table-wrap');
+      await topics.evaluate((el) => el.scrollTo({ left: el.scrollWidth }));
+      await page.waitForTimeout(1500);
+      const end = await topics.evaluate((el) => ({
+        atEnd: el.scrollLeft >= el.scrollWidth - el.clientWidth - 1,
+        more: el.getAttribute('data-more'),
+        mask: getComputedStyle(el).maskImage,
+      }));
+      assert.ok(end.atEnd, 'still scrolled to the end after the overview redrew');
+      assert.equal(end.more, 'left');
+      const before = all.find((b) => b.where.includes('Topics'))!;
+      assert.ok(/gradient/.test(end.mask) && end.mask !== before.mask, `the fade moved to the left: ${end.mask}`);
+      await topics.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'demo-topics-scrolled-narrow.png') });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   test('no console errors', (t) => {
     if (skip(t)) return;
     assert.deepEqual(errors, [], demoErr);
