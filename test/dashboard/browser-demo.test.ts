@@ -14,6 +14,7 @@ import { startDashboard } from '../../src/server/index.ts';
 import { startCli, stopped, type Workspace, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
 import { buildWeb, CHROMIUM, captureConsole, launchChromium } from './chromium.ts';
+import { tempBroker } from './fixtures.ts';
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 /** Stopcovid's sinks: a JSONL file for three of its topics, a SQLite and a DuckDB table for three. */
@@ -27,13 +28,14 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
   let dash: Awaited<ReturnType<typeof startDashboard>>;
   let browser: Browser | undefined;
   let page: Page;
+  let webRoot: string;
   const errors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   before(async () => {
     if (!existsSync(CHROMIUM)) return;
     mkdirSync(SHOTS, { recursive: true });
-    const webRoot = buildWeb();
+    webRoot = buildWeb();
     ws = workspace('runnel-demo-page-');
     demo = startCli(['demo', '--no-dashboard', ...ws.flags], {
       cwd: ws.dir,
@@ -150,6 +152,38 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
       await page.screenshot({ path: join(SHOTS, 'demo-topics-scrolled-narrow.png') });
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  test("a new broker's throughput chart says it waits for records, and draws once their rates come", async (t) => {
+    if (skip(t)) return;
+    const fresh = await tempBroker();
+    const empty = await startDashboard({ broker: fresh.broker, apps, port: 0, webRoot });
+    let feeding: NodeJS.Timeout | undefined;
+    try {
+      await page.goto(empty.url);
+      await page.waitForSelector('.page[data-loaded="true"]');
+      const note = page.locator('[data-panel="throughput"] .empty');
+      // Some overview ticks with nothing on the broker: the note, and no bare axes.
+      await page.waitForTimeout(2500);
+      assert.ok(await note.isVisible(), 'a note in the chart’s place');
+      assert.match((await note.textContent()) ?? '', /waiting for the first records/i);
+      assert.equal(await page.locator('[data-panel="throughput"] canvas').isVisible(), false);
+      await page.screenshot({ path: join(SHOTS, 'overview-waiting.png') });
+
+      feeding = setInterval(
+        () => void fresh.broker.produce('buzz', [{ value: { message: 'hi' } }]).catch(() => {}),
+        100,
+      );
+      await note.waitFor({ state: 'hidden', timeout: 15_000 });
+      assert.ok(await page.locator('[data-panel="throughput"] canvas').isVisible());
+      assert.ok(await page.locator('[data-panel="throughput"] .u-legend').getByText('buzz').isVisible());
+      await page.waitForTimeout(1500); // a few points of it, for the screenshot
+      await page.screenshot({ path: join(SHOTS, 'overview-first-rates.png') });
+    } finally {
+      clearInterval(feeding);
+      await empty.close();
+      await fresh.broker.close();
     }
   });
 

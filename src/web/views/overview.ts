@@ -40,8 +40,16 @@ const DASHES: Array<number[] | undefined> = [
 export function overviewView(): View {
   const tiles = h('div', { class: 'tiles' });
   const chartBox = h('div', { class: 'chart' });
-  const chartWrap = h('div', { class: 'chart-wrap' }, chartBox);
+  // In the chart's place until there is a rate to draw: the first seconds of a run drew bare axes.
+  const chartEmpty = h('div', { class: 'empty' });
+  const chartWrap = h('div', { class: 'chart-wrap' }, chartBox, chartEmpty);
   const chartNote = h('div', { class: 'summary', text: 'records/s, last minute' });
+  const chartPanel = h(
+    'section',
+    { class: 'panel wide', 'data-panel': 'throughput', 'data-empty': 'true' },
+    h('header', {}, h('h3', { text: 'Throughput by topic' }), chartNote),
+    chartWrap,
+  );
   const apps = h('div', { class: 'app-cards' });
   const topics = h('div', { class: 'table-wrap' });
   const groups = h('div', { class: 'table-wrap' });
@@ -59,12 +67,7 @@ export function overviewView(): View {
       ),
     ),
     tiles,
-    h(
-      'section',
-      { class: 'panel wide' },
-      h('header', {}, h('h3', { text: 'Throughput by topic' }), chartNote),
-      chartWrap,
-    ),
+    chartPanel,
     h('h2', { text: 'Apps' }),
     apps,
     h(
@@ -137,6 +140,11 @@ export function overviewView(): View {
       (all.length > data.length
         ? `${o.unit}/s, last minute: the ${data.length} busiest of ${all.length} topics`
         : `${o.unit}/s, last minute`) + (logScale ? ' (log scale: rates far apart)' : '');
+    // A rate takes two looks at a topic a second apart, and a new broker has no records to rate.
+    const waiting = o.totals.records === 0 || data.every((t) => t.history.length === 0);
+    chartPanel.setAttribute('data-empty', String(waiting));
+    chartEmpty.textContent =
+      o.totals.records === 0 ? 'Waiting for the first records…' : 'Measuring the rates: a point a second…';
     const names = data.map((t) => t.name);
     const n = Math.max(2, ...data.map((t) => t.history.length));
     const now = o.ts / 1000;
