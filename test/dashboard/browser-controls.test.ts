@@ -84,14 +84,41 @@ describe('replay controls in a real browser', { timeout: 180_000 }, () => {
       await page.waitForTimeout(100);
       assert.equal(await produced(), held, `a record was produced ${(i + 1) * 100} ms into the pause`);
     }
+    // Paused reads as paused: no rate beside the source (its ×600 pace read as if it still ran), and its
+    // topic's rate says paused, not the last seconds' rate.
+    const pausedNote = (await controls.locator('.replay-note').textContent()) ?? '';
+    assert.match(pausedNote, /paused/);
+    assert.doesNotMatch(pausedNote, /[1-9][\d.,]*\/s|of data a second/, 'a rate on a paused source');
+    const topicRate = page.locator('tr[data-topic="smoker"] td:nth-child(4)');
+    await page.waitForFunction(
+      () => document.querySelector('tr[data-topic="smoker"] td:nth-child(4)')?.textContent === 'paused',
+      undefined,
+      { timeout: 5000 },
+    );
     await page.screenshot({ path: join(SHOTS, 'replay-paused.png'), fullPage: true });
     assert.equal(await page.locator(`${CONTROLS} button.replay-toggle`).textContent(), 'Resume');
+    // The app's page says so too.
+    await page.goto(`${dash.url}#/apps/smoker`);
+    const appNote = page.locator('[data-replay="smoker"] [data-controls="source/csv"] .replay-note');
+    await appNote.waitFor({ timeout: 10_000 });
+    assert.match((await appNote.textContent()) ?? '', /paused/);
+    assert.doesNotMatch((await appNote.textContent()) ?? '', /[1-9][\d.,]*\/s|of data a second/);
+    await page.goto(dash.url);
+    await controls.waitFor({ timeout: 10_000 });
 
     await page.locator(`${CONTROLS} button.replay-toggle`).click();
     await page.locator(`${CONTROLS} .replay-controls[data-paused="false"]`).waitFor({ timeout: 5000 });
     const deadline = Date.now() + 5000;
     while ((await produced()) === held && Date.now() < deadline) await page.waitForTimeout(100);
     assert.ok((await produced()) > held, 'nothing produced after Resume');
+    // Running again: its pace beside it, a rate for its topic.
+    assert.match((await controls.locator('.replay-note').textContent()) ?? '', /×600 event time/);
+    await page.waitForFunction(
+      () => /\/s$/.test(document.querySelector('tr[data-topic="smoker"] td:nth-child(4)')?.textContent ?? ''),
+      undefined,
+      { timeout: 5000 },
+    );
+    assert.notEqual(await topicRate.textContent(), 'paused');
 
     await page.locator(`${CONTROLS} select.replay-speed`).selectOption('60');
     await page.locator(`${CONTROLS} .replay-controls[data-speed="60"]`).waitFor({ timeout: 5000 });

@@ -223,6 +223,7 @@ export function overviewView(): View {
         o.topics.filter((t) => !t.internal),
         names,
         o.unit,
+        pausedTopics(o.apps),
       ),
     );
     clear(groups);
@@ -427,7 +428,25 @@ function engineLine(c: ComponentView): HTMLElement | null {
   });
 }
 
-function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit']): HTMLElement {
+/**
+ * Topics whose every live source is paused (a replay's Pause): their rate reads "paused", not the last
+ * few seconds' rate that the server's window still holds. A topic that another source still feeds keeps
+ * its rate.
+ */
+function pausedTopics(apps: AppView[]): Set<string> {
+  const sources = apps
+    .flatMap((a) => a.components)
+    .filter((c) => c.component === 'source' && !c.stale && !ended(c.state));
+  const feeding = new Set(sources.filter((c) => !c.paused).flatMap((c) => c.topics));
+  return new Set(
+    sources
+      .filter((c) => c.paused)
+      .flatMap((c) => c.topics)
+      .filter((t) => !feeding.has(t)),
+  );
+}
+
+function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit'], paused: Set<string>): HTMLElement {
   // Compact, with a narrower sparkline: in its half of a 1400 px window the dead letters column was cut off.
   return h(
     'table',
@@ -459,7 +478,9 @@ function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit
           ),
           h('td', { class: 'num', text: String(t.partitions) }),
           h('td', { class: 'num', text: fmtInt(t.total) }),
-          h('td', { class: 'num', text: fmtRate(t.rate) }),
+          paused.has(t.name)
+            ? h('td', { class: 'num warn-text', text: 'paused', title: 'its source is paused: 0/s until resumed' })
+            : h('td', { class: 'num', text: fmtRate(t.rate) }),
           h(
             'td',
             {},

@@ -40,7 +40,12 @@ function span(seconds: number): string {
  */
 export function replayControls(c: ComponentView): HTMLElement {
   const paused = c.paused === true;
-  const note = h('span', { class: 'muted small replay-note', text: paused ? `paused · ${describe(c)}` : describe(c) });
+  // Paused, it produces nothing: its speed's rate ("×1 of 10/s: 10/s") read as if it still ran. The
+  // selector keeps the speed it resumes at.
+  const note = h('span', {
+    class: 'muted small replay-note',
+    text: paused ? 'paused: 0/s until resumed' : describe(c),
+  });
   const error = h('span', { class: 'bad-text small replay-error', role: 'alert' });
   const send = async (command: 'pause' | 'resume' | 'speed', speed?: number) => {
     error.textContent = '';
