@@ -150,6 +150,27 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
       assert.ok(/gradient/.test(end.mask) && end.mask !== before.mask, `the fade moved to the left: ${end.mask}`);
       await topics.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'demo-topics-scrolled-narrow.png') });
+
+      // An app card's table too: the cards are drawn anew every second, and a scrolled one must stay put.
+      const wideCard = wide.find((b) => b.where.startsWith('scroll-x in '))!;
+      assert.ok(wideCard, `an app card wider than a phone: ${wide.map((b) => b.where)}`);
+      const app = wideCard.where.slice('scroll-x in '.length);
+      const card = page.locator(`.app-card[data-app="${app}"] .scroll-x`);
+      const left = await card.evaluate((el) => {
+        el.scrollLeft = el.scrollWidth;
+        return el.scrollLeft;
+      });
+      assert.ok(left > 0, `the ${app} card scrolls sideways`);
+      // Past a redraw of the cards: the card's table is then another element.
+      await card.evaluate((el) => {
+        (el.querySelector('table') as HTMLElement & { drawn?: boolean }).drawn = true;
+      });
+      await page.waitForFunction(
+        (a) => !(document.querySelector(`.app-card[data-app="${a}"] table`) as { drawn?: boolean } | null)?.drawn,
+        app,
+        { timeout: 5000 },
+      );
+      assert.equal(await card.evaluate((el) => el.scrollLeft), left, `the ${app} card kept its scroll across a redraw`);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }

@@ -86,9 +86,18 @@ export function overviewView(): View {
 
   const drawApps = (list: AppView[]) => {
     heldApps = undefined;
+    // The cards are drawn anew every second: a card's table scrolled sideways (a phone) jumped back to its
+    // start each time. Where each was scrolled to is kept by app and put back.
+    const scrolled = new Map<string, number>();
+    for (const box of apps.querySelectorAll<HTMLElement>('.app-card[data-app] .scroll-x'))
+      if (box.scrollLeft > 0) scrolled.set(box.closest<HTMLElement>('.app-card')!.dataset.app!, box.scrollLeft);
     clear(apps);
     // One card that cannot be drawn must not take the others, and the topics and groups below, with it.
     for (const a of list) apps.appendChild(guarded(a.name, () => appCard(a)));
+    for (const [app, left] of scrolled) {
+      const box = apps.querySelector<HTMLElement>(`.app-card[data-app="${CSS.escape(app)}"] .scroll-x`);
+      if (box) box.scrollLeft = left;
+    }
   };
   let heldApps: AppView[] | undefined;
   const hold = holdWhileUsed(apps, () => {
