@@ -5,7 +5,7 @@ import type { Broker, Consumer } from '../broker.ts';
 import { silentLogger } from '../log.ts';
 import type { StreamRecord } from '../record.ts';
 import { StatusCell } from '../status-cell.ts';
-import { ConsumerLoop, positionsOf } from './consumer-loop.ts';
+import { ConsumerLoop, positionsOf, STORED_COMMIT_EVERY_MS } from './consumer-loop.ts';
 
 const rec = (topic: string, partition: number, offset: number): StreamRecord => ({
   topic,
@@ -75,4 +75,64 @@ test('lingerMs: a batch begun gathers what the next polls bring, up to maxRecord
     handled,
     Array.from({ length: N / 500 }, () => 500),
   );
+});
+
+test('storedPositions: the group is committed at most every STORED_COMMIT_EVERY_MS, when idle and at the end, always up to what was written', async () => {
+  // 100 records a poll, N in all, then nothing: a sink's backlog worked off as fast as the handle goes.
+  const N = 5000;
+  const run = async (stored: boolean) => {
+    let next = 0;
+    let idlePolls = 0;
+    const commits: number[] = [];
+    const stop = new AbortController();
+    const consumer: Consumer = {
+      poll: async () => {
+        if (next >= N && ++idlePolls >= 2) stop.abort();
+        const n = Math.min(100, N - next);
+        return Array.from({ length: n }, () => rec('t', 0, next++));
+      },
+      commit: async (positions) => {
+        commits.push(positions[0]!.offset);
+      },
+      seek: () => {},
+      assignment: () => [{ topic: 't', partition: 0 }],
+      close: async () => {},
+    };
+    const broker = {
+      url: 'local:test',
+      listGroups: async () => [],
+      describeTopic: async () => undefined,
+      consumer: () => consumer,
+    } as unknown as Broker;
+    let written = 0;
+    const started = performance.now();
+    await new ConsumerLoop({
+      broker,
+      group: 'g',
+      topics: ['t'],
+      status: new StatusCell({ app: 'a', pipeline: 'p', pid: 0, component: 'sink', name: 's', topics: ['t'] }),
+      log: silentLogger,
+      signal: stop.signal,
+      maxRecords: 100,
+      ...(stored ? { storedPositions: async () => [] } : {}),
+      handle: async (records) => {
+        written += records.length;
+        // A few ms a batch, as a sink's write takes: the run spans several commit intervals.
+        await new Promise((r) => setTimeout(r, 4));
+      },
+    }).run();
+    return { commits, written, ms: performance.now() - started };
+  };
+  const perBatch = await run(false);
+  assert.equal(perBatch.written, N);
+  assert.equal(perBatch.commits.length, N / 100, 'without a store of its own: a commit per batch');
+  const spaced = await run(true);
+  assert.equal(spaced.written, N);
+  // At the interval while it works (the first batch commits at once), plus the idle one.
+  const most = Math.ceil(spaced.ms / STORED_COMMIT_EVERY_MS) + 2;
+  assert.ok(spaced.commits.length <= most, `${spaced.commits.length} commits in ${Math.round(spaced.ms)} ms`);
+  assert.ok(spaced.commits.length < N / 100);
+  // Every commit moves forward, and the last is the end: the group shows it caught up.
+  for (let i = 1; i < spaced.commits.length; i++) assert.ok(spaced.commits[i]! > spaced.commits[i - 1]!);
+  assert.equal(spaced.commits.at(-1), N);
 });
