@@ -17,6 +17,15 @@ const rec = (topic: string, partition: number, offset: number): StreamRecord => 
   headers: {},
 });
 
+/** A sink's loop on topic `t`, group `g`, stopped by `signal`. */
+const sinkOf = (signal: AbortSignal) => ({
+  group: 'g',
+  topics: ['t'],
+  status: new StatusCell({ app: 'a', pipeline: 'p', pid: 0, component: 'sink', name: 's', topics: ['t'] }),
+  log: silentLogger,
+  signal,
+});
+
 test('positionsOf: the highest next offset per partition, in order of first appearance, however the batch interleaves', () => {
   fc.assert(
     fc.property(
@@ -57,11 +66,7 @@ test('lingerMs: a batch begun gathers what the next polls bring, up to maxRecord
   const stop = new AbortController();
   const loop = new ConsumerLoop({
     broker,
-    group: 'g',
-    topics: ['t'],
-    status: new StatusCell({ app: 'a', pipeline: 'p', pid: 0, component: 'sink', name: 's', topics: ['t'] }),
-    log: silentLogger,
-    signal: stop.signal,
+    ...sinkOf(stop.signal),
     maxRecords: 500,
     // Long enough that the polls, which answer at once, fill every batch first.
     lingerMs: 60_000,
@@ -108,11 +113,7 @@ test('storedPositions: the group is committed at most every STORED_COMMIT_EVERY_
     const started = performance.now();
     await new ConsumerLoop({
       broker,
-      group: 'g',
-      topics: ['t'],
-      status: new StatusCell({ app: 'a', pipeline: 'p', pid: 0, component: 'sink', name: 's', topics: ['t'] }),
-      log: silentLogger,
-      signal: stop.signal,
+      ...sinkOf(stop.signal),
       maxRecords: 100,
       ...(stored ? { storedPositions: async () => [] } : {}),
       handle: async (records) => {
