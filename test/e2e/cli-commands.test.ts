@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createBroker } from '../../src/core/broker-registry.ts';
 import { runCli, startCli, workspace } from '../helpers/cli.ts';
 import '../../src/brokers/index.ts';
@@ -184,17 +185,19 @@ test('run and consume say at start how to watch them live: a dashboard command t
   const dataDir = join(ws.dir, 'out');
   const flags = ['--broker', ws.broker, '--data-dir', dataDir];
   const brokerFile = ws.broker.slice('local:'.length);
-  const hints = (stderr: string) => stderr.split('\n').filter((l) => l.includes('see it live: '));
+  const hints = (stderr: string) => stderr.split('\n').filter((l) => l.includes('see it live'));
+  // `npx runnel` means this install only where it runs (elsewhere npx looks for `runnel` on the registry).
+  const at = `[buzz] see it live (in another terminal): cd ${ws.dir} && npx runnel dashboard`;
   const args = ['--limit', '5', '--rate', '0', '--sinks', 'jsonl'];
   // The command as the user would type it, from what this run was given: the broker and the data folder.
-  const expected = `[buzz] see it live: npx runnel dashboard --broker local:${brokerFile} --data-dir ${dataDir}`;
+  const expected = `${at} --broker local:${brokerFile} --data-dir ${dataDir}`;
   const run = await runCli(['run', 'buzz', ...args, ...flags], { cwd: ws.dir });
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(hints(run.stderr), [expected]);
   // The default data folder (./data where it runs) is what the dashboard takes there too: not repeated.
   const relative = await runCli(['run', 'buzz', ...args, '--broker', 'local:broker.db'], { cwd: ws.dir });
   assert.equal(relative.code, 0, relative.stderr);
-  assert.deepEqual(hints(relative.stderr), [`[buzz] see it live: npx runnel dashboard --broker local:${brokerFile}`]);
+  assert.deepEqual(hints(relative.stderr), [`${at} --broker local:${join(ws.dir, 'broker.db')}`]);
   const consume = await runCli(['consume', 'buzz', '--drain', '--sinks', 'jsonl', ...flags], { cwd: ws.dir });
   assert.equal(consume.code, 0, consume.stderr);
   assert.deepEqual(hints(consume.stderr), [expected]);
@@ -205,8 +208,15 @@ test('run and consume say at start how to watch them live: a dashboard command t
   const quiet = await runCli(['run', 'buzz', ...args, '--quiet', ...flags], { cwd: ws.dir });
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.deepEqual(hints(quiet.stderr), []);
+  // An app that is a pipeline file: the dashboard is told the file, for the app's pages and panels.
+  const file = fileURLToPath(new URL('../fixtures/six-partitions-pipeline.ts', import.meta.url));
+  const own = await runCli(['run', file, '--limit', '5', '--rate', '0', ...flags], { cwd: ws.dir });
+  assert.equal(own.code, 0, own.stderr);
+  assert.deepEqual(hints(own.stderr), [
+    `${at.replace('[buzz]', '[six-partitions]')} --broker local:${brokerFile} --data-dir ${dataDir} --app ${file}`,
+  ]);
   // The printed command is one the dashboard takes: run from elsewhere, it serves this broker.
-  const words = expected.split('see it live: npx runnel ')[1]!.split(' ');
+  const words = expected.split(' && npx runnel ')[1]!.split(' ');
   const { child, line, stderr } = dashboard([...words, '--port', '0'], tmpdir());
   assert.match(await line, new RegExp(`^runnel dashboard on local:${brokerFile.replaceAll('.', '\\.')}: http://`));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

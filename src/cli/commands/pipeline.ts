@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { apps, loadApp } from '../../apps/index.ts';
+import { apps, isAppFile, loadApp } from '../../apps/index.ts';
 import { type Env, envNumber } from '../../apps/settings.ts';
 import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts';
 import type { Broker } from '../../core/broker.ts';
@@ -273,7 +273,8 @@ export async function runApp(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
   // What runs the sinks is what the dashboard shows; a `produce` alone has only its sources to show.
-  if (roles.consumers) log.info(dashboardHint(broker.url, appOptions(flags, env).dataDir));
+  if (roles.consumers)
+    log.info(dashboardHint(broker.url, appOptions(flags, env).dataDir, isAppFile(appName) ? appName : undefined));
   if (roles.consumers) {
     // Only consumers share groups: a `produce` beside this `consume` is the usual split, not a scale-out.
     const others = await otherRunningPids(broker, app.name, Date.now(), ['processor', 'sink']);
