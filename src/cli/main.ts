@@ -28,6 +28,8 @@ const program = new Command('runnel')
   .addOption(new Option('--env-file <file>').hideHelp())
   .option('-v, --verbose', 'print stack traces and debug lines')
   .option('-q, --quiet', 'no progress output')
+  // Every command's --help lists these too: a trial looked for --broker in `run --help` and did not find it.
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride();
 
 // Global flags are merged into every command's own so handlers see one object.

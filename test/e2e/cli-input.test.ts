@@ -269,11 +269,15 @@ test('groups --group with a name no group has: one line naming the groups that e
   assert.deepEqual(found.stdout.trim().split('\n').slice(1), ['orders-sink  orders  0          1          1    0']);
 });
 
-/** The long option names a command's --help lists. */
+/** The long option names a command's --help lists as its own (above the global ones, which it lists too). */
 async function helpOptions(command: string): Promise<string[]> {
   const r = await runCli([command, '--help'], { timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
-  return [...r.stdout.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]!).filter((o) => o !== '--help');
+  const [own, global = ''] = r.stdout.split(/^Global Options:$/m);
+  // Where the broker and the data folder are set, in every command's help (a trial looked for them there).
+  assert.match(global, /^\s+--broker <url>/m, `${command} --help lists --broker`);
+  assert.match(global, /^\s+--data-dir <dir>/m, `${command} --help lists --data-dir`);
+  return [...own!.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]!).filter((o) => o !== '--help');
 }
 
 test('run, produce and consume --help each list only the options that command takes', async () => {
