@@ -4,10 +4,20 @@ import type { Logger } from '../core/log.ts';
  * First SIGINT/SIGTERM: stop gracefully (finish and commit the batch in hand). Second: exit at once;
  * nothing uncommitted is lost, it is read again on the next start.
  */
-export function stopOnSignals(controller: AbortController, log: Logger): () => void {
+export function stopOnSignals(
+  controller: AbortController,
+  log: Logger,
+  /** For a command that only reads (tail): it stops quietly, as `tail -f` does; there is nothing to hold. */
+  o: { reader?: boolean } = {},
+): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;
+    if (o.reader) {
+      if (count === 1) controller.abort();
+      else process.exit(130);
+      return;
+    }
     if (count === 1) {
       log.info(`${signal}: stopping: sources now, consumers once they hold what was produced (again to force)`);
       controller.abort();

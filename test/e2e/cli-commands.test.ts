@@ -223,3 +223,27 @@ test('run and consume say at start how to watch them live: a dashboard command t
   child.kill('SIGINT');
   assert.equal(await exit, 0, stderr());
 });
+
+test('runnel tail stops on Ctrl-C quietly, exit 0: it is a reader, with no sources or sinks to speak of', async () => {
+  const ws = workspace();
+  const broker = await createBroker(ws.broker);
+  await broker.connect();
+  await broker.createTopic('t');
+  await broker.produce('t', [{ value: { n: 1 } }]);
+  await broker.close();
+  const child = startCli(['tail', 't', '--broker', ws.broker]);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  // Following, once the record is printed.
+  while (!out.includes('"n":1')) await new Promise((r) => setTimeout(r, 50));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  assert.equal(await exit, 0, err);
+  assert.equal(err.trim(), '', 'nothing said on stderr');
+});

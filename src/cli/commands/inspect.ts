@@ -137,7 +137,7 @@ export function registerInspectCommands(program: Command): void {
     .action(async (topic: string, flags: CommonFlags & { fromBeginning?: boolean; lines: number; follow: boolean }) => {
       const broker = await openBroker(flags);
       const controller = new AbortController();
-      const release = stopOnSignals(controller, logger(flags));
+      const release = stopOnSignals(controller, logger(flags), { reader: true });
       try {
         const info = await broker.describeTopic(topic);
         if (!info) {
