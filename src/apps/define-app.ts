@@ -116,7 +116,7 @@ export function defineApp(config: AppConfig): AppDefinition {
     ...(config.csvInput === undefined ? {} : { csvInput: config.csvInput }),
     ...(config.apiInput === undefined ? {} : { apiInput: config.apiInput }),
     ...(config.flags === undefined ? {} : { flags: config.flags }),
-    build(options): PipelineSpec {
+    build(options, parts): PipelineSpec {
       const partitions = config.partitions ?? 1;
       // RUNNEL_APP_ID renames what the app keeps for itself (internal topics, processors' groups and state):
       // two runs of one app on one Kafka cluster, with their own topics, then never read each other's.
@@ -124,7 +124,8 @@ export function defineApp(config: AppConfig): AppDefinition {
       const t = new TopologyBuilder(id, { partitions });
       config.pipeline(t, options);
       const processors = t.compile();
-      const sources: SourceBinding[] = (config.sources?.(options) ?? []).map((s) => ({ ...s }));
+      const sources: SourceBinding[] =
+        parts?.sources === false ? [] : (config.sources?.(options) ?? []).map((s) => ({ ...s }));
       const topics: Record<string, TopicConfig> = {};
       const declared = typeof config.sinks === 'function' ? config.sinks(options) : (config.sinks ?? []);
       // The sinks' topics too: a step's side outputs (emitTo) get the app's partitions, as its main one.

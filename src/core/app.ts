@@ -136,7 +136,11 @@ export interface AppDefinition {
   apiInput?: string;
   /** The app's own flags (see AppFlag). */
   flags?: AppFlag[];
-  build(options: AppOptions): PipelineSpec | Promise<PipelineSpec>;
+  /**
+   * `parts.sources: false`: the sources are not made (spec.sources is empty). For a command that only reads
+   * the app's processors and sinks (verify): making a source may write a sample input into the data folder.
+   */
+  build(options: AppOptions, parts?: { sources?: boolean }): PipelineSpec | Promise<PipelineSpec>;
   /** The dashboard's panels with the default settings. */
   panels: PanelSpec[];
   /**

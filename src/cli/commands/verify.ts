@@ -163,17 +163,24 @@ export function registerVerifyCommand(program: Command): void {
         }
         return `${broker.url} (produce + read ok)`;
       });
+      // Whether any checked app has a topic on the broker: checks that all pass where nothing ever ran
+      // ("not on the broker yet" throughout) said "all checks passed" and nothing more.
+      let anyRan = false;
+      const opened = broker as Broker | undefined;
+      const onBroker = new Set(opened ? (await opened.listTopics().catch(() => [])).map((t) => t.name) : []);
       try {
         for (const app of checked) {
           // What the catch-up command names: the file as given, for a pipeline of one's own.
           const runAs = only ?? app.name;
           let spec: Awaited<ReturnType<typeof app.build>>;
           try {
-            spec = await app.build(appOptions(flags, env));
+            // Without its sources: verify writes nothing (making smoker's or oura's wrote their samples).
+            spec = await app.build(appOptions(flags, env), { sources: false });
           } catch (err) {
             results.push({ what: `app ${app.name}`, ok: false, detail: formatError(err) });
             continue;
           }
+          if (Object.keys(spec.topics).some((t) => onBroker.has(t))) anyRan = true;
           // Processors commit their input positions with their state, in their consumer group on the broker:
           // the same question as for sinks, asked of the group.
           for (const p of spec.processors) {
@@ -248,7 +255,9 @@ export function registerVerifyCommand(program: Command): void {
           ? `${failed} check(s) failed\n`
           : lagging
             ? `all checks passed; ${lagging} output(s) not caught up yet\n`
-            : 'all checks passed\n',
+            : anyRan || !opened
+              ? 'all checks passed\n'
+              : `all checks passed; nothing has run on ${opened.url} yet (none of ${only ? 'the app' : 'the apps'}' topics is there): run ${only ?? 'an app'} first, or give the --broker it ran on\n`,
       );
       if (failed) process.exitCode = 1;
     });
