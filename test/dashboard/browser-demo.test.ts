@@ -97,6 +97,16 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
       assert.ok(c.title.endsWith(c.text), `${c.row}: tooltip "${c.title}" for "${c.text}"`);
     }
     await shot('demo-overview');
+    // The Topics and Consumer groups tables fit their half of the page: none of their columns (the
+    // topics' dead letters last) is behind a sideways scroll at 1280 px.
+    const halves = await page.locator('.two-col section').evaluateAll((sections) =>
+      sections.map((sec) => {
+        const box = sec.querySelector('.table-wrap') as HTMLElement;
+        return { name: sec.querySelector('h2')?.textContent, table: box.scrollWidth, box: box.clientWidth };
+      }),
+    );
+    assert.equal(halves.length, 2);
+    for (const x of halves) assert.ok(x.table <= x.box, `${x.name}: a ${x.table} px table in a ${x.box} px box`);
   });
 
   test('at 390 px a table wider than its box fades out on the side that has more, until scrolled there', async (t) => {

@@ -456,10 +456,11 @@ function pausedTopics(apps: AppView[]): Set<string> {
 }
 
 function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit'], paused: Set<string>): HTMLElement {
-  // Compact, with a narrower sparkline: in its half of a 1400 px window the dead letters column was cut off.
+  // Compact, with a narrower sparkline and headers that wrap: in its half of a 1280 px window (the demo's
+  // topics) the dead letters column was behind a sideways scroll.
   return h(
     'table',
-    { class: 'grid compact' },
+    { class: 'grid compact wrap-head' },
     h(
       'thead',
       {},
@@ -479,11 +480,15 @@ function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit
           h(
             'td',
             {},
-            h('a', {
-              href: `#/topics/${encodeURIComponent(t.name)}`,
-              class: t.name.endsWith('.dlq') && t.total > 0 ? 'bad-text' : '',
-              text: t.name,
-            }),
+            h(
+              'a',
+              {
+                href: `#/topics/${encodeURIComponent(t.name)}`,
+                class: t.name.endsWith('.dlq') && t.total > 0 ? 'bad-text' : '',
+              },
+              // A long name breaks between its parts when the half page is short of room.
+              ...breakable(t.name),
+            ),
           ),
           h('td', { class: 'num', text: String(t.partitions) }),
           h('td', { class: 'num', text: fmtInt(t.total) }),
@@ -496,7 +501,7 @@ function topicTable(topics: TopicStat[], charted: string[], unit: Overview['unit
             sparkline(
               t.history,
               charted.includes(t.name) ? PALETTE[charted.indexOf(t.name) % PALETTE.length] : undefined,
-              88,
+              72,
             ),
           ),
           h(
