@@ -113,7 +113,10 @@ export class ConsumerLoop {
   readonly #topicIds = new Map<string, string>();
   #consumer: Consumer | undefined;
   #groupRead = 0;
-  /** storedPositions: positions written and not yet committed to the group, and when it last committed. */
+  /**
+   * storedPositions: positions its store holds and the group does not show yet (written since the last
+   * commit, or found in the store at its start), and when it last committed.
+   */
   readonly #uncommitted = new Map<string, TopicPartitionOffset>();
   #committedAt = 0;
   readonly #o: ConsumerLoopOptions;
@@ -273,10 +276,20 @@ export class ConsumerLoop {
     }
   }
 
-  /** Commits the positions a storedPositions component wrote since its last commit (see STORED_COMMIT_EVERY_MS). */
+  /**
+   * Commits the positions a storedPositions component wrote since its last commit (see STORED_COMMIT_EVERY_MS),
+   * of the partitions it owns now. One a rebalance took away is its new owner's to commit: Kafka fences a
+   * commit by generation only, so this member's deferred position, committed after the owner's, moved the
+   * group's offset back for good once the owner had nothing left to write there (and a drain of this
+   * worker, raised by refreshFromGroup, waited for it). Kept for when the partition comes back.
+   */
   async #commitStored(consumer: Consumer): Promise<void> {
     if (this.#uncommitted.size === 0) return;
-    const positions = [...this.#uncommitted.values()];
+    const owned = new Set(
+      (consumer.knownAssignment?.() ?? consumer.assignment()).map((a) => tpKey(a.topic, a.partition)),
+    );
+    const positions = [...this.#uncommitted.values()].filter((p) => owned.has(tpKey(p.topic, p.partition)));
+    if (positions.length === 0) return;
     await consumer.commit(positions);
     for (const p of positions)
       if (this.#uncommitted.get(tpKey(p.topic, p.partition)) === p)
@@ -367,6 +380,15 @@ export class ConsumerLoop {
         const key = tpKey(topic, p.partition);
         this.positions.set(key, this.#stored.get(key) ?? p.startOffset);
       }
+    }
+    // A store ahead of the group (stopped by kill -9 within STORED_COMMIT_EVERY_MS of a write) is committed
+    // once it runs: with nothing left to write, no batch would, and the group showed that lag for good.
+    const committed = new Map<string, number>();
+    for (const g of await o.broker.listGroups(o.group))
+      if (g.group === o.group) committed.set(tpKey(g.topic, g.partition), g.committed);
+    for (const p of held) {
+      const key = tpKey(p.topic, p.partition);
+      if (o.topics.includes(p.topic) && p.offset > (committed.get(key) ?? -1)) this.#uncommitted.set(key, p);
     }
   }
 
