@@ -93,11 +93,6 @@ export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
 }
 
 /**
- * The at-least-once loop shared by processors and sinks: poll, make the batch durable, then commit. A
- * failing handle is retried with backoff holding the same batch, so a slow or dead target slows only
- * its own consumer (bounded memory: one batch), never the broker or other components.
- */
-/**
  * How often a component that resumes from its own store (storedPositions: the exactly-once sinks) commits
  * to the group. Those offsets only show its lag and let a drain see it caught up; committing after every
  * batch was a broker transaction (a heartbeat, the members, the offsets) per batch and sink: 750 in a
@@ -105,6 +100,11 @@ export function positionsOf(records: StreamRecord[]): TopicPartitionOffset[] {
  */
 export const STORED_COMMIT_EVERY_MS = 200;
 
+/**
+ * The at-least-once loop shared by processors and sinks: poll, make the batch durable, then commit. A
+ * failing handle is retried with backoff holding the same batch, so a slow or dead target slows only
+ * its own consumer (bounded memory: one batch), never the broker or other components.
+ */
 export class ConsumerLoop {
   readonly positions = new Map<string, number>();
   /** With storedPositions: the next offset the component's own store holds, per partition. */
