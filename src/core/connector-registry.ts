@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { slipOf } from './closest-names.ts';
 import type { Sink, Source } from './connector.ts';
 import { ErrorCodes, RunnelError } from './errors.ts';
+import { keysAt } from './schema-keys.ts';
 
 export interface ConnectorSpec<Kind extends 'source' | 'sink', Config> {
   kind: Kind;
@@ -51,21 +52,8 @@ export function validateConfig<C>(schema: z.ZodType<C>, raw: unknown, where: str
 /** " (did you mean "key"?)" for an unknown option one slip from one the schema has there, else "". */
 function meant(schema: z.ZodType, issue: z.core.$ZodIssue): string {
   if (issue.code !== 'unrecognized_keys' || issue.keys.length !== 1) return '';
-  const known = Object.keys(shapeAt(schema, issue.path) ?? {});
-  const near = slipOf(issue.keys[0]!, known);
+  const near = slipOf(issue.keys[0]!, keysAt(schema, issue.path));
   return near === undefined ? '' : ` (did you mean "${near}"?)`;
-}
-
-/** The object schema's fields at `path`, through optional, default and nullable wrappers. */
-function shapeAt(schema: z.ZodType, path: PropertyKey[]): Record<string, unknown> | undefined {
-  type Node = { shape?: Record<string, Node>; _zod?: { def?: { innerType?: Node } } };
-  let at: Node | undefined = schema as unknown as Node;
-  for (let i = 0; i <= path.length; i++) {
-    for (let unwrap = 0; at && !at.shape && unwrap < 8; unwrap++) at = at._zod?.def?.innerType;
-    if (i === path.length) return at?.shape;
-    at = at?.shape?.[path[i] as string];
-  }
-  return undefined;
 }
 
 /** `scheme://user:secret@host` → `scheme://user:***@host`. */

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { PanelSpec } from '../../core/app.ts';
 import { slipOf } from '../../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { keysAt } from '../../core/schema-keys.ts';
 import { actionFormType } from '../../panels/action-form/server.ts';
 import { alertType } from '../../panels/alert/server.ts';
 import { barType } from '../../panels/bar/server.ts';
@@ -64,23 +65,6 @@ function refuse(app: string | undefined, spec: PanelSpec, problem: string, value
 /** `options`, `options.marks.topic`, `options.zones[0].from`: a zod issue's path as the app writes it. */
 export function optionPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, k) => (typeof k === 'number' ? `${out}[${k}]` : `${out}.${String(k)}`), 'options');
-}
-
-/** The keys an object schema takes at `path` inside `schema` (through optional, default and arrays). */
-function keysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
-  let cur: unknown = schema;
-  const unwrap = () => {
-    while (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable)
-      cur = cur.unwrap();
-  };
-  for (const k of path) {
-    unwrap();
-    if (cur instanceof z.ZodArray && typeof k === 'number') cur = cur.element;
-    else if (cur instanceof z.ZodObject && typeof k === 'string') cur = cur.shape[k];
-    else return [];
-  }
-  unwrap();
-  return cur instanceof z.ZodObject ? Object.keys(cur.shape) : [];
 }
 
 /** One line for the first problem zod found in the options (and how many more there are). */
