@@ -12,10 +12,9 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { startDashboard } from '../../src/server/index.ts';
 import { startCli, type Workspace, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb, CHROMIUM, captureConsole, captureForeignRequests, launchChromium } from './chromium.ts';
+import { buildWeb, CHROMIUM, captureConsole, captureForeignRequests, launchChromium, SHOTS } from './chromium.ts';
 import { buzzApp, smokerApp } from './fixtures.ts';
 
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const SOURCE = '.app-card[data-app="smoker"] tr[data-component="source/csv"]';
 /** The controls row under the source's row. */
 const CONTROLS = '.app-card[data-app="smoker"] tr[data-controls="source/csv"]';

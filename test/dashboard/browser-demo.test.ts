@@ -13,10 +13,9 @@ import { LocalBroker } from '../../src/brokers/local/local-broker.ts';
 import { startDashboard } from '../../src/server/index.ts';
 import { startCli, stopped, type Workspace, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb, CHROMIUM, captureConsole, launchChromium } from './chromium.ts';
+import { buildWeb, CHROMIUM, captureConsole, launchChromium, SHOTS, shoot } from './chromium.ts';
 import { tempBroker } from './fixtures.ts';
 
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 /** Stopcovid's sinks: a JSONL file for three of its topics, a SQLite and a DuckDB table for three. */
 const STOPCOVID_SINKS = 9;
 
@@ -30,7 +29,7 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
   let page: Page;
   let webRoot: string;
   const errors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => shoot(page, name);
 
   before(async () => {
     if (!existsSync(CHROMIUM)) return;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { AppDefinition, PanelSpec } from '../../src/core/app.ts';
@@ -8,7 +7,7 @@ import { type ComponentStatus, STATUS_TOPIC } from '../../src/core/status.ts';
 import { startDashboard } from '../../src/server/index.ts';
 import { needService } from '../helpers/services.ts';
 import { colourColumns, drawnTexts, installCanvasProbe, overlap } from './canvas-probe.ts';
-import { buildWeb, CHROMIUM, captureConsole, launchChromium } from './chromium.ts';
+import { buildWeb, CHROMIUM, captureConsole, launchChromium, SHOTS, shoot } from './chromium.ts';
 import { buzzApp, tempBroker } from './fixtures.ts';
 
 /**
@@ -16,7 +15,6 @@ import { buzzApp, tempBroker } from './fixtures.ts';
  * screen, no matches, an unknown app, an app that ran a while ago. Hand-written records on a fresh
  * broker, so every chart is known exactly.
  */
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const MIN = 60_000;
 const T0 = Date.UTC(2025, 0, 1, 12);
 const CATEGORIES = [
@@ -87,7 +85,7 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
   let page: Page;
   let feeding: NodeJS.Timeout | undefined;
   const errors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => shoot(page, name);
 
   before(async () => {
     if (!existsSync(CHROMIUM)) return;

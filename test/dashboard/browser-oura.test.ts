@@ -8,11 +8,10 @@ import { ouraSample } from '../../src/apps/oura/sample.ts';
 import { startDashboard } from '../../src/server/index.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb } from './chromium.ts';
+import { buildWeb, SHOTS } from './chromium.ts';
 import { tempBroker } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
 /** The theme's band colours as the canvas paints them (src/web/charts/theme.ts: red, orange, green). */
 const BAND_RGB: Record<string, [number, number, number]> = {

@@ -10,10 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDashboard } from '../../src/server/index.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb, CHROMIUM, captureConsole, captureForeignRequests, launchChromium } from './chromium.ts';
+import { buildWeb, CHROMIUM, captureConsole, captureForeignRequests, launchChromium, SHOTS } from './chromium.ts';
 import { buzzApp, smokerApp, tempBroker } from './fixtures.ts';
 
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const AUTHORS = ['Alice', 'Bob', 'Charlie', 'Eve'];
 const messages = Array.from({ length: 90 }, (_, i) => ({ author: AUTHORS[(i * i) % 4]!, length: 10 + (i % 17) }));
 

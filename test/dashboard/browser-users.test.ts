@@ -14,10 +14,8 @@ import { usersApp } from '../../src/apps/users/index.ts';
 import { startDashboard } from '../../src/server/index.ts';
 import { jsonlValues, runCli, startCli } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb, captureConsole, HAVE_CHROMIUM, launchChromium } from './chromium.ts';
+import { buildWeb, captureConsole, HAVE_CHROMIUM, launchChromium, SHOTS } from './chromium.ts';
 import { tempBroker } from './fixtures.ts';
-
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
 let browser: Browser | undefined;
 let env: Awaited<ReturnType<typeof tempBroker>>;

@@ -5,10 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDashboard } from '../../src/server/index.ts';
 import { needService } from '../helpers/services.ts';
-import { buildWeb, CHROMIUM, canvasInfo, captureConsole, launchChromium } from './chromium.ts';
+import { buildWeb, CHROMIUM, canvasInfo, captureConsole, launchChromium, SHOTS, shoot } from './chromium.ts';
 import { buzzApp, runTestApps, smokerApp, tempBroker } from './fixtures.ts';
 
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 const apps = [buzzApp, smokerApp];
 
 async function waitForChange(page: Page, panel: string, before: string, timeoutMs = 10_000): Promise<void> {
@@ -28,7 +27,7 @@ describe('dashboard in a real browser', { timeout: 180_000 }, () => {
   let page: Page;
   let webRoot: string;
   const errors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => shoot(page, name);
 
   before(async () => {
     if (!existsSync(CHROMIUM)) return;

@@ -10,6 +10,13 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Where the browser tests put their screenshots, to be looked at (and some copied into docs/). */
+export const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+/** The whole page as `<name>.png` in SHOTS (which the suite's before() makes). */
+export function shoot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
 export function launchChromium(): Promise<Browser> {
