@@ -249,7 +249,11 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
       const cell = page.locator('.app-card[data-app="buzz"] tr[data-component="sink/archive"] td').last();
       await cell.waitFor();
       assert.equal(await cell.getAttribute('title'), LONG_TARGET);
-      const fit = await cell.evaluate((td) => {
+      // Looked up and measured in one task of the page: the cards are drawn anew every second, and a cell
+      // found first and measured after (a locator's evaluate) could be a detached one, measuring 0 (seen in CI).
+      const fit = await page.evaluate(() => {
+        const tds = document.querySelectorAll('.app-card[data-app="buzz"] tr[data-component="sink/archive"] td');
+        const td = tds[tds.length - 1]!;
         const card = td.closest('.app-card')!.getBoundingClientRect();
         return {
           right: td.getBoundingClientRect().right,
