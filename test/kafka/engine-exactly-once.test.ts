@@ -125,6 +125,10 @@ function start(args: string[], env: Record<string, string>): ChildProcess {
  */
 async function killAtProgress(b: KafkaBroker, r: Run, fixture: string, target: number, maxMs = 90_000) {
   const child = start(['consume', fixture, '--drain', ...r.flags()], r.env);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   let done = false;
   void exited(child).then(() => (done = true));
   const started = Date.now();
@@ -132,7 +136,7 @@ async function killAtProgress(b: KafkaBroker, r: Run, fixture: string, target: n
   const killed = !done;
   if (killed) child.kill('SIGKILL');
   await exited(child);
-  return { killed, at: await progressOf(b, r.app) };
+  return { killed, at: await progressOf(b, r.app), stderr };
 }
 
 test('kafka: keyed state is exactly-once across kill -9 at random progress points', { timeout: 600_000 }, async (t) => {
@@ -328,18 +332,32 @@ test('kafka: a keyed windowed run killed mid-run gives the same final windows as
     );
   ok(await runCli(['consume', WINDOWS, '--drain', ...clean.flags()], { env: clean.env }), 'uninterrupted consume');
   let at = 0;
+  const logs: string[] = [];
   for (let kill = 0; kill < 3; kill++) {
     const target = at + Math.floor(Math.random() * 0.4 * N) + 1000;
     const k = await killAtProgress(b, crashed, WINDOWS, target);
     t.diagnostic(`run ${kill + 1}: ${k.killed ? 'killed' : 'finished'} at progress ${k.at} (target ${target})`);
+    logs.push(`run ${kill + 1}: ${k.stderr}`);
     at = k.at;
   }
-  ok(await runCli(['consume', WINDOWS, '--drain', ...crashed.flags()], { env: crashed.env }), 'last consume');
+  const last = await runCli(['consume', WINDOWS, '--drain', ...crashed.flags()], { env: crashed.env });
+  ok(last, 'last consume');
+  logs.push(`last consume: ${last.stderr.slice(-4000)}`);
 
   const want = await readCommitted<WindowResult>(b, `${clean.topics}.windows`);
   const got = await readCommitted<WindowResult>(b, `${crashed.topics}.windows`);
   const sorted = (xs: WindowResult[]) => [...xs].sort((x, y) => x.start - y.start || x.key.localeCompare(y.key));
   assert.equal(new Set(got.map(windowId)).size, got.length, 'no window result twice');
+  const have = new Set(got.map(windowId));
+  const missing = want.filter((w) => !have.has(windowId(w))).map(windowId);
+  if (missing.length > 0 || got.length !== want.length) {
+    // What the runs said and what went late, so a failure that shows once in many runs can be read.
+    const late = await readCommitted<unknown>(b, `${crashed.topics}.in.late`).catch(() => []);
+    t.diagnostic(
+      `${missing.length} window(s) missing (first ${missing.slice(0, 3)}, last ${missing.slice(-3)}); ` +
+        `${late.length} record(s) in .late; got ${got.length}, want ${want.length}\n${logs.join('\n')}`,
+    );
+  }
   assert.deepEqual(sorted(got), sorted(want));
 
   // Both against a brute-force reference: every result exact, and every window the watermark must have
@@ -363,7 +381,6 @@ test('kafka: a keyed windowed run killed mid-run gives the same final windows as
   const closedBy = Math.min(...byPartition);
   const mustClose = [...ref.keys()].filter((id) => Number(id.split('@')[1]) + WINDOW_MS <= closedBy);
   assert.ok(mustClose.length > ref.size / 2, `most windows close (${mustClose.length} of ${ref.size})`);
-  const have = new Set(got.map(windowId));
   for (const id of mustClose) assert.ok(have.has(id), `window ${id} closed but was never emitted`);
   t.diagnostic(`${got.length} window results; took ${Math.round((Date.now() - started) / 1000)} s`);
 });

@@ -57,8 +57,20 @@ function run(d: TestDriver, steps: Array<Piped | number>) {
   return { piped, got: got.sort(), late: d.values('in.late') };
 }
 
-/** Partition 1 speaks again 300 ms of event time after its last record, after 31 s of quiet. */
+/**
+ * Partition 1 speaks again 300 ms of event time after its last record, after 31 s of quiet, while
+ * partition 0 goes on (a record every 5 s, its event time standing still, then one far ahead).
+ */
 const quietPartition = (): Array<Piped | number> => [
+  { key: keyOn(1), value: { user: 'u' }, timestamp: 500 },
+  { key: keyOn(0), value: { user: 'u' }, timestamp: 100 },
+  ...Array.from({ length: 7 }, () => [5000, { key: keyOn(0), value: { user: 'u' }, timestamp: 100 }]).flat(),
+  { key: keyOn(0), value: { user: 'u' }, timestamp: 5000 },
+  { key: keyOn(1), value: { user: 'u' }, timestamp: 800 },
+];
+
+/** The same two partitions, both quiet for 31 s (a paused source, a stalled worker), then partition 0 first. */
+const quietInput = (): Array<Piped | number> => [
   { key: keyOn(1), value: { user: 'u' }, timestamp: 500 },
   { key: keyOn(0), value: { user: 'u' }, timestamp: 100 },
   31_000,
@@ -79,6 +91,18 @@ test("a partition quiet for less than the user's idleTimeoutMs holds the waterma
   // And with the default 30 s it did go idle: the test sees the difference it is about.
   const { late } = run(build(true), quietPartition());
   assert.equal(late.length, 1);
+});
+
+test('after a silence of the whole input past the idle timeout, the partition that speaks first does not make the others late', () => {
+  for (const rekey of [false, true]) {
+    const { piped, got, late } = run(build(rekey), quietInput());
+    assert.deepEqual(late, [], `keyBy: ${rekey}`);
+    assert.deepEqual(
+      got,
+      reference(piped, (r) => (rekey ? r.value.user : r.key)),
+      `keyBy: ${rekey}`,
+    );
+  }
 });
 
 test('an upstream task reading records of one event time stays alive for the partitions that get none of its keys', () => {

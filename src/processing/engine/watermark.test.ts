@@ -12,8 +12,12 @@ function reference(
   const max = new Map<string, number>(inputs.map((i) => [i, Number.NEGATIVE_INFINITY]));
   const last = new Map<string, number>(inputs.map((i) => [i, 0]));
   let wm = Number.NEGATIVE_INFINITY;
+  let lastAny = 0;
   const out: number[] = [];
   for (const e of events) {
+    // Every input silent for the idle timeout: the silence was everyone's, and each starts afresh.
+    if (e.now - lastAny >= idleMs) for (const i of inputs) last.set(i, e.now);
+    lastAny = e.now;
     max.set(e.input, Math.max(max.get(e.input)!, e.t));
     last.set(e.input, e.now);
     const active = inputs.filter((i) => e.now - last.get(i)! < idleMs);
@@ -38,7 +42,8 @@ describe('watermarks', () => {
       for (const i of inputs) w.expect(i, 0);
       let now = 0;
       const events = Array.from({ length: 200 }, (_, k) => {
-        now += Math.floor(rand() * 60);
+        // Now and then a silence of every input longer than the idle timeout (a pause, a stalled worker).
+        now += rand() < 0.02 ? idle + Math.floor(rand() * idle) : Math.floor(rand() * 60);
         return {
           input: inputs[Math.floor(rand() * inputs.length)]!,
           t: k * 10 + Math.floor((rand() - 0.5) * 150),
@@ -65,6 +70,23 @@ describe('watermarks', () => {
     assert.equal(w.current, 6000);
     w.observe('b', 100, 1100);
     assert.equal(w.current, 6000, 'an idle input waking up behind never moves the watermark back');
+  });
+
+  it('after a silence of every input, the first to deliver again does not set the watermark alone', () => {
+    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
+    w.expect('a', 0);
+    w.expect('b', 0);
+    w.observe('a', 100, 10);
+    w.observe('b', 50, 20);
+    assert.equal(w.current, 50);
+    assert.equal(w.tick(5000), false, 'all idle: the watermark holds');
+    w.observe('a', 9000, 5000);
+    assert.equal(w.current, 50, 'b was silent only while everything was: it still holds the watermark');
+    w.observe('b', 60, 5100);
+    assert.equal(w.current, 60, "b's record is on time");
+    w.observe('a', 9100, 5900);
+    assert.ok(w.tick(6100), 'b silent for the timeout while a delivers: idle now');
+    assert.equal(w.current, 9100);
   });
 
   it('survives a snapshot and restore through JSON', () => {
