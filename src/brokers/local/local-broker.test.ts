@@ -343,9 +343,26 @@ test('read-only consumers of one process share decoded batches; other consumers 
       .poll({ maxRecords: 50, maxWaitMs: 50 });
   const [a, c] = [await poll('ro-1', true), await poll('ro-2', true)];
   assert.equal(a[7]!.value, c[7]!.value, 'two read-only consumers see the same decoded value');
+  // The very records, made once for every read-only reader, each with its own place.
+  assert.equal(a.length, 50);
+  assert.ok(
+    a.every((r, i) => r === c[i]),
+    'two read-only consumers get the same record objects',
+  );
+  assert.deepEqual(
+    a.map((r) => r.offset),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  // A reader that starts inside the batch gets the same objects from there on.
+  const later = b.consumer({ group: 'ro-3', topics: ['shared'], readOnly: true });
+  later.seek('shared', 0, 20);
+  const tail = await later.poll({ maxRecords: 50, maxWaitMs: 50 });
+  assert.equal(tail[0]!.offset, 20);
+  assert.ok(tail.every((r, i) => r === a[20 + i]));
   const [mine, other] = [await poll('rw-1', false), await poll('rw-2', false)];
   assert.notEqual(mine[7]!.value, other[7]!.value, 'a consumer that may change what it reads gets its own');
   assert.notEqual(mine[7]!.value, a[7]!.value);
+  assert.notEqual(mine[7], other[7]);
   assert.deepEqual(mine[7]!.value, a[7]!.value);
 });
 
