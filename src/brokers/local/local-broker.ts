@@ -610,47 +610,26 @@ export class LocalBroker implements StatefulBroker {
   ): StreamRecord[] {
     const out: StreamRecord[] = [];
     if (max <= 0) return out;
+    const recordAt = (b: BatchCursor, i: number): StreamRecord => {
+      const r = b.records[i]!;
+      return { topic, partition, offset: b.base + i, key: r[0], value: r[1], timestamp: r[2], headers: r[3] ?? {} };
+    };
     const take = (b: BatchCursor) => {
       let i = Math.max(0, from - b.base);
       const sb = b.shared;
       if (sb !== undefined) {
-        const built = (sb.built ??= build(b));
+        // Made once, by the first read-only reader to take the batch.
+        if (sb.built === undefined) sb.built = Array.from(b.records, (_, k) => recordAt(b, k));
+        const built = sb.built;
         for (; i < built.length && out.length < max; i++) out.push(built[i]!);
       }
-      for (; i < b.records.length && out.length < max; i++) {
-        const r = b.records[i]!;
-        out.push({
-          topic,
-          partition,
-          offset: b.base + i,
-          key: r[0],
-          value: r[1],
-          timestamp: r[2],
-          headers: r[3] ?? {},
-        });
-      }
+      for (; i < b.records.length && out.length < max; i++) out.push(recordAt(b, i));
       from = b.base + i;
       // Stopped inside this batch: keep it for this reader's next read.
       if (cursor && from <= b.last) {
         b.next = from;
         cursor.current = b;
       }
-    };
-    const build = (b: BatchCursor): StreamRecord[] => {
-      const built = new Array<StreamRecord>(b.records.length);
-      for (let i = 0; i < built.length; i++) {
-        const r = b.records[i]!;
-        built[i] = {
-          topic,
-          partition,
-          offset: b.base + i,
-          key: r[0],
-          value: r[1],
-          timestamp: r[2],
-          headers: r[3] ?? {},
-        };
-      }
-      return built;
     };
     if (shared) this.#sharedTopics.add(topicId);
     const cached = cursor?.current;
