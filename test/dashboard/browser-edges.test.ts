@@ -61,7 +61,9 @@ const edgeApp: AppDefinition = {
   },
   panels: edgePanels,
 };
-const apps = [buzzApp, edgeApp];
+/** Declared, never run on the test's broker: named in one line under the cards, no card of its own. */
+const idleApp: AppDefinition = { ...edgeApp, name: 'idle', title: 'Never run', panels: [] };
+const apps = [buzzApp, edgeApp, idleApp];
 
 const status = (o: Partial<ComponentStatus> & Pick<ComponentStatus, 'app' | 'name' | 'ts'>): ComponentStatus => ({
   pipeline: `${o.app}-p1`,
@@ -216,6 +218,12 @@ describe('dashboard edge cases in a real browser', { timeout: 180_000 }, () => {
     );
     await page.waitForSelector('.app-card[data-app="edge"]');
     assert.match((await page.locator('.app-card[data-app="edge"]').textContent()) ?? '', /Last ran 20m ago/);
+    // An app that never ran here, beside apps that did: a line, not a card saying "not running".
+    assert.equal(await page.locator('.app-card[data-app="idle"]').count(), 0);
+    assert.equal(
+      await page.locator('.overview .unrun').textContent(),
+      'Not run on this broker yet: idle. Start one: runnel run <name>',
+    );
     // An ended input's watermark reads as such (a Date of it threw, and the page drew no card after it).
     const ended = page.locator('.app-card[data-app="buzz"] tr[data-component="processor/buzz.windows"]');
     assert.match((await ended.textContent()) ?? '', /watermark at the end \(its input ended\) · 3 late/);

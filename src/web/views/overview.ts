@@ -14,6 +14,7 @@ import { forLog, logRange, powersOfTen, wantsLogScale } from '../charts/log-scal
 import { sparkline } from '../charts/sparkline.ts';
 import { alpha, autosize, axis, boxSize, PALETTE, timeAxis } from '../charts/theme.ts';
 import { breakable, clear, fmtAgo, fmtCompact, fmtDateTime, fmtInt, fmtRate, h } from '../dom.ts';
+import { appHealth, cardsAndUnrun } from './app-health.ts';
 import { holdWhileUsed, replayControls } from './replay-controls.ts';
 import type { View } from './view.ts';
 
@@ -51,6 +52,7 @@ export function overviewView(): View {
     chartWrap,
   );
   const apps = h('div', { class: 'app-cards' });
+  const unrunLine = h('p', { class: 'muted small unrun' });
   const topics = h('div', { class: 'table-wrap' });
   const groups = h('div', { class: 'table-wrap' });
   const el = h(
@@ -70,6 +72,7 @@ export function overviewView(): View {
     chartPanel,
     h('h2', { text: 'Apps' }),
     apps,
+    unrunLine,
     h(
       'div',
       { class: 'two-col' },
@@ -92,8 +95,14 @@ export function overviewView(): View {
     for (const box of apps.querySelectorAll<HTMLElement>('.app-card[data-app] .scroll-x'))
       if (box.scrollLeft > 0) scrolled.set(box.closest<HTMLElement>('.app-card')!.dataset.app!, box.scrollLeft);
     clear(apps);
+    const { cards, unrun } = cardsAndUnrun(list);
     // One card that cannot be drawn must not take the others, and the topics and groups below, with it.
-    for (const a of list) apps.appendChild(guarded(a.name, () => appCard(a)));
+    for (const a of cards) apps.appendChild(guarded(a.name, () => appCard(a)));
+    unrunLine.hidden = unrun.length === 0;
+    unrunLine.textContent =
+      unrun.length === 0
+        ? ''
+        : `Not run on this broker yet: ${unrun.map((a) => a.name).join(', ')}. Start one: runnel run <name>`;
     for (const [app, left] of scrolled) {
       const box = apps.querySelector<HTMLElement>(`.app-card[data-app="${CSS.escape(app)}"] .scroll-x`);
       if (box) box.scrollLeft = left;
@@ -261,15 +270,8 @@ function tile(label: string, value: string, note: string, tone = ''): HTMLElemen
   );
 }
 
-function health(a: AppView): { label: string; tone: string } {
-  if (a.components.some((c) => !c.stale && c.state === 'failed')) return { label: 'failed', tone: 'bad' };
-  if (a.components.some((c) => !c.stale && c.state === 'retrying')) return { label: 'degraded', tone: 'warn' };
-  if (a.running) return { label: 'running', tone: 'good' };
-  return { label: a.components.length ? 'stopped' : 'not running', tone: 'idle' };
-}
-
 function appCard(a: AppView): HTMLElement {
-  const hl = health(a);
+  const hl = appHealth(a);
   const title = a.declared
     ? h('a', { href: `#/apps/${encodeURIComponent(a.name)}`, text: a.title })
     : h('span', { text: a.title });
