@@ -4,7 +4,7 @@
  * typed line and writes nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
@@ -126,4 +126,43 @@ test('beside a running pipeline: its DuckDB file is held, so the SQLite twin ans
   );
   assert.equal(after.code, 0, after.stderr);
   assert.deepEqual((JSON.parse(after.stdout) as { rows: unknown[][] }).rows, [[lines, lines]]);
+});
+
+test('--app takes a pipeline file, as run does: its tables are found by the name the file defines', async () => {
+  const w = workspace('runnel-sql-app-file-');
+  const index = new URL('../../src/index.ts', import.meta.url).pathname;
+  writeFileSync(
+    join(w.dir, 'tally.ts'),
+    `import { defineApp, z } from ${JSON.stringify(index)};
+export default defineApp({
+  name: 'tally',
+  sources: () => [{ topic: 'tally.in', source: { name: 'numbers', async *read() {
+    yield Array.from({ length: 40 }, (_, i) => ({ kind: 'record' as const, record: { key: null, value: { i } } }));
+  } } }],
+  pipeline(t) {
+    t.stream('tally.in', { schema: z.object({ i: z.number() }) }).filter((v) => v.i % 2 === 0).to('tally.even');
+  },
+  sinks: [{ topic: 'tally.even', kinds: ['sqlite'] }],
+});
+`,
+  );
+  const run = await runCli(['run', './tally.ts', '-q', ...w.flags], { cwd: w.dir });
+  assert.equal(run.code, 0, run.stderr);
+  const evens = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 2 === 0);
+  const res = await runCli(
+    ['sql', 'SELECT count(*) AS n, sum(i) AS s FROM tally_even', '--app', './tally.ts', '--json', ...w.flags],
+    {
+      cwd: w.dir,
+    },
+  );
+  assert.equal(res.code, 0, res.stderr);
+  const { rows } = JSON.parse(res.stdout) as { rows: unknown[][] };
+  assert.deepEqual(
+    rows.map((r) => r.map(Number)),
+    [[evens.length, evens.reduce((a, b) => a + b, 0)]],
+  );
+  // A file that is not there says so, in one line.
+  const missing = await runCli(['sql', 'SELECT 1', '--app', './nope.ts', ...w.flags], { cwd: w.dir });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /RUNNEL_FILE_NOT_FOUND: pipeline file not found: .*nope\.ts/);
 });

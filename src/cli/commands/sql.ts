@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isAppFile, loadApp } from '../../apps/index.ts';
 import { runSql, type SqlResult } from '../../sql/session.ts';
 import { type CommonFlags, loadEnv, logger, numberFlag } from '../context.ts';
 import { cutAny, table } from '../table.ts';
@@ -42,7 +43,10 @@ export function registerSqlCommand(program: Command): void {
       'one read-only query (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE); - reads it from stdin',
     )
     .description("read-only DuckDB SQL over the apps' outputs in the data folder (DuckDB, SQLite and JSONL files)")
-    .option('--app <name>', 'whose tables unqualified names find (default: the only app in the data folder)')
+    .option(
+      '--app <name|file>',
+      "whose tables unqualified names find: an app's name or its pipeline file (default: the only app in the data folder)",
+    )
     .option('--json', 'print {columns, rows, truncated, notes} as JSON instead of a table')
     .option(
       '--max-rows <n>',
@@ -59,9 +63,11 @@ export function registerSqlCommand(program: Command): void {
     .action(async (query: string, flags: SqlFlags) => {
       const env = loadEnv(flags.dotenv);
       const sql = query === '-' ? readFileSync(0, 'utf8') : query;
+      // A pipeline file, as run and dashboard take it: its files in the data folder go by the name it defines.
+      const app = flags.app !== undefined && isAppFile(flags.app) ? (await loadApp(flags.app)).name : flags.app;
       const result = await runSql(sql, {
         dataDir: resolve(flags.dataDir ?? env.BASE_DATA_DIR ?? 'data'),
-        ...(flags.app === undefined ? {} : { app: flags.app }),
+        ...(app === undefined ? {} : { app }),
         maxRows: flags.maxRows,
         timeoutMs: flags.timeout * 1000,
       });
