@@ -108,6 +108,12 @@ export interface Source {
    * the windows stay open for the next run instead of closing for good and sending all it adds to `.late`.
    */
   readonly resumes?: boolean;
+  /**
+   * A sentence to add where a `--limit` cut it (a resuming source, see `resumes`), given the records this
+   * run produced: what the cut means that the generic line cannot say (a simulation's tick cut short,
+   * whose results come only once all of it is in). Undefined: nothing to add.
+   */
+  cutNote?(produced: number): string | undefined;
 }
 
 export interface SinkContext {

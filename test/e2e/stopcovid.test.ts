@@ -389,6 +389,17 @@ test('stopcovid run again after a --limit run goes on where the limit cut it, mi
     assert.equal(second.code, 0, second.stderr);
     const tick = Math.floor(limit / SIM.people);
     const sent = limit % SIM.people;
+    // The cut tick is named, and why its results are not out yet.
+    assert.match(
+      first.stderr,
+      new RegExp(`; tick ${tick} is cut after ${sent} of its ${SIM.people} people, and a tick's notifications`),
+    );
+    // The second run started inside that tick: it ends inside a later one, counted from there.
+    const through = sent + limit;
+    assert.match(
+      second.stderr,
+      new RegExp(`; tick ${tick + Math.floor(through / SIM.people)} is cut after ${through % SIM.people} of its`),
+    );
     assert.match(
       second.stderr,
       new RegExp(

@@ -94,6 +94,8 @@ export function simulationSource(s: StopcovidSettings): Source {
   };
   /** What the batch just handed out says of the run (see Source.runMark); undefined before the first. */
   let mark: string | undefined;
+  /** Where this run started: its first tick, and the people of it an earlier run sent (see cutNote). */
+  let start: { from: number; sentThrough: number } | undefined;
   return {
     name: 'stopcovid-simulation',
     // Each tick's positions are new objects (see Source.handsOver).
@@ -104,10 +106,25 @@ export function simulationSource(s: StopcovidSettings): Source {
       await resumeOf(ctx);
     },
     runMark: () => mark,
+    // A tick's notifications and contacts come once every person of it moved: a --limit inside a tick
+    // (below one tick's people: `demo --limit 3000`) leaves them all at 0, which the line should explain.
+    cutNote(produced) {
+      if (start === undefined) return undefined;
+      const people = s.sim.people;
+      const sent = start.sentThrough + produced;
+      const inTick = sent % people;
+      if (inTick === 0) return undefined;
+      const tick = start.from + Math.floor(sent / people);
+      return (
+        `tick ${tick} is cut after ${inTick} of its ${people} people, and a tick's notifications and contacts ` +
+        `come once all of them moved: the next run completes it (whole ticks: a --limit that is a multiple of ${people})`
+      );
+    },
     async *read(ctx) {
       const resumed = await resumeOf(ctx);
       if (resumed === undefined) return;
       const { from, seed, sentThrough = 0 } = resumed;
+      start = { from, sentThrough };
       const settings = runSettingsOf(s, seed);
       const run = simulate({ ...s.sim, seed });
       // The ticks an earlier run put on the topic are simulated again, not sent: with the run's seed the

@@ -149,10 +149,12 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     const resumable = replay !== undefined || source.resumes === true;
     const goesOn = cut && resumable && !signal.aborted && (cutMidBatch || (await more(iterator)));
     status.set(signal.aborted ? 'stopped' : 'done');
-    if (goesOn)
+    if (goesOn) {
+      const note = source.cutNote?.(produced);
       log.info(
-        `${status.status.name}: stopped at --limit with more of ${replay?.input ?? 'its input'} left; the next run goes on from there`,
+        `${status.status.name}: stopped at --limit with more of ${replay?.input ?? 'its input'} left; the next run goes on from there${note ? `; ${note}` : ''}`,
       );
+    }
     return { goesOn };
   } catch (err) {
     status.set('failed', (err as Error).message);
