@@ -105,6 +105,18 @@ test('after a silence of the whole input past the idle timeout, the partition th
   }
 });
 
+test('a source sparser than the idle timeout, with a partition that gets no records, still moves the watermark behind a keyBy', () => {
+  // Partition 1 gets nothing (so its upstream task sends nothing downstream); partition 0 a record every 40 s.
+  const d = build(true);
+  for (let i = 0; i < 10; i++) {
+    d.pipe('in', [{ key: keyOn(0), value: { user: 'u' }, timestamp: i * 10_000 }]);
+    d.advanceTime(40_000);
+  }
+  const closed = d.outputs('out').filter((r) => (r.value as { final?: boolean }).final);
+  // The silent upstream task is given one fresh timeout at most, not one at every record: it never delivers.
+  assert.ok(closed.length >= 8, `windows closed before the end: ${closed.length}`);
+});
+
 test('an upstream task reading records of one event time stays alive for the partitions that get none of its keys', () => {
   // Users on the two downstream partitions; `x` is only ever read from input partition 1.
   const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];

@@ -11,16 +11,18 @@ function reference(
 ): number[] {
   const max = new Map<string, number>(inputs.map((i) => [i, Number.NEGATIVE_INFINITY]));
   const last = new Map<string, number>(inputs.map((i) => [i, 0]));
+  const fresh = new Map<string, number>(inputs.map((i) => [i, Number.NEGATIVE_INFINITY]));
   let wm = Number.NEGATIVE_INFINITY;
   let lastAny = 0;
   const out: number[] = [];
   for (const e of events) {
-    // Every input silent for the idle timeout: the silence was everyone's, and each starts afresh.
-    if (e.now - lastAny >= idleMs) for (const i of inputs) last.set(i, e.now);
+    // Every input silent for the idle timeout: the silence was everyone's, and each input active when it
+    // began starts afresh (a fresh timeout is no delivery: one already idle stays idle).
+    if (e.now - lastAny >= idleMs) for (const i of inputs) if (lastAny - last.get(i)! < idleMs) fresh.set(i, e.now);
     lastAny = e.now;
     max.set(e.input, Math.max(max.get(e.input)!, e.t));
     last.set(e.input, e.now);
-    const active = inputs.filter((i) => e.now - last.get(i)! < idleMs);
+    const active = inputs.filter((i) => e.now - Math.max(last.get(i)!, fresh.get(i)!) < idleMs);
     if (active.length > 0) wm = Math.max(wm, Math.min(...active.map((i) => max.get(i)!)) - bound);
     out.push(wm);
   }
@@ -87,6 +89,24 @@ describe('watermarks', () => {
     w.observe('a', 9100, 5900);
     assert.ok(w.tick(6100), 'b silent for the timeout while a delivers: idle now');
     assert.equal(w.current, 9100);
+  });
+
+  it('an input that never delivers is not woken again and again by a source sparser than the idle timeout', () => {
+    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
+    w.expect('a', 0);
+    w.expect('b', 0);
+    // A record on a every 1.5 s, b never: b gets one fresh timeout after the first silence, and no more.
+    w.observe('a', 100, 1500);
+    assert.equal(w.current, Number.NEGATIVE_INFINITY, 'b was declared, then everything was silent: b holds');
+    assert.equal(w.tick(2500), false, 'all idle: hold');
+    w.observe('a', 200, 3000);
+    assert.equal(w.current, 200, 'b said nothing through its fresh timeout: idle, and a moves the watermark');
+    w.observe('a', 300, 4500);
+    assert.equal(w.current, 300);
+    // An input idle while another delivered stays idle through a silence of everything.
+    w.observe('a', 400, 4600);
+    w.observe('a', 500, 9000);
+    assert.equal(w.current, 500);
   });
 
   it('survives a snapshot and restore through JSON', () => {

@@ -18,11 +18,16 @@ export interface WatermarkSnapshot {
 }
 
 interface InputClock {
-  /** Highest event time seen on this input. */
+  /** Highest event time seen on this input (an upstream task's announced watermark, behind a repartition topic). */
   maxEventTime: number;
-  /** Watermark announced by an upstream task through a repartition topic (markers), when it has one. */
+  /** When it last delivered (or was declared or restored). */
   lastActive: number;
+  /** A fresh timeout from here, when later than lastActive: the input was silent only while all were (see #wake). */
+  freshFrom: number;
 }
+
+/** No fresh timeout (see InputClock.freshFrom). */
+const NEVER = Number.NEGATIVE_INFINITY;
 
 /**
  * Per-input-partition watermarks, combined as the minimum over the inputs that are not idle (Flink's
@@ -53,7 +58,8 @@ export class WatermarkTracker {
    * `initial`: the watermark it stands at until then (a feedback input that starts a cycle), else none.
    */
   expect(input: string, now: number, initial = Number.NEGATIVE_INFINITY): void {
-    if (!this.#inputs.has(input)) this.#inputs.set(input, { maxEventTime: initial + this.#bound, lastActive: now });
+    if (!this.#inputs.has(input))
+      this.#inputs.set(input, { maxEventTime: initial + this.#bound, lastActive: now, freshFrom: NEVER });
     if (now > this.#lastDelivery) this.#lastDelivery = now;
   }
 
@@ -65,7 +71,7 @@ export class WatermarkTracker {
   observe(input: string, eventTime: number, now: number): boolean {
     let clock = this.#inputs.get(input);
     if (!clock) {
-      clock = { maxEventTime: Number.NEGATIVE_INFINITY, lastActive: now };
+      clock = { maxEventTime: Number.NEGATIVE_INFINITY, lastActive: now, freshFrom: NEVER };
       this.#inputs.set(input, clock);
     }
     if (now - this.#lastDelivery >= this.#idleMs) this.#wake(now);
@@ -125,7 +131,7 @@ export class WatermarkTracker {
   restore(snap: WatermarkSnapshot, now: number): void {
     for (const [k, v] of Object.entries(snap.inputs)) {
       const maxEventTime = v === 'end' ? Number.POSITIVE_INFINITY : (v ?? Number.NEGATIVE_INFINITY);
-      this.#inputs.set(k, { maxEventTime, lastActive: now });
+      this.#inputs.set(k, { maxEventTime, lastActive: now, freshFrom: NEVER });
     }
     if (now > this.#lastDelivery) this.#lastDelivery = now;
     // An ended input stays ended: its windows all closed and emitted, and one reopened would emit again.
@@ -139,9 +145,16 @@ export class WatermarkTracker {
    * every partition of a topic back), not that input's alone. Each input gets a fresh timeout: else the
    * first one to deliver would set the watermark alone, and the others' records, on time a moment before,
    * would be late (seen on Kafka: a restarted worker put ~500 of 1,639 windows in .late).
+   *
+   * Only an input that was active when the silence began gets one, and a fresh timeout is no delivery: an
+   * input already idle stays idle until it delivers (Flink's rule), and one that says nothing through its
+   * fresh timeout is not given another at the next silence. Else an input that never delivers (a partition
+   * no key lands on, an upstream task with no input) would be woken by every record of a source sparser
+   * than the timeout, hold the watermark for the whole timeout, and go idle only when every input is, which
+   * holds it (all idle): the watermark would never move again.
    */
   #wake(now: number): void {
-    for (const c of this.#inputs.values()) c.lastActive = now;
+    for (const c of this.#inputs.values()) if (this.#lastDelivery - c.lastActive < this.#idleMs) c.freshFrom = now;
   }
 
   #recompute(now: number): boolean {
@@ -154,7 +167,7 @@ export class WatermarkTracker {
       // end of every input ends this one (an idle input may still deliver).
       if (c.maxEventTime === Number.POSITIVE_INFINITY) continue;
       open++;
-      if (now - c.lastActive >= this.#idleMs) continue;
+      if (now - Math.max(c.freshFrom, c.lastActive) >= this.#idleMs) continue;
       active++;
       if (c.maxEventTime < min) min = c.maxEventTime;
     }
