@@ -70,8 +70,9 @@ export interface ConsumerOptions {
    */
   onRecreatedTopic?: 'read-new' | 'fail';
   /**
-   * The caller never changes the records it reads (runnel's own sinks): a broker may then hand the same
-   * decoded values to several such consumers of one process instead of decoding a batch for each.
+   * The caller never changes the records it reads, neither their fields nor what they hold (runnel's own
+   * sinks, and steps that copy what they keep): a broker may then hand the very same record objects to
+   * several such consumers of one process instead of decoding and building a batch for each.
    */
   readOnly?: boolean;
   /** The TopicInfo.id each topic had when the caller's output was checked, so a change before the first poll counts. */

@@ -29,6 +29,16 @@ function reference(
   return out;
 }
 
+/** Inputs a and b, idle after 1 s, that delivered 100 and 50 by 20 ms: the watermark at 50. */
+function twoInputsAt50(): WatermarkTracker {
+  const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
+  w.expect('a', 0);
+  w.expect('b', 0);
+  w.observe('a', 100, 10);
+  w.observe('b', 50, 20);
+  return w;
+}
+
 describe('watermarks', () => {
   it('equal the brute-force min over active inputs, for random event orders and idle gaps', () => {
     let s = 7;
@@ -75,11 +85,7 @@ describe('watermarks', () => {
   });
 
   it('after a silence of every input, the first to deliver again does not set the watermark alone', () => {
-    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
-    w.expect('a', 0);
-    w.expect('b', 0);
-    w.observe('a', 100, 10);
-    w.observe('b', 50, 20);
+    const w = twoInputsAt50();
     assert.equal(w.current, 50);
     assert.equal(w.tick(5000), false, 'all idle: the watermark holds');
     w.observe('a', 9000, 5000);
@@ -107,6 +113,13 @@ describe('watermarks', () => {
     w.observe('a', 400, 4600);
     w.observe('a', 500, 9000);
     assert.equal(w.current, 500);
+  });
+
+  it('an input declared after a silence of every input (an upstream count that changed) does not hide that silence', () => {
+    const w = twoInputsAt50();
+    w.expect('c', 5000, 10_000);
+    w.observe('a', 9000, 5000);
+    assert.equal(w.current, 50, 'b was silent only while everything was: it still holds the watermark');
   });
 
   it('survives a snapshot and restore through JSON', () => {

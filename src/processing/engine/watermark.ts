@@ -60,7 +60,9 @@ export class WatermarkTracker {
   expect(input: string, now: number, initial = Number.NEGATIVE_INFINITY): void {
     if (!this.#inputs.has(input))
       this.#inputs.set(input, { maxEventTime: initial + this.#bound, lastActive: now, freshFrom: NEVER });
-    if (now > this.#lastDelivery) this.#lastDelivery = now;
+    // Declared at the start: the silence is counted from here. Not later (an upstream count that changed,
+    // see Task.#syncUpstreams): that is no delivery, and must not hide a silence of every input.
+    if (this.#lastDelivery === NEVER) this.#lastDelivery = now;
   }
 
   forget(input: string): void {
