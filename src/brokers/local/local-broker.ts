@@ -613,27 +613,23 @@ export class LocalBroker implements StatefulBroker {
   ): StreamRecord[] {
     const out: StreamRecord[] = [];
     if (max <= 0) return out;
-    const recordAt = (b: BatchCursor, i: number): StreamRecord => {
+    /** The record at `i` of a batch; `none`: its headers when it has none. */
+    const recordAt = (b: BatchCursor, i: number, none: Record<string, string>): StreamRecord => {
       const r = b.records[i]!;
-      return { topic, partition, offset: b.base + i, key: r[0], value: r[1], timestamp: r[2], headers: r[3] ?? {} };
+      return { topic, partition, offset: b.base + i, key: r[0], value: r[1], timestamp: r[2], headers: r[3] ?? none };
     };
     const take = (b: BatchCursor) => {
       let i = Math.max(0, from - b.base);
       const sb = b.shared;
       if (sb !== undefined) {
-        // Made once, by the first read-only reader to take the batch.
-        if (sb.built === undefined)
-          sb.built = Array.from(b.records, (_, k) => {
-            const r = recordAt(b, k);
-            // One frozen {} for every record without headers: kept with the batch, a {} each was 40% of
-            // the records' memory, and a reader writing to it would have written to every reader's.
-            if (b.records[k]![3] === null) r.headers = NO_HEADERS;
-            return r;
-          });
+        // Made once, by the first read-only reader to take the batch. One frozen {} for every record without
+        // headers: kept with the batch, a {} each was 40% of the records' memory, and a reader writing to
+        // it would have written to every reader's.
+        if (sb.built === undefined) sb.built = Array.from(b.records, (_, k) => recordAt(b, k, NO_HEADERS));
         const built = sb.built;
         for (; i < built.length && out.length < max; i++) out.push(built[i]!);
       }
-      for (; i < b.records.length && out.length < max; i++) out.push(recordAt(b, i));
+      for (; i < b.records.length && out.length < max; i++) out.push(recordAt(b, i, {}));
       from = b.base + i;
       // Stopped inside this batch: keep it for this reader's next read.
       if (cursor && from <= b.last) {
