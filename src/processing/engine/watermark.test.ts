@@ -29,11 +29,17 @@ function reference(
   return out;
 }
 
-/** Inputs a and b, idle after 1 s, that delivered 100 and 50 by 20 ms: the watermark at 50. */
-function twoInputsAt50(): WatermarkTracker {
+/** Inputs a and b, idle after 1 s, declared at 0 ms. */
+function twoInputs(): WatermarkTracker {
   const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
   w.expect('a', 0);
   w.expect('b', 0);
+  return w;
+}
+
+/** twoInputs that delivered 100 and 50 by 20 ms: the watermark at 50. */
+function twoInputsAt50(): WatermarkTracker {
+  const w = twoInputs();
   w.observe('a', 100, 10);
   w.observe('b', 50, 20);
   return w;
@@ -71,9 +77,7 @@ describe('watermarks', () => {
   });
 
   it('an input that never delivers holds the watermark until it is idle, then stops holding it', () => {
-    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
-    w.expect('a', 0);
-    w.expect('b', 0);
+    const w = twoInputs();
     w.observe('a', 5000, 100);
     assert.equal(w.current, Number.NEGATIVE_INFINITY, 'b has said nothing yet');
     w.observe('a', 6000, 900);
@@ -98,9 +102,7 @@ describe('watermarks', () => {
   });
 
   it('an input that never delivers is not woken again and again by a source sparser than the idle timeout', () => {
-    const w = new WatermarkTracker({ idleTimeoutMs: 1000 });
-    w.expect('a', 0);
-    w.expect('b', 0);
+    const w = twoInputs();
     // A record on a every 1.5 s, b never: b gets one fresh timeout after the first silence, and no more.
     w.observe('a', 100, 1500);
     assert.equal(w.current, Number.NEGATIVE_INFINITY, 'b was declared, then everything was silent: b holds');
