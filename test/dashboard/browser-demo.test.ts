@@ -95,6 +95,14 @@ describe('the demo on the overview, in a real browser', { timeout: 240_000 }, ()
       // The tooltip has all of it: the page shows a file target's name, the tooltip its whole path.
       assert.ok(c.title.endsWith(c.text), `${c.row}: tooltip "${c.title}" for "${c.text}"`);
     }
+    // Component names whole too: in two cards side by side, "smoker.stall-detector" and the oura and users
+    // sinks' names ended in an ellipsis, the name only in a tooltip.
+    const names = await page
+      .locator('.app-card .component-name')
+      .evaluateAll((els) => els.map((el) => ({ text: el.textContent ?? '', cut: el.scrollWidth > el.clientWidth })));
+    assert.ok(names.length >= STOPCOVID_SINKS, `component names: ${names.length}`);
+    const cut = names.filter((n) => n.cut).map((n) => n.text);
+    assert.deepEqual(cut, [], `cut at 1280 px: ${cut.join(', ')}`);
     await shot('demo-overview');
     // The Topics and Consumer groups tables fit their half of the page: none of their columns (the
     // topics' dead letters last) is behind a sideways scroll at 1280 px.
