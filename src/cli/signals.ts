@@ -27,7 +27,7 @@ export function stopOnSignals(
       log.warn(
         `${signal} again: exiting now; what was produced and not yet in every sink is written by the next run (runnel verify shows how far behind)`,
       );
-      process.exit(130);
+      exitBy(signal);
     }
   };
   process.on('SIGINT', handler);
@@ -36,4 +36,18 @@ export function stopOnSignals(
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * Ends the process as the signal itself does when nothing handles it, as a shell expects of Ctrl-C (`$?` is
+ * 130 for SIGINT, 143 for SIGTERM). Not process.exit: that first stops the process's worker threads, and
+ * a sink thread stopped inside a DuckDB call aborted the whole process ("terminate called after throwing
+ * an instance of 'Napi::Error'", SIGABRT). Nothing is lost either way: what is not committed is read again.
+ */
+export function exitBy(signal: NodeJS.Signals): void {
+  // With no listener left, the signal's action is the default again: the process ends at once.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Where a signal cannot end it so (Windows), the code a shell would show.
+  process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
 }
