@@ -317,3 +317,38 @@ test('EndTxn unanswered: a commit of outputs alone (a timer) is found landed or 
   await eventually(() => values(b, out), ['landed', 'retried'], 'each output once');
   assert.deepEqual(await committedOffsets(b, group), { [`${input}:0`]: 5 }, 'the offsets did not move');
 });
+
+test("close returns once read-committed readers see its last commit's outputs, not when EndTxn is answered", {
+  timeout: 120_000,
+}, async (t) => {
+  const b = await broker(t);
+  if (!b) return;
+  const input = unique('in');
+  const group = unique('g');
+  const out = unique('out');
+  await b.createTopic(input, { partitions: 1 });
+  await b.createTopic(out, { partitions: 2 });
+  await b.produce(input, [{ value: 0 }]);
+  const c = b.consumer({ group, topics: [input] });
+  t.after(() => c.close());
+  const read = await pollN(c, 1);
+  const s = b.stateBackend(unique('app'), group) as KafkaStateBackend;
+  await s.prepare([]);
+  // Kafka answers EndTxn and writes the commit markers after: until then the outputs are past the stable
+  // end. That gap, stretched to a second: EndTxn is answered here, and sent for real a second later.
+  let late: Promise<void> | undefined;
+  s[kEndTxn] = async (endTxn) => {
+    late = new Promise((r) => setTimeout(r, 1000)).then(endTxn);
+    late.catch(() => {});
+  };
+  const records = [
+    { value: 'a', partition: 0 },
+    { value: 'b', partition: 1 },
+  ];
+  await s.commit(c, { outputs: [{ topic: out, records }], state: [], positions: positionsAfter(read) });
+  await s.close();
+  // Read at once, as the next command after a `consume --drain` would.
+  const seen = [...(await values(b, out)), ...(await b.read(out, 1, 0, 1000)).map((r) => r.value)];
+  assert.deepEqual(seen.sort(), ['a', 'b'], 'what the last commit wrote is readable once close returns');
+  await late;
+});
