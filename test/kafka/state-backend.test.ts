@@ -346,9 +346,19 @@ test("close returns once read-committed readers see its last commit's outputs, n
     { value: 'b', partition: 1 },
   ];
   await s.commit(c, { outputs: [{ topic: out, records }], state: [], positions: positionsAfter(read) });
+  let marked = false;
+  void late?.then(() => {
+    marked = true;
+  });
+  const closing = performance.now();
   await s.close();
+  const took = performance.now() - closing;
   // Read at once, as the next command after a `consume --drain` would.
   const seen = [...(await values(b, out)), ...(await b.read(out, 1, 0, 1000)).map((r) => r.value)];
   assert.deepEqual(seen.sort(), ['a', 'b'], 'what the last commit wrote is readable once close returns');
+  assert.ok(marked, 'close returned only after the commit markers were written');
+  // Returned because the markers came (a second in), not because its bound (5 s) ran out: a close that always
+  // waited out the bound would pass the checks above too.
+  assert.ok(took < 4000, `close took ${Math.round(took)} ms`);
   await late;
 });
