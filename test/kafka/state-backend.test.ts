@@ -37,6 +37,18 @@ async function broker(t: import('node:test').TestContext): Promise<KafkaBroker |
   return b;
 }
 
+/** Names for a worker fixture's run, its input topic holding `values` and its output topic made. */
+async function forAWorker(b: KafkaBroker, values: unknown[]) {
+  const names = { input: unique('in'), group: unique('g'), app: unique('app'), out: unique('out') };
+  await b.createTopic(names.input, { partitions: 1 });
+  await b.createTopic(names.out, { partitions: 1 });
+  await b.produce(
+    names.input,
+    values.map((value) => ({ value })),
+  );
+  return names;
+}
+
 const values = async (b: KafkaBroker, topic: string) => (await b.read(topic, 0, 0, 1000)).map((r) => r.value);
 
 test('restore reads only the changelog, from its start; changelogs are compacted with the input partitions', {
@@ -105,13 +117,7 @@ test('a process killed inside a transaction leaves no outputs, no state and the 
 }, async (t) => {
   const b = await broker(t);
   if (!b) return;
-  const input = unique('in');
-  const group = unique('g');
-  const app = unique('app');
-  const out = unique('out');
-  await b.createTopic(input, { partitions: 1 });
-  await b.createTopic(out, { partitions: 1 });
-  await b.produce(input, [{ value: 'r0' }, { value: 'r1' }]);
+  const { input, group, app, out } = await forAWorker(b, ['r0', 'r1']);
   const child = spawn(process.execPath, [FIXTURE, KAFKA_URL, input, group, app, out], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -361,4 +367,32 @@ test("close returns once read-committed readers see its last commit's outputs, n
   // waited out the bound would pass the checks above too.
   assert.ok(took < 4000, `close took ${Math.round(took)} ms`);
   await late;
+});
+
+test('a state backend closed after its broker lets the process exit: it opens no new client to look', {
+  timeout: 120_000,
+}, async (t) => {
+  const b = await broker(t);
+  if (!b) return;
+  const { input, group, app, out } = await forAWorker(b, ['r0']);
+  const fixture = new URL('./fixtures/close-after-broker.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [fixture, KAFKA_URL, input, group, app, out], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let said = '';
+  child.stdout.on('data', (d: Buffer) => {
+    said += d.toString();
+  });
+  // The look for its last commit's markers asked the closed broker for a reader, which made a new client
+  // whose connections nobody closed: the process said "closed" and then never ended (CI hung on it).
+  const ended = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve('still running 30 s on'), 30_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(`exited ${code ?? signal}`);
+    });
+  });
+  assert.match(said, /closed/, 'it got as far as closing');
+  assert.equal(ended, 'exited 0');
 });

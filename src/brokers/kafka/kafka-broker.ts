@@ -59,6 +59,7 @@ export class KafkaBroker implements StatefulBroker {
   #admin: Admin | undefined;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #reader: { client: KafkaClient; pool: ConnectionPool } | undefined;
+  #closed = false;
   #partitions = new Map<string, number>();
   /** Per `topic:partition`, the log end after our last acknowledged write: where an unanswered chunk would be. */
   readonly #ends = new Map<string, number>();
@@ -119,7 +120,13 @@ export class KafkaBroker implements StatefulBroker {
     }
   }
 
+  /** Whether close() was called: its clients are gone, and a reader asked for now would be a new one. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
     const closing: Array<Promise<unknown>> = [];
     if (this.#producer) closing.push(this.#producer.close(true));
     if (this.#admin) closing.push(this.#admin.close());
