@@ -38,15 +38,23 @@ async function broker(t: import('node:test').TestContext): Promise<KafkaBroker |
 }
 
 /** Names for a worker fixture's run, its input topic holding `values` and its output topic made. */
-async function forAWorker(b: KafkaBroker, values: unknown[]) {
+async function forAWorker(b: KafkaBroker, values: unknown[], outPartitions = 1) {
   const names = { input: unique('in'), group: unique('g'), app: unique('app'), out: unique('out') };
   await b.createTopic(names.input, { partitions: 1 });
-  await b.createTopic(names.out, { partitions: 1 });
+  await b.createTopic(names.out, { partitions: outPartitions });
   await b.produce(
     names.input,
     values.map((value) => ({ value })),
   );
   return names;
+}
+
+/** forAWorker's topics, read here: a consumer of the group (closed after the test) and what it read. */
+async function readNewInput(t: import('node:test').TestContext, b: KafkaBroker, values: unknown[], outPartitions = 1) {
+  const names = await forAWorker(b, values, outPartitions);
+  const c = b.consumer({ group: names.group, topics: [names.input] });
+  t.after(() => c.close());
+  return { ...names, c, read: await pollN(c, values.length) };
 }
 
 const values = async (b: KafkaBroker, topic: string) => (await b.read(topic, 0, 0, 1000)).map((r) => r.value);
@@ -284,19 +292,12 @@ test('EndTxn unanswered: a commit of outputs alone (a timer) is found landed or 
 }, async (t) => {
   const b = await broker(t);
   if (!b) return;
-  const input = unique('in');
-  const group = unique('g');
-  const out = unique('out');
-  await b.createTopic(input, { partitions: 1 });
-  await b.createTopic(out, { partitions: 1 });
-  await b.produce(
-    input,
-    Array.from({ length: 5 }, (_, i) => ({ value: i })),
+  const { input, group, app, out, c, read } = await readNewInput(
+    t,
+    b,
+    Array.from({ length: 5 }, (_, i) => i),
   );
-  const c = b.consumer({ group, topics: [input] });
-  t.after(() => c.close());
-  const read = await pollN(c, 5);
-  const s = b.stateBackend(unique('app'), group) as KafkaStateBackend;
+  const s = b.stateBackend(app, group) as KafkaStateBackend;
   t.after(() => s.close());
   await s.prepare([]);
   await s.commit(c, { outputs: [], state: [], positions: positionsAfter(read) });
@@ -329,16 +330,8 @@ test("close returns once read-committed readers see its last commit's outputs, n
 }, async (t) => {
   const b = await broker(t);
   if (!b) return;
-  const input = unique('in');
-  const group = unique('g');
-  const out = unique('out');
-  await b.createTopic(input, { partitions: 1 });
-  await b.createTopic(out, { partitions: 2 });
-  await b.produce(input, [{ value: 0 }]);
-  const c = b.consumer({ group, topics: [input] });
-  t.after(() => c.close());
-  const read = await pollN(c, 1);
-  const s = b.stateBackend(unique('app'), group) as KafkaStateBackend;
+  const { group, app, out, c, read } = await readNewInput(t, b, [0], 2);
+  const s = b.stateBackend(app, group) as KafkaStateBackend;
   await s.prepare([]);
   // Kafka answers EndTxn and writes the commit markers after: until then the outputs are past the stable
   // end. That gap, stretched to a second: EndTxn is answered here, and sent for real a second later.
