@@ -74,18 +74,20 @@ export interface Source {
    */
   prepare?(ctx: SourceContext): Promise<void>;
   /**
-   * What a later run must know to go on with this one exactly (a simulation's seed and settings), asked at
-   * each batch: the runtime puts it (header RUN_HEADER) on the batch's last record of each partition, so
-   * the newest records of every partition carry it, on either broker and with whatever a kill -9 left
-   * durable. The next run reads it back through SourceContext.runMarks.
+   * What a later run must know to go on with this one exactly (a simulation's seed and settings, an API's
+   * page), asked at each batch with how many of its items the runtime handles (all of them, unless `--limit`
+   * cut it): the runtime puts it (header RUN_HEADER) on the batch's last record of each partition, in the
+   * same produce, so the newest records of every partition carry it, on either broker and with whatever a
+   * kill -9 left durable. The next run reads it back through SourceContext.runMarks.
    */
-  runMark?(): string | undefined;
+  runMark?(handled: number): string | undefined;
   close?(): Promise<void>;
   /**
    * Called by the runtime after it made the first `handled` items of the last batch durable (produced, or
    * dead-lettered), before it asks for the next batch; `handled` is below the batch's length only when
    * `--limit` cut the batch. A source that keeps its own position (the http source's page or cursor) stores
-   * it here, so a stop at the limit neither repeats nor skips, and a crash repeats at most that one batch.
+   * it here, so a stop at the limit neither repeats nor skips. A crash between the produce and this call
+   * repeats that batch, unless the source also carries its position in its run mark (see runMark).
    */
   committed?(handled: number): Promise<void> | void;
   /** Total records when known ahead (a finite file), for progress display. */

@@ -5,6 +5,7 @@
  * page, neither repeating nor skipping.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -103,6 +104,50 @@ test('users --api: paging by seed, 503 Retry-After, a timeout and a malformed bo
       'SELECT count(*) AS n FROM users_predicted',
     )[0]!;
     assert.equal(predicted.n, 400);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('users --api after a kill -9 between a page and its saved position: the restart goes on from the page on the topic, each user once', {
+  timeout: 180_000,
+}, async () => {
+  randomUserResponse(new URLSearchParams('results=5&seed=warm'));
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    asked.push(url.searchParams.get('page')!);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(randomUserResponse(url.searchParams)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  try {
+    const ws = workspace('runnel-users-api-kill-');
+    const env = { USERS_PAGE_SIZE: String(PAGE) };
+    const args = ['run', 'users', '--api', api, '--rate', '0', '--seed', '33', '--sinks', 'jsonl', ...ws.flags];
+    const data = join(ws.dir, 'data');
+    const run = async (limit: number) => {
+      const r = await runCli([...args, '--limit', String(limit)], { env, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+      return r;
+    };
+    await run(2 * PAGE);
+    const [name] = readdirSync(data).filter((f) => f.startsWith('http-source.'));
+    const kept = readFileSync(join(data, name!), 'utf8');
+    await run(PAGE);
+    // A kill -9 after page 3 was produced but before its position was written leaves the file of page 2.
+    writeFileSync(join(data, name!), kept);
+    const third = await run(2 * PAGE);
+    assert.match(third.stderr, /resuming at page 4 \(seed 33\); 150 records emitted before \(from users_created: /);
+    assert.deepEqual(asked, ['1', '2', '3', '4', '5'], 'page 3 not asked for again');
+    const got = jsonlValues<{ id: string }>(join(data, 'users_created.jsonl')).map((u) => u.id);
+    assert.deepEqual(
+      got,
+      referenceFlat('33', PAGE, 5 * PAGE).map((u) => u.id),
+      'pages 1-5 once each, in order',
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

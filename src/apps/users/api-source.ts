@@ -67,6 +67,8 @@ export function flattening(inner: Source): Source {
     },
     ...(inner.close ? { close: () => inner.close!() } : {}),
     ...(inner.committed ? { committed: (n: number) => inner.committed!(n) } : {}),
+    // The inner source's position travels with its batches (see Source.runMark): a kill -9 repeats no page.
+    ...(inner.runMark ? { runMark: (n: number) => inner.runMark!(n) } : {}),
     ...(inner.pacing ? { pacing: () => inner.pacing!() } : {}),
   };
 }

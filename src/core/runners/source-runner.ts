@@ -121,7 +121,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
         }
       }
       cutMidBatch = handled < next.value.length;
-      const mark = good.length > 0 ? source.runMark?.() : undefined;
+      const mark = good.length > 0 ? source.runMark?.(handled) : undefined;
       await produceBatch(
         o.broker,
         topic,

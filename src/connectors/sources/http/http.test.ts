@@ -3,7 +3,7 @@
  * API do: pages by seed, a cursor, 429/503 with Retry-After, 5xx, slow answers, 401 and broken bodies.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -426,7 +426,7 @@ test('a 200 with a bad body is backed off as a 5xx is, not polled again at once;
 async function runInto(
   broker: LocalBroker,
   source: Source,
-  o: { limit?: number; stopAfterMs?: number },
+  o: { limit?: number; stopAfterMs?: number; log?: Logger },
 ): Promise<void> {
   const stop = new AbortController();
   const timer = o.stopAfterMs === undefined ? undefined : setTimeout(() => stop.abort(), o.stopAfterMs);
@@ -436,7 +436,7 @@ async function runInto(
     source,
     topic: 'users',
     status,
-    log: logs(),
+    log: o.log ?? logs(),
     signal: stop.signal,
     ...(o.limit === undefined ? {} : { limit: o.limit }),
   });
@@ -481,6 +481,99 @@ test('restart through the runtime: --limit mid-page, then Ctrl-C mid-run; the to
     assert.equal(kept.seed, seed);
   } finally {
     await broker.close();
+    await server.close();
+  }
+});
+
+test('a kill -9 after a produce, before its position was saved: the next run goes on from the position on the topic, repeating and skipping nothing', async () => {
+  const server = await serve(randomuser);
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-http-'));
+  const broker = new LocalBroker(`local:${join(dir, 'b.db')}`);
+  await broker.connect();
+  // Three partitions: each keeps the mark of the last batch that reached it, and the furthest one counts.
+  await broker.createTopic('users', { partitions: 3 });
+  try {
+    const config = {
+      url: server.url,
+      query: { results: 10 },
+      recordsPath: 'results',
+      paging: { type: 'page' as const, seed: 'k9' },
+      key: 'login.uuid',
+      interval: 0,
+      stateDir: join(dir, 'data'),
+    };
+    await runInto(broker, createSource('http', config), { limit: 20 });
+    const [name] = readdirSync(join(dir, 'data'));
+    const file = join(dir, 'data', name!);
+    const atPage3 = readFileSync(file, 'utf8');
+    // Page 3, then half of page 4 (--limit cuts it): the mark must say where in page 4.
+    await runInto(broker, createSource('http', config), { limit: 15 });
+    // What a kill -9 between that produce and the file's write leaves: the topic at 35, the file at 20.
+    writeFileSync(file, atPage3);
+    const log = logs();
+    await runInto(broker, createSource('http', config), { limit: 25, log });
+    const got = [];
+    for (const partition of [0, 1, 2])
+      got.push(...(await broker.read('users', partition, 0, 10_000)).map((r) => (r.value as { n: number }).n));
+    // Brute force: records 0..59 of the seed's pages, each once.
+    assert.deepEqual(
+      got.toSorted((a, b) => a - b),
+      Array.from({ length: 60 }, (_, n) => n),
+    );
+    assert.ok(
+      log.lines.some((l) =>
+        /resuming at page 4 \(seed k9\), record 5; 35 records emitted before \(from users: /.test(l),
+      ),
+      log.lines.join('\n'),
+    );
+    const asked = server.requests.map((r) => Number(r.url.searchParams.get('page')));
+    assert.deepEqual(asked, [1, 2, 3, 4, 4, 5, 6], 'page 4 asked again for its second half, page 3 not again');
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).emitted, 60);
+  } finally {
+    await broker.close();
+    await server.close();
+  }
+});
+
+test("run marks: another request's are not its own, and a saved position ahead of the marks wins (a batch of dead letters only)", async () => {
+  const server = await serve(randomuser);
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-http-'));
+  try {
+    const config = {
+      url: server.url,
+      query: { results: 10 },
+      recordsPath: 'results',
+      paging: { type: 'page' as const, seed: 's' },
+      interval: 0,
+      stateDir: dir,
+    };
+    // This request's mark: learned from a source that produced one page (the mark of its pending batch).
+    const first = createSource('http', config);
+    const iterator = first.read({ signal: new AbortController().signal, log: logs(), destination: { topic: 't' } });
+    await iterator[Symbol.asyncIterator]().next();
+    const ours = first.runMark!(10)!;
+    const position = (page: number, emitted: number) => ({ page, seed: 's', skip: 0, emitted });
+    const mark = (http: string, page: number, emitted: number) =>
+      JSON.stringify({ http, position: position(page, emitted) });
+    const id = (JSON.parse(ours) as { http: string }).http;
+    assert.deepEqual(JSON.parse(ours).position, position(2, 10));
+    const firstPageAsked = async (marks: string[], saved?: object) => {
+      if (saved) writeFileSync(join(dir, readdirSync(dir)[0]!), JSON.stringify(saved));
+      const before = server.requests.length;
+      const source = createSource('http', config);
+      const ctx = { signal: new AbortController().signal, log: logs(), destination: { topic: 't' } };
+      await source
+        .read({ ...ctx, runMarks: async () => marks })
+        [Symbol.asyncIterator]()
+        .next();
+      return Number(server.requests[before]!.url.searchParams.get('page'));
+    };
+    // No file yet (the first source never committed): a mark of another request (another query) is not ours.
+    assert.equal(await firstPageAsked([mark('another', 9, 80), mark(id, 5, 40)]), 5);
+    await first.committed!(10);
+    assert.equal(await firstPageAsked([mark(id, 5, 40)], position(7, 60)), 7, 'the file is ahead');
+    assert.equal(await firstPageAsked([mark(id, 8, 70), mark(id, 6, 50)], position(7, 60)), 8, 'the furthest mark');
+  } finally {
     await server.close();
   }
 });

@@ -23,8 +23,21 @@ export interface HttpPosition {
   done?: boolean;
 }
 
+/** The batch in the runtime's hands: where it started, where the source is once all of it is out. */
+interface PendingBatch {
+  from: HttpPosition;
+  next: HttpPosition;
+  items: number;
+}
+
 /** A 2xx answer: its parsed body, or why it could not be parsed (the text kept for the dead letter). */
 type Answer = { ok: true; body: unknown; text: string } | { ok: false; reason: string; text: string };
+
+/**
+ * Offsets looked back from each partition's end for this source's newest run mark: past records others put
+ * on the topic after it (a user added from the dashboard's form).
+ */
+const MARKS_WITHIN = 10_000;
 
 /** The longest raw body a dead letter carries (the reason and the URL are always whole). */
 const RAW_LIMIT = 10_000;
@@ -40,9 +53,11 @@ const RAW_LIMIT = 10_000;
  * hundred requests a second, and as many dead letters). Each distinct bad body of a streak goes to
  * `<topic>.dlq` once, for inspection; repeats of it are counted in the log, not copied.
  *
- * Position: kept in `<stateDir>/http-source.<destination>.<request>.json`, written only once the runtime
- * says the batch is durable (`committed`). At-least-once: a crash between the produce and that write
- * repeats at most the one page; a stop (Ctrl-C, `--limit`, even mid-page) repeats and skips nothing.
+ * Position: kept in `<stateDir>/http-source.<destination>.<request>.json`, written once the runtime says
+ * the batch is durable (`committed`), and carried on the topic with each batch (its run mark, in the same
+ * produce): a crash between the produce and that write leaves the file a page behind the topic, and the
+ * next run goes on from the mark. A stop (Ctrl-C, `--limit`, even mid-page) or a kill -9 repeats and skips
+ * nothing, as long as the API answers a page the same when asked again (a page of one seed does).
  */
 export class HttpSource implements Source {
   readonly name: string;
@@ -52,9 +67,10 @@ export class HttpSource implements Source {
   readonly #url: URL;
   readonly #headers: Record<string, string>;
   #pos: HttpPosition = { skip: 0, emitted: 0 };
-  /** The batch in the runtime's hands: where it started, where the source is once all of it is out. */
-  #pending: { from: HttpPosition; next: HttpPosition; items: number } | undefined;
+  #pending: PendingBatch | undefined;
   #file: string | undefined;
+  /** Which request shape this is (the file's name part), in the run marks: another API's marks are not ours. */
+  #request: string | undefined;
   #nextRequestAt = 0;
   /** The current streak of unreadable bodies: how many, and which (reason and body) went to the DLQ. */
   #bad = { streak: 0, sent: new Set<string>() };
@@ -145,12 +161,27 @@ export class HttpSource implements Source {
     const p = this.#pending;
     if (p === undefined) return;
     this.#pending = undefined;
+    this.#pos = this.#moved(p, handled);
+    await this.#save();
+  }
+
+  /**
+   * The position once the first `handled` items of the batch are out, with the request it belongs to: put on
+   * the topic with the batch (see Source.runMark), so a crash before `committed` saved it loses nothing.
+   */
+  runMark(handled: number): string | undefined {
+    const p = this.#pending;
+    if (p === undefined || this.#request === undefined) return undefined;
+    return JSON.stringify({ http: this.#request, position: this.#moved(p, handled) });
+  }
+
+  /** Where the source is once the first `handled` items of the pending batch are out. */
+  #moved(p: PendingBatch, handled: number): HttpPosition {
     // Without paging the next poll is a new answer: a part of this one cannot be asked for again.
     const all = handled >= p.items || this.#c.paging === undefined;
     const moved = all ? { ...p.next } : { ...p.from, skip: p.from.skip + handled };
     moved.emitted = p.from.emitted + Math.min(handled, p.items);
-    this.#pos = moved;
-    await this.#save();
+    return moved;
   }
 
   /** A driver that resumes without calling `committed` means, by the Source contract, the batch is durable. */
@@ -285,13 +316,29 @@ export class HttpSource implements Source {
     this.#pos = fresh;
     if (c.stateDir === undefined) return;
     const into = ctx.destination?.id ?? ctx.destination?.topic ?? '';
-    const request = JSON.stringify([this.#url.toString(), paging ?? null]);
-    this.#file = join(c.stateDir, `http-source.${shortId(into)}.${shortId(request)}.json`);
+    this.#request = shortId(JSON.stringify([this.#url.toString(), paging ?? null]));
+    this.#file = join(c.stateDir, `http-source.${shortId(into)}.${this.#request}.json`);
+    const saved = await this.#saved(this.#file);
+    const marked = await this.#marked(ctx, this.#request);
+    // The mark is written with the records, the file just after them: a mark ahead of the file is a run
+    // that stopped in between (kill -9). The file ahead is a batch whose records were all dead letters.
+    if (marked !== undefined && marked.emitted > (saved?.emitted ?? -1)) {
+      this.#pos = marked;
+      ctx.log.info(
+        `${this.name}: resuming ${describe(marked)} (from ${ctx.destination?.topic ?? 'the topic'}: the last run stopped before it saved its position)`,
+      );
+    } else if (saved !== undefined) {
+      this.#pos = saved;
+      ctx.log.info(`${this.name}: resuming ${describe(saved)}`);
+    }
+  }
+
+  async #saved(file: string): Promise<HttpPosition | undefined> {
     let text: string;
     try {
-      text = await readFile(this.#file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     const saved = parseSaved(text);
@@ -299,12 +346,22 @@ export class HttpSource implements Source {
       // Starting over would repeat everything already produced: say so rather than guess.
       throw new RunnelError(
         ErrorCodes.INPUT_MALFORMED,
-        `${this.#file}: not a position of the http source; remove it to start from the first page again`,
-        { value: this.#file },
+        `${file}: not a position of the http source; remove it to start from the first page again`,
+        { value: file },
       );
     }
-    this.#pos = saved;
-    ctx.log.info(`${this.name}: resuming ${describe(saved)}`);
+    return saved;
+  }
+
+  /** The furthest position this request's marks on the topic name (see runMark); undefined: none. */
+  async #marked(ctx: SourceContext, request: string): Promise<HttpPosition | undefined> {
+    let furthest: HttpPosition | undefined;
+    for (const text of (await ctx.runMarks?.(MARKS_WITHIN)) ?? []) {
+      const mark = parseMark(text);
+      if (mark?.http !== request) continue;
+      if (furthest === undefined || mark.position.emitted > furthest.emitted) furthest = mark.position;
+    }
+    return furthest;
   }
 
   /** Written to a temporary file, flushed and renamed over the old one: a crash leaves one or the other. */
@@ -359,21 +416,38 @@ function networkReason(err: unknown): string {
   return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
 }
 
-function parseSaved(text: string): HttpPosition | undefined {
+/** A run mark of an http source (see HttpSource.runMark), or undefined for anything else. */
+function parseMark(text: string): { http: string; position: HttpPosition } | undefined {
   try {
-    const p = JSON.parse(text) as HttpPosition;
-    const ok =
-      typeof p === 'object' &&
-      p !== null &&
-      Number.isInteger(p.skip) &&
-      Number.isInteger(p.emitted) &&
-      (p.page === undefined || Number.isInteger(p.page)) &&
-      (p.cursor === undefined || typeof p.cursor === 'string') &&
-      (p.seed === undefined || typeof p.seed === 'string');
-    return ok ? p : undefined;
+    const m = JSON.parse(text) as { http?: unknown; position?: unknown };
+    if (typeof m !== 'object' || m === null || typeof m.http !== 'string') return undefined;
+    const position = isPosition(m.position) ? m.position : undefined;
+    return position === undefined ? undefined : { http: m.http, position };
   } catch {
     return undefined;
   }
+}
+
+function parseSaved(text: string): HttpPosition | undefined {
+  try {
+    const p = JSON.parse(text) as unknown;
+    return isPosition(p) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPosition(p: unknown): p is HttpPosition {
+  const q = p as HttpPosition;
+  return (
+    typeof q === 'object' &&
+    q !== null &&
+    Number.isInteger(q.skip) &&
+    Number.isInteger(q.emitted) &&
+    (q.page === undefined || Number.isInteger(q.page)) &&
+    (q.cursor === undefined || typeof q.cursor === 'string') &&
+    (q.seed === undefined || typeof q.seed === 'string')
+  );
 }
 
 function describe(p: HttpPosition): string {
