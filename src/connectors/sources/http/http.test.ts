@@ -573,6 +573,11 @@ test("run marks: another request's are not its own, and a saved position ahead o
     await first.committed!(10);
     assert.equal(await firstPageAsked([mark(id, 5, 40)], position(7, 60)), 7, 'the file is ahead');
     assert.equal(await firstPageAsked([mark(id, 8, 70), mark(id, 6, 50)], position(7, 60)), 8, 'the furthest mark');
+    // A file that is not a position is refused, with the way out: without it, the marks say where to go on.
+    writeFileSync(join(dir, readdirSync(dir)[0]!), 'garbage');
+    await assert.rejects(firstPageAsked([mark(id, 8, 70)]), (err: Error) =>
+      /: not a position of the http source; remove it to go on from the position kept on the topic/.test(err.message),
+    );
   } finally {
     await server.close();
   }

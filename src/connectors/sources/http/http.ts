@@ -343,10 +343,11 @@ export class HttpSource implements Source {
     }
     const saved = parseSaved(text);
     if (saved === undefined) {
-      // Starting over would repeat everything already produced: say so rather than guess.
+      // Guessing could repeat everything already produced: say so rather than guess. Without the file, the
+      // next run goes on from the position its pages carry on the topic (the first page if they carry none).
       throw new RunnelError(
         ErrorCodes.INPUT_MALFORMED,
-        `${file}: not a position of the http source; remove it to start from the first page again`,
+        `${file}: not a position of the http source; remove it to go on from the position kept on the topic (the first page if there is none)`,
         { value: file },
       );
     }
