@@ -15,6 +15,7 @@ import type { TopicConfig } from '../core/broker.ts';
 import { slipOf } from '../core/closest-names.ts';
 import type { Source } from '../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { inUserCode } from '../core/user-code.ts';
 import { TopologyBuilder } from '../processing/dsl/topology.ts';
 import { type Column, type Env, sinksFor } from './settings.ts';
 
@@ -122,12 +123,20 @@ export function defineApp(config: AppConfig): AppDefinition {
       // two runs of one app on one Kafka cluster, with their own topics, then never read each other's.
       const id = options.env.RUNNEL_APP_ID?.trim() || config.name;
       const t = new TopologyBuilder(id, { partitions });
-      config.pipeline(t, options);
+      inUserCode(`${config.name}: pipeline(t, options)`, () => config.pipeline(t, options));
       const processors = t.compile();
       const sources: SourceBinding[] =
-        parts?.sources === false ? [] : (config.sources?.(options) ?? []).map((s) => ({ ...s }));
+        parts?.sources === false
+          ? []
+          : (inUserCode(`${config.name}: sources(options)`, () => config.sources?.(options)) ?? []).map((s) => ({
+              ...s,
+            }));
       const topics: Record<string, TopicConfig> = {};
-      const declared = typeof config.sinks === 'function' ? config.sinks(options) : (config.sinks ?? []);
+      const sinksOf = config.sinks;
+      const declared =
+        typeof sinksOf === 'function'
+          ? inUserCode(`${config.name}: sinks(options)`, () => sinksOf(options))
+          : (sinksOf ?? []);
       // The sinks' topics too: a step's side outputs (emitTo) get the app's partitions, as its main one.
       const all = new Set<string>([
         ...sources.map((s) => s.topic),
@@ -135,7 +144,13 @@ export function defineApp(config: AppConfig): AppDefinition {
         ...declared.map((s) => s.topic),
       ]);
       for (const topic of all) if (!topic.startsWith(`${id}-`)) topics[topic] = { partitions };
-      Object.assign(topics, typeof config.topics === 'function' ? config.topics(options) : config.topics);
+      const topicsOf = config.topics;
+      Object.assign(
+        topics,
+        typeof topicsOf === 'function'
+          ? inUserCode(`${config.name}: topics(options)`, () => topicsOf(options))
+          : topicsOf,
+      );
       for (const s of declared) checkSinkKinds(config.name, s);
       const sinks = declared.flatMap((s) =>
         sinksFor(
@@ -149,7 +164,11 @@ export function defineApp(config: AppConfig): AppDefinition {
           s.namespace,
         ),
       );
-      const prints = typeof config.prints === 'function' ? config.prints(options) : config.prints;
+      const printsOf = config.prints;
+      const prints =
+        typeof printsOf === 'function'
+          ? inUserCode(`${config.name}: prints(options)`, () => printsOf(options))
+          : printsOf;
       // A misspelt topic would be made empty by `consume`, which would then print nothing, silently.
       if (prints && !all.has(prints.topic)) {
         throw new RunnelError(

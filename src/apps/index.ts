@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AppDefinition } from '../core/app.ts';
 import { slipOf } from '../core/closest-names.ts';
 import { ErrorCodes, RunnelError } from '../core/errors.ts';
+import { checkedLocation, type UserLocation, userLocation } from '../core/user-code.ts';
 import { buzzApp } from './buzz/index.ts';
 import { ouraApp } from './oura/index.ts';
 import { smokerApp } from './smoker/index.ts';
@@ -30,6 +32,27 @@ export function findApp(name: string): AppDefinition {
 /** A user's pipeline file: a path, or a name ending in .ts/.js/.mjs. */
 export const isAppFile = (name: string): boolean => /[\\/]/.test(name) || /\.(m?[jt]s)$/.test(name);
 
+/**
+ * The load error's line: `file:line:col: cannot load it: …` where it arose in the pipeline file itself (the
+ * form editors and terminals make clickable), `file: cannot load it: place: …` when it arose in a file it
+ * imports, and the faulty source line quoted after a syntax error.
+ */
+function loadFailure(name: string, path: string, err: unknown): string {
+  const message = (err as Error).message;
+  const at = userLocation(err) ?? (err instanceof SyntaxError ? syntaxCheck(path) : undefined);
+  const quoted = at?.excerpt ? ` in \`${at.excerpt}\`` : '';
+  const what = `${message}${quoted}${loadHint(message)}`;
+  if (at === undefined) return `${name}: cannot load it: ${what}`;
+  if (at.file === path) return `${name}:${at.line}:${at.col}: cannot load it: ${what}`;
+  return `${name}: cannot load it: ${at.where}: ${what}`;
+}
+
+/** Where `node --check` puts a syntax error of `path` (see checkedLocation): only on this failure's path. */
+function syntaxCheck(path: string): UserLocation | undefined {
+  const r = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 ? undefined : checkedLocation(r.stderr ?? '');
+}
+
 /** The way out of the two failures a pipeline file outside this package meets first. */
 function loadHint(message: string): string {
   if (/Cannot use import statement outside a module/.test(message))
@@ -53,10 +76,7 @@ export async function loadApp(name: string): Promise<AppDefinition> {
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    const message = (err as Error).message;
-    throw new RunnelError(ErrorCodes.CONFIG_INVALID, `${name}: cannot load it: ${message}${loadHint(message)}`, {
-      cause: err,
-    });
+    throw new RunnelError(ErrorCodes.CONFIG_INVALID, loadFailure(name, path, err), { cause: err });
   }
   const app = (mod.default ?? mod.app) as Partial<AppDefinition> | undefined;
   if (!app || typeof app.build !== 'function' || typeof app.name !== 'string') {

@@ -95,6 +95,60 @@ test('a missing pipeline file, or one that exports no app, fails in one line', {
   assert.match(commonjs.stderr, /RUNNEL_CONFIG_INVALID: .*set "type": "module" in the package\.json beside it/);
 });
 
+/** `line:col` (1-based) of the first `marker` in `text`: where an error about it must point. */
+function placeOf(text: string, marker: string): string {
+  const at = text.indexOf(marker);
+  assert.ok(at >= 0, marker);
+  const before = text.slice(0, at).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+test("a pipeline file that does not parse or throws, as it loads or in its own pipeline(), is named at the line in one line, not as runnel's fault", {
+  timeout: 60_000,
+}, async () => {
+  const ws = workspace('runnel-user-throws-');
+  const app = new URL('../../src/index.ts', import.meta.url).pathname;
+  const cases: Array<{ file: string; text: string; marker: string; want: (place: string) => RegExp }> = [
+    {
+      file: 'syntax.ts',
+      text: `import { defineApp } from '${app}';\nexport default defineApp({\n  name: 'syn',\n  pipeline(t) {\n    t.stream('a').to('b';\n  },\n});\n`,
+      marker: ';\n  },',
+      want: (place) => new RegExp(`syntax\\.ts:${place}: cannot load it: .* in \`t\\.stream\\('a'\\)\\.to\\('b';\`$`),
+    },
+    {
+      // A .js file's syntax error: V8 keeps its place out of the error, so it is asked for again.
+      file: 'syntax.js',
+      text: "export default {\n  name: 'x',\n  a: 1 2,\n};\n",
+      marker: '2,',
+      want: (place) => new RegExp(`syntax\\.js:${place}: cannot load it: Unexpected number in \`a: 1 2,\`$`),
+    },
+    {
+      file: 'top.ts',
+      text: "export const x = 1;\nif (x) throw new Error('top-level oops');\n",
+      marker: "new Error('top",
+      want: (place) => new RegExp(`top\\.ts:${place}: cannot load it: top-level oops$`),
+    },
+    {
+      file: 'inpipeline.ts',
+      text: `import { defineApp } from '${app}';\nconst cfg: { deep?: { x: number } } = {};\nexport default defineApp({\n  name: 'inpipe',\n  pipeline(t) {\n    t.stream('a').to(String(cfg.deep!.x));\n  },\n});\n`,
+      marker: 'x));',
+      want: (place) =>
+        new RegExp(
+          `^runnel: RUNNEL_CONFIG_INVALID: inpipe: pipeline\\(t, options\\) threw: Cannot read properties of undefined \\(reading 'x'\\) \\(at .*inpipeline\\.ts:${place}\\)$`,
+        ),
+    },
+  ];
+  for (const c of cases) {
+    const file = join(ws.dir, c.file);
+    writeFileSync(file, c.text);
+    const r = await runCli(['run', file, '--limit', '1', ...ws.flags]);
+    assert.equal(r.code, 1, `${c.file}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `${c.file}: ${r.stderr}`);
+    assert.match(lines[0]!, c.want(placeOf(c.text, c.marker)), c.file);
+  }
+});
+
 test('a windowed pipeline run again after a bounded run says once that its input ended, and only when records come', {
   timeout: 120_000,
 }, async () => {
