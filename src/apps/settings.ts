@@ -93,11 +93,12 @@ export const schemaName = (app: string): string => {
  * `--from`: the app reads existing input instead of running its own source: a Kafka topic
  * (`kafka://host:port/topic`, the `kafka` source) or a JSON/JSONL file (the `json` source; `--follow`
  * keeps reading as it grows, through truncation and rotation). `fields` names the value fields that hold
- * the key (files only: Kafka records have their own) and the event time.
+ * the key (files only: Kafka records have their own) and the event time; `csv`, the flag an app that also
+ * replays CSV reads one with (`--csv <file>`), which a CSV given to `--from` is pointed to.
  */
 export function sourceFrom(
   options: AppOptions,
-  fields: { key?: string; timestampField?: string } = {},
+  fields: { key?: string; timestampField?: string; csv?: string } = {},
 ): Source | undefined {
   if (options.from === undefined) return undefined;
   const at = splitKafkaTopicUrl(options.from);
@@ -105,15 +106,18 @@ export function sourceFrom(
     const { timestampField } = fields;
     return createSource('kafka', timestampField === undefined ? at : { ...at, timestampField });
   }
+  const { csv, ...json } = fields;
   if (/^[a-z][a-z0-9+.-]*:/i.test(options.from) || !/\.jsonl?$/i.test(options.from)) {
+    // Pointing an app without a CSV replay to --csv sent the user back here (buzz's --csv names --from).
+    const csvHint = csv ? `; a CSV replay is ${csv}` : '; a CSV file goes in as JSONL: one JSON object per line';
     throw new RunnelError(
       ErrorCodes.CONFIG_INVALID,
       `--from must be kafka://host:port/topic or a .json/.jsonl file (got ${JSON.stringify(options.from)})` +
-        (/\.csv$/i.test(options.from) ? '; a CSV replay is --csv <file>' : ''),
+        (/\.csv$/i.test(options.from) ? csvHint : ''),
       { value: options.from },
     );
   }
-  return createSource('json', { path: options.from, follow: options.follow ?? false, ...fields });
+  return createSource('json', { path: options.from, follow: options.follow ?? false, ...json });
 }
 
 /**

@@ -111,6 +111,14 @@ test('run buzz --csv (or --speed) is refused: buzz has no CSV input', async () =
   });
   assert.match(oneLineFailure(speed, 'buzz --speed'), /^runnel: RUNNEL_USAGE: --speed: buzz has no CSV input/);
   assert.ok(!existsSync(join(ws.dir, 'broker.db')), 'refused before the broker was opened');
+  // The CSV through --from, as that line says to give a file: no pointing back to --csv (a dead end, both
+  // lines naming the other), but what the file must be. smoker, which replays a CSV, names its flag.
+  const from = await runCli(['run', 'buzz', '--from', csv, '--limit', '1', ...ws.flags], { cwd: ws.dir });
+  const line = oneLineFailure(from, 'buzz --from x.csv');
+  assert.match(line, /--from must be .*; a CSV file goes in as JSONL: one JSON object per line$/);
+  assert.doesNotMatch(line, /--csv/);
+  const smoker = await runCli(['run', 'smoker', '--from', csv, '--limit', '1', ...ws.flags], { cwd: ws.dir });
+  assert.match(oneLineFailure(smoker, 'smoker --from x.csv'), /--from must be .*; a CSV replay is --csv <file>$/);
 });
 
 test('a source flag the app never reads is refused when it names the input, said when it paces or seeds it', async () => {

@@ -120,7 +120,7 @@ export const smokerApp = defineApp({
   description: 'Replays smoker temperatures from a CSV and raises an alert when the temperature stalls',
   csvInput: 'smoker temperatures (columns timestamp, temperature)',
   sources(options) {
-    const from = sourceFrom(options, { timestampField: 'timestamp' }) ?? csvSource(options);
+    const from = sourceFrom(options, { timestampField: 'timestamp', csv: '--csv <file>' }) ?? csvSource(options);
     return [{ topic: smokerSettings(options.env).topic, source: from, schema: smokerReading }];
   },
   pipeline(t, options) {

@@ -53,7 +53,10 @@ function sourceOptions(): Option[] {
         .map((a) => a.name)
         .join(', ')})`,
     ),
-    new Option('--from <input>', "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file"),
+    new Option(
+      '--from <input>',
+      "the app's input from a Kafka topic (kafka://host:port/topic) or a .json/.jsonl file (users: also the seed's .csv export)",
+    ),
     new Option('--follow', 'with --from <file>: keep reading as the file grows (survives truncation and rotation)'),
     new Option(
       '--from-start',
