@@ -267,6 +267,29 @@ test('an optional column is typed when the file has it, and left out when it has
   ]);
 });
 
+test('an empty or blank file is refused at start, before anything runs; a header after blank lines is checked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
+  for (const [name, text] of [
+    ['empty.csv', ''],
+    ['blank.csv', '\n  \r\n\n'],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    assert.throws(
+      () => new CsvSource({ path, timestampColumn: 'timestamp', loop: false }),
+      (err) => isRunnelError(err) && err.message === `CSV file ${path} is empty: it needs a header row`,
+      name,
+    );
+  }
+  // The replay reads past blank lines to the header: so does the start-up check.
+  const late = join(dir, 'late-header.csv');
+  writeFileSync(late, '\n\ntimestamp,temp\n2025-01-01 15:00:00,70.1\n');
+  assert.throws(
+    () => new CsvSource({ path: late, timestampColumn: 'timestamp', loop: false, columns: { temperature: 'number' } }),
+    /has no "temperature" column \(did you mean "temp"\?/,
+  );
+});
+
 test('a file whose header changed after the start is refused when it is read, in the same words', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-csv-'));
   const path = join(dir, 'readings.csv');

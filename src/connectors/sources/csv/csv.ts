@@ -57,18 +57,26 @@ function didYouMean(missing: string[], header: string[], needed: Set<string>): s
   return `did you mean ${pairs.map(([m, h]) => `"${h}" for "${m}"`).join(', ')}? `;
 }
 
-/** The file's first line (up to 64 KiB), for checking the header before the replay starts. */
-function firstLine(path: string): string | undefined {
+/**
+ * The file's first line that is not blank (within its first 64 KiB), for checking the header before the
+ * replay starts; `empty` when the whole file is blank (the replay would refuse it only after start-up).
+ */
+function firstLine(path: string): string | undefined | 'empty' {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(64 * 1024);
-    const text = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0)).replace(/^\uFEFF/, '');
-    const line = text.split(/\r?\n/, 1)[0] ?? '';
-    return line.trim() === '' ? undefined : line;
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '');
+    const line = text.split(/\r?\n/).find((l) => l.trim() !== '');
+    if (line !== undefined) return line;
+    return n < buf.length ? 'empty' : undefined;
   } finally {
     closeSync(fd);
   }
 }
+
+const emptyFile = (path: string) =>
+  new RunnelError(ErrorCodes.INPUT_MALFORMED, `CSV file ${path} is empty: it needs a header row`, { value: path });
 
 /**
  * Replays a CSV: header row, typed columns, event time from the timestamp column, paced by rate or by
@@ -86,6 +94,7 @@ export class CsvSource implements Source {
     // without the columns the app needs (or not a CSV at all) is refused before consumers copy anything.
     this.#mustExist();
     const header = firstLine(config.path);
+    if (header === 'empty') throw emptyFile(config.path);
     if (header !== undefined && looksBinary(header)) {
       // The whole first line of a binary file is hundreds of raw bytes: show where it starts, escaped.
       throw new RunnelError(
@@ -178,10 +187,7 @@ export class CsvSource implements Source {
       }
       yield item;
     }
-    if (!header)
-      throw new RunnelError(ErrorCodes.INPUT_MALFORMED, `CSV file ${path} is empty: it needs a header row`, {
-        value: path,
-      });
+    if (!header) throw emptyFile(path);
   }
 
   #checkHeader(header: string[]): void {
