@@ -61,6 +61,25 @@ describe('stopcovid: a restart goes on with the run its topic holds, or is refus
     assert.match(lines.join('\n'), /tick 20 up to person 120: going on with person 121 with the run's saved seed 7/);
   });
 
+  it('a finished run simulates nothing, and says which settings asked for differ from its own', async () => {
+    for (const [asked, said] of [
+      [RUN, ': its pipeline'],
+      [
+        { ...RUN, people: 600 },
+        " with other settings than this run's: --people 500 (this run: --people 600). Its pipeline",
+      ],
+    ] as const) {
+      const lines: string[] = [];
+      const ended = [{ id: RUN.people, tick: 20, end: true }];
+      const r = await resumeRun(ctxOf(20, [runMark(RUN, 19)], lines, ended), asked, { seedGiven: false, ticks: 20 });
+      assert.equal(r, undefined);
+      assert.deepEqual(lines, [
+        `stopcovid: this broker holds a finished run (ticks 0 to 19, then its end)${said} has closed every tick, ` +
+          'so nothing is simulated; start afresh with another --broker and --data-dir',
+      ]);
+    }
+  });
+
   it('other settings are refused with RUNNEL_RUN_SETTINGS_CHANGED, naming each and how to start afresh', async () => {
     const asked = { ...RUN, seed: 2, people: 1000, width: 317, height: 317, test: { delay: 2, positive: 0.5 } };
     await assert.rejects(

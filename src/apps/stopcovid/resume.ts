@@ -97,13 +97,6 @@ export async function resumeRun(
     return { from: 0, seed: asked.seed };
   }
   const last = Math.max(...newest.map((p) => p.tick));
-  if (newest.some((p) => p.end)) {
-    ctx.log.warn(
-      `stopcovid: this broker holds a finished run (ticks 0 to ${last - 1}, then its end): its pipeline has ` +
-        'closed every tick, so nothing is simulated; start afresh with another --broker and --data-dir',
-    );
-    return undefined;
-  }
   // Each partition's newest records carry the mark; a kill -9 on Kafka between a tick's partitions may leave
   // a partition's share of one tick after it, so the look-back covers a whole tick of everyone and more.
   const marks = ((await ctx.runMarks?.(Math.max(10_000, 2 * asked.people))) ?? []).flatMap((t) => {
@@ -111,6 +104,18 @@ export async function resumeRun(
     return m ? [m] : [];
   });
   const saved = marks.length > 0 ? marks.reduce((a, b) => (b.tick > a.tick ? b : a)) : undefined;
+  if (newest.some((p) => p.end)) {
+    // Settings asked for that differ are said too: `--people 600` after a finished run of 500 was ignored
+    // with no word of it.
+    const { tick: _, ...settings } = saved ?? { tick: 0 };
+    const diff = saved ? differences(settings as RunSettings, asked, o.seedGiven) : [];
+    ctx.log.warn(
+      `stopcovid: this broker holds a finished run (ticks 0 to ${last - 1}, then its end)` +
+        (diff.length > 0 ? ` with other settings than this run's: ${diff.join(', ')}. Its` : ': its') +
+        ' pipeline has closed every tick, so nothing is simulated; start afresh with another --broker and --data-dir',
+    );
+    return undefined;
+  }
   const seed = saved && !o.seedGiven ? saved.seed : asked.seed;
   const on = `stopcovid: ticks 0 to ${last} are on the topic already`;
   if (!saved) {
