@@ -69,7 +69,15 @@ export { scoreSentiment, toUnitScale } from './processing/sentiment/index.ts';
 // --- Connectors: sources and sinks by name (csv, generator, http, json, kafka; jsonl, sqlite, duckdb, postgres, kafka) ---
 export { listConnectors } from './core/connector-registry.ts';
 export { type SinkConfigs, type SourceConfigs, sink, source } from './connectors/configs.ts';
-export type { ReplayInput, Sink, Source, SourceContext, SourceItem } from './core/connector.ts';
+export type {
+  ReplayInput,
+  Sink,
+  SinkWriteOptions,
+  SinkWriteResult,
+  Source,
+  SourceContext,
+  SourceItem,
+} from './core/connector.ts';
 /** A CSV text's records with the line each starts on (a quoted field may hold newlines), for an app's own reader. */
 export { type CsvRecordText, csvRecordTexts } from './connectors/sources/csv/records.ts';
 

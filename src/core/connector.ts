@@ -128,6 +128,19 @@ export interface SinkWriteResult {
   rejected?: Array<{ record: StreamRecord; error: RunnelError }>;
 }
 
+/** What the runtime gives a sink's write besides the batch. */
+export interface SinkWriteOptions {
+  /**
+   * Writes records the sink refuses to `<topic>.dlq`, durably, and resolves once they are there. A sink that
+   * keeps its positions with its output calls it with everything it refuses before it commits the batch:
+   * a crash can then never leave the batch stored and its dead letters lost (a crash in between leaves them
+   * written twice at worst: the restart writes the batch, and refuses them, again). When it throws, the sink
+   * commits nothing of the batch and throws too; the runtime tries the whole batch again. Refusals the sink
+   * does not hand it are written from `rejected` after the write, where a crash in between loses them.
+   */
+  deadLetters?(rejected: NonNullable<SinkWriteResult['rejected']>): Promise<void>;
+}
+
 /**
  * Reads one topic and writes it elsewhere. `write` must be durable when it resolves: only then does the
  * runtime commit the offset (at-least-once). A sink that can keep the consumed positions with its output
@@ -143,7 +156,11 @@ export interface Sink {
   /** The columns a user configured, if any: a slip of a field's name is said at the first batch. */
   readonly columnNames?: string[] | undefined;
   open(ctx: SinkContext): Promise<void>;
-  write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult | undefined>;
+  write(
+    records: StreamRecord[],
+    positions: TopicPartitionOffset[],
+    options?: SinkWriteOptions,
+  ): Promise<SinkWriteResult | undefined>;
   storedPositions?(): Promise<TopicPartitionOffset[]>;
   /**
    * Quick check that the target is reachable and writable (`runnel verify`), changing nothing: a running

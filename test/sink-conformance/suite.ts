@@ -196,6 +196,25 @@ function roundTripValue(rand: () => number): Record<string, unknown> {
   return v;
 }
 
+/** `good` round-trip records with `misfits` among them at random places (each with probability `p` per slot). */
+function withMisfits(feed: Feed, good: number, misfits: unknown[], p: number): StreamRecord[] {
+  const queue = [...misfits];
+  const records = feed.batch(
+    good + misfits.length,
+    () => (queue.length > 0 && feed.rand() < p ? queue.shift() : roundTripValue(feed.rand)),
+    () => null,
+  );
+  // Whatever the queue did not place goes at the end.
+  records.push(
+    ...feed.batch(
+      queue.length,
+      () => queue.shift(),
+      () => null,
+    ),
+  );
+  return records;
+}
+
 /** How a target of `shape` holds `r`: the whole value (log), or the columns' cells, empty ones null (table). */
 function expectedOf(adapter: SinkAdapter, spec: TableSpec, r: StreamRecord): Stored {
   const value =
@@ -434,20 +453,7 @@ export function runSinkConformance(adapter: SinkAdapter): void {
       ];
       const bad = new Set<string>();
       const good: StreamRecord[] = [];
-      const queue = [...misfits];
-      const records = feed.batch(
-        40 + misfits.length,
-        () => (queue.length > 0 && feed.rand() < 0.3 ? queue.shift() : roundTripValue(feed.rand)),
-        () => null,
-      );
-      // Whatever the queue did not place goes at the end.
-      records.push(
-        ...feed.batch(
-          queue.length,
-          () => queue.shift(),
-          () => null,
-        ),
-      );
+      const records = withMisfits(feed, 40, misfits, 0.3);
       for (const r of records) {
         if (misfits.includes(r.value)) bad.add(sourceOf(r));
         else good.push(r);
@@ -474,6 +480,54 @@ export function runSinkConformance(adapter: SinkAdapter): void {
           'a batch written again rejects nothing again',
         );
       }
+      await sink.close();
+      await assertExactly(target, ROUND_TRIP, good);
+    });
+
+    test('its dead letters are written through deadLetters before the batch commits; one that fails commits nothing', async (t) => {
+      if (!skipUnless(t, adapter.rejects)) return;
+      const target = await adapter.target(t, ROUND_TRIP);
+      if (!target) return;
+      const feed = new Feed(rand());
+      const misfits: unknown[] = [{ at: 'ten' }, { select: 'yes' }, 'not an object'];
+      const records = withMisfits(feed, 20, misfits, 0.2);
+      const bad = new Set(records.filter((r) => misfits.includes(r.value)).map(sourceOf));
+      const good = records.filter((r) => !bad.has(sourceOf(r)));
+      const positions = feed.positionsOf(records);
+      const sink = await open(target.config);
+      // What a second instance (another connection) reads as committed, when the letters are asked for.
+      const committed = async () => {
+        const other = await open(target.config);
+        try {
+          return sortPositions((await other.storedPositions?.()) ?? []);
+        } finally {
+          await other.close();
+        }
+      };
+      const before = await committed();
+      // The letters cannot be written (the broker away): nothing of the batch may be committed.
+      await assert.rejects(
+        sink.write(records, positions, {
+          deadLetters: async () => {
+            throw new Error('broker away');
+          },
+        }),
+      );
+      assert.deepEqual(await committed(), before, 'no position committed without the dead letters');
+      if (adapter.refusesStale === true) assert.deepEqual(await target.read(), [], 'no row committed either');
+      // The batch again, the letters written: each misfit handed over once, before the positions commit.
+      const lettered: string[] = [];
+      const result = await sink.write(records, positions, {
+        deadLetters: async (rejected) => {
+          assert.deepEqual(await committed(), before, 'asked for before the batch commits');
+          lettered.push(...rejected.map((x) => sourceOf(x.record)));
+        },
+      });
+      feed.reach(positions);
+      assert.deepEqual(new Set(lettered), bad, 'every misfit handed to deadLetters');
+      assert.equal(lettered.length, bad.size, 'each once');
+      assert.deepEqual(new Set((result?.rejected ?? []).map((x) => sourceOf(x.record))), bad);
+      await assertPositions(sink, target.config, feed, 'after the lettered batch');
       await sink.close();
       await assertExactly(target, ROUND_TRIP, good);
     });

@@ -1,5 +1,6 @@
 import type { SinkBinding } from '../app.ts';
 import type { Broker } from '../broker.ts';
+import type { SinkWriteResult } from '../connector.ts';
 import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
 import { formatError, toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -75,21 +76,34 @@ export class SinkRunner {
               `${sink.name}: column "${column}" is in no record of ${topic} (did you mean "${field}"?): it stays empty`,
             );
         }
-        const result = await sink.write(records, positions);
+        // A sink that commits its positions with its output writes its dead letters through this before it
+        // commits (see SinkWriteOptions): a kill -9 between its commit and a produce here lost them. A failed
+        // produce fails the write, which the loop tries again whole: nothing of it was committed.
+        const produceLetters = (rejected: NonNullable<SinkWriteResult['rejected']>) =>
+          o.broker.produce(
+            dlqTopic(topic),
+            rejected.map((r) => deadLetterForRecord(r.record, r.error)),
+          );
+        let lettered = false;
+        const deadLetters = async (rejected: NonNullable<SinkWriteResult['rejected']>) => {
+          if (rejected.length === 0) return;
+          await produceLetters(rejected);
+          lettered = true;
+        };
+        const result = await sink.write(records, positions, { deadLetters });
         const rejected = result?.rejected ?? [];
-        if (rejected.length > 0) {
-          // The batch and its positions are durable in the sink now: a failed produce of its dead letters is
-          // retried here, alone. Failing the whole batch wrote it again, and a sink that finds it stored
-          // rejects nothing the second time, so the dead letters were lost (a DuckDB table held it twice).
-          await retrying(
-            `${sink.name}: dead letters to ${dlqTopic(topic)}`,
-            () =>
-              o.broker.produce(
-                dlqTopic(topic),
-                rejected.map((r) => deadLetterForRecord(r.record, r.error)),
-              ),
-            { signal: o.signal, log: o.log, status: o.status, always: true },
-          ).catch((err: unknown) => {
+        if (rejected.length === 0) return;
+        // Refusals the sink did not hand to deadLetters (a sink without transactions, a user's own): the batch
+        // and its positions are durable now, so a failed produce of them is retried here, alone. Failing the
+        // whole batch wrote it again, and a sink that finds it stored rejects nothing the second time, so the
+        // dead letters were lost (a DuckDB table held it twice).
+        if (!lettered)
+          await retrying(`${sink.name}: dead letters to ${dlqTopic(topic)}`, () => produceLetters(rejected), {
+            signal: o.signal,
+            log: o.log,
+            status: o.status,
+            always: true,
+          }).catch((err: unknown) => {
             // Stopped (Ctrl-C) or refused for good while the broker would not take them: the batch is stored,
             // so no restart writes these dead letters. Their records are still on the topic: say where.
             o.log.error(
@@ -97,11 +111,10 @@ export class SinkRunner {
             );
             throw err;
           });
-          o.status.status.dlq += rejected.length;
-          o.log.warn(
-            `${sink.name}: ${rejected.length} record(s) rejected to ${dlqTopic(topic)}: ${rejected[0]!.error.message}`,
-          );
-        }
+        o.status.status.dlq += rejected.length;
+        o.log.warn(
+          `${sink.name}: ${rejected.length} record(s) rejected to ${dlqTopic(topic)}: ${rejected[0]!.error.message}`,
+        );
       },
     });
     this.ready = Promise.race([this.#openFailed.promise, this.loop.ready]);

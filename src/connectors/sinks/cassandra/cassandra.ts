@@ -1,5 +1,5 @@
 import type { Client } from 'cassandra-driver';
-import type { Sink, SinkContext, SinkWriteResult } from '../../../core/connector.ts';
+import type { Sink, SinkContext, SinkWriteOptions, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../../../core/errors.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
 import {
@@ -258,7 +258,11 @@ export class CassandraSink implements Sink {
     });
   }
 
-  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+  async write(
+    records: StreamRecord[],
+    positions: TopicPartitionOffset[],
+    options?: SinkWriteOptions,
+  ): Promise<SinkWriteResult> {
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
     const columns = this.#columns ?? [];
@@ -298,6 +302,10 @@ export class CassandraSink implements Sink {
           raiseOnFirstError: true,
         });
       }
+      // Before the positions (see SinkWriteOptions): a crash then replays the batch, rows and dead letters,
+      // instead of leaving it stored without them. A replay refuses the same records again (no transaction
+      // here to tell them stored), so their letters may come twice, never not at all.
+      if (rejected.length > 0) await options?.deadLetters?.(rejected);
       if (positions.length > 0) {
         // After every row is acknowledged, never before: a crash in between replays rows, never skips them.
         // All in one partition (sink_table), so an unlogged batch is applied atomically without a batchlog.

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
+import type { Sink, SinkWriteOptions, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isPermanent, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
 import { makeFolder, permanentOutputError } from '../../../core/places.ts';
 import { type StreamRecord, type TopicPartitionOffset, tpKey } from '../../../core/record.ts';
@@ -293,7 +293,11 @@ export class DuckdbSink implements Sink {
     return this.#direct;
   }
 
-  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+  async write(
+    records: StreamRecord[],
+    positions: TopicPartitionOffset[],
+    options?: SinkWriteOptions,
+  ): Promise<SinkWriteResult> {
     const conn = this.#conn!;
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
@@ -322,6 +326,8 @@ export class DuckdbSink implements Sink {
             : checked;
         const rows = fresh.flatMap((x) => (x.cells ? [{ r: x.r, cells: x.cells }] : []));
         rejected = fresh.flatMap((x) => (x.error ? [{ record: x.r, error: x.error }] : []));
+        // Durable before the COMMIT (see SinkWriteOptions); a failure rolls the batch back below.
+        if (rejected.length > 0) await options?.deadLetters?.(rejected);
         if (rows.length > 0) nextId = await this.#insertRows(conn, columns, rows);
         // The positions and the COMMIT in one statement list, one trip to DuckDB's threads: under load each
         // trip waits its turn behind the other sinks' work, and a batch took five (BEGIN, the Appender, the

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client, ClientBase } from 'pg';
-import type { Sink, SinkContext, SinkWriteResult } from '../../../core/connector.ts';
+import type { Sink, SinkContext, SinkWriteOptions, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../../../core/errors.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
 import {
@@ -286,7 +286,11 @@ export class PostgresSink implements Sink {
     }));
   }
 
-  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+  async write(
+    records: StreamRecord[],
+    positions: TopicPartitionOffset[],
+    options?: SinkWriteOptions,
+  ): Promise<SinkWriteResult> {
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     if (!this.#columns && records.length > 0) this.#columns = inferColumns(records);
     const columns = this.#columns ?? [];
@@ -314,6 +318,8 @@ export class PostgresSink implements Sink {
         const fresh = positions.length > 0 ? await this.#notStored(client, checked, positions) : checked;
         const rows = fresh.filter((x): x is Row => x.cells !== undefined);
         rejected = fresh.flatMap((x) => (x.error ? [{ record: x.r, error: x.error }] : []));
+        // Durable before the COMMIT (see SinkWriteOptions); a failure rolls the batch back.
+        if (rejected.length > 0) await options?.deadLetters?.(rejected);
         if (rows.length > 0) await this.#insertRows(client, columns, rows, upsert);
         if (positions.length > 0) {
           // Never backwards (a late batch of a stalled worker), unless the topic is another one of that

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { Sink, SinkWriteResult } from '../../../core/connector.ts';
+import type { Sink, SinkWriteOptions, SinkWriteResult } from '../../../core/connector.ts';
 import { ErrorCodes, isRunnelError, RunnelError, toRunnelError } from '../../../core/errors.ts';
 import { makeFolder, permanentOutputError } from '../../../core/places.ts';
 import type { StreamRecord, TopicPartitionOffset } from '../../../core/record.ts';
@@ -18,6 +18,18 @@ import {
   upsertColumn,
 } from '../columns.ts';
 import { type HeldPosition, notStored } from '../stored-positions.ts';
+
+/** A batch's rows as the inserts take them (see SqliteSink.#rows). */
+interface Rows {
+  cells: Array<string | number | null>;
+  width: number;
+  rejected: NonNullable<SinkWriteResult['rejected']>;
+}
+
+/** Whether two reads of a batch's held positions found the same. */
+const sameHeld = (a: HeldPosition[], b: HeldPosition[]): boolean =>
+  a.length === b.length &&
+  a.every((p, i) => p.partition === b[i]!.partition && p.offset === b[i]!.offset && p.topicId === b[i]!.topicId);
 
 /** Rows one multi-row insert writes: 64 rows of a dozen columns stay far below SQLite's 32766 variables. */
 const INSERT_ROWS = 64;
@@ -199,7 +211,11 @@ export class SqliteSink implements Sink {
     }));
   }
 
-  async write(records: StreamRecord[], positions: TopicPartitionOffset[]): Promise<SinkWriteResult> {
+  async write(
+    records: StreamRecord[],
+    positions: TopicPartitionOffset[],
+    options?: SinkWriteOptions,
+  ): Promise<SinkWriteResult> {
     // A batch of positions only (its records were all dead-lettered) has nothing to infer columns from.
     // Created before the batch's transaction: a batch that fails would take the table away with its
     // rollback while the sink went on believing it made.
@@ -211,9 +227,21 @@ export class SqliteSink implements Sink {
       // Only once its table exists: a retry after a failed CREATE must try it again.
       this.#columns = inferred;
     }
+    // The rows are made before the write lock, and the dead letters written (see SinkWriteOptions): awaited
+    // inside the transaction, another sink of this process writing the same file would wait for the lock in
+    // node:sqlite's synchronous busy loop, on the one thread that could release it.
+    const held = this.#held(positions);
+    let batch = this.#rows(this.#notStored(records, held, positions));
+    if (batch.rejected.length > 0) await options?.deadLetters?.(batch.rejected);
     // Under the write lock, so another process writing this table cannot store the same positions between
-    // the check and the insert (a partition that moved away and back while this one's view was stale).
-    return this.#inTransaction(() => this.#write(this.#notStored(records, positions), positions));
+    // the check and the insert (a partition that moved away and back while this one's view was stale). Rows
+    // made from positions that moved meanwhile are made again from the ones under the lock.
+    return this.#inTransaction(() => {
+      const now = this.#held(positions);
+      if (!sameHeld(now, held)) batch = this.#rows(this.#notStored(records, now, positions));
+      this.#insertRows(batch, positions);
+      return { rejected: batch.rejected };
+    });
   }
 
   /** `fn` in a write transaction of its own (IMMEDIATE: the lock up front), rolled back if it fails. */
@@ -230,9 +258,8 @@ export class SqliteSink implements Sink {
     }
   }
 
-  /** `records` without those this table holds already (see notStored), read in the write's transaction. */
-  #notStored(records: StreamRecord[], positions: TopicPartitionOffset[]): StreamRecord[] {
-    if (records.length === 0) return records;
+  /** The positions this table holds of the batch's partitions. */
+  #held(positions: TopicPartitionOffset[]): HeldPosition[] {
     const get = this.#db!.prepare(
       'SELECT next_offset AS offset, topic_id AS topicId FROM runnel_offsets WHERE sink_table = ? AND topic = ? AND partition = ?',
     );
@@ -243,11 +270,16 @@ export class SqliteSink implements Sink {
         | undefined;
       if (row) held.push({ topic: p.topic, partition: p.partition, ...row });
     }
-    return notStored(records, (r) => r, held, positions);
+    return held;
   }
 
-  #write(records: StreamRecord[], positions: TopicPartitionOffset[]): SinkWriteResult {
-    const db = this.#db!;
+  /** `records` without those this table holds already (see notStored). */
+  #notStored(records: StreamRecord[], held: HeldPosition[], positions: TopicPartitionOffset[]): StreamRecord[] {
+    return records.length === 0 ? records : notStored(records, (r) => r, held, positions);
+  }
+
+  /** The records' rows, each one's cells then its place, flat in the statement's column order; and the misfits. */
+  #rows(records: StreamRecord[]): Rows {
     const columns = this.#columns ?? [];
     const rejected: NonNullable<SinkWriteResult['rejected']> = [];
     const key = columns.length > 0 ? upsertColumn(this.#c, columns) : undefined;
@@ -267,6 +299,11 @@ export class SqliteSink implements Sink {
       for (const c of row) cells.push(typeof c === 'boolean' ? Number(c) : c);
       cells.push(r.topic, r.partition, r.offset, r.key, r.timestamp);
     }
+    return { cells, width, rejected };
+  }
+
+  #insertRows({ cells, width }: Rows, positions: TopicPartitionOffset[]): void {
+    const db = this.#db!;
     const rows = cells.length / width;
     let at = 0;
     // INSERT_ROWS rows per statement call: per-row calls (binding, stepping, resetting one statement
@@ -287,7 +324,6 @@ export class SqliteSink implements Sink {
          THEN max(runnel_offsets.next_offset, excluded.next_offset) ELSE excluded.next_offset END`,
     );
     for (const p of positions) upsert.run(this.#c.table, p.topic, p.partition, p.offset, p.topicId ?? null);
-    return { rejected };
   }
 
   async verify(): Promise<void> {
