@@ -46,9 +46,9 @@ export function deadLetterForInput(topic: string, error: RunnelError, raw: strin
 export function misfit(topic: string, position: string, error: z.ZodError, value: unknown): RunnelError {
   const issue = error.issues[0];
   const why = issue ? `${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}` : 'does not fit';
-  // "an oura record", "a smoker record": by the first letter, which is right for topic names as spelt.
-  const article = /^[aeiou]/i.test(topic) ? 'an' : 'a';
-  return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not ${article} ${topic} record (${why})`, { value });
+  // "a valid": an article picked by the topic's first letter read "not an users_created record" (a topic
+  // name is not a word: "u" may sound as "you", "h" may be silent); "valid" takes "a" whatever follows.
+  return new RunnelError(ErrorCodes.SCHEMA_MISMATCH, `${position}: not a valid ${topic} record (${why})`, { value });
 }
 
 /** Dead letters told in full per component before the rest are counted (each one is in `<topic>.dlq`). */

@@ -281,10 +281,10 @@ test('--from input of the wrong shape is dead-lettered once, at the source, and 
       [`${file}:5`, 'RUNNEL_SCHEMA_MISMATCH'],
     ],
   );
-  assert.match(dead[0]!.value.error.message, /not a smoker record \(value: .*expected object/);
-  assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
-  assert.match(dead[2]!.value.error.message, /not a smoker record \(timestamp: not a date and time/);
-  assert.match(dead[3]!.value.error.message, /not a smoker record \(timestamp: must be a date and time string/);
+  assert.match(dead[0]!.value.error.message, /not a valid smoker record \(value: .*expected object/);
+  assert.match(dead[1]!.value.error.message, /not a valid smoker record \(temperature: .*expected number/);
+  assert.match(dead[2]!.value.error.message, /not a valid smoker record \(timestamp: not a date and time/);
+  assert.match(dead[3]!.value.error.message, /not a valid smoker record \(timestamp: must be a date and time string/);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
 });
 
@@ -317,8 +317,8 @@ test('records another client put on the input topic: misfits dead-lettered once 
       [4, 'RUNNEL_SCHEMA_MISMATCH'],
     ],
   );
-  assert.match(dead[0]!.value.error.message, /^smoker@0:1: not a smoker record \(value: .*expected object/);
-  assert.match(dead[1]!.value.error.message, /not a smoker record \(temperature: .*expected number/);
+  assert.match(dead[0]!.value.error.message, /^smoker@0:1: not a valid smoker record \(value: .*expected object/);
+  assert.match(dead[1]!.value.error.message, /not a valid smoker record \(temperature: .*expected number/);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('sent to smoker.dlq')).length, 4, r.stderr);
   // A batch of nothing but misfits is still recorded as read: consuming again dead-letters nothing twice.
   const again = new LocalBroker(ws.broker);
