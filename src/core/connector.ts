@@ -88,8 +88,12 @@ export interface Source {
    * `--limit` cut the batch. A source that keeps its own position (the http source's page or cursor) stores
    * it here, so a stop at the limit neither repeats nor skips. A crash between the produce and this call
    * repeats that batch, unless the source also carries its position in its run mark (see runMark).
+   * `good`: how many of those items went onto the topic as records; the rest were dead letters, refused by
+   * the source itself, a wrapper of it, or the binding's schema, which only the runtime sees all of. A
+   * source polling an API backs off a batch with records none of which was good (see the http source).
+   * Undefined from a driver that does not say.
    */
-  committed?(handled: number): Promise<void> | void;
+  committed?(handled: number, good?: number): Promise<void> | void;
   /** Total records when known ahead (a finite file), for progress display. */
   expectedCount?(): number | undefined;
   /**

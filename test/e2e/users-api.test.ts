@@ -154,63 +154,105 @@ test('users --api after a kill -9 between a page and its saved position: the res
   }
 });
 
+/**
+ * `run users --api` at `--rate 0` against a local server answering `answer(url, n)` (its n-th request):
+ * once it has answered twice, a few seconds of backoff, then Ctrl-C. It must exit 0, within the bound of
+ * the http source's default backoff (500 ms, doubling: wait k is at least 250·2^k ms, so in `ran` ms no
+ * more than 1 + log2(ran/250 + 1) requests fit, however fast or slow the machine). The requests, what it
+ * said, and its workspace.
+ */
+async function backedOff(answer: (url: URL, n: number) => string, flags: string[], env: Record<string, string> = {}) {
+  const arrived: Array<{ at: number; url: URL }> = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    arrived.push({ at: performance.now(), url });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answer(url, arrived.length));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  try {
+    const ws = workspace('runnel-users-api-bad-');
+    const child = startCli(['run', 'users', '--api', api, '--rate', '0', ...flags, ...ws.flags], { env });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    // Progress, not clock: two answers seen, then a few seconds of backoff before Ctrl-C.
+    while (arrived.length < 2 && child.exitCode === null) await sleep(20);
+    await sleep(3000);
+    child.kill('SIGINT');
+    await exited(child);
+    const ran = performance.now() - arrived[0]!.at;
+    assert.equal(child.exitCode, 0, stderr);
+    const most = Math.floor(1 + Math.log2(ran / 250 + 1));
+    assert.ok(arrived.length <= most, `${arrived.length} requests in ${ran.toFixed(0)} ms (at most ${most})`);
+    return { api, urls: arrived.map((a) => a.url), stderr, ws };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The dead letters a run left on users_created.dlq. */
+async function deadLetters(
+  ws: ReturnType<typeof workspace>,
+): Promise<Array<{ error: { message: string }; raw: string }>> {
+  const broker = new LocalBroker(ws.broker);
+  await broker.connect();
+  try {
+    return (await broker.read('users_created.dlq', 0, 0, 1000)).map(
+      (r) => r.value as { error: { message: string }; raw: string },
+    );
+  } finally {
+    await broker.close();
+  }
+}
+
 test('users --api --rate 0 against an API answering 200 with a bad body: backed off, reported, one dead letter per body; Ctrl-C stops it', {
   timeout: 120_000,
 }, async () => {
   // The not-JSON page and randomuser's own `{"error": …}` (no results): either was asked for again at once,
   // 1,900 requests and as many dead letters in 10 s.
   const bodies = ['<html>not json', JSON.stringify({ error: 'Uh oh, something has gone wrong.' })];
-  const arrived: number[] = [];
-  const server = createServer((_req, res) => {
-    arrived.push(performance.now());
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(bodies[(arrived.length - 1) % 2]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
-  try {
-    const ws = workspace('runnel-users-api-bad-');
-    const child = startCli([
-      'run',
-      'users',
-      '--api',
-      api,
-      '--rate',
-      '0',
-      '--seed',
-      '4',
-      '--sinks',
-      'jsonl',
-      ...ws.flags,
-    ]);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    // Progress, not clock: both bodies seen, then a few seconds of backoff before Ctrl-C.
-    while (arrived.length < 2 && child.exitCode === null) await sleep(20);
-    await sleep(3000);
-    child.kill('SIGINT');
-    await exited(child);
-    const ran = performance.now() - arrived[0]!;
-    assert.equal(child.exitCode, 0, stderr);
-    // The http source's default backoff starts at 500 ms and doubles; wait k is at least 250·2^k ms, so in
-    // `ran` ms no more than 1 + log2(ran/250 + 1) requests fit, however fast or slow the machine.
-    const most = Math.floor(1 + Math.log2(ran / 250 + 1));
-    assert.ok(arrived.length <= most, `${arrived.length} requests in ${ran.toFixed(0)} ms (at most ${most})`);
-    assert.match(stderr, new RegExp(`GET ${api.replace(/[.?]/g, '\\$&')}\\?results=\\d+&seed=4&page=1: not JSON`));
-    assert.match(stderr, /retrying with backoff/);
-    const broker = new LocalBroker(ws.broker);
-    await broker.connect();
-    const dlq = await broker.read('users_created.dlq', 0, 0, 1000);
-    await broker.close();
-    assert.deepEqual(
-      dlq.map((r) => (r.value as { raw: string }).raw),
-      bodies,
-      'each bad body kept once for inspection',
-    );
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  const { api, stderr, ws } = await backedOff((_url, n) => bodies[(n - 1) % 2]!, ['--seed', '4', '--sinks', 'jsonl']);
+  assert.match(stderr, new RegExp(`GET ${api.replace(/[.?]/g, '\\$&')}\\?results=\\d+&seed=4&page=1: not JSON`));
+  assert.match(stderr, /retrying with backoff/);
+  assert.deepEqual(
+    (await deadLetters(ws)).map((d) => d.raw),
+    bodies,
+    'each bad body kept once for inspection',
+  );
+});
+
+test('users --api --rate 0 against pages of users none of which is usable: backed off, each page asked once; Ctrl-C stops it', {
+  timeout: 120_000,
+}, async () => {
+  // A trial's API answered 200 with such pages: 3,222 requests in 8 s, 9,666 dead letters, and --limit
+  // (good users) never reached. Odd requests: users the app cannot flatten; even ones: users whose id does
+  // not fit the topic's schema (refused by the runtime, not the app). Either page is all dead letters.
+  randomUserResponse(new URLSearchParams('results=5&seed=warm'));
+  const unflattenable = [{ name: { first: 'Ann' } }, 42];
+  const answer = (url: URL, n: number) => {
+    const misfits = randomUserResponse(url.searchParams).results.map((u) => ({
+      ...u,
+      login: { ...u.login, uuid: 'no-uuid' },
+    }));
+    const info = { seed: url.searchParams.get('seed'), results: 2, page: url.searchParams.get('page'), version: '1.4' };
+    return JSON.stringify({ results: n % 2 === 1 ? unflattenable : misfits, info });
+  };
+  const { urls, stderr, ws } = await backedOff(answer, ['--seed', '5', '--sinks', 'jsonl'], { USERS_PAGE_SIZE: '2' });
+  assert.deepEqual(
+    urls.map((u) => Number(u.searchParams.get('page'))),
+    urls.map((_, i) => i + 1),
+    'a page of dead letters is done with: the next one is asked for',
+  );
+  const said = stderr.split('\n').filter((l) => l.includes('going on with backoff'));
+  assert.equal(said.length, 1, 'one warning for the streak');
+  assert.match(said[0]!, /page=1: all 2 of its records are dead letters \(in users_created\.dlq\)/);
+  const dead = await deadLetters(ws);
+  // Two a page; a last page the Ctrl-C cut short between its answer and its produce is not there.
+  assert.ok([2 * urls.length, 2 * urls.length - 2].includes(dead.length), `${dead.length} dead letters`);
+  assert.match(dead[0]!.error.message, /page=1 #0: not a randomuser user \(it has no login\.uuid/);
+  assert.match(dead[2]!.error.message, /page=2 #0: not a valid users_created record \(id: /);
 });
 
 test('--api is refused, in one line, for an app that polls no API', async () => {

@@ -19,7 +19,8 @@ export interface ApiSourceOptions {
  * one `seed` for the whole run (drawn and kept when not given) and `page=1,2,3…`, so page P is always the
  * same users and the kept position makes a restart neither repeat nor skip. Retries, Retry-After, the
  * timeout, and the backoff and dead letter for a malformed body are the http source's. Each user is
- * flattened as the seed's Spark job does; one that cannot be is a dead letter naming its request.
+ * flattened as the seed's Spark job does; one that cannot be is a dead letter naming its request. A page
+ * none of whose users could be flattened (or fit the topic's schema) is backed off by the http source too.
  */
 export function apiSource(o: ApiSourceOptions): Source {
   const http = source('http', {
@@ -66,7 +67,9 @@ export function flattening(inner: Source): Source {
       for await (const batch of inner.read(ctx)) yield batch.map(flat);
     },
     ...(inner.close ? { close: () => inner.close!() } : {}),
-    ...(inner.committed ? { committed: (n: number) => inner.committed!(n) } : {}),
+    // With how many were good: a page of users none of which could be flattened is backed off by the http
+    // source as an unreadable body is (the runtime counts these refusals, and the schema's, as not good).
+    ...(inner.committed ? { committed: (n: number, good?: number) => inner.committed!(n, good) } : {}),
     // The inner source's position travels with its batches (see Source.runMark): a kill -9 repeats no page.
     ...(inner.runMark ? { runMark: (n: number) => inner.runMark!(n) } : {}),
     ...(inner.pacing ? { pacing: () => inner.pacing!() } : {}),

@@ -132,7 +132,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
         { handOver: source.handsOver === true },
       );
       // Only now may a source that keeps its own position move it past these items.
-      await source.committed?.(handled);
+      await source.committed?.(handled, good.length);
       produced += good.length;
       status.status.records = produced;
       status.status.dlq += bad.length;

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { LocalBroker } from '../../../brokers/local/local-broker.ts';
 import type { Source, SourceItem } from '../../../core/connector.ts';
 import { createSource } from '../../../core/connector-registry.ts';
@@ -426,7 +427,7 @@ test('a 200 with a bad body is backed off as a 5xx is, not polled again at once;
 async function runInto(
   broker: LocalBroker,
   source: Source,
-  o: { limit?: number; stopAfterMs?: number; log?: Logger },
+  o: { limit?: number; stopAfterMs?: number; log?: Logger; schema?: z.ZodType },
 ): Promise<void> {
   const stop = new AbortController();
   const timer = o.stopAfterMs === undefined ? undefined : setTimeout(() => stop.abort(), o.stopAfterMs);
@@ -439,9 +440,118 @@ async function runInto(
     log: o.log ?? logs(),
     signal: stop.signal,
     ...(o.limit === undefined ? {} : { limit: o.limit }),
+    ...(o.schema === undefined ? {} : { schema: o.schema }),
   });
   clearTimeout(timer);
 }
+
+/** The values the topic's schema takes: `{ n: number }`; `{ bad }` is refused, a dead letter. */
+const N = z.object({ n: z.number() });
+
+/** A page of `results` records, the first `bad` of them refused by N. */
+const somewhatBad = (page: number, results: number, bad: number) =>
+  Array.from({ length: results }, (_, i) => (i < bad ? { bad: `${page}-${i}` } : { n: page * 100 + i }));
+
+/**
+ * Pages of `results` records, the first `bad(page)` of each refused by N, read through the runtime into a
+ * local broker at interval 0 with backoff from `baseMs`: what was asked, said, produced and dead-lettered.
+ */
+async function pagesThroughSchema(
+  results: number,
+  bad: (page: number) => number,
+  baseMs: number,
+  run: { limit?: number; stopAfterMs: number },
+) {
+  const server = await serve((_req, res, url) => {
+    const page = Number(url.searchParams.get('page'));
+    json(res, { results: somewhatBad(page, results, bad(page)) });
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-http-'));
+  const broker = new LocalBroker(`local:${join(dir, 'b.db')}`);
+  await broker.connect();
+  await broker.createTopic('users');
+  try {
+    const source = createSource('http', {
+      url: server.url,
+      recordsPath: 'results',
+      paging: { type: 'page', seed: 'g' },
+      interval: 0,
+      backoff: { baseMs, maxMs: 60_000 },
+    });
+    const log = logs();
+    const started = performance.now();
+    await runInto(broker, source, { ...run, log, schema: N });
+    return {
+      url: server.url,
+      requests: server.requests,
+      pages: server.requests.map((r) => Number(r.url.searchParams.get('page'))),
+      ran: performance.now() - started,
+      lines: log.lines,
+      got: (await broker.read('users', 0, 0, 10_000)).map((r) => r.value),
+      dead: (await broker.read('users.dlq', 0, 0, 10_000)).map((r) => (r.value as { raw: string }).raw),
+    };
+  } finally {
+    await broker.close();
+    await server.close();
+  }
+}
+
+test('a page whose records are all dead letters is backed off as a bad body is, through the runtime; each page asked once', async () => {
+  // A readable page of records none of which fits: at interval 0 this was asked for page after page at
+  // once (a trial: 3,222 requests in 8 s), none counting towards --limit.
+  const baseMs = 100;
+  const { url, pages, ran, lines, dead } = await pagesThroughSchema(2, () => 2, baseMs, { stopAfterMs: 1500 });
+  // As for a bad body: wait k is at least baseMs·2^k / 2, so at most 1 + log2(2·ran/baseMs + 1) requests.
+  const most = Math.floor(1 + Math.log2((2 * ran) / baseMs + 1));
+  assert.ok(pages.length >= 2, `asked again (${pages.length})`);
+  assert.ok(pages.length <= most, `${pages.length} requests in ${ran.toFixed(0)} ms (at most ${most})`);
+  // Its records are dead letters, durable: the next page is asked for, not the same one again.
+  assert.deepEqual(
+    pages,
+    pages.map((_, i) => i + 1),
+  );
+  // Every page's records once, but for a last page the stop may have cut short before its produce.
+  const letters = (of: number[]) => of.flatMap((page) => somewhatBad(page, 2, 2).map((v) => JSON.stringify(v)));
+  const whole = dead.length === 2 * pages.length ? pages : pages.slice(0, -1);
+  assert.deepEqual(dead.toSorted(), letters(whole).toSorted());
+  assert.deepEqual(
+    lines.filter((l) => l.includes('records are dead letters')),
+    [
+      `warn: http ${url}: GET ${url}?seed=g&page=1: all 2 of its records are dead letters (in users.dlq); going on with backoff until an answer has a usable one`,
+    ],
+  );
+});
+
+test('a page with any usable record is not backed off, and ends a streak of pages with none, said once', async () => {
+  // Page 1: every record refused; from page 2 one refused of three. A backoff waits at least baseMs / 2.
+  const baseMs = 2000;
+  const bad = (page: number) => (page === 1 ? 3 : 1);
+  const n = 5;
+  const { url, requests, pages, lines, got } = await pagesThroughSchema(3, bad, baseMs, {
+    limit: 2 * (n - 1),
+    stopAfterMs: 30_000,
+  });
+  assert.deepEqual(
+    pages,
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
+  const gaps = requests.slice(1).map((r, i) => r.at - requests[i]!.at);
+  // Tolerance for the clocks: a timer never fires early by more than a millisecond.
+  assert.ok(gaps[0]! >= baseMs / 2 - 2, `after the page of none: ${gaps[0]!.toFixed(0)} ms`);
+  for (const [i, gap] of gaps.slice(1).entries())
+    assert.ok(gap < baseMs / 2, `after page ${i + 2}, which had usable records: ${gap.toFixed(0)} ms`);
+  assert.deepEqual(
+    got,
+    pages.flatMap((page) => somewhatBad(page, 3, bad(page)).filter((v) => 'n' in v)),
+  );
+  assert.deepEqual(
+    lines.filter((l) => /dead letters \(in|usable records again/.test(l)),
+    [
+      `warn: http ${url}: GET ${url}?seed=g&page=1: all 3 of its records are dead letters (in users.dlq); going on with backoff until an answer has a usable one`,
+      `info: http ${url}: usable records again after 1 answer with none`,
+    ],
+  );
+});
 
 test('restart through the runtime: --limit mid-page, then Ctrl-C mid-run; the topic holds what was served, once, in order', async () => {
   const server = await serve(randomuser);
@@ -626,7 +736,7 @@ test('a cursor source through the runtime: a 5xx, a broken body, Ctrl-C, a resta
   }
 });
 
-test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-backoff (a 5xx or a bad body), mid-Retry-After, mid-request and mid-interval', async () => {
+test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-backoff (a 5xx, a bad body or a page of dead letters), mid-Retry-After, mid-request and mid-interval', async () => {
   const cases: Array<[string, Handler, Record<string, unknown>]> = [
     ['backoff', (_q, res) => json(res, {}, 500), { backoff: { baseMs: 30_000, maxMs: 60_000 } }],
     ['Retry-After', (_q, res) => json(res, {}, 503, { 'retry-after': '60' }), {}],
@@ -635,6 +745,11 @@ test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-ba
     [
       'bad body',
       (_q, res) => json(res, { error: 'nope' }),
+      { interval: 0, backoff: { baseMs: 30_000, maxMs: 60_000 } },
+    ],
+    [
+      'page of dead letters',
+      (_q, res) => json(res, { results: [{ bad: 1 }] }),
       { interval: 0, backoff: { baseMs: 30_000, maxMs: 60_000 } },
     ],
   ];
@@ -646,9 +761,10 @@ test('Ctrl-C stops it at once (well within a second of waits of 30-60 s): mid-ba
       const it = source.read({ signal: stop.signal, log: logs() })[Symbol.asyncIterator]();
       let next = it.next();
       // Past its first batch (the page, or the bad body's dead letter) to the wait after it.
-      if (what === 'interval' || what === 'bad body') {
+      if (what === 'interval' || what === 'bad body' || what === 'page of dead letters') {
         await next;
-        await source.committed?.(1);
+        // The runtime's word on the page: none of it good.
+        await source.committed?.(1, what === 'page of dead letters' ? 0 : undefined);
         next = it.next();
       }
       // Let it reach its wait: the request is in, and the answer (if any) back.
