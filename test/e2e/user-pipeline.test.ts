@@ -66,6 +66,28 @@ test('runnel demo runs a pipeline file beside the built-in apps', { timeout: 120
   );
 });
 
+test("runnel demo says a slip in a pipeline file's sink topic at start, as run does; the built-in apps have none", {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-user-demo-typo-');
+  const index = JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname);
+  const typo = join(ws.dir, 'typo.ts');
+  const example = readFileSync(EXAMPLE, 'utf8');
+  const slip = example
+    .replace("from 'runnel'", `from ${index}`)
+    .replace("sinks: [{ topic: 'word-lengths.by-author'", "sinks: [{ topic: 'word-lengths.by-autor'");
+  assert.notEqual(slip, example.replace("from 'runnel'", `from ${index}`), 'the sink topic misspelt');
+  writeFileSync(typo, slip);
+  const r = await runCli(['demo', typo, '--no-dashboard', '--limit', '5', '--sinks', 'jsonl', ...ws.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.includes('did you mean')),
+    [
+      '[word-lengths] warn: sink jsonl-word-lengths.by-autor reads word-lengths.by-autor, which no source or step of word-lengths writes: did you mean word-lengths.by-author?',
+    ],
+  );
+});
+
 test('a missing pipeline file, or one that exports no app, fails in one line', { timeout: 60_000 }, async () => {
   const ws = workspace('runnel-user-bad-');
   const missing = await runCli(['run', join(ws.dir, 'nope.ts'), ...ws.flags]);

@@ -7,6 +7,7 @@ import type { ComponentStatus } from '../../core/status.ts';
 import { appOptions, brokerPlaces, loadEnv, logger, numberFlag, openBroker, type PipelineFlags } from '../context.ts';
 import { producedSinks } from '../progress.ts';
 import { stopOnSignals } from '../signals.ts';
+import { sayMisspeltTopics } from '../unfed-topics.ts';
 
 interface DemoFlags extends PipelineFlags {
   port?: number;
@@ -60,6 +61,9 @@ export function registerDemoCommand(program: Command): void {
       // Every app's places are checked before any app starts: one app's source must not write to the
       // broker while another app's unwritable folder fails the demo.
       const specs = await Promise.all(apps.map((app) => app.build(appOptions(flags, env))));
+      // A slip in a pipeline file's topic (a sink of word-lengths.by-autor) is said as `run` says it: in a
+      // demo it went unsaid, the sink empty among five apps' lines.
+      for (const [i, spec] of specs.entries()) sayMisspeltTopics(spec, logger(flags, apps[i]!.name));
       checkPlaces([...brokerPlaces(flags, env), ...specs.flatMap((spec) => outputPlaces(spec))]);
       const broker = await openBroker(flags, env);
       const controller = new AbortController();
