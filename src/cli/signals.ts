@@ -8,8 +8,9 @@ export function stopOnSignals(
   controller: AbortController,
   log: Logger,
   /** For a command that only reads (tail): it stops quietly, as `tail -f` does; there is nothing to hold. */
-  o: { reader?: boolean } = {},
+  o: { reader?: boolean; roles?: { sources: boolean; consumers: boolean } } = {},
 ): () => void {
+  const stopping = stoppingWhat(o.roles ?? { sources: true, consumers: true });
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;
@@ -19,7 +20,7 @@ export function stopOnSignals(
       return;
     }
     if (count === 1) {
-      log.info(`${signal}: stopping: sources now, consumers once they hold what was produced (again to force)`);
+      log.info(`${signal}: stopping: ${stopping} (again to force)`);
       controller.abort();
     } else {
       // Said before going: a forced stop used to end in silence, and its outputs not yet caught up (and the
@@ -36,6 +37,17 @@ export function stopOnSignals(
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * What a graceful stop does, told for what this process runs: a `consume` has no sources to stop, and its
+ * consumers stop at once (no source of its own produced anything they owe a catch-up); a `produce` has no
+ * consumers to wait for. A `consume` that said "sources now" read as if it had stopped the producer too.
+ */
+function stoppingWhat(roles: { sources: boolean; consumers: boolean }): string {
+  if (!roles.consumers) return 'sources now';
+  if (!roles.sources) return 'processors and sinks once they have committed the batch in hand';
+  return 'sources now, consumers once they hold what was produced';
 }
 
 /**

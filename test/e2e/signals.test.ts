@@ -119,6 +119,10 @@ for (const [signal, extra] of [
     const stopping = w.lines.find((l) => l.text.includes(`${signal}: stopping`));
     assert.ok(stopping, `no line saying it stops:\n${w.stderr()}`);
     assert.ok(stopping.at - signalAt < SOURCE_STOP_MS, `said it stops ${stopping.at - signalAt} ms after ${signal}`);
+    assert.match(
+      stopping.text,
+      /stopping: sources now, consumers once they hold what was produced \(again to force\)$/,
+    );
     const state = await brokerState(ws, child.pid!);
     assert.ok(state.buzz > 0);
     sourceStatusSays(state.statuses, signalAt, state.buzz);
@@ -145,6 +149,8 @@ test('produce buzz --rate 0: SIGTERM stops the source at once and exits', { time
   assert.equal(exit.code, 0, w.stderr());
   assert.ok(exit.at - signalAt < GRACE_MS, `exited ${exit.at - signalAt} ms after SIGTERM`);
   assert.ok(w.lines.some((l) => l.text.includes('SIGTERM: stopping') && l.at - signalAt < SOURCE_STOP_MS));
+  // A produce runs no consumers: nothing to wait for them to hold.
+  assert.match(w.stderr(), /SIGTERM: stopping: sources now \(again to force\)$/m);
   const state = await brokerState(ws, child.pid!);
   sourceStatusSays(state.statuses, signalAt, state.buzz);
 });
@@ -183,6 +189,11 @@ describe('with a backlog of 300000 records on the topic', () => {
     assert.equal(exit.code, 0, w.stderr());
     assert.ok(exit.at - signalAt < GRACE_MS, `exited ${exit.at - signalAt} ms after SIGTERM`);
     assert.ok(w.lines.some((l) => l.text.includes('SIGTERM: stopping') && l.at - signalAt < SOURCE_STOP_MS));
+    // A consume runs no sources: it said "sources now" as if it had stopped the producer too.
+    assert.match(
+      w.stderr(),
+      /SIGTERM: stopping: processors and sinks once they have committed the batch in hand \(again to force\)$/m,
+    );
     const written = lineCount(join(ws.dir, 'consume', 'data', 'buzz.jsonl'));
     assert.ok(written < BACKLOG, `stopped before the end of the backlog (${written} written)`);
   });

@@ -271,7 +271,7 @@ export async function runApp(
     ...progressLineSeconds(env),
   });
   const controller = new AbortController();
-  const release = stopOnSignals(controller, log);
+  const release = stopOnSignals(controller, log, { roles });
   log.info(
     `${mode} ${app.name} on ${broker.url}${roles.consumers ? ` → sinks in ${appOptions(flags, env).dataDir}` : ''}`,
   );
