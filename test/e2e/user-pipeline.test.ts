@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { AppDefinition } from '../../src/core/app.ts';
 import { TestDriver } from '../../src/testing/index.ts';
 import { runCli, workspace } from '../helpers/cli.ts';
+import { localTopicValues } from '../helpers/topic-values.ts';
 
 const EXAMPLE = new URL('../../examples/word-lengths.ts', import.meta.url).pathname;
 
@@ -188,6 +189,28 @@ test('a windowed pipeline run again after a bounded run says once that its input
   const again = await run('--limit', '2000');
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stderr.match(said)?.length, 1, again.stderr);
+});
+
+test("a run's summary counts its late records, as many as the input's .late topic holds", {
+  timeout: 120_000,
+}, async () => {
+  const ws = workspace('runnel-user-late-');
+  const windows = new URL('./fixtures/keyed-windows.ts', import.meta.url).pathname;
+  const run = () => runCli(['run', windows, '--limit', '2000', '--sinks', 'jsonl', ...ws.flags]);
+  const lateLine =
+    /processor keyed-windows\.window-2: \d+ records?, (\d+) late \(their window had closed: on kw\.in\.late\)/;
+  const first = await run();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /processor keyed-windows\.window-2: \d+ records/);
+  assert.doesNotMatch(first.stderr, / late /, 'nothing late in the first run: nothing said');
+  // The first run was bounded: it closed every window for good, so what the second reads is late.
+  const again = await run();
+  assert.equal(again.code, 0, again.stderr);
+  const said = lateLine.exec(again.stderr);
+  assert.ok(said, again.stderr);
+  const onLate = await localTopicValues(ws.broker, 'kw.in.late');
+  assert.ok(onLate.length > 0);
+  assert.equal(Number(said[1]), onLate.length);
 });
 
 test("the README's testing guide: TestDriver.forApp runs the example file's own steps, state and outputs exact", async () => {

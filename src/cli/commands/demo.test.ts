@@ -56,14 +56,23 @@ test('the demo prints one aligned line per app: produced, the slowest sink of th
     st('source', 'csv', ['smoker'], 9),
     st('sink', 'duckdb-smoker', ['smoker'], 9, { state: 'retrying' }),
   ];
+  // A windowed app whose windows sent records to .late: its two windowed steps' counts add up.
+  const windows = [
+    st('source', 'generator', ['win.messages'], 3000),
+    st('processor', 'key-by-0', ['win.messages'], 3000, { late: 0 }),
+    st('processor', 'window-2', ['win-repartition-1'], 3000, { late: 316 }),
+    st('processor', 'window-3', ['win-repartition-1'], 3000, { late: 1_000 }),
+  ];
   const lines = summaryLines(
     new Map([
       ['buzz', buzz],
       ['smoker', smoker],
+      ['windows', windows],
     ]),
   );
   assert.deepEqual(lines, [
-    'buzz    12,345 produced · 12,001 in every sink · derived: buzz.stats 77 · 2 dead-lettered',
-    'smoker  9 produced · 9 in every sink · duckdb-smoker retrying',
+    'buzz     12,345 produced · 12,001 in every sink · derived: buzz.stats 77 · 2 dead-lettered',
+    'smoker   9 produced · 9 in every sink · duckdb-smoker retrying',
+    'windows  3,000 produced · 1,316 late',
   ]);
 });

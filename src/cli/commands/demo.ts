@@ -115,7 +115,8 @@ export function registerDemoCommand(program: Command): void {
 /**
  * The demo's progress: one line per app, names aligned, so five apps read as a small table instead of one
  * 470-character line. Per app: what its sources produced, what every sink of those records holds, then the
- * topics its processors wrote (alerts, stats, windows) by the records their sinks hold, and any trouble.
+ * topics its processors wrote (alerts, stats, windows) by the records their sinks hold, and any trouble
+ * (dead letters, late records, a sink retrying).
  */
 export function summaryLines(statuses: Map<string, ComponentStatus[]>): string[] {
   const width = Math.max(0, ...[...statuses.keys()].map((a) => a.length));
@@ -136,6 +137,10 @@ export function summaryLines(statuses: Map<string, ComponentStatus[]>): string[]
     if (derived.size > 0) parts.push(`derived: ${[...derived].map(([t, k]) => `${t} ${n(k)}`).join(', ')}`);
     const dlq = list.reduce((k, s) => k + s.dlq, 0);
     if (dlq > 0) parts.push(`${n(dlq)} dead-lettered`);
+    // Records a window read after it had closed (on the input's .late topic): otherwise a windowed app
+    // whose input all came late showed its records produced and an empty window output, and nothing else.
+    const late = list.reduce((k, s) => k + (s.late ?? 0), 0);
+    if (late > 0) parts.push(`${n(late)} late`);
     const bad = list.filter((s) => s.state === 'retrying' || s.state === 'failed').map((s) => `${s.name} ${s.state}`);
     if (bad.length > 0) parts.push(bad.join(', '));
     return `${app.padEnd(width)}  ${parts.join(' · ')}`;

@@ -6,9 +6,11 @@ import type { AppDefinition, AppOptions, PipelineSpec } from '../../core/app.ts'
 import type { Broker } from '../../core/broker.ts';
 import { WINDOW_STORE_SUFFIX } from '../../core/connector.ts';
 import { ErrorCodes, RunnelError } from '../../core/errors.ts';
+import { isInternalTopic } from '../../core/internal-topics.ts';
 import { type InputEnd, outputPlaces, runPipeline } from '../../core/pipeline.ts';
 import { checkPlaces } from '../../core/places.ts';
 import { retrying } from '../../core/retry.ts';
+import { lateTopic } from '../../processing/engine/task.ts';
 import { otherRunningPids } from '../already-running.ts';
 import { addAppFlags, appEnv, withFlagNames } from '../app-flags.ts';
 import {
@@ -320,7 +322,7 @@ export async function runApp(
     await pipeline.done;
     progress.update(pipeline.statuses());
     progress.stop();
-    summarize(pipeline.statuses(), log);
+    summarize(pipeline.statuses(), spec, log);
     if (roles.consumers && !controller.signal.aborted)
       await sayUnfedTopics(broker, spec, pipeline.statuses(), log, misspelt);
     const end = pipeline.inputEnd();
@@ -476,10 +478,38 @@ function sayInputEnd(end: InputEnd, spec: PipelineSpec, log: ReturnType<typeof l
     );
 }
 
-function summarize(statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>, log: ReturnType<typeof logger>) {
+/**
+ * Where a step's late records went: `<input>.late`, named after the topic a record was read from before
+ * any repartition (as the engine names it), so a window behind a keyBy names the app's input topic, not
+ * its repartition topic.
+ */
+function lateTopicsOf(spec: PipelineSpec, inputs: string[]): string[] {
+  const late = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (topic: string) => {
+    if (seen.has(topic)) return;
+    seen.add(topic);
+    const writers = isInternalTopic(topic) ? spec.processors.filter((p) => p.outputs.includes(topic)) : [];
+    if (writers.length === 0) late.add(lateTopic(topic));
+    for (const w of writers) for (const t of w.inputs) walk(t);
+  };
+  for (const t of inputs) walk(t);
+  return [...late];
+}
+
+function summarize(
+  statuses: ReturnType<ReturnType<typeof runPipeline>['statuses']>,
+  spec: PipelineSpec,
+  log: ReturnType<typeof logger>,
+) {
   for (const s of statuses) {
     const unjoined = s.unjoined ? `, ${s.unjoined} not joined (no table value for their key)` : '';
-    const extra = `${s.dlq ? `, ${s.dlq} dead-lettered` : ''}${unjoined}`;
+    // A windowed run whose records all came after their windows closed read as "N records" and an empty
+    // sink, with nothing to say where they went (the dashboard counted them).
+    const late = s.late
+      ? `, ${s.late} late (their window had closed: on ${lateTopicsOf(spec, s.topics).join(', ')})`
+      : '';
+    const extra = `${s.dlq ? `, ${s.dlq} dead-lettered` : ''}${late}${unjoined}`;
     log.info(
       `${s.component} ${s.name}: ${s.records} record${s.records === 1 ? '' : 's'}${extra}${s.target ? ` → ${s.target}` : ''}`,
     );
