@@ -2,7 +2,8 @@
  * The README's "Your own pipeline in TypeScript", followed as a newcomer follows it: a folder of their own,
  * its set-up commands, its tsconfig.json, and its pipeline and test files copied from the README as they
  * stand. A trial found `npx tsc --noEmit` printing its help in such a folder (no tsconfig), then TS5097 on the
- * test file's `./my-pipeline.ts` import and "Cannot find name 'node:sqlite'" in runnel's own declarations.
+ * test file's `./my-pipeline.ts` import and "Cannot find name 'node:sqlite'" in runnel's own declarations;
+ * and the Time example's window app, run in the same folder, counted the guide's records with its own.
  *
  * No network: the set-up's `npm install` lines are linked from what this clone has installed (`npm install
  * <folder>` links the folder too); the README's other set-up commands run as written.
@@ -13,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { jsonlValues, runCli } from '../helpers/cli.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -109,4 +111,35 @@ test("the README's own-folder set-up: npx tsc passes its pipeline and test files
   const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec'], { cwd: dir, encoding: 'utf8', env });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /^ℹ pass 1$/m);
+});
+
+test("the README's pipelines run side by side in one folder, each on its own topics", {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = ownFolder();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const files = readmeFiles();
+  for (const name of ['my-pipeline.ts', 'my-windows.ts']) assert.ok(files.has(name), `the README shows ${name}`);
+  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  // As a newcomer runs them: in the folder, on its default broker (.runnel/broker.db), one after the other.
+  const run = (file: string, limit: number) =>
+    runCli(['run', `./${file}`, '--limit', String(limit), '--rate', '0', '--sinks', 'jsonl'], { cwd: dir });
+  const guide = await run('my-pipeline.ts', 500);
+  assert.equal(guide.code, 0, guide.stderr);
+  const windows = await run('my-windows.ts', 300);
+  assert.equal(windows.code, 0, windows.stderr);
+  // When both read wl.messages, the window app counted the guide's records too (a trial's 2500 for 500).
+  const counted = jsonlValues<{ n: number; final: boolean }>(join(dir, 'data', 'mw.per-10s.jsonl'));
+  assert.ok(counted.length > 0 && counted.every((w) => w.final), windows.stderr);
+  assert.equal(
+    counted.reduce((k, w) => k + w.n, 0),
+    300,
+  );
+  const perAuthor = new Map<string, number>();
+  for (const v of jsonlValues<{ author: string; messages: number }>(join(dir, 'data', 'word-lengths.by-author.jsonl')))
+    perAuthor.set(v.author, v.messages);
+  assert.equal(
+    [...perAuthor.values()].reduce((a, b) => a + b, 0),
+    500,
+  );
 });
