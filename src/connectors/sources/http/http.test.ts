@@ -293,6 +293,43 @@ test('a timeout, then a 5xx streak: retried with backoff, one retrying line per 
   }
 });
 
+test('an API that never answers is said again at the 5th, 10th and 20th try, not only once', async () => {
+  const server = await serve((_req, res) => json(res, { error: 'down' }, 503));
+  try {
+    const log = logs();
+    const source = createSource('http', {
+      url: server.url,
+      recordsPath: 'results',
+      interval: 0,
+      backoff: { baseMs: 1, maxMs: 2 },
+    });
+    const stop = new AbortController();
+    const reading = (async () => {
+      for await (const _ of source.read({ signal: stop.signal, log, destination: { topic: 't' } })) break;
+    })();
+    const deadline = Date.now() + 10_000;
+    while (server.requests.length < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop.abort();
+    await reading;
+    const tries = server.requests.length;
+    const said = log.lines.filter((l) => l.startsWith('warn: ') && l.includes('HTTP 503'));
+    // Brute force: the first failure, then every try n = 5·2^k of the streak that was made.
+    // The last try may have been in flight at the stop: only those before it surely failed.
+    const expected = [1, ...[5, 10, 20, 40].filter((n) => n < tries)];
+    assert.equal(said.length, expected.length, said.join('\n'));
+    assert.match(said[0]!, /HTTP 503 Service Unavailable \(retrying\)$/);
+    for (const [i, n] of expected.slice(1).entries())
+      assert.match(
+        said[i + 1]!,
+        new RegExp(
+          `still HTTP 503 Service Unavailable after ${n} tries in \\d+ s; retrying with backoff until it answers \\(check the URL; Ctrl-C stops\\)$`,
+        ),
+      );
+  } finally {
+    await server.close();
+  }
+});
+
 test('401 fails fast in one line naming the URL, without the token or a secret query value', async () => {
   const server = await serve((_req, res) => json(res, { detail: 'token expired', echo: 'Bearer t0p-s3cret' }, 401));
   try {

@@ -284,6 +284,7 @@ export class HttpSource implements Source {
     const c = this.#c;
     const shown = this.#shown(url);
     let failures = 0;
+    const since = performance.now();
     for (;;) {
       await this.#rateGate(ctx.signal);
       if (ctx.signal.aborted) return undefined;
@@ -325,8 +326,14 @@ export class HttpSource implements Source {
         wait = backoffMs(failures, c.backoff.baseMs, c.backoff.maxMs);
         reason = timeout.aborted ? `no answer within ${c.timeout} ms` : networkReason(err);
       }
-      // One line per streak of failures: the first says why; the recovery is logged when it ends.
+      // One line per streak of failures: the first says why; the recovery is logged when it ends. A long
+      // streak is said again at its 5th, 10th, 20th, … try: after one line, an API that never answered (a
+      // mistyped port) looked like a hung run, and `--limit` never came.
       if (failures === 0) ctx.log.warn(`${this.name}: GET ${shown}: ${reason} (retrying)`);
+      else if (failures >= 4 && Number.isInteger(Math.log2((failures + 1) / 5)))
+        ctx.log.warn(
+          `${this.name}: GET ${shown}: still ${reason} after ${failures + 1} tries in ${Math.round((performance.now() - since) / 1000)} s; retrying with backoff until it answers (check the URL; Ctrl-C stops)`,
+        );
       else ctx.log.debug(`${this.name}: GET ${shown}: ${reason} (retry ${failures})`);
       failures++;
       await sleep(wait, ctx.signal);
