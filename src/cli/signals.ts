@@ -10,7 +10,12 @@ export function stopOnSignals(
   /** For a command that only reads (tail): it stops quietly, as `tail -f` does; there is nothing to hold. */
   o: { reader?: boolean; roles?: { sources: boolean; consumers: boolean } } = {},
 ): () => void {
-  const stopping = stoppingWhat(o.roles ?? { sources: true, consumers: true });
+  const roles = o.roles ?? { sources: true, consumers: true };
+  const stopping = stoppingWhat(roles);
+  // A `produce` has no sinks to catch up: what it said of them ("not yet in every sink") was not its own.
+  const left = roles.consumers
+    ? 'what was produced and not yet in every sink is written by the next run (runnel verify shows how far behind)'
+    : 'what is on the topics is kept; the batch the sources had in hand is not on them';
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;
@@ -25,9 +30,7 @@ export function stopOnSignals(
     } else {
       // Said before going: a forced stop used to end in silence, and its outputs not yet caught up (and the
       // lock files of the sinks it left) looked like damage.
-      log.warn(
-        `${signal} again: exiting now; what was produced and not yet in every sink is written by the next run (runnel verify shows how far behind)`,
-      );
+      log.warn(`${signal} again: exiting now; ${left}`);
       exitBy(signal);
     }
   };
