@@ -6,7 +6,7 @@ import { duckdbRows, sqliteRows } from '../helpers/cli.ts';
 import { runnerFor } from '../helpers/sink-runner.ts';
 import '../../src/connectors/sinks/index.ts';
 import type { Broker } from '../../src/core/broker.ts';
-import type { Sink } from '../../src/core/connector.ts';
+import type { Sink, SinkWriteOptions } from '../../src/core/connector.ts';
 import { createSink } from '../../src/core/connector-registry.ts';
 import { ErrorCodes, RunnelError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
@@ -29,13 +29,14 @@ function dlqFailing(broker: Broker, topic: string, fails: () => boolean): Broker
 }
 
 /**
- * A batch with a record the sink rejects: the sink writes the rest and its positions, then the runner
- * produces the dead letter. When that produce fails once (a broker blip), only the produce is tried again:
- * trying the whole batch again wrote it twice into DuckDB, and lost the dead letter with SQLite (which,
- * finding the batch stored, rejected nothing the second time).
+ * A batch with a record the sink rejects, whose dead-letter produce fails once (a broker blip): the sink
+ * hands its letters over before it commits (SinkWriteOptions.deadLetters), so the failed produce commits
+ * nothing and the loop tries the whole batch again; the batch is written once, its letter once. (Before
+ * letters went first, the batch was committed and the produce tried again alone: trying the whole batch
+ * again wrote it twice into DuckDB, and lost the letter with SQLite, which found the batch stored.)
  */
 for (const kind of ['sqlite', 'duckdb'] as const) {
-  test(`${kind}: a dead-letter produce that fails once is tried again alone; the batch is written once`, async () => {
+  test(`${kind}: a dead-letter produce that fails once: the batch is tried again, written once, its letter once`, async () => {
     const { broker, dir } = await tempBroker();
     const topic = 'blip';
     await broker.createTopic(topic, { partitions: 1 });
@@ -195,3 +196,95 @@ test('a sink of its own, stopped while its dead letters cannot be written: an er
 
 const placesList = (offsets: number[]) =>
   offsets.slice(0, 5).join(', ') + (offsets.length > 5 ? ` and ${offsets.length - 5} more` : '');
+
+/**
+ * A batch whose write fails after its dead letters were written (the SQLite file's lock held by another
+ * process past the busy timeout, a full disk): the loop tries the batch again, and the letters the first try
+ * wrote are not written again. Each try wrote them anew, so a lock held for a minute put them on the
+ * dead-letter topic once per try, where only a crash may write them twice.
+ */
+for (const kind of ['sqlite', 'duckdb'] as const) {
+  test(`${kind}: a write that fails after its dead letters went out is tried again without writing them again`, async () => {
+    const { broker, dir, topic, values } = await topicWithMisfits();
+    const inner = createSink(kind, {
+      path: join(dir, `out.${kind}`),
+      table: 't',
+      columns: [{ name: 'seq', type: 'integer' }],
+    });
+    let failures = 2;
+    const sink = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'write')
+          return (records: StreamRecord[], positions: TopicPartitionOffset[], o?: SinkWriteOptions) =>
+            target.write(records, positions, {
+              deadLetters: async (rejected) => {
+                await o!.deadLetters!(rejected);
+                if (failures-- > 0)
+                  throw new RunnelError(ErrorCodes.SINK_WRITE_FAILED, 'database is locked', { retriable: true });
+              },
+            });
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const { runner, stop } = runnerFor(broker, 'retried', topic, sink);
+    const done = runner.run();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (runner.loop.positions.get(`${topic}\u00000`) ?? 0) < values.length)
+      await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await done;
+    assert.equal(failures, -1, 'the write failed twice after its letters, then went through');
+    const dead = (await broker.read(`${topic}.dlq`, 0, 0, 100)).map(
+      (r) => (r.value as { source: { offset: number } }).source.offset,
+    );
+    assert.deepEqual(
+      dead,
+      values.flatMap((v, i) => (typeof v.seq === 'string' ? [i] : [])),
+      'each dead letter once',
+    );
+    await broker.close();
+  });
+}
+
+/**
+ * A sink of one's own that hands deadLetters some of its refusals and returns more in `rejected`: those it did
+ * not hand over are written after its write (SinkWriteOptions says so), not dropped because some were handed.
+ */
+test('a sink that hands deadLetters only some of its refusals: the others are written from rejected', async () => {
+  const { broker } = await tempBroker();
+  await broker.createTopic('t', { partitions: 1 });
+  await broker.produce(
+    't',
+    Array.from({ length: 10 }, (_, i) => ({ key: null, value: { i } })),
+  );
+  const refuse = (r: StreamRecord) => ({
+    record: r,
+    error: new RunnelError(ErrorCodes.SINK_WRITE_FAILED, `refused ${(r.value as { i: number }).i}`),
+  });
+  const at = (records: StreamRecord[], i: number) => records.filter((r) => (r.value as { i: number }).i === i);
+  const sink: Sink = {
+    name: 'mine',
+    target: 'memory',
+    async open() {},
+    async close() {},
+    async write(records, _positions, o) {
+      const early = at(records, 2).map(refuse);
+      if (early.length > 0) await o?.deadLetters?.(early);
+      return { rejected: [...early, ...at(records, 7).map(refuse)] };
+    },
+  };
+  const { runner, stop, status } = runnerFor(broker, 'partial', 't', sink);
+  const done = runner.run();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (runner.loop.positions.get('t\u00000') ?? 0) < 10)
+    await new Promise((r) => setTimeout(r, 20));
+  stop.abort();
+  await done;
+  const dead = (await broker.read('t.dlq', 0, 0, 100)).map(
+    (r) => (r.value as { source: { offset: number } }).source.offset,
+  );
+  assert.deepEqual(dead, [2, 7]);
+  assert.equal(status.status.dlq, 2);
+  await broker.close();
+});

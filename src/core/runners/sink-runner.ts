@@ -4,12 +4,16 @@ import type { SinkWriteResult } from '../connector.ts';
 import { deadLetterForRecord, dlqTopic } from '../dlq.ts';
 import { formatError, toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { StreamRecord } from '../record.ts';
 import { retrying } from '../retry.ts';
 import type { StatusCell } from '../status-cell.ts';
 import { columnSlips } from './column-slips.ts';
 import { ConsumerLoop, type InputShape } from './consumer-loop.ts';
 import { placeId } from './place-id.ts';
 import { placesOf } from './places-of.ts';
+
+/** A record's place on its topic, which names it across tries of a batch. */
+const placeOf = (r: StreamRecord): string => `${r.topic}\u0000${r.partition}\u0000${r.offset}`;
 
 /**
  * One group per sink *and target*: the same app writing into two data folders (or two clusters) is two
@@ -54,6 +58,9 @@ export class SinkRunner {
     this.#o = o;
     const { sink, topic } = o.binding;
     let columnsChecked = false;
+    /** The batch whose dead letters `lettered` names (by place), while the loop tries it again. */
+    let letteredFor: StreamRecord[] | undefined;
+    const lettered = new Set<string>();
     this.loop = new ConsumerLoop({
       broker: o.broker,
       group: sinkGroup(o.app, sink.name, sink.target),
@@ -84,21 +91,30 @@ export class SinkRunner {
             dlqTopic(topic),
             rejected.map((r) => deadLetterForRecord(r.record, r.error)),
           );
-        let lettered = false;
+        // The loop tries a failed batch again with the same records: letters this process produced for it in
+        // an earlier try (the write failed after them: a lock held elsewhere, a full disk) are not produced
+        // again, only a crash writes them twice.
+        if (letteredFor !== records) {
+          letteredFor = records;
+          lettered.clear();
+        }
         const deadLetters = async (rejected: NonNullable<SinkWriteResult['rejected']>) => {
-          if (rejected.length === 0) return;
-          await produceLetters(rejected);
-          lettered = true;
+          const fresh = rejected.filter((r) => !lettered.has(placeOf(r.record)));
+          if (fresh.length > 0) await produceLetters(fresh);
+          for (const r of rejected) lettered.add(placeOf(r.record));
         };
         const result = await sink.write(records, positions, { deadLetters });
         const rejected = result?.rejected ?? [];
+        // Refusals the sink did not hand to deadLetters (a sink without transactions, a user's own, or one
+        // that handed over only some): the batch and its positions are durable now, so a failed produce of
+        // them is retried here, alone. Failing the whole batch wrote it again, and a sink that finds it
+        // stored rejects nothing the second time, so the dead letters were lost (a DuckDB table held it twice).
+        const after = rejected.filter((r) => !lettered.has(placeOf(r.record)));
+        letteredFor = undefined;
+        lettered.clear();
         if (rejected.length === 0) return;
-        // Refusals the sink did not hand to deadLetters (a sink without transactions, a user's own): the batch
-        // and its positions are durable now, so a failed produce of them is retried here, alone. Failing the
-        // whole batch wrote it again, and a sink that finds it stored rejects nothing the second time, so the
-        // dead letters were lost (a DuckDB table held it twice).
-        if (!lettered)
-          await retrying(`${sink.name}: dead letters to ${dlqTopic(topic)}`, () => produceLetters(rejected), {
+        if (after.length > 0)
+          await retrying(`${sink.name}: dead letters to ${dlqTopic(topic)}`, () => produceLetters(after), {
             signal: o.signal,
             log: o.log,
             status: o.status,
@@ -107,7 +123,7 @@ export class SinkRunner {
             // Stopped (Ctrl-C) or refused for good while the broker would not take them: the batch is stored,
             // so no restart writes these dead letters. Their records are still on the topic: say where.
             o.log.error(
-              `${sink.name}: ${rejected.length} dead letter(s) not written to ${dlqTopic(topic)} (${formatError(toRunnelError(err))}); the records are still on ${topic} at ${placesOf(rejected.map((r) => r.record))}`,
+              `${sink.name}: ${after.length} dead letter(s) not written to ${dlqTopic(topic)} (${formatError(toRunnelError(err))}); the records are still on ${topic} at ${placesOf(after.map((r) => r.record))}`,
             );
             throw err;
           });
