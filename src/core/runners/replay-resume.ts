@@ -53,8 +53,9 @@ export interface BatchMark {
 }
 
 /**
- * Produces a source's batch: its good records on `topic`, its dead letters on `<topic>.dlq`. With a mark,
- * in the order that keeps it honest: the dead letters first, then the records, the last one marked. On a
+ * Produces a source's batch: its good records on `topic`, its dead letters on `<topic>.dlq`, the dead letters
+ * first (a run mark on the records vouches for them too). With a mark, in the order that keeps it honest:
+ * the dead letters first, then the records, the last one marked. On a
  * broker that writes a call in several requests (Kafka) the marked record goes on its own once the rest
  * is acknowledged; on one that writes a call whole (local) with them. A crash in between repeats the
  * batch's dead letters (or, on Kafka, its records) on the next run; it never skips any.
@@ -70,8 +71,10 @@ export async function produceBatch(
 ): Promise<void> {
   const { good, bad } = batch;
   if (!mark) {
-    await produceAll(broker, topic, good, what, retry, options);
+    // The dead letters first here too: a source's run mark (see Source.runMark) on the records says where
+    // the next run goes on, past this batch's dead letters as well, so they must be durable before it.
     await produceAll(broker, dlqTopic(topic), bad, what, retry);
+    await produceAll(broker, topic, good, what, retry, options);
     return;
   }
   if (good.length === 0) {
