@@ -76,9 +76,10 @@ export interface Source {
   /**
    * What a later run must know to go on with this one exactly (a simulation's seed and settings, an API's
    * page), asked at each batch with how many of its items the runtime handles (all of them, unless `--limit`
-   * cut it): the runtime puts it (header RUN_HEADER) on the batch's last record of each partition, in the
-   * same produce, so the newest records of every partition carry it, on either broker and with whatever a
-   * kill -9 left durable. The next run reads it back through SourceContext.runMarks.
+   * cut it): the runtime puts it (header RUN_HEADER) on the batch's last record of each partition, after
+   * the batch's dead letters and (on a broker that writes a call in several requests, Kafka) after the rest
+   * of its records, so the newest records of every partition carry it, on either broker, and no mark stands
+   * for records a kill -9 lost. The next run reads it back through SourceContext.runMarks.
    */
   runMark?(handled: number): string | undefined;
   close?(): Promise<void>;

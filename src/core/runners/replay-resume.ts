@@ -63,7 +63,8 @@ export interface BatchMark {
 export async function produceBatch(
   broker: Broker,
   topic: string,
-  batch: { good: OutgoingRecord[]; bad: OutgoingRecord[] },
+  /** `runMarked`: the records of `good` that carry the source's run mark (see markPartitionEnds). */
+  batch: { good: OutgoingRecord[]; bad: OutgoingRecord[]; runMarked?: Set<OutgoingRecord> },
   mark: BatchMark | undefined,
   what: string,
   retry: RetryOptions,
@@ -74,7 +75,21 @@ export async function produceBatch(
     // The dead letters first here too: a source's run mark (see Source.runMark) on the records says where
     // the next run goes on, past this batch's dead letters as well, so they must be durable before it.
     await produceAll(broker, dlqTopic(topic), bad, what, retry);
-    await produceAll(broker, topic, good, what, retry, options);
+    if (broker.atomicProduce) {
+      await produceAll(broker, topic, good, what, retry, options);
+      return;
+    }
+    // Kafka writes a call in several requests (by size, by leader): a run mark that landed before the rest of
+    // its batch said the next run goes on past records a kill -9 then lost. The marked records (each the last
+    // of its partition in the batch, so the order per partition holds) go once the rest is acknowledged.
+    const runMarked = batch.runMarked;
+    if (!runMarked || runMarked.size === 0) {
+      await produceAll(broker, topic, good, what, retry, options);
+      return;
+    }
+    const rest = good.filter((r) => !runMarked.has(r));
+    await produceAll(broker, topic, rest, what, retry, options);
+    await produceAll(broker, topic, [...runMarked], what, retry, options);
     return;
   }
   if (good.length === 0) {

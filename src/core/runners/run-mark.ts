@@ -19,7 +19,17 @@ const STEP = 200;
  * batch's last record is marked as well.
  */
 export function markPartitionEnds(records: OutgoingRecord[], partitions: number, mark: string): OutgoingRecord[] {
+  return markedEnds(records, partitions, mark).records;
+}
+
+/** markPartitionEnds, and which of the records it returns are the marked ones (see produceBatch). */
+export function markedEnds(
+  records: OutgoingRecord[],
+  partitions: number,
+  mark: string,
+): { records: OutgoingRecord[]; marked: Set<OutgoingRecord> } {
   const out = records.slice();
+  const marked = new Set<OutgoingRecord>();
   const seen = new Set<number>();
   for (let i = out.length - 1; i >= 0 && seen.size < partitions; i--) {
     const r = out[i]!;
@@ -28,8 +38,9 @@ export function markPartitionEnds(records: OutgoingRecord[], partitions: number,
     if (p !== undefined) seen.add(p);
     if (p === undefined && i !== out.length - 1) continue;
     out[i] = { ...r, headers: { ...r.headers, [RUN_HEADER]: mark } };
+    marked.add(out[i]!);
   }
-  return out;
+  return { records: out, marked };
 }
 
 /** The newest mark of each partition of `topic`, looked for at most `within` offsets back (see SourceContext.runMarks). */

@@ -8,7 +8,7 @@ import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status-cell.ts';
 import { newRunStart, produceBatch, replayedItems } from './replay-resume.ts';
-import { markPartitionEnds, newestRunMarks } from './run-mark.ts';
+import { markedEnds, newestRunMarks } from './run-mark.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -125,7 +125,7 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
       await produceBatch(
         o.broker,
         topic,
-        { good: mark === undefined ? good : markPartitionEnds(good, partitions, mark), bad },
+        mark === undefined ? { good, bad } : runMarkedBatch(good, bad, partitions, mark),
         replay ? { replay, through: skip + seen, run } : undefined,
         `${status.status.name}: produce`,
         { signal, log, status },
@@ -206,4 +206,10 @@ export async function sourceContext(
 /** The value of the newest record of each partition of `topic` that holds any (see SourceContext.newest). */
 async function newestValues(broker: Broker, topic: string): Promise<unknown[]> {
   return (await newestMatching(broker, topic, () => true, { step: 1, limit: 1 })).map((r) => r.value);
+}
+
+/** A source's batch with its run mark on each partition's last record, and which those are (see produceBatch). */
+function runMarkedBatch(good: OutgoingRecord[], bad: OutgoingRecord[], partitions: number, mark: string) {
+  const { records, marked } = markedEnds(good, partitions, mark);
+  return { good: records, bad, runMarked: marked };
 }

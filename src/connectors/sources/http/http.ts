@@ -57,8 +57,9 @@ const RAW_LIMIT = 10_000;
  * next request waits the same backoff, while a page with any good record goes on at `interval`.
  *
  * Position: kept in `<stateDir>/http-source.<destination>.<request>.json`, written once the runtime says
- * the batch is durable (`committed`), and carried on the topic with each batch (its run mark, in the same
- * produce): a crash between the produce and that write leaves the file a page behind the topic, and the
+ * the batch is durable (`committed`), and carried on the topic with each batch (its run mark, produced once
+ * the rest of the batch is, see Source.runMark): a crash between the produce and that write leaves the file a
+ * page behind the topic, and the
  * next run goes on from the mark. A stop (Ctrl-C, `--limit`, even mid-page) or a kill -9 repeats and skips
  * nothing, as long as the API answers a page the same when asked again (a page of one seed does).
  */
