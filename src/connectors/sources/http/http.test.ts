@@ -330,6 +330,44 @@ test('an API that never answers is said again at the 5th, 10th and 20th try, not
   }
 });
 
+test('empty answers at interval 0 are backed off, not asked for again at once; one line per streak, and records flow after', async () => {
+  let empty = true;
+  const server = await serve((_req, res) => json(res, { results: empty ? [] : [{ n: 1 }] }));
+  try {
+    const log = logs();
+    const baseMs = 20;
+    const source = createSource('http', {
+      url: server.url,
+      recordsPath: 'results',
+      paging: { type: 'page', seed: 'e' },
+      interval: 0,
+      backoff: { baseMs, maxMs: 80 },
+    });
+    const stop = new AbortController();
+    const got: SourceItem[] = [];
+    const started = performance.now();
+    setTimeout(() => (empty = false), 600).unref();
+    for await (const batch of source.read({ signal: stop.signal, log, destination: { topic: 't' } })) {
+      got.push(...batch);
+      await source.committed?.(batch.length);
+      if (got.length > 0) break;
+    }
+    const ran = performance.now() - started;
+    // Every wait is at least half its backoff, and the backoff at least the base: no more requests than fit.
+    const empties = server.requests.length - 1;
+    assert.ok(empties <= 1 + ran / (baseMs / 2), `${empties} empty answers in ${ran.toFixed(0)} ms`);
+    assert.ok(empties >= 2, `the page was asked for again (${empties})`);
+    assert.equal(log.lines.filter((l) => l.includes('nothing new')).length, 1, log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => new RegExp(`new records after ${empties} answers with none`).test(l)),
+      log.lines.join('\n'),
+    );
+    assert.deepEqual(values(got), [{ n: 1 }]);
+  } finally {
+    await server.close();
+  }
+});
+
 test('401 fails fast in one line naming the URL, without the token or a secret query value', async () => {
   const server = await serve((_req, res) => json(res, { detail: 'token expired', echo: 'Bearer t0p-s3cret' }, 401));
   try {

@@ -80,6 +80,8 @@ export class HttpSource implements Source {
   #bad = { streak: 0, sent: new Set<string>() };
   /** The current streak of answers whose records were all dead letters. */
   #useless = 0;
+  /** The current streak of answers with no record at all (see #paceEmpty). */
+  #empty = 0;
   /** What the runtime said of the last batch of records (see `committed`): some good, none, or not said. */
   #verdict: 'good' | 'none good' | undefined;
 
@@ -155,11 +157,34 @@ export class HttpSource implements Source {
         record: { key: keyOf(value, c.key), value, timestamp: timeOf(value, c.timestampField, fetchedAt) },
         position: `${shown} #${skip + i}`,
       }));
+      if (batch.length > 0 && this.#empty > 0) {
+        // Said before the batch goes out: a reader may stop at it.
+        if (this.#empty > 1) ctx.log.info(`${this.name}: new records after ${this.#empty} answers with none`);
+        this.#empty = 0;
+      }
       this.#pending = { from: this.#pos, next, items: batch.length };
       yield batch;
       await this.#resumed();
       await this.#paceUseless(shown, batch.length, ctx);
+      if (batch.length === 0 && !this.#pos.done) await this.#paceEmpty(shown, ctx);
     }
+  }
+
+  /**
+   * An answer with nothing new (an empty page, asked again as a paged API may grow) is followed by the
+   * backoff's wait, growing while answers stay empty, beyond the `interval` the next poll waits anyway: at
+   * `--rate 0` (interval 0) the same empty page was asked for 7,693 times in 3 s. A poll slower than the
+   * backoff is not slowed. One line per streak.
+   */
+  async #paceEmpty(shown: string, ctx: SourceContext): Promise<void> {
+    this.#empty++;
+    const { baseMs, maxMs } = this.#c.backoff;
+    if (this.#empty === 1)
+      ctx.log.info(
+        `${this.name}: GET ${shown}: nothing new; asking again, backing off up to ${maxMs} ms while it stays so`,
+      );
+    const wait = backoffMs(this.#empty - 1, baseMs, maxMs) - this.#c.interval;
+    if (wait > 0) await sleep(wait, ctx.signal);
   }
 
   /**
