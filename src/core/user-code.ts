@@ -6,7 +6,7 @@
 
 import { relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, isRunnelError, RunnelError } from './errors.ts';
+import { type ErrorCode, ErrorCodes, isRunnelError, RunnelError } from './errors.ts';
 
 /** runnel's own folders: a frame in one of them is runnel's (or a dependency's), not the user's. */
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -103,4 +103,16 @@ export function inUserCode<T>(what: string, fn: () => T): T {
       cause: err,
     });
   }
+}
+
+/**
+ * What a user's function (a map, a filter, a process step) threw while it handled a record, for its dead
+ * letter: runnel's own errors as they are; anything else as `code`, its message followed by the user's place
+ * (`… (at my-pipeline.ts:12:5)`), or a newcomer had a message and no line.
+ */
+export function userError(err: unknown, code: ErrorCode): RunnelError {
+  if (isRunnelError(err)) return err;
+  const at = userLocation(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return new RunnelError(code, `${message}${at ? ` (at ${at.where})` : ''}`, { cause: err });
 }

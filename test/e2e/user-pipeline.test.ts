@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AppDefinition } from '../../src/core/app.ts';
+import { defineApp, z } from '../../src/index.ts';
 import { TestDriver } from '../../src/testing/index.ts';
 import { runCli, workspace } from '../helpers/cli.ts';
 import { localTopicValues } from '../helpers/topic-values.ts';
@@ -170,6 +171,38 @@ test("a pipeline file that does not parse or throws, as it loads or in its own p
     assert.equal(lines.length, 1, `${c.file}: ${r.stderr}`);
     assert.match(lines[0]!, c.want(placeOf(c.text, c.marker)), c.file);
   }
+});
+
+test("a user's step that throws dead-letters its record with the message and the user's line", async () => {
+  const app = defineApp({
+    name: 'throws',
+    pipeline(t) {
+      t.stream('in', { schema: z.object({ n: z.number() }) })
+        .map((m) => {
+          if (m.n % 3 === 0) throw new Error(`no multiples of three (${m.n})`);
+          return m.n;
+        })
+        .to('out');
+    },
+  });
+  const driver = await TestDriver.forApp(app);
+  driver.pipe(
+    'in',
+    Array.from({ length: 7 }, (_, n) => ({ value: { n } })),
+  );
+  assert.deepEqual(driver.values('out'), [1, 2, 4, 5]);
+  const me = new URL(import.meta.url).pathname;
+  const place = placeOf(readFileSync(me, 'utf8'), 'new Error(`no multiples');
+  const dead = driver.values<{ error: { code: string; message: string } }>('in.dlq');
+  assert.deepEqual(
+    dead.map((d) => d.error.code),
+    ['RUNNEL_PROCESSING_FAILED', 'RUNNEL_PROCESSING_FAILED', 'RUNNEL_PROCESSING_FAILED'],
+  );
+  for (const [i, n] of [0, 3, 6].entries())
+    assert.match(
+      dead[i]!.error.message,
+      new RegExp(`^no multiples of three \\(${n}\\) \\(at .*user-pipeline\\.test\\.ts:${place}\\)$`),
+    );
 });
 
 test('a windowed pipeline run again after a bounded run says once that its input ended, and only when records come', {

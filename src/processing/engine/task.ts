@@ -4,6 +4,7 @@ import { ErrorCodes, type RunnelError, toRunnelError } from '../../core/errors.t
 import { parseTimestamp } from '../../core/event-time.ts';
 import { type Logger, silentLogger } from '../../core/log.ts';
 import { type OutgoingRecord, type StreamRecord, WATERMARK_HEADER } from '../../core/record.ts';
+import { userError } from '../../core/user-code.ts';
 import { StoreState } from '../state/store-state.ts';
 import { parsesFreshCached } from './fresh-parse.ts';
 import { idleTimeoutOf, type Node, type SourceDecoding, type Subtopology, streamInputs } from './graph.ts';
@@ -252,7 +253,7 @@ export class Task {
       try {
         source.emit(rec);
       } catch (err) {
-        this.#deadLetterCurrent(toRunnelError(err, ErrorCodes.PROCESSING_FAILED));
+        this.#deadLetterCurrent(userError(err, ErrorCodes.PROCESSING_FAILED));
       }
       this.#current = undefined;
       if (!isRepartition && !source.decoding.table && this.#wm.observe(input, rec.timestamp + delay, now))
