@@ -379,6 +379,16 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
   return started;
 }
 
+/** How long a stopping run waits for each of its last status publishes (see publishStatus). */
+const FINAL_STATUS_MS = 2000;
+
+/** `p` settled, or `ms` passed: whichever comes first. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 function publishStatus(
   broker: Broker,
   statuses: () => ComponentStatus[],
@@ -408,9 +418,11 @@ function publishStatus(
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await pending;
+      // Best effort here too, and bounded: with Kafka gone a produce waits out the client's retries (minutes),
+      // and a Ctrl-C'd run waited for its last status with it after everything else had stopped.
+      await settledWithin(pending, FINAL_STATUS_MS);
       publish();
-      await pending;
+      await settledWithin(pending, FINAL_STATUS_MS);
     },
   };
 }

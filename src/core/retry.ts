@@ -1,5 +1,5 @@
 import { backoffMs, sleep } from './backoff.ts';
-import { formatError, isPermanent, toRunnelError } from './errors.ts';
+import { ErrorCodes, formatError, isPermanent, RunnelError, toRunnelError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { StatusCell } from './status-cell.ts';
 
@@ -23,7 +23,7 @@ export interface RetryOptions {
 export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const out = await fn();
+      const out = await untilStopped(fn(), o.signal);
       if (attempt > 0) {
         o.log.info(`${what}: recovered after ${attempt} ${attempt === 1 ? 'retry' : 'retries'}`);
         o.status?.set('ok');
@@ -40,3 +40,34 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
     }
   }
 }
+
+/**
+ * `pending`, or its caller's stop, whichever comes first: a try that hangs on a broker that went away (a
+ * Kafka client waits out its own timeouts, 30 s and more) held Ctrl-C for as long, and then failed the stopped
+ * run with that broker's error. Stopped first, it rejects with the stop (see stoppedError); what `pending` does
+ * later is let go.
+ */
+function untilStopped<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return pending;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      pending.catch(() => {});
+      reject(stoppedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** What a retried call answers when its caller stopped before it did (a retriable broker error: nothing of it was done). */
+export const stoppedError = (): RunnelError =>
+  new RunnelError(ErrorCodes.BROKER_UNAVAILABLE, 'stopped while waiting for an answer', { retriable: true });

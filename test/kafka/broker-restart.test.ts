@@ -13,7 +13,7 @@ import { KafkaBroker } from '../../src/brokers/kafka/kafka-broker.ts';
 import { kafkaStatus, startKafka, stopKafka } from '../../src/brokers/kafka/server.ts';
 import { isRunnelError } from '../../src/core/errors.ts';
 import type { StreamRecord } from '../../src/core/record.ts';
-import { sqliteRows, startCli, workspace } from '../helpers/cli.ts';
+import { runCli, sqliteRows, startCli, workspace } from '../helpers/cli.ts';
 import { needService } from '../helpers/services.ts';
 
 const PORT = Number(process.env.RUNNEL_TEST_KAFKA_RESTART_PORT ?? 19392);
@@ -173,4 +173,57 @@ test('runnel run with Kafka stopped and restarted mid-run: the source waits, the
     N,
     'no batch was produced twice',
   );
+});
+
+/**
+ * Ctrl-C while Kafka is away (a trial's finding): the run printed "stopping" and then retried "drain: end of
+ * buzz" for as long as Kafka stayed down, and exited 1 with Kafka's error once it came back. The stop cuts
+ * the retries, closes without waiting out the client's own timeouts, and is a stop (exit 0): what the sinks
+ * had not written is still on the topic, and a later drain writes it, once.
+ */
+test('Ctrl-C while Kafka is away: the run stops (exit 0) instead of retrying until Kafka returns; nothing is lost', {
+  timeout: 240_000,
+}, async (t) => {
+  if (!needService(t, 'java', hasJava, 'apt-get install -y openjdk-17-jre-headless')) return;
+  const server = { port: PORT, dataDir: mkdtempSync(join(tmpdir(), 'runnel-kafka-away-stop-')) };
+  assert.equal((await startKafka(server)).ready, true);
+  t.after(() => stopKafka(server));
+  const url = `kafka://127.0.0.1:${PORT}`;
+  const ws = workspace('runnel-kafka-away-stop-');
+  const flags = ['--sinks', 'sqlite', '--broker', url, ...ws.flags.slice(2)];
+  const run = startCli(['run', 'buzz', '--rate', '300', ...flags]);
+  let stderr = '';
+  run.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+  t.after(() => run.kill('SIGKILL'));
+  const db = join(ws.dir, 'data', 'buzz.sqlite');
+  const rows = () => {
+    try {
+      return sqliteRows<{ n: number }>(db, 'SELECT count(DISTINCT _offset) AS n FROM streamed_messages')[0]!.n;
+    } catch {
+      return 0;
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  while (rows() < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(rows() >= 300, `the run got going (${rows()} rows; ${stderr})`);
+  assert.equal((await stopKafka(server)).stopped, true);
+  await new Promise((r) => setTimeout(r, 2000));
+  run.kill('SIGINT');
+  // Far above what the stop takes (the grace, then closes bounded to a few seconds each), far below the
+  // client's own retries, which the run used to wait out.
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 45_000))]);
+  assert.notEqual(code, 'hung', `still running 45 s after Ctrl-C:\n${stderr.slice(-2000)}`);
+  assert.equal(code, 0, stderr.slice(-2000));
+  assert.doesNotMatch(stderr, /^runnel: RUNNEL_/m, 'no error line for a stop');
+  // Kafka back: what the sink had not written is still on the topic, and a drain writes it, each once.
+  assert.equal((await startKafka(server)).ready, true);
+  const drained = await runCli(['consume', 'buzz', '--drain', ...flags], { timeoutMs: 120_000 });
+  assert.equal(drained.code, 0, drained.stderr);
+  const b = new KafkaBroker(url);
+  await b.connect();
+  t.after(() => b.close());
+  const produced = (await b.describeTopic('buzz'))?.partitions.reduce((n, p) => n + p.endOffset, 0);
+  assert.equal(rows(), produced, 'every record on the topic in the sink, once');
+  assert.equal(sqliteRows<{ n: number }>(db, 'SELECT count(*) AS n FROM streamed_messages')[0]!.n, produced);
 });

@@ -31,6 +31,8 @@ const TRANSACTION_TIMEOUT_MS = 10_000;
 const STABLE_WAIT_MS = 60_000;
 /** How long close() waits for its last transaction's commit markers (see #awaitVisible); they take ms. */
 const VISIBLE_WAIT_MS = 5000;
+/** How long close() waits for a commit still in flight (see close): one takes ms while Kafka answers. */
+const CLOSE_COMMIT_WAIT_MS = 5000;
 
 /** Kafka's answers that mean "this member or producer was replaced": the batch belongs to someone else now. */
 const FENCING = new Set([
@@ -111,8 +113,20 @@ export class KafkaStateBackend implements StateBackend {
   }
 
   async close(): Promise<void> {
-    await this.#queue;
-    await this.#awaitVisible();
+    // A commit in flight ends in milliseconds while Kafka answers. With Kafka gone it waits out the client's
+    // own retries (minutes), and Ctrl-C waited with it: after a bound the producer is closed under it, and
+    // its open transaction is aborted by Kafka (its transaction timeout, or the next run's producer of the same
+    // id fencing it), so nothing of it counts and the next run does that batch again. Its markers are not
+    // waited for either: none are coming.
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      this.#queue.then(() => true),
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), CLOSE_COMMIT_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (settled) await this.#awaitVisible();
     await this.#dropProducer();
   }
 

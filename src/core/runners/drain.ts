@@ -43,6 +43,24 @@ export async function drain(
   log: Logger,
   ending: Ending = false,
 ): Promise<InputEnd> {
+  try {
+    return await drainAll(broker, processors, sinks, signal, log, ending);
+  } catch (err) {
+    // Stopped while the broker would not answer (Kafka gone, then Ctrl-C): a stop, not a failure. What the
+    // consumers did not reach stays on the topics for the next run; a stopped run exited 1 with Kafka's error.
+    if (signal.aborted) return { ended: false, reason: 'stopped', closed: 0, timed: false, steps: 0 };
+    throw err;
+  }
+}
+
+async function drainAll(
+  broker: Broker,
+  processors: Paced[],
+  sinks: Paced[],
+  signal: AbortSignal,
+  log: Logger,
+  ending: Ending,
+): Promise<InputEnd> {
   await settle(broker, processors, signal, log);
   const asked = typeof ending === 'function';
   const reason = asked && !signal.aborted ? await ending() : undefined;

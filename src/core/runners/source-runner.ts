@@ -3,6 +3,7 @@ import { type Broker, newestMatching } from '../broker.ts';
 import type { Source, SourceContext, SourceItem } from '../connector.ts';
 import { Yielder } from '../cooperative.ts';
 import { deadLetterForInput, dlqTopic, misfit, rawOf, warnDeadLetter } from '../dlq.ts';
+import { toRunnelError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
@@ -157,6 +158,12 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
     }
     return { goesOn };
   } catch (err) {
+    // Stopped (Ctrl-C) while a produce was being retried (the broker away): a stop, not a failure. The batch
+    // in hand is not on the topic, so the next run makes it again; a stopped run exited 1 with Kafka's error.
+    if (signal.aborted && toRunnelError(err).retriable) {
+      status.set('stopped');
+      return { goesOn: false };
+    }
     status.set('failed', (err as Error).message);
     throw err;
   } finally {
