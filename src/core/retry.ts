@@ -12,6 +12,13 @@ export interface RetryOptions {
    * for a failure that may pass (an unknown driver error). A permanent one (see isPermanent) still stops it.
    */
   always?: boolean;
+  /**
+   * When the caller stops, stop waiting for a call that does not answer (see untilStopped): for calls whose
+   * answer a stopping caller can do without (a drain's targets, a commit Kafka aborts if it never lands, a
+   * source's produce the next run makes again). Not for calls that must settle before their client closes
+   * (a poll with a group join in flight: let go, its heartbeats kept the process alive).
+   */
+  letGoOnStop?: boolean;
 }
 
 /**
@@ -23,7 +30,7 @@ export interface RetryOptions {
 export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const out = await untilStopped(fn(), o.signal);
+      const out = await (o.letGoOnStop ? untilStopped(fn(), o.signal) : fn());
       if (attempt > 0) {
         o.log.info(`${what}: recovered after ${attempt} ${attempt === 1 ? 'retry' : 'retries'}`);
         o.status?.set('ok');
@@ -50,23 +57,36 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
 function untilStopped<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return pending;
   return new Promise<T>((resolve, reject) => {
+    let cut: NodeJS.Timeout | undefined;
+    // A call that heeds the stop itself (a poll given the signal returns what it has) settles at once and
+    // is waited for: its caller may still act on the answer (a task runner's last report). One that does not
+    // is let go after a moment.
     const onAbort = () => {
-      pending.catch(() => {});
-      reject(stoppedError());
+      cut = setTimeout(() => {
+        pending.catch(() => {});
+        reject(stoppedError());
+      }, STOP_CUT_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(cut);
+    };
     pending.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         resolve(v);
       },
       (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(err);
       },
     );
   });
 }
+
+/** How long a retried call may go on after its caller stopped (see untilStopped). */
+const STOP_CUT_MS = 1000;
 
 /** What a retried call answers when its caller stopped before it did (a retriable broker error: nothing of it was done). */
 export const stoppedError = (): RunnelError =>

@@ -72,7 +72,7 @@ async function drainAll(
       const targets = await retrying(
         `drain: end of ${inputs.join(', ')}`,
         () => visibleEndOffsets(broker, inputs, signal),
-        { signal, log },
+        { signal, log, letGoOnStop: true },
       );
       while (!signal.aborted && !loop.caughtUp(targets)) {
         await sleep(20, signal);
@@ -114,7 +114,11 @@ async function partitionsOf(
 ): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
   for (const topic of topics) {
-    const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), { signal, log });
+    const info = await retrying(`drain: partitions of ${topic}`, () => broker.describeTopic(topic), {
+      signal,
+      log,
+      letGoOnStop: true,
+    });
     out.set(
       topic,
       (info?.partitions ?? []).map((p) => p.partition),
@@ -184,7 +188,7 @@ async function settle(broker: Broker, processors: Paced[], signal: AbortSignal, 
     const targets = await retrying(
       `drain: end of ${inputs.join(', ')}`,
       () => visibleEndOffsets(broker, inputs, signal),
-      { signal, log },
+      { signal, log, letGoOnStop: true },
     );
     const now = JSON.stringify(targets);
     if (now === before || signal.aborted) break;

@@ -129,7 +129,8 @@ export async function runSource(o: SourceRunOptions): Promise<SourceEnd> {
         mark === undefined ? { good, bad } : runMarkedBatch(good, bad, partitions, mark),
         replay ? { replay, through: skip + seen, run } : undefined,
         `${status.status.name}: produce`,
-        { signal, log, status },
+        // Let go when stopping: what did not land is made again by the next run (see the catch below).
+        { signal, log, status, letGoOnStop: true },
         { handOver: source.handsOver === true },
       );
       // Only now may a source that keeps its own position move it past these items.

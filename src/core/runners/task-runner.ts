@@ -535,7 +535,11 @@ export class TaskRunner {
     const moved = positions.some((p) => this.positions.get(tpKey(p.topic, p.partition)) !== p.offset);
     if (commit.outputs.length === 0 && commit.state.length === 0 && !moved) return true;
     try {
-      await retrying(`${this.#o.processor.name}: commit`, () => this.#backend.commit(consumer, commit), retry);
+      // Let go when stopping: a commit that never lands is aborted by the broker, and its batch done again.
+      await retrying(`${this.#o.processor.name}: commit`, () => this.#backend.commit(consumer, commit), {
+        ...retry,
+        letGoOnStop: true,
+      });
     } catch (err) {
       if (!isRunnelError(err) || err.code !== ErrorCodes.FENCED) throw err;
       // Nothing was written: drop the tasks; their partitions' new owner restores the committed state.
