@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { PipelineSpec, SinkBinding } from './app.ts';
+import { settledWithin } from './backoff.ts';
 import { type Broker, isStatefulBroker, type TopicConfig } from './broker.ts';
 import type { Source } from './connector.ts';
 import { followControl } from './control.ts';
@@ -381,13 +382,6 @@ function startOf(ready: Promise<void>, run: Promise<void>): Promise<void> {
 
 /** How long a stopping run waits for each of its last status publishes (see publishStatus). */
 const FINAL_STATUS_MS = 2000;
-
-/** `p` settled, or `ms` passed: whichever comes first. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
 
 function publishStatus(
   broker: Broker,

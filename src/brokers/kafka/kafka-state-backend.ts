@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Producer } from '@platformatic/kafka';
-import { sleep } from '../../core/backoff.ts';
+import { settledWithin, sleep } from '../../core/backoff.ts';
 import type { AtomicCommit, Consumer, StateBackend } from '../../core/broker.ts';
 import { ErrorCodes, isRunnelError, RunnelError } from '../../core/errors.ts';
 import type { TopicPartitionOffset } from '../../core/record.ts';
@@ -118,15 +118,7 @@ export class KafkaStateBackend implements StateBackend {
     // its open transaction is aborted by Kafka (its transaction timeout, or the next run's producer of the same
     // id fencing it), so nothing of it counts and the next run does that batch again. Its markers are not
     // waited for either: none are coming.
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      this.#queue.then(() => true),
-      new Promise<false>((r) => {
-        timer = setTimeout(() => r(false), CLOSE_COMMIT_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (settled) await this.#awaitVisible();
+    if (await settledWithin(this.#queue, CLOSE_COMMIT_WAIT_MS)) await this.#awaitVisible();
     await this.#dropProducer();
   }
 
@@ -157,14 +149,7 @@ export class KafkaStateBackend implements StateBackend {
     };
     // Bounded as a whole: with the broker away one look retries for longer, and closing must not wait for
     // it (nothing here can make the markers come).
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      look().catch(() => {}),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, VISIBLE_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await settledWithin(look(), VISIBLE_WAIT_MS);
   }
 
   async #commit(consumer: Consumer, c: AtomicCommit): Promise<void> {

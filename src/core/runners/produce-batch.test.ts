@@ -4,7 +4,7 @@ import type { Broker } from '../broker.ts';
 import { silentLogger } from '../log.ts';
 import type { OutgoingRecord } from '../record.ts';
 import { produceBatch } from './replay-resume.ts';
-import { markedEnds, markPartitionEnds, RUN_HEADER } from './run-mark.ts';
+import { markPartitionEnds, RUN_HEADER } from './run-mark.ts';
 
 /**
  * A batch of a source that carries its position in its run mark (the http source): the mark on the records
@@ -28,7 +28,7 @@ test('a batch without a replay mark: its dead letters are produced before its re
   await produceBatch(
     broker,
     'users',
-    { good: markPartitionEnds(good, 1, '{"http":"r"}'), bad },
+    { good: markPartitionEnds(good, 1, '{"http":"r"}').records, bad },
     undefined,
     'produce',
     { signal: new AbortController().signal, log: silentLogger },
@@ -58,7 +58,7 @@ test('a run-marked batch on a broker that writes in several requests: the marked
     value: { n: i },
     partition: (i * 7) % partitions,
   }));
-  const { records, marked } = markedEnds(good, partitions, '{"http":"r"}');
+  const { records, marked } = markPartitionEnds(good, partitions, '{"http":"r"}');
   await produceBatch(
     broker,
     'users',

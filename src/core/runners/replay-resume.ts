@@ -75,21 +75,12 @@ export async function produceBatch(
     // The dead letters first here too: a source's run mark (see Source.runMark) on the records says where
     // the next run goes on, past this batch's dead letters as well, so they must be durable before it.
     await produceAll(broker, dlqTopic(topic), bad, what, retry);
-    if (broker.atomicProduce) {
-      await produceAll(broker, topic, good, what, retry, options);
-      return;
-    }
     // Kafka writes a call in several requests (by size, by leader): a run mark that landed before the rest of
     // its batch said the next run goes on past records a kill -9 then lost. The marked records (each the last
     // of its partition in the batch, so the order per partition holds) go once the rest is acknowledged.
-    const runMarked = batch.runMarked;
-    if (!runMarked || runMarked.size === 0) {
-      await produceAll(broker, topic, good, what, retry, options);
-      return;
-    }
-    const rest = good.filter((r) => !runMarked.has(r));
-    await produceAll(broker, topic, rest, what, retry, options);
-    await produceAll(broker, topic, [...runMarked], what, retry, options);
+    const last = broker.atomicProduce ? undefined : batch.runMarked;
+    await produceAll(broker, topic, last?.size ? good.filter((r) => !last.has(r)) : good, what, retry, options);
+    if (last?.size) await produceAll(broker, topic, [...last], what, retry, options);
     return;
   }
   if (good.length === 0) {

@@ -11,7 +11,7 @@ const batch = (n: number) => Array.from({ length: n }, (_, i) => ({ key: String(
 
 test("markPartitionEnds marks each partition's last record of the batch, and only those", () => {
   const records = batch(50);
-  const marked = markPartitionEnds(records, 6, 'm');
+  const marked = markPartitionEnds(records, 6, 'm').records;
   const last = new Map<number, number>();
   for (const [i, r] of records.entries()) last.set(partitionForKey(r.key, 6), i);
   assert.equal(last.size, 6);
@@ -24,7 +24,7 @@ test("markPartitionEnds marks each partition's last record of the batch, and onl
 });
 
 test('markPartitionEnds also marks the last record when it has no key (it could land anywhere)', () => {
-  const marked = markPartitionEnds([{ key: '1', value: 1 }, { value: 2 }], 3, 'm');
+  const marked = markPartitionEnds([{ key: '1', value: 1 }, { value: 2 }], 3, 'm').records;
   assert.deepEqual(
     marked.map((r) => r.headers?.[RUN_HEADER]),
     ['m', 'm'],
@@ -37,8 +37,8 @@ test("newestRunMarks: each partition's newest mark, found back past unmarked rec
   try {
     await b.createTopic('t', { partitions: 3 });
     assert.deepEqual(await newestRunMarks(b, 't', 100), []);
-    await b.produce('t', markPartitionEnds(batch(30), 3, 'tick 0'));
-    await b.produce('t', markPartitionEnds(batch(30), 3, 'tick 1'));
+    await b.produce('t', markPartitionEnds(batch(30), 3, 'tick 0').records);
+    await b.produce('t', markPartitionEnds(batch(30), 3, 'tick 1').records);
     assert.deepEqual(await newestRunMarks(b, 't', 100), ['tick 1', 'tick 1', 'tick 1']);
     // Half a tick without marks after them (a kill -9 between a tick's chunks on Kafka): still found.
     await b.produce('t', batch(15));

@@ -13,17 +13,12 @@ export const RUN_HEADER = 'runnel.run';
 const STEP = 200;
 
 /**
- * `records` with the last one of each partition they go to carrying `mark`: a partition's newest record
- * then always has it, however many partitions the batch spreads over. The partition is the brokers' own
- * rule (key hash, or the record's own); a record with neither (round-robin) could land anywhere, so the
- * batch's last record is marked as well.
+ * `records` with the last one of each partition they go to carrying `mark`, and which of the returned
+ * records those are (see produceBatch): a partition's newest record then always has it, however many
+ * partitions the batch spreads over. The partition is the brokers' own rule (key hash, or the record's
+ * own); a record with neither (round-robin) could land anywhere, so the batch's last record is marked as well.
  */
-export function markPartitionEnds(records: OutgoingRecord[], partitions: number, mark: string): OutgoingRecord[] {
-  return markedEnds(records, partitions, mark).records;
-}
-
-/** markPartitionEnds, and which of the records it returns are the marked ones (see produceBatch). */
-export function markedEnds(
+export function markPartitionEnds(
   records: OutgoingRecord[],
   partitions: number,
   mark: string,

@@ -9,7 +9,7 @@ import type { OutgoingRecord } from '../record.ts';
 import type { ReplayControl } from '../replay-control.ts';
 import type { StatusCell } from '../status-cell.ts';
 import { newRunStart, produceBatch, replayedItems } from './replay-resume.ts';
-import { markedEnds, newestRunMarks } from './run-mark.ts';
+import { markPartitionEnds, newestRunMarks } from './run-mark.ts';
 
 export interface SourceRunOptions {
   broker: Broker;
@@ -218,6 +218,6 @@ async function newestValues(broker: Broker, topic: string): Promise<unknown[]> {
 
 /** A source's batch with its run mark on each partition's last record, and which those are (see produceBatch). */
 function runMarkedBatch(good: OutgoingRecord[], bad: OutgoingRecord[], partitions: number, mark: string) {
-  const { records, marked } = markedEnds(good, partitions, mark);
+  const { records, marked } = markPartitionEnds(good, partitions, mark);
   return { good: records, bad, runMarked: marked };
 }
